@@ -1,0 +1,48 @@
+# faxengine: set-up, build and test on a fresh Debian machine (run as root).
+#   make test   install what is missing, build the extensions, run the suite
+#   make run    install what is missing, build, run the main job
+#   make bench  the side-by-side benchmarks and long sweeps
+# Every target is idempotent: what is already installed is not installed again.
+
+PYTHON ?= python3
+PIP := $(PYTHON) -m pip
+# System packages: a C compiler for the kernels, libspandsp for the modem and
+# T.30 interop tests, libtiff-tools (tiffinfo, tiffcp) for the TIFF tests,
+# fonts for rendering text pages.
+APT_PACKAGES := gcc libc6-dev libspandsp-dev libtiff-tools fonts-dejavu-core
+PY_BUILD := "setuptools>=64" wheel "Cython>=3.0" "numpy>=1.24"
+
+.PHONY: all deps sysdeps pydeps build test run bench clean
+
+all: build
+
+sysdeps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt-get install:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+pydeps: sysdeps
+	@$(PYTHON) -c "import setuptools, Cython, numpy, wheel" 2>/dev/null || $(PIP) install -q $(PY_BUILD)
+	$(PIP) install -q --no-build-isolation -e ".[test]"
+
+build: pydeps
+	$(PYTHON) setup.py -q build_ext --inplace -j 2
+
+deps: build
+
+test: build
+	$(PYTHON) -m pytest -m "not slow" -q tests
+
+run: build
+	$(PYTHON) -m faxengine demo samples/letter.png --out build/demo.tif
+
+bench: build
+	$(PYTHON) -m pytest -q -s bench --benchmark-columns=min,mean,rounds
+	$(PYTHON) -m pytest -q -m slow tests
+
+clean:
+	rm -rf build faxengine/**/*.so faxengine/**/*.c *.egg-info
