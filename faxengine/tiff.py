@@ -1,0 +1,531 @@
+"""TIFF files of fax pages: read any bilevel TIFF, write TIFF Class F.
+
+Reading (``read``) is our own parser of TIFF 6.0: either byte order, the chain
+of image file directories (IFDs) one page each, image data in strips
+(``StripOffsets``/``StripByteCounts``, ``RowsPerStrip`` rows each).  Each strip
+is coded on its own, so it is decoded on its own and the rows are stacked:
+
+========= ========================= ==========================================
+ tag 259   name                      decoded by
+========= ========================= ==========================================
+ 1         none                      rows padded to whole bytes, numpy unpack
+ 3         CCITT Group 3 (T.4)       ``t4.decode``, MH or MR by T4Options bit 0
+ 4         CCITT Group 4 (T.6)       ``t4.decode`` MMR
+ 32773     PackBits                  run by run (TIFF 6.0 §9), never per pixel
+========= ========================= ==========================================
+
+``FillOrder`` 2 (first pel in the least significant bit) reverses the bits of
+every byte of a strip before it is decoded, as libtiff does for every
+compression.  ``PhotometricInterpretation`` 0 (min-is-white) keeps set bits
+black, 1 (min-is-black) inverts them; a palette of two colours is read by the
+brightness of its entries.  Resolution tags in inches or centimetres become
+dots per inch.  Reduced-resolution images (NewSubfileType bit 0, thumbnails)
+are skipped.  The parser checks every offset and size against the file,
+follows the IFD chain at most ``MAX_PAGES`` times and stops on a cycle, and
+refuses pages above ``MAX_PIXELS``, so a hostile file fails quickly with a
+``TiffError``.
+
+Writing (``write``, ``TiffWriter``) produces TIFF Class F as RFC 2306 and the
+Class F note (Campbell, 1992) describe and as libtiff writes it: little-endian,
+one strip per page coded by our own T.4/T.6 coder (MH: Compression 3 with
+T4Options 0; MR: Compression 3, T4Options 1 (2-D), K = 2 at standard and 4 at
+finer resolutions; MMR: Compression 4), EOL before each line and no RTC (the
+strip's byte count ends the page; libtiff writes none either), min-is-white,
+FillOrder 1, resolution in inches, NewSubfileType 2 (a page of a multi-page
+document), PageNumber and CleanFaxData.  ``TiffWriter`` appends one page at a
+time (its strip, then its IFD, then the link to it from the previous IFD), so
+the file on disk is a complete TIFF after every page, which is what a
+receiving terminal needs.
+"""
+from __future__ import annotations
+
+import os
+import struct
+from fractions import Fraction
+from typing import BinaryIO, Iterable
+
+import numpy as np
+
+from faxengine.errors import FaxError
+from faxengine.t4.page import Page
+
+__all__ = ["TiffError", "TiffWriter", "read", "write", "MAX_PAGES", "MAX_PIXELS"]
+
+
+class TiffError(FaxError):
+    """A TIFF file that cannot be read or written, and why."""
+
+
+MAX_PAGES = 10000  # IFDs followed before giving up (a document, not a loop)
+MAX_PIXELS = 1 << 27  # pels per page: A0 at 300 dpi; a bool array of 128 MiB
+
+# TIFF 6.0 tags used here
+NEW_SUBFILE_TYPE = 254
+IMAGE_WIDTH = 256
+IMAGE_LENGTH = 257
+BITS_PER_SAMPLE = 258
+COMPRESSION = 259
+PHOTOMETRIC = 262
+FILL_ORDER = 266
+STRIP_OFFSETS = 273
+SAMPLES_PER_PIXEL = 277
+ROWS_PER_STRIP = 278
+STRIP_BYTE_COUNTS = 279
+X_RESOLUTION = 282
+Y_RESOLUTION = 283
+PLANAR_CONFIGURATION = 284
+T4_OPTIONS = 292
+T6_OPTIONS = 293
+RESOLUTION_UNIT = 296
+PAGE_NUMBER = 297
+SOFTWARE = 305
+TILE_WIDTH = 322
+TILE_OFFSETS = 324
+COLOR_MAP = 320
+CLEAN_FAX_DATA = 327
+
+# field type -> (numpy type, size in bytes); RATIONAL is a pair of LONGs
+_TYPES: dict[int, tuple[str, int]] = {
+    1: ("u1", 1), 2: ("u1", 1), 3: ("u2", 2), 4: ("u4", 4), 5: ("u4", 8),
+    6: ("i1", 1), 7: ("u1", 1), 8: ("i2", 2), 9: ("i4", 4), 10: ("i4", 8),
+    11: ("f4", 4), 12: ("f8", 8), 13: ("u4", 4),
+}
+_SHORT, _LONG, _RATIONAL, _ASCII = 3, 4, 5, 2
+
+_COMPRESSION_NAMES = {
+    2: "CCITT RLE (Modified Huffman without EOLs)", 5: "LZW", 6: "old-style JPEG",
+    7: "JPEG", 8: "Deflate", 32771: "CCITT RLEW", 32946: "Deflate",
+    34661: "JBIG", 34712: "JPEG 2000", 50000: "ZSTD", 50001: "WebP",
+}
+_CONVERT_HINT = "convert it first, e.g. `tiffcp -c g4 in.tif out.tif`"
+
+# each byte with its bit order reversed (FillOrder 2 -> 1)
+_REVERSED = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1)
+_REVERSED = np.packbits(_REVERSED[:, ::-1], axis=1)[:, 0]
+
+
+# --------------------------------------------------------------------- reading
+
+
+def read(source: str | os.PathLike | BinaryIO | bytes) -> list[Page]:
+    """Read every page of a bilevel TIFF file.
+
+    Args:
+        source: a path, a binary file object, or the file's bytes.
+
+    Returns:
+        The pages in the order of the IFD chain.
+
+    Raises:
+        TiffError: not a TIFF, truncated, not bilevel, or coded in a way
+            this reader does not handle; the message says which and how
+            to convert the file.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    elif hasattr(source, "read"):
+        data = source.read()  # type: ignore[union-attr]
+    else:
+        with open(source, "rb") as f:  # type: ignore[arg-type]
+            data = f.read()
+    return _Reader(data).pages()
+
+
+class _Reader:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        if len(data) < 8:
+            raise TiffError(f"not a TIFF file: {len(data)} bytes, shorter than a TIFF header")
+        order = data[:2]
+        if order == b"II":
+            self.e = "<"
+        elif order == b"MM":
+            self.e = ">"
+        else:
+            raise TiffError(f"not a TIFF file: it starts with {data[:4]!r}, not II or MM")
+        magic = self._unpack("H", 2)
+        if magic == 43:
+            raise TiffError("BigTIFF files are not supported; convert with `tiffcp in.tif out.tif`")
+        if magic != 42:
+            raise TiffError(f"not a TIFF file: version {magic}, not 42")
+
+    def _need(self, offset: int, size: int, what: str) -> None:
+        if offset < 0 or offset + size > len(self.data):
+            raise TiffError(
+                f"truncated TIFF file: {what} at offset {offset} needs {size} bytes,"
+                f" the file has {len(self.data)}"
+            )
+
+    def _unpack(self, fmt: str, offset: int, what: str = "header") -> int:
+        size = struct.calcsize(fmt)
+        self._need(offset, size, what)
+        return struct.unpack_from(self.e + fmt, self.data, offset)[0]
+
+    def pages(self) -> list[Page]:
+        pages: list[Page] = []
+        seen: set[int] = set()
+        offset = self._unpack("I", 4)
+        if offset == 0:
+            raise TiffError("the TIFF file contains no images")
+        index = 0
+        while offset:
+            if offset in seen:
+                raise TiffError(f"corrupt TIFF file: the IFD chain loops back to offset {offset}")
+            if len(seen) >= MAX_PAGES:
+                raise TiffError(f"TIFF file has more than {MAX_PAGES} images; refusing to read on")
+            seen.add(offset)
+            tags, offset = self._ifd(offset)
+            index += 1
+            if int(self._value(tags, NEW_SUBFILE_TYPE, 0)) & 1:
+                continue  # a reduced-resolution copy (thumbnail) of a page
+            pages.append(self._page(tags, index))
+        if not pages:
+            raise TiffError("the TIFF file holds only reduced-resolution images, no page")
+        return pages
+
+    def _ifd(self, offset: int) -> tuple[dict[int, np.ndarray | str], int]:
+        count = self._unpack("H", offset, "IFD")
+        self._need(offset + 2, 12 * count + 4, f"IFD of {count} entries")
+        tags: dict[int, np.ndarray | str] = {}
+        for i in range(count):
+            pos = offset + 2 + 12 * i
+            tag, typ, n = struct.unpack_from(self.e + "HHI", self.data, pos)
+            if typ not in _TYPES:
+                continue  # a type from a later TIFF (BigTIFF's LONG8, ...): not ours
+            code, size = _TYPES[typ]
+            nbytes = size * n
+            where = pos + 8
+            if nbytes > 4:
+                where = self._unpack("I", pos + 8, "IFD entry")
+            self._need(where, nbytes, f"value of tag {tag}")
+            raw = self.data[where : where + nbytes]
+            if typ == _ASCII:
+                tags[tag] = raw.split(b"\0", 1)[0].decode("latin-1")
+                continue
+            values = np.frombuffer(raw, dtype=self.e + code)
+            if typ in (_RATIONAL, 10):
+                num, den = values[0::2].astype(np.float64), values[1::2].astype(np.float64)
+                values = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
+            tags[tag] = values
+        return tags, self._unpack("I", offset + 2 + 12 * count, "next IFD offset")
+
+    @staticmethod
+    def _value(tags: dict, tag: int, default: float | None = None) -> float:
+        values = tags.get(tag)
+        if values is None or isinstance(values, str) or len(values) == 0:
+            if default is None:
+                raise TiffError(f"TIFF image lacks required tag {tag}")
+            return default
+        return values[0].item()
+
+    def _page(self, tags: dict, index: int) -> Page:
+        where = f"TIFF page {index}"
+        width = int(self._value(tags, IMAGE_WIDTH))
+        height = int(self._value(tags, IMAGE_LENGTH))
+        spp = int(self._value(tags, SAMPLES_PER_PIXEL, 1))
+        bps = tags.get(BITS_PER_SAMPLE)
+        bits = sorted({int(v) for v in bps}) if isinstance(bps, np.ndarray) and len(bps) else [1]
+        photometric = int(self._value(tags, PHOTOMETRIC, 0))
+        if bits != [1] or spp != 1 or photometric not in (0, 1, 3):
+            raise TiffError(
+                f"{where} is not bilevel (BitsPerSample {'/'.join(map(str, bits))},"
+                f" SamplesPerPixel {spp}, Photometric {photometric}); a fax page has"
+                " one bit per pel: convert it, e.g. with"
+                " faxengine.t4.Page.from_pil(PIL.Image.open(path))"
+            )
+        if width < 1 or height < 0:
+            raise TiffError(f"{where} has an impossible size {width}x{height}")
+        if width * height > MAX_PIXELS:
+            raise TiffError(
+                f"{where} is {width}x{height} pels, more than the {MAX_PIXELS} a page may have"
+            )
+        if TILE_WIDTH in tags or TILE_OFFSETS in tags:
+            raise TiffError(
+                f"{where} is stored in tiles; convert it to strips with"
+                " `tiffcp -s in.tif out.tif`"
+            )
+        compression = int(self._value(tags, COMPRESSION, 1))
+        if compression not in (1, 3, 4, 32773):
+            name = _COMPRESSION_NAMES.get(compression, "unknown")
+            raise TiffError(
+                f"{where} uses compression {compression} ({name}), which faxengine does"
+                f" not read; {_CONVERT_HINT}"
+            )
+        black = self._pixels(tags, width, height, compression, where)
+        if photometric == 1 or (photometric == 3 and self._palette_zero_is_dark(tags)):
+            black = ~black
+        x_res, y_res = self._resolution(tags)
+        return Page(black, x_res, y_res)
+
+    def _pixels(self, tags: dict, width: int, height: int, compression: int, where: str) -> np.ndarray:
+        """The decoded bits of all strips, True for a set bit (1 in the data)."""
+        if height == 0:
+            return np.zeros((0, width), dtype=bool)
+        rows_per_strip = int(self._value(tags, ROWS_PER_STRIP, height)) or height
+        rows_per_strip = min(rows_per_strip, height)
+        nstrips = -(-height // rows_per_strip)
+        offsets = tags.get(STRIP_OFFSETS)
+        if not isinstance(offsets, np.ndarray) or len(offsets) < nstrips:
+            have = 0 if not isinstance(offsets, np.ndarray) else len(offsets)
+            raise TiffError(f"{where} has {have} StripOffsets for {nstrips} strips")
+        row_bytes = (width + 7) // 8
+        counts = tags.get(STRIP_BYTE_COUNTS)
+        if not isinstance(counts, np.ndarray) or len(counts) < nstrips:
+            if compression != 1:
+                raise TiffError(f"{where} lacks StripByteCounts")
+            counts = np.full(nstrips, rows_per_strip * row_bytes)
+        fill_order = int(self._value(tags, FILL_ORDER, 1))
+        options = int(self._value(tags, T4_OPTIONS, 0))
+        bands = []
+        for s in range(nstrips):
+            rows = min(rows_per_strip, height - s * rows_per_strip)
+            start, size = int(offsets[s]), int(counts[s])
+            what = f"{where}, strip {s}"
+            self._need(start, size, what)
+            raw = self.data[start : start + size]
+            if fill_order == 2:
+                raw = _REVERSED[np.frombuffer(raw, dtype=np.uint8)].tobytes()
+            if compression == 1:
+                band = _unpack_rows(raw, rows, width, what)
+            elif compression == 32773:
+                band = _unpack_rows(_unpackbits(raw, rows * row_bytes), rows, width, what)
+            else:
+                if compression == 4:
+                    coding = "mmr"
+                elif options & 2:
+                    raise TiffError(
+                        f"{where} allows T.4 uncompressed mode (T4Options bit 1), which"
+                        f" faxengine does not decode; {_CONVERT_HINT}"
+                    )
+                else:
+                    coding = "mr" if options & 1 else "mh"
+                band = _ccitt_rows(raw, width, rows, coding, what)
+            bands.append(band)
+        return bands[0] if len(bands) == 1 else np.concatenate(bands)
+
+    def _palette_zero_is_dark(self, tags: dict) -> bool:
+        cmap = tags.get(COLOR_MAP)
+        if not isinstance(cmap, np.ndarray) or len(cmap) != 6:
+            raise TiffError("palette TIFF page lacks a ColorMap of 2 entries")
+        r, g, b = cmap.astype(np.float64).reshape(3, 2)
+        luma = 0.299 * r + 0.587 * g + 0.114 * b
+        return bool(luma[0] < luma[1])
+
+    def _resolution(self, tags: dict) -> tuple[float, float]:
+        x = float(self._value(tags, X_RESOLUTION, 0.0))
+        y = float(self._value(tags, Y_RESOLUTION, 0.0))
+        if x <= 0 and y <= 0:
+            return Page.x_res, Page.y_res  # none given: fine resolution
+        x, y = (x or y), (y or x)
+        if int(self._value(tags, RESOLUTION_UNIT, 2)) == 3:  # pels per centimetre
+            x, y = x * 2.54, y * 2.54
+        return x, y
+
+
+def _unpack_rows(raw: bytes, rows: int, width: int, what: str) -> np.ndarray:
+    """Rows padded to whole bytes, first pel in the most significant bit."""
+    row_bytes = (width + 7) // 8
+    need = rows * row_bytes
+    if len(raw) < need:
+        raise TiffError(f"truncated TIFF file: {what} holds {len(raw)} of {need} bytes")
+    packed = np.frombuffer(raw, dtype=np.uint8, count=need).reshape(rows, row_bytes)
+    return np.unpackbits(packed, axis=1, count=width).view(bool)
+
+
+def _unpackbits(raw: bytes, need: int) -> bytes:
+    """PackBits (TIFF 6.0 §9): n < 128 copies n + 1 bytes, n > 128 repeats the
+    next byte 257 - n times, 128 is a no-op.  One step per run, at most
+    ``need`` bytes out however the data claims more."""
+    out = bytearray()
+    i, n = 0, len(raw)
+    while i < n and len(out) < need:
+        c = raw[i]
+        i += 1
+        if c < 128:
+            out += raw[i : i + c + 1]
+            i += c + 1
+        elif c > 128 and i < n:
+            out += raw[i : i + 1] * (257 - c)
+            i += 1
+    return bytes(out)
+
+
+def _ccitt_rows(raw: bytes, width: int, rows: int, coding: str, what: str) -> np.ndarray:
+    t4 = _codec()
+    try:
+        band = t4.decode(raw, width, coding, height=rows)
+    except t4.T4Error as exc:
+        raise TiffError(f"{what}: corrupt {coding.upper()} data: {exc}") from exc
+    if band.shape[0] != rows:
+        raise TiffError(f"{what}: {coding.upper()} data holds {band.shape[0]} of {rows} rows")
+    return band
+
+
+def _codec():
+    try:
+        from faxengine import t4
+        t4.decode, t4.encode, t4.T4Error  # noqa: B018 - present once the codec is built
+    except (ImportError, AttributeError) as exc:
+        raise TiffError(
+            "the T.4/T.6 codec is not built; run"
+            " `python setup.py build_ext --inplace` (or `make test`)"
+        ) from exc
+    return t4
+
+
+# --------------------------------------------------------------------- writing
+
+_CODINGS = {"mh": (3, 0), "mr": (3, 1), "mmr": (4, 0)}  # coding -> (Compression, T4/T6Options)
+
+
+def write(target: str | os.PathLike | BinaryIO, pages: Iterable[Page], coding: str = "mmr") -> None:
+    """Write pages as a multi-page TIFF Class F file.
+
+    Args:
+        target: a path or a seekable binary file object.
+        pages: the pages, first page first.
+        coding: "mh", "mr" or "mmr" (T.4 1-D, T.4 2-D, T.6).
+
+    Raises:
+        TiffError: an unknown coding, or a page that cannot be a fax page.
+    """
+    with TiffWriter(target, coding) as writer:
+        for page in pages:
+            writer.add_page(page)
+
+
+class TiffWriter:
+    """Writes a TIFF Class F file one page at a time.
+
+    After each ``add_page`` the file is a complete TIFF of the pages so far;
+    their PageNumber totals read 0 ("not known", TIFF 6.0) until ``close``
+    fills them in.  Use as a context manager or call ``close``.
+    """
+
+    def __init__(self, target: str | os.PathLike | BinaryIO, coding: str = "mmr") -> None:
+        if coding not in _CODINGS:
+            raise TiffError(f"unknown coding {coding!r}; use 'mh', 'mr' or 'mmr'")
+        self.coding = coding
+        if hasattr(target, "write"):
+            self._f: BinaryIO = target  # type: ignore[assignment]
+            self._own = False
+        else:
+            self._f = open(target, "w+b")  # type: ignore[arg-type]
+            self._own = True
+        self._base = self._f.tell()
+        self._page_number_at: list[int] = []  # file offsets of PageNumber values
+        self._link_at = 4  # where the offset of the next IFD goes
+        self._end = 8
+        self._put(0, b"II*\0" + struct.pack("<I", 0))
+        self.closed = False
+
+    @property
+    def pages(self) -> int:
+        """How many pages have been written."""
+        return len(self._page_number_at)
+
+    def add_page(self, page: Page) -> None:
+        """Code the page and append it, leaving a valid file on disk."""
+        if self.closed:
+            raise TiffError("cannot add a page to a closed TiffWriter")
+        if not isinstance(page, Page):
+            raise TiffError(f"add_page takes a faxengine Page, not {type(page).__name__}")
+        if page.height == 0 or page.width == 0:
+            raise TiffError(f"page {self.pages + 1} is empty ({page.width}x{page.height})")
+        strip = self._code(page)
+        strip_at = self._end
+        ifd_at = strip_at + len(strip) + (len(strip) & 1)  # IFDs start on a word boundary
+        compression, options = _CODINGS[self.coding]
+        entries = [
+            (NEW_SUBFILE_TYPE, _LONG, [2]),  # bit 1: one page of a multi-page document
+            (IMAGE_WIDTH, _LONG, [page.width]),
+            (IMAGE_LENGTH, _LONG, [page.height]),
+            (BITS_PER_SAMPLE, _SHORT, [1]),
+            (COMPRESSION, _SHORT, [compression]),
+            (PHOTOMETRIC, _SHORT, [0]),  # min-is-white: a set bit is black
+            (FILL_ORDER, _SHORT, [1]),
+            (STRIP_OFFSETS, _LONG, [strip_at]),
+            (SAMPLES_PER_PIXEL, _SHORT, [1]),
+            (ROWS_PER_STRIP, _LONG, [page.height]),
+            (STRIP_BYTE_COUNTS, _LONG, [len(strip)]),
+            (X_RESOLUTION, _RATIONAL, [_rational(page.x_res)]),
+            (Y_RESOLUTION, _RATIONAL, [_rational(page.y_res)]),
+            (PLANAR_CONFIGURATION, _SHORT, [1]),
+            (T4_OPTIONS if compression == 3 else T6_OPTIONS, _LONG, [options]),
+            (RESOLUTION_UNIT, _SHORT, [2]),  # inch
+            (PAGE_NUMBER, _SHORT, [self.pages, 0]),  # total filled in by close()
+            (SOFTWARE, _ASCII, b"faxengine\0"),
+            (CLEAN_FAX_DATA, _SHORT, [0]),  # coded from an image: no bad lines
+        ]
+        ifd, page_number_at = _ifd_bytes(entries, ifd_at)
+        # the strip and the IFD first, then the link to them: a crash between
+        # the two leaves the previous pages readable
+        self._put(strip_at, strip + b"\0" * (ifd_at - strip_at - len(strip)) + ifd)
+        self._f.flush()
+        self._put(self._link_at, struct.pack("<I", ifd_at))
+        self._f.flush()
+        self._end = ifd_at + len(ifd)
+        self._link_at = ifd_at + 2 + 12 * len(entries)
+        self._page_number_at.append(page_number_at)
+
+    def close(self) -> None:
+        """Fill in the page totals and close the file (if this writer opened it)."""
+        if self.closed:
+            return
+        self.closed = True
+        total = struct.pack("<H", self.pages)
+        for at in self._page_number_at:
+            self._put(at + 2, total)
+        self._f.flush()
+        if self._own:
+            self._f.close()
+
+    def __enter__(self) -> "TiffWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _put(self, offset: int, data: bytes) -> None:
+        self._f.seek(self._base + offset)
+        self._f.write(data)
+
+    def _code(self, page: Page) -> bytes:
+        t4 = _codec()
+        k = None
+        if self.coding == "mr":
+            k = 2 if page.y_res < 150 else 4  # T.4 §4.2.1.3.4 K by vertical resolution
+        return t4.encode(page.image, self.coding, k=k, rtc=False)
+
+
+def _rational(value: float) -> tuple[int, int]:
+    f = Fraction(value).limit_denominator(10000)
+    return f.numerator, f.denominator
+
+
+def _ifd_bytes(entries: list, at: int) -> tuple[bytes, int]:
+    """An IFD at file offset ``at`` with a zero next-IFD link, the values that
+    do not fit in an entry after it; also the offset of PageNumber's value."""
+    fields = bytearray(struct.pack("<H", len(entries)))
+    extra = bytearray()
+    extra_at = at + 2 + 12 * len(entries) + 4
+    page_number_at = 0
+    for tag, typ, values in entries:
+        if typ == _ASCII:
+            payload, count = bytes(values), len(values)
+        elif typ == _RATIONAL:
+            payload = b"".join(struct.pack("<II", n, d) for n, d in values)
+            count = len(values)
+        else:
+            payload = struct.pack("<" + ("H" if typ == _SHORT else "I") * len(values), *values)
+            count = len(values)
+        if tag == PAGE_NUMBER:
+            page_number_at = at + len(fields) + 8
+        if len(payload) <= 4:
+            fields += struct.pack("<HHI", tag, typ, count) + payload.ljust(4, b"\0")
+        else:
+            offset = extra_at + len(extra)
+            fields += struct.pack("<HHII", tag, typ, count, offset)
+            extra += payload + b"\0" * (len(payload) & 1)
+    fields += struct.pack("<I", 0)
+    return bytes(fields + extra), page_number_at
