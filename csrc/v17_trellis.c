@@ -1,0 +1,311 @@
+/*
+ * v17_trellis.c - constellations, trellis encoder and soft-decision Viterbi
+ * decoder of ITU-T V.17 (see v17_trellis.h for the labels and the API).
+ *
+ * The encoder is the 8-state systematic feedback encoder of V.17 Figure 3
+ * (the nonlinear, 90-degree transparent code V.32 and V.33 share).  Its
+ * three delay elements w1 w2 w3 advance, for the differentially encoded
+ * bits Y1 Y2, as
+ *     w1' = Y2 ^ w2 ^ (Y1 & w1)
+ *     w2' = Y1 ^ Y2 ^ w3 ^ (w1 & (Y2 ^ w2))
+ *     w3' = w1
+ * and the redundant bit sent with Y1 Y2 is Y0 = w1.  So from a state the
+ * four branches (Y1 Y2 = 0..3) all carry the same Y0, and every state is
+ * entered by four branches from four different states.
+ *
+ * The decoder computes, per received point, the distance to the nearest
+ * point of each of the 8 subsets (label & 7) with a look-up grid over the
+ * signal plane, then runs add-compare-select over the 32 branches and a
+ * fixed-delay traceback.
+ */
+#include "v17_trellis.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* V.17 Figure 2 (labels as in v17_trellis.h); each subset (label & 7) has 8x
+ * the minimum squared distance of its constellation (pinned by the tests). */
+static const v17_point_t map_14400[128] = {
+    {-8, -3}, { 9,  2}, { 2, -9}, {-3,  8}, { 8,  3}, {-9, -2}, {-2,  9}, { 3, -8},
+    {-8,  1}, { 9, -2}, {-2, -9}, { 1,  8}, { 8, -1}, {-9,  2}, { 2,  9}, {-1, -8},
+    {-4, -3}, { 5,  2}, { 2, -5}, {-3,  4}, { 4,  3}, {-5, -2}, {-2,  5}, { 3, -4},
+    {-4,  1}, { 5, -2}, {-2, -5}, { 1,  4}, { 4, -1}, {-5,  2}, { 2,  5}, {-1, -4},
+    { 4, -3}, {-3,  2}, { 2,  3}, {-3, -4}, {-4,  3}, { 3, -2}, {-2, -3}, { 3,  4},
+    { 4,  1}, {-3, -2}, {-2,  3}, { 1, -4}, {-4, -1}, { 3,  2}, { 2, -3}, {-1,  4},
+    { 0, -3}, { 1,  2}, { 2, -1}, {-3,  0}, { 0,  3}, {-1, -2}, {-2,  1}, { 3,  0},
+    { 0,  1}, { 1, -2}, {-2, -1}, { 1,  0}, { 0, -1}, {-1,  2}, { 2,  1}, {-1,  0},
+    { 8, -3}, {-7,  2}, { 2,  7}, {-3, -8}, {-8,  3}, { 7, -2}, {-2, -7}, { 3,  8},
+    { 8,  1}, {-7, -2}, {-2,  7}, { 1, -8}, {-8, -1}, { 7,  2}, { 2, -7}, {-1,  8},
+    {-4, -7}, { 5,  6}, { 6, -5}, {-7,  4}, { 4,  7}, {-5, -6}, {-6,  5}, { 7, -4},
+    {-4,  5}, { 5, -6}, {-6, -5}, { 5,  4}, { 4, -5}, {-5,  6}, { 6,  5}, {-5, -4},
+    { 4, -7}, {-3,  6}, { 6,  3}, {-7, -4}, {-4,  7}, { 3, -6}, {-6, -3}, { 7,  4},
+    { 4,  5}, {-3, -6}, {-6,  3}, { 5, -4}, {-4, -5}, { 3,  6}, { 6, -3}, {-5,  4},
+    { 0, -7}, { 1,  6}, { 6, -1}, {-7,  0}, { 0,  7}, {-1, -6}, {-6,  1}, { 7,  0},
+    { 0,  5}, { 1, -6}, {-6, -1}, { 5,  0}, { 0, -5}, {-1,  6}, { 6,  1}, {-5,  0},
+};
+
+static const v17_point_t map_12000[64] = {
+    { 7,  1}, {-5, -1}, {-1,  5}, { 1, -7}, {-7, -1}, { 5,  1}, { 1, -5}, {-1,  7},
+    { 3, -3}, {-1,  3}, { 3,  1}, {-3, -3}, {-3,  3}, { 1, -3}, {-3, -1}, { 3,  3},
+    { 7, -7}, {-5,  7}, { 7,  5}, {-7, -7}, {-7,  7}, { 5, -7}, {-7, -5}, { 7,  7},
+    {-1, -7}, { 3,  7}, { 7, -3}, {-7,  1}, { 1,  7}, {-3, -7}, {-7,  3}, { 7, -1},
+    { 3,  5}, {-1, -5}, {-5,  1}, { 5, -3}, {-3, -5}, { 1,  5}, { 5, -1}, {-5,  3},
+    {-1,  1}, { 3, -1}, {-1, -3}, { 1,  1}, { 1, -1}, {-3,  1}, { 1,  3}, {-1, -1},
+    {-5,  5}, { 7, -5}, {-5, -7}, { 5,  5}, { 5, -5}, {-7,  5}, { 5,  7}, {-5, -5},
+    {-5, -3}, { 7,  3}, { 3, -7}, {-3,  5}, { 5,  3}, {-7, -3}, {-3,  7}, { 3, -5},
+};
+
+static const v17_point_t map_9600[32] = {
+    {-8,  2}, {-6, -4}, {-4,  6}, { 2,  8}, { 8, -2}, { 6,  4}, { 4, -6}, {-2, -8},
+    { 0,  2}, {-6,  4}, { 4,  6}, { 2,  0}, { 0, -2}, { 6, -4}, {-4, -6}, {-2,  0},
+    { 0, -6}, { 2, -4}, {-4, -2}, {-6,  0}, { 0,  6}, {-2,  4}, { 4,  2}, { 6,  0},
+    { 8,  2}, { 2,  4}, { 4, -2}, { 2, -8}, {-8, -2}, {-2, -4}, {-4,  2}, {-2,  8},
+};
+
+static const v17_point_t map_7200[16] = {
+    { 6, -6}, {-2,  6}, { 6,  2}, {-6, -6}, {-6,  6}, { 2, -6}, {-6, -2}, { 6,  6},
+    {-2,  2}, { 6, -2}, {-2, -6}, { 2,  2}, { 2, -2}, {-6,  2}, { 2,  6}, {-2, -2},
+};
+
+static const v17_constellation_t constellations[4] = {
+    {14400, 6, 128, map_14400, 41.0f},
+    {12000, 5, 64, map_12000, 42.0f},
+    {9600, 4, 32, map_9600, 40.0f},
+    {7200, 3, 16, map_7200, 40.0f},
+};
+
+/* Training points of V.17 §8: A, B, C, D (90 degrees apart). */
+const v17_point_t v17_abcd[4] = {{-6, -2}, {2, -6}, {6, 2}, {-2, 6}};
+
+const v17_constellation_t *v17_constellation(int rate)
+{
+    for (int i = 0; i < 4; i++)
+        if (constellations[i].rate == rate)
+            return &constellations[i];
+    return NULL;
+}
+
+int v17_conv_next(int state, int y)
+{
+    int y1 = y & 1, y2 = (y >> 1) & 1;
+    int w1 = state & 1, w2 = (state >> 1) & 1, w3 = (state >> 2) & 1;
+    int n1 = y2 ^ w2 ^ (y1 & w1);
+    int n2 = y1 ^ y2 ^ w3 ^ (w1 & (y2 ^ w2));
+    return n1 | (n2 << 1) | (w1 << 2);
+}
+
+void v17_trellis_enc_init(v17_trellis_enc_t *e, int diff, int conv)
+{
+    e->diff = diff & 3;
+    e->conv = conv & 7;
+}
+
+int v17_trellis_encode(v17_trellis_enc_t *e, int q)
+{
+    int y0 = e->conv & 1;
+    /* V.17 Table 1: Y1n Y2n = (Q1n Q2n) + (Y1n-1 Y2n-1) modulo 4, Y1 the
+     * less significant bit */
+    e->diff = (e->diff + (q & 3)) & 3;
+    e->conv = v17_conv_next(e->conv, e->diff);
+    return ((q >> 2) << 3) | (e->diff << 1) | y0;
+}
+
+/* ---- Viterbi decoder ---------------------------------------------------- */
+
+/* Predecessors of each state: pred[ns][j] = (state << 2) | y. */
+static uint8_t pred[8][4];
+static int pred_ready;
+
+static void build_pred(void)
+{
+    int count[8] = {0};
+    if (pred_ready)
+        return;
+    for (int s = 0; s < 8; s++)
+        for (int y = 0; y < 4; y++) {
+            int ns = v17_conv_next(s, y);
+            pred[ns][count[ns]++] = (uint8_t) ((s << 2) | y);
+        }
+    pred_ready = 1;
+}
+
+#define GRID_STEP 0.25f
+
+int v17_viterbi_init(v17_viterbi_t *v, int rate, int depth)
+{
+    const v17_constellation_t *c = v17_constellation(rate);
+    int extent = 0;
+
+    memset(v, 0, sizeof(*v));
+    if (c == NULL || depth < 1 || depth > V17_VITERBI_MAX_DEPTH)
+        return -1;
+    /* The table is idempotent; racing builders write the same bytes. */
+    build_pred();
+    v->c = c;
+    v->depth = depth;
+    for (int i = 0; i < c->points; i++) {
+        if (abs(c->map[i].re) > extent)
+            extent = abs(c->map[i].re);
+        if (abs(c->map[i].im) > extent)
+            extent = abs(c->map[i].im);
+    }
+    /* Beyond one unit outside the outermost points the nearest point of a
+     * subset no longer changes along the clamped axis. */
+    v->grid_lo = -(float) (extent + 1);
+    v->grid_step = GRID_STEP;
+    v->grid_n = (int) (2 * (extent + 1) / GRID_STEP);
+    v->grid = malloc((size_t) v->grid_n * v->grid_n * 8);
+    if (v->grid == NULL)
+        return -1;
+    for (int iy = 0; iy < v->grid_n; iy++)
+        for (int ix = 0; ix < v->grid_n; ix++) {
+            float x = v->grid_lo + (ix + 0.5f) * GRID_STEP;
+            float y = v->grid_lo + (iy + 0.5f) * GRID_STEP;
+            float best[8];
+            uint8_t *cell = v->grid + ((size_t) iy * v->grid_n + ix) * 8;
+            for (int k = 0; k < 8; k++)
+                best[k] = INFINITY;
+            for (int i = 0; i < c->points; i++) {
+                float dx = x - c->map[i].re, dy = y - c->map[i].im;
+                float d = dx * dx + dy * dy;
+                if (d < best[i & 7]) {
+                    best[i & 7] = d;
+                    cell[i & 7] = (uint8_t) i;
+                }
+            }
+        }
+    v17_viterbi_restart(v);
+    return 0;
+}
+
+void v17_viterbi_restart(v17_viterbi_t *v)
+{
+    v->filled = 0;
+    v->pos = 0;
+    for (int s = 0; s < 8; s++)
+        v->metric[s] = 0.0f;
+}
+
+void v17_viterbi_free(v17_viterbi_t *v)
+{
+    free(v->grid);
+    v->grid = NULL;
+}
+
+static inline const uint8_t *grid_cell(const v17_viterbi_t *v, float re, float im)
+{
+    int ix = (int) floorf((re - v->grid_lo) / v->grid_step);
+    int iy = (int) floorf((im - v->grid_lo) / v->grid_step);
+    if (ix < 0)
+        ix = 0;
+    else if (ix >= v->grid_n)
+        ix = v->grid_n - 1;
+    if (iy < 0)
+        iy = 0;
+    else if (iy >= v->grid_n)
+        iy = v->grid_n - 1;
+    return v->grid + ((size_t) iy * v->grid_n + ix) * 8;
+}
+
+int v17_slice(const v17_viterbi_t *v, float re, float im)
+{
+    const uint8_t *cell = grid_cell(v, re, im);
+    float best = INFINITY;
+    int label = 0;
+    for (int k = 0; k < 8; k++) {
+        const v17_point_t *p = &v->c->map[cell[k]];
+        float dx = re - p->re, dy = im - p->im;
+        float d = dx * dx + dy * dy;
+        if (d < best) {
+            best = d;
+            label = cell[k];
+        }
+    }
+    return label;
+}
+
+/* Trace back from the best state over the `n` newest symbols; labels of the
+ * survivor, oldest first, go to out[0..n-1]. */
+static void traceback(const v17_viterbi_t *v, int n, int *out)
+{
+    int ns = 0;
+    int t = v->pos;
+    for (int s = 1; s < 8; s++)
+        if (v->metric[s] < v->metric[ns])
+            ns = s;
+    for (int i = n - 1; i >= 0; i--) {
+        int p = pred[ns][v->branch[t][ns]];
+        int s = p >> 2, y = p & 3;
+        if (out)
+            out[i] = v->nearest[t][(y << 1) | (s & 1)];
+        ns = s;
+        if (--t < 0)
+            t = v->depth - 1;
+    }
+}
+
+int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label)
+{
+    const uint8_t *cell = grid_cell(v, re, im);
+    float d[8], m[8], low = INFINITY;
+    int best_k = 0;
+    int label;
+
+    if (++v->pos >= v->depth)
+        v->pos = 0;
+    for (int k = 0; k < 8; k++) {
+        const v17_point_t *p = &v->c->map[cell[k]];
+        float dx = re - p->re, dy = im - p->im;
+        d[k] = dx * dx + dy * dy;
+        v->nearest[v->pos][k] = cell[k];
+        if (d[k] < d[best_k])
+            best_k = k;
+    }
+    if (nearest_label)
+        *nearest_label = cell[best_k];
+    /* add-compare-select: 4 branches into each of the 8 states */
+    for (int ns = 0; ns < 8; ns++) {
+        float bm = INFINITY;
+        int bj = 0;
+        for (int j = 0; j < 4; j++) {
+            int p = pred[ns][j];
+            int s = p >> 2, y = p & 3;
+            float x = v->metric[s] + d[(y << 1) | (s & 1)];
+            if (x < bm) {
+                bm = x;
+                bj = j;
+            }
+        }
+        m[ns] = bm;
+        v->branch[v->pos][ns] = (uint8_t) bj;
+        if (bm < low)
+            low = bm;
+    }
+    for (int s = 0; s < 8; s++)
+        v->metric[s] = m[s] - low;
+    if (v->filled < v->depth)
+        v->filled++;
+    if (v->filled < v->depth)
+        return -1;
+    /* the oldest symbol in the ring is released */
+    {
+        int labels[V17_VITERBI_MAX_DEPTH];
+        traceback(v, v->depth, labels);
+        label = labels[0];
+    }
+    return label;
+}
+
+int v17_viterbi_flush(v17_viterbi_t *v, int *out)
+{
+    int labels[V17_VITERBI_MAX_DEPTH];
+    int n = v->filled;
+    /* once full, the oldest held symbol has already been released */
+    int held = (n == v->depth) ? n - 1 : n;
+    traceback(v, n, labels);
+    for (int i = 0; i < held; i++)
+        out[i] = labels[n - held + i];
+    v17_viterbi_restart(v);
+    return held;
+}

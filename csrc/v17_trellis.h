@@ -1,0 +1,122 @@
+/*
+ * v17_trellis.h - the trellis code of ITU-T V.17: signal constellations,
+ * differential encoding, the 8-state systematic convolutional encoder and a
+ * soft-decision Viterbi decoder over it.
+ *
+ * V.17 §3 (as V.32 and V.33): each symbol carries 3..6 scrambled bits
+ * Q1n Q2n Q3n ...  The first two, Q1n Q2n, are differentially encoded into
+ * Y1n Y2n (a modulo-4 addition, which makes the code transparent to 90 degree
+ * rotations); Y1n Y2n feed the 8-state convolutional encoder, whose redundant
+ * bit Y0n, with Y1n Y2n and the uncoded Q3n.., selects one point of the 16,
+ * 32, 64 or 128 point constellation.
+ *
+ * A symbol's label, as used throughout: bit 0 = Y0, bit 1 = Y1, bit 2 = Y2,
+ * bits 3.. = Q3, Q4, ...  (label & 7) names the subset (coset) of the set
+ * partitioning; the points of one subset are far apart (d^2 = 8x the minimum
+ * distance of the whole constellation), which is where the coding gain
+ * comes from.
+ */
+#ifndef FAXENGINE_V17_TRELLIS_H
+#define FAXENGINE_V17_TRELLIS_H
+
+#include <stdint.h>
+
+/* Longest decision delay of the Viterbi decoder, in symbols. */
+#define V17_VITERBI_MAX_DEPTH 64
+
+/* Constellation points are kept on the integer grid of V.17 Figure 2; all
+ * four constellations, and the training points A B C D, have about the same
+ * mean energy on that grid (40..42), so one scale serves every rate. */
+typedef struct {
+    int8_t re;
+    int8_t im;
+} v17_point_t;
+
+/* A constellation with everything the receiver needs to slice it. */
+typedef struct {
+    int rate;                 /* bit/s */
+    int bits_per_symbol;      /* data bits per symbol: 3..6 */
+    int points;               /* 2^(bits_per_symbol + 1) */
+    const v17_point_t *map;   /* label -> point */
+    float mean_energy;        /* over all points, on the integer grid */
+} v17_constellation_t;
+
+/* The constellation of a data rate, or NULL for a rate V.17 does not have. */
+const v17_constellation_t *v17_constellation(int rate);
+
+/* The training points A, B, C, D of V.17 §8 (Table 3), on the same grid. */
+extern const v17_point_t v17_abcd[4];
+
+/* Trellis encoder state: the differential encoder's last Y1 Y2 and the three
+ * delay elements of the convolutional encoder. */
+typedef struct {
+    int diff;   /* Y1 + 2*Y2 of the previous symbol */
+    int conv;   /* 0..7 */
+} v17_trellis_enc_t;
+
+void v17_trellis_enc_init(v17_trellis_enc_t *e, int diff, int conv);
+
+/* Encode the data bits of one symbol: q holds Q1 in bit 0, Q2 in bit 1,
+ * Q3.. in bits 2..  Returns the label (see above). */
+int v17_trellis_encode(v17_trellis_enc_t *e, int q);
+
+/* The next state of the convolutional encoder from `state` when the
+ * differential encoder outputs y = Y1 + 2*Y2; the redundant bit Y0 sent
+ * with that symbol is bit 0 of `state`. */
+int v17_conv_next(int state, int y);
+
+/* Soft-decision Viterbi decoder over the 8-state trellis.
+ *
+ * For every symbol the decoder finds, in each of the 8 subsets, the point
+ * nearest to the received (equalised, scaled to the integer grid) point;
+ * the squared Euclidean distances are the branch metrics, and the uncoded
+ * bits of the nearest point ride along the branch (parallel transitions are
+ * resolved per symbol).  After `depth` symbols the survivor of the best
+ * state is traced back and its oldest label is released. */
+typedef struct {
+    const v17_constellation_t *c;
+    int depth;
+    int filled;                 /* symbols pushed, saturating at depth */
+    int pos;                    /* ring position of the newest symbol */
+    float metric[8];
+    /* per symbol: which of the 4 incoming branches survived, per state,
+     * and the nearest point of each subset */
+    uint8_t branch[V17_VITERBI_MAX_DEPTH][8];
+    uint8_t nearest[V17_VITERBI_MAX_DEPTH][8];
+    /* slicing look-up: for a grid cell, the nearest point of each subset */
+    int grid_n;
+    float grid_lo;
+    float grid_step;
+    uint8_t *grid;              /* grid_n * grid_n * 8 labels */
+} v17_viterbi_t;
+
+/* depth in 1..V17_VITERBI_MAX_DEPTH.  Returns 0, or -1 for a bad rate or
+ * depth or when out of memory. */
+int v17_viterbi_init(v17_viterbi_t *v, int rate, int depth);
+/* Forget the past; every state starts equally likely. */
+void v17_viterbi_restart(v17_viterbi_t *v);
+void v17_viterbi_free(v17_viterbi_t *v);
+
+/* Push one received point (re, im on the integer grid).  Returns the label
+ * decided `depth` symbols ago, or -1 while the decoder is still filling.
+ * *nearest_label, when not NULL, receives the label of the nearest point of
+ * the whole constellation (a tentative decision for decision-directed
+ * adaptation, available without delay). */
+int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label);
+
+/* Release the labels still held (oldest first), best survivor; returns how
+ * many were written to out (at most depth).  The decoder is restarted. */
+int v17_viterbi_flush(v17_viterbi_t *v, int *out);
+
+/* The label of the constellation point nearest to (re, im): hard decision
+ * slicing without the trellis. */
+int v17_slice(const v17_viterbi_t *v, float re, float im);
+
+/* Differential decoding (inverse of V.17 Table 1): Q1 + 2*Q2 from this and
+ * the previous symbol's Y1 + 2*Y2. */
+static inline int v17_diff_decode(int y, int y_prev)
+{
+    return (y - y_prev) & 3;
+}
+
+#endif

@@ -1,0 +1,334 @@
+/*
+ * v17tx.c - ITU-T V.17 transmitter: 7200, 9600, 12 000 and 14 400 bit/s,
+ * 2400 symbols/s on an 1800 Hz carrier, trellis coded (v17_trellis.c).
+ *
+ * What goes on the line (V.17 §8, Table 3; symbol counts at 2400/s):
+ *   optional talker echo protection: 480 symbols (200 ms) of unmodulated
+ *     carrier, then 48 symbols (20 ms) of silence;
+ *   segment 1: 256 symbols alternating A B A B ...;
+ *   segment 2: equaliser conditioning, scrambled binary ones taken two bits
+ *     per symbol onto C D B A (00 C, 01 D, 10 B, 11 A; first bit the more
+ *     significant), 2976 symbols in the long training, 38 in the short;
+ *   segment 3 (long training only): 64 symbols of bridge, the repeating
+ *     16-bit word 0x8880 scrambled two bits per symbol, each dibit turning
+ *     the point by a quarter (dibit 00 +1, 01 0, 10 +2, 11 +3 quarters);
+ *   segment 4: 48 symbols of scrambled binary ones, trellis coded at the
+ *     data rate; then data, trellis coded.
+ * The scrambler is the self-synchronising 1 + x^-18 + x^-23 of V.17 §5,
+ * starting from the register 0x2ECDD5 at segment 2 (so a receiver can check
+ * the conditioning pattern), and the trellis encoder starts with its delay
+ * elements at 0 and its differential encoder at 1 (long training) or 0
+ * (short), as the receivers in the field expect.
+ *
+ * Pulse shaping is a root raised cosine (beta 0.25, 12 symbols, Kaiser (beta 3)
+ * window: > 45 dB out-of-band rejection) evaluated on a 24 kHz grid, where 3
+ * ticks make a sample and 10 a symbol.  The carrier is folded into the
+ * filter: with symbol n turned by exp(j 2pi 1800 n/2400) = (-j)^n, the line
+ * signal is Re{sum_n b_n g(t - nT)} with g(t) = h(t) exp(j 2pi 1800 t), so
+ * each sample costs 2 x 12 multiply-adds and no oscillator, and the phase
+ * is continuous across calls by construction.
+ */
+#include "v17tx.h"
+
+#include <math.h>
+#include <string.h>
+
+enum seg {
+    SEG_TEP_TONE, SEG_TEP_SILENCE, SEG_1, SEG_2, SEG_3, SEG_4, SEG_DATA,
+    SEG_OFF_ONES, SEG_OFF_SILENCE, SEG_DONE
+};
+
+#define TEP_TONE_SYMBOLS 480
+#define TEP_SILENCE_SYMBOLS 48
+#define SEG1_SYMBOLS 256
+#define SEG2_LONG_SYMBOLS 2976
+#define SEG2_SHORT_SYMBOLS 38
+#define SEG3_SYMBOLS 64
+#define SEG4_SYMBOLS 48
+#define OFF_ONES_SYMBOLS 32
+#define OFF_SILENCE_SYMBOLS 48
+#define BRIDGE_WORD 0x8880
+#define SCRAMBLER_SEED 0x2ECDD5u
+
+#define PI 3.14159265358979323846
+
+static int seg_length(const v17_tx_state_t *s, int seg)
+{
+    switch (seg) {
+    case SEG_TEP_TONE: return s->tep ? TEP_TONE_SYMBOLS : 0;
+    case SEG_TEP_SILENCE: return s->tep ? TEP_SILENCE_SYMBOLS : 0;
+    case SEG_1: return SEG1_SYMBOLS;
+    case SEG_2: return s->short_train ? SEG2_SHORT_SYMBOLS : SEG2_LONG_SYMBOLS;
+    case SEG_3: return s->short_train ? 0 : SEG3_SYMBOLS;
+    case SEG_4: return SEG4_SYMBOLS;
+    case SEG_OFF_ONES: return OFF_ONES_SYMBOLS;
+    case SEG_OFF_SILENCE: return OFF_SILENCE_SYMBOLS;
+    default: return 0;
+    }
+}
+
+/* Root raised cosine impulse response, t in symbols. */
+static double rrc(double t, double beta)
+{
+    double x = 4.0 * beta * t;
+    if (fabs(t) < 1e-9)
+        return 1.0 - beta + 4.0 * beta / PI;
+    if (fabs(fabs(x) - 1.0) < 1e-9)
+        return beta / sqrt(2.0) * ((1.0 + 2.0 / PI) * sin(PI / (4.0 * beta))
+                                   + (1.0 - 2.0 / PI) * cos(PI / (4.0 * beta)));
+    return (sin(PI * t * (1.0 - beta)) + x * cos(PI * t * (1.0 + beta)))
+           / (PI * t * (1.0 - x * x));
+}
+
+/* Zeroth-order modified Bessel function, for the Kaiser window. */
+static double bessel_i0(double x)
+{
+    double sum = 1.0, term = 1.0;
+    for (int k = 1; k < 40; k++) {
+        term *= (x / (2.0 * k)) * (x / (2.0 * k));
+        sum += term;
+    }
+    return sum;
+}
+
+static void design_filter(v17_tx_state_t *s, float power_dbm0)
+{
+    const int n = V17_TX_TAPS * V17_TX_PHASES;
+    const double centre = (n - 1) / 2.0;
+    const double kaiser_beta = 3.0;
+    double energy = 0.0;
+    double target;
+
+    for (int i = 0; i < n; i++) {
+        double r = (i - centre) / centre;
+        double w = bessel_i0(kaiser_beta * sqrt(1.0 - r * r)) / bessel_i0(kaiser_beta);
+        double h = rrc((i - centre) / V17_TX_PHASES, 0.25) * w;
+        /* carrier: 1800 Hz at 24 000 ticks/s */
+        double a = 2.0 * PI * 1800.0 * i / 24000.0;
+        /* newest symbol first: tap m of phase p is tick p + 10 m */
+        s->coef_re[i % V17_TX_PHASES][i / V17_TX_PHASES] = (float) (h * cos(a));
+        s->coef_im[i % V17_TX_PHASES][i / V17_TX_PHASES] = (float) (h * sin(a));
+        energy += h * h;
+    }
+    /* Mean power of Re{b g} over random symbols: E|a|^2/2 times the pulse
+     * energy per 10 ticks.  0 dBm0 is 3.14 dB below a full-scale sine. */
+    target = 32767.0 * 32767.0 / 2.0 * pow(10.0, (power_dbm0 - 3.14) / 10.0);
+    s->gain = (float) sqrt(target / (s->c->mean_energy / 2.0 * energy / V17_TX_PHASES));
+}
+
+int v17_tx_init(v17_tx_state_t *s, int rate, int short_train, int tep, float power_dbm0)
+{
+    memset(s, 0, sizeof(*s));
+    s->c = v17_constellation(rate);
+    if (s->c == NULL)
+        return -1;
+    s->short_train = short_train != 0;
+    s->tep = tep != 0;
+    design_filter(s, power_dbm0);
+    s->segment = SEG_TEP_TONE;
+    s->scramble = SCRAMBLER_SEED;
+    v17_trellis_enc_init(&s->enc, s->short_train ? 0 : 1, 0);
+    s->need_symbol = 1;
+    return 0;
+}
+
+static inline int scramble(v17_tx_state_t *s, int bit)
+{
+    int out = (bit ^ (int) (s->scramble >> 17) ^ (int) (s->scramble >> 22)) & 1;
+    s->scramble = (s->scramble << 1) | (uint32_t) out;
+    return out;
+}
+
+/* Trellis code one symbol of data bits (already in order) after scrambling. */
+static inline v17_point_t data_symbol(v17_tx_state_t *s, const uint8_t *bits)
+{
+    int q = 0;
+    for (int i = 0; i < s->c->bits_per_symbol; i++)
+        q |= scramble(s, bits[i] & 1) << i;
+    return s->c->map[v17_trellis_encode(&s->enc, q)];
+}
+
+static const uint8_t ones[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+
+/* The next symbol, or 0 when none can be made yet (data bits missing) or
+ * the transmission is over.  *src/ *nsrc: the caller's bits. */
+static int next_symbol(v17_tx_state_t *s, const uint8_t **src, int *nsrc, v17_point_t *pt)
+{
+    static const int cdba[4] = {2, 3, 1, 0};
+    static const int dibit_quarters[4] = {1, 0, 2, 3};
+    const int bps = s->c->bits_per_symbol;
+
+    while (s->segment < SEG_DATA && s->count >= seg_length(s, s->segment)) {
+        s->segment++;
+        s->count = 0;
+    }
+    if (s->segment >= SEG_OFF_ONES && s->count >= seg_length(s, s->segment)) {
+        if (++s->segment > SEG_OFF_SILENCE)
+            s->segment = SEG_DONE;
+        s->count = 0;
+    }
+    switch (s->segment) {
+    case SEG_TEP_TONE:
+        *pt = v17_abcd[0];
+        break;
+    case SEG_TEP_SILENCE:
+    case SEG_OFF_SILENCE:
+        pt->re = pt->im = 0;
+        break;
+    case SEG_1:
+        *pt = v17_abcd[s->count & 1];
+        break;
+    case SEG_2: {
+        int b = scramble(s, 1) << 1;
+        b |= scramble(s, 1);
+        s->abcd = cdba[b];
+        *pt = v17_abcd[s->abcd];
+        break;
+    }
+    case SEG_3: {
+        int shift = (s->count & 7) * 2;
+        int b = scramble(s, BRIDGE_WORD >> shift) << 1;
+        b |= scramble(s, BRIDGE_WORD >> (shift + 1));
+        s->abcd = (s->abcd + dibit_quarters[b]) & 3;
+        *pt = v17_abcd[s->abcd];
+        break;
+    }
+    case SEG_4:
+    case SEG_OFF_ONES:
+        *pt = data_symbol(s, ones);
+        break;
+    case SEG_DATA: {
+        uint8_t sym[8];
+        int have = s->npending + *nsrc;
+        if (have < bps) {
+            if (!s->finishing)
+                return 0;
+            /* the turn-off pads the last symbol with ones */
+            memcpy(sym, s->pending, (size_t) s->npending);
+            memcpy(sym + s->npending, *src, (size_t) *nsrc);
+            memset(sym + have, 1, (size_t) (bps - have));
+            *src += *nsrc;
+            *nsrc = 0;
+            s->npending = 0;
+            if (have > 0)
+                *pt = data_symbol(s, sym);
+            s->segment = SEG_OFF_ONES;
+            s->count = 0;
+            if (have > 0)
+                break;
+            return next_symbol(s, src, nsrc, pt);
+        }
+        if (s->npending) {
+            int take = bps - s->npending;
+            memcpy(sym, s->pending, (size_t) s->npending);
+            memcpy(sym + s->npending, *src, (size_t) take);
+            s->npending = 0;
+            *src += take;
+            *nsrc -= take;
+            *pt = data_symbol(s, sym);
+        } else {
+            *pt = data_symbol(s, *src);
+            *src += bps;
+            *nsrc -= bps;
+        }
+        /* the data segment has no length: its count stays at 0 */
+        return 1;
+    }
+    default:
+        return 0;
+    }
+    s->count++;
+    return 1;
+}
+
+static int run(v17_tx_state_t *s, const uint8_t **src, int *nsrc, int16_t *amp, int max_len)
+{
+    int n = 0;
+    while (n < max_len) {
+        if (s->need_symbol) {
+            v17_point_t p;
+            float re, im, t;
+            if (!next_symbol(s, src, nsrc, &p))
+                break;
+            re = p.re;
+            im = p.im;
+            /* turn by (-j)^n: the carrier phase at this symbol */
+            switch (s->rotation) {
+            case 1: t = re; re = im; im = -t; break;
+            case 2: re = -re; im = -im; break;
+            case 3: t = re; re = -im; im = t; break;
+            default: break;
+            }
+            s->rotation = (s->rotation + 1) & 3;
+            if (--s->hpos < 0)
+                s->hpos = V17_TX_TAPS - 1;
+            s->hist_re[s->hpos] = s->hist_re[s->hpos + V17_TX_TAPS] = re;
+            s->hist_im[s->hpos] = s->hist_im[s->hpos + V17_TX_TAPS] = im;
+            s->need_symbol = 0;
+        }
+        {
+            const float *cr = s->coef_re[s->phase];
+            const float *ci = s->coef_im[s->phase];
+            const float *hr = s->hist_re + s->hpos;
+            const float *hi = s->hist_im + s->hpos;
+            float acc = 0.0f;
+            long v;
+            for (int m = 0; m < V17_TX_TAPS; m++)
+                acc += hr[m] * cr[m] - hi[m] * ci[m];
+            v = lrintf(acc * s->gain);
+            amp[n++] = (int16_t) (v > 32767 ? 32767 : (v < -32768 ? -32768 : v));
+        }
+        s->phase += 3;
+        if (s->phase >= V17_TX_PHASES) {
+            s->phase -= V17_TX_PHASES;
+            s->need_symbol = 1;
+        }
+    }
+    return n;
+}
+
+static int training_left(const v17_tx_state_t *s)
+{
+    int left = 0;
+    for (int seg = s->segment; seg < SEG_DATA; seg++)
+        left += seg_length(s, seg);
+    if (s->segment < SEG_DATA)
+        left -= s->count;
+    return left;
+}
+
+int v17_tx_max_samples(const v17_tx_state_t *s, int nbits)
+{
+    int symbols = training_left(s) + (s->npending + nbits) / s->c->bits_per_symbol;
+    return 4 * symbols + 4;
+}
+
+int v17_tx_finish_max_samples(const v17_tx_state_t *s)
+{
+    int symbols = training_left(s) + 1 + OFF_ONES_SYMBOLS + OFF_SILENCE_SYMBOLS;
+    return 4 * symbols + 4;
+}
+
+int v17_tx(v17_tx_state_t *s, const uint8_t *bits, int nbits, int16_t *amp, int max_len)
+{
+    int n;
+    if (s->finishing)
+        return -1;
+    n = run(s, &bits, &nbits, amp, max_len);
+    /* what is left is short of a symbol (given room for max_samples) */
+    if (nbits > 0 && s->npending + nbits < (int) sizeof(s->pending)) {
+        memcpy(s->pending + s->npending, bits, (size_t) nbits);
+        s->npending += nbits;
+    }
+    return n;
+}
+
+int v17_tx_finish(v17_tx_state_t *s, int16_t *amp, int max_len)
+{
+    const uint8_t *none = NULL;
+    int zero = 0;
+    if (s->finishing)
+        return 0;
+    s->finishing = 1;
+    return run(s, &none, &zero, amp, max_len);
+}

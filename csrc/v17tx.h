@@ -1,0 +1,61 @@
+/*
+ * v17tx.h - ITU-T V.17 transmitter (see v17tx.c).
+ */
+#ifndef FAXENGINE_V17TX_H
+#define FAXENGINE_V17TX_H
+
+#include <stdint.h>
+
+#include "v17_trellis.h"
+
+/* Symbols spanned by the transmit pulse (root raised cosine, beta 0.25). */
+#define V17_TX_TAPS 12
+/* Sub-sample phases: 8000 samples/s and 2400 symbols/s meet at 24 000/s,
+ * 10 ticks per symbol, 3 per sample. */
+#define V17_TX_PHASES 10
+
+typedef struct {
+    const v17_constellation_t *c;
+    int short_train;
+    int tep;
+    int segment;            /* enum seg in v17tx.c */
+    int count;              /* symbols sent in this segment */
+    uint32_t scramble;      /* scrambler shift register, newest bit in bit 0 */
+    v17_trellis_enc_t enc;
+    int abcd;               /* training point index (segments 2 and 3) */
+    int rotation;           /* symbol count mod 4: the carrier's (-j)^n */
+    int need_symbol;        /* the next sample needs one more symbol first */
+    int phase;              /* 24 kHz tick of the next sample after the newest symbol */
+    int hpos;
+    float hist_re[2 * V17_TX_TAPS];
+    float hist_im[2 * V17_TX_TAPS];
+    float coef_re[V17_TX_PHASES][V17_TX_TAPS];
+    float coef_im[V17_TX_PHASES][V17_TX_TAPS];
+    float gain;
+    int npending;           /* data bits waiting for a whole symbol */
+    uint8_t pending[8];
+    int finishing;
+} v17_tx_state_t;
+
+/* Returns 0, or -1 for a rate V.17 does not have.  tep: send the talker
+ * echo protection tone first; short_train: the short (resync) training of
+ * V.17 §8 instead of the long one. */
+int v17_tx_init(v17_tx_state_t *s, int rate, int short_train, int tep, float power_dbm0);
+
+/* Upper bound of the samples v17_tx() yields for nbits more bits, and of
+ * those v17_tx_finish() yields. */
+int v17_tx_max_samples(const v17_tx_state_t *s, int nbits);
+int v17_tx_finish_max_samples(const v17_tx_state_t *s);
+
+/* Modulate: the rest of the training, then these bits (0/1, in order).  Bits
+ * short of a whole symbol wait for the next call.  amp must hold
+ * v17_tx_max_samples(s, nbits); returns the samples written, or -1 after
+ * v17_tx_finish(). */
+int v17_tx(v17_tx_state_t *s, const uint8_t *bits, int nbits, int16_t *amp, int max_len);
+
+/* Turn-off: the last partial symbol padded with ones, 32 symbols of
+ * scrambled ones (they also flush the receiver's Viterbi traceback), then
+ * 48 symbols of silence.  Returns the samples written. */
+int v17_tx_finish(v17_tx_state_t *s, int16_t *amp, int max_len);
+
+#endif

@@ -1,0 +1,179 @@
+# csrc: v17tx.c v17_trellis.c
+"""Compiled core of V.17 (see faxengine/modem/v17.py): the transmitter and
+the trellis code with its Viterbi decoder, over csrc/v17tx.c and
+csrc/v17_trellis.c.  Blocks go in and out as numpy arrays; the C loops run
+without the GIL."""
+import numpy as np
+
+cimport numpy as cnp
+from libc.stdint cimport int8_t, int16_t, uint8_t, uint32_t
+
+cnp.import_array()
+
+
+cdef extern from "v17_trellis.h" nogil:
+    ctypedef struct v17_point_t:
+        int8_t re
+        int8_t im
+    ctypedef struct v17_constellation_t:
+        int rate
+        int bits_per_symbol
+        int points
+        const v17_point_t *map
+        float mean_energy
+    ctypedef struct v17_trellis_enc_t:
+        int diff
+        int conv
+    ctypedef struct v17_viterbi_t:
+        pass
+    const v17_constellation_t *v17_constellation(int rate)
+    const v17_point_t v17_abcd[4]
+    void v17_trellis_enc_init(v17_trellis_enc_t *e, int diff, int conv)
+    int v17_trellis_encode(v17_trellis_enc_t *e, int q)
+    int v17_conv_next(int state, int y)
+    int v17_viterbi_init(v17_viterbi_t *v, int rate, int depth)
+    void v17_viterbi_free(v17_viterbi_t *v)
+    int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label)
+    int v17_viterbi_flush(v17_viterbi_t *v, int *out)
+    int v17_slice(const v17_viterbi_t *v, float re, float im)
+    int V17_VITERBI_MAX_DEPTH
+
+
+cdef extern from "v17tx.h" nogil:
+    ctypedef struct v17_tx_state_t:
+        pass
+    int v17_tx_init(v17_tx_state_t *s, int rate, int short_train, int tep, float power_dbm0)
+    int v17_tx_max_samples(const v17_tx_state_t *s, int nbits)
+    int v17_tx_finish_max_samples(const v17_tx_state_t *s)
+    int v17_tx(v17_tx_state_t *s, const uint8_t *bits, int nbits, int16_t *amp, int max_len)
+    int v17_tx_finish(v17_tx_state_t *s, int16_t *amp, int max_len)
+
+
+MAX_DEPTH = V17_VITERBI_MAX_DEPTH
+
+
+cdef const v17_constellation_t *_constellation(int rate) except NULL:
+    cdef const v17_constellation_t *c = v17_constellation(rate)
+    if c == NULL:
+        raise ValueError(f"V.17 has no rate {rate} bit/s; use 7200, 9600, 12000 or 14400")
+    return c
+
+
+def bits_per_symbol(int rate):
+    """Data bits carried by one symbol at this rate."""
+    return _constellation(rate).bits_per_symbol
+
+
+def constellation(int rate):
+    """The signal points of a rate as complex128, indexed by label
+    (bit 0 Y0, bit 1 Y1, bit 2 Y2, bits 3.. Q3..), on V.17's integer grid."""
+    cdef const v17_constellation_t *c = _constellation(rate)
+    out = np.empty(c.points, np.complex128)
+    for i in range(c.points):
+        out[i] = complex(c.map[i].re, c.map[i].im)
+    return out
+
+
+def training_points():
+    """The training points A, B, C, D as complex128."""
+    return np.array([complex(v17_abcd[i].re, v17_abcd[i].im) for i in range(4)])
+
+
+def conv_next(int state, int y):
+    """Next state of the convolutional encoder (for tests of the trellis)."""
+    return v17_conv_next(state, y)
+
+
+def trellis_encode(int rate, const uint8_t[::1] bits, int diff=0):
+    """Labels of the symbols carrying `bits` (no scrambler): differential
+    encoding from `diff`, convolutional encoder from state 0."""
+    cdef const v17_constellation_t *c = _constellation(rate)
+    cdef int bps = c.bits_per_symbol
+    cdef Py_ssize_t n = bits.shape[0] // bps, i
+    cdef int j, q
+    cdef v17_trellis_enc_t e
+    if bits.shape[0] % bps:
+        raise ValueError(f"{bits.shape[0]} bits is not a whole number of {bps}-bit symbols")
+    labels = np.empty(n, np.int32)
+    cdef int[::1] lab = labels
+    v17_trellis_enc_init(&e, diff, 0)
+    with nogil:
+        for i in range(n):
+            q = 0
+            for j in range(bps):
+                q |= (bits[i * bps + j] & 1) << j
+            lab[i] = v17_trellis_encode(&e, q)
+    return labels
+
+
+def viterbi_decode(int rate, const double complex[::1] points, int depth=32):
+    """Labels decided by the soft-decision Viterbi decoder for received
+    points (on the integer grid), the whole sequence, in order."""
+    cdef v17_viterbi_t v
+    cdef Py_ssize_t n = points.shape[0], i, k = 0
+    cdef int lab
+    if v17_viterbi_init(&v, rate, depth) < 0:
+        v17_viterbi_free(&v)
+        _constellation(rate)
+        raise ValueError(f"traceback depth must be 1..{V17_VITERBI_MAX_DEPTH}, not {depth}")
+    labels = np.empty(n + V17_VITERBI_MAX_DEPTH, np.int32)
+    cdef int[::1] out = labels
+    with nogil:
+        for i in range(n):
+            lab = v17_viterbi_push(&v, points[i].real, points[i].imag, NULL)
+            if lab >= 0:
+                out[k] = lab
+                k += 1
+        k += v17_viterbi_flush(&v, &out[k])
+    v17_viterbi_free(&v)
+    return labels[:k]
+
+
+def labels_to_bits(int rate, const int[::1] labels, int diff=0):
+    """Data bits of a label sequence: differential decoding of Y1 Y2 from
+    `diff`, then Q1, Q2, Q3.. of each symbol in order."""
+    cdef int bps = _constellation(rate).bits_per_symbol
+    cdef Py_ssize_t n = labels.shape[0], i
+    cdef int j, y, q
+    bits = np.empty(n * bps, np.uint8)
+    cdef uint8_t[::1] b = bits
+    with nogil:
+        for i in range(n):
+            y = (labels[i] >> 1) & 3
+            q = ((y - diff) & 3) | ((labels[i] >> 3) << 2)
+            diff = y
+            for j in range(bps):
+                b[i * bps + j] = (q >> j) & 1
+    return bits
+
+
+cdef class Tx:
+    """V.17 transmitter state (csrc/v17tx.c)."""
+    cdef v17_tx_state_t s
+    cdef bint finished
+
+    def __cinit__(self, int rate, bint short_train, bint tep, float power_dbm0):
+        if v17_tx_init(&self.s, rate, short_train, tep, power_dbm0) < 0:
+            _constellation(rate)
+
+    def modulate(self, const uint8_t[::1] bits):
+        cdef int nbits = bits.shape[0]
+        cdef int cap = v17_tx_max_samples(&self.s, nbits)
+        cdef int n
+        cdef const uint8_t *p = &bits[0] if nbits else NULL
+        out = np.empty(cap, np.int16)
+        cdef int16_t[::1] o = out
+        with nogil:
+            n = v17_tx(&self.s, p, nbits, &o[0], cap)
+        if n < 0:
+            raise RuntimeError("finished")
+        return out[:n]
+
+    def finish(self):
+        cdef int cap = v17_tx_finish_max_samples(&self.s)
+        cdef int n
+        out = np.empty(cap, np.int16)
+        cdef int16_t[::1] o = out
+        with nogil:
+            n = v17_tx_finish(&self.s, &o[0], cap)
+        return out[:n]
