@@ -1,0 +1,127 @@
+"""Cross-check DIS/DCS bits with libspandsp 0.0.6, the reference peer.
+
+``spandsp_dis.c`` (beside this file) is compiled once per session: it prints
+the DIS spandsp's answering terminal builds for given capabilities, and
+spandsp's own decoding (``t30_decode_dis_dtc_dcs``) of frames we build.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from faxengine.t30 import Capabilities, Dcs, Fcf, Frame
+
+HERE = Path(__file__).resolve().parent
+
+# spandsp's T30_SUPPORT_* masks (t30.h)
+V27TER, V29, V17 = 0x01, 0x02, 0x04
+MH, MR, MMR = 0x02, 0x04, 0x08
+STANDARD, FINE, SUPERFINE, R300, R400 = 0x01, 0x02, 0x04, 0x100000, 0x200000
+W215, W255, W303, UNLIMITED, A4, B4 = 0x01, 0x02, 0x04, 0x10000, 0x20000, 0x40000
+
+
+@pytest.fixture(scope="session")
+def spandsp_dis(tmp_path_factory) -> Path:
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("needs a C compiler to build spandsp_dis.c against libspandsp")
+    exe = tmp_path_factory.mktemp("spandsp") / "spandsp_dis"
+    result = subprocess.run([cc, "-std=c99", "-O1", "-o", str(exe), str(HERE / "spandsp_dis.c"),
+                             "-lspandsp"], capture_output=True, text=True)
+    if result.returncode:
+        pytest.skip("libspandsp-dev missing? cannot build spandsp_dis.c: "
+                    f"{result.stderr.strip()[:300]}")
+    return exe
+
+
+def run(exe: Path, *args: str) -> str:
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.parametrize("masks, expect", [
+    ((V27TER | V29 | V17, MH | MR | MMR, STANDARD | FINE | SUPERFINE, W215 | W255 | W303 | UNLIMITED, 1),
+     dict(modems={"V.27ter", "V.29", "V.17"}, codings={"mh", "mr", "mmr"}, ecm=True,
+          max_width="A3", max_length="unlimited", min_scan_ms=0,
+          resolutions={"standard", "fine", "200", "superfine"})),
+    ((V27TER | V29, MH, STANDARD, W215 | A4, 0),
+     dict(modems={"V.27ter", "V.29"}, codings={"mh"}, ecm=False, max_width="A4",
+          max_length="A4", resolutions={"standard"})),
+    ((V27TER, MH | MR, STANDARD | FINE | R300 | R400, W215 | W255 | A4 | B4, 0),
+     dict(modems={"V.27ter"}, codings={"mh", "mr"}, max_width="B4", max_length="B4",
+          resolutions={"standard", "fine", "200", "300", "400", "r16-superfine"})),
+])
+def test_we_read_the_dis_spandsp_sends(spandsp_dis, masks, expect):
+    frame = Frame.parse(bytes.fromhex(run(spandsp_dis, "dis", *map(hex, masks)).strip()))
+    assert frame.fcf is Fcf.DIS and frame.final
+    caps = Capabilities.decode(frame.fif)
+    for name, value in expect.items():
+        assert getattr(caps, name) == value, name
+
+
+WIDTH_WORDS = {"A4": "215mm", "B4": "255mm", "A3": "303mm"}
+LENGTH_WORDS = {"A4": "A4 (297mm)", "B4": "B4 (364mm)", "unlimited": "Unlimited"}
+RES_LINES = {"fine": "R8x7.7lines/mm", "200": "R8x7.7lines/mm", "superfine": "R8x15.4lines/mm",
+             "300": "300x300pels/25.4mm", "400": "R16x15.4lines/mm", "r16-superfine": "R16x15.4lines/mm"}
+
+DCSS = [
+    Dcs(),
+    Dcs(modem="V.17", rate=12000, resolution="superfine", coding="mmr", width="B4", length="B4",
+        ecm=True, frame_size=64),
+    Dcs(modem="V.29", rate=7200, resolution="300", coding="mr", width="A3",
+        length="unlimited", min_scan_ms=10),
+    Dcs(modem="V.27ter", rate=4800, resolution="standard", min_scan_ms=40),
+    Dcs(modem="V.27ter", rate=2400, resolution="400", min_scan_ms=5, ecm=True),
+    Dcs(modem="V.17", rate=9600, resolution="r16-superfine", coding="mr", min_scan_ms=20),
+    Dcs(modem="V.17", rate=7200, resolution="200", ecm=True),
+    Dcs(modem="V.29", rate=9600, resolution="fine", coding="mr", min_scan_ms=0),
+]
+
+
+def set_lines(log: str) -> set[str]:
+    """The names of the bits spandsp reports as "Set"."""
+    return {line.split("= ", 1)[1].rsplit(":", 1)[0] for line in log.splitlines()
+            if line.endswith(": Set")}
+
+
+@pytest.mark.parametrize("dcs", DCSS, ids=lambda d: f"{d.modem}-{d.rate}-{d.resolution}")
+def test_spandsp_reads_our_dcs(spandsp_dis, dcs):
+    log = run(spandsp_dis, "decode", Frame(Fcf.DCS, dcs.encode(), x=True).to_bytes().hex())
+    assert log.startswith("DCS:")
+    # spandsp writes "V.29, 9600bps" but "V.29 7200bps"
+    assert f"Selected data signalling rate: {dcs.modem} {dcs.rate}bps" in log.replace(",", "")
+    assert f"Recording width: {WIDTH_WORDS[dcs.width]}" in log
+    assert f"Recording length: {LENGTH_WORDS[dcs.length]}" in log
+    assert f"Minimum scan line time: {dcs.min_scan_ms}ms" in log
+    assert ("Error correction mode (ECM): ECM" in log) == dcs.ecm
+    if dcs.ecm:
+        assert f"Frame size: {dcs.frame_size} octets" in log
+    flags = set_lines(log)
+    assert ("2-D coding" in flags) == (dcs.coding == "mr")
+    assert ("T.6 coding" in flags) == (dcs.coding == "mmr")
+    res = {n for n in flags if "lines/mm" in n or "pels" in n}
+    expected = {line for r, line in RES_LINES.items() if r == dcs.resolution}
+    assert {n.split(" and/or")[0] for n in res} == expected
+    if "Resolution type selection" in log:         # only when the DCS reaches bit 44
+        assert f"Resolution type selection: {'Inch' if dcs.inch else 'Metric'}" in log
+    else:
+        assert not dcs.inch
+
+
+def test_spandsp_reads_our_dis(spandsp_dis):
+    caps = Capabilities(modems=frozenset({"V.27ter", "V.29"}), min_scan_ms=10,
+                        scan_half_fine=True, max_width="B4", max_length="B4",
+                        resolutions=frozenset({"fine", "300", "400"}), inch_preferred=True,
+                        ecm=True, codings=frozenset({"mr", "mmr"}))
+    log = run(spandsp_dis, "decode", Frame(Fcf.DIS, caps.encode()).to_bytes().hex())
+    assert log.startswith("DIS:")
+    for words in ("Supported data signalling rates: V.27 ter and V.29",
+                  "Recording width: 215mm +- 1% and 255mm +- 1%",
+                  "Recording length: A4 (297mm) and B4 (364mm)",
+                  "Receiver's minimum scan line time: 10ms at 3.85 l/mm; T7.7 = 1/2 T3.85",
+                  "Error correction mode (ECM): ECM"):
+        assert words in log
+    assert {"Can receive fax", "2-D coding", "T.6 coding", "300x300pels/25.4mm",
+            "Inch-based resolution preferred"} <= set_lines(log)
