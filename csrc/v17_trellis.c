@@ -86,6 +86,33 @@ const v17_constellation_t *v17_constellation(int rate)
     return NULL;
 }
 
+void v17_training_init(v17_training_t *t)
+{
+    t->scramble = V17_SCRAMBLER_SEED;
+    t->abcd = 0;
+    t->bridge = 0;
+}
+
+int v17_training_seg2(v17_training_t *t)
+{
+    static const int cdba[4] = {2, 3, 1, 0};
+    int b = v17_scramble(&t->scramble, 1) << 1;
+    b |= v17_scramble(&t->scramble, 1);
+    t->abcd = cdba[b];
+    return t->abcd;
+}
+
+int v17_training_bridge(v17_training_t *t)
+{
+    static const int quarters[4] = {1, 0, 2, 3};
+    const int word = 0x8880;
+    int shift = (t->bridge++ & 7) * 2;
+    int b = v17_scramble(&t->scramble, word >> shift) << 1;
+    b |= v17_scramble(&t->scramble, word >> (shift + 1));
+    t->abcd = (t->abcd + quarters[b]) & 3;
+    return t->abcd;
+}
+
 int v17_conv_next(int state, int y)
 {
     int y1 = y & 1, y2 = (y >> 1) & 1;

@@ -47,6 +47,46 @@ const v17_constellation_t *v17_constellation(int rate);
 /* The training points A, B, C, D of V.17 §8 (Table 3), on the same grid. */
 extern const v17_point_t v17_abcd[4];
 
+/* Scrambler of V.17 §5, 1 + x^-18 + x^-23, self-synchronising; the
+ * register holds the last 23 line bits, newest in bit 0. */
+static inline int v17_scramble(uint32_t *reg, int bit)
+{
+    int out = (bit ^ (int) (*reg >> 17) ^ (int) (*reg >> 22)) & 1;
+    *reg = (*reg << 1) | (uint32_t) out;
+    return out;
+}
+
+static inline int v17_descramble(uint32_t *reg, int bit)
+{
+    int out = (bit ^ (int) (*reg >> 17) ^ (int) (*reg >> 22)) & 1;
+    *reg = (*reg << 1) | (uint32_t) (bit & 1);
+    return out;
+}
+
+/* The known part of the training (V.17 §8, Table 3), as indexes into
+ * v17_abcd: segment 2 is scrambled binary ones, two bits a symbol onto
+ * C D B A (00 C, 01 D, 10 B, 11 A), with the scrambler starting from
+ * V17_SCRAMBLER_SEED; segment 3, the bridge, scrambles the repeating word
+ * 0x8880 two bits a symbol, each dibit turning the point on by 1, 0, 2 or 3
+ * quarters (00, 01, 10, 11).  The scrambler then runs on into segment 4 and
+ * the data. */
+#define V17_SCRAMBLER_SEED 0x2ECDD5u
+#define V17_SEG1_SYMBOLS 256
+#define V17_SEG2_LONG_SYMBOLS 2976
+#define V17_SEG2_SHORT_SYMBOLS 38
+#define V17_SEG3_SYMBOLS 64
+#define V17_SEG4_SYMBOLS 48
+
+typedef struct {
+    uint32_t scramble;
+    int abcd;           /* the last point sent */
+    int bridge;         /* bridge symbols sent */
+} v17_training_t;
+
+void v17_training_init(v17_training_t *t);
+int v17_training_seg2(v17_training_t *t);
+int v17_training_bridge(v17_training_t *t);
+
 /* Trellis encoder state: the differential encoder's last Y1 Y2 and the three
  * delay elements of the convolutional encoder. */
 typedef struct {

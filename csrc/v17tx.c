@@ -6,17 +6,14 @@
  *   optional talker echo protection: 480 symbols (200 ms) of unmodulated
  *     carrier, then 48 symbols (20 ms) of silence;
  *   segment 1: 256 symbols alternating A B A B ...;
- *   segment 2: equaliser conditioning, scrambled binary ones taken two bits
- *     per symbol onto C D B A (00 C, 01 D, 10 B, 11 A; first bit the more
- *     significant), 2976 symbols in the long training, 38 in the short;
- *   segment 3 (long training only): 64 symbols of bridge, the repeating
- *     16-bit word 0x8880 scrambled two bits per symbol, each dibit turning
- *     the point by a quarter (dibit 00 +1, 01 0, 10 +2, 11 +3 quarters);
+ *   segment 2: equaliser conditioning, 2976 symbols in the long training,
+ *     38 in the short, and (long training only) segment 3, 64 symbols of
+ *     bridge: both from v17_training_seg2/bridge (v17_trellis.h);
  *   segment 4: 48 symbols of scrambled binary ones, trellis coded at the
  *     data rate; then data, trellis coded.
- * The scrambler is the self-synchronising 1 + x^-18 + x^-23 of V.17 §5,
- * starting from the register 0x2ECDD5 at segment 2 (so a receiver can check
- * the conditioning pattern), and the trellis encoder starts with its delay
+ * The scrambler (1 + x^-18 + x^-23, V.17 §5) starts at segment 2 from a
+ * fixed register, so a receiver can check the conditioning pattern; it runs
+ * on through the data.  The trellis encoder starts with its delay
  * elements at 0 and its differential encoder at 1 (long training) or 0
  * (short), as the receivers in the field expect.
  *
@@ -40,15 +37,8 @@ enum seg {
 
 #define TEP_TONE_SYMBOLS 480
 #define TEP_SILENCE_SYMBOLS 48
-#define SEG1_SYMBOLS 256
-#define SEG2_LONG_SYMBOLS 2976
-#define SEG2_SHORT_SYMBOLS 38
-#define SEG3_SYMBOLS 64
-#define SEG4_SYMBOLS 48
 #define OFF_ONES_SYMBOLS 32
 #define OFF_SILENCE_SYMBOLS 48
-#define BRIDGE_WORD 0x8880
-#define SCRAMBLER_SEED 0x2ECDD5u
 
 #define PI 3.14159265358979323846
 
@@ -57,10 +47,10 @@ static int seg_length(const v17_tx_state_t *s, int seg)
     switch (seg) {
     case SEG_TEP_TONE: return s->tep ? TEP_TONE_SYMBOLS : 0;
     case SEG_TEP_SILENCE: return s->tep ? TEP_SILENCE_SYMBOLS : 0;
-    case SEG_1: return SEG1_SYMBOLS;
-    case SEG_2: return s->short_train ? SEG2_SHORT_SYMBOLS : SEG2_LONG_SYMBOLS;
-    case SEG_3: return s->short_train ? 0 : SEG3_SYMBOLS;
-    case SEG_4: return SEG4_SYMBOLS;
+    case SEG_1: return V17_SEG1_SYMBOLS;
+    case SEG_2: return s->short_train ? V17_SEG2_SHORT_SYMBOLS : V17_SEG2_LONG_SYMBOLS;
+    case SEG_3: return s->short_train ? 0 : V17_SEG3_SYMBOLS;
+    case SEG_4: return V17_SEG4_SYMBOLS;
     case SEG_OFF_ONES: return OFF_ONES_SYMBOLS;
     case SEG_OFF_SILENCE: return OFF_SILENCE_SYMBOLS;
     default: return 0;
@@ -126,17 +116,10 @@ int v17_tx_init(v17_tx_state_t *s, int rate, int short_train, int tep, float pow
     s->tep = tep != 0;
     design_filter(s, power_dbm0);
     s->segment = SEG_TEP_TONE;
-    s->scramble = SCRAMBLER_SEED;
+    v17_training_init(&s->train);
     v17_trellis_enc_init(&s->enc, s->short_train ? 0 : 1, 0);
     s->need_symbol = 1;
     return 0;
-}
-
-static inline int scramble(v17_tx_state_t *s, int bit)
-{
-    int out = (bit ^ (int) (s->scramble >> 17) ^ (int) (s->scramble >> 22)) & 1;
-    s->scramble = (s->scramble << 1) | (uint32_t) out;
-    return out;
 }
 
 /* Trellis code one symbol of data bits (already in order) after scrambling. */
@@ -144,7 +127,7 @@ static inline v17_point_t data_symbol(v17_tx_state_t *s, const uint8_t *bits)
 {
     int q = 0;
     for (int i = 0; i < s->c->bits_per_symbol; i++)
-        q |= scramble(s, bits[i] & 1) << i;
+        q |= v17_scramble(&s->train.scramble, bits[i] & 1) << i;
     return s->c->map[v17_trellis_encode(&s->enc, q)];
 }
 
@@ -154,8 +137,6 @@ static const uint8_t ones[8] = {1, 1, 1, 1, 1, 1, 1, 1};
  * the transmission is over.  *src/ *nsrc: the caller's bits. */
 static int next_symbol(v17_tx_state_t *s, const uint8_t **src, int *nsrc, v17_point_t *pt)
 {
-    static const int cdba[4] = {2, 3, 1, 0};
-    static const int dibit_quarters[4] = {1, 0, 2, 3};
     const int bps = s->c->bits_per_symbol;
 
     while (s->segment < SEG_DATA && s->count >= seg_length(s, s->segment)) {
@@ -178,21 +159,12 @@ static int next_symbol(v17_tx_state_t *s, const uint8_t **src, int *nsrc, v17_po
     case SEG_1:
         *pt = v17_abcd[s->count & 1];
         break;
-    case SEG_2: {
-        int b = scramble(s, 1) << 1;
-        b |= scramble(s, 1);
-        s->abcd = cdba[b];
-        *pt = v17_abcd[s->abcd];
+    case SEG_2:
+        *pt = v17_abcd[v17_training_seg2(&s->train)];
         break;
-    }
-    case SEG_3: {
-        int shift = (s->count & 7) * 2;
-        int b = scramble(s, BRIDGE_WORD >> shift) << 1;
-        b |= scramble(s, BRIDGE_WORD >> (shift + 1));
-        s->abcd = (s->abcd + dibit_quarters[b]) & 3;
-        *pt = v17_abcd[s->abcd];
+    case SEG_3:
+        *pt = v17_abcd[v17_training_bridge(&s->train)];
         break;
-    }
     case SEG_4:
     case SEG_OFF_ONES:
         *pt = data_symbol(s, ones);

@@ -20,9 +20,8 @@ typedef struct {
     int tep;
     int segment;            /* enum seg in v17tx.c */
     int count;              /* symbols sent in this segment */
-    uint32_t scramble;      /* scrambler shift register, newest bit in bit 0 */
+    v17_training_t train;   /* segments 2 and 3, and the scrambler after them */
     v17_trellis_enc_t enc;
-    int abcd;               /* training point index (segments 2 and 3) */
     int rotation;           /* symbol count mod 4: the carrier's (-j)^n */
     int need_symbol;        /* the next sample needs one more symbol first */
     int phase;              /* 24 kHz tick of the next sample after the newest symbol */
