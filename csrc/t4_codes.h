@@ -1,0 +1,88 @@
+/*
+ * T.4/T.6 code tables: the modified Huffman run-length codes (T.4 §4.1.2,
+ * Tables 1/T.4, 2/T.4 and 3/T.4 with the extended makeup codes 1792-2560),
+ * the two-dimensional mode codes (T.4 §4.2.1.3.2, Table 4/T.4) and the EOL.
+ *
+ * The code words are kept once, as data, in t4_codes.c.  From them
+ * t4_codes_init() builds everything the coders need at speed:
+ *   - for the encoder, the complete code (makeup + terminating code) of every
+ *     run length 0..T4_MAX_COMBINED_RUN as one (bits, length) word per colour;
+ *   - for the decoder, direct lookup tables indexed by the next 12 (white) or
+ *     13 (black) bits of the stream, and by the next 7 bits for mode codes.
+ * t4_codes_init() is idempotent and must run once before any coder is used
+ * (the Cython wrapper calls it at import).
+ */
+#ifndef FAXENGINE_T4_CODES_H
+#define FAXENGINE_T4_CODES_H
+
+#include <stdint.h>
+
+enum t4_coding {
+    T4_CODING_MH = 1,   /* T.4 one-dimensional (modified Huffman) */
+    T4_CODING_MR = 2,   /* T.4 two-dimensional (modified READ) */
+    T4_CODING_MMR = 3   /* T.6 (modified modified READ) */
+};
+
+/* Widest line the coders accept: A3 at 400 pels/inch (T.4 §2.2, Table 1a). */
+#define T4_MAX_WIDTH 65535
+
+/* EOL: 000000000001 (T.4 §4.1.3). */
+#define T4_EOL_CODE 0x001u
+#define T4_EOL_BITS 12
+
+/* Two-dimensional mode codes, Table 4/T.4. */
+#define T4_PASS_CODE 0x1u      /* 0001 */
+#define T4_PASS_BITS 4
+#define T4_HORIZ_CODE 0x1u     /* 001 */
+#define T4_HORIZ_BITS 3
+
+typedef struct {
+    uint16_t code;   /* right-aligned code word */
+    uint8_t bits;    /* its length */
+} t4_code_t;
+
+/* Table 1/T.4: terminating codes, runs 0..63. */
+extern const t4_code_t t4_white_terminating[64];
+extern const t4_code_t t4_black_terminating[64];
+/* Table 2/T.4: makeup codes, runs 64, 128, ... 1728 (index = run/64 - 1). */
+extern const t4_code_t t4_white_makeup[27];
+extern const t4_code_t t4_black_makeup[27];
+/* Table 3/T.4: extended makeup codes common to both colours, 1792..2560. */
+extern const t4_code_t t4_extended_makeup[13];
+/* Vertical mode codes VL3, VL2, VL1, V0, VR1, VR2, VR3 (index = a1 - b1 + 3). */
+extern const t4_code_t t4_vertical[7];
+
+/* --- encoder: one word per run length -------------------------------- */
+
+/* Runs up to this length take one makeup code at most. */
+#define T4_MAX_COMBINED_RUN (2560 + 63)
+
+/* (code << 5) | bits for run lengths 0..T4_MAX_COMBINED_RUN; code <= 25 bits. */
+extern uint32_t t4_white_run_word[T4_MAX_COMBINED_RUN + 1];
+extern uint32_t t4_black_run_word[T4_MAX_COMBINED_RUN + 1];
+
+/* --- decoder: direct lookup tables ------------------------------------ */
+
+/* Entry = (run << 4) | bits; bits == 0 marks "no code starts with these bits"
+ * (an error, or the zeros of an EOL).  Runs >= 64 are makeup codes. */
+#define T4_WHITE_LOOKUP_BITS 12
+#define T4_BLACK_LOOKUP_BITS 13
+extern uint16_t t4_white_lookup[1 << T4_WHITE_LOOKUP_BITS];
+extern uint16_t t4_black_lookup[1 << T4_BLACK_LOOKUP_BITS];
+
+/* Mode lookup: entry = (mode << 4) | bits, indexed by the next 7 bits. */
+enum t4_mode {
+    T4_MODE_INVALID = 0,    /* 0000000: an EOL (or garbage) follows */
+    T4_MODE_PASS = 1,
+    T4_MODE_HORIZONTAL = 2,
+    T4_MODE_EXTENSION = 3,  /* 0000001xxx (T.4 §4.2.1.3.2, e.g. uncompressed mode) */
+    T4_MODE_V0 = 7          /* vertical: T4_MODE_V0 + (a1 - b1), a1 - b1 = -3..3 */
+};
+#define T4_MODE_LOOKUP_BITS 7
+extern uint8_t t4_mode_lookup[1 << T4_MODE_LOOKUP_BITS];
+
+/* Builds the derived tables.  Returns 0, or -1 when the code tables are not
+ * prefix free (a corrupted table; checked so a typo cannot go unnoticed). */
+int t4_codes_init(void);
+
+#endif

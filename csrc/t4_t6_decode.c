@@ -1,0 +1,608 @@
+/*
+ * T.4 / T.6 page decoder (see t4_t6_decode.h for what it accepts and how
+ * lenient mode behaves).
+ *
+ * How: the stream is read through a 64-bit window, left aligned, refilled
+ * 8 bytes at a time.  A run code is decoded by one lookup of the next 12
+ * (white) or 13 (black) bits in the direct tables of t4_codes.c, a mode code
+ * by one lookup of the next 7 bits.  Black runs are written with memset into
+ * a zeroed row.  Each line also leaves its changing elements (T.4
+ * §4.2.1.3.1) in an array, the reference line of the next 2-D line; b1 is
+ * found by walking that array forward as a0 moves right.
+ *
+ * An EOL is 11 or more zeros then a one (T.4 §4.1.3: fill zeros may precede
+ * it); no run or mode code has more than 7 zeros in a row, so the zeros of
+ * an EOL cannot be mistaken for a code and the decoder can always tell data
+ * from fill.
+ */
+#include "t4_t6_decode.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "t4_codes.h"
+
+/* Lenient mode: a 2-D line whose reference line was lost (MR). */
+#define T4_ERR_LOST_REFERENCE 100
+
+struct t4_t6_decode_state_s {
+    const uint8_t *data;
+    size_t len;
+    size_t next;       /* next byte to load; past len reads zeros */
+    uint64_t buf;      /* bit window, next bit in the MSB */
+    int cnt;           /* valid bits in buf */
+    int coding;
+    int width;
+    int lenient;
+    int height;        /* 0: unknown */
+    int *ref;          /* changing elements of the reference line */
+    int *cur;          /* ... of the line being decoded */
+    int *alloc;
+    int status;
+    int started;       /* G3: the EOLs before the first line are read */
+    int next_tag;      /* MR: tag bit of the next line, 1 = one-dimensional */
+    int page_end;      /* no more lines follow the ones decoded */
+    int need_1d;       /* MR lenient: a 2-D line can't be decoded until a 1-D one */
+    int err;
+    int err_line;
+    long err_bit;
+    int bad;
+    int bad_run;
+    int longest_run;
+};
+
+#if defined(__GNUC__)
+#define LOAD_BE64(p) __builtin_bswap64(load64(p))
+#define CLZ64(x) __builtin_clzll(x)
+#else
+#error "a GCC-compatible compiler is needed (__builtin_clzll, __builtin_bswap64)"
+#endif
+
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+/* The bit reader lives in locals inside the hot loops: these macros expect
+ * data, len, next, buf and cnt in scope.  After a refill cnt >= 56; bits of
+ * buf below cnt are either zero or the true bits that follow. */
+#define READER_LOAD(s)                       \
+    const uint8_t *const data = (s)->data;   \
+    const size_t len = (s)->len;             \
+    size_t next = (s)->next;                 \
+    uint64_t buf = (s)->buf;                 \
+    int cnt = (s)->cnt
+#define READER_SAVE(s) \
+    do { (s)->next = next; (s)->buf = buf; (s)->cnt = cnt; } while (0)
+#define REFILL()                                                         \
+    do {                                                                 \
+        if (next + 8 <= len) {                                           \
+            buf |= LOAD_BE64(data + next) >> cnt;                        \
+            int nb_ = (63 - cnt) >> 3;                                   \
+            next += (size_t)nb_;                                         \
+            cnt += nb_ << 3;                                             \
+        } else {                                                         \
+            while (cnt <= 56) {                                          \
+                uint64_t b_ = next < len ? data[next] : 0;               \
+                buf |= b_ << (56 - cnt);                                 \
+                next++;                                                  \
+                cnt += 8;                                                \
+            }                                                            \
+        }                                                                \
+    } while (0)
+#define NEED(n) do { if (cnt < (n)) REFILL(); } while (0)
+#define CONSUME(n) do { buf <<= (n); cnt -= (n); } while (0)
+#define POS() ((long)next * 8 - cnt)
+
+/* Record a changing element; two at the same place (a zero-length run
+ * between them) cancel, so the list stays strictly increasing. */
+#define ADD_CHANGE(x)                                  \
+    do {                                               \
+        if (nc > 0 && cur[nc - 1] == (x))              \
+            nc--;                                      \
+        else                                           \
+            cur[nc++] = (x);                           \
+    } while (0)
+
+/* One run: makeup codes then a terminating code (T.4 §4.1.2). */
+#define DECODE_RUN(TABLE, BITS, ERRCODE, RUN)                  \
+    do {                                                       \
+        RUN = 0;                                               \
+        for (;;) {                                             \
+            NEED(16);                                          \
+            unsigned e_ = TABLE[buf >> (64 - (BITS))];         \
+            if ((e_ & 15) == 0) {                              \
+                err = (ERRCODE);                               \
+                goto fail;                                     \
+            }                                                  \
+            CONSUME(e_ & 15);                                  \
+            RUN += (int)(e_ >> 4);                             \
+            if ((e_ >> 4) < 64)                                \
+                break;                                         \
+            if (RUN > width) {                                 \
+                err = T4_ERR_RUN_TOO_LONG;                     \
+                goto fail;                                     \
+            }                                                  \
+        }                                                      \
+    } while (0)
+
+#define WHITE_RUN(RUN) DECODE_RUN(t4_white_lookup, T4_WHITE_LOOKUP_BITS, T4_ERR_WHITE_CODE, RUN)
+#define BLACK_RUN(RUN) DECODE_RUN(t4_black_lookup, T4_BLACK_LOOKUP_BITS, T4_ERR_BLACK_CODE, RUN)
+
+static int rest_is_zero(const t4_t6_decode_state_t *s)
+{
+    if (s->cnt > 0 && (s->buf >> (64 - s->cnt)) != 0)
+        return 0;
+    for (size_t i = s->next; i < s->len; i++)
+        if (s->data[i])
+            return 0;
+    return 1;
+}
+
+/* Tells a code that failed to match apart from an EOL and from the end of
+ * the data, at the reader's position. */
+static int classify(const t4_t6_decode_state_t *s, int err)
+{
+    if (err != T4_ERR_WHITE_CODE && err != T4_ERR_BLACK_CODE && err != T4_ERR_MODE_CODE)
+        return err;
+    if ((size_t)s->err_bit >= s->len * 8 || rest_is_zero(s))
+        return T4_ERR_TRUNCATED;
+    if ((s->buf >> 53) == 0)
+        return T4_ERR_EOL_IN_LINE;
+    return err;
+}
+
+/* One-dimensional line, T.4 §4.1.2.  Returns 0 or an error code. */
+static int decode_1d(t4_t6_decode_state_t *s, uint8_t *row)
+{
+    READER_LOAD(s);
+    const int width = s->width;
+    int *const cur = s->cur;
+    int a0 = 0;
+    int nc = 0;
+    int err;
+    int run;
+    for (;;) {
+        WHITE_RUN(run);
+        if (run > width - a0) {
+            err = T4_ERR_RUN_TOO_LONG;
+            goto fail;
+        }
+        a0 += run;
+        if (a0 >= width)
+            break;
+        ADD_CHANGE(a0);
+        BLACK_RUN(run);
+        if (run > width - a0) {
+            err = T4_ERR_RUN_TOO_LONG;
+            goto fail;
+        }
+        memset(row + a0, 1, (size_t)run);
+        a0 += run;
+        if (a0 >= width)
+            break;
+        ADD_CHANGE(a0);
+    }
+    cur[nc] = cur[nc + 1] = cur[nc + 2] = width;
+    READER_SAVE(s);
+    return 0;
+fail:
+    READER_SAVE(s);
+    s->err_bit = POS();
+    return classify(s, err);
+}
+
+/* Two-dimensional line against s->ref, T.4 §4.2.1.3 and T.6 §2.2. */
+static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
+{
+    READER_LOAD(s);
+    const int width = s->width;
+    const int *const ref = s->ref;
+    int *const cur = s->cur;
+    int a0 = -1;      /* the imaginary white element before the line */
+    int colour = 0;   /* colour of the run starting at a0 */
+    int j = 0;        /* ref[j]: first reference changing element right of a0 */
+    int nc = 0;
+    int err;
+    while (a0 < width) {
+        while (ref[j] <= a0)
+            j++;
+        /* b1: the first one of the colour opposite to a0's (even = black). */
+        const int jb = j + ((j & 1) ^ colour);
+        const int start = a0 < 0 ? 0 : a0;
+        NEED(16);
+        const unsigned e = t4_mode_lookup[buf >> (64 - T4_MODE_LOOKUP_BITS)];
+        const int mode = (int)(e >> 4);
+        if (mode > T4_MODE_EXTENSION) {
+            /* vertical: a1 = b1 + (VR/VL offset) */
+            const int a1 = ref[jb] + mode - T4_MODE_V0;
+            if (a1 <= a0 || a1 > width) {
+                err = T4_ERR_BAD_VERTICAL;
+                goto fail;
+            }
+            CONSUME(e & 15);
+            if (colour)
+                memset(row + start, 1, (size_t)(a1 - start));
+            a0 = a1;
+            if (a1 < width)
+                cur[nc++] = a1;
+            colour ^= 1;
+        } else if (mode == T4_MODE_HORIZONTAL) {
+            int run1, run2;
+            CONSUME(T4_HORIZ_BITS);
+            if (colour) {
+                BLACK_RUN(run1);
+                WHITE_RUN(run2);
+            } else {
+                WHITE_RUN(run1);
+                BLACK_RUN(run2);
+            }
+            if (run1 > width - start || run2 > width - start - run1) {
+                err = T4_ERR_RUN_TOO_LONG;
+                goto fail;
+            }
+            const int a1 = start + run1;
+            const int a2 = a1 + run2;
+            if (colour)
+                memset(row + start, 1, (size_t)run1);
+            else
+                memset(row + a1, 1, (size_t)run2);
+            if (a1 < width)
+                ADD_CHANGE(a1);
+            if (a2 < width)
+                ADD_CHANGE(a2);
+            a0 = a2;
+        } else if (mode == T4_MODE_PASS) {
+            const int b2 = ref[jb + 1];
+            CONSUME(T4_PASS_BITS);
+            if (colour)
+                memset(row + start, 1, (size_t)(b2 - start));
+            a0 = b2;
+        } else if (mode == T4_MODE_EXTENSION) {
+            /* T.4 §4.2.1.3.2: 0000001111 enters uncompressed mode */
+            err = (buf >> 54) == 0xF ? T4_ERR_UNCOMPRESSED : T4_ERR_EXTENSION;
+            goto fail;
+        } else {
+            err = T4_ERR_MODE_CODE;
+            goto fail;
+        }
+    }
+    cur[nc] = cur[nc + 1] = cur[nc + 2] = width;
+    READER_SAVE(s);
+    return 0;
+fail:
+    READER_SAVE(s);
+    s->err_bit = POS();
+    return classify(s, err);
+}
+
+/* ---- line boundaries ------------------------------------------------- */
+
+static void refill_state(t4_t6_decode_state_t *s)
+{
+    READER_LOAD(s);
+    (void)data;
+    (void)len;
+    if (cnt <= 56)
+        REFILL();
+    READER_SAVE(s);
+}
+
+static inline long state_pos(const t4_t6_decode_state_t *s)
+{
+    return (long)s->next * 8 - s->cnt;
+}
+
+static void consume_state(t4_t6_decode_state_t *s, int n)
+{
+    if (n >= 64) {
+        s->buf = 0;
+        s->cnt -= n;
+    } else {
+        s->buf <<= n;
+        s->cnt -= n;
+    }
+}
+
+static void seek(t4_t6_decode_state_t *s, long bit)
+{
+    s->next = (size_t)(bit >> 3);
+    s->buf = 0;
+    s->cnt = 0;
+    refill_state(s);
+    consume_state(s, (int)(bit & 7));
+}
+
+enum { EOL_NONE = 0, EOL_FOUND = 1, EOL_END = -1 };
+
+/* At the reader: fill zeros and an EOL?  Consumes them when so; consumes
+ * nothing when the next bits are not 11 or more zeros; EOL_END when only
+ * zeros are left. */
+static int find_eol(t4_t6_decode_state_t *s)
+{
+    long zeros = 0;
+    for (;;) {
+        refill_state(s);
+        if (state_pos(s) >= (long)s->len * 8)
+            return EOL_END;
+        int lz = s->buf ? CLZ64(s->buf) : 64;
+        if (lz >= s->cnt) {
+            zeros += s->cnt;
+            consume_state(s, s->cnt);
+            continue;
+        }
+        if (zeros + lz >= 11) {
+            consume_state(s, lz + 1);
+            return EOL_FOUND;
+        }
+        return EOL_NONE;
+    }
+}
+
+/* Lenient resynchronisation: moves to the start of the next EOL. */
+static int search_eol(t4_t6_decode_state_t *s)
+{
+    for (;;) {
+        refill_state(s);
+        if (state_pos(s) >= (long)s->len * 8)
+            return EOL_END;
+        if ((s->buf >> 53) == 0)
+            return EOL_FOUND;
+        consume_state(s, CLZ64(s->buf) + 1);
+    }
+}
+
+/* At a G3 line boundary: reads fill, EOLs and MR tag bits.  Returns the
+ * number of EOLs (0: line data follow directly, 2: RTC, no more lines) or
+ * EOL_END when the data end. */
+static int scan_eols(t4_t6_decode_state_t *s)
+{
+    int n = 0;
+    for (;;) {
+        int r = find_eol(s);
+        if (r == EOL_END)
+            return EOL_END;
+        if (r == EOL_NONE)
+            return n;
+        n++;
+        if (s->coding == T4_CODING_MR) {
+            refill_state(s);
+            if (state_pos(s) >= (long)s->len * 8)
+                return EOL_END;
+            s->next_tag = (int)(s->buf >> 63);
+            consume_state(s, 1);
+        }
+        if (n >= 2)
+            return n;
+    }
+}
+
+/* ---- lifecycle and rows ---------------------------------------------- */
+
+t4_t6_decode_state_t *t4_t6_decode_init(int coding, int width, const uint8_t *data,
+                                        size_t len, int lenient, int height)
+{
+    if (t4_codes_init() || width < 1 || width > T4_MAX_WIDTH || height < 0
+        || (coding != T4_CODING_MH && coding != T4_CODING_MR && coding != T4_CODING_MMR))
+        return NULL;
+    t4_t6_decode_state_t *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->alloc = malloc(sizeof(int) * ((size_t)width + 4) * 2);
+    if (s->alloc == NULL) {
+        free(s);
+        return NULL;
+    }
+    s->data = data;
+    s->len = len;
+    s->coding = coding;
+    s->width = width;
+    s->lenient = lenient;
+    s->height = height;
+    s->ref = s->alloc;
+    s->cur = s->alloc + width + 4;
+    /* The imaginary white line above the first (T.4 §4.2.1.3.3, T.6 §2.2.1). */
+    s->ref[0] = s->ref[1] = s->ref[2] = width;
+    s->next_tag = 1;
+    return s;
+}
+
+void t4_t6_decode_free(t4_t6_decode_state_t *s)
+{
+    if (s != NULL) {
+        free(s->alloc);
+        free(s);
+    }
+}
+
+int t4_t6_decode_status(const t4_t6_decode_state_t *s)
+{
+    return s->status;
+}
+
+int t4_t6_decode_error(const t4_t6_decode_state_t *s, int *line, long *bit)
+{
+    *line = s->err_line;
+    *bit = s->err_bit;
+    return s->err;
+}
+
+void t4_t6_decode_bad_lines(const t4_t6_decode_state_t *s, int *count, int *longest_run)
+{
+    *count = s->bad;
+    *longest_run = s->longest_run;
+}
+
+static void count_bad(t4_t6_decode_state_t *s)
+{
+    s->bad++;
+    s->bad_run++;
+    if (s->bad_run > s->longest_run)
+        s->longest_run = s->bad_run;
+}
+
+static int fail(t4_t6_decode_state_t *s, int err, int row)
+{
+    s->err = err;
+    s->err_line = row;
+    s->status = T4_DECODE_ERROR;
+    return row;
+}
+
+/* G3 line start, lenient: after an error, find the next EOL and read it. */
+static void resync(t4_t6_decode_state_t *s)
+{
+    if (search_eol(s) == EOL_END) {
+        s->page_end = 1;
+        return;
+    }
+    int n = scan_eols(s);
+    if (n == EOL_END || n >= 2)
+        s->page_end = 1;
+}
+
+enum { LINE_NONE = 0, LINE_GOOD = 1, LINE_BAD = 2 };
+
+/* One G3 line with the EOLs after it.  Returns an error (strict mode) or 0,
+ * and in *got whether a line was decoded, good or bad. */
+static int decode_g3_line(t4_t6_decode_state_t *s, uint8_t *line, int *got)
+{
+    *got = LINE_NONE;
+    if (!s->started) {
+        s->started = 1;
+        int n = scan_eols(s);
+        if (n == EOL_END || n >= 2) {
+            s->page_end = 1;
+            return 0;
+        }
+        if (n == 0 && s->coding == T4_CODING_MR) {
+            s->err_bit = state_pos(s);
+            if (!s->lenient)
+                return T4_ERR_MR_NO_EOL;
+            resync(s);
+            if (s->page_end)
+                return 0;
+        }
+    }
+    const long line_start = state_pos(s);
+    const int two_d = s->coding == T4_CODING_MR && s->next_tag == 0;
+    int err;
+    if (two_d && s->need_1d)
+        err = T4_ERR_LOST_REFERENCE;
+    else
+        err = two_d ? decode_2d(s, line) : decode_1d(s, line);
+    if (err == 0 && state_pos(s) > (long)s->len * 8) {
+        s->err_bit = (long)s->len * 8;
+        err = T4_ERR_TRUNCATED;
+    }
+    if (err == 0) {
+        int n = scan_eols(s);
+        if (n == 0) {
+            s->err_bit = state_pos(s);
+            err = T4_ERR_NO_EOL;
+        } else if (n == EOL_END || n >= 2) {
+            s->page_end = 1;
+        }
+    }
+    if (err == 0) {
+        if (!two_d)
+            s->need_1d = 0;
+        *got = LINE_GOOD;
+        return 0;
+    }
+    if (!s->lenient)
+        return err;
+    *got = LINE_BAD;
+    if (s->coding == T4_CODING_MR)
+        s->need_1d = 1;
+    if (err != T4_ERR_NO_EOL && err != T4_ERR_LOST_REFERENCE) {
+        /* The failing code may have eaten the first zeros of the EOL. */
+        long back = s->err_bit - 12;
+        seek(s, back > line_start ? back : line_start);
+    }
+    resync(s);
+    return 0;
+}
+
+/* One MMR line, or EOFB / the end of the data. */
+static int decode_mmr_line(t4_t6_decode_state_t *s, uint8_t *line, int *got)
+{
+    *got = LINE_NONE;
+    refill_state(s);
+    if ((s->buf >> (64 - T4_MODE_LOOKUP_BITS)) == 0) {
+        /* EOFB (T.6 §2.4), or the zero padding at the end of the data */
+        if ((s->buf >> (64 - T4_EOL_BITS)) == T4_EOL_CODE || rest_is_zero(s)
+            || state_pos(s) >= (long)s->len * 8) {
+            s->page_end = 1;
+            return 0;
+        }
+    }
+    int err = decode_2d(s, line);
+    if (err == 0 && state_pos(s) > (long)s->len * 8) {
+        s->err_bit = (long)s->len * 8;
+        err = T4_ERR_TRUNCATED;
+    }
+    if (err == 0) {
+        *got = LINE_GOOD;
+        return 0;
+    }
+    if (!s->lenient)
+        return err;
+    /* No EOL to resume from: the page ends here. */
+    *got = LINE_BAD;
+    s->page_end = 1;
+    return 0;
+}
+
+int t4_t6_decode_rows(t4_t6_decode_state_t *s, uint8_t *image, ptrdiff_t stride,
+                      int first_row, int max_rows)
+{
+    int row = first_row;
+    while (s->status == T4_DECODE_MORE && row < max_rows) {
+        if (s->height > 0 && row >= s->height) {
+            s->status = T4_DECODE_END;
+            break;
+        }
+        uint8_t *line = image + (ptrdiff_t)row * stride;
+        if (s->page_end) {
+            if (s->height == 0) {
+                s->status = T4_DECODE_END;
+                break;
+            }
+            if (!s->lenient) {
+                s->err_bit = state_pos(s);
+                return fail(s, T4_ERR_SHORT_PAGE, row);
+            }
+            /* Lines never received: white, and bad. */
+            count_bad(s);
+            row++;
+            continue;
+        }
+        int got;
+        int err = s->coding == T4_CODING_MMR ? decode_mmr_line(s, line, &got)
+                                             : decode_g3_line(s, line, &got);
+        if (err)
+            return fail(s, err, row);
+        if (got == LINE_GOOD) {
+            int *t = s->ref;
+            s->ref = s->cur;
+            s->cur = t;
+            s->bad_run = 0;
+            row++;
+        } else if (got == LINE_BAD) {
+            /* T.4 §4.1.3 note: a receiver repeats the line above. */
+            if (row > 0)
+                memcpy(line, line - stride, (size_t)s->width);
+            else
+                memset(line, 0, (size_t)s->width);
+            count_bad(s);
+            row++;
+        }
+    }
+    return row;
+}

@@ -1,0 +1,79 @@
+/*
+ * T.4 / T.6 page decoder: MH, MR or MMR code in (MSB first, TIFF FillOrder 1),
+ * one byte per pel out (0 = white, 1 = black).
+ *
+ * Accepts what T.4 terminals and libtiff write: G3 lines with or without an
+ * EOL before the first line, with or without fill bits before an EOL (also
+ * EOLs aligned to byte boundaries), with or without RTC; G4 with EOFB or
+ * ending at the end of the data.  Two consecutive EOLs end a G3 page (RTC).
+ *
+ * Strict mode stops at the first error and records which line, which bit and
+ * why.  Lenient mode is a receiver on a noisy line without ECM (T.4 §4.1.3):
+ * a line with an error is replaced by the line above it (white for the first
+ * line) and counted bad, decoding resumes after the next EOL; in MR the 2-D
+ * lines after a bad line are bad too until the next 1-D line, because their
+ * reference line is lost.  MMR has no EOL to resume from, so lenient MMR
+ * keeps the lines before the error, counts the line at the error bad and
+ * ends the page.  When a height is given, lines missing at the end of the
+ * page are white and counted bad.
+ *
+ * Lifecycle: t4_t6_decode_init, then t4_t6_decode_rows as often as the
+ * caller has room for more rows, then t4_t6_decode_free.
+ */
+#ifndef FAXENGINE_T4_T6_DECODE_H
+#define FAXENGINE_T4_T6_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct t4_t6_decode_state_s t4_t6_decode_state_t;
+
+enum t4_decode_status {
+    T4_DECODE_MORE = 0,    /* the rows given are full, the page goes on */
+    T4_DECODE_END = 1,     /* the page has ended (RTC, EOFB, end of data or height) */
+    T4_DECODE_ERROR = 2    /* strict mode: an error, see t4_t6_decode_error */
+};
+
+enum t4_decode_error {
+    T4_ERR_NONE = 0,
+    T4_ERR_WHITE_CODE,       /* no white run code matches */
+    T4_ERR_BLACK_CODE,       /* no black run code matches */
+    T4_ERR_MODE_CODE,        /* no 2-D mode code matches */
+    T4_ERR_UNCOMPRESSED,     /* extension 0000001111: uncompressed mode */
+    T4_ERR_EXTENSION,        /* another 2-D extension code */
+    T4_ERR_EOL_IN_LINE,      /* an EOL before the line was complete */
+    T4_ERR_RUN_TOO_LONG,     /* a run goes past the end of the line */
+    T4_ERR_BAD_VERTICAL,     /* a vertical mode puts a1 outside (a0, width] */
+    T4_ERR_NO_EOL,           /* G3: a line not followed by EOL (too long) */
+    T4_ERR_MR_NO_EOL,        /* MR: a line without EOL + tag bit */
+    T4_ERR_TRUNCATED,        /* the data end inside a line */
+    T4_ERR_SHORT_PAGE,       /* the page ended before the height given */
+    T4_ERR_NO_MEMORY
+};
+
+/* coding: T4_CODING_MH/MR/MMR.  data must outlive the state.  height > 0
+ * is the number of rows the page has (strict: fewer is an error; lenient:
+ * the missing rows are white and bad); 0 when unknown.  Returns NULL when
+ * out of memory or on bad arguments. */
+t4_t6_decode_state_t *t4_t6_decode_init(int coding, int width, const uint8_t *data,
+                                        size_t len, int lenient, int height);
+
+/* Decodes rows first_row..max_rows-1 into image (row y at image + y*stride;
+ * rows 0..first_row-1 hold what earlier calls decoded and must be there,
+ * rows from first_row on must be zero).  Returns the number of rows the
+ * image has now; t4_t6_decode_status says why it stopped. */
+int t4_t6_decode_rows(t4_t6_decode_state_t *s, uint8_t *image, ptrdiff_t stride,
+                      int first_row, int max_rows);
+
+int t4_t6_decode_status(const t4_t6_decode_state_t *s);
+
+/* The error (strict mode), the 0-based line it is in, the bit offset from
+ * the start of the data where the offending code starts. */
+int t4_t6_decode_error(const t4_t6_decode_state_t *s, int *line, long *bit);
+
+/* Lenient mode: bad lines, the longest run of consecutive bad lines. */
+void t4_t6_decode_bad_lines(const t4_t6_decode_state_t *s, int *count, int *longest_run);
+
+void t4_t6_decode_free(t4_t6_decode_state_t *s);
+
+#endif

@@ -1,0 +1,282 @@
+/*
+ * T.4 / T.6 page encoder (see t4_t6_encode.h for the stream layouts).
+ *
+ * How: each scan line is first reduced to its changing elements (T.4
+ * §4.2.1.3.1: pels whose colour differs from the previous pel on the line),
+ * found by comparing 8 pels at a time with a whole-white or whole-black
+ * 64-bit word.  One-dimensional lines then code the runs between changing
+ * elements with the precomputed makeup + terminating words of t4_codes.c;
+ * two-dimensional lines run the coding procedure of T.4 §4.2.1.3.3 (pass,
+ * vertical and horizontal modes) against the changing elements of the
+ * reference line.  Bits collect in a 64-bit accumulator written out 32 bits
+ * at a time; the output buffer grows when a worst-case line might not fit.
+ */
+#include "t4_t6_encode.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "t4_codes.h"
+
+typedef struct {
+    uint8_t *buf;
+    size_t cap;
+    size_t pos;      /* bytes written */
+    uint64_t acc;    /* pending bits, left aligned */
+    int n;           /* number of pending bits, < 32 between calls */
+} bit_writer_t;
+
+static inline void put_bits(bit_writer_t *w, uint32_t code, int bits)
+{
+    /* 1 <= bits <= 32 and w->n < 32, so the shift is in 0..63. */
+    w->acc |= (uint64_t)code << (64 - w->n - bits);
+    w->n += bits;
+    if (w->n >= 32) {
+        uint32_t top = (uint32_t)(w->acc >> 32);
+        uint8_t *p = w->buf + w->pos;
+        p[0] = (uint8_t)(top >> 24);
+        p[1] = (uint8_t)(top >> 16);
+        p[2] = (uint8_t)(top >> 8);
+        p[3] = (uint8_t)top;
+        w->pos += 4;
+        w->acc <<= 32;
+        w->n -= 32;
+    }
+}
+
+static inline long bit_count(const bit_writer_t *w)
+{
+    return (long)w->pos * 8 + w->n;
+}
+
+static void put_zeros(bit_writer_t *w, long bits)
+{
+    while (bits > 0) {
+        int chunk = bits > 24 ? 24 : (int)bits;
+        put_bits(w, 0, chunk);
+        bits -= chunk;
+    }
+}
+
+/* Room for `bytes` more bytes (plus the 4 put_bits may write at once). */
+static int reserve(bit_writer_t *w, size_t bytes)
+{
+    if (w->pos + bytes + 8 <= w->cap)
+        return 0;
+    size_t cap = w->cap * 2;
+    if (cap < w->pos + bytes + 8)
+        cap = w->pos + bytes + 8;
+    uint8_t *buf = realloc(w->buf, cap);
+    if (buf == NULL)
+        return -1;
+    w->buf = buf;
+    w->cap = cap;
+    return 0;
+}
+
+/* A run of one colour: makeup code(s) and terminating code, T.4 §4.1.2.
+ * Runs of 2624 pels or more start with makeup 2560 as often as needed. */
+static inline void put_run(bit_writer_t *w, const uint32_t *words, int run)
+{
+    while (run > T4_MAX_COMBINED_RUN) {
+        const t4_code_t *mk = &t4_extended_makeup[12];   /* 2560 */
+        put_bits(w, mk->code, mk->bits);
+        run -= 2560;
+    }
+    uint32_t word = words[run];
+    put_bits(w, word >> 5, (int)(word & 31));
+}
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FIRST_SET_BYTE(x) (__builtin_ctzll(x) >> 3)
+#elif defined(__GNUC__) && defined(__BYTE_ORDER__)
+#define FIRST_SET_BYTE(x) (__builtin_clzll(x) >> 3)
+#endif
+
+/* The first pel at or after `from` that is not `colour`, or width. */
+static inline int next_change(const uint8_t *row, int from, int width, int colour)
+{
+    int x = from;
+#ifdef FIRST_SET_BYTE
+    const uint64_t pattern = colour ? 0x0101010101010101ull : 0;
+    while (x + 8 <= width) {
+        uint64_t v;
+        memcpy(&v, row + x, 8);
+        v ^= pattern;
+        if (v)
+            return x + FIRST_SET_BYTE(v);
+        x += 8;
+    }
+#endif
+    while (x < width && row[x] == colour)
+        x++;
+    return x;
+}
+
+/* Changing elements of a line (T.4 §4.2.1.3.1), in increasing order; the
+ * even ones start black runs, the odd ones white runs.  Three copies of
+ * width follow, so b1, b2, a1 and a2 always exist.  Returns their count. */
+static int find_changes(const uint8_t *row, int width, int *changes)
+{
+    int n = 0;
+    int x = 0;
+    int colour = 0;
+    for (;;) {
+        x = next_change(row, x, width, colour);
+        if (x >= width)
+            break;
+        changes[n++] = x;
+        colour ^= 1;
+    }
+    changes[n] = changes[n + 1] = changes[n + 2] = width;
+    return n;
+}
+
+/* One-dimensional coding, T.4 §4.1.2: alternating white and black runs,
+ * starting with a (possibly empty) white run. */
+static void encode_1d(bit_writer_t *w, const int *changes, int n, int width)
+{
+    int a0 = 0;
+    int i = 0;
+    for (;;) {
+        int a1 = i < n ? changes[i] : width;
+        put_run(w, t4_white_run_word, a1 - a0);
+        if (a1 >= width)
+            return;
+        int a2 = i + 1 < n ? changes[i + 1] : width;
+        put_run(w, t4_black_run_word, a2 - a1);
+        if (a2 >= width)
+            return;
+        a0 = a2;
+        i += 2;
+    }
+}
+
+/* Two-dimensional coding, T.4 §4.2.1.3.3 (and T.6 §2.2), of the line whose
+ * changing elements are cur[] against the reference line ref[]. */
+static void encode_2d(bit_writer_t *w, const int *ref, const int *cur, int width)
+{
+    int a0 = -1;     /* the imaginary white element before the line */
+    int colour = 0;  /* colour of the run a0 starts */
+    int i = 0;       /* cur[i] = a1, the first changing element right of a0 */
+    int j = 0;       /* ref[j] = the first reference changing element right of a0 */
+    while (a0 < width) {
+        while (ref[j] <= a0)
+            j++;
+        /* b1 has the colour opposite to a0's: even (black) when a0 is white. */
+        int jb = j + ((j & 1) ^ colour);
+        int b1 = ref[jb];
+        int b2 = ref[jb + 1];
+        int a1 = cur[i];
+        if (b2 < a1) {
+            put_bits(w, T4_PASS_CODE, T4_PASS_BITS);
+            a0 = b2;
+            continue;
+        }
+        int d = a1 - b1;
+        if (d >= -3 && d <= 3) {
+            const t4_code_t *v = &t4_vertical[d + 3];
+            put_bits(w, v->code, v->bits);
+            a0 = a1;
+            colour ^= 1;
+            i++;
+            continue;
+        }
+        int a2 = cur[i + 1];
+        int start = a0 < 0 ? 0 : a0;
+        put_bits(w, T4_HORIZ_CODE, T4_HORIZ_BITS);
+        put_run(w, colour ? t4_black_run_word : t4_white_run_word, a1 - start);
+        put_run(w, colour ? t4_white_run_word : t4_black_run_word, a2 - a1);
+        a0 = a2;
+        i += 2;
+    }
+}
+
+long t4_t6_encode_page(const uint8_t *image, ptrdiff_t stride, int width, int height,
+                       int coding, int k, long min_bits_per_line, int flags,
+                       uint8_t **out)
+{
+    *out = NULL;
+    if (width < 1 || width > T4_MAX_WIDTH || height < 0 || min_bits_per_line < 0
+        || (coding != T4_CODING_MH && coding != T4_CODING_MR && coding != T4_CODING_MMR)
+        || (coding == T4_CODING_MR && k < 1))
+        return -2;
+    if (t4_codes_init())
+        return -2;
+
+    /* Worst case per line: 8 bits per pel (a vertical or horizontal mode
+     * code for every pel change costs at most that), EOL, tag, slack. */
+    size_t line_bound = ((size_t)width * 8 + 96 + (size_t)min_bits_per_line) / 8;
+    bit_writer_t w = {0};
+    w.cap = 4096 + (size_t)height * ((size_t)width / 16 + 8);
+    w.buf = malloc(w.cap);
+    int *ref = malloc(sizeof(int) * ((size_t)width + 4) * 2);
+    if (w.buf == NULL || ref == NULL) {
+        free(w.buf);
+        free(ref);
+        return -1;
+    }
+    int *cur = ref + width + 4;
+    /* The imaginary white line above the first (T.4 §4.2.1.3.3, T.6 §2.2.1). */
+    ref[0] = ref[1] = ref[2] = width;
+
+    long line_start = 0;
+    for (int y = 0; y < height; y++) {
+        if (reserve(&w, line_bound))
+            goto nomem;
+        int n = find_changes(image + (ptrdiff_t)y * stride, width, cur);
+        if (coding == T4_CODING_MMR) {
+            encode_2d(&w, ref, cur, width);
+        } else {
+            if (y > 0)
+                put_zeros(&w, min_bits_per_line - (bit_count(&w) - line_start));
+            line_start = bit_count(&w);
+            if (coding == T4_CODING_MH) {
+                put_bits(&w, T4_EOL_CODE, T4_EOL_BITS);
+                encode_1d(&w, cur, n, width);
+            } else if (y % k == 0) {
+                put_bits(&w, (T4_EOL_CODE << 1) | 1, T4_EOL_BITS + 1);
+                encode_1d(&w, cur, n, width);
+            } else {
+                put_bits(&w, T4_EOL_CODE << 1, T4_EOL_BITS + 1);
+                encode_2d(&w, ref, cur, width);
+            }
+        }
+        int *t = ref;
+        ref = cur;
+        cur = t;
+    }
+
+    if (reserve(&w, 32 + (size_t)min_bits_per_line / 8))
+        goto nomem;
+    if (coding == T4_CODING_MMR) {
+        /* EOFB, T.6 §2.4 */
+        put_bits(&w, T4_EOL_CODE, T4_EOL_BITS);
+        put_bits(&w, T4_EOL_CODE, T4_EOL_BITS);
+    } else {
+        if (height > 0)
+            put_zeros(&w, min_bits_per_line - (bit_count(&w) - line_start));
+        if (!(flags & T4_ENCODE_NO_RTC)) {
+            for (int i = 0; i < 6; i++) {
+                if (coding == T4_CODING_MR)
+                    put_bits(&w, (T4_EOL_CODE << 1) | 1, T4_EOL_BITS + 1);
+                else
+                    put_bits(&w, T4_EOL_CODE, T4_EOL_BITS);
+            }
+        }
+    }
+    /* Flush, padding the last byte with zeros. */
+    while (w.n > 0) {
+        w.buf[w.pos++] = (uint8_t)(w.acc >> 56);
+        w.acc <<= 8;
+        w.n -= 8;
+    }
+    free(ref < cur ? ref : cur);
+    *out = w.buf;
+    return (long)w.pos;
+
+nomem:
+    free(w.buf);
+    free(ref < cur ? ref : cur);
+    return -1;
+}

@@ -1,0 +1,10 @@
+"""Type stub of the compiled T.4/T.6 coder (see _t4.pyx)."""
+import numpy as np
+import numpy.typing as npt
+
+def encode_page(image: npt.NDArray[np.uint8], coding: int, k: int, min_bits_per_line: int,
+                rtc: bool) -> bytes: ...
+def decode_page(data: bytes, width: int, coding: int, height: int, max_rows: int,
+                lenient: bool, rows_bound: int
+                ) -> tuple[npt.NDArray[np.uint8], tuple[int, int, int] | None,
+                           tuple[int, int], bool]: ...

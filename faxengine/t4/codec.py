@@ -1,0 +1,243 @@
+"""T.4 and T.6 image coding: MH, MR and MMR pages to bytes and back.
+
+What it does
+    :func:`encode` codes a bilevel page as a Group 3 terminal sends it (MH or
+    MR, T.4) or as a Group 4 / ECM terminal and TIFF store it (MMR, T.6);
+    :func:`decode` turns such a stream back into pels and raises
+    :class:`T4Error` at the first error; :func:`decode_lenient` is a receiver
+    on a noisy line without ECM: it repairs what it can and counts the bad
+    lines (T.30 picks MCF, RTP or RTN from :class:`BadLines`).
+
+Stream layouts (bytes MSB first, TIFF FillOrder 1)
+    MH   EOL + line, for every line; the page ends with RTC (6 x EOL).
+    MR   EOL + tag bit + line, tag 1 = one-dimensional, 0 = two-dimensional;
+         the first line and every K-th line after it are one-dimensional;
+         RTC is 6 x (EOL + 1).
+    MMR  two-dimensional lines, no EOLs, EOFB (2 x EOL) at the end.
+    The last byte is padded with zeros.  With ``rtc=False`` MH and MR come
+    out exactly as libtiff writes a Group 3 strip (EOL before every line, no
+    RTC); MMR always comes out exactly as libtiff writes a Group 4 strip.
+
+Fill bits (T.4 §4.1.2)
+    ``min_bits_per_line`` is the shortest *total coded scan line* T.30's
+    minimum scan line time allows at the bit rate in use (e.g. 20 ms at
+    9600 bit/s = 192 bits).  A total coded scan line runs from the start of
+    its EOL to the start of the next EOL (or of RTC): EOL, tag bit, data and
+    fill zeros, which go just before the next EOL.
+
+K (T.4 §4.2.1.2)
+    At most K - 1 lines follow a one-dimensional line two-dimensionally.
+    T.4 says K = 2 at standard and 4 at fine resolution; :func:`encode`
+    knows no resolution, so it takes K = 2 unless ``k`` says otherwise:
+    callers sending fine pages pass ``k=4``.
+
+How
+    The work happens in C (``csrc/t4_codes.c``, ``t4_t6_encode.c``,
+    ``t4_t6_decode.c``), one call per page: changing elements are found 8 pels
+    at a time, run codes are precomputed words, decoding uses direct lookup
+    tables on a 64-bit bit window.
+
+Lines in error messages are counted from 1; bit offsets from the first bit
+of the data.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from faxengine.errors import FaxError
+from faxengine.t4 import _t4
+
+__all__ = ["encode", "decode", "decode_lenient", "T4Error", "BadLines", "CODINGS",
+           "DEFAULT_MAX_LINES"]
+
+# The coding names and the numbers csrc/t4_codes.h gives them.
+CODINGS = {"mh": 1, "mr": 2, "mmr": 3}
+
+# No fax page is longer (20000 lines is 2.6 m at fine resolution); the bound
+# keeps garbage from growing an image without end.
+DEFAULT_MAX_LINES = 20000
+
+MAX_WIDTH = 65535
+
+# csrc/t4_t6_decode.h enum t4_decode_error -> what went wrong
+_ERRORS = {
+    1: "invalid white code",
+    2: "invalid black code",
+    3: "invalid mode code",
+    4: "uncompressed mode (extension 0000001111, T.4 §4.2.1.3.2) is not supported",
+    5: "unsupported extension code (0000001xxx)",
+    6: "EOL before the end of the line",
+    7: "run goes past the end of the line",
+    8: "vertical mode code puts a1 outside the line",
+    9: "line longer than the width: no EOL where the line ends",
+    10: "MR line without EOL and tag bit",
+    11: "data end inside the line (truncated)",
+    12: "page ends early",
+    13: "out of memory",
+}
+
+
+class T4Error(FaxError):
+    """Coded image data that cannot be decoded (corrupt or truncated)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BadLines:
+    """What :func:`decode_lenient` had to repair on a page.
+
+    ``count``: lines replaced (bad, or missing at the end of a page of known
+    height); ``longest_run``: the most consecutive ones; ``total_lines``: the
+    lines of the page returned.
+    """
+
+    count: int
+    longest_run: int
+    total_lines: int
+
+    @property
+    def ok(self) -> bool:
+        """True when no line needed repair."""
+        return self.count == 0
+
+
+def _coding(coding: str) -> int:
+    try:
+        return CODINGS[coding]
+    except (KeyError, TypeError):
+        raise ValueError(f"coding must be 'mh', 'mr' or 'mmr', not {coding!r}") from None
+
+
+def _check_width(width: int) -> int:
+    width = int(width)
+    if not 1 <= width <= MAX_WIDTH:
+        raise ValueError(f"width must be 1..{MAX_WIDTH} pels, not {width}")
+    return width
+
+
+def encode(image: np.ndarray, coding: str, k: int | None = None,
+           min_bits_per_line: int = 0, *, rtc: bool = True) -> bytes:
+    """Code a page in MH, MR or MMR.
+
+    Args:
+        image: 2-D array, one row per scan line, True (or 1) = black; bool or
+            uint8 0/1.  Width 1..65535 (fax widths 1728, 2048, 2432, 2592,
+            3456, 4864...), any height including 0.
+        coding: ``"mh"`` (T.4 1-D), ``"mr"`` (T.4 2-D) or ``"mmr"`` (T.6).
+        k: MR only: the K parameter, default 2 (pass 4 for fine resolution).
+        min_bits_per_line: MH/MR: fill so that every total coded scan line
+            (EOL to next EOL) has at least this many bits.
+        rtc: MH/MR: end the page with RTC (default).  ``False`` gives
+            libtiff's Group 3 strip.  MMR always ends with EOFB.
+
+    Returns:
+        The coded page, first bit in the MSB of the first byte.
+
+    Raises:
+        ValueError: a bad image shape, coding, k or fill.
+    """
+    code = _coding(coding)
+    pels = np.asarray(image)
+    if pels.ndim != 2:
+        raise ValueError(f"image must be 2-D (rows x pels), got {pels.ndim}-D")
+    _check_width(pels.shape[1])
+    if pels.dtype == np.bool_:
+        pels = np.ascontiguousarray(pels).view(np.uint8)
+    else:
+        pels = np.ascontiguousarray(pels != 0).view(np.uint8)
+    if k is None:
+        k = 2
+    if code == CODINGS["mr"] and (int(k) != k or k < 1):
+        raise ValueError(f"k must be a positive integer, not {k!r}")
+    if min_bits_per_line < 0:
+        raise ValueError(f"min_bits_per_line must be >= 0, not {min_bits_per_line}")
+    return _t4.encode_page(pels, code, int(k), int(min_bits_per_line), bool(rtc))
+
+
+def _rows_bound(nbytes: int, code: int) -> int:
+    """The most lines ``nbytes`` of data can hold (a G3 line needs an EOL)."""
+    bits = nbytes * 8
+    return bits + 2 if code == CODINGS["mmr"] else bits // 12 + 2
+
+
+def _decode(data: bytes, width: int, coding: str, height: int | None, max_lines: int,
+            lenient: bool):
+    code = _coding(coding)
+    width = _check_width(width)
+    if height is not None and height < 0:
+        raise ValueError(f"height must be >= 0, not {height}")
+    if height == 0:
+        return np.zeros((0, width), dtype=bool), None, (0, 0), False
+    data = bytes(data) if not isinstance(data, bytes) else data
+    image, error, bad, at_limit = _t4.decode_page(
+        data, width, code, height or 0, int(max_lines), lenient,
+        _rows_bound(len(data), code))
+    return image.view(bool), error, bad, at_limit
+
+
+def decode(data: bytes, width: int, coding: str, height: int | None = None, *,
+           max_lines: int = DEFAULT_MAX_LINES) -> np.ndarray:
+    """Decode an MH, MR or MMR page; any error is fatal.
+
+    Reads what :func:`encode` and libtiff write: G3 with or without an EOL
+    before the first line, fill bits, byte-aligned EOLs and RTC; G4 with or
+    without EOFB.  The page ends at RTC (two EOLs in a row), EOFB or the end
+    of the data.
+
+    Args:
+        data: the coded page, MSB first (TIFF FillOrder 1).
+        width: pels per line.
+        coding: ``"mh"``, ``"mr"`` or ``"mmr"``.
+        height: stop after this many lines (a TIFF strip's rows); fewer lines
+            in the data is an error.  None: as many as the data hold.
+        max_lines: when the height is not given, more lines than this is an
+            error (garbage can look like very many short lines).
+
+    Returns:
+        2-D bool array, True = black.
+
+    Raises:
+        T4Error: corrupt or truncated data; the message names the line
+            (from 1) and the bit offset.
+    """
+    image, error, _, at_limit = _decode(data, width, coding, height, max_lines, False)
+    if error is not None:
+        err, line, bit = error
+        what = _ERRORS.get(err, f"error {err}")
+        if err == 12:
+            raise T4Error(f"{coding.upper()} page ends after {line} lines at bit {bit}, "
+                          f"but {height} were expected (truncated data?)")
+        raise T4Error(f"{coding.upper()} line {line + 1}: {what} at bit {bit}")
+    if at_limit:
+        raise T4Error(f"{coding.upper()} page has more than {max_lines} lines; pass a "
+                      "height or a larger max_lines if that is really so")
+    return image
+
+
+def decode_lenient(data: bytes, width: int, coding: str, height: int | None = None, *,
+                   max_lines: int = DEFAULT_MAX_LINES) -> tuple[np.ndarray, BadLines]:
+    """Decode a page as a receiver without ECM does: repair, count, go on.
+
+    MH/MR: a line with an error (bad code, wrong length, no EOL after it) is
+    replaced by the line above it (white for the first line) and decoding
+    resumes at the next EOL.  In MR a 2-D line after a bad line is bad too,
+    until the next 1-D line, since its reference line is lost.  The page
+    ends at RTC (two EOLs in a row) or at the end of the data.
+
+    MMR has no EOL to resume at: the lines before the error are kept, the
+    line at the error is a copy of the one above and counted bad, and the
+    page ends there.
+
+    Whatever the coding, when ``height`` is given the image has exactly that
+    many lines: lines missing at the end are white and counted bad.  Without
+    it, at most ``max_lines`` lines are decoded.
+
+    Never raises on corrupt input, never reads out of bounds, and its time
+    is bounded by the size of the data.
+
+    Returns:
+        (image, BadLines)
+    """
+    image, _, (count, longest), _ = _decode(data, width, coding, height, max_lines, True)
+    return image, BadLines(count, longest, int(image.shape[0]))
