@@ -1,0 +1,46 @@
+/*
+ * v21tx.h: V.21 FSK transmitter (300 bit/s, continuous phase).
+ *
+ * V.21 §2: channel 2 (the one T.30 uses) sends a 1 (mark) as 1650 Hz and a 0
+ * (space) as 1850 Hz; channel 1 uses 980/1180 Hz.  The phase never jumps: a
+ * carrier phasor is rotated sample by sample by the step of the current bit's
+ * frequency.  At 8000 samples/s a bit lasts 80/3 samples; a counter in units of
+ * 1/8000 bit advanced by 300 per sample places every bit edge on the sample
+ * it belongs to (sample n carries bit floor(300 n / 8000)), so no drift ever
+ * accumulates.
+ */
+#ifndef FAXENGINE_V21TX_H
+#define FAXENGINE_V21TX_H
+
+#include <stdint.h>
+
+#define V21_SAMPLE_RATE 8000
+#define V21_BAUD 300
+/* Samples of the ramp that ends a transmission, so it stops without a click. */
+#define V21TX_RAMP_SAMPLES 16
+/* Most samples one bit can take. */
+#define V21TX_MAX_SAMPLES_PER_BIT 27
+
+typedef struct {
+    double re, im;            /* carrier phasor, magnitude 1 */
+    double step_re[2];        /* per-sample rotation for a 0 (space) and a 1 (mark) */
+    double step_im[2];
+    double amp;               /* peak amplitude, int16 units */
+    int clock;                /* position in the current bit, 0..7999 (units of 1/8000 bit) */
+    int last_bit;
+} v21tx_state_t;
+
+/* mark_hz, space_hz: 1650/1850 for channel 2.  amp: sine peak in int16 units. */
+void v21tx_init(v21tx_state_t *s, double mark_hz, double space_hz, double amp);
+void v21tx_restart(v21tx_state_t *s);
+void v21tx_free(v21tx_state_t *s);
+
+/* Modulate nbits bits into amp (room for V21TX_MAX_SAMPLES_PER_BIT * nbits).
+   Returns the number of samples written: every sample whose bit is known. */
+int v21tx_tx(v21tx_state_t *s, const uint8_t *bits, int nbits, int16_t *amp);
+
+/* The turn-off: V21TX_RAMP_SAMPLES of the last tone fading out.  The next
+   v21tx_tx starts a new transmission.  Returns the number of samples. */
+int v21tx_finish(v21tx_state_t *s, int16_t *amp);
+
+#endif

@@ -1,0 +1,127 @@
+"""V.21 channel 2: the 300 bit/s FSK modem T.30 uses for every command and response.
+
+V.21 §2: channel 2 sends a binary 1 (mark) as 1650 Hz and a 0 (space) as
+1850 Hz at 300 bit/s; T.30 §5.3 carries HDLC frames over it (see hdlc.py).
+
+:class:`V21Tx` is a continuous-phase FSK generator: ``modulate(bits)`` returns
+the samples of those bits (80/3 samples a bit, the fractional length held
+exactly so bit edges never drift), phase continuous across calls;
+``finish()`` returns a 2 ms fade-out and ends the transmission.
+
+:class:`V21Rx` demodulates non-coherently with a pair of quadrature
+correlators one bit long (the matched filter of each tone), recovers the bit
+clock with a digital PLL on the zero crossings of the soft decision, and
+detects the carrier with a band-limited power meter: ON above -45 dBm0, OFF
+below -48 dBm0 (V.21 §7: ON for signals above -43 dBm0, OFF below -48 dBm0,
+at least 2 dB of hysteresis).  Bits come out only while the carrier is on.
+The C code is csrc/v21tx.c and csrc/v21rx.c; their headers say how it works.
+
+Levels are in dBm0 (architecture, Conventions): 0 dBm0 is a sine 3.14 dB
+below a full-scale sine (G.711).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from faxengine.modem import _v21
+from faxengine.modem.errors import ModemError
+
+__all__ = ["V21Tx", "V21Rx", "MARK_HZ", "SPACE_HZ", "BIT_RATE"]
+
+#: V.21 §2, channel 2: frequency of a 1 (mark) and of a 0 (space)
+MARK_HZ = 1650.0
+SPACE_HZ = 1850.0
+BIT_RATE = 300
+#: carrier detect thresholds (V.21 §7 asks ON above -43, OFF below -48 dBm0)
+CARRIER_ON_DBM0 = -45.0
+CARRIER_OFF_DBM0 = -48.0
+
+#: G.711: a full-scale sine (amplitude 32767) is +3.14 dBm0
+_FULL_SCALE_SINE_DBM0 = 3.14
+#: mean square, in int16 units, of a 0 dBm0 signal
+_DBM0_REF_POWER = 32767.0**2 / 2.0 / 10.0 ** (_FULL_SCALE_SINE_DBM0 / 10.0)
+
+
+def dbm0_to_power(dbm0: float) -> float:
+    """Mean square, in int16 units, of a signal at ``dbm0``."""
+    return _DBM0_REF_POWER * 10.0 ** (dbm0 / 10.0)
+
+
+def power_to_dbm0(power: float) -> float:
+    """Level in dBm0 of a mean square ``power`` in int16 units (-inf for 0)."""
+    return -math.inf if power <= 0 else 10.0 * math.log10(power / _DBM0_REF_POWER)
+
+
+def sine_amplitude(power_dbm0: float) -> float:
+    """Peak amplitude of a sine at ``power_dbm0``; raises ModemError above +3 dBm0."""
+    if not -90.0 <= power_dbm0 <= 3.0:
+        raise ModemError(f"transmit level {power_dbm0} dBm0 is out of range: use -90..+3 dBm0")
+    return math.sqrt(2.0 * dbm0_to_power(power_dbm0))
+
+
+def _bits(bits) -> np.ndarray:
+    b = np.ascontiguousarray(bits, dtype=np.uint8)
+    if b.ndim != 1:
+        raise ModemError(f"bits must be a 1-D array of 0/1, got shape {b.shape}")
+    return b
+
+
+def _samples(samples) -> np.ndarray:
+    s = np.asarray(samples)
+    if s.ndim != 1:
+        raise ModemError(f"samples must be a 1-D int16 array, got shape {s.shape}")
+    if s.dtype != np.int16:
+        raise ModemError(f"samples must be int16, got {s.dtype}")
+    return np.ascontiguousarray(s)
+
+
+class V21Tx:
+    """V.21 channel 2 transmitter.
+
+    Args:
+        power_dbm0: transmit level (T.30 terminals send about -13 dBm0 or less).
+    """
+
+    def __init__(self, power_dbm0: float = -13.0) -> None:
+        self.power_dbm0 = power_dbm0
+        self._core = _v21.V21TxCore(MARK_HZ, SPACE_HZ, sine_amplitude(power_dbm0))
+
+    def modulate(self, bits) -> np.ndarray:
+        """int16 samples for ``bits`` (uint8 0/1), continuing the previous call."""
+        return self._core.modulate(_bits(bits))
+
+    def finish(self) -> np.ndarray:
+        """The turn-off ramp; the next :meth:`modulate` starts a new transmission."""
+        return self._core.finish()
+
+
+class V21Rx:
+    """V.21 channel 2 receiver with carrier detect.
+
+    ``demodulate(samples)`` returns the bits recovered while the carrier was
+    present; any split of the input into calls gives the same bits.
+    """
+
+    def __init__(self) -> None:
+        self._core = _v21.V21RxCore(MARK_HZ, SPACE_HZ, dbm0_to_power(CARRIER_ON_DBM0),
+                                    dbm0_to_power(CARRIER_OFF_DBM0))
+
+    def demodulate(self, samples) -> np.ndarray:
+        """The bits (uint8 0/1) these int16 samples complete."""
+        return self._core.demodulate(_samples(samples))
+
+    def restart(self) -> None:
+        """Forget everything heard so far."""
+        self._core.restart()
+
+    @property
+    def carrier_present(self) -> bool:
+        """True while a signal above the carrier-detect threshold is in the band."""
+        return self._core.carrier_present
+
+    @property
+    def signal_power_dbm0(self) -> float:
+        """The in-band level heard over the last few ms, in dBm0."""
+        return power_to_dbm0(self._core.power)
