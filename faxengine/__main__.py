@@ -1,0 +1,5 @@
+import sys
+
+from faxengine.cli import main
+
+sys.exit(main())
