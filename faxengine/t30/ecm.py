@@ -15,7 +15,11 @@ start at 0 for the first page and block.
 The receiver answers MCF when every frame of the block arrived, else PPR
 with a 256-bit map (32 octets) where bit *i* -- value ``1 << (i % 8)`` of
 octet ``i // 8``, first bit on the line first as everywhere in
-``faxengine.t30`` -- asks for frame *i* again.  ``EcmBlockReceiver`` keeps a
+``faxengine.t30`` -- asks for frame *i* again.  Ours sets only the bits of
+missing frames; some receivers also set every bit past the block, which
+``Block.fcd_frames`` ignores.  T.30 leaves open whether the frame count of
+a PPS after a retransmission is the block's or the burst's; ours sends the
+block's, and ``EcmBlockReceiver.expect`` keeps the largest count seen.  ``EcmBlockReceiver`` keeps a
 block's frames, however they arrive (late, twice, out of order), makes the
 map and hands the block back whole.
 
@@ -55,13 +59,15 @@ class Block:
     frames: tuple[bytes, ...]
 
     def fcd_frames(self, which: Iterable[int] | None = None) -> Iterator[Frame]:
-        """The FCD frames of the block, or of the frame numbers in ``which``."""
+        """The FCD frames of the block, or of the frame numbers in ``which``.
+
+        Numbers beyond the block are skipped: receivers in the field set
+        every bit past the block's last frame in their PPR maps.
+        """
         numbers = range(len(self.frames)) if which is None else sorted(set(which))
         for i in numbers:
-            if not 0 <= i < len(self.frames):
-                raise LocalProtocolError(
-                    f"block {self.number} has {len(self.frames)} frames, no frame {i}")
-            yield fcd_frame(i, self.frames[i])
+            if 0 <= i < len(self.frames):
+                yield fcd_frame(i, self.frames[i])
 
 
 def split_page(data: bytes, frame_size: int = 256) -> list[Block]:
@@ -224,6 +230,7 @@ class EcmBlockReceiver:
         if frame_size not in (64, 256):
             raise LocalProtocolError(f"ECM frame size is 64 or 256 octets, not {frame_size}")
         self.frame_size = frame_size
+        self.frames = 0
         self._frames: dict[int, bytes] = {}
 
     def __len__(self) -> int:
@@ -245,6 +252,15 @@ class EcmBlockReceiver:
                            f"more than the {self.frame_size} the DCS set")
         self._frames[frame.fif[0]] = frame.fif[1:]
         return frame.fif[0]
+
+    def expect(self, frames: int) -> int:
+        """Note the frame count of a PPS; returns the block's count so far.
+
+        A sender may count only the frames of a retransmission burst, so
+        the largest count seen for the block is its size.
+        """
+        self.frames = max(self.frames, frames)
+        return self.frames
 
     def missing(self, frames: int) -> list[int]:
         """Frame numbers below ``frames`` not yet received (PPR asks for these)."""
@@ -271,5 +287,6 @@ class EcmBlockReceiver:
         return reverse_bits(b"".join(self._frames[i] for i in range(frames)))
 
     def reset(self) -> None:
-        """Forget the frames, for the next block."""
+        """Forget the frames and the count, for the next block."""
+        self.frames = 0
         self._frames.clear()

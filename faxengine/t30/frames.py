@@ -19,10 +19,11 @@ octet for octet.  DIS/DTC/DCS bit *n* (T.30 Table 2) is therefore bit
 The X bit (T.30 §5.3.6.1)
 -------------------------
 Codes written with an ``X`` carry the X bit as their first bit (the LSB
-here).  It is 1 in frames sent by the station that received a valid DIS --
-normally the calling terminal -- and 0 in frames from the station that
-received a valid DTC -- normally the answering terminal, which sent the DIS
--- and keeps that value until the station enters phase B again.  Codes
+here).  The station that receives a valid DIS sets it to 1 -- normally the
+calling terminal; the station that receives a valid response to its DIS
+(DCS, or DTC when polled) sets it to 0 -- normally the answering terminal.
+It keeps that value until the station enters phase B again.  The post-page
+command carried in the FIF of PPS and EOR has the X bit too.  Codes
 without an X (DIS, CSI, NSF, DTC, CIG, ...) have that bit fixed.  The ECM
 data frames FCD and RCP (T.4 Annex A) have no X bit either.
 
