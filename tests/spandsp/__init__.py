@@ -1,0 +1,423 @@
+"""libspandsp 0.0.6, the reference softmodem, driven from the tests through ctypes.
+
+``harness.c`` beside this file wraps spandsp's modems, HDLC and tones in
+block functions (spandsp's per-bit callbacks are implemented in C), and is
+compiled on first use with ``gcc … -lspandsp`` into
+``build/spandsp_harness/libharness.so`` (rebuilt when the source is newer;
+never committed).  Tests import this package as ``spandsp`` (``tests/`` is on
+``sys.path``, see ``tests/conftest.py``) and skip with :data:`REASON` when
+:func:`spandsp_available` is false::
+
+    import spandsp
+    pytestmark = pytest.mark.skipif(not spandsp.spandsp_available(), reason=spandsp.REASON)
+
+Kinds are ``"v17"``, ``"v29"``, ``"v27ter"`` and ``"v21"`` (V.21 channel 2,
+300 bit/s).  Bits are ``uint8`` arrays of 0/1 in transmission order, audio is
+``int16`` at 8000 samples/s.
+
+What spandsp 0.0.6 does, measured with this harness (``test_harness.py``
+pins it): its transmitters send the training, then exactly the data bits, then
+their turn-off, and stop; its receivers put out only data bits, from the first
+data bit on, already descrambled, followed by a few ones of the turn-off (the
+first bit comes about 1.4 s into a V.17 long training, 0.26 s into V.29's,
+0.72 s and 0.98 s into V.27ter's at 4800 and 2400 bit/s).  The V.21 receiver has no training: its output starts with whatever
+it demodulated before the carrier.  :func:`align` finds the sent bits in what
+came out.  spandsp's default transmit level is -14 dBm0 (V.29, measured
+-14.1 dBm0 with ``faxengine.line.power_dbm0``); its V.29 receiver, at its
+default carrier cutoff, misses signals weaker than about -28 dBm0 (pass
+``cutoff_dbm0=-45.5`` to go lower), V.27ter and V.17 work down to -41 dBm0.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "spandsp_available", "REASON", "KINDS", "RATES", "modem_tx", "modem_rx", "ModemTx", "ModemRx",
+    "RxReport", "hdlc_tx", "hdlc_rx", "v21_hdlc_tx", "v21_hdlc_rx", "tone_tx", "tone_rx", "align",
+    "status_name", "CNG", "CED",
+]
+
+HERE = Path(__file__).resolve().parent
+SOURCE = HERE / "harness.c"
+REPO_ROOT = HERE.parent.parent
+BUILD_DIR = REPO_ROOT / "build" / "spandsp_harness"
+LIBRARY = BUILD_DIR / "libharness.so"
+HEADER = Path("/usr/include/spandsp/v29rx.h")
+
+KINDS = {"v21": 21, "v27ter": 27, "v29": 29, "v17": 17}
+RATES = {"v21": (300,), "v27ter": (2400, 4800), "v29": (4800, 7200, 9600),
+         "v17": (7200, 9600, 12000, 14400)}
+
+_SHORT_TRAIN, _TEP, _POWER, _CUTOFF = 0x01, 0x02, 0x04, 0x08
+_ERRORS = {-1: "unknown modem kind", -2: "rate not valid for this modem", -3: "out of memory"}
+
+#: spandsp's SIG_STATUS_* codes (async.h), by value
+STATUS_NAMES = {
+    -1: "CARRIER_DOWN", -2: "CARRIER_UP", -3: "TRAINING_IN_PROGRESS", -4: "TRAINING_SUCCEEDED",
+    -5: "TRAINING_FAILED", -6: "FRAMING_OK", -7: "END_OF_DATA", -8: "ABORT", -9: "BREAK",
+    -10: "SHUTDOWN_COMPLETE", -11: "OCTET_REPORT", -12: "POOR_SIGNAL_QUALITY",
+    -13: "MODEM_RETRAIN_OCCURRED",
+}
+
+#: modem_connect_tones.h tone types
+CNG, CED = 1, 2
+
+REASON = "libspandsp-dev is not installed (apt-get install libspandsp-dev) or gcc is missing"
+_lib = None
+_tried = False
+
+
+def status_name(code: int) -> str:
+    """spandsp's name of a SIG_STATUS_* code."""
+    return STATUS_NAMES.get(code, str(code))
+
+
+def _build() -> None:
+    """Compile harness.c into LIBRARY when missing or older than the source."""
+    if LIBRARY.exists() and LIBRARY.stat().st_mtime >= SOURCE.stat().st_mtime:
+        return
+    BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    cc = os.environ.get("CC", "gcc")
+    # build under a temporary name, then rename: concurrent test runs never see half a file
+    fd, tmp = tempfile.mkstemp(suffix=".so", dir=BUILD_DIR)
+    os.close(fd)
+    try:
+        subprocess.run([cc, "-std=c99", "-O2", "-Wall", "-shared", "-fPIC", str(SOURCE), "-o", tmp,
+                        "-lspandsp", "-lm"], check=True, capture_output=True, text=True)
+        os.replace(tmp, LIBRARY)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _load():
+    global _lib, _tried, REASON
+    if _tried:
+        return _lib
+    _tried = True
+    if not HEADER.exists():
+        return None
+    if shutil.which(os.environ.get("CC", "gcc")) is None:
+        return None
+    try:
+        _build()
+    except subprocess.CalledProcessError as e:
+        REASON = f"the spandsp harness did not compile: {e.stderr.strip()[:500]}"
+        return None
+    lib = ctypes.CDLL(str(LIBRARY))
+    p, i, f, i64 = ctypes.c_void_p, ctypes.c_int, ctypes.c_float, ctypes.c_int64
+    u8p, i16p = ctypes.POINTER(ctypes.c_uint8), ctypes.POINTER(ctypes.c_int16)
+    ip, i64p = ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int64)
+    sigs = {
+        "sp_tx_new": (p, [i, i, i, f, ip]),
+        "sp_tx_free": (None, [p]),
+        "sp_tx_put_bits": (i, [p, u8p, i, i]),
+        "sp_tx_samples": (i, [p, i16p, i]),
+        "sp_tx_done": (i, [p]),
+        "sp_tx_underruns": (i, [p]),
+        "sp_tx_end_of_data_sample": (i64, [p]),
+        "sp_modem_tx": (i, [i, i, i, f, u8p, i, i16p, i]),
+        "sp_rx_new": (p, [i, i, i, f, ip]),
+        "sp_rx_free": (None, [p]),
+        "sp_rx_samples": (i, [p, i16p, i]),
+        "sp_rx_take_bits": (i, [p, u8p, i]),
+        "sp_rx_report": (None, [p, ctypes.c_void_p]),
+        "sp_rx_events": (i, [p, ip, i64p, i]),
+        "sp_modem_rx": (i, [i, i, i, f, i16p, i, u8p, i, ip]),
+        "sp_hdlc_tx_frames": (i, [u8p, ip, i, i, i, i, u8p, i]),
+        "sp_hdlc_rx_bits": (i, [u8p, i, i, u8p, i, ip, ip, i]),
+        "sp_tone_tx": (i, [i, i16p, i]),
+        "sp_tone_rx": (i, [i, i16p, i, ip, i64p, i]),
+    }
+    for name, (res, args) in sigs.items():
+        fn = getattr(lib, name)
+        fn.restype = res
+        fn.argtypes = args
+    _lib = lib
+    return lib
+
+
+def spandsp_available() -> bool:
+    """True when libspandsp and a C compiler are here and the harness builds."""
+    return _load() is not None
+
+
+def _need():
+    lib = _load()
+    if lib is None:
+        raise RuntimeError(REASON)
+    return lib
+
+
+def _ptr(a: np.ndarray, ctype):
+    return a.ctypes.data_as(ctypes.POINTER(ctype))
+
+
+def _check(kind: str, rate: int) -> int:
+    if kind not in KINDS:
+        raise ValueError(f"modem kind must be one of {sorted(KINDS)}, not {kind!r}")
+    if rate not in RATES[kind]:
+        raise ValueError(f"{kind} runs at {RATES[kind]} bit/s, not {rate}")
+    return KINDS[kind]
+
+
+def _flags(short_train: bool, tep: bool, power_dbm0) -> int:
+    return (_SHORT_TRAIN if short_train else 0) | (_TEP if tep else 0) | \
+        (_POWER if power_dbm0 is not None else 0)
+
+
+def _bits(bits) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(bits, dtype=np.uint8) & 1)
+
+
+def _samples(samples) -> np.ndarray:
+    x = np.asarray(samples)
+    if x.dtype != np.int16:
+        raise TypeError(f"spandsp takes int16 samples, not {x.dtype}")
+    return np.ascontiguousarray(x)
+
+
+class _Handle:
+    """An opaque harness object: made by ``sp_<prefix>_new``, freed by ``sp_<prefix>_free``."""
+    _prefix = ""
+
+    def _open(self, kind: str, rate: int, *args) -> None:
+        lib = _need()
+        err = ctypes.c_int()
+        self._lib = lib
+        self._h = getattr(lib, f"sp_{self._prefix}_new")(_check(kind, rate), rate, *args, ctypes.byref(err))
+        if not self._h:
+            raise RuntimeError(_ERRORS.get(err.value, str(err.value)))
+        self.kind, self.rate = kind, rate
+
+    def __del__(self):
+        if getattr(self, "_h", None):
+            getattr(self._lib, f"sp_{self._prefix}_free")(self._h)
+            self._h = None
+
+
+class ModemTx(_Handle):
+    """A spandsp transmitter fed in blocks: ``modulate(bits)`` as bits arrive,
+    ``finish()`` for the rest and the turn-off (the faxengine API's shape)."""
+    _prefix = "tx"
+
+    def __init__(self, kind: str, rate: int, short_train: bool = False, tep: bool = False,
+                 power_dbm0: float | None = None):
+        self._open(kind, rate, _flags(short_train, tep, power_dbm0), power_dbm0 or 0.0)
+
+    def _drain(self) -> np.ndarray:
+        out = []
+        while True:
+            buf = np.empty(16000, dtype=np.int16)
+            n = self._lib.sp_tx_samples(self._h, _ptr(buf, ctypes.c_int16), len(buf))
+            out.append(buf[:n])
+            if n < len(buf):
+                return np.concatenate(out)
+
+    def modulate(self, bits) -> np.ndarray:
+        """Queue ``bits``; returns the samples that can be made without running dry."""
+        b = _bits(bits)
+        self._lib.sp_tx_put_bits(self._h, _ptr(b, ctypes.c_uint8), len(b), 0)
+        return self._drain()
+
+    def finish(self) -> np.ndarray:
+        """The samples of the bits still queued, then the turn-off."""
+        self._lib.sp_tx_put_bits(self._h, None, 0, 1)
+        return self._drain()
+
+    @property
+    def end_of_data_sample(self) -> int | None:
+        """Samples made before the 20 ms block in which the data ran out (None before)."""
+        n = self._lib.sp_tx_end_of_data_sample(self._h)
+        return None if n < 0 else n
+
+    @property
+    def underruns(self) -> int:
+        """Times the transmitter found no bit queued and sent a 1 (should be 0)."""
+        return self._lib.sp_tx_underruns(self._h)
+
+
+class _RxReport(ctypes.Structure):
+    _fields_ = [("trained", ctypes.c_int), ("training_failed", ctypes.c_int),
+                ("carrier", ctypes.c_int), ("nevents", ctypes.c_int),
+                ("samples", ctypes.c_int64), ("bits_out", ctypes.c_int64),
+                ("first_bit_sample", ctypes.c_int64), ("signal_power_dbm0", ctypes.c_float),
+                ("carrier_hz", ctypes.c_float), ("symbol_timing", ctypes.c_float)]
+
+
+@dataclass(frozen=True)
+class RxReport:
+    """What a spandsp receiver reports: training, carrier, levels and its status log."""
+    trained: bool
+    training_failed: int
+    carrier: bool
+    samples: int
+    bits_out: int
+    first_bit_sample: int | None
+    signal_power_dbm0: float
+    carrier_hz: float
+    symbol_timing: float
+    events: tuple[tuple[str, int], ...]   # (status name, samples fed before its 20 ms block)
+
+
+class ModemRx(_Handle):
+    """A spandsp receiver fed in blocks: ``demodulate(samples)`` returns the data bits so far.
+
+    ``cutoff_dbm0`` sets the carrier-detect cutoff; None keeps spandsp's
+    default, with which its V.29 receiver misses signals below about -28 dBm0.
+    """
+    _prefix = "rx"
+
+    def __init__(self, kind: str, rate: int, short_train: bool = False,
+                 cutoff_dbm0: float | None = None):
+        flags = (_SHORT_TRAIN if short_train else 0) | (_CUTOFF if cutoff_dbm0 is not None else 0)
+        self._open(kind, rate, flags, cutoff_dbm0 or 0.0)
+
+    def demodulate(self, samples) -> np.ndarray:
+        x = _samples(samples)
+        n = self._lib.sp_rx_samples(self._h, _ptr(x, ctypes.c_int16), len(x))
+        out = np.empty(n, dtype=np.uint8)
+        got = self._lib.sp_rx_take_bits(self._h, _ptr(out, ctypes.c_uint8), n)
+        return out[:got]
+
+    def report(self) -> RxReport:
+        r = _RxReport()
+        self._lib.sp_rx_report(self._h, ctypes.byref(r))
+        n = min(r.nevents, 256)
+        status = np.zeros(n, dtype=np.intc)
+        sample = np.zeros(n, dtype=np.int64)
+        n = self._lib.sp_rx_events(self._h, _ptr(status, ctypes.c_int), _ptr(sample, ctypes.c_int64), n)
+        return RxReport(bool(r.trained), r.training_failed, bool(r.carrier), r.samples, r.bits_out,
+                        None if r.first_bit_sample < 0 else r.first_bit_sample,
+                        r.signal_power_dbm0, r.carrier_hz, r.symbol_timing,
+                        tuple((status_name(int(s)), int(t)) for s, t in zip(status[:n], sample[:n])))
+
+
+def modem_tx(kind: str, rate: int, bits, short_train: bool = False, tep: bool = False,
+             power_dbm0: float | None = None) -> np.ndarray:
+    """spandsp's transmitter: training, ``bits``, turn-off, as int16 samples.
+
+    ``power_dbm0`` None keeps spandsp's default level.
+    """
+    lib = _need()
+    code = _check(kind, rate)
+    b = _bits(bits)
+    # the longest training (V.17 long: 1.4 s) plus the bits plus the turn-off, with room
+    max_samples = 8000 * 4 + int(len(b) * 8000 / rate) + 16000
+    out = np.empty(max_samples, dtype=np.int16)
+    n = lib.sp_modem_tx(code, rate, _flags(short_train, tep, power_dbm0), power_dbm0 or 0.0,
+                        _ptr(b, ctypes.c_uint8), len(b), _ptr(out, ctypes.c_int16), max_samples)
+    if n < 0:
+        raise RuntimeError(_ERRORS.get(n, str(n)))
+    return out[:n].copy()
+
+
+def modem_rx(kind: str, rate: int, samples, short_train: bool = False,
+             cutoff_dbm0: float | None = None, report: bool = False):
+    """spandsp's receiver over ``samples``: the data bits it put out (after training).
+
+    With ``report=True`` returns ``(bits, RxReport)``.  See :class:`ModemRx`.
+    """
+    rx = ModemRx(kind, rate, short_train=short_train, cutoff_dbm0=cutoff_dbm0)
+    bits = rx.demodulate(samples)
+    return (bits, rx.report()) if report else bits
+
+
+def hdlc_tx(frames, crc32: bool = False, preamble_flags: int = 1, postamble_flags: int = 1) -> np.ndarray:
+    """spandsp's HDLC framing of ``frames`` (bytes each) into bits: flags, frames
+    with FCS and zero-bit insertion, flags."""
+    lib = _need()
+    frames = [bytes(f) for f in frames]
+    data = np.frombuffer(b"".join(frames) or b"\0", dtype=np.uint8).copy()
+    lens = np.array([len(f) for f in frames] or [0], dtype=np.intc)
+    max_bits = 8 * (len(data) * 6 // 5 + 8 * len(frames) + 8 * (preamble_flags + postamble_flags)) + 1024
+    out = np.empty(max_bits, dtype=np.uint8)
+    n = lib.sp_hdlc_tx_frames(_ptr(data, ctypes.c_uint8), _ptr(lens, ctypes.c_int), len(frames),
+                              int(crc32), preamble_flags, postamble_flags,
+                              _ptr(out, ctypes.c_uint8), max_bits)
+    if n < 0:
+        raise RuntimeError("spandsp's HDLC transmitter refused the frames")
+    return out[:n].copy()
+
+
+def hdlc_rx(bits, crc32: bool = False) -> list[tuple[bytes, bool]]:
+    """spandsp's HDLC receiver over ``bits``: every frame it saw, as (bytes without FCS, FCS ok)."""
+    lib = _need()
+    b = _bits(bits)
+    max_data = len(b) // 8 + 64
+    max_frames = len(b) // 32 + 8
+    data = np.empty(max_data, dtype=np.uint8)
+    lens = np.empty(max_frames, dtype=np.intc)
+    oks = np.empty(max_frames, dtype=np.intc)
+    n = lib.sp_hdlc_rx_bits(_ptr(b, ctypes.c_uint8), len(b), int(crc32), _ptr(data, ctypes.c_uint8),
+                            max_data, _ptr(lens, ctypes.c_int), _ptr(oks, ctypes.c_int), max_frames)
+    if n < 0:
+        raise RuntimeError("spandsp's HDLC receiver gave more frames than expected")
+    frames, at = [], 0
+    for k in range(n):
+        frames.append((data[at: at + lens[k]].tobytes(), bool(oks[k])))
+        at += lens[k]
+    return frames
+
+
+def v21_hdlc_tx(frames, preamble_flags: int = 40, postamble_flags: int = 2,
+                power_dbm0: float | None = None) -> np.ndarray:
+    """HDLC frames over spandsp's V.21 channel 2: samples.  T.30 sends 1 s ± 15 %
+    of flags before the first frame (37.5 flags at 300 bit/s); 40 by default."""
+    return modem_tx("v21", 300, hdlc_tx(frames, preamble_flags=preamble_flags,
+                                        postamble_flags=postamble_flags), power_dbm0=power_dbm0)
+
+
+def v21_hdlc_rx(samples) -> list[tuple[bytes, bool]]:
+    """Frames that spandsp's V.21 channel 2 receiver and HDLC deframer find in ``samples``."""
+    return hdlc_rx(modem_rx("v21", 300, samples))
+
+
+def tone_tx(tone: int, n: int) -> np.ndarray:
+    """n samples of spandsp's CNG (``CNG``) or CED (``CED``) generator."""
+    lib = _need()
+    out = np.zeros(n, dtype=np.int16)
+    got = lib.sp_tone_tx(tone, _ptr(out, ctypes.c_int16), n)
+    if got < 0:
+        raise RuntimeError(_ERRORS.get(got, str(got)))
+    return out
+
+
+def tone_rx(tone: int, samples) -> list[tuple[int, int]]:
+    """spandsp's detector for ``tone`` over ``samples``: its reports as
+    (tone code or 0 when it stops, samples fed before the 20 ms block it came in)."""
+    lib = _need()
+    x = _samples(samples)
+    codes = np.zeros(64, dtype=np.intc)
+    at = np.zeros(64, dtype=np.int64)
+    n = lib.sp_tone_rx(tone, _ptr(x, ctypes.c_int16), len(x), _ptr(codes, ctypes.c_int),
+                       _ptr(at, ctypes.c_int64), 64)
+    return [(int(c), int(t)) for c, t in zip(codes[:n], at[:n])]
+
+
+def align(received: np.ndarray, sent: np.ndarray, probe: int = 64, search: int = 4000) -> int | None:
+    """Where ``sent`` starts in ``received``: the offset at which the first
+    ``probe`` bits of ``sent`` appear in the first ``search`` bits of
+    ``received`` (negative when the receiver dropped the first bits: then
+    ``sent[-offset:]`` starts ``received``).  None when not found."""
+    received = np.asarray(received, dtype=np.uint8)
+    sent = np.asarray(sent, dtype=np.uint8)
+    probe = min(probe, len(sent))
+    for skip in range(0, min(len(sent) - probe, 64) + 1):
+        pat = sent[skip: skip + probe]
+        hay = received[: search + probe]
+        if len(hay) < probe:
+            return None
+        windows = np.lib.stride_tricks.sliding_window_view(hay, probe)
+        hits = np.flatnonzero(np.all(windows == pat, axis=1))
+        if hits.size:
+            return int(hits[0]) - skip
+    return None
