@@ -1,0 +1,50 @@
+/* dsp_agc.c: power measurement, carrier detection with hysteresis, AGC gain.
+ * See dsp_agc.h for the API. */
+#include <math.h>
+
+#include "dsp_agc.h"
+
+/* 0 dBm0 is 3.14 dB below the power of a full-scale sine (G.711). */
+#define DBM0_REF_POWER (32768.0f * 32768.0f / 2.0f / 2.0606f)   /* 10^(3.14/10) = 2.0606 */
+
+float dsp_dbm0_to_power(float dbm0)
+{
+    return DBM0_REF_POWER * powf(10.0f, dbm0 / 10.0f);
+}
+
+float dsp_power_dbm0(float mean_square)
+{
+    if (mean_square <= 1e-9f)
+        return -120.0f;
+    return 10.0f * log10f(mean_square / DBM0_REF_POWER);
+}
+
+void dsp_power_detector_init(dsp_power_detector_t *s, float on_dbm0, float off_dbm0, float tau_samples)
+{
+    s->power = 0.0f;
+    s->alpha = 1.0f / tau_samples;
+    s->on_level = dsp_dbm0_to_power(on_dbm0);
+    s->off_level = dsp_dbm0_to_power(off_dbm0);
+    s->present = 0;
+}
+
+int dsp_power_detector_update(dsp_power_detector_t *s, float x)
+{
+    s->power += s->alpha * (x * x - s->power);
+    if (!s->present && s->power > s->on_level) {
+        s->present = 1;
+        return 1;
+    }
+    if (s->present && s->power < s->off_level) {
+        s->present = 0;
+        return -1;
+    }
+    return 0;
+}
+
+float dsp_agc_gain(float measured_power, float target_power)
+{
+    if (measured_power <= 0.0f)
+        return 1.0f;
+    return sqrtf(target_power / measured_power);
+}

@@ -1,0 +1,105 @@
+/* dsp_filter.h: pulse shaping for the QAM/PSK transmitters and the complex
+ * band-pass front end of their receivers.
+ *
+ * C API:
+ *
+ *   float dsp_rrc(float t, float beta);
+ *       Root raised cosine impulse response at t symbol periods, roll-off
+ *       beta, unit value scale of the continuous pulse.
+ *
+ *   dsp_shaper_t: transmit pulse shaping and carrier.  Symbols at the baud
+ *   rate in, real samples at 8000/s out.  The symbol period is P/step output
+ *   samples (V.29: 10/3, V.27ter 4800: 5/1, 2400: 20/3), so a polyphase RRC
+ *   of P phases and `span` symbols serves every output sample.
+ *     dsp_shaper_init(&sh, P, step, span, beta, carrier_hz, gain)  (0 or -1)
+ *     dsp_shaper_needs_symbol(&sh)   1 when the next sample needs a new symbol
+ *     dsp_shaper_push(&sh, sym)      hand in that symbol
+ *     int16_t dsp_shaper_sample(&sh) the next output sample
+ *     dsp_shaper_free(&sh)
+ *   `gain` multiplies the constellation; dsp_shaper_power() gives the mean
+ *   square of the output per unit of mean symbol energy, so a modem sets its
+ *   level in dBm0.
+ *
+ *   dsp_bandpass_t: receiver front end.  A complex band-pass filter (an RRC
+ *   low-pass of the symbol rate, moved to the carrier) over the real input,
+ *   evaluated at any fractional time between two input samples, which is
+ *   both the matched filter and the interpolator of symbol timing recovery.
+ *     dsp_bandpass_init(&bp, sps, span, beta, carrier_hz, phases)  (0 or -1)
+ *     dsp_bandpass_put(&bp, x)        one input sample in
+ *     cf_t dsp_bandpass_eval(&bp, mu) output at mu (0..1) of a sample after
+ *                                     the newest input; still on the carrier
+ *                                     (multiply by the NCO's e^-j.theta)
+ *     dsp_bandpass_free(&bp)
+ */
+#ifndef FAXENGINE_DSP_FILTER_H
+#define FAXENGINE_DSP_FILTER_H
+
+#include <stdint.h>
+
+#include "dsp_complex.h"
+
+float dsp_rrc(float t, float beta);
+
+typedef struct {
+    int phases;          /* P */
+    int step;            /* phase advance per output sample */
+    int span;            /* symbols in the filter */
+    float *coef;         /* [phase][k], span*phases values */
+    cf_t *hist;          /* symbols, newest at index pos, doubled ring */
+    int pos;
+    int phase;           /* position of the next sample within a symbol */
+    float gain;
+    float *cos_tab;      /* carrier, one period */
+    float *sin_tab;
+    int carrier_period;
+    int carrier_pos;
+} dsp_shaper_t;
+
+int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
+                    float carrier_hz, float gain);
+void dsp_shaper_free(dsp_shaper_t *s);
+static inline int dsp_shaper_needs_symbol(const dsp_shaper_t *s) { return s->phase >= s->phases; }
+void dsp_shaper_push(dsp_shaper_t *s, cf_t sym);
+int16_t dsp_shaper_sample(dsp_shaper_t *s);
+float dsp_shaper_power(const dsp_shaper_t *s);
+
+typedef struct {
+    int taps;            /* input samples under the filter */
+    int phases;          /* fractional positions tabulated: 0..phases inclusive */
+    float *coef_re;      /* [phase][tap], taps reversed so a dot product with the window works */
+    float *coef_im;
+    float *buf;          /* doubled ring of the input */
+    int pos;
+} dsp_bandpass_t;
+
+int dsp_bandpass_init(dsp_bandpass_t *s, float sps, int span, float beta, float carrier_hz, int phases);
+void dsp_bandpass_free(dsp_bandpass_t *s);
+void dsp_bandpass_reset(dsp_bandpass_t *s);
+
+static inline void dsp_bandpass_put(dsp_bandpass_t *s, float x)
+{
+    if (++s->pos >= s->taps)
+        s->pos = 0;
+    s->buf[s->pos] = x;
+    s->buf[s->pos + s->taps] = x;
+}
+
+static inline cf_t dsp_bandpass_eval(const dsp_bandpass_t *s, float mu)
+{
+    int p = (int) (mu * (float) s->phases + 0.5f);
+    if (p < 0)
+        p = 0;
+    else if (p > s->phases)
+        p = s->phases;
+    const float *w = s->buf + s->pos + 1;          /* oldest .. newest */
+    const float *cr = s->coef_re + (size_t) p * s->taps;
+    const float *ci = s->coef_im + (size_t) p * s->taps;
+    float re = 0.0f, im = 0.0f;
+    for (int j = 0; j < s->taps; j++) {
+        re += w[j] * cr[j];
+        im += w[j] * ci[j];
+    }
+    return cf(re, im);
+}
+
+#endif

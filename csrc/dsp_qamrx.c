@@ -1,0 +1,281 @@
+/* dsp_qamrx.c: the training QAM/PSK receiver core.  See dsp_qamrx.h. */
+#include <math.h>
+#include <string.h>
+
+#include "dsp_qamrx.h"
+
+#ifdef QAMRX_DEBUG
+#include <stdio.h>
+#define TRACE(...) fprintf(stderr, __VA_ARGS__)
+#else
+#define TRACE(...) do { } while (0)
+#endif
+
+int dsp_qamrx_init(dsp_qamrx_t *s, const dsp_qamrx_desc_t *desc)
+{
+    memset(s, 0, sizeof(*s));
+    s->d = *desc;
+    s->sps = 8000.0f / desc->baud;
+    s->half = s->sps / 2.0f;
+    s->delay = (desc->eq_len - 1) / 4;
+    if (dsp_bandpass_init(&s->bp, s->sps, desc->span, desc->beta, desc->carrier_hz, 128) < 0)
+        return -1;
+    if (dsp_equalizer_init(&s->eq, desc->eq_len) < 0) {
+        dsp_bandpass_free(&s->bp);
+        return -1;
+    }
+    dsp_power_detector_init(&s->pd, desc->carrier_on_dbm0, desc->carrier_off_dbm0, 40.0f);
+    dsp_qamrx_restart(s);
+    return 0;
+}
+
+void dsp_qamrx_free(dsp_qamrx_t *s)
+{
+    dsp_bandpass_free(&s->bp);
+    dsp_equalizer_free(&s->eq);
+}
+
+/* Back to SEEK: forget timing, carrier and equaliser (not the power meter). */
+void dsp_qamrx_restart(dsp_qamrx_t *s)
+{
+    dsp_equalizer_reset(&s->eq, cf(1.0f, 0.0f));
+    dsp_carrier_init(&s->nco, s->d.carrier_hz);
+    dsp_carrier_init(&s->pll, 0.0f);
+    dsp_alternation_init(&s->alt, s->d.alt_alpha);
+    dsp_timing_loop_init(&s->tl);
+    s->rot = cf(1.0f, 0.0f);
+    s->on_next = 0;
+    s->last_on = s->last_mid = cf(0.0f, 0.0f);
+    s->state = DSP_QAMRX_SEEK;
+    s->count = 0;
+    s->sig_power = 0.0f;
+    s->err_power = 0.0f;
+}
+
+static void move_time(dsp_qamrx_t *s, double dt)
+{
+    s->t_next += dt;
+    s->rot = dsp_carrier_advance(&s->nco, dt);
+}
+
+static cf_t alt_point(const dsp_qamrx_t *s, int index)
+{
+    return (index & 1) ? s->first_b : s->first_a;
+}
+
+/* ALT_EST done: gain, phase, frequency and order of the alternation. */
+static void finish_estimate(dsp_qamrx_t *s)
+{
+    int k = s->d.alt_est_symbols;
+    cf_t a = s->d.alt_a, b = s->d.alt_b;
+    cf_t se = cf_add(s->sum_even[0], s->sum_even[1]);
+    cf_t so = cf_add(s->sum_odd[0], s->sum_odd[1]);
+    cf_t c0 = cf_add(cf_mulc(se, a), cf_mulc(so, b));
+    cf_t c1 = cf_add(cf_mulc(se, b), cf_mulc(so, a));
+    if (cf_abs2(c1) > cf_abs2(c0)) {
+        cf_t t = a;
+        a = b;
+        b = t;
+    }
+    s->first_a = a;
+    s->first_b = b;
+    float norm = (k / 2) * (cf_abs2(a) + cf_abs2(b)) * 0.5f;
+    cf_t g1 = cf_scale(cf_add(cf_mulc(s->sum_even[0], a), cf_mulc(s->sum_odd[0], b)), 1.0f / norm);
+    cf_t g2 = cf_scale(cf_add(cf_mulc(s->sum_even[1], a), cf_mulc(s->sum_odd[1], b)), 1.0f / norm);
+    float dphi = dsp_phase_error(g2, g1);               /* over k/2 symbols */
+    /* The PLL runs after the equaliser, in radians per symbol, so that no
+     * equaliser delay sits inside its loop; the front end stays nominal. */
+    s->pll.freq = dphi / (k / 2);
+    s->pll.phase = -s->pll.freq * s->delay;
+    /* gain and phase now, a quarter of the window after g2's centre */
+    float half_turn = dphi * 0.5f;
+    cf_t g = cf_mul(g2, cf(cosf(half_turn), sinf(half_turn)));
+    float m = cf_abs2(g);
+    if (m <= 0.0f)
+        m = 1.0f;
+    dsp_equalizer_reset(&s->eq, cf(g.re / m, -g.im / m));   /* 1/g */
+    TRACE("alt est: g=(%.3g,%.3g) dphi=%.3f order=%s\n", g.re, g.im, dphi, cf_abs2(c1) > cf_abs2(c0) ? "BA" : "AB");
+    s->alt_index = k - s->delay;
+    s->state = DSP_QAMRX_ALT_TRACK;
+    s->count = 0;
+    s->ring_pos = 0;
+}
+
+/* Has the conditioning pattern begun exactly DSP_QAMRX_WINDOW symbols ago?
+ * Returns +1 or -1 (its sign) or 0. */
+static int pattern_started(const dsp_qamrx_t *s)
+{
+    float d_alt = 0.0f, d_pos = 0.0f, d_neg = 0.0f;
+    for (int j = 0; j < DSP_QAMRX_WINDOW; j++) {
+        int r = (s->ring_pos + j) % DSP_QAMRX_WINDOW;    /* oldest first */
+        cf_t z = s->ring_z[r];
+        cf_t p = s->d.pattern[j];
+        d_alt += cf_abs2(cf_sub(z, s->ring_d[r]));
+        d_pos += cf_abs2(cf_sub(z, p));
+        d_neg += cf_abs2(cf_add(z, p));
+    }
+    TRACE("   test alt %.1f pos %.1f neg %.1f\n", d_alt, d_pos, d_neg);
+    if (d_pos < 0.2f * d_alt && d_pos <= d_neg)
+        return 1;
+    if (d_neg < 0.2f * d_alt)
+        return -1;
+    return 0;
+}
+
+/* Equaliser output, derotated by the PLL; *rot keeps the derotation so the
+ * equaliser's error can be taken back to its own frame. */
+static cf_t equalized(dsp_qamrx_t *s, cf_t *rot)
+{
+    *rot = dsp_carrier_advance(&s->pll, 1.0);
+    return cf_mul(dsp_equalizer_output(&s->eq), *rot);
+}
+
+static void adapt(dsp_qamrx_t *s, cf_t err, cf_t rot, float mu)
+{
+    dsp_equalizer_adapt(&s->eq, cf_mulc(err, rot), mu);
+}
+
+static int on_symbol(dsp_qamrx_t *s, cf_t u, uint8_t *bits)
+{
+    const dsp_qamrx_desc_t *d = &s->d;
+    cf_t z, want, rot;
+    int n = 0;
+
+    switch (s->state) {
+    case DSP_QAMRX_ALT_EST: {
+        int h = (s->count >= d->alt_est_symbols / 2);
+        if (s->count & 1)
+            s->sum_odd[h] = cf_add(s->sum_odd[h], u);
+        else
+            s->sum_even[h] = cf_add(s->sum_even[h], u);
+        if (++s->count >= d->alt_est_symbols)
+            finish_estimate(s);
+        return 0;
+    }
+    case DSP_QAMRX_ALT_TRACK:
+        z = equalized(s, &rot);
+        want = alt_point(s, s->alt_index++);
+        TRACE("  alt z=(%.2f,%.2f) want (%.0f,%.0f)\n", z.re, z.im, want.re, want.im);
+        /* only on symbols that look like the alternation: once the pattern
+         * has begun, its symbols would pull the loop away */
+        if (cf_abs2(cf_sub(z, want)) < 0.25f * cf_abs2(want))
+            dsp_carrier_track(&s->pll, dsp_phase_error(z, want), d->pll_kp_acq, d->pll_ki_acq, 1.0f);
+        s->ring_z[s->ring_pos] = z;
+        s->ring_d[s->ring_pos] = want;
+        s->ring_pos = (s->ring_pos + 1) % DSP_QAMRX_WINDOW;
+        if (++s->count >= DSP_QAMRX_WINDOW + 8) {
+            int sign = pattern_started(s);
+            if (sign) {
+                TRACE("pattern found sign %d\n", sign);
+                if (sign < 0)
+                    dsp_equalizer_rotate(&s->eq, cf(-1.0f, 0.0f));
+                s->pattern_idx = DSP_QAMRX_WINDOW;
+                s->state = DSP_QAMRX_PATTERN;
+                s->count = 0;
+            }
+        }
+        if (s->state == DSP_QAMRX_ALT_TRACK && s->count > d->alt_symbols + 2 * DSP_QAMRX_WINDOW)
+            dsp_qamrx_restart(s);       /* no pattern: not our signal */
+        return 0;
+    case DSP_QAMRX_PATTERN:
+        z = equalized(s, &rot);
+        want = d->pattern[s->pattern_idx];
+        adapt(s, cf_sub(want, z), rot, d->mu_train);
+        dsp_carrier_track(&s->pll, dsp_phase_error(z, want), d->pll_kp_train, d->pll_ki_train, 1.0f);
+        if (++s->pattern_idx >= d->pattern_len) {
+            d->reference(d->user, want);
+            s->state = DSP_QAMRX_PREAMBLE;
+            s->count = 0;
+        }
+        return 0;
+    case DSP_QAMRX_PREAMBLE:
+    case DSP_QAMRX_DATA: {
+        z = equalized(s, &rot);
+        int code = d->decide(d->user, z, &want);
+        cf_t err = cf_sub(want, z);
+        adapt(s, err, rot, s->state == DSP_QAMRX_DATA ? d->mu_data : d->mu_train * 0.25f);
+        dsp_carrier_track(&s->pll, dsp_phase_error(z, want), d->pll_kp_data, d->pll_ki_data, 1.0f);
+        s->sig_power += (cf_abs2(want) - s->sig_power) * (1.0f / 256.0f);
+        s->err_power += (cf_abs2(err) - s->err_power) * (1.0f / 256.0f);
+        n = d->bits(d->user, code, bits, s->state == DSP_QAMRX_DATA);
+        if (s->state == DSP_QAMRX_PREAMBLE && ++s->count >= d->preamble_len)
+            s->state = DSP_QAMRX_DATA;
+        return n;
+    }
+    }
+    return 0;
+}
+
+static int half_sample(dsp_qamrx_t *s, cf_t u, uint8_t *bits)
+{
+    dsp_equalizer_put(&s->eq, u);
+    if (s->state == DSP_QAMRX_SEEK) {
+        dsp_alternation_put(&s->alt, u);
+        if (++s->count > (int) (2.0f / s->d.alt_alpha) && dsp_alternation_strength(&s->alt) > 0.5f) {
+            /* Jump so that the next T/2 sample falls on a symbol centre. */
+            TRACE("alternation: strength %.2f timing %.2f\n", dsp_alternation_strength(&s->alt), dsp_alternation_timing(&s->alt));
+            move_time(s, dsp_alternation_timing(&s->alt) * s->half);
+            s->on_next = 1;
+            s->state = DSP_QAMRX_ALT_EST;
+            s->count = 0;
+            s->sum_even[0] = s->sum_even[1] = s->sum_odd[0] = s->sum_odd[1] = cf(0.0f, 0.0f);
+        }
+        return 0;
+    }
+    if (!s->on_next) {
+        s->last_mid = u;
+        s->on_next = 1;
+        return 0;
+    }
+    s->on_next = 0;
+    if (s->state >= DSP_QAMRX_ALT_TRACK) {
+        float e = dsp_gardner(s->last_on, s->last_mid, u) / (s->eq.power + 1e-9f);
+        int data = s->state >= DSP_QAMRX_PREAMBLE;
+        float adj = dsp_timing_loop_update(&s->tl, e, data ? s->d.ted_kp_data : s->d.ted_kp_train,
+                                           data ? s->d.ted_ki_data : s->d.ted_ki_train);
+        move_time(s, adj);
+    }
+    s->last_on = u;
+    return on_symbol(s, u, bits);
+}
+
+int dsp_qamrx_rx(dsp_qamrx_t *s, const int16_t *amp, int len, uint8_t *bits)
+{
+    int nbits = 0;
+    for (int i = 0; i < len; i++) {
+        float x = (float) amp[i];
+        int ev = dsp_power_detector_update(&s->pd, x);
+        if (ev < 0)
+            dsp_qamrx_restart(s);
+        dsp_bandpass_put(&s->bp, x);
+        s->t_next -= 1.0;
+        if (!s->pd.present) {
+            /* keep the schedule running, without the work */
+            while (s->t_next < 1.0)
+                move_time(s, s->half);
+            continue;
+        }
+        while (s->t_next < 1.0) {
+            float mu = (float) s->t_next;
+            if (mu < 0.0f)
+                mu = 0.0f;
+            cf_t y = dsp_bandpass_eval(&s->bp, mu);
+            cf_t u = cf_mul(y, s->rot);
+            move_time(s, s->half);
+            nbits += half_sample(s, u, bits + nbits);
+        }
+    }
+    return nbits;
+}
+
+float dsp_qamrx_signal_power_dbm0(const dsp_qamrx_t *s)
+{
+    return dsp_power_dbm0(s->pd.power);
+}
+
+float dsp_qamrx_snr_db(const dsp_qamrx_t *s)
+{
+    if (s->state != DSP_QAMRX_DATA || s->err_power <= 0.0f)
+        return 0.0f;
+    return 10.0f * log10f(s->sig_power / s->err_power);
+}

@@ -1,0 +1,192 @@
+/* v29rx.c: V.29 receiver.
+ *
+ * The training receiver of dsp_qamrx.c does the signal processing (front
+ * end, timing, equaliser, carrier); this file gives it what is V.29's: the
+ * alternation A B, the segment 3 pattern, the slicer over the 16, 8 or 4
+ * points of the rate, and the way back from decisions to bits: differential
+ * phase decoding (V.29 Table 1), the amplitude bit Q1 at 9600 bit/s, and the
+ * descrambler 1 + x^-18 + x^-23.  See v29_common.h for the signal space.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dsp_qamrx.h"
+#include "scrambler.h"
+#include "v29_common.h"
+#include "v29rx.h"
+
+struct v29_rx_state_s {
+    dsp_qamrx_t core;
+    int rate;
+    int bps;
+    cf_t points[16];
+    int codes[16];          /* phase | high << 3 */
+    int npoints;
+    int prev_phase;
+    int tribit_of_step[8];  /* inverse of v29_phase_step */
+    int dibit_of_step[8];
+    scrambler_t descr;
+    cf_t pattern[V29_SEG3];
+    int allocated;
+};
+
+static int decide(void *user, cf_t z, cf_t *point)
+{
+    v29_rx_state_t *s = user;
+    int best = 0;
+    float dmin = 1e30f;
+    for (int i = 0; i < s->npoints; i++) {
+        float d = cf_abs2(cf_sub(z, s->points[i]));
+        if (d < dmin) {
+            dmin = d;
+            best = i;
+        }
+    }
+    *point = s->points[best];
+    return s->codes[best];
+}
+
+static void reference(void *user, cf_t point)
+{
+    v29_rx_state_t *s = user;
+    cf_t dummy;
+    /* the last pattern symbol is a C or a D, both on the lowest ring that the
+     * 9600 slicer also has, or the high D (-3,3) */
+    int best = 0;
+    float dmin = 1e30f;
+    for (int p = 0; p < 8; p++)
+        for (int h = 0; h < 2; h++) {
+            float d = cf_abs2(cf_sub(point, v29_point(p, h)));
+            if (d < dmin) {
+                dmin = d;
+                best = p;
+            }
+        }
+    (void) dummy;
+    s->prev_phase = best;
+}
+
+static int bits(void *user, int code, uint8_t *out, int deliver)
+{
+    v29_rx_state_t *s = user;
+    int phase = code & 7;
+    int step = (phase - s->prev_phase) & 7;
+    int b[4];
+    s->prev_phase = phase;
+    if (s->rate == 4800) {
+        int q = s->dibit_of_step[step];
+        b[0] = q >> 1;
+        b[1] = q & 1;
+    } else {
+        int q = s->tribit_of_step[step];
+        int *t = b;
+        if (s->rate == 9600)
+            *t++ = (code >> 3) & 1;
+        t[0] = (q >> 2) & 1;
+        t[1] = (q >> 1) & 1;
+        t[2] = q & 1;
+    }
+    for (int i = 0; i < s->bps; i++) {
+        int d = v29_descramble(&s->descr, b[i]);
+        if (deliver)
+            out[i] = (uint8_t) d;
+    }
+    return deliver ? s->bps : 0;
+}
+
+v29_rx_state_t *v29_rx_init(v29_rx_state_t *s, int rate)
+{
+    if (rate != 9600 && rate != 7200 && rate != 4800)
+        return NULL;
+    int allocated = 0;
+    if (!s) {
+        s = malloc(sizeof(*s));
+        if (!s)
+            return NULL;
+        allocated = 1;
+    }
+    memset(s, 0, sizeof(*s));
+    s->allocated = allocated;
+    s->rate = rate;
+    s->bps = v29_bits_per_symbol(rate);
+    for (int p = 0; p < 8; p++) {
+        if (rate == 4800 && (p & 1))
+            continue;
+        for (int h = 0; h < (rate == 9600 ? 2 : 1); h++) {
+            s->points[s->npoints] = v29_point(p, h);
+            s->codes[s->npoints] = p | (h << 3);
+            s->npoints++;
+        }
+    }
+    for (int q = 0; q < 8; q++)
+        s->tribit_of_step[v29_phase_step[q]] = q;
+    for (int q = 0; q < 4; q++)
+        s->dibit_of_step[v29_phase_step_4800[q]] = q;
+    unsigned reg = V29_TRAINING_SEED;
+    for (int i = 0; i < V29_SEG3; i++)
+        s->pattern[i] = v29_training_bit(&reg) ? v29_cond_d(rate) : cf(3.0f, 0.0f);
+
+    dsp_qamrx_desc_t d;
+    memset(&d, 0, sizeof(d));
+    d.baud = V29_BAUD;
+    d.carrier_hz = V29_CARRIER_HZ;
+    d.beta = 0.25f;
+    d.span = 8;
+    d.eq_len = 33;
+    d.alt_a = cf(-3.0f, 0.0f);
+    d.alt_b = v29_alt_b(rate);
+    d.alt_symbols = V29_SEG2;
+    d.alt_est_symbols = 16;
+    d.alt_alpha = 1.0f / 32.0f;
+    d.pattern = s->pattern;
+    d.pattern_len = V29_SEG3;
+    d.preamble_len = V29_SEG4;
+    d.mu_train = 0.5f;
+    d.mu_data = 0.03f;
+    d.pll_kp_acq = 0.3f;
+    d.pll_ki_acq = 0.02f;
+    d.pll_kp_train = 0.15f;
+    d.pll_ki_train = 0.005f;
+    d.pll_kp_data = 0.05f;
+    d.pll_ki_data = 0.0005f;
+    d.ted_kp_train = 0.05f;
+    d.ted_ki_train = 0.001f;
+    d.ted_kp_data = 0.01f;
+    d.ted_ki_data = 0.0001f;
+    d.carrier_on_dbm0 = -47.0f;
+    d.carrier_off_dbm0 = -52.0f;
+    d.decide = decide;
+    d.reference = reference;
+    d.bits = bits;
+    d.user = s;
+    if (dsp_qamrx_init(&s->core, &d) < 0) {
+        if (allocated)
+            free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void v29_rx_free(v29_rx_state_t *s)
+{
+    if (!s)
+        return;
+    dsp_qamrx_free(&s->core);
+    if (s->allocated)
+        free(s);
+}
+
+int v29_rx(v29_rx_state_t *s, const int16_t *amp, int len, uint8_t *out)
+{
+    return dsp_qamrx_rx(&s->core, amp, len, out);
+}
+
+int v29_rx_max_bits(int len)
+{
+    return (len * 3) / 10 * 4 + 16;
+}
+
+int v29_rx_carrier_present(const v29_rx_state_t *s) { return s->core.pd.present; }
+int v29_rx_trained(const v29_rx_state_t *s) { return s->core.state == DSP_QAMRX_DATA; }
+float v29_rx_signal_power(const v29_rx_state_t *s) { return dsp_qamrx_signal_power_dbm0(&s->core); }
+float v29_rx_snr(const v29_rx_state_t *s) { return dsp_qamrx_snr_db(&s->core); }
