@@ -91,11 +91,15 @@ int line_resample_process(line_resample_state_t *s, const double *in, int len,
         const double *x = s->buf + (i0 - LINE_RESAMPLE_HALF + 1 - s->base);
         const double *c0 = s->coef[p];
         const double *c1 = s->coef[p + 1];
-        double a = 0.0, b = 0.0;
-        for (int j = 0; j < TAPS; j++) {
-            a += c0[j] * x[j];
-            b += c1[j] * x[j];
+        /* two partial sums per phase: breaks the chain of dependent additions */
+        double a0 = 0.0, a1 = 0.0, b0 = 0.0, b1 = 0.0;
+        for (int j = 0; j < TAPS; j += 2) {
+            a0 += c0[j] * x[j];
+            a1 += c0[j + 1] * x[j + 1];
+            b0 += c1[j] * x[j];
+            b1 += c1[j + 1] * x[j + 1];
         }
+        double a = a0 + a1, b = b0 + b1;
         out[n++] = a + w * (b - a);
         s->k++;
     }

@@ -13,16 +13,12 @@ void line_shift_init(line_shift_state_t *s, double offset_hz, double sample_rate
     const double beta = 8.0;
     memset(s, 0, sizeof(*s));
     /* Ideal Hilbert transformer h[m] = 2/(π·m) for odd m, 0 for even m,
-     * Kaiser windowed. coef[k] applies to x[n-k] = x[(n-D) - m], so m = k - D. */
-    for (int k = 0; k < LINE_SHIFT_TAPS; k++) {
-        int m = k - LINE_SHIFT_DELAY;
-        if (m % 2 == 0) {
-            s->coef[k] = 0.0;
-            continue;
-        }
+     * Kaiser windowed, centred on x[n-D]: x[n-2j] = x[(n-D) - m] with
+     * m = 2j - D, odd because D is. */
+    for (int j = 0; j < LINE_SHIFT_NZ; j++) {
+        int m = 2 * j - LINE_SHIFT_DELAY;
         double r = (double) m / LINE_SHIFT_DELAY;
-        double w = line_kaiser(r, beta);
-        s->coef[k] = 4.0 / (TWO_PI * m) * w;
+        s->coef[j] = 4.0 / (TWO_PI * m) * line_kaiser(r, beta);
     }
     s->step = TWO_PI * offset_hz / sample_rate;
 }
@@ -35,24 +31,34 @@ void line_shift_free(line_shift_state_t *s)
 int line_shift_process(line_shift_state_t *s, const double *in, double *out, int len)
 {
     for (int n = 0; n < len; n++) {
-        /* hist[pos] and hist[pos + TAPS] both hold the newest sample, so
-         * hist[pos + TAPS - k] is x[n-k] for k = 0..TAPS-1 without wrapping. */
-        s->hist[s->pos] = in[n];
-        s->hist[s->pos + LINE_SHIFT_TAPS] = in[n];
-        const double *x = &s->hist[s->pos + LINE_SHIFT_TAPS];
-        double q = 0.0;
-        /* only taps at odd distance from the centre are non-zero */
-        for (int k = (LINE_SHIFT_DELAY + 1) % 2; k < LINE_SHIFT_TAPS; k += 2)
-            q += s->coef[k] * x[-k];
-        double i = x[-LINE_SHIFT_DELAY];
+        int p = s->parity;
+        double *h = s->hist[p];
+        int pos = s->pos[p];
+        h[pos] = in[n];
+        h[pos + LINE_SHIFT_NZ] = in[n];
+        /* w[-j] is x[n - 2j], j = 0..NZ-1 */
+        const double *w = &h[pos + LINE_SHIFT_NZ];
+        /* four partial sums: breaks the chain of dependent additions */
+        double q0 = 0.0, q1 = 0.0, q2 = 0.0, q3 = 0.0;
+        for (int j = 0; j < LINE_SHIFT_NZ; j += 4) {
+            q0 += s->coef[j] * w[-j];
+            q1 += s->coef[j + 1] * w[-j - 1];
+            q2 += s->coef[j + 2] * w[-j - 2];
+            q3 += s->coef[j + 3] * w[-j - 3];
+        }
+        double q = (q0 + q1) + (q2 + q3);
+        /* x[n-D], D odd: the other parity, (D-1)/2 samples back from its newest */
+        const double *o = &s->hist[p ^ 1][s->pos[p ^ 1] + LINE_SHIFT_NZ - 1];
+        double i = o[-(LINE_SHIFT_DELAY - 1) / 2];
         out[n] = i * cos(s->phase) - q * sin(s->phase);
         s->phase += s->step;
         if (s->phase >= TWO_PI)
             s->phase -= TWO_PI;
         else if (s->phase < 0.0)
             s->phase += TWO_PI;
-        if (++s->pos == LINE_SHIFT_TAPS)
-            s->pos = 0;
+        if (++s->pos[p] == LINE_SHIFT_NZ)
+            s->pos[p] = 0;
+        s->parity = p ^ 1;
     }
     return len;
 }

@@ -21,11 +21,19 @@
  * 80 dB down, so a telephone-band signal is shifted unharmed. */
 #define LINE_SHIFT_TAPS 255
 #define LINE_SHIFT_DELAY ((LINE_SHIFT_TAPS - 1) / 2)
+/* The taps at odd distance from the centre, the only non-zero ones, reach
+ * back x[n], x[n-2], ..., x[n-254]: samples of n's own parity.  So the input
+ * is kept as two histories, even and odd samples, and each output is one
+ * contiguous dot product over LINE_SHIFT_NZ samples. */
+#define LINE_SHIFT_NZ ((LINE_SHIFT_TAPS + 1) / 2)   /* 128: a multiple of 4 */
 
 typedef struct {
-    double coef[LINE_SHIFT_TAPS];   /* Hilbert FIR, zero at even offsets */
-    double hist[2 * LINE_SHIFT_TAPS]; /* input history, duplicated for a linear window */
-    int pos;                        /* next write position in hist[0..TAPS) */
+    double coef[LINE_SHIFT_NZ];     /* coef[j] applies to x[n - 2j] */
+    /* hist[p]: the last NZ samples of parity p, written twice (at i and
+     * i + NZ) so that a window never wraps */
+    double hist[2][2 * LINE_SHIFT_NZ];
+    int pos[2];                     /* next write position in hist[p][0..NZ) */
+    int parity;                     /* parity of the next sample's index */
     double phase;                   /* oscillator phase, radians in [0, 2π) */
     double step;                    /* phase step per sample */
 } line_shift_state_t;
