@@ -12,7 +12,7 @@ never committed).  Tests import this package as ``spandsp`` (``tests/`` is on
     pytestmark = pytest.mark.skipif(not spandsp.spandsp_available(), reason=spandsp.REASON)
 
 Kinds are ``"v17"``, ``"v29"``, ``"v27ter"`` and ``"v21"`` (V.21 channel 2,
-300 bit/s).  Bits are ``uint8`` arrays of 0/1 in transmission order, audio is
+300 bit/s; "V.29" and such are accepted too).  Bits are ``uint8`` arrays of 0/1 in transmission order, audio is
 ``int16`` at 8000 samples/s.
 
 What spandsp 0.0.6 does, measured with this harness (``test_harness.py``
@@ -42,6 +42,7 @@ import numpy as np
 __all__ = [
     "spandsp_available", "REASON", "KINDS", "RATES", "modem_tx", "modem_rx", "ModemTx", "ModemRx",
     "RxReport", "hdlc_tx", "hdlc_rx", "v21_hdlc_tx", "v21_hdlc_rx", "tone_tx", "tone_rx", "align",
+    "power_meter_dbm0",
     "status_name", "CNG", "CED",
 ]
 
@@ -136,6 +137,7 @@ def _load():
         "sp_hdlc_rx_bits": (i, [u8p, i, i, u8p, i, ip, ip, i]),
         "sp_tone_tx": (i, [i, i16p, i]),
         "sp_tone_rx": (i, [i, i16p, i, ip, i64p, i]),
+        "sp_power_meter_dbm0": (f, [i16p, i, i]),
     }
     for name, (res, args) in sigs.items():
         fn = getattr(lib, name)
@@ -162,6 +164,7 @@ def _ptr(a: np.ndarray, ctype):
 
 
 def _check(kind: str, rate: int) -> int:
+    kind = kind.lower().replace(".", "")
     if kind not in KINDS:
         raise ValueError(f"modem kind must be one of {sorted(KINDS)}, not {kind!r}")
     if rate not in RATES[kind]:
@@ -401,6 +404,14 @@ def tone_rx(tone: int, samples) -> list[tuple[int, int]]:
     n = lib.sp_tone_rx(tone, _ptr(x, ctypes.c_int16), len(x), _ptr(codes, ctypes.c_int),
                        _ptr(at, ctypes.c_int64), 64)
     return [(int(c), int(t)) for c, t in zip(codes[:n], at[:n])]
+
+
+def power_meter_dbm0(samples, shift: int = 10) -> float:
+    """The level spandsp's power meter reads at the end of ``samples`` (time
+    constant 2**shift samples)."""
+    lib = _need()
+    x = _samples(samples)
+    return float(lib.sp_power_meter_dbm0(_ptr(x, ctypes.c_int16), len(x), shift))
 
 
 def align(received: np.ndarray, sent: np.ndarray, probe: int = 64, search: int = 4000) -> int | None:

@@ -12,7 +12,8 @@
  *   2. modem transmitters (V.17, V.29, V.27ter, V.21 channel 2): sp_tx_*;
  *   3. modem receivers, with a log of the status changes they report: sp_rx_*;
  *   4. HDLC framing over bit arrays: sp_hdlc_*;
- *   5. modem connect tones (CNG, CED/ANS): sp_tone_*.
+ *   5. modem connect tones (CNG, CED/ANS): sp_tone_*;
+ *   6. spandsp's power meter, to check that our dBm0 is spandsp's.
  * A fax terminal section (fax_init / fax_tx / fax_rx) can be added the same
  * way: an opaque handle, block workers, logs read back by the caller.
  *
@@ -783,4 +784,17 @@ int sp_tone_rx(int tone_type, const int16_t *in, int n, int *tone, int64_t *samp
     }
     modem_connect_tones_rx_free(s);
     return u.n < max ? u.n : max;
+}
+
+/* ---- 6. power meter --------------------------------------------------- */
+
+/* The level in dBm0 spandsp's power meter reads after n samples (a
+ * one-pole average with time constant 2**shift samples). */
+float sp_power_meter_dbm0(const int16_t *in, int n, int shift)
+{
+    power_meter_t meter;
+    power_meter_init(&meter, shift);
+    for (int i = 0; i < n; i++)
+        power_meter_update(&meter, in[i]);
+    return power_meter_current_dbm0(&meter);
 }

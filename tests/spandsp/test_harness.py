@@ -93,6 +93,17 @@ def test_transmit_level_and_receiver_cutoff():
     assert report.signal_power_dbm0 == pytest.approx(-40.0, abs=2.0)
 
 
+@pytest.mark.parametrize("level", [0.0, -13.0, -30.0])
+def test_our_dbm0_is_spandsps(level):
+    # faxengine.line's 0 dBm0 (3.14 dB below a full-scale sine) reads the same
+    # on spandsp's power meter, so levels mean the same on both sides
+    t = np.arange(80000)
+    amplitude = 32767 * 10 ** ((level - line.DBM0_FULL_SCALE_SINE) / 20)
+    sine = np.round(amplitude * np.sin(2 * np.pi * 1004 * t / 8000)).astype(np.int16)
+    assert line.power_dbm0(sine) == pytest.approx(level, abs=0.01)
+    assert spandsp.power_meter_dbm0(sine) == pytest.approx(level, abs=0.05)
+
+
 def test_v17_tep_and_short_train_change_the_preamble():
     bits = random_bits(1440, seed=5)
     long = spandsp.modem_tx("v17", 14400, bits)
