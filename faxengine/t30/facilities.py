@@ -464,10 +464,14 @@ def choose_dcs(local: Capabilities, remote: Capabilities,
     ECM).
 
     Raises:
-        IncompatibleError: no common modem at or below ``max_rate``, no
-            common coding, or the receiver cannot take the document's
-            resolution, width or length.  The message says which.
+        IncompatibleError: the remote cannot receive (bit 10), no common
+            modem at or below ``max_rate``, no common coding, or the receiver
+            cannot take the document's resolution, width or length.  The
+            message says which.
     """
+    if not remote.can_receive:
+        raise IncompatibleError("the remote terminal cannot receive documents "
+                                "(DIS/DTC bit 10 is 0)")
     modes = [m for m in remote.modes() if m in local.modes() and m[1] <= prefs.max_rate]
     if not modes:
         raise IncompatibleError(

@@ -45,39 +45,6 @@ CONTROL_FINAL = 0x13    # T.30 §5.3.5: "1100 1000", the last frame of a message
 
 X_BIT = 0x01            # first bit of the FCF, in this module's bit order
 
-# FCF name -> the code as T.30 §5.3.6.1 and T.4 Annex A write it, first bit
-# transmitted leftmost.  "X" marks the X bit.
-_NOTATION: dict[str, str] = {
-    # initial identification, called -> calling (§5.3.6.1.1)
-    "DIS": "0000 0001", "CSI": "0000 0010", "NSF": "0000 0100",
-    # commands to send: calling terminal wishing to receive (§5.3.6.1.2)
-    "DTC": "1000 0001", "CIG": "1000 0010", "NSC": "1000 0100",
-    "PWD": "1000 0011", "SEP": "1000 0101", "PSA": "1000 0110",
-    "CIA": "1000 0111", "ISP": "1000 1000",
-    # commands to receive (§5.3.6.1.3)
-    "DCS": "X100 0001", "TSI": "X100 0010", "NSS": "X100 0100",
-    "SUB": "X100 0011", "SID": "X100 0101", "TSA": "X100 0110",
-    "IRA": "X100 0111", "CTC": "X100 1000",
-    # pre-message responses (§5.3.6.1.4)
-    "CFR": "X010 0001", "FTT": "X010 0010", "CTR": "X010 0011",
-    "CSA": "X010 0100",
-    # post-message commands (§5.3.6.1.5)
-    "EOM": "X111 0001", "MPS": "X111 0010", "EOP": "X111 0100",
-    "EOS": "X111 1000", "PRI-EOM": "X111 1001", "PRI-MPS": "X111 1010",
-    "PRI-EOP": "X111 1100", "PPS": "X111 1101", "EOR": "X111 0011",
-    "RR": "X111 0110",
-    # post-message responses (§5.3.6.1.6)
-    "MCF": "X011 0001", "RTN": "X011 0010", "RTP": "X011 0011",
-    "PIN": "X011 0100", "PIP": "X011 0101", "PID": "X011 0110",
-    "RNR": "X011 0111", "ERR": "X011 1000", "PPR": "X011 1101",
-    "FDM": "X011 1111",
-    # other line control signals (§5.3.6.1.7)
-    "DCN": "X101 1111", "CRP": "X101 1000", "FNV": "X101 0011",
-    "TR": "X101 0110", "TNR": "X101 0111", "DNK": "X101 1001",
-    # ECM data frames (T.4 Annex A, T.30 §A.3)
-    "FCD": "0110 0000", "RCP": "0110 0001",
-}
-
 
 def _octet(notation: str) -> int:
     """The octet of a code written first-bit-leftmost, first bit in the LSB."""
@@ -85,19 +52,93 @@ def _octet(notation: str) -> int:
     return sum(1 << i for i, b in enumerate(bits) if b == "1")
 
 
-Fcf = enum.IntEnum(  # type: ignore[misc]
-    "Fcf",
-    [(name.replace("-", "_"), _octet(code)) for name, code in _NOTATION.items()]
-    + [("UNKNOWN", 0x100)],
-)
-Fcf.__doc__ = """Facsimile control field codes; the value is the octet with X = 0.
+class Fcf(enum.IntEnum):
+    """Facsimile control field codes, each defined by its T.30 notation.
 
-``Fcf.UNKNOWN`` (0x100, not an octet) stands for any code not in T.30."""
-Fcf.label = property(lambda self: self.name.replace("_", "-"))  # type: ignore[attr-defined]
+    The value is the octet with X = 0; ``notation`` is the code as T.30
+    §5.3.6.1 (and T.4 Annex A for FCD/RCP) writes it, first bit leftmost,
+    "X" marking the X bit.  ``UNKNOWN`` (0x100, not an octet) stands for any
+    code not in T.30.
+    """
+
+    notation: str
+
+    def __new__(cls, notation: str) -> "Fcf":
+        value = _octet(notation) if notation else 0x100
+        member = int.__new__(cls, value)
+        member._value_ = value
+        member.notation = notation
+        return member
+
+    @property
+    def label(self) -> str:
+        """The name as T.30 writes it: ``"PRI-EOP"``."""
+        return self.name.replace("_", "-")
+
+    # initial identification, called -> calling (§5.3.6.1.1)
+    DIS = "0000 0001"
+    CSI = "0000 0010"
+    NSF = "0000 0100"
+    # commands to send: calling terminal wishing to receive (§5.3.6.1.2)
+    DTC = "1000 0001"
+    CIG = "1000 0010"
+    NSC = "1000 0100"
+    PWD = "1000 0011"
+    SEP = "1000 0101"
+    PSA = "1000 0110"
+    CIA = "1000 0111"
+    ISP = "1000 1000"
+    # commands to receive (§5.3.6.1.3)
+    DCS = "X100 0001"
+    TSI = "X100 0010"
+    NSS = "X100 0100"
+    SUB = "X100 0011"
+    SID = "X100 0101"
+    TSA = "X100 0110"
+    IRA = "X100 0111"
+    CTC = "X100 1000"
+    # pre-message responses (§5.3.6.1.4)
+    CFR = "X010 0001"
+    FTT = "X010 0010"
+    CTR = "X010 0011"
+    CSA = "X010 0100"
+    # post-message commands (§5.3.6.1.5)
+    EOM = "X111 0001"
+    MPS = "X111 0010"
+    EOP = "X111 0100"
+    EOS = "X111 1000"
+    PRI_EOM = "X111 1001"
+    PRI_MPS = "X111 1010"
+    PRI_EOP = "X111 1100"
+    PPS = "X111 1101"
+    EOR = "X111 0011"
+    RR = "X111 0110"
+    # post-message responses (§5.3.6.1.6)
+    MCF = "X011 0001"
+    RTN = "X011 0010"
+    RTP = "X011 0011"
+    PIN = "X011 0100"
+    PIP = "X011 0101"
+    PID = "X011 0110"
+    RNR = "X011 0111"
+    ERR = "X011 1000"
+    PPR = "X011 1101"
+    FDM = "X011 1111"
+    # other line control signals (§5.3.6.1.7)
+    DCN = "X101 1111"
+    CRP = "X101 1000"
+    FNV = "X101 0011"
+    TR = "X101 0110"
+    TNR = "X101 0111"
+    DNK = "X101 1001"
+    # ECM data frames (T.4 Annex A, T.30 §A.3)
+    FCD = "0110 0000"
+    RCP = "0110 0001"
+    UNKNOWN = ""
+
 
 # codes whose first bit is the X bit, and the rest
-X_CODES: frozenset[Fcf] = frozenset(
-    Fcf[n.replace("-", "_")] for n, c in _NOTATION.items() if c.startswith("X"))
+X_CODES: frozenset[Fcf] = frozenset(f for f in Fcf if f.notation.startswith("X"))
 _FIXED = {int(f): f for f in Fcf if f is not Fcf.UNKNOWN and f not in X_CODES}
 _WITH_X = {int(f): f for f in X_CODES}
 

@@ -257,6 +257,7 @@ def test_min_scan_time_for_higher_resolutions():
     (Capabilities(max_width="B4"), Preferences(width="A3"), "up to B4 width"),
     (Capabilities(max_length="A4"), Preferences(length="B4"), "up to A4 long"),
     (Capabilities(modems=frozenset({"V.29"})), Preferences(max_rate=4800), "no modem"),
+    (Capabilities(can_receive=False), Preferences(), "cannot receive"),
 ])
 def test_incompatible(remote, prefs, message):
     with pytest.raises(IncompatibleError, match=message):
