@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import spandsp
 from faxengine.modem import ModemError
 from faxengine.modem.hdlc import Frame, HdlcRx, HdlcTx, crc16
 
@@ -175,3 +176,19 @@ def test_bad_arguments():
         HdlcRx(max_len=0)
     with pytest.raises(TypeError):
         Frame("text", True)
+
+
+needs_spandsp = pytest.mark.skipif(not spandsp.spandsp_available(), reason=spandsp.REASON)
+
+
+@needs_spandsp
+def test_interop_with_spandsp_hdlc():
+    rng = np.random.default_rng(6)
+    frames = random_frames(rng, range(1, 261))
+    # spandsp frames -> ours
+    got = HdlcRx().decode(spandsp.hdlc_tx(frames, preamble_flags=3, postamble_flags=2))
+    assert got == [Frame(f, True) for f in frames]
+    # ours -> spandsp
+    tx = HdlcTx(preamble_flags=3)
+    theirs = spandsp.hdlc_rx(np.concatenate([tx.encode(frames), tx.finish()]))
+    assert theirs == [(f, True) for f in frames]
