@@ -1,37 +1,54 @@
-/* Test helper: ask libspandsp's T.30 for the DIS it builds, and for its
-   decoding of DIS/DTC/DCS frames, so tests/t30 can cross-check
-   faxengine.t30.facilities against the reference peer.
+/* Test helper: libspandsp's T.30 as the reference peer for the protocol
+   bytes of faxengine.t30, no audio involved (tests/t30/test_t30_spandsp.py).
 
-   spandsp_dis dis MODEMS COMPRESSIONS RESOLUTIONS SIZES ECM
+   spandsp_t30 dis MODEMS COMPRESSIONS RESOLUTIONS SIZES ECM
        prints the DIS frame (address, control, FCF, FIF) spandsp's answering
        terminal sends, in hex, given its T30_SUPPORT_* masks.
-   spandsp_dis decode HEX
-       prints spandsp's decoding (t30_decode_dis_dtc_dcs) of the frame HEX. */
+   spandsp_t30 decode HEX
+       prints spandsp's decoding (t30_decode_dis_dtc_dcs) of the frame HEX.
+   spandsp_t30 answer RXFILE HEX...
+       an answering spandsp (receiver, all modems, ECM) hears the frames HEX
+       after its DIS; prints every frame it sends ("tx HEX") and every modem
+       it sets its receiver or transmitter to ("rx_type M RATE", "tx_type M RATE").
+   spandsp_t30 call TXFILE HEX...
+       a calling spandsp sending TXFILE hears the frames HEX (a DIS); prints
+       the same. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
-#define SPANDSP_EXPOSE_INTERNAL_STRUCTURES
 #include <spandsp.h>
 
 static int got_dis = 0;
+static int print_all = 0;
 
 static void on_hdlc(void *user_data, const uint8_t msg[], int len)
 {
     (void) user_data;
-    if (msg == NULL || len < 3 || got_dis)
+    if (msg == NULL || len < 3)
         return;
-    if ((msg[2] & 0xFE) == 0x80) {      /* DIS */
+    if (print_all || (!got_dis && (msg[2] & 0xFE) == 0x80)) {
+        printf(print_all ? "tx " : "");
         for (int i = 0; i < len; i++)
             printf("%02x", msg[i]);
         printf("\n");
-        got_dis = 1;
     }
+    if ((msg[2] & 0xFE) == 0x80)
+        got_dis = 1;
 }
 
-static void on_set(void *user_data, int type, int bit_rate, int short_train, int use_hdlc)
+static void on_rx_type(void *user_data, int type, int bit_rate, int short_train, int use_hdlc)
 {
-    (void) user_data; (void) type; (void) bit_rate; (void) short_train; (void) use_hdlc;
+    (void) user_data; (void) short_train; (void) use_hdlc;
+    if (print_all)
+        printf("rx_type %d %d\n", type, bit_rate);
+}
+
+static void on_tx_type(void *user_data, int type, int bit_rate, int short_train, int use_hdlc)
+{
+    (void) user_data; (void) short_train; (void) use_hdlc;
+    if (print_all)
+        printf("tx_type %d %d\n", type, bit_rate);
 }
 
 static void on_log(int level, const char *text)
@@ -40,9 +57,35 @@ static void on_log(int level, const char *text)
     fputs(text, stdout);
 }
 
+static int unhex(const char *hex, uint8_t *buf, int max)
+{
+    int len = 0;
+    for (const char *p = hex; p[0] && p[1] && len < max; p += 2) {
+        unsigned int v;
+        if (sscanf(p, "%2x", &v) != 1)
+            break;
+        buf[len++] = (uint8_t) v;
+    }
+    return len;
+}
+
+static void hear(t30_state_t *s, int argc, char *argv[], int first)
+{
+    uint8_t buf[300];
+    for (int i = first; i < argc; i++) {
+        int len = unhex(argv[i], buf, (int) sizeof(buf));
+        printf("rx %s\n", argv[i]);
+        t30_hdlc_accept(s, buf, len, 1);
+    }
+    t30_front_end_status(s, T30_FRONT_END_RECEIVE_COMPLETE);
+    for (int i = 0; i < 4; i++)
+        t30_front_end_status(s, T30_FRONT_END_SEND_STEP_COMPLETE);
+}
+
 int main(int argc, char *argv[])
 {
-    t30_state_t *s = t30_init(NULL, 0, on_set, NULL, on_set, NULL, on_hdlc, NULL);
+    int calling = (argc >= 3 && strcmp(argv[1], "call") == 0);
+    t30_state_t *s = t30_init(NULL, calling, on_rx_type, NULL, on_tx_type, NULL, on_hdlc, NULL);
     if (s == NULL)
         return 2;
     if (argc == 7 && strcmp(argv[1], "dis") == 0) {
@@ -59,18 +102,30 @@ int main(int argc, char *argv[])
     }
     if (argc == 3 && strcmp(argv[1], "decode") == 0) {
         uint8_t buf[256];
-        int len = 0;
-        for (const char *p = argv[2]; p[0] && p[1] && len < (int) sizeof(buf); p += 2) {
-            unsigned int v;
-            sscanf(p, "%2x", &v);
-            buf[len++] = (uint8_t) v;
-        }
+        int len = unhex(argv[2], buf, (int) sizeof(buf));
         logging_state_t *log = t30_get_logging_state(s);
         span_log_set_level(log, SPAN_LOG_FLOW);
         span_log_set_message_handler(log, on_log);
         t30_decode_dis_dtc_dcs(s, buf, len);
         return 0;
     }
-    fprintf(stderr, "usage: spandsp_dis dis MODEMS COMPRESSIONS RESOLUTIONS SIZES ECM | decode HEX\n");
+    if (argc >= 3 && (calling || strcmp(argv[1], "answer") == 0)) {
+        print_all = 1;
+        t30_set_supported_modems(s, T30_SUPPORT_V27TER | T30_SUPPORT_V29 | T30_SUPPORT_V17);
+        t30_set_supported_compressions(s, T30_SUPPORT_T4_1D_COMPRESSION
+                                          | T30_SUPPORT_T4_2D_COMPRESSION
+                                          | T30_SUPPORT_T6_COMPRESSION);
+        t30_set_ecm_capability(s, 1);
+        if (calling)
+            t30_set_tx_file(s, argv[2], -1, -1);
+        else
+            t30_set_rx_file(s, argv[2], -1);
+        t30_restart(s);
+        for (int i = 0; i < 4; i++)
+            t30_front_end_status(s, T30_FRONT_END_SEND_STEP_COMPLETE);
+        hear(s, argc, argv, 3);
+        return 0;
+    }
+    fprintf(stderr, "usage: see the comment at the top of spandsp_t30.c\n");
     return 2;
 }

@@ -1,8 +1,11 @@
-"""Cross-check DIS/DCS bits with libspandsp 0.0.6, the reference peer.
+"""Cross-check the T.30 bytes with libspandsp 0.0.6, the reference peer.
 
-``spandsp_dis.c`` (beside this file) is compiled once per session: it prints
-the DIS spandsp's answering terminal builds for given capabilities, and
-spandsp's own decoding (``t30_decode_dis_dtc_dcs``) of frames we build.
+``spandsp_t30.c`` (beside this file) is compiled once per session.  It
+prints the DIS spandsp's answering terminal builds for given capabilities,
+spandsp's own decoding (``t30_decode_dis_dtc_dcs``) of frames we build, and
+what spandsp's terminal does when it hears our frames: an answering spandsp
+hearing our DCS sets its receiver to the modem and rate we commanded; a
+calling spandsp hearing our DIS answers with a DCS we decode.
 """
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from faxengine.t30 import Capabilities, Dcs, Fcf, Frame
+from faxengine.t30 import Capabilities, Dcs, Fcf, Frame, Preferences, choose_dcs
+from faxengine.t30.facilities import MODES
+from faxengine.t30.frames import ident_frame
 
 HERE = Path(__file__).resolve().parent
 
@@ -24,15 +29,15 @@ W215, W255, W303, UNLIMITED, A4, B4 = 0x01, 0x02, 0x04, 0x10000, 0x20000, 0x4000
 
 
 @pytest.fixture(scope="session")
-def spandsp_dis(tmp_path_factory) -> Path:
+def spandsp_t30(tmp_path_factory) -> Path:
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         pytest.skip("needs a C compiler to build spandsp_dis.c against libspandsp")
-    exe = tmp_path_factory.mktemp("spandsp") / "spandsp_dis"
-    result = subprocess.run([cc, "-std=c99", "-O1", "-o", str(exe), str(HERE / "spandsp_dis.c"),
+    exe = tmp_path_factory.mktemp("spandsp") / "spandsp_t30"
+    result = subprocess.run([cc, "-std=c99", "-O1", "-o", str(exe), str(HERE / "spandsp_t30.c"),
                              "-lspandsp"], capture_output=True, text=True)
     if result.returncode:
-        pytest.skip("libspandsp-dev missing? cannot build spandsp_dis.c: "
+        pytest.skip("libspandsp-dev missing? cannot build spandsp_t30.c: "
                     f"{result.stderr.strip()[:300]}")
     return exe
 
@@ -53,8 +58,8 @@ def run(exe: Path, *args: str) -> str:
      dict(modems={"V.27ter"}, codings={"mh", "mr"}, max_width="B4", max_length="B4",
           resolutions={"standard", "fine", "200", "300", "400", "r16-superfine"})),
 ])
-def test_we_read_the_dis_spandsp_sends(spandsp_dis, masks, expect):
-    frame = Frame.parse(bytes.fromhex(run(spandsp_dis, "dis", *map(hex, masks)).strip()))
+def test_we_read_the_dis_spandsp_sends(spandsp_t30, masks, expect):
+    frame = Frame.parse(bytes.fromhex(run(spandsp_t30, "dis", *map(hex, masks)).strip()))
     assert frame.fcf is Fcf.DIS and frame.final
     caps = Capabilities.decode(frame.fif)
     for name, value in expect.items():
@@ -87,8 +92,8 @@ def set_lines(log: str) -> set[str]:
 
 
 @pytest.mark.parametrize("dcs", DCSS, ids=lambda d: f"{d.modem}-{d.rate}-{d.resolution}")
-def test_spandsp_reads_our_dcs(spandsp_dis, dcs):
-    log = run(spandsp_dis, "decode", Frame(Fcf.DCS, dcs.encode(), x=True).to_bytes().hex())
+def test_spandsp_reads_our_dcs(spandsp_t30, dcs):
+    log = run(spandsp_t30, "decode", Frame(Fcf.DCS, dcs.encode(), x=True).to_bytes().hex())
     assert log.startswith("DCS:")
     # spandsp writes "V.29, 9600bps" but "V.29 7200bps"
     assert f"Selected data signalling rate: {dcs.modem} {dcs.rate}bps" in log.replace(",", "")
@@ -110,12 +115,12 @@ def test_spandsp_reads_our_dcs(spandsp_dis, dcs):
         assert not dcs.inch
 
 
-def test_spandsp_reads_our_dis(spandsp_dis):
+def test_spandsp_reads_our_dis(spandsp_t30):
     caps = Capabilities(modems=frozenset({"V.27ter", "V.29"}), min_scan_ms=10,
                         scan_half_fine=True, max_width="B4", max_length="B4",
                         resolutions=frozenset({"fine", "300", "400"}), inch_preferred=True,
                         ecm=True, codings=frozenset({"mr", "mmr"}))
-    log = run(spandsp_dis, "decode", Frame(Fcf.DIS, caps.encode()).to_bytes().hex())
+    log = run(spandsp_t30, "decode", Frame(Fcf.DIS, caps.encode()).to_bytes().hex())
     assert log.startswith("DIS:")
     for words in ("Supported data signalling rates: V.27 ter and V.29",
                   "Recording width: 215mm +- 1% and 255mm +- 1%",
@@ -125,3 +130,48 @@ def test_spandsp_reads_our_dis(spandsp_dis):
         assert words in log
     assert {"Can receive fax", "2-D coding", "T.6 coding", "300x300pels/25.4mm",
             "Inch-based resolution preferred"} <= set_lines(log)
+
+
+# spandsp's T30_MODEM_* codes (t30.h)
+MODEM_CODE = {"V.27ter": 5, "V.29": 6, "V.17": 7}
+
+
+@pytest.mark.parametrize("mode", MODES, ids=lambda m: f"{m[0]}-{m[1]}")
+def test_spandsp_receiver_trains_as_our_dcs_commands(spandsp_t30, tmp_path, mode):
+    dcs = Dcs(modem=mode[0], rate=mode[1], coding="mr")
+    frames = [ident_frame(Fcf.TSI, "+1 555 0100", x=True),
+              Frame(Fcf.DCS, dcs.encode(), x=True)]
+    out = run(spandsp_t30, "answer", str(tmp_path / "rx.tif"),
+              *(f.to_bytes().hex() for f in frames)).splitlines()
+    after = out[max(i for i, line in enumerate(out) if line.startswith("rx ")) + 1:]
+    assert f"rx_type {MODEM_CODE[mode[0]]} {mode[1]}" in after      # ready for TCF
+    assert not any(line.startswith("tx ") for line in after)         # no FTT, DCN or CRP
+
+
+@pytest.fixture(scope="module")
+def tx_tiff(tmp_path_factory) -> Path:
+    from PIL import Image
+
+    path = tmp_path_factory.mktemp("tiff") / "page.tif"
+    Image.new("1", (1728, 200), 1).save(path, compression="group4", dpi=(204, 196))
+    return path
+
+
+@pytest.mark.parametrize("caps", [
+    Capabilities(modems=frozenset({"V.27ter"}), codings=frozenset({"mr"}), min_scan_ms=40),
+    Capabilities(codings=frozenset({"mr", "mmr"}), ecm=True),
+    Capabilities(modems=frozenset({"V.27ter", "V.29"}), min_scan_ms=10, scan_half_fine=True),
+    Capabilities(codings=frozenset({"mr"}), min_scan_ms=20, scan_half_fine=True),
+    Capabilities(modems=frozenset(), codings=frozenset({"mr"}), ecm=True, min_scan_ms=5),
+], ids=["v27ter-40ms", "ecm-mmr", "v29-half", "v17-mr-half", "fallback-2400-ecm"])
+def test_spandsp_sender_answers_our_dis(spandsp_t30, tx_tiff, caps):
+    out = run(spandsp_t30, "call", str(tx_tiff), Frame(Fcf.DIS, caps.encode()).to_bytes().hex())
+    sent = [Frame.parse(bytes.fromhex(line[3:])) for line in out.splitlines()
+            if line.startswith("tx ")]
+    dcs_frames = [f for f in sent if f.fcf is Fcf.DCS]
+    assert len(dcs_frames) == 1 and dcs_frames[0].x            # the caller got a DIS: X = 1
+    theirs = Dcs.decode(dcs_frames[0].fif)
+    ours = choose_dcs(Capabilities(codings=frozenset({"mr", "mmr"}), ecm=True), caps,
+                      Preferences(resolution="fine"))
+    for name in ("modem", "rate", "coding", "ecm", "resolution", "width", "min_scan_ms"):
+        assert getattr(theirs, name) == getattr(ours, name), name
