@@ -208,3 +208,33 @@ def test_every_length_1_to_260_over_v29():
     heard = line.Line(g711="alaw", offset_hz=7.0, seed=1).process(samples)
     got = HdlcRx().decode(V29Rx(9600).demodulate(heard))
     assert got == [Frame(f, True) for f in frames]
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(frames=st.lists(st.binary(min_size=1, max_size=300), min_size=1, max_size=8),
+       cuts=st.lists(st.integers(min_value=0, max_value=30000), max_size=12))
+def test_round_trip_any_frames_any_chunking(frames, cuts):
+    tx = HdlcTx(preamble_flags=2)
+    bits = np.concatenate([tx.encode(frames), tx.finish()])
+    rx = HdlcRx(max_len=260)
+    edges = sorted({0, len(bits), *(c % (len(bits) + 1) for c in cuts)})
+    got = [f for a, b in zip(edges, edges[1:]) for f in rx.decode(bits[a:b])]
+    assert [f.data for f in got] == [f[:260] for f in frames]
+    assert [f.ok for f in got] == [len(f) <= 260 for f in frames]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(min_size=0, max_size=4000))
+def test_any_bit_stream_is_safe(raw):
+    bits = np.unpackbits(np.frombuffer(raw, np.uint8))
+    frames = HdlcRx(max_len=40).decode(bits)
+    assert all(isinstance(f, Frame) and len(f.data) <= 40 for f in frames)
+
+
+def test_empty_inputs():
+    assert HdlcRx().decode(np.zeros(0, np.uint8)) == []
+    assert len(HdlcTx().encode([])) == 38 * 8
+    assert len(HdlcTx().finish()) == 0

@@ -232,3 +232,8 @@ def test_spandsp_detects_our_tones():
     assert any(code == spandsp.CNG for code, _ in spandsp.tone_rx(spandsp.CNG, cng))
     ced = CedTx().generate(4 * RATE)
     assert any(code == spandsp.CED for code, _ in spandsp.tone_rx(spandsp.CED, ced))
+
+
+def test_empty_inputs():
+    assert ToneDetector().process(np.zeros(0, np.int16)) == []
+    assert len(CngTx().generate(0)) == 0

@@ -294,3 +294,10 @@ def test_bad_input():
         V21Tx(power_dbm0=6.0)
     with pytest.raises(ModemError, match="1-D"):
         V21Tx().modulate(np.zeros((2, 2), np.uint8))
+
+
+def test_empty_inputs():
+    assert len(V21Tx().modulate(np.zeros(0, np.uint8))) == 0
+    rx = V21Rx()
+    assert len(rx.demodulate(np.zeros(0, np.int16))) == 0
+    assert not rx.carrier_present and rx.signal_power_dbm0 == -math.inf
