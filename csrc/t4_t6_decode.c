@@ -322,10 +322,9 @@ enum { EOL_NONE = 0, EOL_FOUND = 1, EOL_END = -1 };
 
 /* At the reader: fill zeros and an EOL?  Consumes them when so; consumes
  * nothing when the next bits are not 11 or more zeros; EOL_END when only
- * zeros are left. */
-static int find_eol(t4_t6_decode_state_t *s)
+ * zeros are left.  `zeros` counts zeros already seen before the reader. */
+static int find_eol(t4_t6_decode_state_t *s, long zeros)
 {
-    long zeros = 0;
     for (;;) {
         refill_state(s);
         if (state_pos(s) >= (long)s->len * 8)
@@ -359,12 +358,13 @@ static int search_eol(t4_t6_decode_state_t *s)
 
 /* At a G3 line boundary: reads fill, EOLs and MR tag bits.  Returns the
  * number of EOLs (0: line data follow directly, 2: RTC, no more lines) or
- * EOL_END when the data end. */
-static int scan_eols(t4_t6_decode_state_t *s)
+ * EOL_END when the data end.  `zeros`: see find_eol. */
+static int scan_eols(t4_t6_decode_state_t *s, long zeros)
 {
     int n = 0;
     for (;;) {
-        int r = find_eol(s);
+        int r = find_eol(s, zeros);
+        zeros = 0;
         if (r == EOL_END)
             return EOL_END;
         if (r == EOL_NONE)
@@ -380,6 +380,27 @@ static int scan_eols(t4_t6_decode_state_t *s)
         if (n >= 2)
             return n;
     }
+}
+
+/* Lenient mode, where a complete line is not followed by an EOL: an EOL
+ * with one bit flipped, 0 -> 1 (fill or EOL zeros, one then, z2 zeros, one,
+ * where z1 + z2 >= 10), is taken for one.  Without this one flipped bit in
+ * an EOL would merge two lines and shift the rest of the page up a line. */
+static int damaged_eol(t4_t6_decode_state_t *s)
+{
+    refill_state(s);
+    uint64_t b = s->buf;
+    if (b == 0)
+        return 0;
+    int z1 = CLZ64(b);
+    if (z1 >= 11)
+        return 0;
+    uint64_t rest = b << (z1 + 1);
+    int z2 = rest ? CLZ64(rest) : 64;
+    if (z1 + z2 < 10 || z1 + 1 + z2 >= s->cnt)
+        return 0;
+    consume_state(s, z1 + 1);
+    return scan_eols(s, 11);
 }
 
 /* ---- lifecycle and rows ---------------------------------------------- */
@@ -461,7 +482,7 @@ static void resync(t4_t6_decode_state_t *s)
         s->page_end = 1;
         return;
     }
-    int n = scan_eols(s);
+    int n = scan_eols(s, 0);
     if (n == EOL_END || n >= 2)
         s->page_end = 1;
 }
@@ -475,7 +496,7 @@ static int decode_g3_line(t4_t6_decode_state_t *s, uint8_t *line, int *got)
     *got = LINE_NONE;
     if (!s->started) {
         s->started = 1;
-        int n = scan_eols(s);
+        int n = scan_eols(s, 0);
         if (n == EOL_END || n >= 2) {
             s->page_end = 1;
             return 0;
@@ -501,7 +522,9 @@ static int decode_g3_line(t4_t6_decode_state_t *s, uint8_t *line, int *got)
         err = T4_ERR_TRUNCATED;
     }
     if (err == 0) {
-        int n = scan_eols(s);
+        int n = scan_eols(s, 0);
+        if (n == 0 && s->lenient)
+            n = damaged_eol(s);
         if (n == 0) {
             s->err_bit = state_pos(s);
             err = T4_ERR_NO_EOL;

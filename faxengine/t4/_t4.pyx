@@ -70,7 +70,7 @@ def decode_page(const uint8_t[::1] data, int width, int coding, int height, int 
     """Decode one page.
 
     Returns (image uint8 array, (error code, line, bit) or None,
-    (bad lines, longest run), stopped_at_limit).  height 0 = unknown; max_rows
+    (bad lines, longest run)).  height 0 = unknown; max_rows
     bounds the rows when the height is unknown; rows_bound is an upper bound
     of the rows the data can hold, used for the first allocation only.
     """
@@ -108,5 +108,4 @@ def decode_page(const uint8_t[::1] data, int width, int coding, int height, int 
     if row < out.shape[0] // 2:
         image = image.copy()
     error = (err, err_line, err_bit) if status == T4_DECODE_ERROR else None
-    at_limit = status == T4_DECODE_MORE and height == 0
-    return image, error, (bad, longest), at_limit
+    return image, error, (bad, longest)

@@ -168,12 +168,12 @@ def _decode(data: bytes, width: int, coding: str, height: int | None, max_lines:
     if height is not None and height < 0:
         raise ValueError(f"height must be >= 0, not {height}")
     if height == 0:
-        return np.zeros((0, width), dtype=bool), None, (0, 0), False
+        return np.zeros((0, width), dtype=bool), None, (0, 0)
     data = bytes(data) if not isinstance(data, bytes) else data
-    image, error, bad, at_limit = _t4.decode_page(
+    image, error, bad = _t4.decode_page(
         data, width, code, height or 0, int(max_lines), lenient,
         _rows_bound(len(data), code))
-    return image.view(bool), error, bad, at_limit
+    return image.view(bool), error, bad
 
 
 def decode(data: bytes, width: int, coding: str, height: int | None = None, *,
@@ -201,7 +201,8 @@ def decode(data: bytes, width: int, coding: str, height: int | None = None, *,
         T4Error: corrupt or truncated data; the message names the line
             (from 1) and the bit offset.
     """
-    image, error, _, at_limit = _decode(data, width, coding, height, max_lines, False)
+    # One line more than allowed tells a page of exactly max_lines from a longer one.
+    image, error, _ = _decode(data, width, coding, height, max_lines + 1, False)
     if error is not None:
         err, line, bit = error
         what = _ERRORS.get(err, f"error {err}")
@@ -209,7 +210,7 @@ def decode(data: bytes, width: int, coding: str, height: int | None = None, *,
             raise T4Error(f"{coding.upper()} page ends after {line} lines at bit {bit}, "
                           f"but {height} were expected (truncated data?)")
         raise T4Error(f"{coding.upper()} line {line + 1}: {what} at bit {bit}")
-    if at_limit:
+    if image.shape[0] > max_lines:
         raise T4Error(f"{coding.upper()} page has more than {max_lines} lines; pass a "
                       "height or a larger max_lines if that is really so")
     return image
@@ -239,5 +240,5 @@ def decode_lenient(data: bytes, width: int, coding: str, height: int | None = No
     Returns:
         (image, BadLines)
     """
-    image, _, (count, longest), _ = _decode(data, width, coding, height, max_lines, True)
+    image, _, (count, longest) = _decode(data, width, coding, height, max_lines, True)
     return image, BadLines(count, longest, int(image.shape[0]))
