@@ -42,7 +42,7 @@ import numpy as np
 __all__ = [
     "spandsp_available", "REASON", "KINDS", "RATES", "modem_tx", "modem_rx", "ModemTx", "ModemRx",
     "RxReport", "hdlc_tx", "hdlc_rx", "v21_hdlc_tx", "v21_hdlc_rx", "tone_tx", "tone_rx", "align",
-    "power_meter_dbm0",
+    "power_meter_dbm0", "FaxTerminal", "FaxResult", "run_call",
     "status_name", "CNG", "CED",
 ]
 
@@ -138,6 +138,16 @@ def _load():
         "sp_tone_tx": (i, [i, i16p, i]),
         "sp_tone_rx": (i, [i, i16p, i, ip, i64p, i]),
         "sp_power_meter_dbm0": (f, [i16p, i, i]),
+        "sp_fax_new": (p, [i, ctypes.c_char_p, ctypes.c_char_p, i, i, i, ctypes.c_char_p, ip]),
+        "sp_fax_free": (None, [p]),
+        "sp_fax_tx": (i, [p, i16p, i]),
+        "sp_fax_rx": (i, [p, i16p, i]),
+        "sp_fax_report": (None, [p, ctypes.c_void_p]),
+        "sp_fax_nframes": (i, [p]),
+        "sp_fax_frame": (i, [p, i, u8p, i, ip, i64p]),
+        "sp_fax_remote_ident": (ctypes.c_char_p, [p]),
+        "sp_fax_completion_str": (ctypes.c_char_p, [i]),
+        "sp_fax_frametype": (ctypes.c_char_p, [i]),
     }
     for name, (res, args) in sigs.items():
         fn = getattr(lib, name)
@@ -432,3 +442,147 @@ def align(received: np.ndarray, sent: np.ndarray, probe: int = 64, search: int =
         if hits.size:
             return int(hits[0]) - skip
     return None
+
+
+# ---- the T.30 fax terminal ----------------------------------------------
+
+_FAX_MODEMS = {"v27ter": 0x01, "v29": 0x02, "v17": 0x04}          # T30_SUPPORT_*
+_FAX_CODINGS = {"mh": 0x02, "mr": 0x04, "mmr": 0x08}               # T30_SUPPORT_*_COMPRESSION
+_T4_ENCODINGS = {1: "mh", 2: "mr", 3: "mmr"}                       # T4_COMPRESSION_ITU_*
+
+
+class _FaxReport(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_int) for name in (
+        "done", "completion", "bit_rate", "ecm", "pages_tx", "pages_rx", "pages_in_file",
+        "x_resolution", "y_resolution", "width", "length", "image_size", "encoding", "bad_rows")] + \
+        [("samples_tx", ctypes.c_int64), ("samples_rx", ctypes.c_int64), ("done_sample", ctypes.c_int64)]
+
+
+@dataclass(frozen=True)
+class FaxResult:
+    """How a spandsp fax call ended (phase E), in spandsp's own terms."""
+    ok: bool
+    completion: int            # spandsp's T30_ERR_* code, 0 = OK
+    message: str               # spandsp's words for it
+    pages_tx: int
+    pages_rx: int
+    bit_rate: int
+    ecm: bool
+    coding: str | None         # "mh", "mr", "mmr" of the last page
+    width: int
+    length: int
+    x_resolution: int          # pels per metre, spandsp's T4_X_RESOLUTION_*
+    y_resolution: int
+    bad_rows: int
+    remote_ident: str
+    duration_s: float | None   # line time until phase E, from this side's samples sent
+
+
+class FaxTerminal(_Handle):
+    """spandsp's fax terminal (fax_init over T.30), in the shape of ours:
+    ``tx(n)`` gives the next n samples to send, ``rx(samples)`` takes what was
+    heard, ``finished`` and ``result`` once phase E is reached.
+
+    Args:
+        calling: True for the calling terminal, False for the answering one.
+        send: a TIFF-F file to send, or None.
+        receive: a file to write the received TIFF-F to, or None.
+        ecm: offer/accept error correction mode (T.30 Annex A).
+        modems: which of "v27ter", "v29", "v17" to offer.
+        codings: which of "mh", "mr", "mmr" to offer.
+        ident: the CSI/TSI to send, or None.
+    """
+    _prefix = "fax"
+
+    def __init__(self, calling: bool, send: str | os.PathLike | None = None,
+                 receive: str | os.PathLike | None = None, ecm: bool = True,
+                 modems=("v27ter", "v29", "v17"), codings=("mh", "mr", "mmr"),
+                 ident: str | None = None):
+        lib = _need()
+        err = ctypes.c_int()
+        self._lib = lib
+        self._h = lib.sp_fax_new(int(calling), _path(send), _path(receive), int(ecm),
+                                 _mask(_FAX_MODEMS, modems, "modem"), _mask(_FAX_CODINGS, codings, "coding"),
+                                 ident.encode() if ident is not None else None, ctypes.byref(err))
+        if not self._h:
+            raise RuntimeError(_ERRORS.get(err.value, str(err.value)))
+
+    def tx(self, n: int) -> np.ndarray:
+        out = np.empty(n, dtype=np.int16)
+        self._lib.sp_fax_tx(self._h, _ptr(out, ctypes.c_int16), n)
+        return out
+
+    def rx(self, samples) -> None:
+        x = _samples(samples)
+        self._lib.sp_fax_rx(self._h, _ptr(x, ctypes.c_int16), len(x))
+
+    def _report(self) -> _FaxReport:
+        r = _FaxReport()
+        self._lib.sp_fax_report(self._h, ctypes.byref(r))
+        return r
+
+    @property
+    def finished(self) -> bool:
+        return bool(self._report().done)
+
+    @property
+    def result(self) -> FaxResult | None:
+        """None until phase E."""
+        r = self._report()
+        if not r.done:
+            return None
+        return FaxResult(
+            ok=r.completion == 0, completion=r.completion,
+            message=self._lib.sp_fax_completion_str(r.completion).decode(errors="replace"),
+            pages_tx=r.pages_tx, pages_rx=r.pages_rx, bit_rate=r.bit_rate, ecm=bool(r.ecm),
+            coding=_T4_ENCODINGS.get(r.encoding), width=r.width, length=r.length,
+            x_resolution=r.x_resolution, y_resolution=r.y_resolution, bad_rows=r.bad_rows,
+            remote_ident=self._lib.sp_fax_remote_ident(self._h).decode(errors="replace"),
+            duration_s=r.done_sample / 8000 if r.done_sample >= 0 else None)
+
+    def frames(self) -> list[tuple[str, int, bytes, str]]:
+        """The T.30 frames of the call so far: (``"rx"`` or ``"tx"``, samples
+        sent or heard before it, bytes from the address field on, spandsp's
+        name of its FCF)."""
+        out = []
+        buf = np.empty(300, dtype=np.uint8)
+        direction, sample = ctypes.c_int(), ctypes.c_int64()
+        for k in range(min(self._lib.sp_fax_nframes(self._h), 2048)):
+            n = self._lib.sp_fax_frame(self._h, k, _ptr(buf, ctypes.c_uint8), len(buf),
+                                       ctypes.byref(direction), ctypes.byref(sample))
+            data = buf[:n].tobytes()
+            name = self._lib.sp_fax_frametype(data[2]).decode() if n >= 3 else ""
+            out.append(("rx" if direction.value else "tx", sample.value, data, name))
+        return out
+
+
+def _path(p) -> bytes | None:
+    return None if p is None else os.fsencode(p)
+
+
+def _mask(table: dict, names, what: str) -> int:
+    mask = 0
+    for name in names:
+        if name not in table:
+            raise ValueError(f"{what} must be among {sorted(table)}, not {name!r}")
+        mask |= table[name]
+    return mask
+
+
+def run_call(a, b, line_ab=None, line_ba=None, max_seconds: float = 300.0, block: int = 160) -> float:
+    """Pump two terminals (ours or spandsp's: anything with ``tx(n)``,
+    ``rx(samples)`` and ``finished``) back to back until both finish, through
+    optional line models (``process(samples)``) each way.  Returns the line
+    time in seconds; stops at ``max_seconds``."""
+    t = 0
+    limit = int(max_seconds * 8000)
+    while t < limit and not (a.finished and b.finished):
+        sa, sb = a.tx(block), b.tx(block)
+        if line_ab is not None:
+            sa = line_ab.process(sa)
+        if line_ba is not None:
+            sb = line_ba.process(sb)
+        b.rx(sa)
+        a.rx(sb)
+        t += block
+    return t / 8000

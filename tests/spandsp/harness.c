@@ -13,9 +13,10 @@
  *   3. modem receivers, with a log of the status changes they report: sp_rx_*;
  *   4. HDLC framing over bit arrays: sp_hdlc_*;
  *   5. modem connect tones (CNG, CED/ANS): sp_tone_*;
- *   6. spandsp's power meter, to check that our dBm0 is spandsp's.
- * A fax terminal section (fax_init / fax_tx / fax_rx) can be added the same
- * way: an opaque handle, block workers, logs read back by the caller.
+ *   6. spandsp's power meter, to check that our dBm0 is spandsp's;
+ *   7. the T.30 fax terminal (fax_init / fax_tx / fax_rx): sp_fax_*.
+ * Each keeps the same shape: an opaque handle, block workers that return
+ * counts, logs read back by the caller.
  *
  * How spandsp 0.0.6 behaves, as far as this harness relies on it:
  *   - a transmitter sends its training first and only then asks get_bit for
@@ -36,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdbool.h>
+#include <time.h>       /* spandsp/timezone.h needs time_t */
 
 #include <spandsp/telephony.h>
 #include <spandsp/logging.h>
@@ -52,6 +54,14 @@
 #include <spandsp/v17tx.h>
 #include <spandsp/super_tone_rx.h>
 #include <spandsp/modem_connect_tones.h>
+/* The T.30 headers need no tiffio.h, but t4_tx.h needs timezone.h first. */
+#include <spandsp/timezone.h>
+#include <spandsp/t4_rx.h>
+#include <spandsp/t4_tx.h>
+#include <spandsp/t30.h>
+#include <spandsp/t30_api.h>
+#include <spandsp/t30_logging.h>
+#include <spandsp/fax.h>
 
 /* Modem kinds, named after their recommendation. */
 enum { SP_V21 = 21, SP_V27TER = 27, SP_V29 = 29, SP_V17 = 17 };
@@ -797,4 +807,210 @@ float sp_power_meter_dbm0(const int16_t *in, int n, int shift)
     for (int i = 0; i < n; i++)
         power_meter_update(&meter, in[i]);
     return power_meter_current_dbm0(&meter);
+}
+
+/* ---- 7. fax terminal -------------------------------------------------- */
+
+#define SP_FAX_FRAMES 2048      /* T.30 frames logged, at the most */
+#define SP_FAX_FRAME_MAX 300    /* bytes kept of each */
+
+typedef struct {
+    fax_state_t *fax;
+    t30_state_t *t30;
+    int done;                   /* phase E reached */
+    int completion;             /* its T30_ERR_* code */
+    int64_t samples_tx;         /* samples sent so far */
+    int64_t samples_rx;         /* samples heard so far */
+    int64_t done_sample;        /* samples sent when phase E came, -1 before */
+    int nframes;                /* frames logged (may exceed SP_FAX_FRAMES) */
+    int frame_dir[SP_FAX_FRAMES];        /* 1 received, 0 sent */
+    int64_t frame_sample[SP_FAX_FRAMES]; /* samples sent (or heard) before the frame */
+    int frame_len[SP_FAX_FRAMES];
+    uint8_t frame[SP_FAX_FRAMES][SP_FAX_FRAME_MAX];
+} sp_fax_t;
+
+/* What the caller reads back at the end of a call. */
+typedef struct {
+    int done;
+    int completion;
+    int bit_rate;
+    int ecm;
+    int pages_tx;
+    int pages_rx;
+    int pages_in_file;
+    int x_resolution;   /* pels per metre */
+    int y_resolution;
+    int width;
+    int length;
+    int image_size;
+    int encoding;       /* T4_COMPRESSION_* of spandsp */
+    int bad_rows;
+    int64_t samples_tx;
+    int64_t samples_rx;
+    int64_t done_sample;
+} sp_fax_report_t;
+
+static void fax_phase_e(t30_state_t *t30, void *user_data, int completion_code)
+{
+    sp_fax_t *f = user_data;
+    (void) t30;
+    f->done = 1;
+    f->completion = completion_code;
+    f->done_sample = f->samples_tx;
+}
+
+static void fax_frame(t30_state_t *t30, void *user_data, int direction, const uint8_t msg[], int len)
+{
+    sp_fax_t *f = user_data;
+    (void) t30;
+    if (f->nframes < SP_FAX_FRAMES) {
+        int k = f->nframes;
+        int n = (len < SP_FAX_FRAME_MAX) ? len : SP_FAX_FRAME_MAX;
+        f->frame_dir[k] = direction ? 1 : 0;
+        f->frame_sample[k] = direction ? f->samples_rx : f->samples_tx;
+        f->frame_len[k] = n;
+        if (n > 0)
+            memcpy(f->frame[k], msg, (size_t) n);
+    }
+    f->nframes++;
+}
+
+/* A fax terminal: calling or answering; sends tx_file (a TIFF-F, or NULL)
+ * and/or receives into rx_file (or NULL).  modems: T30_SUPPORT_V27TER |
+ * V29 | V17 bits; compressions: T30_SUPPORT_T4_1D/T4_2D/T6_COMPRESSION bits;
+ * ident: the CSI/TSI to send, or NULL.  The terminal sends silence when it
+ * has nothing to say, so sp_fax_tx always fills its block. */
+sp_fax_t *sp_fax_new(int calling, const char *tx_file, const char *rx_file, int ecm,
+                     int modems, int compressions, const char *ident, int *error)
+{
+    *error = 0;
+    sp_fax_t *f = calloc(1, sizeof(*f));
+    if (f == NULL) {
+        *error = SP_ERR_MEMORY;
+        return NULL;
+    }
+    f->done_sample = -1;
+    f->fax = fax_init(NULL, calling);
+    if (f->fax == NULL) {
+        free(f);
+        *error = SP_ERR_MEMORY;
+        return NULL;
+    }
+    fax_set_transmit_on_idle(f->fax, TRUE);
+    fax_set_tep_mode(f->fax, FALSE);
+    f->t30 = fax_get_t30_state(f->fax);
+    if (tx_file != NULL)
+        t30_set_tx_file(f->t30, tx_file, -1, -1);
+    if (rx_file != NULL)
+        t30_set_rx_file(f->t30, rx_file, -1);
+    if (ident != NULL)
+        t30_set_tx_ident(f->t30, ident);
+    t30_set_ecm_capability(f->t30, ecm);
+    t30_set_supported_modems(f->t30, modems);
+    t30_set_supported_compressions(f->t30, compressions);
+    t30_set_supported_resolutions(f->t30, T30_SUPPORT_STANDARD_RESOLUTION | T30_SUPPORT_FINE_RESOLUTION
+                                  | T30_SUPPORT_SUPERFINE_RESOLUTION | T30_SUPPORT_R8_RESOLUTION
+                                  | T30_SUPPORT_R16_RESOLUTION | T30_SUPPORT_300_300_RESOLUTION
+                                  | T30_SUPPORT_400_400_RESOLUTION);
+    t30_set_supported_image_sizes(f->t30, T30_SUPPORT_215MM_WIDTH | T30_SUPPORT_255MM_WIDTH
+                                  | T30_SUPPORT_303MM_WIDTH | T30_SUPPORT_UNLIMITED_LENGTH
+                                  | T30_SUPPORT_A4_LENGTH | T30_SUPPORT_B4_LENGTH
+                                  | T30_SUPPORT_US_LETTER_LENGTH | T30_SUPPORT_US_LEGAL_LENGTH);
+    t30_set_phase_e_handler(f->t30, fax_phase_e, f);
+    t30_set_real_time_frame_handler(f->t30, fax_frame, f);
+    return f;
+}
+
+void sp_fax_free(sp_fax_t *f)
+{
+    if (f == NULL)
+        return;
+    fax_free(f->fax);
+    free(f);
+}
+
+/* The next n samples the terminal sends; returns n. */
+int sp_fax_tx(sp_fax_t *f, int16_t *out, int n)
+{
+    int made = 0;
+    while (made < n) {
+        int got = fax_tx(f->fax, out + made, n - made);
+        if (got <= 0) {
+            memset(out + made, 0, (size_t) (n - made) * sizeof(int16_t));
+            got = n - made;
+        }
+        made += got;
+    }
+    f->samples_tx += n;
+    return n;
+}
+
+/* Hear n samples; returns n. */
+int sp_fax_rx(sp_fax_t *f, const int16_t *in, int n)
+{
+    /* fax_rx does not write its input; 0.0.6 just lacks the const */
+    fax_rx(f->fax, (int16_t *) in, n);
+    f->samples_rx += n;
+    return n;
+}
+
+void sp_fax_report(sp_fax_t *f, sp_fax_report_t *rep)
+{
+    t30_stats_t st;
+    t30_get_transfer_statistics(f->t30, &st);
+    memset(rep, 0, sizeof(*rep));
+    rep->done = f->done;
+    rep->completion = f->completion;
+    rep->bit_rate = st.bit_rate;
+    rep->ecm = st.error_correcting_mode;
+    rep->pages_tx = st.pages_tx;
+    rep->pages_rx = st.pages_rx;
+    rep->pages_in_file = st.pages_in_file;
+    rep->x_resolution = st.x_resolution;
+    rep->y_resolution = st.y_resolution;
+    rep->width = st.width;
+    rep->length = st.length;
+    rep->image_size = st.image_size;
+    rep->encoding = st.encoding;
+    rep->bad_rows = st.bad_rows;
+    rep->samples_tx = f->samples_tx;
+    rep->samples_rx = f->samples_rx;
+    rep->done_sample = f->done_sample;
+}
+
+/* Frames logged so far: how many (may exceed what is kept). */
+int sp_fax_nframes(const sp_fax_t *f)
+{
+    return f->nframes;
+}
+
+/* Frame k of the log: its bytes into buf (up to max), direction (1 received,
+ * 0 sent) and sample; returns its length, or -1 if k is not kept. */
+int sp_fax_frame(const sp_fax_t *f, int k, uint8_t *buf, int max, int *direction, int64_t *sample)
+{
+    if (k < 0 || k >= f->nframes || k >= SP_FAX_FRAMES)
+        return -1;
+    int n = (f->frame_len[k] < max) ? f->frame_len[k] : max;
+    memcpy(buf, f->frame[k], (size_t) n);
+    *direction = f->frame_dir[k];
+    *sample = f->frame_sample[k];
+    return n;
+}
+
+/* The remote's CSI/TSI as spandsp decoded it ("" if none). */
+const char *sp_fax_remote_ident(sp_fax_t *f)
+{
+    const char *id = t30_get_rx_ident(f->t30);
+    return id ? id : "";
+}
+
+/* spandsp's words for a T30_ERR_* completion code, and for a frame type. */
+const char *sp_fax_completion_str(int code)
+{
+    return t30_completion_code_to_str(code);
+}
+
+const char *sp_fax_frametype(int fcf)
+{
+    return t30_frametype((uint8_t) fcf);
 }
