@@ -6,6 +6,8 @@
   ``choose_dcs`` and ``fallback`` after FTT.
 * ``ecm``: T.30 Annex A blocks, FCD/RCP frames, PPS, PPR maps, block
   reassembly.
+* ``states``: the phase B-E transition table as data, timers per state.
+* ``quality``: the receiver's TCF and page judgements (CFR/FTT, MCF/RTP/RTN).
 * ``trace``: every frame in words on logger ``faxengine.t30``.
 * ``errors``: ``T30Error`` and its local/remote subclasses.
 """

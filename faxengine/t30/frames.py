@@ -274,3 +274,14 @@ def ident_frame(fcf: Fcf, ident: str, x: bool = False) -> Frame:
     if fcf not in IDENT_FCFS:
         raise LocalProtocolError(f"{fcf.label} does not carry a 20-digit identity")
     return Frame(fcf, encode_ident(ident), final=False, x=x and fcf in X_CODES)
+
+
+def message(*frames: Frame) -> list[Frame]:
+    """The frames of one T.30 message, only the last marked final (§5.3.5).
+
+    E.g. ``message(ident_frame(Fcf.CSI, "+1 555 0100"), Frame(Fcf.DIS, fif))``.
+    """
+    if not frames:
+        raise LocalProtocolError("a T.30 message has at least one frame")
+    return [Frame(f.fcf, f.fif, i == len(frames) - 1, f.x, f.code)
+            for i, f in enumerate(frames)]

@@ -37,7 +37,8 @@ Events:
   ``-EOM``/``-EOP`` (ECM block or retransmission out).
 * timers, named as in T.30 §5.4.3.2: ``T1`` (35 s to find the other
   terminal), ``T2`` (6 s waiting for a command), ``T4`` (3 s waiting for a
-  response; the engine turns the third expiry into ``T4_EXHAUSTED``),
+  response; the engine turns the expiry after the ``COMMAND_TRIES``-th
+  sending into ``T4_EXHAUSTED``),
   ``T5`` (60 s of RNR).  ``TIMERS`` says which run in each state.
 * ``LOCAL_ABORT``: the user hung up.
 
@@ -63,6 +64,16 @@ START: dict[tuple[str, str], str] = {
     ("receiver", "answering"): "B:WAIT_DCS",
 }
 PAGE_RETRIES = 3        # RTN answered by retraining and resending, at most this often
+COMMAND_TRIES = 3       # T.30 §5.4.3.2: a command is sent at most 3 times (T4, CRP)
+SAMPLE_RATE = 8000
+
+# T.30 §5.4.3.2 timer durations in seconds (T4 of an automatic terminal)
+TIMER_SECONDS: dict[str, float] = {"T1": 35.0, "T2": 6.0, "T3": 10.0, "T4": 3.0, "T5": 60.0}
+
+
+def timer_samples(name: str) -> int:
+    """A timer's duration in samples at 8000 samples/s (engines count samples)."""
+    return round(TIMER_SECONDS[name] * SAMPLE_RATE)
 
 # what each action asks the engine to do
 ACTIONS: dict[str, str] = {

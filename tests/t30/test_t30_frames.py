@@ -9,7 +9,7 @@ import pytest
 from faxengine.errors import FaxError
 from faxengine.t30 import Fcf, Frame, FrameError, LocalProtocolError, RemoteProtocolError
 from faxengine.t30.frames import (X_CODES, decode_ident, encode_ident, fcf_octet,
-                                  ident_frame, lookup_fcf)
+                                  ident_frame, lookup_fcf, message)
 
 SPANDSP_FCF_H = Path("/usr/include/spandsp/t30_fcf.h")
 KNOWN = [f for f in Fcf if f is not Fcf.UNKNOWN]
@@ -98,3 +98,11 @@ def test_identity_rules():
     assert decode_ident(b"CBA\x01 ") == "?ABC"   # lenient: letters kept, controls shown
     with pytest.raises(LocalProtocolError, match="does not carry"):
         ident_frame(Fcf.DIS, "1")
+
+
+def test_message_marks_only_the_last_frame_final():
+    frames = message(ident_frame(Fcf.TSI, "1", x=True), Frame(Fcf.DCS, b"\x00\x02\x00", x=True))
+    assert [f.to_bytes()[1] for f in frames] == [0x03, 0x13]
+    assert message(Frame(Fcf.MCF, final=False)) == [Frame(Fcf.MCF)]
+    with pytest.raises(LocalProtocolError):
+        message()

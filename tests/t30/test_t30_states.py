@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from faxengine.t30.states import (ACTIONS, END, PAGE_RETRIES, SIDES, START, TABLE, TIMERS,
-                                  Transition, diagram, transition)
+                                  Transition, diagram, timer_samples, transition)
 
 FRAME_ACTIONS = {"send DIS": "DIS", "send DTC": "DTC", "send DCS": "DCS", "send CFR": "CFR",
                  "send MPS": "MPS", "send EOM": "EOM", "send EOP": "EOP", "send MCF": "MCF",
@@ -288,3 +288,10 @@ def test_repeats_keep_the_state():
             assert transition("sender", state, event) == Transition(state, ("repeat command",))
     assert transition("receiver", "B:WAIT_RETRAIN", "MPS").actions == ("repeat response",)
     assert transition("receiver", "E:WAIT_DCN", "EOP").actions == ("repeat response",)
+
+
+def test_timer_durations_in_samples():
+    assert timer_samples("T1") == 280000 and timer_samples("T4") == 24000
+    assert timer_samples("T2") == 48000 and timer_samples("T5") == 480000
+    assert {t for timers in TIMERS["sender"].values() for t in timers} == {"T1", "T4", "T5"}
+    assert {t for timers in TIMERS["receiver"].values() for t in timers} == {"T1", "T2", "T4"}

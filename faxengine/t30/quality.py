@@ -1,0 +1,93 @@
+"""The receiver's judgements: TCF (T.30 §5.3.2.2) and non-ECM page quality (MCF/RTP/RTN).
+
+TCF is 1.5 s of zeros the sender transmits with the image modem right
+after DCS; the receiver answers CFR when it heard them cleanly, FTT
+otherwise.  T.30 leaves the criterion to the terminal.  Ours: the longest
+run of zeros must last at least ``TCF_MIN_RUN_S`` (1.0 s) at the DCS rate --
+a modem that has not trained, or a line that corrupts more than the odd
+bit, breaks the run.  ``judge_tcf`` works on the bits the modem delivered
+(numpy ``uint8`` 0/1 in line order), however they were split into blocks.
+
+A page sent without ECM is judged by the lines the decoder had to repair
+(``faxengine.t4.decode_lenient``'s ``BadLines``).  T.30 §5.3.6.1.6 names
+the answers -- MCF "message received", RTP "received, but retrain",
+RTN "not received, retrain" -- and leaves the thresholds to the terminal.
+Ours, ``PageQualityPolicy``: a run of bad lines is measured in
+millimetres of paper (10 lines are 2.6 mm at standard resolution but
+0.65 mm at superfine).  MCF when at most 2 % of the lines are bad and no
+run is longer than 1 mm; RTP when at most 10 % are bad and no run is
+longer than 4 mm; RTN otherwise, and for a page with no lines at all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from faxengine.t30.frames import Fcf
+from faxengine.t4.page import RESOLUTIONS
+
+TCF_SECONDS = 1.5       # T.30 §5.3.2.2: zeros for 1.5 s +- 10 %
+TCF_MIN_RUN_S = 1.0     # our criterion: a clean run of zeros this long
+
+
+def tcf_bits(rate: int) -> int:
+    """The number of zero bits in a TCF at ``rate`` bit/s."""
+    return round(TCF_SECONDS * rate)
+
+
+def longest_zero_run(bits: np.ndarray) -> int:
+    """The most consecutive zeros in a 0/1 bit array."""
+    bits = np.asarray(bits, dtype=np.uint8).ravel()
+    if bits.size == 0:
+        return 0
+    ones = np.flatnonzero(bits)
+    edges = np.concatenate(([-1], ones, [bits.size]))
+    return int(np.max(np.diff(edges)) - 1)
+
+
+def judge_tcf(bits: np.ndarray, rate: int, min_run_s: float = TCF_MIN_RUN_S) -> bool:
+    """True (answer CFR) when ``bits`` hold a run of zeros of ``min_run_s`` at ``rate``."""
+    return longest_zero_run(bits) >= min_run_s * rate
+
+
+class _BadLines(Protocol):
+    count: int
+    longest_run: int
+    total_lines: int
+
+
+@dataclass(frozen=True, slots=True)
+class PageQualityPolicy:
+    """Thresholds of the page judgement; see the module docstring."""
+
+    good_ratio: float = 0.02
+    good_run_mm: float = 1.0
+    poor_ratio: float = 0.10
+    poor_run_mm: float = 4.0
+
+    def judge(self, bad: _BadLines, resolution: str) -> Fcf:
+        """``Fcf.MCF``, ``Fcf.RTP`` or ``Fcf.RTN`` for a page with these bad lines.
+
+        Args:
+            bad: ``count``, ``longest_run`` and ``total_lines`` of the page
+                (``faxengine.t4`` ``BadLines``).
+            resolution: the DCS resolution name, for the line density.
+        """
+        if bad.total_lines <= 0:
+            return Fcf.RTN
+        lines_per_mm = RESOLUTIONS[resolution][1] / 25.4
+        ratio = bad.count / bad.total_lines
+        run_mm = bad.longest_run / lines_per_mm
+        if ratio <= self.good_ratio and run_mm <= self.good_run_mm:
+            return Fcf.MCF
+        if ratio <= self.poor_ratio and run_mm <= self.poor_run_mm:
+            return Fcf.RTP
+        return Fcf.RTN
+
+
+def judge_page(bad: _BadLines, resolution: str,
+               policy: PageQualityPolicy = PageQualityPolicy()) -> Fcf:
+    """The response to a non-ECM page: MCF, RTP or RTN (see ``PageQualityPolicy``)."""
+    return policy.judge(bad, resolution)
