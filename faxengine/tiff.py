@@ -352,6 +352,10 @@ def _unpackbits(raw: bytes, need: int) -> bytes:
 
 def _ccitt_rows(raw: bytes, width: int, rows: int, coding: str, what: str) -> np.ndarray:
     t4 = _codec()
+    if width > t4.codec.MAX_WIDTH:
+        raise TiffError(
+            f"{what}: {width} pels is wider than the {t4.codec.MAX_WIDTH} the T.4 coder takes"
+        )
     try:
         band = t4.decode(raw, width, coding, height=rows)
     except t4.T4Error as exc:
