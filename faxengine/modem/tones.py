@@ -2,8 +2,9 @@
 
 T.30 §4.1.1: the calling terminal sends CNG, 1100 Hz, 0.5 s on and 3 s off,
 repeated until it hears the called side.  T.30 §4.2 and V.25: the called
-terminal answers with CED, 2100 Hz for 2.6 to 4.0 s, after a short silence,
-and leaves 75 ± 20 ms of silence before its first V.21 frame.
+terminal answers with CED, 2100 Hz for 2.6 to 4.0 s, after a silence (V.25:
+1.8 to 2.5 s after connection), and leaves 75 ± 20 ms of silence before its
+first V.21 frame.
 
 :class:`CngTx` and :class:`CedTx` generate these with ``generate(n)``, block
 by block.  :class:`ToneDetector` listens to received audio and returns
@@ -64,7 +65,9 @@ class CedTx:
     Args:
         power_dbm0: level of the tone.
         duration_s: length of the tone (T.30 §4.2: 2.6 to 4.0 s).
-        silence_before_s: silence sent first, after the line is connected.
+        silence_before_s: silence sent first.  V.25 puts 1.8 to 2.5 s
+            between connection and the answer tone; count the time the
+            call set-up already took when choosing this.
         silence_after_s: silence after the tone, before the first V.21
             frame (T.30: 75 ± 20 ms).
     """
