@@ -16,9 +16,14 @@ is coded by two numpy indexing operations.
 * Decoders return the middle of each quantisation interval, scaled back to
   16 bits: A-law reaches ±32 256, µ-law ±32 124.
 
-Negative samples are coded through their one's complement (−x − 1), so the
-16-bit values 0…15 and −1…−16 fall in mirror-image intervals and a round trip
-is an odd function of x + ½.
+The 16-bit samples are mapped onto G.711's grid as its quantisers are
+shaped.  A-law has no zero output (mid-riser, symmetric about the decision
+value 0), so a negative sample is coded through its one's complement
+(−x − 1): 0…15 and −1…−16 fall in mirror-image intervals and a round trip is
+an odd function of x + ½.  µ-law has a zero output (mid-tread, −0 and +0 both
+decode to 0), so a negative sample is coded through −x: −3…3 decode to 0 and
+a round trip is an odd function of x.  Both match spandsp's coders value for
+value (tests/line/test_line_g711.py checks this when libspandsp is here).
 """
 from __future__ import annotations
 
@@ -53,7 +58,7 @@ def _alaw_table() -> tuple[np.ndarray, np.ndarray]:
 
 def _ulaw_table() -> tuple[np.ndarray, np.ndarray]:
     positive = _ALL >= 0
-    mag = np.minimum(np.where(positive, _ALL, -_ALL - 1) >> 2, 8158)  # 14-bit magnitude
+    mag = np.minimum(np.abs(_ALL) >> 2, 8158)                  # 14-bit magnitude
     biased = mag + 33                                          # 33..8191
     seg = np.zeros_like(biased)
     for s in range(1, 8):                                      # leading one in bit 5 + s

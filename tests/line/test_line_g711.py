@@ -2,7 +2,8 @@
 
 The characters are checked as transmitted (A-law with even bits inverted,
 µ-law with all bits inverted), the decoded values against the interval
-middles of the tables, and the round trip for idempotence and symmetry.
+middles of the tables, and the round trip for idempotence and symmetry;
+then every value against spandsp's coders, when the harness can be built.
 """
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ def test_alaw_decoded_values_of_table_1():
 def test_ulaw_characters_of_table_2():
     enc = lambda v: int(line.ulaw_encode(np.array([v], dtype=np.int16))[0])  # noqa: E731
     assert enc(0) == 0xFF and enc(3) == 0xFF            # +0: 1111 1111
-    assert enc(-1) == 0x7F                              # -0: 0111 1111
+    assert enc(-1) == 0x7F and enc(-3) == 0x7F          # -0: 0111 1111
+    assert enc(-4) == 0x7E
     assert enc(4) == 0xFE                               # first step of 2 (14-bit units)
     assert enc(32767) == 0x80 and enc(-32768) == 0x00   # the largest magnitudes
     # segment s starts at 14-bit magnitude 2**(s+5) - 33: 31, 95, 223, ..., 8159 is the end
@@ -50,6 +52,7 @@ def test_ulaw_characters_of_table_2():
         first = ((1 << (seg + 5)) - 33) * 4
         assert enc(first) == 0xFF ^ (seg << 4)
         assert enc(first - 1) == 0xFF ^ (((seg - 1) << 4) | 0x0F)
+        assert enc(-first) == 0x7F ^ (seg << 4)
 
 
 def test_ulaw_decoded_values_of_table_2():
@@ -65,12 +68,16 @@ def test_ulaw_decoded_values_of_table_2():
 
 @pytest.mark.parametrize("law", ["alaw", "ulaw"])
 def test_roundtrip_is_idempotent_monotonic_and_symmetric(law):
-    once = line.g711_roundtrip(ALL, law)
-    assert once.dtype == np.int16
-    assert np.array_equal(line.g711_roundtrip(once, law), once)
-    assert np.all(np.diff(once.astype(np.int32)) >= 0)
-    # one's complement coding: x and -x - 1 land on mirror-image values
-    assert np.array_equal(once.astype(np.int32), -once[::-1].astype(np.int32))
+    once = line.g711_roundtrip(ALL, law).astype(np.int32)
+    assert np.array_equal(line.g711_roundtrip(once.astype(np.int16), law), once)
+    assert np.all(np.diff(once) >= 0)
+    if law == "alaw":
+        # mid-riser: x and -x - 1 land on mirror-image values
+        assert np.array_equal(once, -once[::-1])
+    else:
+        # mid-tread: x and -x land on mirror-image values, -3..3 on zero
+        assert np.array_equal(once[1:], -once[1:][::-1])
+        assert np.all(once[32768 - 3: 32768 + 4] == 0) and once[32768 + 4] == 8 and once[32768 - 4] == -8
 
 
 @pytest.mark.parametrize("law,levels,max_abs", [("alaw", 256, 32256), ("ulaw", 255, 32124)])
@@ -92,3 +99,15 @@ def test_codec_and_roundtrip_agree_and_refuse_bad_input():
         line.g711_roundtrip(ALL, "mu")
     with pytest.raises(TypeError, match="int16"):
         line.g711_roundtrip(np.zeros(3), "alaw")
+
+
+def test_coders_match_spandsp_value_for_value():
+    spandsp = pytest.importorskip("spandsp", reason="the spandsp harness lives in tests/spandsp")
+    if not spandsp.spandsp_available():
+        pytest.skip(spandsp.REASON)
+    tables = spandsp.g711_tables()
+    assert np.array_equal(line.alaw_encode(ALL), tables["alaw_encode"])
+    assert np.array_equal(line.ulaw_encode(ALL), tables["ulaw_encode"])
+    codes = np.arange(256, dtype=np.uint8)
+    assert np.array_equal(line.alaw_decode(codes), tables["alaw_decode"])
+    assert np.array_equal(line.ulaw_decode(codes), tables["ulaw_decode"])

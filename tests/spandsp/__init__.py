@@ -55,7 +55,7 @@ import numpy as np
 __all__ = [
     "spandsp_available", "REASON", "KINDS", "RATES", "modem_tx", "modem_rx", "ModemTx", "ModemRx",
     "RxReport", "hdlc_tx", "hdlc_rx", "v21_hdlc_tx", "v21_hdlc_rx", "tone_tx", "tone_rx", "align",
-    "power_meter_dbm0", "FaxTerminal", "FaxResult", "run_call",
+    "power_meter_dbm0", "g711_tables", "FaxTerminal", "FaxResult", "run_call",
     "status_name", "CNG", "CED",
 ]
 
@@ -151,6 +151,7 @@ def _load():
         "sp_tone_tx": (i, [i, i16p, i]),
         "sp_tone_rx": (i, [i, i16p, i, ip, i64p, i]),
         "sp_power_meter_dbm0": (f, [i16p, i, i]),
+        "sp_g711_tables": (None, [u8p, u8p, ctypes.POINTER(ctypes.c_int16), ctypes.POINTER(ctypes.c_int16)]),
         "sp_fax_new": (p, [i, ctypes.c_char_p, ctypes.c_char_p, i, i, i, ctypes.c_char_p, ip]),
         "sp_fax_free": (None, [p]),
         "sp_fax_tx": (i, [p, i16p, i]),
@@ -435,6 +436,18 @@ def power_meter_dbm0(samples, shift: int = 10) -> float:
     lib = _need()
     x = _samples(samples)
     return float(lib.sp_power_meter_dbm0(_ptr(x, ctypes.c_int16), len(x), shift))
+
+
+def g711_tables() -> dict[str, np.ndarray]:
+    """spandsp's G.711 coders as tables: ``alaw_encode``/``ulaw_encode`` over
+    the int16 values -32768..32767 in order, ``alaw_decode``/``ulaw_decode``
+    over the codes 0..255."""
+    lib = _need()
+    t = {"alaw_encode": np.empty(65536, np.uint8), "ulaw_encode": np.empty(65536, np.uint8),
+         "alaw_decode": np.empty(256, np.int16), "ulaw_decode": np.empty(256, np.int16)}
+    lib.sp_g711_tables(_ptr(t["alaw_encode"], ctypes.c_uint8), _ptr(t["ulaw_encode"], ctypes.c_uint8),
+                       _ptr(t["alaw_decode"], ctypes.c_int16), _ptr(t["ulaw_decode"], ctypes.c_int16))
+    return t
 
 
 def align(received: np.ndarray, sent: np.ndarray, probe: int = 64, search: int = 4000) -> int | None:

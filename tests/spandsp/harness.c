@@ -14,7 +14,8 @@
  *   4. HDLC framing over bit arrays: sp_hdlc_*;
  *   5. modem connect tones (CNG, CED/ANS): sp_tone_*;
  *   6. spandsp's power meter, to check that our dBm0 is spandsp's;
- *   7. the T.30 fax terminal (fax_init / fax_tx / fax_rx): sp_fax_*.
+ *   7. the T.30 fax terminal (fax_init / fax_tx / fax_rx): sp_fax_*;
+ *   8. spandsp's G.711 coders as tables, to check faxengine.line's.
  * Each keeps the same shape: an opaque handle, block workers that return
  * counts, logs read back by the caller.
  *
@@ -54,6 +55,8 @@
 #include <spandsp/v17tx.h>
 #include <spandsp/super_tone_rx.h>
 #include <spandsp/modem_connect_tones.h>
+#include <spandsp/bit_operations.h>
+#include <spandsp/g711.h>
 /* The T.30 headers need no tiffio.h, but t4_tx.h needs timezone.h first. */
 #include <spandsp/timezone.h>
 #include <spandsp/t4_rx.h>
@@ -1013,4 +1016,20 @@ const char *sp_fax_completion_str(int code)
 const char *sp_fax_frametype(int fcf)
 {
     return t30_frametype((uint8_t) fcf);
+}
+
+/* ---- 8. G.711 --------------------------------------------------------- */
+
+/* spandsp's coders over every input: encoders for the int16 values -32768
+ * to 32767 in order (65536 entries each), decoders for the codes 0 to 255. */
+void sp_g711_tables(uint8_t *alaw_enc, uint8_t *ulaw_enc, int16_t *alaw_dec, int16_t *ulaw_dec)
+{
+    for (int x = -32768; x < 32768; x++) {
+        alaw_enc[x + 32768] = linear_to_alaw(x);
+        ulaw_enc[x + 32768] = linear_to_ulaw(x);
+    }
+    for (int c = 0; c < 256; c++) {
+        alaw_dec[c] = alaw_to_linear((uint8_t) c);
+        ulaw_dec[c] = ulaw_to_linear((uint8_t) c);
+    }
 }
