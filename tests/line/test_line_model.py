@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from faxengine import line
 
@@ -206,6 +208,19 @@ def test_any_chunking_gives_the_output_of_one_call(params):
             at += size
         assert at == len(x)
         assert np.array_equal(np.concatenate(parts), whole), sizes
+
+
+@settings(max_examples=25, deadline=None)
+@given(sizes=st.lists(st.integers(0, 900), min_size=1, max_size=30),
+       ppm=st.sampled_from([-300.0, -100.0, 100.0, 3000.0]))
+def test_random_chunkings_give_the_output_of_one_call(sizes, ppm):
+    x = np.round(np.random.default_rng(4).normal(0, 3000, sum(sizes))).astype(np.int16)
+    params = dict(offset_hz=-3.0, drift_ppm=ppm, bandpass=True, noise_dbm0=-45.0, g711="ulaw", seed=2)
+    whole = line.Line(**params).process(x)
+    ch = line.Line(**params)
+    bounds = np.cumsum([0] + sizes)
+    parts = [ch.process(x[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    assert np.array_equal(np.concatenate(parts), whole)
 
 
 def test_bad_parameters_are_refused():
