@@ -189,6 +189,18 @@ def test_v21_hdlc_both_ways_through_an_alaw_line():
     assert spandsp.v21_hdlc_rx(heard) == [(f, True) for f in frames]
 
 
+@pytest.mark.parametrize("kind,rate", [("v29", 9600), ("v27ter", 4800), ("v17", 14400)],
+                         ids=["v29", "v27ter", "v17"])
+def test_hdlc_over_the_high_speed_modems(kind, rate):
+    # ECM frames (T.30 Annex A) travel as HDLC over the image modem
+    rng = np.random.default_rng(10)
+    frames = [b"\xff\x03\x06" + bytes([k]) + rng.integers(0, 256, 256, dtype=np.uint8).tobytes()
+              for k in range(8)]
+    bits = spandsp.hdlc_tx(frames, preamble_flags=20, postamble_flags=2)
+    heard = line.Line(g711="ulaw").process(spandsp.modem_tx(kind, rate, bits))
+    assert spandsp.hdlc_rx(spandsp.modem_rx(kind, rate, heard)) == [(f, True) for f in frames]
+
+
 def test_v21_receiver_reports_carrier():
     samples = spandsp.v21_hdlc_tx([b"\xff\x13\xfb"])
     heard = np.concatenate([np.zeros(8000, dtype=np.int16), samples, np.zeros(8000, dtype=np.int16)])
