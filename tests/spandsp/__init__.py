@@ -39,6 +39,8 @@ With ``faxengine.line.add_noise`` (seeds 1 and 2, 20 s runs) the lowest SNR
 at which spandsp's V.29 decodes without error is 22.0 dB at 9600 bit/s and
 14.0 dB at 4800; at 7200 one noise seed puts a burst of errors at the same
 place down to 19.0 dB, so the figure depends on the seeds (19.5 dB here).
+spandsp's V.27ter receiver does not even train at 30 dB SNR (it does at 35 dB,
+both rates), as the issue says: test that direction without noise.
 """
 from __future__ import annotations
 
