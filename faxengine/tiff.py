@@ -19,7 +19,8 @@ every byte of a strip before it is decoded, as libtiff does for every
 compression.  ``PhotometricInterpretation`` 0 (min-is-white) keeps set bits
 black, 1 (min-is-black) inverts them; a palette of two colours is read by the
 brightness of its entries.  Resolution tags in inches or centimetres become
-dots per inch.  Reduced-resolution images (NewSubfileType bit 0, thumbnails)
+dots per inch (without a unit the numbers are taken as per inch; without
+them, fine resolution).  Reduced-resolution images (NewSubfileType bit 0, thumbnails)
 are skipped.  The parser checks every offset and size against the file,
 follows the IFD chain at most ``MAX_PAGES`` times and stops on a cycle, and
 refuses pages above ``MAX_PIXELS``, so a hostile file fails quickly with a
@@ -91,6 +92,14 @@ _TYPES: dict[int, tuple[str, int]] = {
     11: ("f4", 4), 12: ("f8", 8), 13: ("u4", 4),
 }
 _SHORT, _LONG, _RATIONAL, _ASCII = 3, 4, 5, 2
+
+# the tags the reader looks at; the values of others are never touched
+_READ_TAGS = frozenset({
+    NEW_SUBFILE_TYPE, IMAGE_WIDTH, IMAGE_LENGTH, BITS_PER_SAMPLE, COMPRESSION,
+    PHOTOMETRIC, FILL_ORDER, STRIP_OFFSETS, SAMPLES_PER_PIXEL, ROWS_PER_STRIP,
+    STRIP_BYTE_COUNTS, X_RESOLUTION, Y_RESOLUTION, T4_OPTIONS, RESOLUTION_UNIT,
+    TILE_WIDTH, TILE_OFFSETS, COLOR_MAP,
+})
 
 _COMPRESSION_NAMES = {
     2: "CCITT RLE (Modified Huffman without EOLs)", 5: "LZW", 6: "old-style JPEG",
@@ -183,26 +192,23 @@ class _Reader:
             raise TiffError("the TIFF file holds only reduced-resolution images, no page")
         return pages
 
-    def _ifd(self, offset: int) -> tuple[dict[int, np.ndarray | str], int]:
+    def _ifd(self, offset: int) -> tuple[dict[int, np.ndarray], int]:
         count = self._unpack("H", offset, "IFD")
         self._need(offset + 2, 12 * count + 4, f"IFD of {count} entries")
-        tags: dict[int, np.ndarray | str] = {}
+        tags: dict[int, np.ndarray] = {}
         for i in range(count):
             pos = offset + 2 + 12 * i
             tag, typ, n = struct.unpack_from(self.e + "HHI", self.data, pos)
-            if typ not in _TYPES:
-                continue  # a type from a later TIFF (BigTIFF's LONG8, ...): not ours
+            if tag not in _READ_TAGS or typ not in _TYPES:
+                continue  # not needed for a page (a broken one must not stop us)
             code, size = _TYPES[typ]
             nbytes = size * n
             where = pos + 8
             if nbytes > 4:
                 where = self._unpack("I", pos + 8, "IFD entry")
             self._need(where, nbytes, f"value of tag {tag}")
-            raw = self.data[where : where + nbytes]
-            if typ == _ASCII:
-                tags[tag] = raw.split(b"\0", 1)[0].decode("latin-1")
-                continue
-            values = np.frombuffer(raw, dtype=self.e + code)
+            dtype = np.dtype(self.e + code)
+            values = np.frombuffer(self.data, dtype, nbytes // dtype.itemsize, where)
             if typ in (_RATIONAL, 10):
                 num, den = values[0::2].astype(np.float64), values[1::2].astype(np.float64)
                 values = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
@@ -212,7 +218,7 @@ class _Reader:
     @staticmethod
     def _value(tags: dict, tag: int, default: float | None = None) -> float:
         values = tags.get(tag)
-        if values is None or isinstance(values, str) or len(values) == 0:
+        if values is None or len(values) == 0:
             if default is None:
                 raise TiffError(f"TIFF image lacks required tag {tag}")
             return default
@@ -224,7 +230,7 @@ class _Reader:
         height = int(self._value(tags, IMAGE_LENGTH))
         spp = int(self._value(tags, SAMPLES_PER_PIXEL, 1))
         bps = tags.get(BITS_PER_SAMPLE)
-        bits = sorted({int(v) for v in bps}) if isinstance(bps, np.ndarray) and len(bps) else [1]
+        bits = sorted({int(v) for v in bps}) if bps is not None and len(bps) else [1]
         photometric = int(self._value(tags, PHOTOMETRIC, 0))
         if bits != [1] or spp != 1 or photometric not in (0, 1, 3):
             raise TiffError(
@@ -264,13 +270,12 @@ class _Reader:
         rows_per_strip = int(self._value(tags, ROWS_PER_STRIP, height)) or height
         rows_per_strip = min(rows_per_strip, height)
         nstrips = -(-height // rows_per_strip)
-        offsets = tags.get(STRIP_OFFSETS)
-        if not isinstance(offsets, np.ndarray) or len(offsets) < nstrips:
-            have = 0 if not isinstance(offsets, np.ndarray) else len(offsets)
-            raise TiffError(f"{where} has {have} StripOffsets for {nstrips} strips")
+        offsets = tags.get(STRIP_OFFSETS, np.zeros(0))
+        if len(offsets) < nstrips:
+            raise TiffError(f"{where} has {len(offsets)} StripOffsets for {nstrips} strips")
         row_bytes = (width + 7) // 8
         counts = tags.get(STRIP_BYTE_COUNTS)
-        if not isinstance(counts, np.ndarray) or len(counts) < nstrips:
+        if counts is None or len(counts) < nstrips:
             if compression != 1:
                 raise TiffError(f"{where} lacks StripByteCounts")
             counts = np.full(nstrips, rows_per_strip * row_bytes)
@@ -305,7 +310,7 @@ class _Reader:
 
     def _palette_zero_is_dark(self, tags: dict) -> bool:
         cmap = tags.get(COLOR_MAP)
-        if not isinstance(cmap, np.ndarray) or len(cmap) != 6:
+        if cmap is None or len(cmap) != 6:
             raise TiffError("palette TIFF page lacks a ColorMap of 2 entries")
         r, g, b = cmap.astype(np.float64).reshape(3, 2)
         luma = 0.299 * r + 0.587 * g + 0.114 * b

@@ -278,15 +278,14 @@ def test_centimetre_resolution_and_defaults(tmp_path, reference_image):
 # ------------------------------------------------------------ hand-made files
 
 
-def _handmade(pages, order="<", first=8, links=None) -> bytes:
+def _handmade(pages, links=None) -> bytes:
     """A TIFF of pages given as (image, {tag: (type, values)}[, strip]),
     uncompressed unless a coded strip is given, built field by field so
     tests can make it wrong on purpose.  ``links``
     overrides the next-IFD offsets (index -> offset)."""
-    assert order == "<"
-    out = bytearray(b"II*\0" + struct.pack("<I", first))
+    out = bytearray(b"II*\0" + struct.pack("<I", 0))
     ifd_at = []
-    for n, (image, extra, *coded) in enumerate(pages):
+    for image, extra, *coded in pages:
         height, width = image.shape
         strip = coded[0] if coded else np.packbits(image, axis=1).tobytes()
         strip_at = len(out)
@@ -307,7 +306,7 @@ def _handmade(pages, order="<", first=8, links=None) -> bytes:
         if links and n in links:
             nxt = links[n]
         struct.pack_into("<I", out, at + 2 + 12 * count, nxt)
-    if first == 8 and ifd_at:
+    if ifd_at:
         struct.pack_into("<I", out, 4, ifd_at[0])
     return bytes(out)
 
@@ -322,6 +321,9 @@ def test_handmade_file_reads_and_palette_photometric():
     black_first = {262: (3, [3]), 320: (3, [0, 65535, 0, 65535, 0, 65535])}
     assert np.array_equal(tiff.read(_handmade([(a, white_first)]))[0].image, a)
     assert np.array_equal(tiff.read(_handmade([(a, black_first)]))[0].image, ~a)
+    # a broken tag the reader does not need (Software pointing past the end) is ignored
+    (page,) = tiff.read(_handmade([(a, {305: (2, b"x" * 9 + b"\0")})])[:-6])
+    assert np.array_equal(page.image, a)
     # a thumbnail (NewSubfileType bit 0) is skipped
     thumb = (a[:5, :5], {254: (4, [1])})
     assert len(tiff.read(_handmade([(a, {}), thumb, (a, {})]))) == 2
