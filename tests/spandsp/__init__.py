@@ -145,6 +145,7 @@ def _load():
         "sp_rx_free": (None, [p]),
         "sp_rx_samples": (i, [p, i16p, i]),
         "sp_rx_take_bits": (i, [p, u8p, i]),
+        "sp_rx_restart": (i, [p, i, i]),
         "sp_rx_report": (None, [p, ctypes.c_void_p]),
         "sp_rx_events": (i, [p, ip, i64p, i]),
         "sp_modem_rx": (i, [i, i, i, f, i16p, i, u8p, i, ip]),
@@ -225,7 +226,7 @@ class _Handle:
         self._h = getattr(lib, f"sp_{self._prefix}_new")(_check(kind, rate), rate, *args, ctypes.byref(err))
         if not self._h:
             raise RuntimeError(_ERRORS.get(err.value, str(err.value)))
-        self.kind, self.rate = kind, rate
+        self.kind, self.rate = kind.lower().replace(".", ""), rate
 
     def __del__(self):
         if getattr(self, "_h", None):
@@ -316,6 +317,14 @@ class ModemRx(_Handle):
         out = np.empty(n, dtype=np.uint8)
         got = self._lib.sp_rx_take_bits(self._h, _ptr(out, ctypes.c_uint8), n)
         return out[:got]
+
+    def restart(self, rate: int, short_train: bool = False) -> None:
+        """Ready the receiver for a new signal, as T.30 does between TCF and
+        page; ``short_train`` (V.17) relies on the equaliser of the last long
+        training.  Bits not yet taken are dropped."""
+        _check(self.kind, rate)
+        self._lib.sp_rx_restart(self._h, rate, int(short_train))
+        self.rate = rate
 
     def report(self) -> RxReport:
         r = _RxReport()

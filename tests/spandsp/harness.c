@@ -1,5 +1,6 @@
-/* Test harness around libspandsp 0.0.6: the reference modems, HDLC and tones
- * that our interop tests and benchmarks measure faxengine against.
+/* Test harness around libspandsp 0.0.6: the reference modems, HDLC, tones and
+ * fax terminal that our interop tests and benchmarks measure faxengine
+ * against.
  *
  * Compiled at test time (tests/spandsp/__init__.py builds it into
  * build/spandsp_harness/, never committed) and driven through ctypes.  Every
@@ -385,7 +386,7 @@ typedef struct {
     bitq_t q;                      /* recovered data bits not yet taken */
     int64_t samples;               /* samples fed so far */
     int64_t bits_out;              /* data bits put out so far */
-    int trained;                   /* TRAINING_SUCCEEDED seen (ever) */
+    int trained;                   /* TRAINING_SUCCEEDED seen since (re)start */
     int training_failed;           /* TRAINING_FAILED seen (count) */
     int carrier;                   /* carrier up now */
     int64_t first_bit_sample;      /* samples fed when the first data bit came, -1 */
@@ -532,6 +533,34 @@ void sp_rx_free(sp_rx_t *r)
     }
     bitq_free(&r->q);
     free(r);
+}
+
+/* Restart a receiver for a new signal, as T.30 does between TCF and the
+ * page: rate may change (within the kind); short_train (V.17) keeps the
+ * equaliser of the last long training, which a short training relies on.
+ * Recovered bits not yet taken are dropped.  Returns 0, or SP_ERR_RATE. */
+int sp_rx_restart(sp_rx_t *r, int rate, int short_train)
+{
+    if (!rate_ok(r->kind, rate))
+        return SP_ERR_RATE;
+    r->rate = rate;
+    r->q.head = r->q.len = 0;
+    r->trained = 0;
+    switch (r->kind) {
+    case SP_V17:
+        v17_rx_restart(r->m.v17, rate, short_train);
+        break;
+    case SP_V29:
+        v29_rx_restart(r->m.v29, rate, FALSE);
+        break;
+    case SP_V27TER:
+        v27ter_rx_restart(r->m.v27ter, rate, FALSE);
+        break;
+    case SP_V21:
+        fsk_rx_restart(r->m.fsk, &preset_fsk_specs[FSK_V21CH2], FSK_FRAME_MODE_SYNC);
+        break;
+    }
+    return 0;
 }
 
 /* Feed n samples; returns the number of data bits now waiting to be taken. */
