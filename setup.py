@@ -44,6 +44,9 @@ def extensions():
             Extension(
                 name,
                 [pyx] + _csources(pyx),
+                # a changed kernel header rebuilds every wrapper (the .c files
+                # are sources already, so they rebuild their own wrapper)
+                depends=sorted(glob.glob(os.path.join(CSRC, "*.h"))),
                 include_dirs=[CSRC, numpy.get_include()],
                 extra_compile_args=CFLAGS,
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
