@@ -99,6 +99,17 @@ static inline int next_change(const uint8_t *row, int from, int width, int colou
     int x = from;
 #ifdef FIRST_SET_BYTE
     const uint64_t pattern = colour ? 0x0101010101010101ull : 0;
+    /* Long runs (most of a page) are skipped 32 pels per test. */
+    while (x + 32 <= width) {
+        uint64_t v0, v1, v2, v3;
+        memcpy(&v0, row + x, 8);
+        memcpy(&v1, row + x + 8, 8);
+        memcpy(&v2, row + x + 16, 8);
+        memcpy(&v3, row + x + 24, 8);
+        if ((v0 ^ pattern) | (v1 ^ pattern) | (v2 ^ pattern) | (v3 ^ pattern))
+            break;
+        x += 32;
+    }
     while (x + 8 <= width) {
         uint64_t v;
         memcpy(&v, row + x, 8);
