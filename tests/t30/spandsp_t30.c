@@ -12,12 +12,22 @@
        it sets its receiver or transmitter to ("rx_type M RATE", "tx_type M RATE").
    spandsp_t30 call TXFILE HEX...
        a calling spandsp sending TXFILE hears the frames HEX (a DIS); prints
-       the same. */
+       the same.
+   spandsp_t30 script answer|call FILE < SCRIPT
+       drives spandsp's terminal by the lines of SCRIPT: "hdlc HEX" (a good
+       frame), "hdlcstatus N" / "bitstatus N" (a SIG_STATUS_* event on the
+       HDLC or non-ECM receiver), "zeros N" (N zero octets of non-ECM data,
+       e.g. TCF), "step" (the transmitter finished what it was sending),
+       "end" (t30_terminate), "log" (spandsp's flow log on); prints what it sends as above and "phase_e N"
+       with its completion code. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
 #include <spandsp.h>
+
+static int unhex(const char *hex, uint8_t *buf, int max);
+static void on_log(int level, const char *text);
 
 static int got_dis = 0;
 static int print_all = 0;
@@ -49,6 +59,44 @@ static void on_tx_type(void *user_data, int type, int bit_rate, int short_train,
     (void) user_data; (void) short_train; (void) use_hdlc;
     if (print_all)
         printf("tx_type %d %d\n", type, bit_rate);
+}
+
+static void on_phase_e(t30_state_t *s, void *user_data, int completion_code)
+{
+    (void) s; (void) user_data;
+    printf("phase_e %d\n", completion_code);
+}
+
+static void run_script(t30_state_t *s)
+{
+    char line[1024];
+    uint8_t buf[512];
+    while (fgets(line, sizeof(line), stdin)) {
+        char cmd[32], arg[1000] = "";
+        if (sscanf(line, "%31s %999s", cmd, arg) < 1)
+            continue;
+        if (strcmp(cmd, "hdlc") == 0) {
+            int len = unhex(arg, buf, (int) sizeof(buf));
+            t30_hdlc_accept(s, buf, len, 1);
+        } else if (strcmp(cmd, "hdlcstatus") == 0) {
+            t30_hdlc_accept(s, NULL, atoi(arg), 1);
+        } else if (strcmp(cmd, "bitstatus") == 0) {
+            t30_non_ecm_put_bit(s, atoi(arg));
+        } else if (strcmp(cmd, "zeros") == 0) {
+            memset(buf, 0, sizeof(buf));
+            for (int n = atoi(arg); n > 0; n -= (int) sizeof(buf))
+                t30_non_ecm_put_chunk(s, buf, n < (int) sizeof(buf) ? n : (int) sizeof(buf));
+        } else if (strcmp(cmd, "step") == 0) {
+            t30_front_end_status(s, T30_FRONT_END_SEND_STEP_COMPLETE);
+        } else if (strcmp(cmd, "end") == 0) {
+            t30_terminate(s);
+        } else if (strcmp(cmd, "log") == 0) {
+            logging_state_t *log = t30_get_logging_state(s);
+            span_log_set_level(log, SPAN_LOG_FLOW);
+            span_log_set_message_handler(log, on_log);
+        }
+        fflush(stdout);
+    }
 }
 
 static void on_log(int level, const char *text)
@@ -84,7 +132,9 @@ static void hear(t30_state_t *s, int argc, char *argv[], int first)
 
 int main(int argc, char *argv[])
 {
-    int calling = (argc >= 3 && strcmp(argv[1], "call") == 0);
+    int scripted = (argc == 4 && strcmp(argv[1], "script") == 0);
+    int calling = scripted ? strcmp(argv[2], "call") == 0
+                           : (argc >= 3 && strcmp(argv[1], "call") == 0);
     t30_state_t *s = t30_init(NULL, calling, on_rx_type, NULL, on_tx_type, NULL, on_hdlc, NULL);
     if (s == NULL)
         return 2;
@@ -109,18 +159,24 @@ int main(int argc, char *argv[])
         t30_decode_dis_dtc_dcs(s, buf, len);
         return 0;
     }
-    if (argc >= 3 && (calling || strcmp(argv[1], "answer") == 0)) {
+    if (scripted || (argc >= 3 && (calling || strcmp(argv[1], "answer") == 0))) {
         print_all = 1;
         t30_set_supported_modems(s, T30_SUPPORT_V27TER | T30_SUPPORT_V29 | T30_SUPPORT_V17);
         t30_set_supported_compressions(s, T30_SUPPORT_T4_1D_COMPRESSION
                                           | T30_SUPPORT_T4_2D_COMPRESSION
                                           | T30_SUPPORT_T6_COMPRESSION);
         t30_set_ecm_capability(s, 1);
+        const char *file = argv[scripted ? 3 : 2];
         if (calling)
-            t30_set_tx_file(s, argv[2], -1, -1);
+            t30_set_tx_file(s, file, -1, -1);
         else
-            t30_set_rx_file(s, argv[2], -1);
+            t30_set_rx_file(s, file, -1);
+        t30_set_phase_e_handler(s, on_phase_e, NULL);
         t30_restart(s);
+        if (scripted) {
+            run_script(s);
+            return 0;
+        }
         for (int i = 0; i < 4; i++)
             t30_front_end_status(s, T30_FRONT_END_SEND_STEP_COMPLETE);
         hear(s, argc, argv, 3);

@@ -13,11 +13,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from faxengine.t30 import Capabilities, Dcs, Fcf, Frame, Preferences, choose_dcs
+from faxengine.t30.ecm import PartialPage, ppr_frames, rcp_frames, split_page
 from faxengine.t30.facilities import MODES
-from faxengine.t30.frames import ident_frame
+from faxengine.t30.frames import ident_frame, message
+from faxengine.t30.quality import tcf_bits
 
 HERE = Path(__file__).resolve().parent
 
@@ -175,3 +178,75 @@ def test_spandsp_sender_answers_our_dis(spandsp_t30, tx_tiff, caps):
                       Preferences(resolution="fine"))
     for name in ("modem", "rate", "coding", "ecm", "resolution", "width", "min_scan_ms"):
         assert getattr(theirs, name) == getattr(ours, name), name
+
+
+# --- a whole ECM page into spandsp's terminal, without audio ------------------
+
+def ecm_call_script(dcs: Dcs, data: bytes, drop: set[int]) -> list[str]:
+    """Our side of an ECM call to an answering spandsp, frame by frame.
+
+    Block 0 is first sent without the frames in ``drop``; the script then
+    sends exactly those again, as the PPR spandsp should answer with asks.
+    """
+    lines = ["step"] * 3                                   # CED, then spandsp's DIS
+    lines += ["hdlc " + f.to_bytes().hex() for f in
+              message(ident_frame(Fcf.TSI, "+1 555 0100", x=True),
+                      Frame(Fcf.DCS, dcs.encode(), x=True))]
+    tcf = tcf_bits(dcs.rate) // 8
+    lines += ["hdlcstatus -1", "bitstatus -4", f"zeros {tcf}", "bitstatus -1", "step", "step"]
+    blocks = split_page(data, dcs.frame_size)
+    for block in blocks:
+        post = Fcf.EOP if block is blocks[-1] else None
+        bursts = [None] if block.number or not drop else [
+            [i for i in range(len(block.frames)) if i not in drop], sorted(drop)]
+        for wanted in bursts:
+            lines += ["hdlcstatus -2", "hdlcstatus -4"]
+            lines += ["hdlc " + f.to_bytes().hex() for f in block.fcd_frames(wanted)]
+            lines += ["hdlc " + f.to_bytes().hex() for f in rcp_frames()]
+            lines += ["hdlcstatus -1"]
+            pps = PartialPage(post, 0, block.number, len(block.frames)).frame(x=True)
+            lines += ["hdlc " + pps.to_bytes().hex(), "hdlcstatus -1", "step", "step"]
+    lines += ["hdlc " + Frame(Fcf.DCN, x=True).to_bytes().hex(), "hdlcstatus -1", "end"]
+    return lines
+
+
+def page_image(rows: int = 400, seed: int = 7) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    image = np.zeros((rows, 1728), bool)
+    for _ in range(rows // 2):
+        y, x = rng.integers(0, rows - 8), rng.integers(0, 1700)
+        image[y:y + rng.integers(1, 8), x:x + rng.integers(1, 120)] = True
+    image[::37, ::3] = True                                # dotted lines: more data
+    return image
+
+
+@pytest.mark.parametrize("coding, frame_size, drop, rows", [
+    ("mmr", 256, set(), 400), ("mmr", 64, {0, 3, 9}, 400),
+    ("mr", 64, {1, 255}, 800),                  # two blocks of 64-octet frames
+    ("mh", 256, {2}, 400),
+])
+def test_spandsp_receives_our_ecm_page(spandsp_t30, tmp_path, coding, frame_size, drop, rows):
+    from PIL import Image
+
+    from faxengine import t4
+
+    image = page_image(rows)
+    data = t4.encode(image, coding)
+    dcs = Dcs(modem="V.17", rate=14400, resolution="fine", coding=coding, ecm=True,
+              frame_size=frame_size)
+    blocks = split_page(data, frame_size)
+    assert len(blocks[0].frames) > max(drop, default=0)
+    rx = tmp_path / "rx.tif"
+    out = subprocess.run([str(spandsp_t30), "script", "answer", str(rx)], check=True,
+                         input="\n".join(ecm_call_script(dcs, data, drop)) + "\n",
+                         capture_output=True, text=True).stdout
+    sent = [Frame.parse(bytes.fromhex(line[3:])) for line in out.splitlines()
+            if line.startswith("tx ")]
+    names = [f.name for f in sent]
+    assert names == ["DIS", "CFR"] + ["PPR"] * bool(drop) + ["MCF"] * len(blocks), names
+    if drop:
+        ppr = next(f for f in sent if f.fcf is Fcf.PPR)
+        assert [i for i in ppr_frames(ppr.fif) if i < len(blocks[0].frames)] == sorted(drop)
+    assert "phase_e 0" in out                              # spandsp: T30_ERR_OK
+    received = ~np.asarray(Image.open(rx).convert("1"), dtype=bool)
+    assert received.shape == image.shape and np.array_equal(received, image)
