@@ -5,7 +5,9 @@ prints the DIS spandsp's answering terminal builds for given capabilities,
 spandsp's own decoding (``t30_decode_dis_dtc_dcs``) of frames we build, and
 what spandsp's terminal does when it hears our frames: an answering spandsp
 hearing our DCS sets its receiver to the modem and rate we commanded; a
-calling spandsp hearing our DIS answers with a DCS we decode.
+calling spandsp hearing our DIS answers with a DCS we decode.  Whole ECM
+pages go both ways frame by frame (FCD, RCP, PPS, PPR, MCF, DCN): spandsp
+writes the page we sent, we rebuild the page it sent, pixel for pixel.
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ import numpy as np
 import pytest
 
 from faxengine.t30 import Capabilities, Dcs, Fcf, Frame, Preferences, choose_dcs
-from faxengine.t30.ecm import PartialPage, ppr_frames, rcp_frames, split_page
+from faxengine.t30.ecm import (EcmBlockReceiver, PartialPage, ppr_frames, rcp_frames,
+                               split_page)
 from faxengine.t30.facilities import MODES
 from faxengine.t30.frames import ident_frame, message
 from faxengine.t30.quality import tcf_bits
@@ -250,3 +253,37 @@ def test_spandsp_receives_our_ecm_page(spandsp_t30, tmp_path, coding, frame_size
     assert "phase_e 0" in out                              # spandsp: T30_ERR_OK
     received = ~np.asarray(Image.open(rx).convert("1"), dtype=bool)
     assert received.shape == image.shape and np.array_equal(received, image)
+
+
+@pytest.mark.parametrize("coding", ["mmr", "mr"])
+def test_we_receive_spandsps_ecm_page(spandsp_t30, tmp_path, coding):
+    from PIL import Image
+
+    from faxengine import t4
+
+    image = page_image(300)
+    tx = tmp_path / "tx.tif"
+    Image.fromarray(~image).convert("1").save(tx, compression="group4", dpi=(204, 196))
+    ours = Capabilities(codings=frozenset({coding}), ecm=True)
+    lines = ["step"] * 2 + [f"hdlc {Frame(Fcf.DIS, ours.encode()).to_bytes().hex()}",
+                            "hdlcstatus -1"]
+    lines += ["step"] * 6 + [f"hdlc {Frame(Fcf.CFR).to_bytes().hex()}", "hdlcstatus -1"]
+    lines += ["step"] * 300 + [f"hdlc {Frame(Fcf.MCF).to_bytes().hex()}", "hdlcstatus -1"]
+    lines += ["step"] * 3
+    out = subprocess.run([str(spandsp_t30), "script", "call", str(tx)], check=True,
+                         input="\n".join(lines) + "\n", capture_output=True, text=True).stdout
+    frames = [Frame.parse(bytes.fromhex(line[3:])) for line in out.splitlines()
+              if line.startswith("tx ")]
+    dcs = Dcs.decode(next(f for f in frames if f.fcf is Fcf.DCS).fif)
+    assert (dcs.ecm, dcs.coding, dcs.frame_size) == (True, coding, 256)
+    receiver = EcmBlockReceiver(dcs.frame_size)
+    for frame in frames:
+        if frame.fcf is Fcf.FCD:
+            receiver.add(frame)
+    assert [f.name for f in frames if f.fcf is Fcf.RCP] == ["RCP"] * 3
+    pps = PartialPage.parse(next(f for f in frames if f.fcf is Fcf.PPS))
+    assert (pps.post, pps.page, pps.block) == (Fcf.EOP, 0, 0)
+    assert receiver.complete(receiver.expect(pps.frames))
+    received = t4.decode(receiver.data(pps.frames), 1728, coding)
+    assert np.array_equal(received, image)
+    assert frames[-1].fcf is Fcf.DCN and frames[-1].x and "phase_e 0" in out
