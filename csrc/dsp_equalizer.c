@@ -1,4 +1,9 @@
 /* dsp_equalizer.c: T/2 complex NLMS equaliser.  See dsp_equalizer.h. */
+/* Let the compiler reassociate (and so vectorise) the tap sums. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("associative-math", "no-signed-zeros", "no-trapping-math")
+#endif
+
 #include <stdlib.h>
 #include <string.h>
 

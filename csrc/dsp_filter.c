@@ -1,5 +1,11 @@
 /* dsp_filter.c: RRC pulse shaping (transmit) and the complex band-pass,
  * fractionally delayed front end (receive).  See dsp_filter.h. */
+/* The dot products of the filters are sums the compiler may vectorise only
+ * if it may reassociate them: allow that (and only that) in this file. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("associative-math", "no-signed-zeros", "no-trapping-math")
+#endif
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,74 +57,80 @@ int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
                     float carrier_hz, float gain)
 {
     memset(s, 0, sizeof(*s));
+    if (span > DSP_SHAPER_TAPS)
+        return -1;
     s->phases = phases;
     s->step = step;
-    s->span = span;
     s->gain = gain;
-    s->coef = calloc((size_t) span * phases, sizeof(float));
-    s->hist = calloc((size_t) 2 * span, sizeof(cf_t));
+    /* The filter phase repeats every phases/gcd(phases, step) samples, the
+     * carrier every 8000/gcd(f, 8000): one table of the product covers both,
+     * so a sample is one dot product (the carrier folded into the taps). */
     int hz = (int) lrintf(carrier_hz);
-    s->carrier_period = 8000 / gcd(hz, 8000);
-    s->cos_tab = malloc(sizeof(float) * s->carrier_period);
-    s->sin_tab = malloc(sizeof(float) * s->carrier_period);
-    if (!s->coef || !s->hist || !s->cos_tab || !s->sin_tab) {
-        dsp_shaper_free(s);
+    int carrier_period = 8000 / gcd(hz, 8000);
+    int phase_period = phases / gcd(phases, step);
+    s->period = carrier_period / gcd(carrier_period, phase_period) * phase_period;
+    s->mix = calloc((size_t) s->period * 2 * DSP_SHAPER_TAPS, sizeof(float));
+    if (!s->mix)
         return -1;
-    }
-    for (int i = 0; i < s->carrier_period; i++) {
-        double a = 2.0 * M_PI * hz * i / 8000.0;
-        s->cos_tab[i] = (float) cos(a);
-        s->sin_tab[i] = (float) sin(a);
-    }
-    /* coef[ph][k] = h((k*P + ph)/P - span/2) in symbol periods: the pulse of the
-     * symbol k periods old, at fraction ph/P of the current period. */
+    /* tap k of phase ph: the pulse of the symbol k periods old, at fraction
+     * ph/P of the current period, h((k P + ph)/P - span/2) */
     double half = span / 2.0;
+    double acc = 0.0;
     for (int ph = 0; ph < phases; ph++)
         for (int k = 0; k < span; k++) {
             double t = (k * phases + ph) / (double) phases - half;
-            s->coef[ph * span + k] = (float) (dsp_rrc((float) t, beta) * span_window(t, half));
+            double h = dsp_rrc((float) t, beta) * span_window(t, half);
+            acc += h * h;
         }
+    s->power = (float) (acc / (2.0 * phases));    /* E[y^2] = E|sym|^2 sum(h^2) / (2P) */
+    for (int n = 0, ph = 0; n < s->period; n++) {
+        double w = 2.0 * M_PI * hz * (n % carrier_period) / 8000.0;
+        float *m = s->mix + (size_t) n * 2 * DSP_SHAPER_TAPS;
+        for (int k = 0; k < span; k++) {
+            double t = (k * phases + ph) / (double) phases - half;
+            double h = dsp_rrc((float) t, beta) * span_window(t, half);
+            /* s(n) = I cos(wn) - Q sin(wn) */
+            m[k] = (float) (h * cos(w));
+            m[DSP_SHAPER_TAPS + k] = (float) (-h * sin(w));
+        }
+        ph = (ph + step) % phases;
+    }
     s->phase = phases;      /* the first sample needs a symbol */
-    s->pos = 0;
     return 0;
 }
 
 void dsp_shaper_free(dsp_shaper_t *s)
 {
-    free(s->coef);
-    free(s->hist);
-    free(s->cos_tab);
-    free(s->sin_tab);
-    s->coef = NULL;
-    s->hist = NULL;
-    s->cos_tab = s->sin_tab = NULL;
+    free(s->mix);
+    s->mix = NULL;
 }
 
 void dsp_shaper_push(dsp_shaper_t *s, cf_t sym)
 {
     /* newest first: hist[pos] is the newest, hist[pos+k] k symbols older */
     if (--s->pos < 0)
-        s->pos = s->span - 1;
-    s->hist[s->pos] = sym;
-    s->hist[s->pos + s->span] = sym;
+        s->pos = DSP_SHAPER_TAPS - 1;
+    s->hist_re[s->pos] = s->hist_re[s->pos + DSP_SHAPER_TAPS] = sym.re;
+    s->hist_im[s->pos] = s->hist_im[s->pos + DSP_SHAPER_TAPS] = sym.im;
     s->phase -= s->phases;
 }
 
-int16_t dsp_shaper_sample(dsp_shaper_t *s)
+static inline int16_t shaper_sample(dsp_shaper_t *s)
 {
-    const float *c = s->coef + s->phase * s->span;
-    const cf_t *h = s->hist + s->pos;
-    float re = 0.0f, im = 0.0f;
-    for (int k = 0; k < s->span; k++) {
-        re += h[k].re * c[k];
-        im += h[k].im * c[k];
+    const float *m = s->mix + (size_t) s->n * 2 * DSP_SHAPER_TAPS;
+    const float *hr = s->hist_re + s->pos;
+    const float *hi = s->hist_im + s->pos;
+    /* two independent sums: shorter dependency chains once vectorised */
+    float a = 0.0f, b = 0.0f;
+    for (int k = 0; k < DSP_SHAPER_TAPS; k++) {
+        a += hr[k] * m[k];
+        b += hi[k] * m[DSP_SHAPER_TAPS + k];
     }
-    /* s(n) = I cos(wn) - Q sin(wn) */
-    float y = s->gain * (re * s->cos_tab[s->carrier_pos] - im * s->sin_tab[s->carrier_pos]);
-    if (++s->carrier_pos >= s->carrier_period)
-        s->carrier_pos = 0;
+    if (++s->n >= s->period)
+        s->n = 0;
     s->phase += s->step;
-    long v = lrintf(y);
+    float y = s->gain * (a + b);
+    long v = (long) (y + (y >= 0.0f ? 0.5f : -0.5f));
     if (v > 32767)
         v = 32767;
     else if (v < -32768)
@@ -126,13 +138,30 @@ int16_t dsp_shaper_sample(dsp_shaper_t *s)
     return (int16_t) v;
 }
 
+int16_t dsp_shaper_sample(dsp_shaper_t *s)
+{
+    return shaper_sample(s);
+}
+
+int dsp_shaper_run(dsp_shaper_t *s, int16_t *amp, int max, int (*next_symbol)(void *user, cf_t *sym),
+                   void *user)
+{
+    int n = 0;
+    while (n < max) {
+        if (s->phase >= s->phases) {
+            cf_t sym;
+            if (next_symbol(user, &sym) <= 0)
+                break;
+            dsp_shaper_push(s, sym);
+        }
+        amp[n++] = shaper_sample(s);
+    }
+    return n;
+}
+
 float dsp_shaper_power(const dsp_shaper_t *s)
 {
-    /* E[y^2] = E|sym|^2 * sum(h^2) / (2 P) for unit gain */
-    double acc = 0.0;
-    for (int i = 0; i < s->span * s->phases; i++)
-        acc += (double) s->coef[i] * s->coef[i];
-    return (float) (acc / (2.0 * s->phases));
+    return s->power;
 }
 
 int dsp_bandpass_init(dsp_bandpass_t *s, float sps, int span, float beta, float carrier_hz, int phases)
@@ -179,4 +208,22 @@ void dsp_bandpass_free(dsp_bandpass_t *s)
     free(s->coef_im);
     free(s->buf);
     s->coef_re = s->coef_im = s->buf = NULL;
+}
+
+cf_t dsp_bandpass_eval(const dsp_bandpass_t *s, float mu)
+{
+    int p = (int) (mu * (float) s->phases + 0.5f);
+    if (p < 0)
+        p = 0;
+    else if (p > s->phases)
+        p = s->phases;
+    const float *w = s->buf + s->pos + 1;          /* oldest .. newest */
+    const float *cr = s->coef_re + (size_t) p * s->taps;
+    const float *ci = s->coef_im + (size_t) p * s->taps;
+    float re = 0.0f, im = 0.0f;
+    for (int j = 0; j < s->taps; j++) {
+        re += w[j] * cr[j];
+        im += w[j] * ci[j];
+    }
+    return cf(re, im);
 }

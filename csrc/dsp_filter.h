@@ -15,6 +15,8 @@
  *     dsp_shaper_needs_symbol(&sh)   1 when the next sample needs a new symbol
  *     dsp_shaper_push(&sh, sym)      hand in that symbol
  *     int16_t dsp_shaper_sample(&sh) the next output sample
+ *     dsp_shaper_run(&sh, amp, max, next_symbol, user)  a block of samples,
+ *                                    pulling symbols through a callback
  *     dsp_shaper_free(&sh)
  *   `gain` multiplies the constellation; dsp_shaper_power() gives the mean
  *   square of the output per unit of mean symbol energy, so a modem sets its
@@ -40,27 +42,32 @@
 
 float dsp_rrc(float t, float beta);
 
+#define DSP_SHAPER_TAPS 12    /* symbols under the transmit filter, at most */
+
 typedef struct {
     int phases;          /* P */
     int step;            /* phase advance per output sample */
-    int span;            /* symbols in the filter */
-    float *coef;         /* [phase][k], span*phases values */
-    cf_t *hist;          /* symbols, newest at index pos, doubled ring */
+    int period;          /* samples after which phase and carrier repeat */
+    float *mix;          /* [period][2][DSP_SHAPER_TAPS]: RRC times cos and -sin */
+    float hist_re[2 * DSP_SHAPER_TAPS];   /* symbols, newest at pos, doubled rings */
+    float hist_im[2 * DSP_SHAPER_TAPS];
     int pos;
     int phase;           /* position of the next sample within a symbol */
+    int n;               /* output sample index mod period */
     float gain;
-    float *cos_tab;      /* carrier, one period */
-    float *sin_tab;
-    int carrier_period;
-    int carrier_pos;
+    float power;         /* mean square per unit symbol energy, unit gain */
 } dsp_shaper_t;
 
 int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
-                    float carrier_hz, float gain);
+                    float carrier_hz, float gain);   /* span <= DSP_SHAPER_TAPS */
 void dsp_shaper_free(dsp_shaper_t *s);
 static inline int dsp_shaper_needs_symbol(const dsp_shaper_t *s) { return s->phase >= s->phases; }
 void dsp_shaper_push(dsp_shaper_t *s, cf_t sym);
 int16_t dsp_shaper_sample(dsp_shaper_t *s);
+/* Up to max samples; next_symbol(user, &sym) is asked for each new symbol
+ * and returns 1 (sym set), 0 (none yet) or -1 (the end): then it stops. */
+int dsp_shaper_run(dsp_shaper_t *s, int16_t *amp, int max, int (*next_symbol)(void *user, cf_t *sym),
+                   void *user);
 float dsp_shaper_power(const dsp_shaper_t *s);
 
 typedef struct {
@@ -84,22 +91,6 @@ static inline void dsp_bandpass_put(dsp_bandpass_t *s, float x)
     s->buf[s->pos + s->taps] = x;
 }
 
-static inline cf_t dsp_bandpass_eval(const dsp_bandpass_t *s, float mu)
-{
-    int p = (int) (mu * (float) s->phases + 0.5f);
-    if (p < 0)
-        p = 0;
-    else if (p > s->phases)
-        p = s->phases;
-    const float *w = s->buf + s->pos + 1;          /* oldest .. newest */
-    const float *cr = s->coef_re + (size_t) p * s->taps;
-    const float *ci = s->coef_im + (size_t) p * s->taps;
-    float re = 0.0f, im = 0.0f;
-    for (int j = 0; j < s->taps; j++) {
-        re += w[j] * cr[j];
-        im += w[j] * ci[j];
-    }
-    return cf(re, im);
-}
+cf_t dsp_bandpass_eval(const dsp_bandpass_t *s, float mu);
 
 #endif

@@ -7,6 +7,7 @@
  * phase decoding (V.29 Table 1), the amplitude bit Q1 at 9600 bit/s, and the
  * descrambler 1 + x^-18 + x^-23.  See v29_common.h for the signal space.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,9 +20,9 @@ struct v29_rx_state_s {
     dsp_qamrx_t core;
     int rate;
     int bps;
-    cf_t points[16];
-    int codes[16];          /* phase | high << 3 */
-    int npoints;
+    cf_t sector[6];         /* the points at -45, 0, +45 degrees */
+    int sector_code[6];     /* phase | high << 3 */
+    int nsector;
     int prev_phase;
     int tribit_of_step[8];  /* inverse of v29_phase_step */
     int dibit_of_step[8];
@@ -30,20 +31,37 @@ struct v29_rx_state_s {
     int allocated;
 };
 
+/* Nearest point.  Every V.29 constellation is symmetric under 90-degree
+ * rotation, so z is first turned by r quarter turns into the sector within
+ * 45 degrees of the positive real axis; there only the points at -45, 0 and
+ * +45 degrees can be nearest (the one at 90 degrees is the mirror, across
+ * the 45-degree line, of one at 0 degrees on z's side). */
 static int decide(void *user, cf_t z, cf_t *point)
 {
     v29_rx_state_t *s = user;
+    int r;
+    cf_t w;
+    if (fabsf(z.re) >= fabsf(z.im)) {
+        r = z.re >= 0.0f ? 0 : 2;
+        w = z.re >= 0.0f ? z : cf(-z.re, -z.im);
+    } else {
+        r = z.im >= 0.0f ? 1 : 3;
+        w = z.im >= 0.0f ? cf(z.im, -z.re) : cf(-z.im, z.re);
+    }
     int best = 0;
     float dmin = 1e30f;
-    for (int i = 0; i < s->npoints; i++) {
-        float d = cf_abs2(cf_sub(z, s->points[i]));
+    for (int i = 0; i < s->nsector; i++) {
+        float d = cf_abs2(cf_sub(w, s->sector[i]));
         if (d < dmin) {
             dmin = d;
             best = i;
         }
     }
-    *point = s->points[best];
-    return s->codes[best];
+    int code = s->sector_code[best];
+    int phase = (code + 2 * r) & 7;
+    int high = code >> 3;
+    *point = v29_point(phase, high);
+    return phase | (high << 3);
 }
 
 static void reference(void *user, cf_t point)
@@ -109,13 +127,13 @@ v29_rx_state_t *v29_rx_init(v29_rx_state_t *s, int rate)
     s->allocated = allocated;
     s->rate = rate;
     s->bps = v29_bits_per_symbol(rate);
-    for (int p = 0; p < 8; p++) {
-        if (rate == 4800 && (p & 1))
+    for (int p = -1; p <= 1; p++) {
+        if (rate == 4800 && p != 0)
             continue;
         for (int h = 0; h < (rate == 9600 ? 2 : 1); h++) {
-            s->points[s->npoints] = v29_point(p, h);
-            s->codes[s->npoints] = p | (h << 3);
-            s->npoints++;
+            s->sector[s->nsector] = v29_point(p & 7, h);
+            s->sector_code[s->nsector] = (p & 7) | (h << 3);
+            s->nsector++;
         }
     }
     for (int q = 0; q < 8; q++)

@@ -101,8 +101,9 @@ static cf_t data_symbol(v29_tx_state_t *s, const int *b)
 }
 
 /* The next symbol: 1 and *sym set, 0 when waiting for bits, -1 at the end. */
-static int next_symbol(v29_tx_state_t *s, cf_t *sym)
+static int next_symbol(void *user, cf_t *sym)
 {
+    v29_tx_state_t *s = user;
     int b[4];
     int k = s->step - (s->tep ? V29_TEP_SYMBOLS : 0);
     if (k < 0) {
@@ -145,15 +146,5 @@ static int next_symbol(v29_tx_state_t *s, cf_t *sym)
 
 int v29_tx(v29_tx_state_t *s, int16_t *amp, int max)
 {
-    int n = 0;
-    while (n < max) {
-        if (dsp_shaper_needs_symbol(&s->sh)) {
-            cf_t sym;
-            if (next_symbol(s, &sym) <= 0)
-                break;
-            dsp_shaper_push(&s->sh, sym);
-        }
-        amp[n++] = dsp_shaper_sample(&s->sh);
-    }
-    return n;
+    return dsp_shaper_run(&s->sh, amp, max, next_symbol, s);
 }

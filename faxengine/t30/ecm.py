@@ -18,8 +18,9 @@ octet ``i // 8``, first bit on the line first as everywhere in
 ``faxengine.t30`` -- asks for frame *i* again.  Ours sets only the bits of
 missing frames; some receivers also set every bit past the block, which
 ``Block.fcd_frames`` ignores.  T.30 leaves open whether the frame count of
-a PPS after a retransmission is the block's or the burst's; ours sends the
-block's, and ``EcmBlockReceiver.expect`` keeps the largest count seen.  ``EcmBlockReceiver`` keeps a
+a PPS after a retransmission is the block's or the burst's (spandsp 0.0.6
+counts the burst); ours sends the block's, and ``EcmBlockReceiver.expect``
+keeps the largest count seen for the block.  ``EcmBlockReceiver`` keeps a
 block's frames, however they arrive (late, twice, out of order), makes the
 map and hands the block back whole.
 
@@ -199,8 +200,13 @@ def ppr_frames(fif: bytes) -> list[int]:
 
 
 def ctc_fif(modem: str, rate: int) -> bytes:
-    """The FIF of CTC: DCS octets 1-2 with bits 11-14 naming the new rate (§A.4.2)."""
-    return Dcs(modem=modem, rate=rate, resolution="standard").encode()[:2]
+    """The FIF of CTC: two octets laid out as DCS bits 1-16, only bits 11-14 set (§A.4.2).
+
+    Bits 11-14 carry the DCS code of the rate to continue at, as spandsp
+    sends it (``00 20`` for V.17 14400).
+    """
+    octet2 = Dcs(modem=modem, rate=rate).encode()[1] & 0x3C      # bits 11-14
+    return bytes((0, octet2))
 
 
 def ctc_mode(fif: bytes) -> tuple[str, int]:

@@ -55,3 +55,50 @@ def chunked(process, data: np.ndarray, seed: int, largest: int = 100000) -> np.n
         out.append(process(data[i:i + n]))
         i += n
     return np.concatenate(out) if out else data[:0]
+
+
+def send(tx, bits: np.ndarray) -> np.ndarray:
+    """One whole transmission of bits from a fresh transmitter: training,
+    data, turn-off."""
+    return np.concatenate([tx.modulate(bits), tx.finish()])
+
+
+def loop_errors(make_tx, make_rx, bits: np.ndarray, seed: int = 0, snr_db: float | None = None,
+                **line_args) -> int:
+    """Bit errors of make_tx() -> line -> make_rx()."""
+    heard = through_line(send(make_tx(), bits), snr_db=snr_db, seed=seed, **line_args)
+    return bit_errors(bits, make_rx().demodulate(heard))
+
+
+def check_streaming(make_tx, make_rx, bits: np.ndarray, seed: int) -> None:
+    """Any chunking of the transmitter's bits and of the receiver's samples
+    gives the output of one call, and that output is right."""
+    whole = send(make_tx(), bits)
+    tx = make_tx()
+    pieces = np.concatenate([chunked(tx.modulate, bits, seed=seed), tx.finish()])
+    assert np.array_equal(pieces, whole)
+    heard = through_line(whole, snr_db=30.0, seed=seed, offset_hz=3.0)
+    one = make_rx().demodulate(heard)
+    rx = make_rx()
+    assert np.array_equal(chunked(rx.demodulate, heard, seed=seed + 1), one)
+    assert bit_errors(bits, one) == 0
+
+
+def check_interop(kind: str, rate: int, make_tx, make_rx, bits: np.ndarray, seed: int,
+                  ours_to_spandsp: bool = True, spandsp_to_ours: bool = True, **impair) -> None:
+    """Zero errors from our transmitter to spandsp's receiver and from
+    spandsp's transmitter to ours, over the same impairments."""
+    import spandsp
+
+    if ours_to_spandsp:
+        heard = through_line(send(make_tx(), bits), seed=seed, **impair)
+        got = spandsp.modem_rx(kind, rate, heard)
+        offset = spandsp.align(got, bits)
+        assert offset is not None, "spandsp's receiver did not find our data"
+        assert offset_errors(bits, got[:offset + len(bits)], offset) == 0
+    if spandsp_to_ours:
+        heard = through_line(spandsp.modem_tx(kind, rate, bits, power_dbm0=-13.0), seed=seed + 1, **impair)
+        rx = make_rx()
+        got = rx.demodulate(heard)
+        assert rx.trained or bit_errors(bits, got) == 0
+        assert bit_errors(bits, got) == 0

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import spandsp
-from _hsutil import bit_errors, chunked, offset_errors, random_bits, through_line
+from _hsutil import bit_errors, check_interop, check_streaming, loop_errors, random_bits, through_line
 from faxengine import line
 from faxengine.modem import ModemError
 from faxengine.modem.v29 import V29Rx, V29Tx
@@ -37,9 +37,7 @@ def receive(rate: int, samples: np.ndarray) -> tuple[np.ndarray, V29Rx]:
 ], ids=["clean", "alaw+10Hz+100ppm", "ulaw-10Hz-100ppm-43dBm0-band"])
 def test_ours_to_ours_200k_bits(rate, impairment):
     bits = random_bits(200_000, seed=rate)
-    heard = through_line(send(rate, bits), seed=3, **impairment)
-    got, rx = receive(rate, heard)
-    assert bit_errors(bits, got) == 0
+    assert loop_errors(lambda: V29Tx(rate), lambda: V29Rx(rate), bits, seed=3, **impairment) == 0
 
 
 def test_receiver_reports_what_it_sees():
@@ -72,16 +70,7 @@ def test_tcf_zeros_come_through():
 
 @pytest.mark.parametrize("rate", RATES)
 def test_streaming_any_chunking_same_output(rate):
-    bits = random_bits(12_000, seed=7)
-    whole = send(rate, bits)
-    tx = V29Tx(rate)
-    pieces = np.concatenate([chunked(tx.modulate, bits, seed=rate), tx.finish()])
-    assert np.array_equal(pieces, whole)
-    heard = through_line(whole, snr_db=30.0, seed=2, offset_hz=3.0)
-    one, _ = receive(rate, heard)
-    rx = V29Rx(rate)
-    assert np.array_equal(chunked(rx.demodulate, heard, seed=rate + 1), one)
-    assert bit_errors(bits, one) == 0
+    check_streaming(lambda: V29Tx(rate), lambda: V29Rx(rate), random_bits(12_000, seed=7), seed=rate)
 
 
 def test_a_second_transmission_trains_again():
@@ -121,17 +110,7 @@ needs_spandsp = pytest.mark.skipif(not spandsp.spandsp_available(), reason=spand
 @pytest.mark.parametrize("rate", RATES)
 @pytest.mark.parametrize("condition", ["clean", "alaw", "ulaw", "noise"])
 def test_interop_with_spandsp(rate, condition):
-    bits = random_bits(30_000, seed=rate + 5)
     impair = {"clean": {}, "alaw": {"g711": "alaw"}, "ulaw": {"g711": "ulaw"},
               "noise": {"snr_db": SPANDSP_THRESHOLD[rate] + 1.0}}[condition]
-    # ours -> spandsp
-    heard = through_line(send(rate, bits), seed=9, **impair)
-    got = spandsp.modem_rx("v29", rate, heard)
-    offset = spandsp.align(got, bits)
-    assert offset is not None, "spandsp's receiver did not find our data"
-    assert offset_errors(bits, got[:offset + len(bits)], offset) == 0
-    # spandsp -> ours
-    heard = through_line(spandsp.modem_tx("v29", rate, bits, power_dbm0=-13.0), seed=10, **impair)
-    got, rx = receive(rate, heard)
-    assert rx.trained
-    assert bit_errors(bits, got) == 0
+    check_interop("v29", rate, lambda: V29Tx(rate), lambda: V29Rx(rate),
+                  random_bits(30_000, seed=rate + 5), seed=9, **impair)

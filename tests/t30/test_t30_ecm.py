@@ -61,6 +61,7 @@ def test_eor_and_ctc():
     assert frame.to_bytes() == bytes.fromhex("ff13cf4f")
     assert eor_post(Frame.parse(frame.to_bytes())) is Fcf.MPS
     assert eor_post(eor_frame(None, x=False)) is None
+    assert ctc_fif("V.17", 14400) == b"\x00\x20"          # as spandsp sends it
     assert ctc_mode(ctc_fif("V.17", 9600)) == ("V.17", 9600)
     assert ctc_mode(ctc_fif("V.27ter", 4800)) == ("V.27ter", 4800)
     with pytest.raises(EcmError):

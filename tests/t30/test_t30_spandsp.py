@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from faxengine.t30 import Capabilities, Dcs, Fcf, Frame, Preferences, choose_dcs
-from faxengine.t30.ecm import (EcmBlockReceiver, PartialPage, ppr_frames, rcp_frames,
-                               split_page)
+from faxengine.t30.ecm import (EcmBlockReceiver, PartialPage, ctc_mode, ppr_fif, ppr_frames,
+                               rcp_frames, split_page)
 from faxengine.t30.facilities import MODES
 from faxengine.t30.frames import ident_frame, message
 from faxengine.t30.quality import tcf_bits
@@ -287,3 +287,43 @@ def test_we_receive_spandsps_ecm_page(spandsp_t30, tmp_path, coding):
     received = t4.decode(receiver.data(pps.frames), 1728, coding)
     assert np.array_equal(received, image)
     assert frames[-1].fcf is Fcf.DCN and frames[-1].x and "phase_e 0" in out
+
+
+def test_spandsp_resends_what_our_ppr_asks_then_ctc(spandsp_t30, tmp_path):
+    """Four PPRs for frames 1 and 5: spandsp resends just those, then CTC; CTR; MCF."""
+    from PIL import Image
+
+    from faxengine import t4
+
+    image = page_image(300)
+    tx = tmp_path / "tx.tif"
+    Image.fromarray(~image).convert("1").save(tx, compression="group4", dpi=(204, 196))
+    ours = Capabilities(codings=frozenset({"mmr"}), ecm=True)
+
+    def hear(frame: Frame, steps: int) -> list[str]:
+        return [f"hdlc {frame.to_bytes().hex()}", "hdlcstatus -1"] + ["step"] * steps
+
+    lines = ["step"] * 2 + hear(Frame(Fcf.DIS, ours.encode()), 6) + hear(Frame(Fcf.CFR), 60)
+    for _ in range(4):
+        lines += hear(Frame(Fcf.PPR, ppr_fif([1, 5])), 12)
+    lines += hear(Frame(Fcf.CTR), 12) + hear(Frame(Fcf.MCF), 3)
+    out = subprocess.run([str(spandsp_t30), "script", "call", str(tx)], check=True,
+                         input="\n".join(lines) + "\n", capture_output=True, text=True).stdout
+    frames = [Frame.parse(bytes.fromhex(line[3:])) for line in out.splitlines()
+              if line.startswith("tx ")]
+    bursts: list[list[int]] = [[]]
+    receiver = EcmBlockReceiver(256)
+    for frame in frames:
+        if frame.fcf is Fcf.FCD:
+            bursts[-1].append(receiver.add(frame))
+        elif frame.fcf is Fcf.PPS:
+            receiver.expect(PartialPage.parse(frame).frames)
+            bursts.append([])
+        elif frame.fcf is Fcf.CTC:
+            assert ctc_mode(frame.fif) == ("V.17", 14400)
+    assert len(bursts[0]) == receiver.frames > 5
+    assert bursts[1:] == [[1, 5]] * 4 + [[]]       # 4 resends, then the last PPS's burst
+    assert [f.name for f in frames if f.fcf not in (Fcf.FCD, Fcf.RCP)] == [
+        "DCS", "PPS", "PPS", "PPS", "PPS", "CTC", "PPS", "DCN"]
+    assert np.array_equal(t4.decode(receiver.data(receiver.frames), 1728, "mmr"), image)
+    assert "phase_e 0" in out

@@ -1,0 +1,161 @@
+/* v27ter_rx.c: V.27ter receiver.
+ *
+ * The training receiver of dsp_qamrx.c does the signal processing; this file
+ * gives it what is V.27ter's: the 180-degree reversals of segment 3 as the
+ * alternation, the long segment 4 pattern (its sign, left open by the
+ * reversals, is found by the pattern search), the 8- or 4-phase slicer, and
+ * the way back to bits: differential phase decoding (Tables 1 and 2) and the
+ * descrambler with its guard.  It expects the long training, which T.30 uses
+ * for V.27ter.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dsp_qamrx.h"
+#include "v27ter_common.h"
+#include "v27ter_rx.h"
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+struct v27ter_rx_state_s {
+    dsp_qamrx_t core;
+    int rate;
+    int bps;
+    int prev_phase;
+    int bits_of_step[8];        /* inverse of the phase step table of the rate */
+    scrambler_t descr;
+    cf_t pattern[V27TER_SEG4_LONG];
+    int allocated;
+};
+
+static int phase_of(cf_t z, int rate)
+{
+    float a = atan2f(z.im, z.re);
+    if (rate == 4800)
+        return (int) lrintf(a * (float) (4.0 / M_PI)) & 7;
+    return ((int) lrintf(a * (float) (2.0 / M_PI)) & 3) * 2;
+}
+
+static int decide(void *user, cf_t z, cf_t *point)
+{
+    v27ter_rx_state_t *s = user;
+    int p = phase_of(z, s->rate);
+    *point = v27ter_point(p);
+    return p;
+}
+
+static void reference(void *user, cf_t point)
+{
+    v27ter_rx_state_t *s = user;
+    s->prev_phase = phase_of(point, 4800);
+}
+
+static int bits(void *user, int code, uint8_t *out, int deliver)
+{
+    v27ter_rx_state_t *s = user;
+    int q = s->bits_of_step[(code - s->prev_phase) & 7];
+    s->prev_phase = code;
+    for (int i = 0; i < s->bps; i++) {
+        int d = v27ter_descramble(&s->descr, (q >> (s->bps - 1 - i)) & 1);
+        if (deliver)
+            out[i] = (uint8_t) d;
+    }
+    return deliver ? s->bps : 0;
+}
+
+v27ter_rx_state_t *v27ter_rx_init(v27ter_rx_state_t *s, int rate)
+{
+    if (rate != 4800 && rate != 2400)
+        return NULL;
+    int allocated = 0;
+    if (!s) {
+        s = malloc(sizeof(*s));
+        if (!s)
+            return NULL;
+        allocated = 1;
+    }
+    memset(s, 0, sizeof(*s));
+    s->allocated = allocated;
+    s->rate = rate;
+    s->bps = v27ter_bits_per_symbol(rate);
+    if (rate == 4800)
+        for (int q = 0; q < 8; q++)
+            s->bits_of_step[v27ter_phase_step_4800[q]] = q;
+    else
+        for (int q = 0; q < 4; q++)
+            s->bits_of_step[v27ter_phase_step_2400[q]] = q;
+    /* segment 4, relative to a last reversal at phase 0 */
+    scrambler_t scr = {V27TER_TRAINING_SEED, 0};
+    int phase = 0;
+    for (int i = 0; i < V27TER_SEG4_LONG; i++) {
+        phase = (phase + 4 * v27ter_training_reversal(&scr)) & 7;
+        s->pattern[i] = v27ter_point(phase);
+    }
+
+    dsp_qamrx_desc_t d;
+    memset(&d, 0, sizeof(d));
+    d.baud = v27ter_baud(rate);
+    d.carrier_hz = V27TER_CARRIER_HZ;
+    d.beta = 0.5f;
+    d.span = 6;
+    d.eq_len = 25;
+    d.alt_a = cf(1.0f, 0.0f);
+    d.alt_b = cf(-1.0f, 0.0f);
+    d.alt_symbols = V27TER_SEG3_LONG;
+    d.alt_est_symbols = 8;
+    d.alt_alpha = 1.0f / 16.0f;
+    d.pattern = s->pattern;
+    d.pattern_len = V27TER_SEG4_LONG;
+    d.preamble_len = V27TER_SEG5;
+    d.mu_train = 0.3f;
+    d.mu_data = 0.02f;
+    d.pll_kp_acq = 0.3f;
+    d.pll_ki_acq = 0.02f;
+    d.pll_kp_train = 0.1f;
+    d.pll_ki_train = 0.003f;
+    d.pll_kp_data = 0.05f;
+    d.pll_ki_data = 0.0005f;
+    d.ted_kp_train = 0.05f;
+    d.ted_ki_train = 0.001f;
+    d.ted_kp_data = 0.01f;
+    d.ted_ki_data = 0.0001f;
+    d.carrier_on_dbm0 = -47.0f;
+    d.carrier_off_dbm0 = -52.0f;
+    d.decide = decide;
+    d.reference = reference;
+    d.bits = bits;
+    d.user = s;
+    if (dsp_qamrx_init(&s->core, &d) < 0) {
+        if (allocated)
+            free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void v27ter_rx_free(v27ter_rx_state_t *s)
+{
+    if (!s)
+        return;
+    dsp_qamrx_free(&s->core);
+    if (s->allocated)
+        free(s);
+}
+
+int v27ter_rx(v27ter_rx_state_t *s, const int16_t *amp, int len, uint8_t *out)
+{
+    return dsp_qamrx_rx(&s->core, amp, len, out);
+}
+
+int v27ter_rx_max_bits(int len)
+{
+    return len / 5 * 3 + 16;
+}
+
+int v27ter_rx_carrier_present(const v27ter_rx_state_t *s) { return s->core.pd.present; }
+int v27ter_rx_trained(const v27ter_rx_state_t *s) { return s->core.state == DSP_QAMRX_DATA; }
+float v27ter_rx_signal_power(const v27ter_rx_state_t *s) { return dsp_qamrx_signal_power_dbm0(&s->core); }
+float v27ter_rx_snr(const v27ter_rx_state_t *s) { return dsp_qamrx_snr_db(&s->core); }

@@ -1,0 +1,26 @@
+/* v27ter_rx.h: V.27ter receiver (4800, 2400 bit/s, long training), see v27ter_rx.c.
+ *
+ *   v27ter_rx_state_t *s = v27ter_rx_init(NULL, rate);  NULL on a bad rate
+ *   int n = v27ter_rx(s, amp, len, bits)  data bits decoded from len samples;
+ *                                         bits needs room for v27ter_rx_max_bits(len)
+ *   v27ter_rx_carrier_present(s), v27ter_rx_trained(s),
+ *   v27ter_rx_signal_power(s) (dBm0), v27ter_rx_snr(s) (dB at the decisions)
+ *   v27ter_rx_free(s)
+ */
+#ifndef FAXENGINE_V27TER_RX_H
+#define FAXENGINE_V27TER_RX_H
+
+#include <stdint.h>
+
+typedef struct v27ter_rx_state_s v27ter_rx_state_t;
+
+v27ter_rx_state_t *v27ter_rx_init(v27ter_rx_state_t *s, int rate);
+void v27ter_rx_free(v27ter_rx_state_t *s);
+int v27ter_rx(v27ter_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits);
+int v27ter_rx_max_bits(int len);
+int v27ter_rx_carrier_present(const v27ter_rx_state_t *s);
+int v27ter_rx_trained(const v27ter_rx_state_t *s);
+float v27ter_rx_signal_power(const v27ter_rx_state_t *s);
+float v27ter_rx_snr(const v27ter_rx_state_t *s);
+
+#endif

@@ -1,0 +1,101 @@
+# csrc: v27ter_tx.c v27ter_rx.c dsp_qamrx.c dsp_agc.c dsp_filter.c dsp_equalizer.c dsp_carrier.c dsp_timing.c
+"""Compiled core of faxengine.modem.v27ter: the V.27ter transmitter and receiver in
+C (csrc/v27ter_tx.c, csrc/v27ter_rx.c over the receiver blocks csrc/dsp_*.c); the
+Python facade is faxengine/modem/v27ter.py."""
+import numpy as np
+
+from libc.stdint cimport int16_t, uint8_t
+
+
+cdef extern from "v27ter_tx.h" nogil:
+    ctypedef struct v27ter_tx_state_t:
+        pass
+    v27ter_tx_state_t *v27ter_tx_init(v27ter_tx_state_t *s, int rate, float power_dbm0, int tep, int short_train)
+    void v27ter_tx_free(v27ter_tx_state_t *s)
+    int v27ter_tx_put_bits(v27ter_tx_state_t *s, const uint8_t *bits, int n)
+    void v27ter_tx_finish(v27ter_tx_state_t *s)
+    int v27ter_tx(v27ter_tx_state_t *s, int16_t *amp, int max)
+
+
+cdef extern from "v27ter_rx.h" nogil:
+    ctypedef struct v27ter_rx_state_t:
+        pass
+    v27ter_rx_state_t *v27ter_rx_init(v27ter_rx_state_t *s, int rate)
+    void v27ter_rx_free(v27ter_rx_state_t *s)
+    int v27ter_rx(v27ter_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
+    int v27ter_rx_max_bits(int len)
+    int v27ter_rx_carrier_present(const v27ter_rx_state_t *s)
+    int v27ter_rx_trained(const v27ter_rx_state_t *s)
+    float v27ter_rx_signal_power(const v27ter_rx_state_t *s)
+    float v27ter_rx_snr(const v27ter_rx_state_t *s)
+
+
+cdef class V27terTxCore:
+    """Bits in, int16 samples out; see csrc/v27ter_tx.h."""
+    cdef v27ter_tx_state_t *s
+
+    def __cinit__(self, int rate, float power_dbm0, bint tep, bint short_train):
+        self.s = v27ter_tx_init(NULL, rate, power_dbm0, tep, short_train)
+        if self.s == NULL:
+            raise MemoryError("V.27ter transmitter: out of memory or bad rate")
+
+    def __dealloc__(self):
+        v27ter_tx_free(self.s)
+
+    def modulate(self, const uint8_t[::1] bits, bint finish=False):
+        cdef int n = bits.shape[0]
+        cdef int got, chunk = 8192
+        cdef int16_t[::1] o
+        if n > 0 and v27ter_tx_put_bits(self.s, &bits[0], n) < 0:
+            raise MemoryError("V.27ter transmitter: out of memory")
+        if finish:
+            v27ter_tx_finish(self.s)
+        parts = []
+        while True:
+            out = np.empty(chunk, dtype=np.int16)
+            o = out
+            with nogil:
+                got = v27ter_tx(self.s, &o[0], chunk)
+            parts.append(out[:got])
+            if got < chunk:
+                break
+        return np.concatenate(parts)
+
+
+cdef class V27terRxCore:
+    """int16 samples in, data bits out; see csrc/v27ter_rx.h."""
+    cdef v27ter_rx_state_t *s
+
+    def __cinit__(self, int rate):
+        self.s = v27ter_rx_init(NULL, rate)
+        if self.s == NULL:
+            raise MemoryError("V.27ter receiver: out of memory or bad rate")
+
+    def __dealloc__(self):
+        v27ter_rx_free(self.s)
+
+    def demodulate(self, const int16_t[::1] samples):
+        cdef int n = samples.shape[0]
+        cdef int nbits = 0
+        out = np.empty(v27ter_rx_max_bits(n), dtype=np.uint8)
+        cdef uint8_t[::1] o = out
+        if n > 0:
+            with nogil:
+                nbits = v27ter_rx(self.s, &samples[0], n, &o[0])
+        return out[:nbits]
+
+    @property
+    def carrier_present(self):
+        return bool(v27ter_rx_carrier_present(self.s))
+
+    @property
+    def trained(self):
+        return bool(v27ter_rx_trained(self.s))
+
+    @property
+    def signal_power_dbm0(self):
+        return float(v27ter_rx_signal_power(self.s))
+
+    @property
+    def snr_db(self):
+        return float(v27ter_rx_snr(self.s))
