@@ -104,8 +104,10 @@ def decode_page(const uint8_t[::1] data, int width, int coding, int height, int 
         t4_t6_decode_bad_lines(s, &bad, &longest)
     finally:
         t4_t6_decode_free(s)
-    image = out[:row]
-    if row < out.shape[0] // 2:
-        image = image.copy()
+    view = None
+    if row < out.shape[0]:
+        # realloc shrinks in place: no copy, and no rows kept alive for nothing
+        out.resize((row, width), refcheck=False)
+    image = out
     error = (err, err_line, err_bit) if status == T4_DECODE_ERROR else None
     return image, error, (bad, longest)
