@@ -1,7 +1,7 @@
-# csrc: v17tx.c v17_trellis.c
-"""Compiled core of V.17 (see faxengine/modem/v17.py): the transmitter and
-the trellis code with its Viterbi decoder, over csrc/v17tx.c and
-csrc/v17_trellis.c.  Blocks go in and out as numpy arrays; the C loops run
+# csrc: v17tx.c v17rx.c v17_trellis.c dsp_agc.c dsp_filter.c dsp_carrier.c dsp_equalizer.c dsp_timing.c
+"""Compiled core of V.17 (see faxengine/modem/v17.py): the transmitter, the
+receiver and the trellis code with its Viterbi decoder, over csrc/v17tx.c,
+csrc/v17rx.c and csrc/v17_trellis.c.  Blocks go in and out as numpy arrays; the C loops run
 without the GIL."""
 import numpy as np
 
@@ -47,6 +47,23 @@ cdef extern from "v17tx.h" nogil:
     int v17_tx_finish_max_samples(const v17_tx_state_t *s)
     int v17_tx(v17_tx_state_t *s, const uint8_t *bits, int nbits, int16_t *amp, int max_len)
     int v17_tx_finish(v17_tx_state_t *s, int16_t *amp, int max_len)
+
+
+cdef extern from "v17rx.h" nogil:
+    ctypedef struct v17_rx_state_t:
+        int state
+        int count
+        uint8_t recent[24]
+        uint8_t pattern[24]
+    int v17_rx_init(v17_rx_state_t *s, int rate)
+    void v17_rx_free(v17_rx_state_t *s)
+    void v17_rx_restart(v17_rx_state_t *s, int keep_equalizer)
+    int v17_rx(v17_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
+    int v17_rx_carrier_present(const v17_rx_state_t *s)
+    int v17_rx_in_data(const v17_rx_state_t *s)
+    float v17_rx_snr_db(const v17_rx_state_t *s)
+    float v17_rx_power_dbm0(const v17_rx_state_t *s)
+    float v17_rx_carrier_offset_hz(const v17_rx_state_t *s)
 
 
 MAX_DEPTH = V17_VITERBI_MAX_DEPTH
@@ -150,30 +167,85 @@ def labels_to_bits(int rate, const int[::1] labels, int diff=0):
 cdef class Tx:
     """V.17 transmitter state (csrc/v17tx.c)."""
     cdef v17_tx_state_t s
-    cdef bint finished
 
     def __cinit__(self, int rate, bint short_train, bint tep, float power_dbm0):
         if v17_tx_init(&self.s, rate, short_train, tep, power_dbm0) < 0:
             _constellation(rate)
 
-    def modulate(self, const uint8_t[::1] bits):
+    def modulate(self, const uint8_t[::1] bits, bint final=False):
+        """Samples for the training (first call) and the whole symbols of
+        bits; with final, also the rest and the turn-off (then the state is
+        spent)."""
         cdef int nbits = bits.shape[0]
-        cdef int cap = v17_tx_max_samples(&self.s, nbits)
-        cdef int n
+        cdef int cap = v17_tx_max_samples(&self.s, nbits) + (v17_tx_finish_max_samples(&self.s) if final else 0)
+        cdef int n, m = 0
         cdef const uint8_t *p = &bits[0] if nbits else NULL
         out = np.empty(cap, np.int16)
         cdef int16_t[::1] o = out
         with nogil:
             n = v17_tx(&self.s, p, nbits, &o[0], cap)
+            if n >= 0 and final:
+                m = v17_tx_finish(&self.s, &o[n], cap - n)
         if n < 0:
-            raise RuntimeError("finished")
-        return out[:n]
+            raise RuntimeError("V.17 transmitter used after its turn-off")
+        return out[:n + m]
 
-    def finish(self):
-        cdef int cap = v17_tx_finish_max_samples(&self.s)
-        cdef int n
-        out = np.empty(cap, np.int16)
-        cdef int16_t[::1] o = out
+
+cdef class Rx:
+    """V.17 receiver state (csrc/v17rx.c)."""
+    cdef v17_rx_state_t s
+    cdef bint ready
+
+    def __cinit__(self, int rate):
+        self.ready = False
+        if v17_rx_init(&self.s, rate) < 0:
+            _constellation(rate)
+            raise MemoryError()
+        self.ready = True
+
+    def __dealloc__(self):
+        if self.ready:
+            v17_rx_free(&self.s)
+
+    def demodulate(self, const int16_t[::1] samples):
+        cdef int n = samples.shape[0]
+        cdef int k
+        out = np.empty(2 * n + 8, np.uint8)
+        cdef uint8_t[::1] o = out
+        if n == 0:
+            return out[:0]
         with nogil:
-            n = v17_tx_finish(&self.s, &o[0], cap)
-        return out[:n]
+            k = v17_rx(&self.s, &samples[0], n, &o[0])
+        return out[:k]
+
+    def restart(self, bint keep_equalizer):
+        v17_rx_restart(&self.s, keep_equalizer)
+
+    @property
+    def state(self):
+        """Training state (enum rx_state of csrc/v17rx.c), for tests."""
+        return self.s.state
+
+    @property
+    def _recent(self):
+        return [self.s.recent[i] for i in range(24)], [self.s.pattern[i] for i in range(24)]
+
+    @property
+    def carrier_present(self):
+        return bool(v17_rx_carrier_present(&self.s))
+
+    @property
+    def trained(self):
+        return bool(v17_rx_in_data(&self.s))
+
+    @property
+    def snr_db(self):
+        return v17_rx_snr_db(&self.s)
+
+    @property
+    def signal_power_dbm0(self):
+        return v17_rx_power_dbm0(&self.s)
+
+    @property
+    def carrier_offset_hz(self):
+        return v17_rx_carrier_offset_hz(&self.s)

@@ -10,72 +10,81 @@ short one (later pages at the same rate), optionally preceded by the talker
 echo protection tone.  The receiver decodes the trellis with a
 soft-decision Viterbi decoder.
 
-The hot loops live in ``csrc/v17tx.c`` and ``csrc/v17_trellis.c``, reached
-through the compiled module ``faxengine.modem._v17``.
+The receiver (``csrc/v17rx.c``) is built from the shared blocks of the
+modems (carrier detection, band-pass matched filter, NCO, timing recovery,
+T/2 NLMS equaliser) and follows the training segment by segment; it tells a
+long training from a short one itself and keeps its equaliser from one to
+the next, as the short training needs.  The hot loops live in ``csrc/``,
+reached through the compiled module ``faxengine.modem._v17``.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from faxengine.modem import _v17
-from faxengine.modem.errors import ModemError
+from faxengine.modem.v29 import _check, _HighSpeedRx, _HighSpeedTx
 
-__all__ = ["V17Tx", "RATES"]
+__all__ = ["V17Tx", "V17Rx", "RATES", "BAUD", "CARRIER_HZ"]
 
-RATES = (7200, 9600, 12000, 14400)
-
-
-def _check_rate(rate: int) -> int:
-    if rate not in RATES:
-        raise ModemError(f"V.17 has no rate {rate} bit/s; choose one of {', '.join(map(str, RATES))}")
-    return int(rate)
+#: V.17 §2: data signalling rates, modulation rate and carrier
+RATES = (14400, 12000, 9600, 7200)
+BAUD = 2400
+CARRIER_HZ = 1800.0
 
 
-def _as_bits(bits) -> np.ndarray:
-    arr = np.ascontiguousarray(bits, dtype=np.uint8)
-    if arr.ndim != 1:
-        raise ModemError(f"bits must be a 1-D array of 0/1, got shape {arr.shape}")
-    if arr.size and arr.max() > 1:
-        raise ModemError("bits must be 0 or 1")
-    return arr
-
-
-class V17Tx:
+class V17Tx(_HighSpeedTx):
     """V.17 transmitter.
 
     Args:
-        rate: 7200, 9600, 12000 or 14400 bit/s.
+        rate: 14400, 12000, 9600 or 7200 bit/s.
         short_train: send the short training of V.17 instead of the long one
-            (T.30 uses it for pages after the first at the same rate).
-        power_dbm0: mean power of the data signal, in dBm0.
+            (T.30: pages after the first at the same rate).
+        power_dbm0: transmit level of the data signal.
         tep: start with the talker echo protection tone (200 ms of
             unmodulated carrier, then 20 ms of silence).
+    Raises:
+        ModemError: on a rate V.17 does not have or a level out of range.
 
-    ``modulate(bits)`` returns the samples for the training (on the first
-    call) and for every whole symbol of bits given so far; ``finish()`` sends
-    what remains, 32 symbols of scrambled ones and 20 ms of silence.  The
-    output of any split of the bits into calls is the same.
+    ``modulate(bits)`` returns the samples of the training (first call) and
+    of every whole symbol of bits so far; ``finish()`` sends the rest, 32
+    symbols of scrambled ones (they flush the receiver's Viterbi decoder)
+    and 20 ms of silence; the next ``modulate`` starts a new transmission.
     """
 
     def __init__(self, rate: int = 14400, short_train: bool = False,
                  power_dbm0: float = -13.0, tep: bool = False) -> None:
-        self.rate = _check_rate(rate)
-        if not -60.0 <= power_dbm0 <= 3.0:
-            raise ModemError(f"power {power_dbm0} dBm0 is outside -60..3 dBm0")
+        _check("V.17", rate, RATES, power_dbm0)
+        self.rate = rate
         self.short_train = bool(short_train)
-        self.tep = bool(tep)
-        self._tx = _v17.Tx(self.rate, self.short_train, self.tep, float(power_dbm0))
-        self._finished = False
+        self.power_dbm0 = power_dbm0
+        super().__init__(lambda: _v17.Tx(rate, self.short_train, tep, power_dbm0))
 
-    def modulate(self, bits) -> np.ndarray:
-        """int16 samples at 8000/s for these bits (0/1, in order)."""
-        if self._finished:
-            raise ModemError("V17Tx.modulate() after finish(): make a new transmitter")
-        return self._tx.modulate(_as_bits(bits))
 
-    def finish(self) -> np.ndarray:
-        """The remaining symbols and the turn-off; the transmitter is done."""
-        if self._finished:
-            return np.zeros(0, np.int16)
-        self._finished = True
-        return self._tx.finish()
+class V17Rx(_HighSpeedRx):
+    """V.17 receiver for one rate (T.30 says which, in DCS).
+
+    The first signal must bring the long training.  Once trained the
+    receiver keeps its equaliser across the end of a signal and takes the
+    next one with either training: it tells them apart itself, so T.30's
+    short-trained pages need nothing but more samples.
+
+    Raises:
+        ModemError: on a rate V.17 does not have.
+    """
+
+    def __init__(self, rate: int = 14400) -> None:
+        _check("V.17", rate, RATES)
+        self.rate = rate
+        super().__init__(lambda: _v17.Rx(rate))
+
+    def restart(self, short_train: bool = False) -> None:
+        """Wait for a new signal.  short_train=True keeps the equaliser
+        trained on this call's long training (what a short training needs);
+        False forgets everything (a new call)."""
+        if short_train:
+            self._core.restart(True)
+        else:
+            super().restart()
+
+    @property
+    def carrier_offset_hz(self) -> float:
+        """Carrier frequency offset being tracked, in Hz."""
+        return self._core.carrier_offset_hz

@@ -1,4 +1,5 @@
-"""Helpers of the V.17 tests: symbol-domain channel and reference slicing."""
+"""Helpers of the V.17 tests: the trellis code in the symbol domain (an
+AWGN channel on constellation points) and the slicer it is measured against."""
 from __future__ import annotations
 
 import numpy as np
@@ -27,7 +28,3 @@ def hard_decode(rate: int, received: np.ndarray) -> np.ndarray:
         chunk = received[i:i + 4096]
         labels[i:i + 4096] = np.argmin(np.abs(chunk[:, None] - points[None, :]), axis=1)
     return _v17.labels_to_bits(rate, labels)
-
-
-def random_bits(n: int, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 2, n, dtype=np.uint8)

@@ -1,0 +1,448 @@
+/*
+ * v17rx.c - ITU-T V.17 receiver.
+ *
+ * Front end (the shared blocks of dsp_*.h): carrier detection on the input
+ * power; a complex band-pass matched filter (root raised cosine, beta 0.25,
+ * moved to 1800 Hz) evaluated at fractional instants, two per symbol; an
+ * NCO that takes the carrier off; a T/2 fractionally spaced NLMS equaliser.
+ * After the equaliser a second-order loop tracks the carrier phase, so
+ * that loop sees no equaliser delay.
+ *
+ * Training (V.17 §8, Table 3), symbol by symbol:
+ *   segment 1, A B A B: the alternation estimator finds it and the symbol
+ *     centres at once; then 48 symbols give the carrier frequency offset
+ *     (the phase step between equal points two symbols apart) and 24 the
+ *     gain and phase (against both A B.. and B A..), which set the equaliser's centre tap (long training)
+ *     or turn and scale the equaliser kept from an earlier training (short);
+ *   segment 2 is known (scrambled ones from a fixed register): it is
+ *     recognised by its first 16 symbols after 8 of A B (its C D start is
+ *     the alternation turned half round) under any of the 4 quarter turns
+ *     segment 1 leaves open, and from there the equaliser trains on the known
+ *     points.  At its 38th symbol 8 symbols are held and compared with the
+ *     known sequence: if they still follow it the training is long (2976
+ *     symbols, then the 64 known bridge symbols of segment 3), else short
+ *     and they were already segment 4;
+ *   segment 4, 48 symbols of trellis-coded scrambled ones, and the data:
+ *     decision-directed equaliser and carrier updates on the nearest point
+ *     (no delay), the bits from the soft-decision Viterbi decoder
+ *     (v17_trellis.c) with a 32-symbol traceback, differential decoding
+ *     and the self-synchronising descrambler, which segment 4 fills.
+ * The end of a signal: the carrier detector, or, on a line whose noise
+ * keeps the level up, the equaliser's output falling to a quarter of the
+ * constellation's power; the receiver then seeks the next training with
+ * its equaliser kept.
+ * Symbol timing: the alternation gives it; from segment 2 on a Gardner
+ * detector with a proportional-integral loop follows the clock (the
+ * integral takes +-100 ppm).
+ */
+#include "v17rx.h"
+
+#include <math.h>
+#include <string.h>
+
+enum rx_state {
+    RX_IDLE,        /* no carrier */
+    RX_SEEK,        /* carrier, looking for the A B alternation */
+    RX_FREQ,        /* segment 1: carrier frequency */
+    RX_PHASE,       /* segment 1: gain and phase */
+    RX_SEG1,        /* segment 1: waiting for segment 2 */
+    RX_SEG2,        /* segment 2: training on known points */
+    RX_DECIDE,      /* long or short training? */
+    RX_SEG3,        /* bridge: training on known points */
+    RX_DATA         /* segment 4 and data */
+};
+
+#define SPS (10.0 / 3.0)
+#define HALF (5.0 / 3.0)
+#define EQ_LEN (4 * 8 + 1)
+#define BP_SPAN 8
+#define BP_PHASES 64
+#define PI_F 3.14159265f
+
+#define SEEK_STRENGTH 0.25f
+#define SEEK_SAMPLES 32         /* T/2 samples of steady alternation */
+#define FREQ_SYMBOLS 48
+#define PHASE_SYMBOLS 24
+#define SEG1_TIMEOUT 400
+#define DECIDE_SYMBOLS 8
+#define DECIDE_NEAR 16.0f       /* |z - expected|^2 for "still segment 2" */
+#define LOST_POWER 0.25f        /* of the constellation's: the signal has ended */
+
+/* loop gains, per symbol */
+#define MU_TRAIN 0.15f
+#define MU_DATA 0.03f
+#define PLL_KP_TRAIN 0.08f
+#define PLL_KI_TRAIN 0.002f
+#define PLL_KP_DATA 0.04f
+#define PLL_KI_DATA 0.0005f
+#define TIMING_KP 0.01f
+#define TIMING_KI 0.0002f
+
+int v17_rx_init(v17_rx_state_t *s, int rate)
+{
+    memset(s, 0, sizeof(*s));
+    s->c = v17_constellation(rate);
+    if (s->c == NULL)
+        return -1;
+    /* carrier on at -47 dBm0, off below -52 (the signal may be -43) */
+    dsp_power_detector_init(&s->pd, -47.0f, -52.0f, 80.0f);
+    if (dsp_bandpass_init(&s->bp, (float) SPS, BP_SPAN, 0.25f, 1800.0f, BP_PHASES) < 0
+        || dsp_equalizer_init(&s->eq, EQ_LEN) < 0
+        || v17_viterbi_init(&s->vit, rate, V17_RX_TRACEBACK) < 0) {
+        v17_rx_free(s);
+        return -1;
+    }
+    dsp_carrier_init(&s->nco, 1800.0f);
+    {
+        v17_training_t t;
+        v17_training_init(&t);
+        for (int i = 0; i < V17_RX_MATCH; i++)
+            s->pattern[i] = (uint8_t) (i < V17_RX_MATCH - V17_RX_SEG2_MATCH ? i & 1 : v17_training_seg2(&t));
+    }
+    v17_rx_restart(s, 0);
+    return 0;
+}
+
+void v17_rx_free(v17_rx_state_t *s)
+{
+    dsp_bandpass_free(&s->bp);
+    dsp_equalizer_free(&s->eq);
+    v17_viterbi_free(&s->vit);
+}
+
+static void start_seek(v17_rx_state_t *s);
+
+void v17_rx_restart(v17_rx_state_t *s, int keep_equalizer)
+{
+    s->state = RX_IDLE;
+    s->count = 0;
+    if (!keep_equalizer) {
+        s->trained = 0;
+        dsp_equalizer_reset(&s->eq, cf(1.0f, 0.0f));
+    }
+    /* the carrier detector keeps its state: a restart while the level is
+     * up looks for a training at once */
+    if (s->pd.present)
+        start_seek(s);
+}
+
+static void start_seek(v17_rx_state_t *s)
+{
+    s->state = RX_SEEK;
+    s->count = 0;
+    dsp_alternation_init(&s->alt, 1.0f / 32.0f);
+    dsp_timing_loop_init(&s->tloop);
+    s->nco.freq = s->nco.nominal;
+    if (!s->trained)
+        dsp_equalizer_reset(&s->eq, cf(1.0f, 0.0f));
+}
+
+static inline int nearest_abcd(cf_t z)
+{
+    int best = 0;
+    float bd = 1e30f;
+    for (int i = 0; i < 4; i++) {
+        float dx = z.re - v17_abcd[i].re, dy = z.im - v17_abcd[i].im;
+        float d = dx * dx + dy * dy;
+        if (d < bd) {
+            bd = d;
+            best = i;
+        }
+    }
+    return best;
+}
+
+static inline cf_t point(v17_point_t p)
+{
+    return cf((float) p.re, (float) p.im);
+}
+
+/* Turn the equaliser output by the tracked carrier phase. */
+static inline cf_t derotate(v17_rx_state_t *s, cf_t z, cf_t *rot)
+{
+    s->phase += s->dphase;
+    if (s->phase > PI_F)
+        s->phase -= 2.0f * PI_F;
+    else if (s->phase < -PI_F)
+        s->phase += 2.0f * PI_F;
+    *rot = cf(cosf(s->phase), sinf(s->phase));
+    return cf_mulc(z, *rot);
+}
+
+/* Carrier and equaliser updates toward decision d of the turned output zr. */
+static inline void track(v17_rx_state_t *s, cf_t z, cf_t zr, cf_t d, cf_t rot,
+                         float mu, float kp, float ki)
+{
+    float err = dsp_phase_error(zr, d);
+    cf_t e = cf_sub(cf_mul(d, rot), z);           /* in the equaliser's frame */
+    s->phase += kp * err;
+    s->dphase += ki * err;
+    dsp_equalizer_adapt(&s->eq, e, mu);
+    s->err_power += 0.01f * (cf_abs2(cf_sub(zr, d)) - s->err_power);
+    s->sig_power += 0.01f * (cf_abs2(d) - s->sig_power);
+}
+
+static int emit_label(v17_rx_state_t *s, int label, uint8_t *bits)
+{
+    int y = (label >> 1) & 3;
+    int q = v17_diff_decode(y, s->y_prev) | ((label >> 3) << 2);
+    int n = 0;
+    s->y_prev = y;
+    for (int j = 0; j < s->c->bits_per_symbol; j++) {
+        int b = v17_descramble(&s->descramble, (q >> j) & 1);
+        if (s->skip == 0)
+            bits[n++] = (uint8_t) b;
+    }
+    if (s->skip > 0)
+        s->skip--;
+    return n;
+}
+
+static int data_symbol(v17_rx_state_t *s, cf_t z, cf_t zr, cf_t rot, int adapt, uint8_t *bits)
+{
+    int tentative;
+    int label = v17_viterbi_push(&s->vit, zr.re, zr.im, &tentative);
+    if (adapt)
+        track(s, z, zr, point(s->c->map[tentative]), rot, MU_DATA, PLL_KP_DATA, PLL_KI_DATA);
+    /* The signal may end without the level falling below the carrier-off
+     * threshold (a noisy line): a quarter of the constellation's power at
+     * the equaliser's output means it has. */
+    s->out_power += (cf_abs2(zr) - s->out_power) * (1.0f / 16.0f);
+    return label >= 0 ? emit_label(s, label, bits) : 0;
+}
+
+static void start_data(v17_rx_state_t *s)
+{
+    s->state = RX_DATA;
+    s->count = 0;
+    s->skip = V17_SEG4_SYMBOLS;
+    s->y_prev = 0;
+    s->descramble = 0;
+    v17_viterbi_restart(&s->vit);
+    s->trained = 1;
+    s->err_power = s->sig_power = 0.0f;
+    s->out_power = s->c->mean_energy;
+}
+
+/* One equalised symbol (on the integer grid after the centre tap is set). */
+static int symbol(v17_rx_state_t *s, cf_t u, uint8_t *bits)
+{
+    cf_t z = dsp_equalizer_output(&s->eq);
+    cf_t zr, rot;
+    int n = 0;
+
+    switch (s->state) {
+    case RX_FREQ:
+        /* equal points two symbols apart: the phase step is 2 symbols of
+         * carrier offset */
+        if (s->count >= 2)
+            s->acc = cf_add(s->acc, cf_mulc(u, s->u_hist[1]));
+        s->u_hist[1] = s->u_hist[0];
+        s->u_hist[0] = u;
+        if (++s->count >= FREQ_SYMBOLS) {
+            float step = 0.5f * atan2f(s->acc.im, s->acc.re);
+            s->nco.freq += step / SPS;
+            s->state = RX_PHASE;
+            s->count = 0;
+            s->acc = s->acc2 = cf(0.0f, 0.0f);
+        }
+        break;
+    case RX_PHASE: {
+        /* gain and phase against A B A B and against B A B A: A to B is a
+         * quarter turn, so the wrong order averages away */
+        cf_t x = s->trained ? z : u;
+        cf_t a = point(v17_abcd[s->count & 1]), b = point(v17_abcd[(s->count & 1) ^ 1]);
+        s->acc = cf_add(s->acc, cf_scale(cf_mulc(x, a), 1.0f / cf_abs2(a)));
+        s->acc2 = cf_add(s->acc2, cf_scale(cf_mulc(x, b), 1.0f / cf_abs2(b)));
+        if (++s->count >= PHASE_SYMBOLS) {
+            cf_t g = cf_scale(cf_abs2(s->acc) >= cf_abs2(s->acc2) ? s->acc : s->acc2, 1.0f / PHASE_SYMBOLS);
+            float m = cf_abs2(g);
+            cf_t inv = m > 0.0f ? cf(g.re / m, -g.im / m) : cf(1.0f, 0.0f);
+            if (s->trained)
+                dsp_equalizer_rotate(&s->eq, inv);
+            else
+                dsp_equalizer_reset(&s->eq, inv);
+            s->phase = 0.0f;
+            s->dphase = 0.0f;
+            memset(s->recent, 0xFF, sizeof(s->recent));
+            s->state = RX_SEG1;
+            s->count = 0;
+        }
+        break;
+    }
+    case RX_SEG1: {
+        int d, r;
+        zr = derotate(s, z, &rot);
+        d = nearest_abcd(zr);
+        track(s, z, zr, point(v17_abcd[d]), rot, 0.0f, PLL_KP_TRAIN, PLL_KI_TRAIN);
+        memmove(s->recent, s->recent + 1, V17_RX_MATCH - 1);
+        s->recent[V17_RX_MATCH - 1] = (uint8_t) d;
+        for (r = 0; r < 4; r++) {
+            int miss = 0;
+            for (int k = 0; k < V17_RX_MATCH; k++)
+                miss += s->recent[k] != ((s->pattern[k] + r) & 3);
+            if (miss <= 2)
+                break;
+        }
+        if (r < 4) {
+            /* the output lags the truth by r quarter turns */
+            static const float qre[4] = {1.0f, 0.0f, -1.0f, 0.0f};
+            static const float qim[4] = {0.0f, -1.0f, 0.0f, 1.0f};
+            dsp_equalizer_rotate(&s->eq, cf(qre[r], qim[r]));
+            v17_training_init(&s->train);
+            for (int k = 0; k < V17_RX_SEG2_MATCH; k++)
+                v17_training_seg2(&s->train);
+            s->state = RX_SEG2;
+            s->count = V17_RX_SEG2_MATCH;
+        } else if (++s->count > SEG1_TIMEOUT) {
+            start_seek(s);
+        }
+        break;
+    }
+    case RX_SEG2:
+    case RX_SEG3: {
+        int idx = s->state == RX_SEG2 ? v17_training_seg2(&s->train) : v17_training_bridge(&s->train);
+        zr = derotate(s, z, &rot);
+        track(s, z, zr, point(v17_abcd[idx]), rot, MU_TRAIN, PLL_KP_TRAIN, PLL_KI_TRAIN);
+        s->count++;
+        if (s->state == RX_SEG2 && s->count == V17_SEG2_SHORT_SYMBOLS) {
+            s->state = RX_DECIDE;
+            s->nheld = 0;
+        } else if (s->state == RX_SEG2 && s->count == V17_SEG2_LONG_SYMBOLS) {
+            s->state = RX_SEG3;
+            s->count = 0;
+        } else if (s->state == RX_SEG3 && s->count == V17_SEG3_SYMBOLS) {
+            start_data(s);
+        }
+        break;
+    }
+    case RX_DECIDE: {
+        zr = derotate(s, z, &rot);
+        s->held[s->nheld++] = zr;
+        if (s->nheld == DECIDE_SYMBOLS) {
+            v17_training_t t = s->train;
+            int near = 0;
+            for (int k = 0; k < DECIDE_SYMBOLS; k++)
+                near += cf_abs2(cf_sub(s->held[k], point(v17_abcd[v17_training_seg2(&t)]))) < DECIDE_NEAR;
+            if (near >= DECIDE_SYMBOLS - 2) {
+                /* long training: segment 2 goes on */
+                s->train = t;
+                s->state = RX_SEG2;
+                s->count = V17_SEG2_SHORT_SYMBOLS + DECIDE_SYMBOLS;
+            } else {
+                /* short: these were the first symbols of segment 4 */
+                start_data(s);
+                for (int k = 0; k < DECIDE_SYMBOLS; k++)
+                    n += data_symbol(s, z, s->held[k], rot, 0, bits + n);
+            }
+        }
+        break;
+    }
+    case RX_DATA:
+        zr = derotate(s, z, &rot);
+        n = data_symbol(s, z, zr, rot, 1, bits);
+        if (s->out_power < LOST_POWER * s->c->mean_energy)
+            start_seek(s);
+        break;
+    default:
+        break;
+    }
+    return n;
+}
+
+/* One T/2 sample at relative time `now` of the newest input sample. */
+static int half_symbol(v17_rx_state_t *s, cf_t u, double now, uint8_t *bits)
+{
+    int n = 0;
+    dsp_equalizer_put(&s->eq, u);
+    if (s->state == RX_SEEK) {
+        dsp_alternation_put(&s->alt, u);
+        if (dsp_alternation_strength(&s->alt) > SEEK_STRENGTH)
+            s->count++;
+        else
+            s->count = 0;
+        if (s->count >= SEEK_SAMPLES) {
+            /* symbol centres at `ahead` half symbols after this sample:
+             * move the grid so every other sample falls on one */
+            float ahead = dsp_alternation_timing(&s->alt);
+            float next = ahead - floorf(ahead);
+            if (next < 0.5f)
+                next += 1.0f;
+            s->t = now + next * HALF;
+            s->on_symbol = !(fabsf(next - ahead) < 0.5f);
+            s->state = RX_FREQ;
+            s->count = 0;
+            s->acc = cf(0.0f, 0.0f);
+            return 0;
+        }
+    }
+    if (s->on_symbol) {
+        if (s->state >= RX_SEG2) {
+            float p = s->eq.power + 1e-9f;
+            float err = dsp_gardner(s->prev_on, s->mid, u) / p;
+            s->t += dsp_timing_loop_update(&s->tloop, err, TIMING_KP, TIMING_KI);
+        }
+        s->prev_on = u;
+        if (s->state > RX_SEEK)
+            n = symbol(s, u, bits);
+    } else {
+        s->mid = u;
+    }
+    s->on_symbol = !s->on_symbol;
+    return n;
+}
+
+int v17_rx(v17_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
+{
+    int n = 0;
+    for (int i = 0; i < len; i++) {
+        float x = (float) amp[i];
+        int change = dsp_power_detector_update(&s->pd, x);
+        if (change > 0 && s->state == RX_IDLE)
+            start_seek(s);
+        else if (change < 0)
+            s->state = RX_IDLE;
+        dsp_bandpass_put(&s->bp, x);
+        while (s->t < 1.0) {
+            double now = s->t;
+            double at = (double) s->nsamples + now;
+            s->t += HALF;
+            if (s->state != RX_IDLE) {
+                cf_t rot = dsp_carrier_advance(&s->nco, at - s->last_instant);
+                cf_t u = cf_mul(dsp_bandpass_eval(&s->bp, (float) now), rot);
+                s->last_instant = at;
+                n += half_symbol(s, u, now, bits + n);
+            }
+        }
+        s->t -= 1.0;
+        s->nsamples++;
+    }
+    return n;
+}
+
+int v17_rx_carrier_present(const v17_rx_state_t *s)
+{
+    return s->pd.present;
+}
+
+int v17_rx_in_data(const v17_rx_state_t *s)
+{
+    return s->state == RX_DATA;
+}
+
+float v17_rx_snr_db(const v17_rx_state_t *s)
+{
+    if (s->sig_power <= 0.0f)
+        return 0.0f;
+    return 10.0f * log10f(s->sig_power / (s->err_power + 1e-9f));
+}
+
+float v17_rx_power_dbm0(const v17_rx_state_t *s)
+{
+    return dsp_power_dbm0(s->pd.power);
+}
+
+float v17_rx_carrier_offset_hz(const v17_rx_state_t *s)
+{
+    return dsp_carrier_offset_hz(&s->nco) + s->dphase * 2400.0f / (2.0f * PI_F);
+}

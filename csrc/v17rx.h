@@ -1,0 +1,85 @@
+/*
+ * v17rx.h - ITU-T V.17 receiver (see v17rx.c).
+ */
+#ifndef FAXENGINE_V17RX_H
+#define FAXENGINE_V17RX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dsp_agc.h"
+#include "dsp_carrier.h"
+#include "dsp_complex.h"
+#include "dsp_equalizer.h"
+#include "dsp_filter.h"
+#include "dsp_timing.h"
+#include "v17_trellis.h"
+
+/* Decision delay of the Viterbi decoder, symbols. */
+#define V17_RX_TRACEBACK 32
+/* Segment 2 is recognised by this many of its symbols after the last
+ * 8 of segment 1: its start, C D C D.., is A B A B.. turned half round. */
+#define V17_RX_SEG2_MATCH 16
+#define V17_RX_MATCH (8 + V17_RX_SEG2_MATCH)
+
+typedef struct {
+    const v17_constellation_t *c;
+    int state;                  /* enum rx_state in v17rx.c */
+    int trained;                /* the equaliser holds a trained channel */
+    int count;                  /* symbols (or T/2 samples) in this state */
+    int64_t nsamples;           /* input samples taken */
+    /* front end */
+    dsp_power_detector_t pd;
+    dsp_bandpass_t bp;
+    dsp_carrier_t nco;
+    double t;                   /* next T/2 instant, samples after the newest input */
+    double last_instant;        /* absolute time of the previous T/2 instant */
+    int on_symbol;              /* the next T/2 sample is at a symbol centre */
+    cf_t prev_on, mid;          /* Gardner's samples */
+    dsp_timing_loop_t tloop;
+    dsp_alternation_t alt;
+    dsp_equalizer_t eq;
+    /* post-equaliser carrier phase tracking (second order) */
+    float phase, dphase;
+    /* segment 1 estimates */
+    cf_t u_hist[2];
+    cf_t acc, acc2;
+    int parity;
+    /* segment 2 recognition and the known training */
+    uint8_t pattern[V17_RX_MATCH];
+    uint8_t recent[V17_RX_MATCH];
+    int rotation;               /* quarter turns the equaliser's output lags */
+    v17_training_t train;
+    int long_train;
+    cf_t held[8];               /* symbols held while long/short is decided */
+    int nheld;
+    /* data */
+    v17_viterbi_t vit;
+    int skip;                   /* segment 4 labels still to drop */
+    int y_prev;
+    uint32_t descramble;
+    /* what it sees */
+    float err_power;            /* mean |error|^2 of the decisions */
+    float sig_power;            /* mean |decision|^2 */
+    float out_power;            /* mean |output|^2, fast: has the signal ended? */
+} v17_rx_state_t;
+
+/* Returns 0, or -1 for a bad rate or when out of memory. */
+int v17_rx_init(v17_rx_state_t *s, int rate);
+void v17_rx_free(v17_rx_state_t *s);
+/* Wait for a new signal; keep_equalizer keeps the trained channel so a
+ * short training (T.30: later pages at the same rate) can follow. */
+void v17_rx_restart(v17_rx_state_t *s, int keep_equalizer);
+
+/* Demodulate `len` samples; the data bits found (0/1, in order) go to
+ * bits, which must hold 2 * len + 8.  Returns how many. */
+int v17_rx(v17_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits);
+
+/* Reports. */
+int v17_rx_carrier_present(const v17_rx_state_t *s);
+int v17_rx_in_data(const v17_rx_state_t *s);
+float v17_rx_snr_db(const v17_rx_state_t *s);
+float v17_rx_power_dbm0(const v17_rx_state_t *s);
+float v17_rx_carrier_offset_hz(const v17_rx_state_t *s);
+
+#endif
