@@ -1,8 +1,7 @@
 """Signal levels in dBm0 and the project's definition of SNR.
 
-Level reference (G.711): the largest sine the codec can carry is +3.14 dBm0,
-so 0 dBm0 is a sine 3.14 dB below a full-scale (amplitude 32 767) sine, a
-mean square of 32767² / 2 / 10**0.314 in int16 units (amplitude 22 767).
+The level reference (0 dBm0 = 3.14 dB below a full-scale sine, G.711) is
+defined once, in :mod:`faxengine.levels`, and re-exported here.
 
 SNR (architecture, Conventions): the mean power of the modem signal while it
 is on, over the power of white Gaussian noise added over the whole 0–4000 Hz
@@ -15,34 +14,23 @@ import math
 
 import numpy as np
 
+from faxengine.levels import DBM0_FULL_SCALE_SINE, DBM0_REF_POWER, dbm0_to_power, power_to_dbm0
+
 __all__ = [
     "DBM0_FULL_SCALE_SINE", "DBM0_REF_POWER", "FRAME", "ON_WINDOW_DB",
-    "power_dbm0", "on_power_dbm0", "noise_dbm0_for_snr", "dbm0_to_power",
+    "power_dbm0", "on_power_dbm0", "noise_dbm0_for_snr", "dbm0_to_power", "power_to_dbm0",
 ]
 
-#: dB by which a full-scale sine (amplitude 32 767) exceeds 0 dBm0 (G.711).
-DBM0_FULL_SCALE_SINE = 3.14
-#: mean square, in int16 units, of a 0 dBm0 signal
-DBM0_REF_POWER = 32767.0**2 / 2.0 / 10.0 ** (DBM0_FULL_SCALE_SINE / 10.0)
 #: frame over which signal on/off is judged: 20 ms at 8000 samples/s
 FRAME = 160
 #: frames within this many dB of the strongest frame count as "signal on"
 ON_WINDOW_DB = 10.0
 
 
-def dbm0_to_power(dbm0: float) -> float:
-    """Mean square in int16 units of a signal at ``dbm0``."""
-    return DBM0_REF_POWER * 10.0 ** (dbm0 / 10.0)
-
-
-def _to_dbm0(power: float) -> float:
-    return -math.inf if power <= 0 else 10.0 * math.log10(power / DBM0_REF_POWER)
-
-
 def power_dbm0(samples) -> float:
     """Mean power of ``samples`` in dBm0 (-inf for silence or no samples)."""
     x = np.asarray(samples, dtype=np.float64)
-    return _to_dbm0(float(np.mean(x * x))) if x.size else -math.inf
+    return power_to_dbm0(float(np.mean(x * x))) if x.size else -math.inf
 
 
 def on_power_dbm0(samples) -> float:
@@ -59,7 +47,7 @@ def on_power_dbm0(samples) -> float:
     if strongest <= 0:
         return -math.inf
     on = p >= strongest * 10.0 ** (-ON_WINDOW_DB / 10.0)
-    return _to_dbm0(float(np.mean(p[on])))
+    return power_to_dbm0(float(np.mean(p[on])))
 
 
 def noise_dbm0_for_snr(signal, snr_db: float) -> float:

@@ -16,8 +16,7 @@ below -48 dBm0 (V.21 §7: ON for signals above -43 dBm0, OFF below -48 dBm0,
 at least 2 dB of hysteresis).  Bits come out only while the carrier is on.
 The C code is csrc/v21tx.c and csrc/v21rx.c; their headers say how it works.
 
-Levels are in dBm0 (architecture, Conventions): 0 dBm0 is a sine 3.14 dB
-below a full-scale sine (G.711).
+Levels are in dBm0 (architecture, Conventions; :mod:`faxengine.levels`).
 """
 from __future__ import annotations
 
@@ -25,6 +24,7 @@ import math
 
 import numpy as np
 
+from faxengine.levels import dbm0_to_power, power_to_dbm0
 from faxengine.modem import _v21
 from faxengine.modem.errors import ModemError
 
@@ -37,22 +37,6 @@ BIT_RATE = 300
 #: carrier detect thresholds (V.21 §7 asks ON above -43, OFF below -48 dBm0)
 CARRIER_ON_DBM0 = -45.0
 CARRIER_OFF_DBM0 = -48.0
-
-#: G.711: a full-scale sine (amplitude 32767) is +3.14 dBm0
-_FULL_SCALE_SINE_DBM0 = 3.14
-#: mean square, in int16 units, of a 0 dBm0 signal
-_DBM0_REF_POWER = 32767.0**2 / 2.0 / 10.0 ** (_FULL_SCALE_SINE_DBM0 / 10.0)
-
-
-def dbm0_to_power(dbm0: float) -> float:
-    """Mean square, in int16 units, of a signal at ``dbm0``."""
-    return _DBM0_REF_POWER * 10.0 ** (dbm0 / 10.0)
-
-
-def power_to_dbm0(power: float) -> float:
-    """Level in dBm0 of a mean square ``power`` in int16 units (-inf for 0)."""
-    return -math.inf if power <= 0 else 10.0 * math.log10(power / _DBM0_REF_POWER)
-
 
 def sine_amplitude(power_dbm0: float) -> float:
     """Peak amplitude of a sine at ``power_dbm0``; raises ModemError above +3 dBm0."""
