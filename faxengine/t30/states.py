@@ -234,6 +234,15 @@ def _receiver() -> dict[str, dict[str, Transition]]:
             "TCF_BAD": Transition("B:WAIT_RETRAIN", ("send FTT",)),
             **_common({}),
         },
+        # after EOM was answered: back to phase B.  The sender may send DCS at
+        # once; when T2 runs out first, we send DIS again (spandsp does the same)
+        "B:AFTER_EOM": {
+            "DCS": Transition("B:RECEIVE_TCF"),
+            "T2": Transition("B:WAIT_DCS", ("send DIS",)),
+            **{c: Transition("B:AFTER_EOM", ("repeat response",))
+               for c in ("EOM", "PPS-REPEAT", "CRP")},
+            **_common({}),
+        },
         # after FTT, RTP or RTN: the sender trains again with DCS
         "B:WAIT_RETRAIN": {
             "DCS": Transition("B:RECEIVE_TCF"),
@@ -252,12 +261,12 @@ def _receiver() -> dict[str, dict[str, Transition]]:
             "PPS-REPEAT": Transition("C:RECEIVE_PAGE", ("repeat response",)),
             "PPS-NULL": Transition("C:RECEIVE_PAGE", ("send MCF",)),
             "PPS-MPS": Transition("C:RECEIVE_PAGE", ("save page", "send MCF")),
-            "PPS-EOM": Transition("B:WAIT_DCS", ("save page", "send MCF", "send DIS")),
+            "PPS-EOM": Transition("B:AFTER_EOM", ("save page", "send MCF")),
             "PPS-EOP": Transition("E:WAIT_DCN", ("save page", "send MCF")),
             "CTC": Transition("C:RECEIVE_PAGE", ("send CTR",)),
             "EOR-NULL": Transition("C:RECEIVE_PAGE", ("send ERR",)),
             "EOR-MPS": Transition("C:RECEIVE_PAGE", ("save page", "send ERR")),
-            "EOR-EOM": Transition("B:WAIT_DCS", ("save page", "send ERR", "send DIS")),
+            "EOR-EOM": Transition("B:AFTER_EOM", ("save page", "send ERR")),
             "EOR-EOP": Transition("E:WAIT_DCN", ("save page", "send ERR")),
             "RR": Transition("C:RECEIVE_PAGE", ("repeat response",)),
             # non-ECM: our MCF to MPS was lost, the command comes again
@@ -283,7 +292,7 @@ def _receiver() -> dict[str, dict[str, Transition]]:
         else:
             rows = {"MPS": Transition("C:RECEIVE_PAGE" if answer == "MCF" else "B:WAIT_RETRAIN",
                                       send),
-                    "EOM": Transition("B:WAIT_DCS", send + ("send DIS",)),
+                    "EOM": Transition("B:AFTER_EOM", send),
                     "EOP": Transition("E:WAIT_DCN", send)}
         table[state] = {**rows, **_common(t2)}
     return table

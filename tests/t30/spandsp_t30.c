@@ -17,7 +17,8 @@
        drives spandsp's terminal by the lines of SCRIPT: "hdlc HEX" (a good
        frame), "hdlcstatus N" / "bitstatus N" (a SIG_STATUS_* event on the
        HDLC or non-ECM receiver), "zeros N" (N zero octets of non-ECM data,
-       e.g. TCF), "step" (the transmitter finished what it was sending),
+       e.g. TCF), "step" (the transmitter finished what it was sending), "time N" (N
+       samples pass: t30_timer_update),
        "end" (t30_terminate), "log" (spandsp's flow log on); prints what it sends as above and "phase_e N"
        with its completion code. */
 #include <stdio.h>
@@ -88,6 +89,8 @@ static void run_script(t30_state_t *s)
                 t30_non_ecm_put_chunk(s, buf, n < (int) sizeof(buf) ? n : (int) sizeof(buf));
         } else if (strcmp(cmd, "step") == 0) {
             t30_front_end_status(s, T30_FRONT_END_SEND_STEP_COMPLETE);
+        } else if (strcmp(cmd, "time") == 0) {
+            t30_timer_update(s, atoi(arg));
         } else if (strcmp(cmd, "end") == 0) {
             t30_terminate(s);
         } else if (strcmp(cmd, "log") == 0) {

@@ -53,7 +53,8 @@ def run(exe: Path, *args: str) -> str:
 
 
 @pytest.mark.parametrize("masks, expect", [
-    ((V27TER | V29 | V17, MH | MR | MMR, STANDARD | FINE | SUPERFINE, W215 | W255 | W303 | UNLIMITED, 1),
+    ((V27TER | V29 | V17, MH | MR | MMR, STANDARD | FINE | SUPERFINE,
+      W215 | W255 | W303 | UNLIMITED, 1),
      dict(modems={"V.27ter", "V.29", "V.17"}, codings={"mh", "mr", "mmr"}, ecm=True,
           max_width="A3", max_length="unlimited", min_scan_ms=0,
           resolutions={"standard", "fine", "200", "superfine"})),
@@ -75,7 +76,8 @@ def test_we_read_the_dis_spandsp_sends(spandsp_t30, masks, expect):
 WIDTH_WORDS = {"A4": "215mm", "B4": "255mm", "A3": "303mm"}
 LENGTH_WORDS = {"A4": "A4 (297mm)", "B4": "B4 (364mm)", "unlimited": "Unlimited"}
 RES_LINES = {"fine": "R8x7.7lines/mm", "200": "R8x7.7lines/mm", "superfine": "R8x15.4lines/mm",
-             "300": "300x300pels/25.4mm", "400": "R16x15.4lines/mm", "r16-superfine": "R16x15.4lines/mm"}
+             "300": "300x300pels/25.4mm", "400": "R16x15.4lines/mm",
+             "r16-superfine": "R16x15.4lines/mm"}
 
 DCSS = [
     Dcs(),

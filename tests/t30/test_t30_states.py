@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from faxengine.t30.states import (ACTIONS, END, PAGE_RETRIES, SIDES, START, TABLE, TIMERS,
-                                  Transition, diagram, timer_samples, transition)
+from faxengine.t30.states import (ACTIONS, COMMAND_TRIES, END, PAGE_RETRIES, SIDES, START,
+                                  TABLE, TIMER_SECONDS, TIMERS, Transition, diagram,
+                                  timer_samples, transition)
 
 FRAME_ACTIONS = {"send DIS": "DIS", "send DTC": "DTC", "send DCS": "DCS", "send CFR": "CFR",
                  "send MPS": "MPS", "send EOM": "EOM", "send EOP": "EOP", "send MCF": "MCF",
@@ -93,6 +94,7 @@ class Script:
     incomplete: list[bool] = field(default_factory=list)     # PPS finds frames missing
     give_up_after: int | None = None                         # PPRs before EOR instead of CTC
     eom_after: set[int] = field(default_factory=set)         # pages followed by EOM
+    receiver_gone_after: int | None = None                   # events before it falls silent
 
 
 @dataclass
@@ -130,10 +132,24 @@ def run_call(script: Script, caller: str = "sender", limit: int = 500):
         queue.append((peer[me.side], event or name))
 
     for _ in range(limit):
-        if not queue or (sender.result and receiver.result):
+        if sender.result and receiver.result:
             break
+        if not queue:           # both wait: the shortest timer runs out
+            waiting = [(TIMER_SECONDS[t], side, t) for side in (sender, receiver)
+                       if side.result is None for t in TIMERS[side.side][side.state]]
+            if not waiting:
+                break
+            _, side, timer = min(waiting, key=lambda w: w[0])
+            n[f"{side.side} {timer}"] = n.get(f"{side.side} {timer}", 0) + 1
+            if timer == "T4" and n[f"{side.side} {timer}"] >= COMMAND_TRIES:
+                timer = "T4_EXHAUSTED"     # the engine counts the repeats
+            queue.append((side, timer))
         me, event = queue.popleft()
         if me.result is not None:
+            continue
+        if me is receiver and script.receiver_gone_after is not None \
+                and len(me.events) >= script.receiver_gone_after:
+            me.result = "GONE"         # a silent line: it hears and says nothing more
             continue
         t = transition(me.side, me.state, event)
         me.events.append(event)
@@ -295,3 +311,15 @@ def test_timer_durations_in_samples():
     assert timer_samples("T2") == 48000 and timer_samples("T5") == 480000
     assert {t for timers in TIMERS["sender"].values() for t in timers} == {"T1", "T4", "T5"}
     assert {t for timers in TIMERS["receiver"].values() for t in timers} == {"T1", "T2", "T4"}
+
+
+def test_receiver_silent_after_training_ends_the_sender_by_t4():
+    sender, receiver = run_call(Script(receiver_gone_after=1))    # hears DCS, then nothing
+    assert sender.result == "TIMEOUT_T4" and sender.sent == ["DCS"] * COMMAND_TRIES + ["DCN"]
+
+
+def test_receiver_silent_mid_call_after_mps():
+    sender, receiver = run_call(Script(pages=3, receiver_gone_after=4))
+    assert sender.result == "TIMEOUT_T4" and sender.sent[-COMMAND_TRIES - 1:] == (
+        ["MPS"] * COMMAND_TRIES + ["DCN"])
+

@@ -30,7 +30,8 @@ DIS = Capabilities(resolutions=frozenset({"fine", "superfine"}),
     (fcd_frame(5, b"ab"), "FCD 5 (2 octets)"),
     (Frame(Fcf.DCS, b"\x00\x40\x03"),
      "DCS (invalid: DCS bits 17-18 = 11: invalid recording width (T.30 Table 2)) fif 00 40 03"),
-    (Frame(Fcf.PPS, b"\x00"), "PPS (invalid: PPS FIF has 1 octets, T.30 §A.4.1 gives it 4) fif 00"),
+    (Frame(Fcf.PPS, b"\x00"),
+     "PPS (invalid: PPS FIF has 1 octets, T.30 §A.4.1 gives it 4) fif 00"),
 ])
 def test_frames_in_words(frame, words):
     assert describe_frame(frame) == words
