@@ -245,7 +245,7 @@ uint8_t t4_mode_lookup[1 << T4_MODE_LOOKUP_BITS];
 
 static int initialised;
 
-/* The makeup code for a run of 64 * (index + 1), T.4 §4.1.2: 64..1728 from
+/* The makeup code for a run of 64 * (index + 1), T.4 §4.1.1: 64..1728 from
  * the colour's own Table 2, 1792..2560 from the common Table 3. */
 static t4_code_t makeup_code(const t4_code_t *makeup, int run)
 {

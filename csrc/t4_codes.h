@@ -1,5 +1,5 @@
 /*
- * T.4/T.6 code tables: the modified Huffman run-length codes (T.4 §4.1.2,
+ * T.4/T.6 code tables: the modified Huffman run-length codes (T.4 §4.1.1,
  * Tables 1/T.4, 2/T.4 and 3/T.4 with the extended makeup codes 1792-2560),
  * the two-dimensional mode codes (T.4 §4.2.1.3.2, Table 4/T.4) and the EOL.
  *
@@ -23,10 +23,11 @@ enum t4_coding {
     T4_CODING_MMR = 3   /* T.6 (modified modified READ) */
 };
 
-/* Widest line the coders accept: A3 at 400 pels/inch (T.4 §2.2, Table 1a). */
+/* Widest line the coders accept (T.4 goes to 4864 pels, A3 at 400 pels/inch;
+ * the coders take any width an int run fits). */
 #define T4_MAX_WIDTH 65535
 
-/* EOL: 000000000001 (T.4 §4.1.3). */
+/* EOL: 000000000001 (T.4 §4.1.2). */
 #define T4_EOL_CODE 0x001u
 #define T4_EOL_BITS 12
 
@@ -75,7 +76,7 @@ enum t4_mode {
     T4_MODE_INVALID = 0,    /* 0000000: an EOL (or garbage) follows */
     T4_MODE_PASS = 1,
     T4_MODE_HORIZONTAL = 2,
-    T4_MODE_EXTENSION = 3,  /* 0000001xxx (T.4 §4.2.1.3.2, e.g. uncompressed mode) */
+    T4_MODE_EXTENSION = 3,  /* 0000001xxx, the 2-D extensions (uncompressed mode: xxx = 111) */
     T4_MODE_V0 = 7          /* vertical: T4_MODE_V0 + (a1 - b1), a1 - b1 = -3..3 */
 };
 #define T4_MODE_LOOKUP_BITS 7

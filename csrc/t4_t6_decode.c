@@ -10,10 +10,10 @@
  * §4.2.1.3.1) in an array, the reference line of the next 2-D line; b1 is
  * found by walking that array forward as a0 moves right.
  *
- * An EOL is 11 or more zeros then a one (T.4 §4.1.3: fill zeros may precede
- * it); no run or mode code has more than 7 zeros in a row, so the zeros of
- * an EOL cannot be mistaken for a code and the decoder can always tell data
- * from fill.
+ * An EOL is 11 or more zeros then a one (T.4 §4.1.2, with any fill zeros
+ * of §4.1.3 before it); no run or mode code has more than 7 zeros in a row,
+ * so the zeros of an EOL cannot be mistaken for a code and the decoder can
+ * always tell data from fill.
  */
 #include "t4_t6_decode.h"
 
@@ -109,7 +109,7 @@ static inline uint64_t load64(const uint8_t *p)
             cur[nc++] = (x);                           \
     } while (0)
 
-/* One run: makeup codes then a terminating code (T.4 §4.1.2). */
+/* One run: makeup codes then a terminating code (T.4 §4.1.1). */
 #define DECODE_RUN(TABLE, BITS, ERRCODE, RUN)                  \
     do {                                                       \
         RUN = 0;                                               \
@@ -154,10 +154,13 @@ static int classify(const t4_t6_decode_state_t *s, int err)
         return T4_ERR_TRUNCATED;
     if ((s->buf >> 53) == 0)
         return T4_ERR_EOL_IN_LINE;
+    /* the one-dimensional extension 000000001111: uncompressed mode */
+    if (err != T4_ERR_MODE_CODE && (s->buf >> 52) == 0xF)
+        return T4_ERR_UNCOMPRESSED;
     return err;
 }
 
-/* One-dimensional line, T.4 §4.1.2.  Returns 0 or an error code. */
+/* One-dimensional line, T.4 §4.1.1.  Returns 0 or an error code. */
 static int decode_1d(t4_t6_decode_state_t *s, uint8_t *row)
 {
     READER_LOAD(s);
@@ -197,7 +200,7 @@ fail:
     return classify(s, err);
 }
 
-/* Two-dimensional line against s->ref, T.4 §4.2.1.3 and T.6 §2.2. */
+/* Two-dimensional line against s->ref, T.4 §4.2.1.3 and T.6. */
 static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
 {
     READER_LOAD(s);
@@ -264,7 +267,7 @@ static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
                 memset(row + start, 1, (size_t)(b2 - start));
             a0 = b2;
         } else if (mode == T4_MODE_EXTENSION) {
-            /* T.4 §4.2.1.3.2: 0000001111 enters uncompressed mode */
+            /* the two-dimensional extension 0000001111: uncompressed mode */
             err = (buf >> 54) == 0xF ? T4_ERR_UNCOMPRESSED : T4_ERR_EXTENSION;
             goto fail;
         } else {
@@ -427,7 +430,7 @@ t4_t6_decode_state_t *t4_t6_decode_init(int coding, int width, const uint8_t *da
     s->height = height;
     s->ref = s->alloc;
     s->cur = s->alloc + width + 4;
-    /* The imaginary white line above the first (T.4 §4.2.1.3.3, T.6 §2.2.1). */
+    /* The imaginary white line above the first (T.6; T.4 §4.2.1.3.4 for a0). */
     s->ref[0] = s->ref[1] = s->ref[2] = width;
     s->next_tag = 1;
     return s;
@@ -558,7 +561,7 @@ static int decode_mmr_line(t4_t6_decode_state_t *s, uint8_t *line, int *got)
     *got = LINE_NONE;
     refill_state(s);
     if ((s->buf >> (64 - T4_MODE_LOOKUP_BITS)) == 0) {
-        /* EOFB (T.6 §2.4), or the zero padding at the end of the data */
+        /* EOFB (T.6: EOL EOL), or the zero padding at the end of the data */
         if ((s->buf >> (64 - T4_EOL_BITS)) == T4_EOL_CODE || rest_is_zero(s)
             || state_pos(s) >= (long)s->len * 8) {
             s->page_end = 1;
@@ -618,7 +621,7 @@ int t4_t6_decode_rows(t4_t6_decode_state_t *s, uint8_t *image, ptrdiff_t stride,
             s->bad_run = 0;
             row++;
         } else if (got == LINE_BAD) {
-            /* T.4 §4.1.3 note: a receiver repeats the line above. */
+            /* As receivers do: the line above stands in for a bad one. */
             if (row > 0)
                 memcpy(line, line - stride, (size_t)s->width);
             else

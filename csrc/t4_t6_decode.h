@@ -8,7 +8,7 @@
  * ending at the end of the data.  Two consecutive EOLs end a G3 page (RTC).
  *
  * Strict mode stops at the first error and records which line, which bit and
- * why.  Lenient mode is a receiver on a noisy line without ECM (T.4 §4.1.3):
+ * why.  Lenient mode is a receiver on a noisy line without ECM:
  * a line with an error is replaced by the line above it (white for the first
  * line) and counted bad, decoding resumes after the next EOL; in MR the 2-D
  * lines after a bad line are bad too until the next 1-D line, because their
@@ -39,7 +39,7 @@ enum t4_decode_error {
     T4_ERR_WHITE_CODE,       /* no white run code matches */
     T4_ERR_BLACK_CODE,       /* no black run code matches */
     T4_ERR_MODE_CODE,        /* no 2-D mode code matches */
-    T4_ERR_UNCOMPRESSED,     /* extension 0000001111: uncompressed mode */
+    T4_ERR_UNCOMPRESSED,     /* extension 0000001111 (2-D), 000000001111 (1-D): uncompressed mode */
     T4_ERR_EXTENSION,        /* another 2-D extension code */
     T4_ERR_EOL_IN_LINE,      /* an EOL before the line was complete */
     T4_ERR_RUN_TOO_LONG,     /* a run goes past the end of the line */

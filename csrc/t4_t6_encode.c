@@ -74,7 +74,7 @@ static int reserve(bit_writer_t *w, size_t bytes)
     return 0;
 }
 
-/* A run of one colour: makeup code(s) and terminating code, T.4 §4.1.2.
+/* A run of one colour: makeup code(s) and terminating code, T.4 §4.1.1.
  * Runs of 2624 pels or more start with makeup 2560 as often as needed. */
 static inline void put_run(bit_writer_t *w, const uint32_t *words, int run)
 {
@@ -143,7 +143,7 @@ static int find_changes(const uint8_t *row, int width, int *changes)
     return n;
 }
 
-/* One-dimensional coding, T.4 §4.1.2: alternating white and black runs,
+/* One-dimensional coding, T.4 §4.1.1: alternating white and black runs,
  * starting with a (possibly empty) white run. */
 static void encode_1d(bit_writer_t *w, const int *changes, int n, int width)
 {
@@ -163,7 +163,7 @@ static void encode_1d(bit_writer_t *w, const int *changes, int n, int width)
     }
 }
 
-/* Two-dimensional coding, T.4 §4.2.1.3.3 (and T.6 §2.2), of the line whose
+/* Two-dimensional coding, T.4 §4.2.1.3.3 (and T.6), of the line whose
  * changing elements are cur[] against the reference line ref[]. */
 static void encode_2d(bit_writer_t *w, const int *ref, const int *cur, int width)
 {
@@ -228,7 +228,7 @@ long t4_t6_encode_page(const uint8_t *image, ptrdiff_t stride, int width, int he
         return -1;
     }
     int *cur = ref + width + 4;
-    /* The imaginary white line above the first (T.4 §4.2.1.3.3, T.6 §2.2.1). */
+    /* The imaginary white line above the first (T.6; T.4 §4.2.1.3.4 for a0). */
     ref[0] = ref[1] = ref[2] = width;
 
     long line_start = 0;
@@ -261,7 +261,7 @@ long t4_t6_encode_page(const uint8_t *image, ptrdiff_t stride, int width, int he
     if (reserve(&w, 32 + (size_t)min_bits_per_line / 8))
         goto nomem;
     if (coding == T4_CODING_MMR) {
-        /* EOFB, T.6 §2.4 */
+        /* EOFB (T.6): EOL EOL */
         put_bits(&w, T4_EOL_CODE, T4_EOL_BITS);
         put_bits(&w, T4_EOL_CODE, T4_EOL_BITS);
     } else {

@@ -9,7 +9,7 @@
  *   MMR (T.6): two-dimensional lines against an imaginary white line above
  *       the first, no EOLs, EOFB (2 x EOL) at the end.
  *
- * Fill (T.4 §4.1.2): zeros inserted before an EOL so that each total coded
+ * Fill (T.4 §4.1.3): zeros inserted before an EOL so that each total coded
  * scan line (EOL [+ tag] + data + fill, from its EOL to the next) is at
  * least min_bits_per_line bits, the minimum scan line time of T.30 times the
  * bit rate.  The page ends with RTC (T.4 §4.1.4: 6 x EOL, MR: 6 x EOL + 1)

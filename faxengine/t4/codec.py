@@ -18,14 +18,14 @@ Stream layouts (bytes MSB first, TIFF FillOrder 1)
     out exactly as libtiff writes a Group 3 strip (EOL before every line, no
     RTC); MMR always comes out exactly as libtiff writes a Group 4 strip.
 
-Fill bits (T.4 §4.1.2)
+Fill bits (T.4 §4.1.3)
     ``min_bits_per_line`` is the shortest *total coded scan line* T.30's
     minimum scan line time allows at the bit rate in use (e.g. 20 ms at
     9600 bit/s = 192 bits).  A total coded scan line runs from the start of
     its EOL to the start of the next EOL (or of RTC): EOL, tag bit, data and
     fill zeros, which go just before the next EOL.
 
-K (T.4 §4.2.1.2)
+K (T.4 §4.2)
     At most K - 1 lines follow a one-dimensional line two-dimensionally.
     T.4 says K = 2 at standard and 4 at fine resolution; :func:`encode`
     knows no resolution, so it takes K = 2 unless ``k`` says otherwise:
@@ -66,7 +66,7 @@ _ERRORS = {
     1: "invalid white code",
     2: "invalid black code",
     3: "invalid mode code",
-    4: "uncompressed mode (extension 0000001111, T.4 §4.2.1.3.2) is not supported",
+    4: "uncompressed mode (extension code 0000001111 / 000000001111) is not supported",
     5: "unsupported extension code (0000001xxx)",
     6: "EOL before the end of the line",
     7: "run goes past the end of the line",

@@ -1,9 +1,8 @@
 """faxengine.t4 on damaged streams: strict errors and the lenient receiver.
 
 decode() must stop at the first error with a T4Error naming the line and
-the bit; decode_lenient() must behave as a Group 3 receiver without ECM
-(T.4 §4.1.3): resynchronise at the next EOL, repeat the line above in place
-of a bad one, count bad lines and their longest run, and never raise, hang
+the bit; decode_lenient() must behave as a Group 3 receiver without ECM:
+resynchronise at the next EOL, repeat the line above in place of a bad one, count bad lines and their longest run, and never raise, hang
 or return more lines than asked for.
 """
 from __future__ import annotations
@@ -96,6 +95,12 @@ def test_uncompressed_mode_is_rejected_clearly(coding):
     at = len(prefix)
     with pytest.raises(t4.T4Error, match=rf"line 1: uncompressed mode .* at bit {at}$"):
         t4.decode(data, W, coding)
+
+
+def test_one_dimensional_uncompressed_mode_is_rejected_clearly():
+    data = to_bytes(EOL + "1000" + "010" + "000000001111" + "1" * 20)
+    with pytest.raises(t4.T4Error, match=r"MH line 1: uncompressed mode .* at bit 19$"):
+        t4.decode(data, W, "mh")
 
 
 def test_mmr_vertical_mode_outside_the_line():
