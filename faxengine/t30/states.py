@@ -332,3 +332,10 @@ def diagram(side: str) -> str:
 
 def _node(state: str) -> str:
     return state.replace(":", "_").replace("-", "_")
+
+
+if __name__ == "__main__":     # python -m faxengine.t30.states [sender|receiver]
+    import sys
+
+    for name in sys.argv[1:] or SIDES:
+        print(f"%% T.30 {name}\n{diagram(name)}")

@@ -20,7 +20,8 @@
        e.g. TCF), "step" (the transmitter finished what it was sending), "time N" (N
        samples pass: t30_timer_update),
        "end" (t30_terminate), "log" (spandsp's flow log on); prints what it sends as above and "phase_e N"
-       with its completion code. */
+       with its completion code.  Its identity (TSI or CSI) is
+       "+44 20 7946 0000" when calling and "+1 555 0199" when answering. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,8 @@ int main(int argc, char *argv[])
                                           | T30_SUPPORT_T6_COMPRESSION);
         t30_set_ecm_capability(s, 1);
         const char *file = argv[scripted ? 3 : 2];
+        if (scripted)
+            t30_set_tx_ident(s, calling ? "+44 20 7946 0000" : "+1 555 0199");
         if (calling)
             t30_set_tx_file(s, file, -1, -1);
         else

@@ -22,7 +22,7 @@ from faxengine.t30 import Capabilities, Dcs, Fcf, Frame, Preferences, choose_dcs
 from faxengine.t30.ecm import (EcmBlockReceiver, PartialPage, ctc_mode, ppr_fif, ppr_frames,
                                rcp_frames, split_page)
 from faxengine.t30.facilities import MODES
-from faxengine.t30.frames import ident_frame, message
+from faxengine.t30.frames import decode_ident, ident_frame, message
 from faxengine.t30.quality import tcf_bits
 
 HERE = Path(__file__).resolve().parent
@@ -193,7 +193,7 @@ def ecm_call_script(dcs: Dcs, data: bytes, drop: set[int]) -> list[str]:
     Block 0 is first sent without the frames in ``drop``; the script then
     sends exactly those again, as the PPR spandsp should answer with asks.
     """
-    lines = ["step"] * 3                                   # CED, then spandsp's DIS
+    lines = ["log"] + ["step"] * 3                         # CED, then spandsp's CSI + DIS
     lines += ["hdlc " + f.to_bytes().hex() for f in
               message(ident_frame(Fcf.TSI, "+1 555 0100", x=True),
                       Frame(Fcf.DCS, dcs.encode(), x=True))]
@@ -248,7 +248,9 @@ def test_spandsp_receives_our_ecm_page(spandsp_t30, tmp_path, coding, frame_size
     sent = [Frame.parse(bytes.fromhex(line[3:])) for line in out.splitlines()
             if line.startswith("tx ")]
     names = [f.name for f in sent]
-    assert names == ["DIS", "CFR"] + ["PPR"] * bool(drop) + ["MCF"] * len(blocks), names
+    assert names == ["CSI", "DIS", "CFR"] + ["PPR"] * bool(drop) + ["MCF"] * len(blocks), names
+    assert decode_ident(sent[0].fif) == "+1 555 0199"
+    assert 'Remote gave TSI as: "+1 555 0100"' in out       # our TSI, read by spandsp
     if drop:
         ppr = next(f for f in sent if f.fcf is Fcf.PPR)
         assert [i for i in ppr_frames(ppr.fif) if i < len(blocks[0].frames)] == sorted(drop)
@@ -278,6 +280,8 @@ def test_we_receive_spandsps_ecm_page(spandsp_t30, tmp_path, coding):
               if line.startswith("tx ")]
     dcs = Dcs.decode(next(f for f in frames if f.fcf is Fcf.DCS).fif)
     assert (dcs.ecm, dcs.coding, dcs.frame_size) == (True, coding, 256)
+    tsi = next(f for f in frames if f.fcf is Fcf.TSI)
+    assert tsi.x and not tsi.final and decode_ident(tsi.fif) == "+44 20 7946 0000"
     receiver = EcmBlockReceiver(dcs.frame_size)
     for frame in frames:
         if frame.fcf is Fcf.FCD:
@@ -326,6 +330,6 @@ def test_spandsp_resends_what_our_ppr_asks_then_ctc(spandsp_t30, tmp_path):
     assert len(bursts[0]) == receiver.frames > 5
     assert bursts[1:] == [[1, 5]] * 4 + [[]]       # 4 resends, then the last PPS's burst
     assert [f.name for f in frames if f.fcf not in (Fcf.FCD, Fcf.RCP)] == [
-        "DCS", "PPS", "PPS", "PPS", "PPS", "CTC", "PPS", "DCN"]
+        "TSI", "DCS", "PPS", "PPS", "PPS", "PPS", "CTC", "PPS", "DCN"]
     assert np.array_equal(t4.decode(receiver.data(receiver.frames), 1728, "mmr"), image)
     assert "phase_e 0" in out
