@@ -43,6 +43,7 @@ struct t4_t6_decode_state_s {
     int next_tag;      /* MR: tag bit of the next line, 1 = one-dimensional */
     int page_end;      /* no more lines follow the ones decoded */
     int need_1d;       /* MR lenient: a 2-D line can't be decoded until a 1-D one */
+    int no_first_eol;  /* G3: the first line had no EOL before it */
     int err;
     int err_line;
     long err_bit;
@@ -504,6 +505,7 @@ static int decode_g3_line(t4_t6_decode_state_t *s, uint8_t *line, int *got)
             s->page_end = 1;
             return 0;
         }
+        s->no_first_eol = n == 0 && s->coding == T4_CODING_MH;
         if (n == 0 && s->coding == T4_CODING_MR) {
             s->err_bit = state_pos(s);
             if (!s->lenient)
@@ -538,12 +540,21 @@ static int decode_g3_line(t4_t6_decode_state_t *s, uint8_t *line, int *got)
     if (err == 0) {
         if (!two_d)
             s->need_1d = 0;
+        s->no_first_eol = 0;
         *got = LINE_GOOD;
         return 0;
     }
     if (!s->lenient)
         return err;
-    *got = LINE_BAD;
+    if (s->no_first_eol) {
+        /* Not a line without its EOL after all: what a receiver hears
+         * before the first EOL of a page (T.4 §4.1.2) is not part of it. */
+        memset(line, 0, (size_t)s->width);
+        *got = LINE_NONE;
+    } else {
+        *got = LINE_BAD;
+    }
+    s->no_first_eol = 0;
     if (s->coding == T4_CODING_MR)
         s->need_1d = 1;
     if (err != T4_ERR_NO_EOL && err != T4_ERR_LOST_REFERENCE) {

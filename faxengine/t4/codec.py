@@ -224,7 +224,11 @@ def decode_lenient(data: bytes, width: int, coding: str, height: int | None = No
     replaced by the line above it (white for the first line) and decoding
     resumes at the next EOL.  In MR a 2-D line after a bad line is bad too,
     until the next 1-D line, since its reference line is lost.  The page
-    ends at RTC (two EOLs in a row) or at the end of the data.
+    starts at its first EOL (anything before it that does not decode as a
+    line is noise, not a bad line) and ends at RTC (two EOLs in a row) or at
+    the end of the data.  Without a height the line count can be off by one
+    when a bit error forges or destroys an EOL (one flipped zero in an EOL
+    is recognised and costs nothing).
 
     MMR has no EOL to resume at: the lines before the error are kept, the
     line at the error is a copy of the one above and counted bad, and the

@@ -210,6 +210,20 @@ def test_lenient_mh_repeats_the_line_above():
     np.testing.assert_array_equal(out, expected)
 
 
+@pytest.mark.parametrize("coding", ["mh", "mr"])
+def test_lenient_noise_before_the_first_eol_is_no_line(coding):
+    """A receiver's page starts at its first EOL; what comes before is dropped."""
+    image = page(20)
+    data = t4.encode(image, coding)
+    for noise in (b"\xff\x37", b"\x5a" * 9, b"\x80"):
+        out, bad = t4.decode_lenient(noise + data, W, coding)
+        np.testing.assert_array_equal(out, image)
+        assert bad == t4.BadLines(0, 0, 20)
+    # a first line without EOL that decodes is a line (libtiff may write so)
+    np.testing.assert_array_equal(
+        t4.decode_lenient(to_bytes(bits_of(t4.encode(image, "mh"))[12:]), W, "mh")[0], image)
+
+
 def test_lenient_first_line_bad_is_white():
     image = page(10)
     image[0, :5] = True
