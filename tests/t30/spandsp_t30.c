@@ -13,14 +13,15 @@
    spandsp_t30 call TXFILE HEX...
        a calling spandsp sending TXFILE hears the frames HEX (a DIS); prints
        the same.
-   spandsp_t30 script answer|call FILE < SCRIPT
+   spandsp_t30 script answer|call|polled FILE < SCRIPT
        drives spandsp's terminal by the lines of SCRIPT: "hdlc HEX" (a good
        frame), "hdlcstatus N" / "bitstatus N" (a SIG_STATUS_* event on the
        HDLC or non-ECM receiver), "zeros N" (N zero octets of non-ECM data,
        e.g. TCF), "step" (the transmitter finished what it was sending), "time N" (N
        samples pass: t30_timer_update),
        "end" (t30_terminate), "log" (spandsp's flow log on); prints what it sends as above and "phase_e N"
-       with its completion code.  Its identity (TSI or CSI) is
+       with its completion code.  "polled" answers with FILE ready to be
+       polled (DIS bit 9).  Its identity (TSI or CSI) is
        "+44 20 7946 0000" when calling and "+1 555 0199" when answering. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +140,7 @@ int main(int argc, char *argv[])
     int scripted = (argc == 4 && strcmp(argv[1], "script") == 0);
     int calling = scripted ? strcmp(argv[2], "call") == 0
                            : (argc >= 3 && strcmp(argv[1], "call") == 0);
+    int sending = calling || (scripted && strcmp(argv[2], "polled") == 0);
     t30_state_t *s = t30_init(NULL, calling, on_rx_type, NULL, on_tx_type, NULL, on_hdlc, NULL);
     if (s == NULL)
         return 2;
@@ -173,7 +175,7 @@ int main(int argc, char *argv[])
         const char *file = argv[scripted ? 3 : 2];
         if (scripted)
             t30_set_tx_ident(s, calling ? "+44 20 7946 0000" : "+1 555 0199");
-        if (calling)
+        if (sending)
             t30_set_tx_file(s, file, -1, -1);
         else
             t30_set_rx_file(s, file, -1);

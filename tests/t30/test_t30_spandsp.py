@@ -174,8 +174,7 @@ def tx_tiff(tmp_path_factory) -> Path:
 ], ids=["v27ter-40ms", "ecm-mmr", "v29-half", "v17-mr-half", "fallback-2400-ecm"])
 def test_spandsp_sender_answers_our_dis(spandsp_t30, tx_tiff, caps):
     out = run(spandsp_t30, "call", str(tx_tiff), Frame(Fcf.DIS, caps.encode()).to_bytes().hex())
-    sent = [Frame.parse(bytes.fromhex(line[3:])) for line in out.splitlines()
-            if line.startswith("tx ")]
+    sent = sent_frames(out)
     dcs_frames = [f for f in sent if f.fcf is Fcf.DCS]
     assert len(dcs_frames) == 1 and dcs_frames[0].x            # the caller got a DIS: X = 1
     theirs = Dcs.decode(dcs_frames[0].fif)
@@ -245,8 +244,7 @@ def test_spandsp_receives_our_ecm_page(spandsp_t30, tmp_path, coding, frame_size
     out = subprocess.run([str(spandsp_t30), "script", "answer", str(rx)], check=True,
                          input="\n".join(ecm_call_script(dcs, data, drop)) + "\n",
                          capture_output=True, text=True).stdout
-    sent = [Frame.parse(bytes.fromhex(line[3:])) for line in out.splitlines()
-            if line.startswith("tx ")]
+    sent = sent_frames(out)
     names = [f.name for f in sent]
     assert names == ["CSI", "DIS", "CFR"] + ["PPR"] * bool(drop) + ["MCF"] * len(blocks), names
     assert decode_ident(sent[0].fif) == "+1 555 0199"
@@ -259,29 +257,17 @@ def test_spandsp_receives_our_ecm_page(spandsp_t30, tmp_path, coding, frame_size
     assert received.shape == image.shape and np.array_equal(received, image)
 
 
-@pytest.mark.parametrize("coding", ["mmr", "mr"])
-def test_we_receive_spandsps_ecm_page(spandsp_t30, tmp_path, coding):
-    from PIL import Image
+def sent_frames(out: str) -> list[Frame]:
+    """The frames spandsp sent, from the harness's "tx HEX" lines."""
+    return [Frame.parse(bytes.fromhex(line[3:])) for line in out.splitlines()
+            if line.startswith("tx ")]
 
+
+def rebuild_page(frames: list[Frame], width: int = 1728) -> np.ndarray:
+    """The one-block ECM page in spandsp's frames, rebuilt and decoded as ours would."""
     from faxengine import t4
 
-    image = page_image(300)
-    tx = tmp_path / "tx.tif"
-    Image.fromarray(~image).convert("1").save(tx, compression="group4", dpi=(204, 196))
-    ours = Capabilities(codings=frozenset({coding}), ecm=True)
-    lines = ["step"] * 2 + [f"hdlc {Frame(Fcf.DIS, ours.encode()).to_bytes().hex()}",
-                            "hdlcstatus -1"]
-    lines += ["step"] * 6 + [f"hdlc {Frame(Fcf.CFR).to_bytes().hex()}", "hdlcstatus -1"]
-    lines += ["step"] * 300 + [f"hdlc {Frame(Fcf.MCF).to_bytes().hex()}", "hdlcstatus -1"]
-    lines += ["step"] * 3
-    out = subprocess.run([str(spandsp_t30), "script", "call", str(tx)], check=True,
-                         input="\n".join(lines) + "\n", capture_output=True, text=True).stdout
-    frames = [Frame.parse(bytes.fromhex(line[3:])) for line in out.splitlines()
-              if line.startswith("tx ")]
     dcs = Dcs.decode(next(f for f in frames if f.fcf is Fcf.DCS).fif)
-    assert (dcs.ecm, dcs.coding, dcs.frame_size) == (True, coding, 256)
-    tsi = next(f for f in frames if f.fcf is Fcf.TSI)
-    assert tsi.x and not tsi.final and decode_ident(tsi.fif) == "+44 20 7946 0000"
     receiver = EcmBlockReceiver(dcs.frame_size)
     for frame in frames:
         if frame.fcf is Fcf.FCD:
@@ -290,33 +276,77 @@ def test_we_receive_spandsps_ecm_page(spandsp_t30, tmp_path, coding):
     pps = PartialPage.parse(next(f for f in frames if f.fcf is Fcf.PPS))
     assert (pps.post, pps.page, pps.block) == (Fcf.EOP, 0, 0)
     assert receiver.complete(receiver.expect(pps.frames))
-    received = t4.decode(receiver.data(pps.frames), 1728, coding)
-    assert np.array_equal(received, image)
+    return t4.decode(receiver.data(pps.frames), width, dcs.coding)
+
+
+def save_tiff(path: Path, image: np.ndarray) -> Path:
+    from PIL import Image
+
+    Image.fromarray(~image).convert("1").save(path, compression="group4", dpi=(204, 196))
+    return path
+
+
+def hear(frame: Frame, steps: int) -> list[str]:
+    """Script lines: spandsp hears ``frame`` over V.21, then sends for ``steps`` steps."""
+    return [f"hdlc {frame.to_bytes().hex()}", "hdlcstatus -1"] + ["step"] * steps
+
+
+@pytest.mark.parametrize("coding", ["mmr", "mr"])
+def test_we_receive_spandsps_ecm_page(spandsp_t30, tmp_path, coding):
+    image = page_image(300)
+    ours = Capabilities(codings=frozenset({coding}), ecm=True)
+    lines = ["step"] * 2 + hear(Frame(Fcf.DIS, ours.encode()), 6)
+    lines += hear(Frame(Fcf.CFR), 300) + hear(Frame(Fcf.MCF), 3)
+    out = subprocess.run([str(spandsp_t30), "script", "call",
+                          str(save_tiff(tmp_path / "tx.tif", image))], check=True,
+                         input="\n".join(lines) + "\n", capture_output=True, text=True).stdout
+    frames = sent_frames(out)
+    dcs = Dcs.decode(next(f for f in frames if f.fcf is Fcf.DCS).fif)
+    assert (dcs.ecm, dcs.coding, dcs.frame_size) == (True, coding, 256)
+    tsi = next(f for f in frames if f.fcf is Fcf.TSI)
+    assert tsi.x and not tsi.final and decode_ident(tsi.fif) == "+44 20 7946 0000"
+    assert np.array_equal(rebuild_page(frames), image)
     assert frames[-1].fcf is Fcf.DCN and frames[-1].x and "phase_e 0" in out
+
+
+def test_we_poll_spandsp(spandsp_t30, tmp_path):
+    """Polling: its DIS offers a document (bit 9), our CIG + DTC, its DCS with X = 0."""
+    image = page_image(200)
+    ours = Capabilities(codings=frozenset({"mr", "mmr"}), ecm=True)
+    lines = ["log"] + ["step"] * 3
+    lines += [f"hdlc {f.to_bytes().hex()}" for f in
+              message(ident_frame(Fcf.CIG, "+1 555 0100"), Frame(Fcf.DTC, ours.encode()))]
+    lines += ["hdlcstatus -1"] + ["step"] * 6
+    lines += hear(Frame(Fcf.CFR, x=True), 300) + hear(Frame(Fcf.MCF, x=True), 3)
+    out = subprocess.run([str(spandsp_t30), "script", "polled",
+                          str(save_tiff(tmp_path / "tx.tif", image))], check=True,
+                         input="\n".join(lines) + "\n", capture_output=True, text=True).stdout
+    frames = sent_frames(out)
+    dis = next(f for f in frames if f.fcf is Fcf.DIS)
+    assert Capabilities.decode(dis.fif).ready_to_transmit
+    assert 'Remote gave CIG as: "+1 555 0100"' in out
+    # the polled answerer received a DTC, not a DIS: its X bit is 0 (T.30 §5.3.6.1)
+    after_dtc = [f for f in frames if f.fcf in (Fcf.TSI, Fcf.DCS, Fcf.PPS, Fcf.DCN)]
+    assert [f.name for f in after_dtc] == ["TSI", "DCS", "PPS", "DCN"]
+    assert not any(f.x for f in after_dtc)
+    assert np.array_equal(rebuild_page(frames), image)
+    assert "phase_e 0" in out
 
 
 def test_spandsp_resends_what_our_ppr_asks_then_ctc(spandsp_t30, tmp_path):
     """Four PPRs for frames 1 and 5: spandsp resends just those, then CTC; CTR; MCF."""
-    from PIL import Image
-
     from faxengine import t4
 
     image = page_image(300)
-    tx = tmp_path / "tx.tif"
-    Image.fromarray(~image).convert("1").save(tx, compression="group4", dpi=(204, 196))
+    tx = save_tiff(tmp_path / "tx.tif", image)
     ours = Capabilities(codings=frozenset({"mmr"}), ecm=True)
-
-    def hear(frame: Frame, steps: int) -> list[str]:
-        return [f"hdlc {frame.to_bytes().hex()}", "hdlcstatus -1"] + ["step"] * steps
-
     lines = ["step"] * 2 + hear(Frame(Fcf.DIS, ours.encode()), 6) + hear(Frame(Fcf.CFR), 60)
     for _ in range(4):
         lines += hear(Frame(Fcf.PPR, ppr_fif([1, 5])), 12)
     lines += hear(Frame(Fcf.CTR), 12) + hear(Frame(Fcf.MCF), 3)
     out = subprocess.run([str(spandsp_t30), "script", "call", str(tx)], check=True,
                          input="\n".join(lines) + "\n", capture_output=True, text=True).stdout
-    frames = [Frame.parse(bytes.fromhex(line[3:])) for line in out.splitlines()
-              if line.startswith("tx ")]
+    frames = sent_frames(out)
     bursts: list[list[int]] = [[]]
     receiver = EcmBlockReceiver(256)
     for frame in frames:
