@@ -70,13 +70,13 @@ enum rx_state {
 
 /* loop gains, per symbol */
 #define MU_TRAIN 0.15f
-#define MU_DATA 0.03f
+#define MU_DATA 0.01f
 #define PLL_KP_TRAIN 0.08f
 #define PLL_KI_TRAIN 0.002f
-#define PLL_KP_DATA 0.04f
-#define PLL_KI_DATA 0.0005f
-#define TIMING_KP 0.01f
-#define TIMING_KI 0.0002f
+#define PLL_KP_DATA 0.02f
+#define PLL_KI_DATA 0.0002f
+#define TIMING_KP 0.005f
+#define TIMING_KI 0.00005f
 
 int v17_rx_init(v17_rx_state_t *s, int rate)
 {

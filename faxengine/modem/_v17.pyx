@@ -52,9 +52,6 @@ cdef extern from "v17tx.h" nogil:
 cdef extern from "v17rx.h" nogil:
     ctypedef struct v17_rx_state_t:
         int state
-        int count
-        uint8_t recent[24]
-        uint8_t pattern[24]
     int v17_rx_init(v17_rx_state_t *s, int rate)
     void v17_rx_free(v17_rx_state_t *s)
     void v17_rx_restart(v17_rx_state_t *s, int keep_equalizer)
@@ -225,10 +222,6 @@ cdef class Rx:
     def state(self):
         """Training state (enum rx_state of csrc/v17rx.c), for tests."""
         return self.s.state
-
-    @property
-    def _recent(self):
-        return [self.s.recent[i] for i in range(24)], [self.s.pattern[i] for i in range(24)]
 
     @property
     def carrier_present(self):
