@@ -147,7 +147,7 @@ def test_tx_out_of_band():
 
     _, a = _signal(nbits=200000)
     start = _symbols_to_samples(LONG_TRAIN) + 40
-    f, p = scipy.signal.welch(a[start:start + 40000].astype(float), 8000, nperseg=2048)
+    f, p = scipy.signal.welch(a[start:start + 100000].astype(float), 8000, nperseg=2048)
     p = 10 * np.log10(p / p.max())
     assert p[(f > 30) & (f < 100)].max() < -40
     assert p[f > 3500].max() < -40
