@@ -297,3 +297,36 @@ def test_describe_dis():
     assert describe(plain, "DTC") == ("DTC: V.27ter 4800, standard, MH, no ECM, A4, "
                                       "length up to A4, scan 20 ms")
     assert Dcs(resolution="300").pels == 2592 and Dcs(width="A3").pels == 2432
+
+
+prefs_strategy = st.builds(
+    Preferences, max_rate=st.sampled_from([2400, 4800, 7200, 9600, 12000, 14400]),
+    ecm=st.booleans(), frame_size=st.sampled_from([256, 64]),
+    codings=st.lists(st.sampled_from(["mh", "mr", "mmr"]), min_size=1, max_size=3,
+                     unique=True).map(tuple),
+    resolution=st.sampled_from(RESOLUTIONS), width=st.sampled_from(WIDTHS),
+    length=st.sampled_from(LENGTHS))
+
+
+@settings(max_examples=300, deadline=None)
+@given(caps_strategy, caps_strategy, prefs_strategy)
+def test_choose_dcs_only_picks_what_both_ends_have(local, remote, prefs):
+    try:
+        dcs = choose_dcs(local, remote, prefs)
+    except IncompatibleError:
+        return
+    mode = (dcs.modem, dcs.rate)
+    assert mode in local.modes() and mode in remote.modes() and dcs.rate <= prefs.max_rate
+    faster = [m for m in MODES if m[1] > dcs.rate and m[1] <= prefs.max_rate]
+    assert not any(m in local.modes() and m in remote.modes() for m in faster)
+    assert dcs.coding in local.codings and dcs.coding in remote.codings
+    assert dcs.coding in prefs.codings and (dcs.coding != "mmr" or dcs.ecm)
+    assert dcs.ecm == (prefs.ecm and local.ecm and remote.ecm)
+    assert dcs.resolution in remote.resolutions and dcs.resolution in local.resolutions
+    assert dcs.min_scan_ms == (0 if dcs.ecm else remote.min_scan_for(dcs.resolution))
+    assert Dcs.decode(dcs.encode()) == dcs
+    rates = [dcs.rate]
+    while (dcs := fallback(dcs, remote, local)) is not None:
+        assert (dcs.modem, dcs.rate) in remote.modes() and dcs.rate < rates[-1]
+        rates.append(dcs.rate)
+    assert rates[-1] == min(r for _, r in set(local.modes()) & set(remote.modes()))
