@@ -268,6 +268,38 @@ int dsp_qamrx_rx(dsp_qamrx_t *s, const int16_t *amp, int len, uint8_t *bits)
     return nbits;
 }
 
+void dsp_qamrx_desc_defaults(dsp_qamrx_desc_t *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->mu_train = 0.5f;
+    d->mu_data = 0.03f;
+    /* PLL: fast on the alternation, slower on the pattern, slow in data
+     * (phase noise there costs SNR; the frequency was found in training) */
+    d->pll_kp_acq = 0.3f;
+    d->pll_ki_acq = 0.02f;
+    d->pll_kp_train = 0.15f;
+    d->pll_ki_train = 0.005f;
+    d->pll_kp_data = 0.05f;
+    d->pll_ki_data = 0.0005f;
+    /* Gardner: the integral follows +-100 ppm of sample clock difference */
+    d->ted_kp_train = 0.05f;
+    d->ted_ki_train = 0.001f;
+    d->ted_kp_data = 0.01f;
+    d->ted_ki_data = 0.0001f;
+    d->carrier_on_dbm0 = -47.0f;
+    d->carrier_off_dbm0 = -52.0f;
+}
+
+int dsp_qamrx_carrier_present(const dsp_qamrx_t *s)
+{
+    return s->pd.present;
+}
+
+int dsp_qamrx_trained(const dsp_qamrx_t *s)
+{
+    return s->state == DSP_QAMRX_DATA;
+}
+
 float dsp_qamrx_signal_power_dbm0(const dsp_qamrx_t *s)
 {
     return dsp_power_dbm0(s->pd.power);

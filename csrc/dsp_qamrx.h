@@ -73,7 +73,7 @@ typedef struct {
     void *user;
 } dsp_qamrx_desc_t;
 
-typedef struct {
+typedef struct dsp_qamrx_s {
     dsp_qamrx_desc_t d;
     float sps;                /* samples per symbol */
     float half;               /* samples per T/2 */
@@ -110,6 +110,12 @@ static inline int dsp_qamrx_max_bits(const dsp_qamrx_t *s, int len, int bits_per
 {
     return ((int) (len / s->sps) + 2) * bits_per_symbol;
 }
+/* Loop gains and thresholds that suit a 2400/1600/1200 baud training
+ * receiver; a modem sets these first, then what it needs different. */
+void dsp_qamrx_desc_defaults(dsp_qamrx_desc_t *d);
+/* What the receiver sees, for the modems' public getters. */
+int dsp_qamrx_carrier_present(const dsp_qamrx_t *s);
+int dsp_qamrx_trained(const dsp_qamrx_t *s);
 float dsp_qamrx_signal_power_dbm0(const dsp_qamrx_t *s);
 float dsp_qamrx_snr_db(const dsp_qamrx_t *s);
 

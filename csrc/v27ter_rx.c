@@ -96,7 +96,7 @@ v27ter_rx_state_t *v27ter_rx_init(v27ter_rx_state_t *s, int rate)
     }
 
     dsp_qamrx_desc_t d;
-    memset(&d, 0, sizeof(d));
+    dsp_qamrx_desc_defaults(&d);
     d.baud = v27ter_baud(rate);
     d.carrier_hz = V27TER_CARRIER_HZ;
     d.beta = 0.5f;
@@ -112,18 +112,8 @@ v27ter_rx_state_t *v27ter_rx_init(v27ter_rx_state_t *s, int rate)
     d.preamble_len = V27TER_SEG5;
     d.mu_train = 0.3f;
     d.mu_data = 0.02f;
-    d.pll_kp_acq = 0.3f;
-    d.pll_ki_acq = 0.02f;
     d.pll_kp_train = 0.1f;
     d.pll_ki_train = 0.003f;
-    d.pll_kp_data = 0.05f;
-    d.pll_ki_data = 0.0005f;
-    d.ted_kp_train = 0.05f;
-    d.ted_ki_train = 0.001f;
-    d.ted_kp_data = 0.01f;
-    d.ted_ki_data = 0.0001f;
-    d.carrier_on_dbm0 = -47.0f;
-    d.carrier_off_dbm0 = -52.0f;
     d.decide = decide;
     d.reference = reference;
     d.bits = bits;
@@ -155,7 +145,7 @@ int v27ter_rx_max_bits(int len)
     return len / 5 * 3 + 16;
 }
 
-int v27ter_rx_carrier_present(const v27ter_rx_state_t *s) { return s->core.pd.present; }
-int v27ter_rx_trained(const v27ter_rx_state_t *s) { return s->core.state == DSP_QAMRX_DATA; }
-float v27ter_rx_signal_power(const v27ter_rx_state_t *s) { return dsp_qamrx_signal_power_dbm0(&s->core); }
-float v27ter_rx_snr(const v27ter_rx_state_t *s) { return dsp_qamrx_snr_db(&s->core); }
+const dsp_qamrx_t *v27ter_rx_core(const v27ter_rx_state_t *s)
+{
+    return &s->core;
+}

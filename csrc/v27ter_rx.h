@@ -3,8 +3,8 @@
  *   v27ter_rx_state_t *s = v27ter_rx_init(NULL, rate);  NULL on a bad rate
  *   int n = v27ter_rx(s, amp, len, bits)  data bits decoded from len samples;
  *                                         bits needs room for v27ter_rx_max_bits(len)
- *   v27ter_rx_carrier_present(s), v27ter_rx_trained(s),
- *   v27ter_rx_signal_power(s) (dBm0), v27ter_rx_snr(s) (dB at the decisions)
+ *   v27ter_rx_core(s)                       carrier, training, level and SNR
+ *                                       through dsp_qamrx.h's getters
  *   v27ter_rx_free(s)
  */
 #ifndef FAXENGINE_V27TER_RX_H
@@ -18,9 +18,8 @@ v27ter_rx_state_t *v27ter_rx_init(v27ter_rx_state_t *s, int rate);
 void v27ter_rx_free(v27ter_rx_state_t *s);
 int v27ter_rx(v27ter_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits);
 int v27ter_rx_max_bits(int len);
-int v27ter_rx_carrier_present(const v27ter_rx_state_t *s);
-int v27ter_rx_trained(const v27ter_rx_state_t *s);
-float v27ter_rx_signal_power(const v27ter_rx_state_t *s);
-float v27ter_rx_snr(const v27ter_rx_state_t *s);
+/* the receiver core, for dsp_qamrx_carrier_present(), _trained(),
+ * _signal_power_dbm0() and _snr_db() (dsp_qamrx.h) */
+const struct dsp_qamrx_s *v27ter_rx_core(const v27ter_rx_state_t *s);
 
 #endif

@@ -145,7 +145,7 @@ v29_rx_state_t *v29_rx_init(v29_rx_state_t *s, int rate)
         s->pattern[i] = v29_training_bit(&reg) ? v29_cond_d(rate) : cf(3.0f, 0.0f);
 
     dsp_qamrx_desc_t d;
-    memset(&d, 0, sizeof(d));
+    dsp_qamrx_desc_defaults(&d);
     d.baud = V29_BAUD;
     d.carrier_hz = V29_CARRIER_HZ;
     d.beta = 0.25f;
@@ -159,20 +159,6 @@ v29_rx_state_t *v29_rx_init(v29_rx_state_t *s, int rate)
     d.pattern = s->pattern;
     d.pattern_len = V29_SEG3;
     d.preamble_len = V29_SEG4;
-    d.mu_train = 0.5f;
-    d.mu_data = 0.03f;
-    d.pll_kp_acq = 0.3f;
-    d.pll_ki_acq = 0.02f;
-    d.pll_kp_train = 0.15f;
-    d.pll_ki_train = 0.005f;
-    d.pll_kp_data = 0.05f;
-    d.pll_ki_data = 0.0005f;
-    d.ted_kp_train = 0.05f;
-    d.ted_ki_train = 0.001f;
-    d.ted_kp_data = 0.01f;
-    d.ted_ki_data = 0.0001f;
-    d.carrier_on_dbm0 = -47.0f;
-    d.carrier_off_dbm0 = -52.0f;
     d.decide = decide;
     d.reference = reference;
     d.bits = bits;
@@ -204,7 +190,7 @@ int v29_rx_max_bits(int len)
     return (len * 3) / 10 * 4 + 16;
 }
 
-int v29_rx_carrier_present(const v29_rx_state_t *s) { return s->core.pd.present; }
-int v29_rx_trained(const v29_rx_state_t *s) { return s->core.state == DSP_QAMRX_DATA; }
-float v29_rx_signal_power(const v29_rx_state_t *s) { return dsp_qamrx_signal_power_dbm0(&s->core); }
-float v29_rx_snr(const v29_rx_state_t *s) { return dsp_qamrx_snr_db(&s->core); }
+const dsp_qamrx_t *v29_rx_core(const v29_rx_state_t *s)
+{
+    return &s->core;
+}

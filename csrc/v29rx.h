@@ -3,8 +3,8 @@
  *   v29_rx_state_t *s = v29_rx_init(NULL, rate);      NULL on a bad rate
  *   int n = v29_rx(s, amp, len, bits)   data bits decoded from len samples;
  *                                       bits needs room for v29_rx_max_bits(len)
- *   v29_rx_carrier_present(s), v29_rx_trained(s),
- *   v29_rx_signal_power(s) (dBm0), v29_rx_snr(s) (dB at the decisions)
+ *   v29_rx_core(s)                       carrier, training, level and SNR
+ *                                       through dsp_qamrx.h's getters
  *   v29_rx_free(s)
  */
 #ifndef FAXENGINE_V29RX_H
@@ -18,9 +18,8 @@ v29_rx_state_t *v29_rx_init(v29_rx_state_t *s, int rate);
 void v29_rx_free(v29_rx_state_t *s);
 int v29_rx(v29_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits);
 int v29_rx_max_bits(int len);
-int v29_rx_carrier_present(const v29_rx_state_t *s);
-int v29_rx_trained(const v29_rx_state_t *s);
-float v29_rx_signal_power(const v29_rx_state_t *s);
-float v29_rx_snr(const v29_rx_state_t *s);
+/* the receiver core, for dsp_qamrx_carrier_present(), _trained(),
+ * _signal_power_dbm0() and _snr_db() (dsp_qamrx.h) */
+const struct dsp_qamrx_s *v29_rx_core(const v29_rx_state_t *s);
 
 #endif

@@ -6,6 +6,9 @@ import numpy as np
 
 from libc.stdint cimport int16_t, uint8_t
 
+from faxengine.modem.dsp_qamrx cimport (dsp_qamrx_carrier_present, dsp_qamrx_signal_power_dbm0,
+                                        dsp_qamrx_snr_db, dsp_qamrx_t, dsp_qamrx_trained)
+
 
 cdef extern from "v27ter_tx.h" nogil:
     ctypedef struct v27ter_tx_state_t:
@@ -24,10 +27,7 @@ cdef extern from "v27ter_rx.h" nogil:
     void v27ter_rx_free(v27ter_rx_state_t *s)
     int v27ter_rx(v27ter_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
     int v27ter_rx_max_bits(int len)
-    int v27ter_rx_carrier_present(const v27ter_rx_state_t *s)
-    int v27ter_rx_trained(const v27ter_rx_state_t *s)
-    float v27ter_rx_signal_power(const v27ter_rx_state_t *s)
-    float v27ter_rx_snr(const v27ter_rx_state_t *s)
+    const dsp_qamrx_t *v27ter_rx_core(const v27ter_rx_state_t *s)
 
 
 cdef class V27terTxCore:
@@ -86,16 +86,16 @@ cdef class V27terRxCore:
 
     @property
     def carrier_present(self):
-        return bool(v27ter_rx_carrier_present(self.s))
+        return bool(dsp_qamrx_carrier_present(v27ter_rx_core(self.s)))
 
     @property
     def trained(self):
-        return bool(v27ter_rx_trained(self.s))
+        return bool(dsp_qamrx_trained(v27ter_rx_core(self.s)))
 
     @property
     def signal_power_dbm0(self):
-        return float(v27ter_rx_signal_power(self.s))
+        return float(dsp_qamrx_signal_power_dbm0(v27ter_rx_core(self.s)))
 
     @property
     def snr_db(self):
-        return float(v27ter_rx_snr(self.s))
+        return float(dsp_qamrx_snr_db(v27ter_rx_core(self.s)))

@@ -6,6 +6,9 @@ import numpy as np
 
 from libc.stdint cimport int16_t, uint8_t
 
+from faxengine.modem.dsp_qamrx cimport (dsp_qamrx_carrier_present, dsp_qamrx_signal_power_dbm0,
+                                        dsp_qamrx_snr_db, dsp_qamrx_t, dsp_qamrx_trained)
+
 
 cdef extern from "v29tx.h" nogil:
     ctypedef struct v29_tx_state_t:
@@ -24,10 +27,7 @@ cdef extern from "v29rx.h" nogil:
     void v29_rx_free(v29_rx_state_t *s)
     int v29_rx(v29_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
     int v29_rx_max_bits(int len)
-    int v29_rx_carrier_present(const v29_rx_state_t *s)
-    int v29_rx_trained(const v29_rx_state_t *s)
-    float v29_rx_signal_power(const v29_rx_state_t *s)
-    float v29_rx_snr(const v29_rx_state_t *s)
+    const dsp_qamrx_t *v29_rx_core(const v29_rx_state_t *s)
 
 
 cdef class V29TxCore:
@@ -86,16 +86,16 @@ cdef class V29RxCore:
 
     @property
     def carrier_present(self):
-        return bool(v29_rx_carrier_present(self.s))
+        return bool(dsp_qamrx_carrier_present(v29_rx_core(self.s)))
 
     @property
     def trained(self):
-        return bool(v29_rx_trained(self.s))
+        return bool(dsp_qamrx_trained(v29_rx_core(self.s)))
 
     @property
     def signal_power_dbm0(self):
-        return float(v29_rx_signal_power(self.s))
+        return float(dsp_qamrx_signal_power_dbm0(v29_rx_core(self.s)))
 
     @property
     def snr_db(self):
-        return float(v29_rx_snr(self.s))
+        return float(dsp_qamrx_snr_db(v29_rx_core(self.s)))
