@@ -17,7 +17,8 @@
        drives spandsp's terminal by the lines of SCRIPT: "hdlc HEX" (a good
        frame), "hdlcstatus N" / "bitstatus N" (a SIG_STATUS_* event on the
        HDLC or non-ECM receiver), "zeros N" (N zero octets of non-ECM data,
-       e.g. TCF), "step" (the transmitter finished what it was sending), "time N" (N
+       e.g. TCF), "getdata" (print "data HEX" lines of the non-ECM data it
+       sends, TCF or a page, octets LSB first, until it ends), "step" (the transmitter finished what it was sending), "time N" (N
        samples pass: t30_timer_update),
        "end" (t30_terminate), "log" (spandsp's flow log on); prints what it sends as above and "phase_e N"
        with its completion code.  "polled" answers with FILE ready to be
@@ -91,6 +92,16 @@ static void run_script(t30_state_t *s)
                 t30_non_ecm_put_chunk(s, buf, n < (int) sizeof(buf) ? n : (int) sizeof(buf));
         } else if (strcmp(cmd, "step") == 0) {
             t30_front_end_status(s, T30_FRONT_END_SEND_STEP_COMPLETE);
+        } else if (strcmp(cmd, "getdata") == 0) {
+            /* what the non-ECM transmitter sends (TCF, a page) until it ends */
+            int len;
+            do {
+                len = t30_non_ecm_get_chunk(s, buf, 256);
+                printf("data ");
+                for (int i = 0; i < len; i++)
+                    printf("%02x", buf[i]);
+                printf("\n");
+            } while (len == 256);
         } else if (strcmp(cmd, "time") == 0) {
             t30_timer_update(s, atoi(arg));
         } else if (strcmp(cmd, "end") == 0) {

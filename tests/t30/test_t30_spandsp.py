@@ -7,10 +7,12 @@ what spandsp's terminal does when it hears our frames: an answering spandsp
 hearing our DCS sets its receiver to the modem and rate we commanded; a
 calling spandsp hearing our DIS answers with a DCS we decode.  Whole ECM
 pages go both ways frame by frame (FCD, RCP, PPS, PPR, MCF, DCN): spandsp
-writes the page we sent, we rebuild the page it sent, pixel for pixel.
+writes the page we sent, we rebuild the page it sent, pixel for pixel.  Its
+non-ECM TCF and page pass our judgements (CFR, MCF) and decode exactly.
 """
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,10 +22,10 @@ import pytest
 
 from faxengine.t30 import Capabilities, Dcs, Fcf, Frame, Preferences, choose_dcs
 from faxengine.t30.ecm import (EcmBlockReceiver, PartialPage, ctc_mode, ppr_fif, ppr_frames,
-                               rcp_frames, split_page)
+                               rcp_frames, reverse_bits, split_page)
 from faxengine.t30.facilities import MODES
 from faxengine.t30.frames import decode_ident, ident_frame, message
-from faxengine.t30.quality import tcf_bits
+from faxengine.t30.quality import judge_page, judge_tcf, tcf_bits
 
 HERE = Path(__file__).resolve().parent
 
@@ -362,4 +364,36 @@ def test_spandsp_resends_what_our_ppr_asks_then_ctc(spandsp_t30, tmp_path):
     assert [f.name for f in frames if f.fcf not in (Fcf.FCD, Fcf.RCP)] == [
         "TSI", "DCS", "PPS", "PPS", "PPS", "PPS", "CTC", "PPS", "DCN"]
     assert np.array_equal(t4.decode(receiver.data(receiver.frames), 1728, "mmr"), image)
+    assert "phase_e 0" in out
+
+
+def data_groups(out: str) -> list[bytes]:
+    """The runs of "data HEX" lines (TCF, pages) spandsp's non-ECM transmitter sent."""
+    runs = itertools.groupby(out.splitlines(), key=lambda line: line.startswith("data"))
+    return [b"".join(bytes.fromhex(line[5:]) for line in lines) for is_data, lines in runs
+            if is_data]
+
+
+@pytest.mark.parametrize("coding, scan_ms", [("mr", 10), ("mh", 0)])
+def test_we_judge_spandsps_tcf_and_non_ecm_page(spandsp_t30, tmp_path, coding, scan_ms):
+    from faxengine import t4
+
+    image = page_image(300)
+    ours = Capabilities(codings=frozenset({coding}), ecm=False, min_scan_ms=scan_ms)
+    lines = ["step"] * 2 + hear(Frame(Fcf.DIS, ours.encode()), 3) + ["getdata", "step"]
+    lines += hear(Frame(Fcf.CFR), 0) + ["getdata", "step", "step"] + hear(Frame(Fcf.MCF), 3)
+    out = subprocess.run([str(spandsp_t30), "script", "call",
+                          str(save_tiff(tmp_path / "tx.tif", image))], check=True,
+                         input="\n".join(lines) + "\n", capture_output=True, text=True).stdout
+    frames = sent_frames(out)
+    dcs = Dcs.decode(next(f for f in frames if f.fcf is Fcf.DCS).fif)
+    assert (dcs.ecm, dcs.coding, dcs.min_scan_ms) == (False, coding, scan_ms)
+    tcf, page = data_groups(out)
+    tcf_line_bits = np.unpackbits(np.frombuffer(tcf, np.uint8))
+    assert len(tcf_line_bits) == tcf_bits(dcs.rate) and judge_tcf(tcf_line_bits, dcs.rate)
+    # octets came LSB first, as on the line; the codec reads MSB first
+    received, bad = t4.decode_lenient(reverse_bits(page), dcs.pels, dcs.coding)
+    assert bad.count == 0 and judge_page(bad, dcs.resolution) is Fcf.MCF
+    assert np.array_equal(received[:image.shape[0]], image)
+    assert [f.name for f in frames if f.fcf in (Fcf.EOP, Fcf.DCN)] == ["EOP", "DCN"]
     assert "phase_e 0" in out
