@@ -17,7 +17,7 @@
        drives spandsp's terminal by the lines of SCRIPT: "hdlc HEX" (a good
        frame), "hdlcstatus N" / "bitstatus N" (a SIG_STATUS_* event on the
        HDLC or non-ECM receiver), "zeros N" (N zero octets of non-ECM data,
-       e.g. TCF), "getdata" (print "data HEX" lines of the non-ECM data it
+       e.g. TCF), "chunk HEX" (non-ECM data, octets LSB first), "getdata" (print "data HEX" lines of the non-ECM data it
        sends, TCF or a page, octets LSB first, until it ends), "step" (the transmitter finished what it was sending), "time N" (N
        samples pass: t30_timer_update),
        "end" (t30_terminate), "log" (spandsp's flow log on); prints what it sends as above and "phase_e N"
@@ -86,6 +86,9 @@ static void run_script(t30_state_t *s)
             t30_hdlc_accept(s, NULL, atoi(arg), 1);
         } else if (strcmp(cmd, "bitstatus") == 0) {
             t30_non_ecm_put_bit(s, atoi(arg));
+        } else if (strcmp(cmd, "chunk") == 0) {
+            int len = unhex(arg, buf, (int) sizeof(buf));
+            t30_non_ecm_put_chunk(s, buf, len);
         } else if (strcmp(cmd, "zeros") == 0) {
             memset(buf, 0, sizeof(buf));
             for (int n = atoi(arg); n > 0; n -= (int) sizeof(buf))

@@ -8,7 +8,8 @@ hearing our DCS sets its receiver to the modem and rate we commanded; a
 calling spandsp hearing our DIS answers with a DCS we decode.  Whole ECM
 pages go both ways frame by frame (FCD, RCP, PPS, PPR, MCF, DCN): spandsp
 writes the page we sent, we rebuild the page it sent, pixel for pixel.  Its
-non-ECM TCF and page pass our judgements (CFR, MCF) and decode exactly.
+non-ECM TCF and page pass our judgements (CFR, MCF) and decode exactly, and
+our TCF and non-ECM page (with the fill our DCS announces) pass its.
 """
 from __future__ import annotations
 
@@ -397,3 +398,30 @@ def test_we_judge_spandsps_tcf_and_non_ecm_page(spandsp_t30, tmp_path, coding, s
     assert np.array_equal(received[:image.shape[0]], image)
     assert [f.name for f in frames if f.fcf in (Fcf.EOP, Fcf.DCN)] == ["EOP", "DCN"]
     assert "phase_e 0" in out
+
+
+@pytest.mark.parametrize("coding, scan_ms", [("mr", 10), ("mh", 20)])
+def test_spandsp_receives_our_non_ecm_page(spandsp_t30, tmp_path, coding, scan_ms):
+    """TCF, then a page coded with the fill the DCS announces, then EOP: spandsp says MCF."""
+    from PIL import Image
+
+    from faxengine import t4
+
+    image = page_image(300)
+    dcs = Dcs(modem="V.29", rate=9600, resolution="fine", coding=coding, min_scan_ms=scan_ms)
+    data = reverse_bits(t4.encode(image, coding, k=4, min_bits_per_line=dcs.min_bits_per_line))
+    lines = ["step"] * 3 + [f"hdlc {f.to_bytes().hex()}" for f in
+                            message(ident_frame(Fcf.TSI, "1", x=True),
+                                    Frame(Fcf.DCS, dcs.encode(), x=True))]
+    lines += ["hdlcstatus -1", "bitstatus -4", f"zeros {tcf_bits(dcs.rate) // 8}",
+              "bitstatus -1", "step", "step", "bitstatus -2", "bitstatus -4"]
+    lines += [f"chunk {data[i:i + 256].hex()}" for i in range(0, len(data), 256)]
+    lines += ["bitstatus -1"] + hear(Frame(Fcf.EOP, x=True), 2)
+    lines += hear(Frame(Fcf.DCN, x=True), 0) + ["end"]
+    rx = tmp_path / "rx.tif"
+    out = subprocess.run([str(spandsp_t30), "script", "answer", str(rx)], check=True,
+                         input="\n".join(lines) + "\n", capture_output=True, text=True).stdout
+    assert [f.name for f in sent_frames(out)] == ["CSI", "DIS", "CFR", "MCF"]
+    assert "phase_e 0" in out
+    received = ~np.asarray(Image.open(rx).convert("1"), dtype=bool)
+    assert np.array_equal(received, image)
