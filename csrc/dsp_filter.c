@@ -130,12 +130,13 @@ static inline int16_t shaper_sample(dsp_shaper_t *s)
         s->n = 0;
     s->phase += s->step;
     float y = s->gain * (a + b);
-    long v = (long) (y + (y >= 0.0f ? 0.5f : -0.5f));
-    if (v > 32767)
-        v = 32767;
-    else if (v < -32768)
-        v = -32768;
-    return (int16_t) v;
+    /* clip, then round to nearest without a branch on the sign (which
+     * mispredicts half the time): adding 1.5 * 2^23 leaves the rounded
+     * integer in the low mantissa bits */
+    y = y > 32767.0f ? 32767.0f : y;
+    y = y < -32768.0f ? -32768.0f : y;
+    union { float f; int32_t i; } u = { y + 12582912.0f };
+    return (int16_t) (u.i - 0x4B400000);
 }
 
 int16_t dsp_shaper_sample(dsp_shaper_t *s)
