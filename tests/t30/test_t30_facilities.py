@@ -43,7 +43,7 @@ def test_decode_dcs_from_a_service_manual():
 
 def test_spandsp_style_dis_octets():
     # what spandsp 0.0.6 sends for V.17/V.29/V.27ter, fine+superfine, MR+MMR, ECM, A3,
-    # unlimited (measured with tests/t30/spandsp_dis.c): bit 45 metric preferred too
+    # unlimited (measured with tests/t30/spandsp_t30.c): bit 45 metric preferred too
     caps = dataclasses.replace(ALL, resolutions=frozenset({"fine", "superfine"}),
                                metric_preferred=True)
     assert caps.encode() == bytes.fromhex("00eefac48011")

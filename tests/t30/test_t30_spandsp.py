@@ -41,7 +41,7 @@ W215, W255, W303, UNLIMITED, A4, B4 = 0x01, 0x02, 0x04, 0x10000, 0x20000, 0x4000
 def spandsp_t30(tmp_path_factory) -> Path:
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
-        pytest.skip("needs a C compiler to build spandsp_dis.c against libspandsp")
+        pytest.skip("needs a C compiler to build spandsp_t30.c against libspandsp")
     exe = tmp_path_factory.mktemp("spandsp") / "spandsp_t30"
     result = subprocess.run([cc, "-std=c99", "-O1", "-o", str(exe), str(HERE / "spandsp_t30.c"),
                              "-lspandsp"], capture_output=True, text=True)
