@@ -97,9 +97,9 @@ def decode_page(const uint8_t[::1] data, int width, int coding, int height, int 
             if status != T4_DECODE_MORE or row >= limit:
                 break
             cap = min(limit, cap * 2)
-            grown = np.zeros((cap, width), dtype=np.uint8)
-            grown[:row] = out[:row]
-            out = grown
+            # realloc: often in place; numpy zeroes the new rows
+            view = None
+            out.resize((cap, width), refcheck=False)
         err = t4_t6_decode_error(s, &err_line, &err_bit)
         t4_t6_decode_bad_lines(s, &bad, &longest)
     finally:

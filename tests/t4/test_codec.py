@@ -227,6 +227,13 @@ def test_fill_before_the_last_eol_without_rtc():
     np.testing.assert_array_equal(t4.decode(data, 1728, "mh"), image)
 
 
+@pytest.mark.parametrize("coding", ["mh", "mr", "mmr"])
+def test_tall_page_grows_the_output(coding):
+    """More lines than the decoder's first guess (2400) when no height is given."""
+    image = np.random.default_rng(4).random((7000, 40)) < 0.1
+    round_trip(image, coding, 4)
+
+
 def test_decode_with_height_stops_early():
     image = text_page(height=60)
     for coding in ("mh", "mr", "mmr"):
