@@ -42,7 +42,7 @@
 
 float dsp_rrc(float t, float beta);
 
-#define DSP_SHAPER_TAPS 8    /* symbols under the transmit filter, at most */
+#define DSP_SHAPER_TAPS 12   /* symbols under the transmit filter, at most */
 
 typedef struct {
     int phases;          /* P */

@@ -19,7 +19,7 @@
 #include "v29_common.h"
 #include "v29tx.h"
 
-#define V29_TX_SPAN 8
+#define V29_TX_SPAN 10
 #define V29_TX_TURNOFF 32
 
 struct v29_tx_state_s {
