@@ -140,8 +140,10 @@ int v17_trellis_encode(v17_trellis_enc_t *e, int q)
 
 /* ---- Viterbi decoder ---------------------------------------------------- */
 
-/* Predecessors of each state: pred[ns][j] = (state << 2) | y. */
-static uint8_t pred[8][4];
+/* The four branches into each state: the state they leave and the subset
+ * (Y0 Y1 Y2) they carry. */
+static uint8_t pred_state[8][4];
+static uint8_t pred_subset[8][4];
 static int pred_ready;
 
 static void build_pred(void)
@@ -152,7 +154,8 @@ static void build_pred(void)
     for (int s = 0; s < 8; s++)
         for (int y = 0; y < 4; y++) {
             int ns = v17_conv_next(s, y);
-            pred[ns][count[ns]++] = (uint8_t) ((s << 2) | y);
+            pred_state[ns][count[ns]] = (uint8_t) s;
+            pred_subset[ns][count[ns]++] = (uint8_t) ((y << 1) | (s & 1));
         }
     pred_ready = 1;
 }
@@ -208,7 +211,7 @@ int v17_viterbi_init(v17_viterbi_t *v, int rate, int depth)
 
 void v17_viterbi_restart(v17_viterbi_t *v)
 {
-    v->filled = 0;
+    v->pending = 0;
     v->pos = 0;
     for (int s = 0; s < 8; s++)
         v->metric[s] = 0.0f;
@@ -222,8 +225,8 @@ void v17_viterbi_free(v17_viterbi_t *v)
 
 static inline const uint8_t *grid_cell(const v17_viterbi_t *v, float re, float im)
 {
-    int ix = (int) floorf((re - v->grid_lo) / v->grid_step);
-    int iy = (int) floorf((im - v->grid_lo) / v->grid_step);
+    int ix = (int) floorf((re - v->grid_lo) * (1.0f / GRID_STEP));
+    int iy = (int) floorf((im - v->grid_lo) * (1.0f / GRID_STEP));
     if (ix < 0)
         ix = 0;
     else if (ix >= v->grid_n)
@@ -252,87 +255,77 @@ int v17_slice(const v17_viterbi_t *v, float re, float im)
     return label;
 }
 
-/* Trace back from the best state over the `n` newest symbols; labels of the
- * survivor, oldest first, go to out[0..n-1]. */
-static void traceback(const v17_viterbi_t *v, int n, int *out)
+static int best_state(const v17_viterbi_t *v)
 {
     int ns = 0;
-    int t = v->pos;
     for (int s = 1; s < 8; s++)
         if (v->metric[s] < v->metric[ns])
             ns = s;
-    for (int i = n - 1; i >= 0; i--) {
-        int p = pred[ns][v->branch[t][ns]];
-        int s = p >> 2, y = p & 3;
-        if (out)
-            out[i] = v->nearest[t][(y << 1) | (s & 1)];
-        ns = s;
+    return ns;
+}
+
+/* Walk the best survivor back over the pending symbols; the labels of the
+ * oldest `n` of them go to out, oldest first. */
+static void traceback(const v17_viterbi_t *v, int n, int *out)
+{
+    int ns = best_state(v);
+    int t = v->pos;
+    for (int k = 0; k < v->pending; k++) {
+        int age = v->pending - 1 - k;       /* 0 = oldest pending */
+        if (age < n)
+            out[age] = v->label[t][ns];
+        ns = v->prev[t][ns];
         if (--t < 0)
-            t = v->depth - 1;
+            t = V17_VITERBI_RING - 1;
     }
 }
 
-int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label)
+int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label, int *out)
 {
     const uint8_t *cell = grid_cell(v, re, im);
     float d[8], m[8], low = INFINITY;
     int best_k = 0;
-    int label;
 
-    if (++v->pos >= v->depth)
+    if (++v->pos >= V17_VITERBI_RING)
         v->pos = 0;
     for (int k = 0; k < 8; k++) {
         const v17_point_t *p = &v->c->map[cell[k]];
         float dx = re - p->re, dy = im - p->im;
         d[k] = dx * dx + dy * dy;
-        v->nearest[v->pos][k] = cell[k];
-        if (d[k] < d[best_k])
-            best_k = k;
     }
+    for (int k = 1; k < 8; k++)
+        best_k = d[k] < d[best_k] ? k : best_k;
     if (nearest_label)
         *nearest_label = cell[best_k];
-    /* add-compare-select: 4 branches into each of the 8 states */
+    /* add-compare-select: 4 branches into each of the 8 states (written
+     * without branches: which survives is data, not a pattern to predict) */
     for (int ns = 0; ns < 8; ns++) {
-        float bm = INFINITY;
-        int bj = 0;
-        for (int j = 0; j < 4; j++) {
-            int p = pred[ns][j];
-            int s = p >> 2, y = p & 3;
-            float x = v->metric[s] + d[(y << 1) | (s & 1)];
-            if (x < bm) {
-                bm = x;
-                bj = j;
-            }
-        }
+        const uint8_t *ps = pred_state[ns], *pb = pred_subset[ns];
+        float x0 = v->metric[ps[0]] + d[pb[0]], x1 = v->metric[ps[1]] + d[pb[1]];
+        float x2 = v->metric[ps[2]] + d[pb[2]], x3 = v->metric[ps[3]] + d[pb[3]];
+        int j01 = x1 < x0, j23 = x3 < x2;
+        float m01 = j01 ? x1 : x0, m23 = j23 ? x3 : x2;
+        int j = m23 < m01 ? 2 + j23 : j01;
+        float bm = m23 < m01 ? m23 : m01;
         m[ns] = bm;
-        v->branch[v->pos][ns] = (uint8_t) bj;
-        if (bm < low)
-            low = bm;
+        v->prev[v->pos][ns] = ps[j];
+        v->label[v->pos][ns] = cell[pb[j]];
+        low = bm < low ? bm : low;
     }
     for (int s = 0; s < 8; s++)
         v->metric[s] = m[s] - low;
-    if (v->filled < v->depth)
-        v->filled++;
-    if (v->filled < v->depth)
-        return -1;
-    /* the oldest symbol in the ring is released */
-    {
-        int labels[V17_VITERBI_MAX_DEPTH];
-        traceback(v, v->depth, labels);
-        label = labels[0];
-    }
-    return label;
+    /* a block is released once its newest symbol is depth - 1 old */
+    if (++v->pending < v->depth - 1 + V17_VITERBI_BLOCK)
+        return 0;
+    traceback(v, V17_VITERBI_BLOCK, out);
+    v->pending -= V17_VITERBI_BLOCK;
+    return V17_VITERBI_BLOCK;
 }
 
 int v17_viterbi_flush(v17_viterbi_t *v, int *out)
 {
-    int labels[V17_VITERBI_MAX_DEPTH];
-    int n = v->filled;
-    /* once full, the oldest held symbol has already been released */
-    int held = (n == v->depth) ? n - 1 : n;
-    traceback(v, n, labels);
-    for (int i = 0; i < held; i++)
-        out[i] = labels[n - held + i];
+    int n = v->pending;
+    traceback(v, n, out);
     v17_viterbi_restart(v);
-    return held;
+    return n;
 }

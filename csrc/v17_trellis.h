@@ -21,8 +21,11 @@
 
 #include <stdint.h>
 
-/* Longest decision delay of the Viterbi decoder, in symbols. */
+/* Longest traceback of the Viterbi decoder, in symbols. */
 #define V17_VITERBI_MAX_DEPTH 64
+/* Labels are released this many at a time, from one traceback. */
+#define V17_VITERBI_BLOCK 8
+#define V17_VITERBI_RING (V17_VITERBI_MAX_DEPTH + V17_VITERBI_BLOCK)
 
 /* Constellation points are kept on the integer grid of V.17 Figure 2; all
  * four constellations, and the training points A B C D, have about the same
@@ -111,18 +114,19 @@ int v17_conv_next(int state, int y);
  * nearest to the received (equalised, scaled to the integer grid) point;
  * the squared Euclidean distances are the branch metrics, and the uncoded
  * bits of the nearest point ride along the branch (parallel transitions are
- * resolved per symbol).  After `depth` symbols the survivor of the best
- * state is traced back and its oldest label is released. */
+ * resolved per symbol).  Every V17_VITERBI_BLOCK symbols the survivor of
+ * the best state is traced back and the labels `depth` - 1 or more symbols
+ * old are released, a block at a time (one traceback serves the block). */
 typedef struct {
     const v17_constellation_t *c;
     int depth;
-    int filled;                 /* symbols pushed, saturating at depth */
+    int pending;                /* symbols pushed and not yet released */
     int pos;                    /* ring position of the newest symbol */
     float metric[8];
-    /* per symbol: which of the 4 incoming branches survived, per state,
-     * and the nearest point of each subset */
-    uint8_t branch[V17_VITERBI_MAX_DEPTH][8];
-    uint8_t nearest[V17_VITERBI_MAX_DEPTH][8];
+    /* per symbol and state: the state the survivor came from, and the
+     * label of its branch (the nearest point of the branch's subset) */
+    uint8_t prev[V17_VITERBI_RING][8];
+    uint8_t label[V17_VITERBI_RING][8];
     /* slicing look-up: for a grid cell, the nearest point of each subset */
     int grid_n;
     float grid_lo;
@@ -137,15 +141,16 @@ int v17_viterbi_init(v17_viterbi_t *v, int rate, int depth);
 void v17_viterbi_restart(v17_viterbi_t *v);
 void v17_viterbi_free(v17_viterbi_t *v);
 
-/* Push one received point (re, im on the integer grid).  Returns the label
- * decided `depth` symbols ago, or -1 while the decoder is still filling.
- * *nearest_label, when not NULL, receives the label of the nearest point of
- * the whole constellation (a tentative decision for decision-directed
- * adaptation, available without delay). */
-int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label);
+/* Push one received point (re, im on the integer grid).  Writes the labels
+ * it releases to out (oldest first, room for V17_VITERBI_BLOCK) and
+ * returns how many: 0 or V17_VITERBI_BLOCK.  *nearest_label, when not NULL,
+ * receives the label of the nearest point of the whole constellation (a
+ * tentative decision for decision-directed adaptation, without delay). */
+int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label, int *out);
 
 /* Release the labels still held (oldest first), best survivor; returns how
- * many were written to out (at most depth).  The decoder is restarted. */
+ * many were written to out (fewer than depth + V17_VITERBI_BLOCK).  The
+ * decoder is restarted. */
 int v17_viterbi_flush(v17_viterbi_t *v, int *out);
 
 /* The label of the constellation point nearest to (re, im): hard decision

@@ -200,15 +200,17 @@ static int emit_label(v17_rx_state_t *s, int label, uint8_t *bits)
 
 static int data_symbol(v17_rx_state_t *s, cf_t z, cf_t zr, cf_t rot, int adapt, uint8_t *bits)
 {
-    int tentative;
-    int label = v17_viterbi_push(&s->vit, zr.re, zr.im, &tentative);
+    int tentative, labels[V17_VITERBI_BLOCK], n = 0;
+    int released = v17_viterbi_push(&s->vit, zr.re, zr.im, &tentative, labels);
     if (adapt)
         track(s, z, zr, point(s->c->map[tentative]), rot, MU_DATA, PLL_KP_DATA, PLL_KI_DATA);
     /* The signal may end without the level falling below the carrier-off
      * threshold (a noisy line): a quarter of the constellation's power at
      * the equaliser's output means it has. */
     s->out_power += (cf_abs2(zr) - s->out_power) * (1.0f / 16.0f);
-    return label >= 0 ? emit_label(s, label, bits) : 0;
+    for (int i = 0; i < released; i++)
+        n += emit_label(s, labels[i], bits + n);
+    return n;
 }
 
 static void start_data(v17_rx_state_t *s)

@@ -33,10 +33,11 @@ cdef extern from "v17_trellis.h" nogil:
     int v17_conv_next(int state, int y)
     int v17_viterbi_init(v17_viterbi_t *v, int rate, int depth)
     void v17_viterbi_free(v17_viterbi_t *v)
-    int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label)
+    int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label, int *out)
     int v17_viterbi_flush(v17_viterbi_t *v, int *out)
     int v17_slice(const v17_viterbi_t *v, float re, float im)
     int V17_VITERBI_MAX_DEPTH
+    int V17_VITERBI_BLOCK
 
 
 cdef extern from "v17tx.h" nogil:
@@ -125,19 +126,15 @@ def viterbi_decode(int rate, const double complex[::1] points, int depth=32):
     points (on the integer grid), the whole sequence, in order."""
     cdef v17_viterbi_t v
     cdef Py_ssize_t n = points.shape[0], i, k = 0
-    cdef int lab
     if v17_viterbi_init(&v, rate, depth) < 0:
         v17_viterbi_free(&v)
         _constellation(rate)
         raise ValueError(f"traceback depth must be 1..{V17_VITERBI_MAX_DEPTH}, not {depth}")
-    labels = np.empty(n + V17_VITERBI_MAX_DEPTH, np.int32)
+    labels = np.empty(n + V17_VITERBI_MAX_DEPTH + V17_VITERBI_BLOCK, np.int32)
     cdef int[::1] out = labels
     with nogil:
         for i in range(n):
-            lab = v17_viterbi_push(&v, points[i].real, points[i].imag, NULL)
-            if lab >= 0:
-                out[k] = lab
-                k += 1
+            k += v17_viterbi_push(&v, points[i].real, points[i].imag, NULL, &out[k])
         k += v17_viterbi_flush(&v, &out[k])
     v17_viterbi_free(&v)
     return labels[:k]
