@@ -28,7 +28,10 @@
 #include "v17tx.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
+
+#include "dsp_filter.h"
 
 enum seg {
     SEG_TEP_TONE, SEG_TEP_SILENCE, SEG_1, SEG_2, SEG_3, SEG_4, SEG_DATA,
@@ -57,19 +60,6 @@ static int seg_length(const v17_tx_state_t *s, int seg)
     }
 }
 
-/* Root raised cosine impulse response, t in symbols. */
-static double rrc(double t, double beta)
-{
-    double x = 4.0 * beta * t;
-    if (fabs(t) < 1e-9)
-        return 1.0 - beta + 4.0 * beta / PI;
-    if (fabs(fabs(x) - 1.0) < 1e-9)
-        return beta / sqrt(2.0) * ((1.0 + 2.0 / PI) * sin(PI / (4.0 * beta))
-                                   + (1.0 - 2.0 / PI) * cos(PI / (4.0 * beta)));
-    return (sin(PI * t * (1.0 - beta)) + x * cos(PI * t * (1.0 + beta)))
-           / (PI * t * (1.0 - x * x));
-}
-
 /* Zeroth-order modified Bessel function, for the Kaiser window. */
 static double bessel_i0(double x)
 {
@@ -92,7 +82,7 @@ static void design_filter(v17_tx_state_t *s, float power_dbm0)
     for (int i = 0; i < n; i++) {
         double r = (i - centre) / centre;
         double w = bessel_i0(kaiser_beta * sqrt(1.0 - r * r)) / bessel_i0(kaiser_beta);
-        double h = rrc((i - centre) / V17_TX_PHASES, 0.25) * w;
+        double h = dsp_rrc((float) ((i - centre) / V17_TX_PHASES), 0.25f) * w;
         /* carrier: 1800 Hz at 24 000 ticks/s */
         double a = 2.0 * PI * 1800.0 * i / 24000.0;
         /* newest symbol first: tap m of phase p is tick p + 10 m */
