@@ -4,6 +4,7 @@
 
 #include "dsp_qamrx.h"
 
+/* -DQAMRX_DEBUG traces the training state machine on stderr */
 #ifdef QAMRX_DEBUG
 #include <stdio.h>
 #define TRACE(...) fprintf(stderr, __VA_ARGS__)
@@ -114,7 +115,6 @@ static int pattern_started(const dsp_qamrx_t *s)
         d_pos += cf_abs2(cf_sub(z, p));
         d_neg += cf_abs2(cf_add(z, p));
     }
-    TRACE("   test alt %.1f pos %.1f neg %.1f\n", d_alt, d_pos, d_neg);
     if (d_pos < 0.2f * d_alt && d_pos <= d_neg)
         return 1;
     if (d_neg < 0.2f * d_alt)
@@ -155,7 +155,6 @@ static int on_symbol(dsp_qamrx_t *s, cf_t u, uint8_t *bits)
     case DSP_QAMRX_ALT_TRACK:
         z = equalized(s, &rot);
         want = alt_point(s, s->alt_index++);
-        TRACE("  alt z=(%.2f,%.2f) want (%.0f,%.0f)\n", z.re, z.im, want.re, want.im);
         /* only on symbols that look like the alternation: once the pattern
          * has begun, its symbols would pull the loop away */
         if (cf_abs2(cf_sub(z, want)) < 0.25f * cf_abs2(want))
@@ -211,7 +210,10 @@ static int half_sample(dsp_qamrx_t *s, cf_t u, uint8_t *bits)
     dsp_equalizer_put(&s->eq, u);
     if (s->state == DSP_QAMRX_SEEK) {
         dsp_alternation_put(&s->alt, u);
-        if (++s->count > (int) (2.0f / s->d.alt_alpha) && dsp_alternation_strength(&s->alt) > 0.5f) {
+        /* an alternation, and a strong one: the fading tail of a signal
+         * just gone (the carrier detector is still on) must not look like one */
+        if (++s->count > (int) (2.0f / s->d.alt_alpha) && dsp_alternation_strength(&s->alt) > 0.5f
+            && s->alt.power > s->pd.on_level) {
             /* Jump so that the next T/2 sample falls on a symbol centre. */
             TRACE("alternation: strength %.2f timing %.2f\n", dsp_alternation_strength(&s->alt), dsp_alternation_timing(&s->alt));
             move_time(s, dsp_alternation_timing(&s->alt) * s->half);

@@ -38,8 +38,12 @@ void dsp_alternation_put(dsp_alternation_t *s, cf_t u)
 
 float dsp_alternation_strength(const dsp_alternation_t *s)
 {
-    /* The mean (a carrier component, as V.29's A B has) is left out. */
+    /* The mean (a carrier component, as V.29's A B has) is left out; but
+     * not all of the power may be a mean (an unmodulated carrier, such as
+     * V.27ter's echo protection tone, would leave 0/0). */
     float ac = s->power - cf_abs2(s->mean);
+    if (ac < 0.25f * s->power)
+        ac = 0.25f * s->power;
     if (ac <= 0.0f)
         return 0.0f;
     /* A pure alternation u_n = D cos(pi n/2 + phi) puts |D|^2/4 in each of

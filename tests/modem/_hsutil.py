@@ -102,3 +102,18 @@ def check_interop(kind: str, rate: int, make_tx, make_rx, bits: np.ndarray, seed
         got = rx.demodulate(heard)
         assert rx.trained or bit_errors(bits, got) == 0
         assert bit_errors(bits, got) == 0
+
+
+def check_tep(kind: str, rate: int, make_tx, make_rx, bits: np.ndarray) -> None:
+    """With the echo-protection tone before the training (make_tx() must
+    send it): ours to ours, and when spandsp is here, its TEP transmission
+    to our receiver and ours to its receiver."""
+    assert bit_errors(bits, make_rx().demodulate(send(make_tx(), bits))) == 0
+    import spandsp
+
+    if spandsp.spandsp_available():
+        heard = spandsp.modem_tx(kind, rate, bits, tep=True, power_dbm0=-13.0)
+        assert bit_errors(bits, make_rx().demodulate(heard)) == 0
+        got = spandsp.modem_rx(kind, rate, send(make_tx(), bits))
+        offset = spandsp.align(got, bits)
+        assert offset is not None and offset_errors(bits, got[:offset + len(bits)], offset) == 0

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import spandsp
-from _hsutil import bit_errors, check_interop, check_streaming, loop_errors, random_bits, send, through_line
+from _hsutil import (bit_errors, check_interop, check_streaming, check_tep, loop_errors, random_bits, send,
+                     through_line)
 from faxengine import line
 from faxengine.modem import ModemError
 from faxengine.modem.v27ter import V27terRx, V27terTx
@@ -44,6 +45,13 @@ def test_long_training_lengths(rate):
     assert round(len(long_) / symbols) == round(0.020 * baud) + 50 + 1074 + 8
     assert round(len(short) / symbols) == round(0.020 * baud) + 14 + 58 + 8
     assert round((len(tep) - len(long_)) / symbols) == int(0.190 * baud)
+
+
+@pytest.mark.parametrize("rate", RATES)
+def test_echo_protection_tone(rate):
+    # V.27ter segment 1: the receiver must not take the unmodulated carrier,
+    # or the 20 ms gap after it, for the reversals
+    check_tep("v27ter", rate, lambda: V27terTx(rate, tep=True), lambda: V27terRx(rate), random_bits(4800, seed=3))
 
 
 def test_receiver_reports_what_it_sees():

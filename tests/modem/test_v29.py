@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import spandsp
-from _hsutil import bit_errors, check_interop, check_streaming, loop_errors, random_bits, through_line
+from _hsutil import (bit_errors, check_interop, check_streaming, check_tep, loop_errors, random_bits,
+                     through_line)
 from faxengine import line
 from faxengine.modem import ModemError
 from faxengine.modem.v29 import V29Rx, V29Tx
@@ -71,6 +72,11 @@ def test_tcf_zeros_come_through():
 @pytest.mark.parametrize("rate", RATES)
 def test_streaming_any_chunking_same_output(rate):
     check_streaming(lambda: V29Tx(rate), lambda: V29Rx(rate), random_bits(12_000, seed=7), seed=rate)
+
+
+@pytest.mark.parametrize("rate", RATES)
+def test_echo_protection_tone(rate):
+    check_tep("v29", rate, lambda: V29Tx(rate, tep=True), lambda: V29Rx(rate), random_bits(9600, seed=3))
 
 
 def test_a_second_transmission_trains_again():
