@@ -210,14 +210,18 @@ static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
     int *const cur = s->cur;
     int a0 = -1;      /* the imaginary white element before the line */
     int colour = 0;   /* colour of the run starting at a0 */
-    int j = 0;        /* ref[j]: first reference changing element right of a0 */
+    /* b1 = ref[jb]: the first reference changing element right of a0 of the
+     * colour opposite to a0's (even indices are black).  Each mode moves jb
+     * by what it knows instead of searching from a0 again:
+     *   pass: a0 = b2, same colour: jb + 2;
+     *   vertical: a0 = a1 and the colour flips: jb - 1 when that one is
+     *     still right of a1 (VL), else jb + 1, + 3... past a1 (VR);
+     *   horizontal: a0 = a2, same colour: jb + 2, + 4... past a2.
+     * (ref[jb - 2] <= old a0 < new a0, so jb never goes back further.) */
+    int jb = 0;
     int nc = 0;
     int err;
     while (a0 < width) {
-        while (ref[j] <= a0)
-            j++;
-        /* b1: the first one of the colour opposite to a0's (even = black). */
-        const int jb = j + ((j & 1) ^ colour);
         const int start = a0 < 0 ? 0 : a0;
         NEED(16);
         const unsigned e = t4_mode_lookup[buf >> (64 - T4_MODE_LOOKUP_BITS)];
@@ -233,9 +237,17 @@ static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
             if (colour)
                 memset(row + start, 1, (size_t)(a1 - start));
             a0 = a1;
-            if (a1 < width)
-                cur[nc++] = a1;
             colour ^= 1;
+            if (a1 >= width)
+                break;
+            cur[nc++] = a1;
+            if (jb > 0 && ref[jb - 1] > a1) {
+                jb--;
+            } else {
+                jb++;
+                while (ref[jb] <= a1)
+                    jb += 2;
+            }
         } else if (mode == T4_MODE_HORIZONTAL) {
             int run1, run2;
             CONSUME(T4_HORIZ_BITS);
@@ -261,12 +273,17 @@ static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
             if (a2 < width)
                 ADD_CHANGE(a2);
             a0 = a2;
+            if (a2 >= width)
+                break;
+            while (ref[jb] <= a2)
+                jb += 2;
         } else if (mode == T4_MODE_PASS) {
             const int b2 = ref[jb + 1];
             CONSUME(T4_PASS_BITS);
             if (colour)
                 memset(row + start, 1, (size_t)(b2 - start));
             a0 = b2;
+            jb += 2;
         } else if (mode == T4_MODE_EXTENSION) {
             /* the two-dimensional extension 0000001111: uncompressed mode */
             err = (buf >> 54) == 0xF ? T4_ERR_UNCOMPRESSED : T4_ERR_EXTENSION;

@@ -170,18 +170,15 @@ static void encode_2d(bit_writer_t *w, const int *ref, const int *cur, int width
     int a0 = -1;     /* the imaginary white element before the line */
     int colour = 0;  /* colour of the run a0 starts */
     int i = 0;       /* cur[i] = a1, the first changing element right of a0 */
-    int j = 0;       /* ref[j] = the first reference changing element right of a0 */
+    int jb = 0;      /* ref[jb] = b1; moved as in t4_t6_decode.c decode_2d */
     while (a0 < width) {
-        while (ref[j] <= a0)
-            j++;
-        /* b1 has the colour opposite to a0's: even (black) when a0 is white. */
-        int jb = j + ((j & 1) ^ colour);
         int b1 = ref[jb];
         int b2 = ref[jb + 1];
         int a1 = cur[i];
         if (b2 < a1) {
             put_bits(w, T4_PASS_CODE, T4_PASS_BITS);
             a0 = b2;
+            jb += 2;
             continue;
         }
         int d = a1 - b1;
@@ -191,6 +188,15 @@ static void encode_2d(bit_writer_t *w, const int *ref, const int *cur, int width
             a0 = a1;
             colour ^= 1;
             i++;
+            if (a0 >= width)
+                break;
+            if (jb > 0 && ref[jb - 1] > a0) {
+                jb--;
+            } else {
+                jb++;
+                while (ref[jb] <= a0)
+                    jb += 2;
+            }
             continue;
         }
         int a2 = cur[i + 1];
@@ -200,6 +206,10 @@ static void encode_2d(bit_writer_t *w, const int *ref, const int *cur, int width
         put_run(w, colour ? t4_white_run_word : t4_black_run_word, a2 - a1);
         a0 = a2;
         i += 2;
+        if (a0 >= width)
+            break;
+        while (ref[jb] <= a0)
+            jb += 2;
     }
 }
 
