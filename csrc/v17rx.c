@@ -304,8 +304,12 @@ static int symbol(v17_rx_state_t *s, cf_t u, uint8_t *bits)
     case RX_SEG2:
     case RX_SEG3: {
         int idx = s->state == RX_SEG2 ? v17_training_seg2(&s->train) : v17_training_bridge(&s->train);
+        /* large steps to converge, small ones to settle: the misadjustment
+         * a step leaves is noise the data would carry */
+        float mu = s->state == RX_SEG3 || s->count > 2000 ? MU_TRAIN / 8.0f
+                   : s->count > 1000 ? MU_TRAIN / 3.0f : MU_TRAIN;
         zr = derotate(s, z, &rot);
-        track(s, z, zr, point(v17_abcd[idx]), rot, MU_TRAIN, PLL_KP_TRAIN, PLL_KI_TRAIN);
+        track(s, z, zr, point(v17_abcd[idx]), rot, mu, PLL_KP_TRAIN, PLL_KI_TRAIN);
         s->count++;
         if (s->state == RX_SEG2 && s->count == V17_SEG2_SHORT_SYMBOLS) {
             s->state = RX_DECIDE;
