@@ -41,7 +41,11 @@ TX_POWER_DBM0 = -13.0
 _TX = {V17: V17Tx, V29: V29Tx, V27TER: V27terTx}
 _RX = {V17: V17Rx, V29: V29Rx, V27TER: V27terRx}
 
-_EMPTY = np.zeros(0, dtype=np.int16)
+# seconds of the long training each modem sends before data (V.17 §5.3.2,
+# V.29 §5, V.27ter §2.5 Table 3): how long after the 75 ms a TCF's zeros start
+TRAINING_S = {(V17, 14400): 1.393, (V17, 12000): 1.393, (V17, 9600): 1.393,
+              (V17, 7200): 1.393, (V29, 9600): 0.253, (V29, 7200): 0.253,
+              (V27TER, 4800): 0.708, (V27TER, 2400): 0.943}
 
 
 def silence(n: int) -> np.ndarray:

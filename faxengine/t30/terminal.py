@@ -71,7 +71,7 @@ SAMPLE_RATE = 8000
 HOLD_MAX = 2400                 # wait at most 0.3 s for the remote carrier to drop
 CED_SILENCE_S = 0.2             # V.25: silence before CED (after the line is connected)
 CED_S = 2.6                     # T.30 §4.2: CED lasts 2.6 to 4 s
-TCF_WAIT_S = 5.0                # TCF must be over this long after DCS (75 ms + training + 1.5 s)
+TCF_MARGIN_S = 0.6              # TCF is judged at the latest 75 ms + training + 1.5 s + this
 MIN_PAGE_BITS = 200             # a shorter high-speed signal is noise, not a page
 PPR_LIMIT = 4                   # T.30 §A.4.5: the fourth PPR for a block -> CTC or EOR
 NOT_FAX_DBM0 = -40.0            # phase A: a louder signal with no fax tones is a voice
@@ -113,6 +113,29 @@ def _first_eol(bits: np.ndarray) -> int:
     gaps = np.diff(np.concatenate(([-1], ones))) - 1
     hit = np.flatnonzero(gaps >= 11)
     return int(ones[hit[0]] - gaps[hit[0]]) if hit.size else 0
+
+
+def _lines_lost(bits: np.ndarray) -> int:
+    """Scan lines a non-ECM page lost in stretches of garbage, judged from its EOLs.
+
+    A noise burst turns many lines into one stretch of bits without an EOL
+    that the decoder counts as a single bad line.  Every gap between EOLs
+    (11 or more zeros, then a 1: T.4 §4.1.2) longer than 4 times the 90th
+    percentile of the page's gaps -- coded lines of the CCITT charts stay
+    within 2.3 times it -- stands for as many lines as typical (median)
+    lines would fill it.
+    """
+    ones = np.flatnonzero(bits)
+    if ones.size < 2:
+        return 0
+    runs = np.diff(np.concatenate(([-1], ones))) - 1
+    eols = ones[runs >= 11]
+    gaps = np.diff(eols)
+    if gaps.size < 10:
+        return 0
+    typical = max(float(np.median(gaps)), 1.0)
+    long = gaps[gaps > max(4 * float(np.percentile(gaps, 90)), 200)]
+    return int(np.sum(np.maximum(np.round(long / typical) - 1, 0)))
 
 
 class FaxTerminal:
@@ -398,6 +421,11 @@ class FaxTerminal:
         self._expect_page = False
         bits = bits[_first_eol(bits):]
         image, bad = t4.decode_lenient(link.bits_to_bytes(bits), dcs.pels, dcs.coding)
+        # A noise burst leaves one bad line where many were lost: count them
+        lost = _lines_lost(bits)
+        if lost > 0:
+            bad = t4.BadLines(bad.count + lost, max(bad.longest_run, lost),
+                              bad.total_lines + lost)
         self._page_image = image
         answer = judge_page(bad, dcs.resolution)
         logger.info("rx page: %d lines, %d bad (longest run %d): %s", bad.total_lines,
@@ -466,7 +494,10 @@ class FaxTerminal:
                 return "INCOMPATIBLE"
             self._dcs = dcs
             self._hs = link.HsReceiver(dcs.modem, dcs.rate)
-            self._tcf_deadline = self._now + int(TCF_WAIT_S * SAMPLE_RATE)
+            # judged when its carrier drops, or when it must be over (noise can
+            # hold a carrier detector on): the sender's T4 runs from its end
+            wait = 0.075 + link.TRAINING_S[dcs.modem, dcs.rate] + 1.5 + TCF_MARGIN_S
+            self._tcf_deadline = self._now + int(wait * SAMPLE_RATE)
             return "DCS"
         if fcf is Fcf.DIS:
             return "DIS"
@@ -480,7 +511,12 @@ class FaxTerminal:
         if fcf in _PRI:
             return _PRI[fcf]
         if fcf is Fcf.PPS:
-            return self._pps(PartialPage.parse(frame))
+            pps = PartialPage.parse(frame)
+            if (pps.page, pps.block) == self._confirmed:
+                return "PPS-REPEAT"             # our MCF was lost
+            return self._pps(pps) if self._in_ecm_page() else None
+        if fcf in (Fcf.EOR, Fcf.CTC) and not self._in_ecm_page():
+            return None
         if fcf is Fcf.EOR:
             post = eor_post(frame)
             self._keep_block(partial=True)
@@ -491,6 +527,10 @@ class FaxTerminal:
             self._hs = link.HsReceiver(modem, rate, ecm=True)
             return "CTC"
         return fcf.label
+
+    def _in_ecm_page(self) -> bool:
+        return (self._state == "C:RECEIVE_PAGE" and self._ecm_rx is not None
+                and self._dcs is not None and self._dcs.ecm)
 
     def _cannot_receive(self, dcs: Dcs) -> str:
         if (dcs.modem, dcs.rate) not in self._local.modes():
@@ -503,8 +543,6 @@ class FaxTerminal:
 
     def _pps(self, pps: PartialPage) -> str:
         key = (pps.page, pps.block)
-        if key == self._confirmed:
-            return "PPS-REPEAT"
         frames = self._ecm_rx.expect(pps.frames)
         if not self._ecm_rx.complete(frames):
             return "PPS-INCOMPLETE"

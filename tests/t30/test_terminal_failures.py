@@ -1,0 +1,242 @@
+"""FaxTerminal when things go wrong: every failure ends the call cleanly with its code.
+
+Nothing here may raise: a silent peer, a peer that hangs up, a line too
+noisy to train, a page hit by a noise burst, garbage frames -- each ends
+with ``finished`` and the right ``result.code``, and a receiver keeps the
+pages it confirmed.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from faxengine import line, tiff
+from faxengine.modem import HdlcTx, V21Tx
+from faxengine.t30.frames import Fcf, Frame
+from faxengine.t30.terminal import FaxTerminal
+from faxengine.t30.facilities import Capabilities, Dcs
+from faxengine.t30.ecm import PartialPage
+from spandsp import run_call as pump
+from test_terminal import call, received, text_page
+
+
+class Silent:
+    """A line with nobody on it."""
+
+    finished = True
+
+    def tx(self, n):
+        return np.zeros(n, dtype=np.int16)
+
+    def rx(self, samples):
+        pass
+
+
+class Tone(Silent):
+    """Someone who answers and talks: a 440 Hz tone at -20 dBm0."""
+
+    def __init__(self):
+        self.t = 0
+
+    def tx(self, n):
+        t = np.arange(self.t, self.t + n)
+        self.t += n
+        return (2300 * np.sin(2 * np.pi * 440 * t / 8000)).astype(np.int16)
+
+
+class CutOff:
+    """A terminal that goes dead (silent and deaf) once ``when(term)`` is true."""
+
+    def __init__(self, term, when):
+        self.term, self.when, self.dead = term, when, False
+
+    @property
+    def finished(self):
+        return self.dead or self.term.finished
+
+    def tx(self, n):
+        self.dead = self.dead or self.when(self.term)
+        return np.zeros(n, dtype=np.int16) if self.dead else self.term.tx(n)
+
+    def rx(self, samples):
+        if not self.dead:
+            self.term.rx(samples)
+
+
+class Window:
+    """A line that adds a loud noise burst (or mutes) between two times, in seconds."""
+
+    def __init__(self, start_s, end_s, mute=False, seed=3):
+        self.t, self.start, self.end, self.mute = 0, int(start_s * 8000), int(end_s * 8000), mute
+        self.rng = np.random.default_rng(seed)
+
+    def process(self, samples):
+        n = samples.size
+        lo, hi = max(self.start - self.t, 0), min(self.end - self.t, n)
+        self.t += n
+        if lo >= hi:
+            return samples
+        out = samples.astype(np.float64)
+        if self.mute:
+            out[lo:hi] = 0
+        else:
+            out[lo:hi] += self.rng.normal(0, 6000, hi - lo)
+        return np.clip(out, -32768, 32767).astype(np.int16)
+
+
+def trace(caplog):
+    return [r.getMessage() for r in caplog.records]
+
+
+def test_no_answer_ends_after_t1():
+    caller = FaxTerminal(True, send=[text_page(1)])
+    seconds = pump(caller, Silent(), max_seconds=60)
+    assert caller.finished and caller.result.code == "NO_ANSWER"
+    assert caller.result.duration_s == pytest.approx(35.0, abs=0.1)
+    assert seconds < 36 and not caller.result.ok and "T1" in caller.result.message
+
+
+def test_voice_answer_is_not_fax():
+    caller = FaxTerminal(True, send=[text_page(1)])
+    pump(caller, Tone(), max_seconds=60)
+    assert caller.result.code == "NOT_FAX"
+
+
+def test_no_common_modem_is_incompatible(tmp_path):
+    tx, rx, out, _ = call(tmp_path, [text_page(1)], sender=dict(modems=("V.29",)),
+                          receiver=dict(modems=("V.27ter",)))
+    assert tx.result.code == "INCOMPATIBLE" and "no modem in common" in tx.result.message
+    assert rx.result.code == "REMOTE_DISCONNECT" and rx.result.pages == 0
+
+
+def test_sender_silent_mid_page_ends_receiver_by_t2(tmp_path):
+    out = tmp_path / "rx.tif"
+    sender = FaxTerminal(True, send=[text_page(1, rows=2000)], ecm=False)
+    receiver = FaxTerminal(False, receive=out)
+    dead = CutOff(sender, lambda t: t.state == "C:SEND_PAGE" and t._tx_time > 11 * 8000)
+    pump(dead, receiver, max_seconds=60)
+    assert dead.dead and receiver.finished
+    assert receiver.result.code == "TIMEOUT_T2" and receiver.result.pages == 0
+
+
+@pytest.mark.parametrize("ecm", [False, True], ids=["non-ecm", "ecm"])
+def test_receiver_hangs_up_in_phase_d_keeps_its_pages(tmp_path, ecm):
+    """Cut the receiver right after it saved page 3 of 5, before its MCF goes out."""
+    out = tmp_path / "rx.tif"
+    pages = [text_page(s, rows=200) for s in range(5)]
+    sender = FaxTerminal(True, send=pages, ecm=ecm)
+    receiver = FaxTerminal(False, receive=out)
+    dead = CutOff(receiver, lambda t: t.pages_done == 3)
+    pump(sender, dead, max_seconds=200)
+    assert sender.result.code == "TIMEOUT_T4" and sender.result.pages == 2
+    assert "3 tries" in sender.result.message
+    got = received(out)
+    assert len(got) == 3
+    assert all(np.array_equal(a, p.image) for a, p in zip(got, pages))
+
+
+def test_noise_too_strong_to_train_at_any_rate(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    tx, rx, _, _ = call(tmp_path, [text_page(1)], sender=dict(ecm=False),
+                        line_ab=line.Line(noise_dbm0=-15, seed=1),
+                        line_ba=line.Line(noise_dbm0=-15, seed=2))
+    assert tx.result.code == "TRAINING_FAILED" and rx.result.code == "REMOTE_DISCONNECT"
+    dcs = [m for m in trace(caplog) if m.startswith("tx DCS")]
+    rates = [m.split(",")[0].split()[-1] for m in dcs]
+    assert rates[:6] == ["14400", "12000", "9600", "7200", "4800", "2400"]
+
+
+def test_ftt_falls_back_then_the_call_succeeds(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    page = text_page(2)
+    tx, rx, out, _ = call(tmp_path, [page], sender=dict(ecm=True),
+                          line_ab=line.Line(noise_dbm0=-30, seed=1),
+                          line_ba=line.Line(noise_dbm0=-30, seed=2))
+    assert tx.result.ok and rx.result.ok, (tx.result, rx.result)
+    assert tx.result.bit_rate < 14400
+    assert "rx FTT" in trace(caplog)
+    assert np.array_equal(received(out)[0], page.image)
+
+
+def test_rtn_is_answered_by_retraining_and_resending(tmp_path, caplog):
+    """A noise burst in the middle of a non-ECM page: RTN, DCS + TCF again, the page again."""
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    page = text_page(3, rows=2000)
+    tx, rx, out, _ = call(tmp_path, [page], sender=dict(ecm=False),
+                          line_ab=Window(12.0, 12.6))
+    assert tx.result.ok and rx.result.ok, (tx.result, rx.result)
+    log = trace(caplog)
+    assert "tx RTN" in log and "rx RTN" in log
+    assert sum(m.startswith("tx DCS") for m in log) == 2
+    assert rx.result.pages == tx.result.pages == 1
+    assert np.array_equal(received(out)[0], page.image)
+
+
+def test_lost_dcs_is_sent_again_when_dis_repeats(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    page = text_page(4)
+    tx, rx, out, _ = call(tmp_path, [page], sender=dict(ecm=True),
+                          line_ab=Window(4.3, 6.2, mute=True))
+    assert tx.result.ok and rx.result.ok, (tx.result, rx.result)
+    log = trace(caplog)
+    assert sum(m.startswith("tx DIS") for m in log) >= 2       # T4 brought DIS again
+    assert sum(m.startswith("tx DCS") for m in log) == 2
+    assert np.array_equal(received(out)[0], page.image)
+
+
+def test_local_abort_sends_dcn(tmp_path):
+    out = tmp_path / "rx.tif"
+    sender = FaxTerminal(True, send=[text_page(1, rows=2000)], ecm=False)
+    receiver = FaxTerminal(False, receive=out)
+    t = 0
+    while not (sender.finished and receiver.finished) and t < 60 * 8000:
+        if t == 10 * 8000:
+            sender.abort()
+        a, b = sender.tx(160), receiver.tx(160)
+        receiver.rx(a)
+        sender.rx(b)
+        t += 160
+    assert sender.result.code == "LOCAL_ABORT"
+    assert receiver.result.code == "REMOTE_DISCONNECT"
+
+
+def _v21(frames):
+    h, m = HdlcTx(), V21Tx()
+    bits = np.concatenate([h.encode(frames), h.finish()])
+    return np.concatenate([np.zeros(800, np.int16), m.modulate(bits), m.finish()])
+
+
+@pytest.mark.parametrize("side", ["sender", "receiver"])
+def test_garbage_frames_never_crash(tmp_path, side):
+    """Random and mutated T.30 frames heard in every phase: no exception, a clean end."""
+    rng = np.random.default_rng(7 if side == "sender" else 8)
+    good = [Frame(Fcf.DIS, Capabilities(ecm=True, codings={"mh", "mr", "mmr"}).encode()),
+            Frame(Fcf.DCS, Dcs(ecm=True, coding="mmr").encode(), x=True),
+            Frame(Fcf.CFR), Frame(Fcf.MCF), Frame(Fcf.FTT), Frame(Fcf.RTN),
+            PartialPage(Fcf.EOP, 0, 0, 3).frame(True), Frame(Fcf.PPR, bytes(32)),
+            Frame(Fcf.CTC, b"\x00\x00"), Frame(Fcf.EOR, b"\x00"), Frame(Fcf.CRP),
+            Frame(Fcf.RNR), Frame(Fcf.FCD, b"\x01abc")]
+    for trial in range(12):
+        term = (FaxTerminal(True, send=[text_page(1, rows=50)]) if side == "sender"
+                else FaxTerminal(False, receive=tmp_path / f"rx{trial}.tif"))
+        for _ in range(20):
+            f = bytearray(good[rng.integers(len(good))].to_bytes())
+            kind = rng.integers(4)
+            if kind == 0:
+                f[rng.integers(len(f))] ^= 1 << rng.integers(8)
+            elif kind == 1:
+                f = f[:rng.integers(1, len(f) + 1)]
+            elif kind == 2:
+                f = bytearray(rng.integers(0, 256, rng.integers(1, 40)).astype(np.uint8).tobytes())
+            signal = _v21([bytes(f)])
+            for i in range(0, signal.size, 160):
+                term.tx(160)
+                term.rx(signal[i:i + 160])
+        for _ in range(8000 * 70 // 160):          # let its timers end it
+            if term.finished:
+                break
+            term.tx(160)
+            term.rx(np.zeros(160, np.int16))
+        assert term.finished and term.result is not None
