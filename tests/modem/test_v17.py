@@ -302,6 +302,37 @@ def test_sensitivity_pinned(rate):
     assert bit_errors(bits, V17Rx(rate).demodulate(heard)) == 0
 
 
+@pytest.mark.parametrize("level", [-10.0, -43.0])
+def test_levels(level):
+    bits = random_bits(50_000, seed=4)
+    assert loop_errors(lambda: V17Tx(14400, power_dbm0=level), lambda: V17Rx(14400), bits,
+                       seed=2, snr_db=30.0) == 0
+
+
+def test_tep_ours_to_ours():
+    bits = random_bits(20_000, seed=6)
+    assert loop_errors(lambda: V17Tx(12000, tep=True), lambda: V17Rx(12000), bits, seed=1,
+                       g711="alaw") == 0
+
+
+def test_other_signals_give_no_bits():
+    """T.30 runs the receivers side by side: V.21 flags and line noise must
+    not look like a training, and a V.17 signal right after V.21 is taken."""
+    from faxengine.modem.v21 import V21Tx
+
+    v21 = V21Tx()
+    flags = np.concatenate([v21.modulate(np.tile(np.array([0, 1, 1, 1, 1, 1, 1, 0], np.uint8), 40)),
+                            v21.finish()])
+    noise = np.random.default_rng(2).normal(0, 400, 40000).astype(np.int16)
+    rx = V17Rx(9600)
+    assert len(rx.demodulate(np.concatenate([noise, flags, flags]))) == 0
+    bits = random_bits(20_000, seed=8)
+    # T.30: 75 ms (± 20) of silence between V.21 and the high-speed modem
+    rx = V17Rx(9600)
+    got = rx.demodulate(np.concatenate([flags, np.zeros(600, np.int16), send(V17Tx(9600), bits)]))
+    assert bit_errors(bits, got) == 0
+
+
 def test_tcf_zeros_come_through():
     zeros = np.zeros(14400 * 3 // 2, np.uint8)
     heard = through_line(send(V17Tx(14400), zeros), seed=1, g711="alaw")
