@@ -44,14 +44,11 @@ typedef struct {
     /* segment 1 estimates */
     cf_t u_hist[2];
     cf_t acc, acc2;
-    int parity;
     /* segment 2 recognition and the known training */
     uint8_t pattern[V17_RX_MATCH];
     uint8_t recent[V17_RX_MATCH];
-    int rotation;               /* quarter turns the equaliser's output lags */
     v17_training_t train;
-    int long_train;
-    cf_t held[8];               /* symbols held while long/short is decided */
+    cf_t held[8];               /* segment 2 or 4? symbols held till it is known */
     int nheld;
     /* data */
     v17_viterbi_t vit;
@@ -71,8 +68,13 @@ void v17_rx_free(v17_rx_state_t *s);
  * short training (T.30: later pages at the same rate) can follow. */
 void v17_rx_restart(v17_rx_state_t *s, int keep_equalizer);
 
+/* Room v17_rx() needs for the bits of `len` samples: at most 6 bits a
+ * symbol and 0.3 symbols a sample, plus what the Viterbi decoder holds
+ * back and releases at once. */
+#define V17_RX_MAX_BITS(len) (2 * (len) + 6 * (V17_VITERBI_RING + 16))
+
 /* Demodulate `len` samples; the data bits found (0/1, in order) go to
- * bits, which must hold 2 * len + 8.  Returns how many. */
+ * bits, which must hold V17_RX_MAX_BITS(len).  Returns how many. */
 int v17_rx(v17_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits);
 
 /* Reports. */

@@ -62,6 +62,7 @@ cdef extern from "v17rx.h" nogil:
     float v17_rx_snr_db(const v17_rx_state_t *s)
     float v17_rx_power_dbm0(const v17_rx_state_t *s)
     float v17_rx_carrier_offset_hz(const v17_rx_state_t *s)
+    int V17_RX_MAX_BITS(int len)
 
 
 MAX_DEPTH = V17_VITERBI_MAX_DEPTH
@@ -204,7 +205,7 @@ cdef class Rx:
     def demodulate(self, const int16_t[::1] samples):
         cdef int n = samples.shape[0]
         cdef int k
-        out = np.empty(2 * n + 8, np.uint8)
+        out = np.empty(V17_RX_MAX_BITS(n), np.uint8)
         cdef uint8_t[::1] o = out
         if n == 0:
             return out[:0]

@@ -261,6 +261,17 @@ def test_streaming_any_chunking_same_output(rate):
     check_streaming(lambda: V17Tx(rate), lambda: V17Rx(rate), random_bits(20_000, seed=7), seed=rate)
 
 
+def test_one_sample_at_a_time():
+    """The decoder releases its decisions a block at a time: 48 bits can come
+    out of one input sample."""
+    bits = random_bits(14_400, seed=3)
+    heard = send(V17Tx(14400), bits)
+    rx = V17Rx(14400)
+    got = [rx.demodulate(heard[i:i + 1]) for i in range(len(heard))]
+    assert max(len(g) for g in got) >= 48
+    assert bit_errors(bits, np.concatenate(got)) == 0
+
+
 def test_receiver_reports_what_it_sees():
     samples = send(V17Tx(14400, power_dbm0=-20.0), random_bits(48_000, seed=1))
     rx = V17Rx(14400)
