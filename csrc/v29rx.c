@@ -39,23 +39,20 @@ struct v29_rx_state_s {
 static int decide(void *user, cf_t z, cf_t *point)
 {
     v29_rx_state_t *s = user;
-    int r;
-    cf_t w;
-    if (fabsf(z.re) >= fabsf(z.im)) {
-        r = z.re >= 0.0f ? 0 : 2;
-        w = z.re >= 0.0f ? z : cf(-z.re, -z.im);
-    } else {
-        r = z.im >= 0.0f ? 1 : 3;
-        w = z.im >= 0.0f ? cf(z.im, -z.re) : cf(-z.im, z.re);
-    }
+    /* quarter turns r, chosen and applied without branches (random data
+     * makes every branch here a coin toss for the predictor) */
+    int horiz = fabsf(z.re) >= fabsf(z.im);
+    int neg = horiz ? z.re < 0.0f : z.im < 0.0f;
+    int r = (horiz ? 0 : 1) + 2 * neg;
+    static const float rot_re[4] = {1.0f, 0.0f, -1.0f, 0.0f};
+    static const float rot_im[4] = {0.0f, -1.0f, 0.0f, 1.0f};   /* e^{-j r pi/2} */
+    cf_t w = cf_mul(z, cf(rot_re[r], rot_im[r]));
     int best = 0;
-    float dmin = 1e30f;
-    for (int i = 0; i < s->nsector; i++) {
+    float dmin = cf_abs2(cf_sub(w, s->sector[0]));
+    for (int i = 1; i < s->nsector; i++) {
         float d = cf_abs2(cf_sub(w, s->sector[i]));
-        if (d < dmin) {
-            dmin = d;
-            best = i;
-        }
+        best = d < dmin ? i : best;
+        dmin = d < dmin ? d : dmin;
     }
     int code = s->sector_code[best];
     int phase = (code + 2 * r) & 7;
