@@ -12,13 +12,14 @@
  *   segment 1, A B A B: the alternation estimator finds it and the symbol
  *     centres at once; then 48 symbols give the carrier frequency offset
  *     (the phase step between equal points two symbols apart) and 24 the
- *     gain and phase (against both A B.. and B A..), which set the equaliser's centre tap (long training)
- *     or turn and scale the equaliser kept from an earlier training (short);
+ *     gain and phase (against both A B.. and B A..), which set the
+ *     equaliser's centre tap, or turn and scale the equaliser kept from an
+ *     earlier training (short training);
  *   segment 2 is known (scrambled ones from a fixed register): it is
  *     recognised by its first 16 symbols after 8 of A B (its C D start is
- *     the alternation turned half round) under any of the 4 quarter turns
- *     segment 1 leaves open, and from there the equaliser trains on the known
- *     points.  At its 38th symbol 8 symbols are held and compared with the
+ *     the alternation turned half round), under any of the 4 quarter turns
+ *     should segment 1 have left one, and from there the equaliser trains
+ *     on the known points.  At its 38th symbol 8 symbols are held and compared with the
  *     known sequence: if they still follow it the training is long (2976
  *     symbols, then the 64 known bridge symbols of segment 3), else short
  *     and they were already segment 4;
@@ -131,10 +132,12 @@ static void start_seek(v17_rx_state_t *s)
     s->state = RX_SEEK;
     s->count = 0;
     dsp_alternation_init(&s->alt, 1.0f / 32.0f);
-    dsp_timing_loop_init(&s->tloop);
     s->nco.freq = s->nco.nominal;
-    if (!s->trained)
+    if (!s->trained) {
         dsp_equalizer_reset(&s->eq, cf(1.0f, 0.0f));
+        /* within a call the clocks keep their difference */
+        dsp_timing_loop_init(&s->tloop);
+    }
 }
 
 static inline int nearest_abcd(cf_t z)
