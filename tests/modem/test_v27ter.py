@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import spandsp
-from _hsutil import (bit_errors, check_interop, check_streaming, check_tep, loop_errors, random_bits, send,
-                     through_line)
+from _hsutil import (bit_errors, check_interop, check_streaming, check_tcf_interop, check_tep,
+                     loop_errors, random_bits, send, through_line)
 from faxengine import line
 from faxengine.modem import ModemError
 from faxengine.modem.v27ter import V27terRx, V27terTx
@@ -109,3 +109,9 @@ def test_interop_with_spandsp(rate, condition):
     # with noise, only its transmitter into our receiver
     check_interop("v27ter", rate, lambda: V27terTx(rate), lambda: V27terRx(rate),
                   random_bits(20_000, seed=rate + 6), seed=11, ours_to_spandsp=condition != "noise", **impair)
+
+
+@needs_spandsp
+@pytest.mark.parametrize("rate", RATES)
+def test_tcf_interop_with_spandsp(rate):
+    check_tcf_interop("v27ter", rate, lambda: V27terTx(rate), lambda: V27terRx(rate))

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import spandsp
-from _hsutil import (bit_errors, check_interop, check_streaming, check_tep, loop_errors, random_bits,
-                     through_line)
+from _hsutil import (bit_errors, check_interop, check_streaming, check_tcf_interop, check_tep,
+                     loop_errors, random_bits, through_line)
 from faxengine import line
 from faxengine.modem import ModemError
 from faxengine.modem.v29 import V29Rx, V29Tx
@@ -120,3 +120,9 @@ def test_interop_with_spandsp(rate, condition):
               "noise": {"snr_db": SPANDSP_THRESHOLD[rate] + 1.0}}[condition]
     check_interop("v29", rate, lambda: V29Tx(rate), lambda: V29Rx(rate),
                   random_bits(30_000, seed=rate + 5), seed=9, **impair)
+
+
+@needs_spandsp
+@pytest.mark.parametrize("rate", RATES)
+def test_tcf_interop_with_spandsp(rate):
+    check_tcf_interop("v29", rate, lambda: V29Tx(rate), lambda: V29Rx(rate))
