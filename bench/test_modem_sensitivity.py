@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import spandsp
+from conftest import RESULTS_DIR
 from faxengine import line
 from faxengine.modem.v27ter import V27terRx
 from faxengine.modem.v29 import V29Rx
@@ -77,9 +78,9 @@ def test_sensitivity(kind, rate, our_rx, start, required):
     ours = threshold(lambda a: (our_rx(rate).demodulate(a), True), signals, start, start - 15.0)
     theirs = threshold(lambda a: (spandsp.modem_rx(kind, rate, a), False), signals, start, start - 15.0)
     fmt = lambda t: "fails" if t is None else f"{t:.1f} dB"   # noqa: E731
-    RESULTS.append(f"{kind:<7} {rate:>5}   ours {fmt(ours):>8}   spandsp {fmt(theirs):>8}   required <= {required:.1f} dB")
+    RESULTS.append(f"{kind:<7} {rate:>5}   ours {fmt(ours):>8}   spandsp {fmt(theirs):>8}   "
+                   f"required <= {required:.1f} dB")
     print("\n" + RESULTS[-1])
-    from conftest import RESULTS_DIR
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / "modem_sensitivity.txt").write_text(
         "lowest SNR with zero errors over 2 x 20 s (0.5 dB steps), same spandsp transmitter\n"

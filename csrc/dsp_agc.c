@@ -1,4 +1,4 @@
-/* dsp_agc.c: power measurement, carrier detection with hysteresis, AGC gain.
+/* dsp_agc.c: power measurement and carrier detection with hysteresis.
  * See dsp_agc.h for the API. */
 #include <math.h>
 
@@ -40,11 +40,4 @@ int dsp_power_detector_update(dsp_power_detector_t *s, float x)
         return -1;
     }
     return 0;
-}
-
-float dsp_agc_gain(float measured_power, float target_power)
-{
-    if (measured_power <= 0.0f)
-        return 1.0f;
-    return sqrtf(target_power / measured_power);
 }

@@ -1,4 +1,4 @@
-/* dsp_agc.h: signal power, carrier on/off detection with hysteresis, AGC gain.
+/* dsp_agc.h: signal power and carrier on/off detection with hysteresis.
  *
  * C API (shared by the V.29, V.27ter and V.17 receivers):
  *
@@ -15,8 +15,13 @@
  *   float dsp_power_dbm0(float mean_square);
  *       Mean square of int16 samples -> dBm0 (0 dBm0 is 3.14 dB below a
  *       full-scale sine, G.711).
- *   float dsp_agc_gain(float measured_power, float target_power);
- *       The amplitude gain that brings a measured mean square to a target.
+ *   float dsp_dbm0_to_power(float dbm0);
+ *       The reverse.
+ *
+ * The gain control of the receivers is not here: dsp_qamrx.c measures the
+ * complex gain of the channel (level and carrier phase in one number) on
+ * the opening alternation of the training and loads its inverse as the
+ * equaliser's centre tap, which then follows slow level changes.
  */
 #ifndef FAXENGINE_DSP_AGC_H
 #define FAXENGINE_DSP_AGC_H
@@ -33,6 +38,5 @@ void dsp_power_detector_init(dsp_power_detector_t *s, float on_dbm0, float off_d
 int dsp_power_detector_update(dsp_power_detector_t *s, float x);
 float dsp_dbm0_to_power(float dbm0);
 float dsp_power_dbm0(float mean_square);
-float dsp_agc_gain(float measured_power, float target_power);
 
 #endif

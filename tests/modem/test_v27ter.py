@@ -51,7 +51,8 @@ def test_long_training_lengths(rate):
 def test_echo_protection_tone(rate):
     # V.27ter segment 1: the receiver must not take the unmodulated carrier,
     # or the 20 ms gap after it, for the reversals
-    check_tep("v27ter", rate, lambda: V27terTx(rate, tep=True), lambda: V27terRx(rate), random_bits(4800, seed=3))
+    check_tep("v27ter", rate, lambda: V27terTx(rate, tep=True), lambda: V27terRx(rate),
+              random_bits(4800, seed=3))
 
 
 def test_receiver_reports_what_it_sees():
