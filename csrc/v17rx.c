@@ -176,7 +176,8 @@ static inline cf_t derotate(v17_rx_state_t *s, cf_t z, cf_t *rot)
 static inline void track(v17_rx_state_t *s, cf_t z, cf_t zr, cf_t d, cf_t rot,
                          float mu, float kp, float ki)
 {
-    float err = dsp_phase_error(zr, d);
+    /* phase error, small-angle: Im(zr conj d) / |d|^2 (no arctangent) */
+    float err = cf_mulc(zr, d).im / cf_abs2(d);
     cf_t e = cf_sub(cf_mul(d, rot), z);           /* in the equaliser's frame */
     s->phase += kp * err;
     s->dphase += ki * err;
