@@ -75,6 +75,19 @@ def test_tcf_zeros_come_through():
 
 
 @pytest.mark.parametrize("rate", RATES)
+def test_noise_on_a_line_with_every_impairment(rate):
+    """Noise near the threshold on top of +-10 Hz, +-100 ppm, the telephone
+    band, G.711 and -43 dBm0: the loops must not cost sensitivity."""
+    snr = {4800: 16.0, 2400: 10.0}[rate]
+    bits = random_bits(rate * 10, seed=21)
+    for impair in ({"offset_hz": 10.0, "drift_ppm": 100.0, "bandpass": True, "g711": "alaw"},
+                   {"offset_hz": -10.0, "drift_ppm": -100.0, "bandpass": True, "g711": "ulaw",
+                    "gain_db": -30.0}):
+        errors = loop_errors(lambda: V27terTx(rate), lambda: V27terRx(rate), bits, seed=7, snr_db=snr, **impair)
+        assert errors == 0
+
+
+@pytest.mark.parametrize("rate", RATES)
 def test_streaming_any_chunking_same_output(rate):
     check_streaming(lambda: V27terTx(rate), lambda: V27terRx(rate), random_bits(6000, seed=8), seed=rate)
 

@@ -70,6 +70,18 @@ def test_tcf_zeros_come_through():
 
 
 @pytest.mark.parametrize("rate", RATES)
+def test_noise_on_a_line_with_every_impairment(rate):
+    """Noise near the threshold on top of +-10 Hz, +-100 ppm, the telephone
+    band, G.711 and -43 dBm0: the loops must not cost sensitivity."""
+    snr = {9600: 22.0, 7200: 18.0, 4800: 15.0}[rate]
+    bits = random_bits(rate * 10, seed=21)
+    for impair in ({"offset_hz": 10.0, "drift_ppm": 100.0, "bandpass": True, "g711": "alaw"},
+                   {"offset_hz": -10.0, "drift_ppm": -100.0, "bandpass": True, "g711": "ulaw",
+                    "gain_db": -30.0}):
+        assert loop_errors(lambda: V29Tx(rate), lambda: V29Rx(rate), bits, seed=7, snr_db=snr, **impair) == 0
+
+
+@pytest.mark.parametrize("rate", RATES)
 def test_streaming_any_chunking_same_output(rate):
     check_streaming(lambda: V29Tx(rate), lambda: V29Rx(rate), random_bits(12_000, seed=7), seed=rate)
 
