@@ -2,13 +2,15 @@
 """Cython wrapper of the C T.4/T.6 coder (csrc/t4_*.c).
 
 One C call codes or decodes a whole page with the GIL released.  This layer
-only moves memory: the Python facade ``faxengine.t4.codec`` checks arguments,
+only moves memory (decoded pages live in pooled blocks, see pool_take): the Python facade ``faxengine.t4.codec`` checks arguments,
 turns error codes into :class:`~faxengine.t4.codec.T4Error` and documents
 the behaviour.  Images cross as C-contiguous uint8 arrays, 0 = white,
 1 = black, one byte per pel.
 """
+from cpython.buffer cimport PyBUF_FORMAT
 from libc.stdint cimport uint8_t
-from libc.stdlib cimport free
+from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memcpy, memset
 
 import numpy as np
 
@@ -65,6 +67,82 @@ def encode_page(const uint8_t[:, ::1] image, int coding, int k, long min_bits_pe
         free(out)
 
 
+# Page-sized blocks kept for reuse.  A fresh block of a few MB comes from the
+# kernel (mmap) and costs a page fault per 4 KB on first touch and munmap when
+# freed: as much time as decoding a light page.  Pillow keeps an arena for the
+# same reason.  Only touched with the GIL held.
+cdef enum:
+    POOL_BLOCKS = 4
+cdef uint8_t *pool_block[POOL_BLOCKS]
+cdef size_t pool_capacity[POOL_BLOCKS]
+cdef int pool_count = 0
+cdef size_t pool_bytes = 0
+# At most this much is kept (a 400 dpi A4 page is 16 MB).
+cdef size_t POOL_MAX_BYTES = 32 << 20
+
+
+cdef uint8_t *pool_take(size_t size, size_t *capacity):
+    """A block of at least size bytes (not more than about twice), or NULL."""
+    global pool_count, pool_bytes
+    cdef int i
+    for i in range(pool_count):
+        if size <= pool_capacity[i] <= 2 * size + 65536:
+            block = pool_block[i]
+            capacity[0] = pool_capacity[i]
+            pool_bytes -= pool_capacity[i]
+            pool_count -= 1
+            pool_block[i] = pool_block[pool_count]
+            pool_capacity[i] = pool_capacity[pool_count]
+            return block
+    capacity[0] = size
+    return <uint8_t *>malloc(size if size > 0 else 1)
+
+
+cdef void pool_give(uint8_t *block, size_t capacity):
+    global pool_count, pool_bytes
+    if block == NULL:
+        return
+    if pool_count < POOL_BLOCKS and pool_bytes + capacity <= POOL_MAX_BYTES:
+        pool_block[pool_count] = block
+        pool_capacity[pool_count] = capacity
+        pool_bytes += capacity
+        pool_count += 1
+    else:
+        free(block)
+
+
+cdef class _PageRows:
+    """The pels of a decoded page: a pooled block seen by numpy as a 2-D
+    uint8 array (buffer protocol); the block returns to the pool when the
+    last array using it goes away."""
+    cdef uint8_t *block
+    cdef size_t capacity
+    cdef Py_ssize_t shape[2]
+    cdef Py_ssize_t strides[2]
+
+    def __dealloc__(self):
+        pool_give(self.block, self.capacity)
+        self.block = NULL
+
+    def __getbuffer__(self, Py_buffer *view, int flags):
+        view.buf = self.block
+        view.obj = self
+        view.len = self.shape[0] * self.shape[1]
+        view.readonly = 0
+        view.itemsize = 1
+        view.format = NULL
+        if flags & PyBUF_FORMAT:
+            view.format = b"B"
+        view.ndim = 2
+        view.shape = self.shape
+        view.strides = self.strides
+        view.suboffsets = NULL
+        view.internal = NULL
+
+    def __releasebuffer__(self, Py_buffer *view):
+        pass
+
+
 def decode_page(const uint8_t[::1] data, int width, int coding, int height, int max_rows,
                 bint lenient, int rows_bound):
     """Decode one page.
@@ -76,38 +154,63 @@ def decode_page(const uint8_t[::1] data, int width, int coding, int height, int 
     """
     cdef size_t nbytes = data.shape[0]
     cdef const uint8_t *bytes_ptr = &data[0] if nbytes > 0 else <const uint8_t *>b""
+    cdef int limit = height if height > 0 else max_rows
+    cdef int cap = max(1, min(limit, FIRST_GUESS_ROWS if height == 0 else height,
+                              max(rows_bound, 1)))
+    cdef int row = 0
+    cdef int status = T4_DECODE_MORE
+    cdef int err_line = 0, bad = 0, longest = 0, err = 0
+    cdef long err_bit = 0
+    cdef size_t capacity = 0
+    cdef size_t w = width
+    cdef uint8_t *block = NULL
+    cdef uint8_t *grown
+    cdef uint8_t[:, ::1] small
+    cdef _PageRows rows
     cdef t4_t6_decode_state_t *s = t4_t6_decode_init(coding, width, bytes_ptr, nbytes,
                                                      lenient, height)
     if s == NULL:
         raise MemoryError("out of memory (or bad arguments) starting a T.4 decoder")
-    cdef int limit = height if height > 0 else max_rows
-    cdef int cap = min(limit, FIRST_GUESS_ROWS if height == 0 else height, max(rows_bound, 1))
-    cdef int row = 0
-    cdef int status
-    cdef int err_line = 0, bad = 0, longest = 0, err = 0
-    cdef long err_bit = 0
-    cdef uint8_t[:, ::1] view
-    out = np.zeros((max(cap, 1), width), dtype=np.uint8)
     try:
+        block = pool_take(<size_t>cap * w, &capacity)
+        if block == NULL:
+            raise MemoryError("out of memory for the decoded page")
         while True:
-            view = out
             with nogil:
-                row = t4_t6_decode_rows(s, &view[0, 0], width, row, cap)
+                # the decoder writes black runs only: the rows start white
+                memset(block + <size_t>row * w, 0, <size_t>(cap - row) * w)
+                row = t4_t6_decode_rows(s, block, width, row, cap)
                 status = t4_t6_decode_status(s)
             if status != T4_DECODE_MORE or row >= limit:
                 break
             cap = min(limit, cap * 2)
-            # realloc: often in place; numpy zeroes the new rows
-            view = None
-            out.resize((cap, width), refcheck=False)
+            grown = <uint8_t *>realloc(block, <size_t>cap * w)
+            if grown == NULL:
+                raise MemoryError("out of memory for the decoded page")
+            block = grown
+            capacity = <size_t>cap * w
         err = t4_t6_decode_error(s, &err_line, &err_bit)
         t4_t6_decode_bad_lines(s, &bad, &longest)
+        error = (err, err_line, err_bit) if status == T4_DECODE_ERROR else None
+        if <size_t>row * w * 4 < capacity:
+            # a short page: its own small array, the block back to the pool
+            image = np.empty((row, width), dtype=np.uint8)
+            if row > 0:
+                small = image
+                memcpy(&small[0, 0], block, <size_t>row * w)
+            pool_give(block, capacity)
+        else:
+            rows = _PageRows.__new__(_PageRows)
+            rows.block = block
+            rows.capacity = capacity
+            rows.shape[0] = row
+            rows.shape[1] = width
+            rows.strides[0] = width
+            rows.strides[1] = 1
+            image = np.asarray(rows)
+        block = NULL
     finally:
         t4_t6_decode_free(s)
-    view = None
-    if row < out.shape[0]:
-        # realloc shrinks in place: no copy, and no rows kept alive for nothing
-        out.resize((row, width), refcheck=False)
-    image = out
-    error = (err, err_line, err_bit) if status == T4_DECODE_ERROR else None
+        if block != NULL:
+            pool_give(block, capacity)
     return image, error, (bad, longest)

@@ -234,6 +234,24 @@ def test_tall_page_grows_the_output(coding):
     round_trip(image, coding, 4)
 
 
+def test_decoded_pages_are_independent_writable_arrays():
+    """Decoded pages share no memory, also when their blocks are reused."""
+    pages = [text_page(height=300), halftone_page(), np.ones((300, 1728), dtype=bool)]
+    data = [t4.encode(p, "mmr") for p in pages]
+    first = t4.decode(data[0], 1728, "mmr")
+    for _ in range(3):
+        for d, p in zip(data[1:], pages[1:]):
+            out = t4.decode(d, 1728, "mmr")
+            np.testing.assert_array_equal(out, p)
+            out[:] = True            # writable, and must not leak into others
+            del out
+    np.testing.assert_array_equal(first, pages[0])
+    kept = [t4.decode(d, 1728, "mmr") for d in data]
+    for out, p in zip(kept, pages):
+        np.testing.assert_array_equal(out, p)
+    assert not np.shares_memory(kept[0], kept[1])
+
+
 def test_decode_with_height_stops_early():
     image = text_page(height=60)
     for coding in ("mh", "mr", "mmr"):
