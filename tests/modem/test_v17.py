@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _hsutil import bit_errors, check_interop, check_streaming, loop_errors, random_bits, send, through_line
+from _hsutil import (bit_errors, check_interop, check_streaming, check_tcf_interop, loop_errors, random_bits,
+                     send, through_line)
 from _v17util import hard_decode, symbol_channel
 
 import spandsp
@@ -365,6 +366,12 @@ def test_interop_with_spandsp(rate, condition):
               "noise": {"snr_db": SPANDSP_THRESHOLD[rate] + 1.0}}[condition]
     check_interop("v17", rate, lambda: V17Tx(rate), lambda: V17Rx(rate),
                   random_bits(40_000, seed=rate + 5), seed=9, **impair)
+
+
+@needs_spandsp
+@pytest.mark.parametrize("rate", RATES)
+def test_tcf_interop_with_spandsp(rate):
+    check_tcf_interop("v17", rate, lambda: V17Tx(rate), lambda: V17Rx(rate))
 
 
 @needs_spandsp
