@@ -23,8 +23,8 @@ enum t4_coding {
     T4_CODING_MMR = 3   /* T.6 (modified modified READ) */
 };
 
-/* Widest line the coders accept (T.4 goes to 4864 pels, A3 at 400 pels/inch;
- * the coders take any width an int run fits). */
+/* Widest line the coders accept.  T.4 lines are at most 4864 pels (A3 at
+ * 400 pels/inch); wider ones code the same way. */
 #define T4_MAX_WIDTH 65535
 
 /* EOL: 000000000001 (T.4 §4.1.2). */

@@ -404,9 +404,9 @@ static int scan_eols(t4_t6_decode_state_t *s, long zeros)
 }
 
 /* Lenient mode, where a complete line is not followed by an EOL: an EOL
- * with one bit flipped, 0 -> 1 (fill or EOL zeros, one then, z2 zeros, one,
- * where z1 + z2 >= 10), is taken for one.  Without this one flipped bit in
- * an EOL would merge two lines and shift the rest of the page up a line. */
+ * with one zero flipped to one (z1 zeros, a one, z2 zeros, a one, with
+ * z1 + z2 >= 10) is taken for one.  Otherwise one flipped bit in an EOL
+ * would merge two lines and shift the rest of the page up a line. */
 static int damaged_eol(t4_t6_decode_state_t *s)
 {
     refill_state(s);
