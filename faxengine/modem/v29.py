@@ -37,13 +37,18 @@ __all__ = ["V29Tx", "V29Rx", "RATES", "BAUD", "CARRIER_HZ"]
 RATES = (9600, 7200, 4800)
 BAUD = 2400
 CARRIER_HZ = 1700.0
+#: transmit levels accepted (T.30 terminals send about -13 dBm0)
+MIN_POWER_DBM0 = -60.0
+MAX_POWER_DBM0 = -3.0
 
 
 def _check(name: str, rate: int, rates: tuple[int, ...], power_dbm0: float | None = None) -> None:
     if rate not in rates:
         raise ModemError(f"{name} has no rate {rate} bit/s: use one of {', '.join(map(str, rates))}")
-    if power_dbm0 is not None and not -60.0 <= power_dbm0 <= 0.0:
-        raise ModemError(f"transmit level {power_dbm0} dBm0 is out of range: use -60..0 dBm0")
+    # above -3 dBm0 the peaks of the 16-point V.29 signal clip at full scale
+    if power_dbm0 is not None and not MIN_POWER_DBM0 <= power_dbm0 <= MAX_POWER_DBM0:
+        raise ModemError(f"transmit level {power_dbm0} dBm0 is out of range: use "
+                         f"{MIN_POWER_DBM0:g}..{MAX_POWER_DBM0:g} dBm0")
 
 
 class _HighSpeedTx:

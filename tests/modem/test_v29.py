@@ -108,7 +108,7 @@ def test_bad_arguments():
     with pytest.raises(ModemError, match="no rate 14400"):
         V29Rx(14400)
     with pytest.raises(ModemError, match="out of range"):
-        V29Tx(9600, power_dbm0=6.0)
+        V29Tx(9600, power_dbm0=0.0)       # its peaks would clip
     with pytest.raises(ModemError, match="int16"):
         V29Rx().demodulate(np.zeros(10, np.float32))
 
