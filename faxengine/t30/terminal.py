@@ -334,7 +334,10 @@ class FaxTerminal:
 
     # ---------------------------------------------------------------- sending
     def _queue(self, samples: np.ndarray) -> None:
+        """Append a signal; a transmission that starts now waits for the remote carrier to drop."""
         if samples.size:
+            if not self._txq:
+                self._holding, self._hold = True, 0
             self._txq.append(samples)
 
     def _drained(self) -> None:
@@ -351,11 +354,9 @@ class FaxTerminal:
         if event is not None:
             self._event(event)
 
-    def _send_frames(self, *frames: Frame, hold: bool = True) -> None:
+    def _send_frames(self, *frames: Frame) -> None:
         for f in frames:
             log_frame("tx", f)
-        if hold and not self._txq:
-            self._holding, self._hold = True, 0
         self._queue(link.v21_signal(frames, self.power_dbm0))
 
     def _x_frame(self, fcf: Fcf, fif: bytes = b"") -> Frame:
@@ -634,7 +635,7 @@ class FaxTerminal:
             if action == "send DCN":
                 self._txq.clear()
                 self._txq_pos = 0
-                self._send_frames(self._x_frame(Fcf.DCN), hold=False)
+                self._send_frames(self._x_frame(Fcf.DCN))
             elif action != "hang up":
                 self._do(action)
         if not self._txq:
