@@ -181,9 +181,28 @@ static inline void track(v17_rx_state_t *s, cf_t z, cf_t zr, cf_t d, cf_t rot,
     cf_t e = cf_sub(cf_mul(d, rot), z);           /* in the equaliser's frame */
     s->phase += kp * err;
     s->dphase += ki * err;
+    float e2 = cf_abs2(cf_sub(zr, d));
     dsp_equalizer_adapt(&s->eq, e, mu);
-    s->err_power += 0.01f * (cf_abs2(cf_sub(zr, d)) - s->err_power);
+    /* what the decisions see, for the SNR report */
+    s->err_power += 0.01f * (e2 - s->err_power);
     s->sig_power += 0.01f * (cf_abs2(d) - s->sig_power);
+}
+
+/* The SNR report lags by two windows of 64 symbols, each kept only if the
+ * output held its power throughout: the decisions made while a signal
+ * ends (before the receiver knows it has) never reach the report. */
+static void snr_window(v17_rx_state_t *s)
+{
+    if (s->out_power < s->window_low)
+        s->window_low = s->out_power;
+    if (++s->window_n < 64)
+        return;
+    if (s->window_low > 0.8f * s->c->mean_energy) {
+        s->snr_snap[1] = s->snr_snap[0];
+        s->snr_snap[0] = cf(s->sig_power, s->err_power);
+    }
+    s->window_n = 0;
+    s->window_low = 1e30f;
 }
 
 static int emit_label(v17_rx_state_t *s, int label, uint8_t *bits)
@@ -212,6 +231,7 @@ static int data_symbol(v17_rx_state_t *s, cf_t z, cf_t zr, cf_t rot, int adapt, 
      * threshold (a noisy line): a quarter of the constellation's power at
      * the equaliser's output means it has. */
     s->out_power += (cf_abs2(zr) - s->out_power) * (1.0f / 16.0f);
+    snr_window(s);
     for (int i = 0; i < released; i++)
         n += emit_label(s, labels[i], bits + n);
     return n;
@@ -226,8 +246,10 @@ static void start_data(v17_rx_state_t *s)
     s->descramble = 0;
     v17_viterbi_restart(&s->vit);
     s->trained = 1;
-    s->err_power = s->sig_power = 0.0f;
     s->out_power = s->c->mean_energy;
+    s->window_n = 0;
+    s->window_low = 1e30f;
+    s->snr_snap[0] = s->snr_snap[1] = cf(0.0f, 0.0f);
 }
 
 /* One equalised symbol (on the integer grid after the centre tap is set). */
@@ -442,9 +464,12 @@ int v17_rx_in_data(const v17_rx_state_t *s)
 
 float v17_rx_snr_db(const v17_rx_state_t *s)
 {
-    if (s->sig_power <= 0.0f)
+    /* the older window, else the newer, else (training) the running means */
+    cf_t p = s->snr_snap[1].re > 0.0f ? s->snr_snap[1]
+             : s->snr_snap[0].re > 0.0f ? s->snr_snap[0] : cf(s->sig_power, s->err_power);
+    if (p.re <= 0.0f)
         return 0.0f;
-    return 10.0f * log10f(s->sig_power / (s->err_power + 1e-9f));
+    return 10.0f * log10f(p.re / (p.im + 1e-9f));
 }
 
 float v17_rx_power_dbm0(const v17_rx_state_t *s)

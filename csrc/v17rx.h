@@ -58,6 +58,9 @@ typedef struct {
     /* what it sees */
     float err_power;            /* mean |error|^2 of the decisions */
     float sig_power;            /* mean |decision|^2 */
+    int window_n;               /* symbols in the current report window */
+    float window_low;           /* lowest out_power in it */
+    cf_t snr_snap[2];           /* (sig, err) of the last two good windows */
     float out_power;            /* mean |output|^2, fast: has the signal ended? */
 } v17_rx_state_t;
 

@@ -293,12 +293,15 @@ def test_carrier_offset_is_measured(offset):
     assert abs(rx.carrier_offset_hz - offset) < 0.5
 
 
-def test_snr_estimate_follows_the_noise():
-    heard = through_line(send(V17Tx(14400), random_bits(48_000, seed=2)), snr_db=25.0, seed=5)
+@pytest.mark.parametrize("snr", [20.0, 30.0])
+def test_snr_estimate_follows_the_noise(snr):
+    heard = through_line(send(V17Tx(14400), random_bits(48_000, seed=2)), snr_db=snr, seed=5)
     rx = V17Rx(14400)
-    rx.demodulate(heard[:-3000])
-    # decision SNR: line SNR + 10 log10(4000/2400), less what the receiver loses
-    assert 25.5 < rx.snr_db < 27.5
+    rx.demodulate(heard)
+    # decision SNR: line SNR + 10 log10(4000/2400) = +2.2 dB, less what the
+    # receiver loses, plus a little where wrong decisions hide noise; read
+    # after the end, the report still describes the signal
+    assert snr < rx.snr_db < snr + 3.0
 
 
 #: where ours must still decode 20 s without error: 1 dB above what the
