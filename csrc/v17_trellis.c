@@ -238,23 +238,6 @@ static inline const uint8_t *grid_cell(const v17_viterbi_t *v, float re, float i
     return v->grid + ((size_t) iy * v->grid_n + ix) * 8;
 }
 
-int v17_slice(const v17_viterbi_t *v, float re, float im)
-{
-    const uint8_t *cell = grid_cell(v, re, im);
-    float best = INFINITY;
-    int label = 0;
-    for (int k = 0; k < 8; k++) {
-        const v17_point_t *p = &v->c->map[cell[k]];
-        float dx = re - p->re, dy = im - p->im;
-        float d = dx * dx + dy * dy;
-        if (d < best) {
-            best = d;
-            label = cell[k];
-        }
-    }
-    return label;
-}
-
 static int best_state(const v17_viterbi_t *v)
 {
     int ns = 0;

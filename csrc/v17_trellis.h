@@ -153,10 +153,6 @@ int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label, i
  * decoder is restarted. */
 int v17_viterbi_flush(v17_viterbi_t *v, int *out);
 
-/* The label of the constellation point nearest to (re, im): hard decision
- * slicing without the trellis. */
-int v17_slice(const v17_viterbi_t *v, float re, float im);
-
 /* Differential decoding (inverse of V.17 Table 1): Q1 + 2*Q2 from this and
  * the previous symbol's Y1 + 2*Y2. */
 static inline int v17_diff_decode(int y, int y_prev)

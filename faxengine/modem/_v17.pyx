@@ -1,12 +1,12 @@
 # csrc: v17tx.c v17rx.c v17_trellis.c dsp_agc.c dsp_filter.c dsp_carrier.c dsp_equalizer.c dsp_timing.c
 """Compiled core of V.17 (see faxengine/modem/v17.py): the transmitter, the
 receiver and the trellis code with its Viterbi decoder, over csrc/v17tx.c,
-csrc/v17rx.c and csrc/v17_trellis.c.  Blocks go in and out as numpy arrays; the C loops run
-without the GIL."""
+csrc/v17rx.c and csrc/v17_trellis.c.  Blocks go in and out as numpy arrays;
+the C loops run without the GIL."""
 import numpy as np
 
 cimport numpy as cnp
-from libc.stdint cimport int8_t, int16_t, uint8_t, uint32_t
+from libc.stdint cimport int8_t, int16_t, uint8_t
 
 cnp.import_array()
 
@@ -35,7 +35,6 @@ cdef extern from "v17_trellis.h" nogil:
     void v17_viterbi_free(v17_viterbi_t *v)
     int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label, int *out)
     int v17_viterbi_flush(v17_viterbi_t *v, int *out)
-    int v17_slice(const v17_viterbi_t *v, float re, float im)
     int V17_VITERBI_MAX_DEPTH
     int V17_VITERBI_BLOCK
 
