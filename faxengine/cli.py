@@ -65,6 +65,46 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_loopback(args: argparse.Namespace) -> int:
+    """Two of our terminals back to back through the line model."""
+    import logging
+
+    from faxengine.loopback import Loopback
+
+    pages = []
+    for name in args.files:
+        pages.extend(_load_pages(Path(name), args.resolution))
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    call = Loopback(pages, args.out, ecm=args.ecm, rate=args.rate, snr_db=args.snr,
+                    g711=args.g711)
+    shown = {"page": 0, "width": -1}
+
+    def bar(sender) -> None:
+        page, total, frac = sender.progress
+        width = int(frac * 30)
+        if (page, width) == (shown["page"], shown["width"]):
+            return
+        if page != shown["page"] and shown["page"]:
+            print(file=sys.stderr)
+        shown.update(page=page, width=width)
+        print(f"\rpage {page}/{total} [{'#' * width}{'.' * (30 - width)}] {frac:4.0%}",
+              end="", file=sys.stderr, flush=True)
+
+    outcome = call.run(None if args.verbose else bar)
+    if not args.verbose:
+        print(file=sys.stderr)
+    for who, r in (("sender", outcome.sender), ("receiver", outcome.receiver)):
+        detail = (f", {r.bit_rate} bit/s, {r.coding.upper()}, {'ECM' if r.ecm else 'no ECM'}"
+                  if r.coding else "")
+        print(f"{who}: {r.code} -- {r.message}; {r.pages} page(s){detail}")
+    print(f"line time {outcome.line_seconds:.1f} s, CPU {outcome.cpu_seconds:.2f} s "
+          f"({outcome.realtime_factor:.0f}x real time)")
+    if outcome.ok:
+        print(f"wrote {args.out}")
+    return 0 if outcome.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="faxengine", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--resolution", choices=("standard", "fine", "superfine"), default="fine",
                       help="resolution for images that are not already fax pages (default: fine)")
     demo.set_defaults(func=_cmd_demo)
+    loop = sub.add_parser("loopback", help="fax a document between two terminals back to back")
+    loop.add_argument("files", nargs="+", help="TIFF files or images (PNG, JPEG, PBM, ...)")
+    loop.add_argument("--out", required=True, help="the TIFF-F file the receiver writes")
+    loop.add_argument("--ecm", action=argparse.BooleanOptionalAction, default=True,
+                      help="use error correction mode (default: on)")
+    loop.add_argument("--rate", type=int, default=14400,
+                      choices=(14400, 12000, 9600, 7200, 4800, 2400),
+                      help="highest image rate in bit/s (default: 14400)")
+    loop.add_argument("--snr", type=float, metavar="DB", help="add white noise at this SNR")
+    loop.add_argument("--g711", choices=("alaw", "ulaw"), help="pass the line through G.711")
+    loop.add_argument("--resolution", choices=("standard", "fine", "superfine"), default="fine",
+                      help="resolution for images that are not already fax pages (default: fine)")
+    loop.add_argument("-v", "--verbose", action="store_true", help="print the T.30 trace")
+    loop.set_defaults(func=_cmd_loopback)
     return parser
 
 

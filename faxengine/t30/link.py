@@ -92,12 +92,23 @@ def bits_to_bytes(bits: np.ndarray) -> bytes:
     return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes()
 
 
+# the decision SNR (dB) below which a receiver's output is taken as garbage
+# while a page comes in: a little under what each mode needs for few errors.
+# Measured with our receivers: 41 dB on a clean line, 31 dB through 30 dB of
+# line SNR, 5-9 dB during and after a burst of noise that loses the signal.
+POOR_SNR_DB = {(V17, 14400): 16.0, (V17, 12000): 14.0, (V17, 9600): 11.0,
+               (V17, 7200): 9.0, (V29, 9600): 14.0, (V29, 7200): 11.0,
+               (V27TER, 4800): 8.0, (V27TER, 2400): 4.0}
+
+
 class HsReceiver:
     """A high-speed receiver for one (modem, rate), delivering whole signals.
 
     ``feed(samples)`` runs the demodulator and returns the bits of a signal
     that just ended (carrier lost after data bits came), else None; bits so
-    far are in ``bits()``.  ``ecm=True`` also runs an HDLC receiver on the
+    far are in ``bits()``.  ``poor_fraction`` then says for what share of a
+    stretch of the signal the decision SNR was below ``POOR_SNR_DB`` (the
+    modem had lost it: those bits are garbage).  ``ecm=True`` also runs an HDLC receiver on the
     bits and collects good frames in ``frames``.  V.29 and V.27ter
     receivers are restarted after every signal (each brings its training);
     V.17's keeps its equaliser so the next signal may use the short
@@ -113,6 +124,9 @@ class HsReceiver:
         self._hdlc: HdlcRx | None = None
         self.frames: list[bytes] = []
         self.signals = 0
+        self._poor_snr = POOR_SNR_DB[modem, rate]
+        self._quality: list[tuple[int, bool]] = []
+        self._last_quality: list[tuple[int, bool]] = []
         if ecm:
             self.collect_frames()
 
@@ -134,12 +148,20 @@ class HsReceiver:
     def snr_db(self) -> float:
         return self._rx.snr_db
 
+    def poor_fraction(self, start: int, stop: int) -> float:
+        """The share of the last ended signal's time, between its bits
+        ``start`` and ``stop``, during which the decision SNR was poor."""
+        blocks = [poor for count, poor in self._last_quality if start < count <= stop]
+        return sum(blocks) / len(blocks) if blocks else 0.0
+
     def bits(self) -> np.ndarray:
         """The bits of the signal in progress."""
         return np.concatenate(self._parts) if self._parts else np.zeros(0, np.uint8)
 
     def feed(self, samples: np.ndarray) -> np.ndarray | None:
         got = self._rx.demodulate(samples)
+        if self._count:
+            self._quality.append((self._count + got.size, self._rx.snr_db < self._poor_snr))
         if got.size:
             self._parts.append(got)
             self._count += got.size
@@ -154,6 +176,7 @@ class HsReceiver:
         bits = self.bits()
         self._parts = []
         self._count = 0
+        self._last_quality, self._quality = self._quality, []
         self.signals += 1
         if self._hdlc is not None:
             self._hdlc.reset()

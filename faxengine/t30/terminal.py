@@ -115,27 +115,52 @@ def _first_eol(bits: np.ndarray) -> int:
     return int(ones[hit[0]] - gaps[hit[0]]) if hit.size else 0
 
 
-def _lines_lost(bits: np.ndarray) -> int:
+def _rtc_end(bits: np.ndarray) -> int:
+    """Where RTC (six EOLs in a row, T.4 §4.1.4) ends in the bits, else their length.
+
+    What a receiver delivers after RTC (the modem's turn-off, a V.21 signal
+    it took for data) is not part of the page.
+    """
+    ones = np.flatnonzero(bits)
+    if ones.size < 7:
+        return bits.size
+    runs = np.diff(np.concatenate(([-1], ones))) - 1
+    eols = ones[runs >= 11]
+    step = np.diff(eols)
+    empty = ((step == 12) | (step == 13)).astype(np.int8)      # MH EOL, MR EOL + 1
+    hit = np.flatnonzero(np.convolve(empty, np.ones(5, np.int8), "valid") == 5)
+    return bits.size if hit.size == 0 else min(int(eols[hit[0] + 5]) + 2, bits.size)
+
+
+def _lines_lost(bits: np.ndarray, window: int = 20, factor: float = 4.0) -> int:
     """Scan lines a non-ECM page lost in stretches of garbage, judged from its EOLs.
 
-    A noise burst turns many lines into one stretch of bits without an EOL
-    that the decoder counts as a single bad line.  Every gap between EOLs
-    (11 or more zeros, then a 1: T.4 §4.1.2) longer than 4 times the 90th
-    percentile of the page's gaps -- coded lines of the CCITT charts stay
-    within 2.3 times it -- stands for as many lines as typical (median)
-    lines would fill it.
+    A noise burst turns the lines sent during it into one stretch of bits
+    that the decoder counts as a single bad line.  A gap between EOLs (11 or
+    more zeros, then a 1: T.4 §4.1.2) more than ``factor`` times as long as
+    every gap among its ``window`` neighbours on each side (and than 64
+    bits) is such a stretch; it stands for as many lines as its neighbours'
+    median length would fill.  Coded lines grow and shrink gradually down a
+    page, so a clean page has no such gap (none on the eight CCITT charts in
+    MH or MR).
     """
     ones = np.flatnonzero(bits)
     if ones.size < 2:
         return 0
     runs = np.diff(np.concatenate(([-1], ones))) - 1
-    eols = ones[runs >= 11]
-    gaps = np.diff(eols)
-    if gaps.size < 10:
+    gaps = np.diff(ones[runs >= 11]).astype(np.float64)
+    if gaps.size < 2 * window:
         return 0
-    typical = max(float(np.median(gaps)), 1.0)
-    long = gaps[gaps > max(4 * float(np.percentile(gaps, 90)), 200)]
-    return int(np.sum(np.maximum(np.round(long / typical) - 1, 0)))
+    pad = np.zeros(window)
+    windows = np.lib.stride_tricks.sliding_window_view(np.concatenate((pad, gaps, pad)), window)
+    left, right = windows[:gaps.size], windows[window + 1:window + 1 + gaps.size]
+    near = np.maximum(np.maximum(left.max(axis=1), right.max(axis=1)), 64.0)
+    burst = np.flatnonzero(gaps > factor * near)
+    lost = 0
+    for i in burst:
+        typical = max(float(np.median(np.concatenate((left[i], right[i])))), 1.0)
+        lost += max(int(round(gaps[i] / typical)) - 1, 0)
+    return lost
 
 
 class FaxTerminal:
@@ -207,6 +232,8 @@ class FaxTerminal:
         self._hold = 0                  # samples held waiting for the remote carrier to drop
         self._holding = False
         self._after_tx = None           # event fired when the queue drains
+        self._hs_chunk: np.ndarray | None = None   # the page/block signal, for progress
+        self._hs_sent = self._hs_total = 0
         self._cng = CngTx(power_dbm0) if self.calling else None
         # receive side
         self._v21 = V21Rx()
@@ -271,6 +298,22 @@ class FaxTerminal:
         """The current state of the transition table (``END`` at the end)."""
         return self._state
 
+    @property
+    def progress(self) -> tuple[int, int, float]:
+        """(page, pages, fraction): the page being sent (1-based; for a receiver
+        the page being received), how many the document has (0 when a
+        receiver cannot know), and how much of its current transmission has
+        gone out (0.0-1.0; 1.0 once the page is confirmed)."""
+        if self.side == "receiver":
+            return self.pages_done + 1, 0, 0.0
+        page = min(self._page_i + 1, len(self._pages))
+        if self._page_i >= len(self._pages):
+            return page, len(self._pages), 1.0
+        frac = self._hs_sent / self._hs_total if self._hs_total else 0.0
+        if self._blocks:
+            frac = (self._block_i + frac) / len(self._blocks)
+        return page, len(self._pages), min(frac, 1.0)
+
     def tx(self, n: int) -> np.ndarray:
         """The next ``n`` samples to send (int16; silence while listening)."""
         out = np.zeros(n, dtype=np.int16)
@@ -284,6 +327,8 @@ class FaxTerminal:
         while pos < n and self._txq:
             chunk = self._txq[0]
             take = min(n - pos, chunk.size - self._txq_pos)
+            if chunk is self._hs_chunk:
+                self._hs_sent += take
             out[pos:pos + take] = chunk[self._txq_pos:self._txq_pos + take]
             pos += take
             self._txq_pos += take
@@ -420,10 +465,13 @@ class FaxTerminal:
     def _judge_page(self, bits: np.ndarray) -> None:
         dcs = self._dcs
         self._expect_page = False
-        bits = bits[_first_eol(bits):]
+        start, stop = _first_eol(bits), _rtc_end(bits)
+        bits = bits[start:stop]
         image, bad = t4.decode_lenient(link.bits_to_bytes(bits), dcs.pels, dcs.coding)
-        # A noise burst leaves one bad line where many were lost: count them
-        lost = _lines_lost(bits)
+        # A noise burst leaves one bad line where many were lost: count them,
+        # from the EOLs and from the share of time the modem had lost the signal
+        poor = self._hs.poor_fraction(start, stop) if self._hs is not None else 0.0
+        lost = max(_lines_lost(bits), round(poor * bad.total_lines))
         if lost > 0:
             bad = t4.BadLines(bad.count + lost, max(bad.longest_run, lost),
                               bad.total_lines + lost)
@@ -758,9 +806,8 @@ class FaxTerminal:
         self._post = "MPS" if self._page_i < len(self._pages) - 1 else "EOP"
         logger.info("tx page %d: %d octets %s at %s %d", self._page_i + 1, len(data),
                     dcs.coding.upper(), dcs.modem, dcs.rate)
-        self._queue(link.hs_signal(dcs.modem, dcs.rate, link.bytes_to_bits(data),
-                                   short_train=self._trained, power_dbm0=self.power_dbm0))
-        self._trained = True
+        self._queue_image(link.hs_signal(dcs.modem, dcs.rate, link.bytes_to_bits(data),
+                                         short_train=self._trained, power_dbm0=self.power_dbm0))
         self._after_tx = f"PAGE_SENT-{self._post}"
 
     def _send_block(self, which: list[int] | None) -> None:
@@ -786,10 +833,15 @@ class FaxTerminal:
         for f in frames:
             log_frame("tx", f)
         bits = link.hdlc_bits(frames)
-        self._queue(link.hs_signal(dcs.modem, dcs.rate, bits, short_train=self._trained,
-                                   power_dbm0=self.power_dbm0))
-        self._trained = True
+        self._queue_image(link.hs_signal(dcs.modem, dcs.rate, bits, short_train=self._trained,
+                                         power_dbm0=self.power_dbm0))
         self._after_tx = f"BLOCK_SENT-{self._post}"
+
+    def _queue_image(self, signal: np.ndarray) -> None:
+        """Queue a page or block signal; later ones at this rate may use V.17's short training."""
+        self._queue(signal)
+        self._hs_chunk, self._hs_sent, self._hs_total = signal, 0, signal.size
+        self._trained = True
 
     def _save_page(self) -> None:
         dcs = self._dcs
