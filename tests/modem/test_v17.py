@@ -241,6 +241,16 @@ def test_long_then_short_training_in_one_stream(rate):
         at += len(p)
 
 
+@pytest.mark.parametrize("cut", [500, 3000, 6000])
+def test_an_interrupted_training_is_dropped(cut):
+    """A training cut short (segment 1, 2 or 3) delivers nothing; the next
+    one is taken from its start."""
+    bits = random_bits(20_000, seed=1)
+    whole = send(V17Tx(9600), bits)
+    got = V17Rx(9600).demodulate(np.concatenate([whole[:cut], np.zeros(800, np.int16), whole]))
+    assert bit_errors(bits, got) == 0
+
+
 def test_restart_keeps_the_equalizer_or_forgets_all():
     line_args = {"bandpass": True, "g711": "ulaw", "offset_hz": -4.0}
     long = through_line(send(V17Tx(12000), random_bits(36000, seed=1)), seed=1, **line_args)
