@@ -174,10 +174,11 @@ static int next_symbol(v17_tx_state_t *s, const uint8_t **src, int *nsrc, v17_po
             s->npending = 0;
             if (have > 0)
                 *pt = data_symbol(s, sym);
+            /* then the 32 symbols of ones in full */
             s->segment = SEG_OFF_ONES;
             s->count = 0;
             if (have > 0)
-                break;
+                return 1;
             return next_symbol(s, src, nsrc, pt);
         }
         if (s->npending) {

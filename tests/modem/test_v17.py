@@ -131,14 +131,16 @@ def test_tx_power(level):
 
 
 @pytest.mark.parametrize("short_train,train", [(False, LONG_TRAIN), (True, SHORT_TRAIN)])
-def test_tx_length(short_train, train):
+@pytest.mark.parametrize("extra", [0, 1, 3])
+def test_tx_length(short_train, train, extra):
     rate = 9600
     tx = V17Tx(rate, short_train=short_train)
-    body = tx.modulate(random_bits(4 * 2400, 3))
+    body = tx.modulate(random_bits(4 * 2400 + extra, 3))
     end = tx.finish()
-    # training + 2400 data symbols; the turn-off: 32 symbols of ones, 48 of silence
+    # training + 2400 data symbols; the turn-off: the last bits padded to a
+    # symbol, 32 symbols of ones, 48 of silence
     assert abs(len(body) - _symbols_to_samples(train + 2400)) <= 4
-    assert abs(len(end) - _symbols_to_samples(32 + 48)) <= 4
+    assert abs(len(end) - _symbols_to_samples((extra > 0) + 32 + 48)) <= 4
     assert np.all(end[-_symbols_to_samples(48) + 40:] == 0)
     assert np.any(end[:_symbols_to_samples(32)] != 0)
 
