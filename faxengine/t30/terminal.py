@@ -51,7 +51,7 @@ from faxengine.modem import CngTx, CedTx, HdlcRx, V21Rx
 from faxengine.modem.v21 import dbm0_to_power
 from faxengine.t30 import link
 from faxengine.t30.ecm import (
-    EcmBlockReceiver, PartialPage, ctc_fif, ctc_mode, eor_frame, eor_post, ppr_frames,
+    FRAMES_PER_BLOCK, EcmBlockReceiver, PartialPage, ctc_fif, ctc_mode, eor_frame, eor_post, ppr_frames,
     rcp_frames, reverse_bits, split_page)
 from faxengine.t30.errors import (
     IncompatibleError, LocalProtocolError, RemoteProtocolError, T30Error)
@@ -239,6 +239,7 @@ class FaxTerminal:
         self._v21 = V21Rx()
         self._hdlc = HdlcRx()
         self._hs: link.HsReceiver | None = None
+        self._carrier_since: int | None = None
         self._heard_fax = False
         self._heard_energy = False
         self._energy_floor = dbm0_to_power(NOT_FAX_DBM0) * 160
@@ -652,7 +653,18 @@ class FaxTerminal:
 
     def _timers(self) -> None:
         hs = self._hs
-        busy = self._hdlc.framing_ok or (hs is not None and hs.receiving)
+        # A high-speed carrier holds T2/T4 even when its training was missed
+        # (the sender is still sending a burst), but noise can hold a carrier
+        # detector on: at most as long as the longest ECM block takes.
+        receiving = hs is not None and hs.receiving
+        carrier = hs is not None and hs.carrier_present
+        if not carrier or receiving:
+            self._carrier_since = None
+        elif self._carrier_since is None:
+            self._carrier_since = self._now
+        held = carrier and (receiving or self._now - self._carrier_since < (
+            FRAMES_PER_BLOCK * 256 * 8 / hs.rate + 10) * SAMPLE_RATE)
+        busy = self._hdlc.framing_ok or held
         for name, deadline in list(self._deadlines.items()):
             if deadline is None:
                 continue

@@ -240,3 +240,73 @@ def test_garbage_frames_never_crash(tmp_path, side):
             term.tx(160)
             term.rx(np.zeros(160, np.int16))
         assert term.finished and term.result is not None
+
+
+def _drain(term, seconds):
+    """Let ``term`` talk to silence for a while; returns whether it transmitted."""
+    sent = False
+    for _ in range(int(seconds * 8000) // 160):
+        sent |= bool(np.any(term.tx(160)))
+        term.rx(np.zeros(160, np.int16))
+    return sent
+
+
+def _hear(term, *frames):
+    from faxengine.t30 import link
+    signal = link.v21_signal(frames)
+    for i in range(0, signal.size, 160):
+        term.tx(160)
+        term.rx(signal[i:i + 160])
+
+
+def test_dcs_is_repeated_on_crp_and_t4_three_times_in_all(caplog):
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    sender = FaxTerminal(True, send=[text_page(1, rows=50)])
+    _hear(sender, Frame(Fcf.DIS, Capabilities(ecm=True).encode()))
+    _drain(sender, 4.5)                          # DCS and TCF go out
+    assert sender.state == "B:WAIT_CFR"
+    _hear(sender, Frame(Fcf.CRP))                # CRP: the command again at once
+    _drain(sender, 0.5)
+    assert sum(m.startswith("tx DCS") for m in trace(caplog)) == 2
+    _drain(sender, 30)                           # then T4 once more, and the end
+    assert sum(m.startswith("tx DCS") for m in trace(caplog)) == 3
+    assert sender.finished and sender.result.code == "TIMEOUT_T4"
+    assert trace(caplog)[-2] == "tx DCN"
+
+
+class Jam:
+    """Noise bursts of ``width`` seconds every ``every`` seconds from ``a`` to ``b``."""
+
+    def __init__(self, a, b, every, width):
+        self.windows = [Window(t, t + width, seed=int(t * 10)) for t in np.arange(a, b, every)]
+
+    def process(self, samples):
+        for w in self.windows:
+            samples = w.process(samples)
+        return samples
+
+
+def test_ecm_frames_lost_to_a_burst_are_asked_for_again(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    page = text_page(3, rows=3000)
+    tx, rx, out, _ = call(tmp_path, [page], sender=dict(ecm=True, codings=("mh",)),
+                          line_ab=Window(12.0, 12.3))
+    assert tx.result.ok and rx.result.ok, (tx.result, rx.result)
+    log = trace(caplog)
+    ppr = [m for m in log if m.startswith("tx PPR")]
+    assert len(ppr) == 1 and "rx " + ppr[0][3:] in log
+    assert tx.result.bit_rate == 14400
+    assert np.array_equal(received(out)[0], page.image)
+
+
+def test_fourth_ppr_brings_ctc_at_a_lower_rate(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    page = text_page(3, rows=3000)
+    tx, rx, out, _ = call(tmp_path, [page], sender=dict(ecm=True, codings=("mh",)),
+                          line_ab=Jam(12.0, 45.0, every=0.4, width=0.1))
+    assert tx.result.ok and rx.result.ok, (tx.result, rx.result)
+    log = trace(caplog)
+    assert sum(m.startswith("tx PPR") for m in log) == 4
+    assert "tx CTC: continue at V.17 12000" in log and "tx CTR" in log
+    assert tx.result.bit_rate == rx.result.bit_rate == 12000
+    assert np.array_equal(received(out)[0], page.image)
