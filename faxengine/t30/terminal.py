@@ -63,7 +63,7 @@ from faxengine.t30.result import CODES, Result
 from faxengine.t30.states import (
     COMMAND_TRIES, END, PAGE_RETRIES, START, TIMERS, timer_samples, transition)
 from faxengine.t30.trace import log_frame, logger
-from faxengine.t4.page import RESOLUTIONS, Page
+from faxengine.t4.page import FAX_WIDTHS, RESOLUTIONS, Page
 
 __all__ = ["FaxTerminal", "Result"]
 
@@ -222,7 +222,8 @@ class FaxTerminal:
             ecm=self.ecm, can_receive=self.side == "receiver",
             ready_to_transmit=self.side == "sender" and not self.calling)
         if first is not None:
-            self._prefs = self._preferences()
+            for i in range(len(self._pages)):
+                self._mode_of(i)                # refuse pages fax cannot carry, now
         # clocks: samples sent (line time) and samples heard (timers)
         self._tx_time = 0
         self._now = 0
@@ -245,7 +246,8 @@ class FaxTerminal:
         self._energy_floor = dbm0_to_power(NOT_FAX_DBM0) * 160
         # protocol
         self._state = START[(self.side, self.role)]
-        self._t1 = timer_samples("T1")
+        self._t1 = timer_samples("T1")      # from the start of the call
+        self._t1_running = True
         self._deadlines: dict[str, int | None] = {}
         self._t5_started = False
         self._cmd: list = []            # how to send the last command again
@@ -489,7 +491,8 @@ class FaxTerminal:
             if state in ("B:WAIT_DIS", "B:WAIT_DTC"):
                 self._remote = Capabilities.decode(frame.fif)
                 try:
-                    self._next_dcs = choose_dcs(self._local, self._remote, self._prefs)
+                    self._next_dcs = choose_dcs(self._local, self._remote,
+                                                self._preferences(self._page_i))
                 except IncompatibleError as exc:
                     self._detail = str(exc)
                     return "INCOMPATIBLE"
@@ -638,6 +641,9 @@ class FaxTerminal:
         t5 = self._deadlines.get("T5")  # T5 from the first RNR
         self._deadlines = {}
         deaf = bool(self._txq)
+        if "T1" in timers and not self._t1_running:    # phase B again, after EOM
+            t1 = self._t1 = self._now + timer_samples("T1")
+        self._t1_running = "T1" in timers
         for name in timers:
             if name == "T1":
                 self._deadlines["T1"] = t1
@@ -815,7 +821,7 @@ class FaxTerminal:
         page = self._pages[self._page_i]
         k = (2 if dcs.resolution == "standard" else 4) if dcs.coding == "mr" else None
         data = t4.encode(page.image, dcs.coding, k=k, min_bits_per_line=dcs.min_bits_per_line)
-        self._post = "MPS" if self._page_i < len(self._pages) - 1 else "EOP"
+        self._post = self._post_page(self._page_i)
         logger.info("tx page %d: %d octets %s at %s %d", self._page_i + 1, len(data),
                     dcs.coding.upper(), dcs.modem, dcs.rate)
         self._queue_image(link.hs_signal(dcs.modem, dcs.rate, link.bytes_to_bits(data),
@@ -836,11 +842,10 @@ class FaxTerminal:
                         self._page_i + 1, len(data), dcs.coding.upper(), len(self._blocks),
                         dcs.frame_size, dcs.modem, dcs.rate)
         block = self._blocks[self._block_i]
-        last_page = self._page_i == len(self._pages) - 1
         if self._block_i < len(self._blocks) - 1:
             self._post = "NULL"
         else:
-            self._post = "EOP" if last_page else "MPS"
+            self._post = self._post_page(self._page_i)
         frames = list(block.fcd_frames(which)) + rcp_frames()
         for f in frames:
             log_frame("tx", f)
@@ -876,24 +881,50 @@ class FaxTerminal:
         self.pages_done += 1
         logger.info("rx page %d saved: %d x %d", self.pages_done, image.shape[1], image.shape[0])
 
-    def _preferences(self) -> Preferences:
-        first = self._pages[0]
-        resolution = first.resolution
+    def _mode_of(self, index: int) -> tuple[str, str]:
+        """(resolution, paper width) of page ``index``, checked.
+
+        Raises:
+            LocalProtocolError: a resolution or line width fax does not have.
+        """
+        page = self._pages[index]
+        resolution = page.resolution
         if resolution is None:
             raise LocalProtocolError(
-                f"page 1 has a resolution of {first.x_res:g} x {first.y_res:g} dpi, not one "
-                "fax knows; convert it with Page.from_pil")
-        widths = {p.width for p in self._pages}
-        from faxengine.t4.page import FAX_WIDTHS
-        if len(widths) != 1 or first.width not in FAX_WIDTHS[resolution]:
+                f"page {index + 1} has a resolution of {page.x_res:g} x {page.y_res:g} dpi, "
+                "not one fax knows; convert it with Page.from_pil")
+        widths = FAX_WIDTHS[resolution]
+        if page.width not in widths:
             raise LocalProtocolError(
-                f"pages must all be {', '.join(map(str, FAX_WIDTHS[resolution]))} pels wide at "
-                f"{resolution} resolution; got {sorted(widths)}")
-        if any(p.resolution != resolution for p in self._pages):
-            raise LocalProtocolError("all pages of a document must have the same resolution")
-        width = ("A4", "B4", "A3")[FAX_WIDTHS[resolution].index(first.width)]
+                f"page {index + 1} is {page.width} pels wide; at {resolution} resolution fax "
+                f"lines are {', '.join(map(str, widths))} pels (A4, B4, A3)")
+        return resolution, ("A4", "B4", "A3")[widths.index(page.width)]
+
+    def _group(self, index: int) -> range:
+        """The pages sent under one DCS with page ``index``: the run of pages
+        around it with the same resolution and width (T.30: a change needs EOM
+        and a new phase B)."""
+        mode = self._mode_of(index)
+        first = index
+        while first > 0 and self._mode_of(first - 1) == mode:
+            first -= 1
+        last = index
+        while last + 1 < len(self._pages) and self._mode_of(last + 1) == mode:
+            last += 1
+        return range(first, last + 1)
+
+    def _post_page(self, index: int) -> str:
+        """The post-page command after page ``index``: MPS, EOM (the next page
+        needs another DCS) or EOP."""
+        if index == len(self._pages) - 1:
+            return "EOP"
+        return "MPS" if index + 1 in self._group(index) else "EOM"
+
+    def _preferences(self, index: int = 0) -> Preferences:
+        """What choose_dcs should aim for to send page ``index`` and its group."""
+        resolution, width = self._mode_of(index)
         lines_per_mm = RESOLUTIONS[resolution][1] / 25.4
-        tallest = max(p.height for p in self._pages) / lines_per_mm
+        tallest = max(self._pages[i].height for i in self._group(index)) / lines_per_mm
         length = next((name for name, mm in _LENGTH_MM if tallest <= mm), "unlimited")
         return Preferences(max_rate=self._max_rate, ecm=self.ecm, frame_size=self._frame_size,
                            codings=self._codings, resolution=resolution, width=width,

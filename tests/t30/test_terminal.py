@@ -149,3 +149,24 @@ def test_ten_charts_and_pages_through_g711_at_30db_snr(tmp_path, ccitt_dir, law,
             rows = min(a.shape[0], p.image.shape[0])
             differ = np.any(a[:rows] != p.image[:rows], axis=1).sum()
             assert abs(a.shape[0] - p.image.shape[0]) + differ <= p.image.shape[0] // 100
+
+
+@pytest.mark.parametrize("ecm", [True, False], ids=["ecm", "non-ecm"])
+def test_a_change_of_resolution_goes_through_eom_and_phase_b_again(tmp_path, caplog, ecm):
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    pages = [text_page(1, rows=300), text_page(2, rows=300),
+             text_page(3, rows=300, resolution="standard"), text_page(4, rows=300)]
+    tx, rx, out, _ = call(tmp_path, pages, sender=dict(ecm=ecm))
+    assert tx.result.ok and rx.result.ok, (tx.result, rx.result)
+    got = tiff.read(out)
+    assert [p.resolution for p in got] == ["fine", "fine", "standard", "fine"]
+    assert all(np.array_equal(a.image, p.image) for a, p in zip(got, pages, strict=True))
+    log = trace(caplog)
+    dcs = [m.split(", ")[1] for m in log if m.startswith("tx DCS")]
+    assert dcs == ["fine", "standard", "fine"]
+    eom = "tx PPS-EOM" if ecm else "tx EOM"
+    assert sum(m.startswith(eom) for m in log) == 2
+
+
+def trace(caplog):
+    return [r.getMessage() for r in caplog.records]

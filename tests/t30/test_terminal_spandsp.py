@@ -138,3 +138,15 @@ def test_our_64_octet_ecm_frames_to_spandsp(tmp_path):
     mine, theirs, got = run(tmp_path, pages, True, True, "V.17", "mmr", frame_size=64)
     assert mine.ok and theirs.ok
     assert all(np.array_equal(a, p.image) for a, p in zip(got, pages, strict=True))
+
+
+@pytest.mark.parametrize("ours_send", [True, False], ids=["ours-sends", "spandsp-sends"])
+@pytest.mark.parametrize("ecm", [True, False], ids=["ecm", "non-ecm"])
+def test_resolution_change_by_eom_with_spandsp(tmp_path, ours_send, ecm):
+    pages = [text_page(1, rows=300), text_page(2, rows=300, resolution="standard"),
+             text_page(3, rows=300)]
+    mine, theirs, got = run(tmp_path, pages, ours_send, ecm, "V.17", "mr")
+    assert mine.ok and theirs.ok, (mine, theirs)
+    assert len(got) == 3
+    assert all(np.array_equal(a, p.image) for a, p in zip(got, pages))
+    assert [p.resolution for p in tiff.read(tmp_path / "rx.tif")] == ["fine", "standard", "fine"]
