@@ -150,3 +150,26 @@ def test_resolution_change_by_eom_with_spandsp(tmp_path, ours_send, ecm):
     assert len(got) == 3
     assert all(np.array_equal(a, p.image) for a, p in zip(got, pages))
     assert [p.resolution for p in tiff.read(tmp_path / "rx.tif")] == ["fine", "standard", "fine"]
+
+
+@pytest.mark.parametrize("ecm", [True, False], ids=["ecm", "non-ecm"])
+@pytest.mark.parametrize("ours_polls", [True, False], ids=["ours-polls", "spandsp-polls"])
+def test_polling_with_spandsp(tmp_path, ecm, ours_polls):
+    """The calling terminal receives: DIS offers a document, the caller answers DTC."""
+    page = text_page(9)
+    out, doc = tmp_path / "rx.tif", tmp_path / "doc.tif"
+    tiff.write(doc, [page])
+    if ours_polls:
+        caller = FaxTerminal(True, receive=out, ecm=ecm)
+        answerer = spandsp.FaxTerminal(False, send=doc, ecm=ecm)
+    else:
+        caller = spandsp.FaxTerminal(True, receive=out, ecm=ecm)
+        answerer = FaxTerminal(False, send=[page], ecm=ecm)
+    spandsp.run_call(caller, answerer, max_seconds=120)
+    assert caller.result.ok and answerer.result.ok, (caller.result, answerer.result)
+    assert caller.result.ecm == answerer.result.ecm == ecm
+    [got] = tiff.read(out)
+    assert np.array_equal(got.image, page.image)
+    if not ours_polls:
+        names = [name for _, _, _, name in caller.frames()]
+        assert names[:2] == ["DIS", "DTC"]
