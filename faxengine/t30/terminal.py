@@ -21,8 +21,9 @@ How it works
   one go (V.21 frames, TCF, a page, an ECM block) and queued; while the
   queue has samples the terminal is deaf.  When it listens it runs the
   V.21 receiver and, where T.30 expects image data or TCF, the high-speed
-  receiver of the DCS in parallel.  Responses wait until the remote V.21
-  carrier is off (at most ``HOLD_MAX``), then 75 ms of silence (§5.3.2.3).
+  receiver of the DCS in parallel.  A transmission that follows reception
+  waits until the remote V.21 carrier is off (at most ``HOLD_MAX``: noise
+  can hold a carrier detector on), then 75 ms of silence (§5.3.2.3).
 * Timers (§5.4.3.2): T1 runs from the start of the call; T2, T4 and T5
   start when the state is entered, or when the transmission that entered
   it has ended.  T2 and T4 are held while a signal is coming in (V.21 flags
@@ -57,7 +58,8 @@ from faxengine.t30.errors import (
     IncompatibleError, LocalProtocolError, RemoteProtocolError, T30Error)
 from faxengine.t30.facilities import (
     MODES, V17, V27TER, V29, Capabilities, Dcs, Preferences, choose_dcs, fallback)
-from faxengine.t30.frames import Fcf, Frame, decode_ident, ident_frame, message
+from faxengine.t30.frames import (
+    Fcf, Frame, decode_ident, encode_ident, ident_frame, message)
 from faxengine.t30.quality import judge_page, judge_tcf, tcf_bits
 from faxengine.t30.result import CODES, Result
 from faxengine.t30.states import (
@@ -200,6 +202,8 @@ class FaxTerminal:
         if max_rate not in {r for _, r in MODES}:
             raise LocalProtocolError(f"max_rate must be one of 14400, 12000, 9600, 7200, 4800, "
                                      f"2400, not {max_rate}")
+        if ident is not None:
+            encode_ident(ident)             # refuse a bad identity now, not mid-call
         self.calling = bool(calling)
         self.side = "sender" if send is not None else "receiver"
         self.role = "calling" if calling else "answering"

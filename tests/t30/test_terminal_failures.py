@@ -16,6 +16,7 @@ from faxengine import line, tiff
 from faxengine.modem import HdlcTx, V21Tx
 from faxengine.t30.frames import Fcf, Frame
 from faxengine.t30.terminal import FaxTerminal
+from faxengine.t4 import Page
 from faxengine.t30.facilities import Capabilities, Dcs
 from faxengine.t30.ecm import PartialPage
 from spandsp import run_call as pump
@@ -310,3 +311,20 @@ def test_fourth_ppr_brings_ctc_at_a_lower_rate(tmp_path, caplog):
     assert "tx CTC: continue at V.17 12000" in log and "tx CTR" in log
     assert tx.result.bit_rate == rx.result.bit_rate == 12000
     assert np.array_equal(received(out)[0], page.image)
+
+
+def test_bad_options_are_refused_at_once(tmp_path):
+    from faxengine.t30.errors import LocalProtocolError
+    page = text_page(1, rows=50)
+    with pytest.raises(LocalProtocolError, match="digits"):
+        FaxTerminal(True, send=[page], ident="FAX-OFFICE")
+    with pytest.raises(LocalProtocolError, match="document to send or a file to receive"):
+        FaxTerminal(True)
+    with pytest.raises(LocalProtocolError, match="not both"):
+        FaxTerminal(True, send=[page], receive=tmp_path / "x.tif")
+    with pytest.raises(LocalProtocolError, match="1000 pels wide"):
+        FaxTerminal(True, send=[Page(np.zeros((10, 1000), bool), 204, 196)])
+    with pytest.raises(LocalProtocolError, match="dpi"):
+        FaxTerminal(True, send=[Page(np.zeros((10, 1728), bool), 100, 100)])
+    with pytest.raises(LocalProtocolError, match="max_rate"):
+        FaxTerminal(True, send=[page], max_rate=33600)
