@@ -106,7 +106,7 @@ class HsReceiver:
 
     ``feed(samples)`` runs the demodulator and returns the bits of a signal
     that just ended (carrier lost after data bits came), else None; bits so
-    far are in ``bits()``.  ``poor_fraction`` then says for what share of a
+    far are in ``bits()``.  ``poor_share`` then says for what share of a
     stretch of the signal the decision SNR was below ``POOR_SNR_DB`` (the
     modem had lost it: those bits are garbage).  ``ecm=True`` also runs an HDLC receiver on the
     bits and collects good frames in ``frames``.  V.29 and V.27ter
@@ -148,11 +148,18 @@ class HsReceiver:
     def snr_db(self) -> float:
         return self._rx.snr_db
 
-    def poor_fraction(self, start: int, stop: int) -> float:
-        """The share of the last ended signal's time, between its bits
-        ``start`` and ``stop``, during which the decision SNR was poor."""
-        blocks = [poor for count, poor in self._last_quality if start < count <= stop]
-        return sum(blocks) / len(blocks) if blocks else 0.0
+    def poor_share(self, start: int, stop: int) -> tuple[float, float]:
+        """For the last ended signal, between its bits ``start`` and ``stop``:
+        the share of the time the decision SNR was poor, and the share of the
+        longest unbroken poor stretch."""
+        poor = [bad for count, bad in self._last_quality if start < count <= stop]
+        if not poor:
+            return 0.0, 0.0
+        longest = run = 0
+        for bad in poor:
+            run = run + 1 if bad else 0
+            longest = max(longest, run)
+        return sum(poor) / len(poor), longest / len(poor)
 
     def bits(self) -> np.ndarray:
         """The bits of the signal in progress."""

@@ -476,12 +476,13 @@ class FaxTerminal:
         bits = bits[start:stop]
         image, bad = t4.decode_lenient(link.bits_to_bytes(bits), dcs.pels, dcs.coding)
         # A noise burst leaves one bad line where many were lost: count them,
-        # from the EOLs and from the share of time the modem had lost the signal
-        poor = self._hs.poor_fraction(start, stop) if self._hs is not None else 0.0
-        lost = max(_lines_lost(bits), round(poor * bad.total_lines))
+        # from the EOLs and from the time the modem had lost the signal
+        share, longest = self._hs.poor_share(start, stop) if self._hs else (0.0, 0.0)
+        gap_lost = _lines_lost(bits)
+        lost = max(gap_lost, round(share * bad.total_lines))
         if lost > 0:
-            bad = t4.BadLines(bad.count + lost, max(bad.longest_run, lost),
-                              bad.total_lines + lost)
+            run = max(bad.longest_run, gap_lost, round(longest * bad.total_lines))
+            bad = t4.BadLines(bad.count + lost, run, bad.total_lines + lost)
         self._page_image = image
         answer = judge_page(bad, dcs.resolution)
         logger.info("rx page: %d lines, %d bad (longest run %d): %s", bad.total_lines,

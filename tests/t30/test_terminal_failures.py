@@ -328,3 +328,23 @@ def test_bad_options_are_refused_at_once(tmp_path):
         FaxTerminal(True, send=[Page(np.zeros((10, 1728), bool), 100, 100)])
     with pytest.raises(LocalProtocolError, match="max_rate"):
         FaxTerminal(True, send=[page], max_rate=33600)
+
+
+def test_rtp_keeps_the_page_and_retrains_before_the_next(tmp_path, caplog):
+    """Short noise bursts hurt a few lines of a superfine page: RTP, DCS + TCF, next page."""
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    pages = [text_page(3, rows=3000, resolution="superfine"),
+             text_page(4, rows=500, resolution="superfine")]
+    tx, rx, out, _ = call(tmp_path, pages, sender=dict(ecm=False, codings=("mh",)),
+                          line_ab=Jam(11.0, 14.0, every=1.0, width=0.01))
+    assert tx.result.ok and rx.result.ok, (tx.result, rx.result)
+    log = trace(caplog)
+    assert "tx RTP" in log and "tx RTN" not in log
+    assert sum(m.startswith("tx DCS") for m in log) == 2
+    got = received(out)
+    assert len(got) == 2 and tx.result.pages == rx.result.pages == 2
+    assert np.array_equal(got[1], pages[1].image)
+    # page 1 kept: garbage lines where the bursts hit, the rest as sent
+    assert abs(got[0].shape[0] - 3000) < 300
+    first_bad = int(np.argmax(np.any(got[0][:3000] != pages[0].image[:len(got[0])], axis=1)))
+    assert first_bad > 300
