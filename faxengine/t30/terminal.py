@@ -301,6 +301,11 @@ class FaxTerminal:
         return self._finished
 
     @property
+    def transmitting(self) -> bool:
+        """True while the terminal has a signal to send (it hears nothing then)."""
+        return bool(self._txq) and not self._holding
+
+    @property
     def state(self) -> str:
         """The current state of the transition table (``END`` at the end)."""
         return self._state

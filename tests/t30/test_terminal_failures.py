@@ -348,3 +348,21 @@ def test_rtp_keeps_the_page_and_retrains_before_the_next(tmp_path, caplog):
     assert abs(got[0].shape[0] - 3000) < 300
     first_bad = int(np.argmax(np.any(got[0][:3000] != pages[0].image[:len(got[0])], axis=1)))
     assert first_bad > 300
+
+
+def test_a_receiver_busy_for_60_s_ends_by_t5(tmp_path, caplog):
+    """ECM flow control: RNR answered by RR, for at most T5 (60 s)."""
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    sender = FaxTerminal(True, send=[text_page(1, rows=200)], ecm=True)
+    receiver = FaxTerminal(False, receive=tmp_path / "rx.tif")
+    cut = pump(CutOff(sender, lambda t: t.state == "D:SENT_PPS-EOP" and not t.transmitting),
+               receiver, max_seconds=60)
+    assert sender.state == "D:SENT_PPS-EOP"
+    for _ in range(60):
+        _hear(sender, Frame(Fcf.RNR))
+        _drain(sender, 1.5)
+        if sender.finished:
+            break
+    assert sender.result.code == "TIMEOUT_T5"
+    assert 55 < sender.result.duration_s - cut < 70
+    assert sum(m == "tx RR" for m in trace(caplog)) >= 10
