@@ -2,9 +2,8 @@
  * transmitter and the receiver.
  *
  * V.27ter §2: carrier 1800 Hz; 4800 bit/s is 8-phase differential PSK at
- * 1600 baud, tribits Q1Q2Q3 giving the phase change (Table 1: 001 0, 000 45,
- * 010 90, 011 135, 111 180, 110 225, 100 270, 101 315 degrees); 2400 bit/s
- * is 4-phase at 1200 baud, dibits (Table 2: 00 0, 01 90, 11 180, 10 270).
+ * 1600 baud, tribits Q1Q2Q3 giving the phase change (Table 1); 2400 bit/s
+ * is 4-phase at 1200 baud, dibits (Table 2); both tables in qam_diff.h.
  * The spectrum is shaped by a raised cosine of 50 % roll-off split equally
  * between transmitter and receiver.  Scrambler 1 + x^-6 + x^-7 with its guard
  * against repetitive patterns (scrambler.h).
@@ -35,9 +34,6 @@
 #define V27TER_SEG4_SHORT 58
 #define V27TER_SEG5 8
 #define V27TER_TRAINING_SEED 0x3C
-
-static const int v27ter_phase_step_4800[8] = {1, 0, 2, 3, 6, 7, 5, 4};   /* tribit -> 45-degree steps */
-static const int v27ter_phase_step_2400[4] = {0, 2, 6, 4};               /* dibit -> 45-degree steps */
 
 static inline float v27ter_baud(int rate) { return rate == 4800 ? 1600.0f : 1200.0f; }
 static inline int v27ter_bits_per_symbol(int rate) { return rate == 4800 ? 3 : 2; }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "dsp_qamrx.h"
+#include "qam_diff.h"
 #include "v27ter_common.h"
 #include "v27ter_rx.h"
 
@@ -23,10 +24,7 @@
 struct v27ter_rx_state_s {
     dsp_qamrx_t core;
     int rate;
-    int bps;
-    int prev_phase;
-    int bits_of_step[8];        /* inverse of the phase step table of the rate */
-    scrambler_t descr;
+    qam_diff_rx_t dec;
     cf_t pattern[V27TER_SEG4_LONG];
     int allocated;
 };
@@ -50,43 +48,26 @@ static int decide(void *user, cf_t z, cf_t *point)
 static void reference(void *user, cf_t point)
 {
     v27ter_rx_state_t *s = user;
-    s->prev_phase = phase_of(point, 4800);
+    s->dec.prev_phase = phase_of(point, 4800);
 }
 
 static int bits(void *user, int code, uint8_t *out, int deliver)
 {
     v27ter_rx_state_t *s = user;
-    int q = s->bits_of_step[(code - s->prev_phase) & 7];
-    s->prev_phase = code;
-    for (int i = 0; i < s->bps; i++) {
-        int d = v27ter_descramble(&s->descr, (q >> (s->bps - 1 - i)) & 1);
-        if (deliver)
-            out[i] = (uint8_t) d;
-    }
-    return deliver ? s->bps : 0;
+    return qam_diff_rx_bits(&s->dec, code, 0, out, deliver, v27ter_descramble);
 }
 
 v27ter_rx_state_t *v27ter_rx_init(v27ter_rx_state_t *s, int rate)
 {
     if (rate != 4800 && rate != 2400)
         return NULL;
-    int allocated = 0;
-    if (!s) {
-        s = malloc(sizeof(*s));
-        if (!s)
-            return NULL;
-        allocated = 1;
-    }
+    int allocated = !s;
+    if (allocated && !(s = malloc(sizeof(*s))))
+        return NULL;
     memset(s, 0, sizeof(*s));
     s->allocated = allocated;
     s->rate = rate;
-    s->bps = v27ter_bits_per_symbol(rate);
-    if (rate == 4800)
-        for (int q = 0; q < 8; q++)
-            s->bits_of_step[v27ter_phase_step_4800[q]] = q;
-    else
-        for (int q = 0; q < 4; q++)
-            s->bits_of_step[v27ter_phase_step_2400[q]] = q;
+    qam_diff_rx_init(&s->dec, v27ter_bits_per_symbol(rate), v27ter_bits_per_symbol(rate));
     /* segment 4, relative to a last reversal at phase 0 */
     scrambler_t scr = {V27TER_TRAINING_SEED, 0};
     int phase = 0;

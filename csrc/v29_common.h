@@ -1,11 +1,11 @@
 /* v29_common.h: the V.29 signal space, shared by transmitter and receiver.
  *
  * V.29 §2: 2400 baud, carrier 1700 Hz.  Phase is differentially encoded in
- * steps of 45 degrees (Table 1: Q2Q3Q4 001 0, 000 45, 010 90, 011 135,
- * 111 180, 110 225, 100 270, 101 315); at 9600 bit/s Q1 picks the amplitude
- * (Table 2: relative amplitude 3 or 5 at 0/90/180/270 degrees, sqrt(2) or
- * 3 sqrt(2) at the odd multiples of 45); 7200 bit/s sends Q2Q3Q4 at the low
- * amplitudes, 4800 bit/s sends Q2Q3 as 0/90/180/270-degree changes.
+ * steps of 45 degrees (Table 1, qam_diff.h); at 9600 bit/s Q1 picks the
+ * amplitude (Table 2: relative amplitude 3 or 5 at 0/90/180/270 degrees,
+ * sqrt(2) or 3 sqrt(2) at the odd multiples of 45); 7200 bit/s sends Q2Q3Q4
+ * at the low amplitudes, 4800 bit/s sends Q2Q3 as 0/90/180/270-degree
+ * changes.
  *
  * Training (§5): segment 1, 48 symbols of silence; segment 2, 128 symbols
  * alternating A B (A first); segment 3, 384 symbols of C or D picked by the
@@ -27,11 +27,6 @@
 #define V29_SEG3 384
 #define V29_SEG4 48
 #define V29_TEP_SYMBOLS 480         /* 200 ms of echo-protection tone, before segment 1 */
-
-/* phase step (45-degree units) of the tribit Q2Q3Q4 read as a number */
-static const int v29_phase_step[8] = {1, 0, 2, 3, 6, 7, 5, 4};
-/* and of the 4800 bit/s dibit Q2Q3 */
-static const int v29_phase_step_4800[4] = {0, 2, 6, 4};
 
 static inline cf_t v29_point(int phase, int high)
 {

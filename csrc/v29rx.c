@@ -12,21 +12,16 @@
 #include <string.h>
 
 #include "dsp_qamrx.h"
-#include "scrambler.h"
+#include "qam_diff.h"
 #include "v29_common.h"
 #include "v29rx.h"
 
 struct v29_rx_state_s {
     dsp_qamrx_t core;
-    int rate;
-    int bps;
     cf_t sector[6];         /* the points at -45, 0, +45 degrees */
     int sector_code[6];     /* phase | high << 3 */
     int nsector;
-    int prev_phase;
-    int tribit_of_step[8];  /* inverse of v29_phase_step */
-    int dibit_of_step[8];
-    scrambler_t descr;
+    qam_diff_rx_t dec;
     cf_t pattern[V29_SEG3];
     int allocated;
 };
@@ -78,52 +73,26 @@ static void reference(void *user, cf_t point)
             }
         }
     (void) dummy;
-    s->prev_phase = best;
+    s->dec.prev_phase = best;
 }
 
+/* code: phase | Q1 << 3 (decide()); Q1 is 0 below 9600 bit/s */
 static int bits(void *user, int code, uint8_t *out, int deliver)
 {
     v29_rx_state_t *s = user;
-    int phase = code & 7;
-    int step = (phase - s->prev_phase) & 7;
-    int b[4];
-    s->prev_phase = phase;
-    if (s->rate == 4800) {
-        int q = s->dibit_of_step[step];
-        b[0] = q >> 1;
-        b[1] = q & 1;
-    } else {
-        int q = s->tribit_of_step[step];
-        int *t = b;
-        if (s->rate == 9600)
-            *t++ = (code >> 3) & 1;
-        t[0] = (q >> 2) & 1;
-        t[1] = (q >> 1) & 1;
-        t[2] = q & 1;
-    }
-    for (int i = 0; i < s->bps; i++) {
-        int d = v29_descramble(&s->descr, b[i]);
-        if (deliver)
-            out[i] = (uint8_t) d;
-    }
-    return deliver ? s->bps : 0;
+    return qam_diff_rx_bits(&s->dec, code & 7, code >> 3, out, deliver, v29_descramble);
 }
 
 v29_rx_state_t *v29_rx_init(v29_rx_state_t *s, int rate)
 {
     if (rate != 9600 && rate != 7200 && rate != 4800)
         return NULL;
-    int allocated = 0;
-    if (!s) {
-        s = malloc(sizeof(*s));
-        if (!s)
-            return NULL;
-        allocated = 1;
-    }
+    int allocated = !s;
+    if (allocated && !(s = malloc(sizeof(*s))))
+        return NULL;
     memset(s, 0, sizeof(*s));
     s->allocated = allocated;
-    s->rate = rate;
-    s->bps = v29_bits_per_symbol(rate);
+    qam_diff_rx_init(&s->dec, v29_bits_per_symbol(rate), rate == 4800 ? 2 : 3);
     for (int p = -1; p <= 1; p++) {
         if (rate == 4800 && p != 0)
             continue;
@@ -133,10 +102,6 @@ v29_rx_state_t *v29_rx_init(v29_rx_state_t *s, int rate)
             s->nsector++;
         }
     }
-    for (int q = 0; q < 8; q++)
-        s->tribit_of_step[v29_phase_step[q]] = q;
-    for (int q = 0; q < 4; q++)
-        s->dibit_of_step[v29_phase_step_4800[q]] = q;
     unsigned reg = V29_TRAINING_SEED;
     for (int i = 0; i < V29_SEG3; i++)
         s->pattern[i] = v29_training_bit(&reg) ? v29_cond_d(rate) : cf(3.0f, 0.0f);

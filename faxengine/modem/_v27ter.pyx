@@ -1,4 +1,4 @@
-# csrc: v27ter_tx.c v27ter_rx.c dsp_qamrx.c dsp_agc.c dsp_filter.c dsp_equalizer.c dsp_carrier.c dsp_timing.c
+# csrc: v27ter_tx.c v27ter_rx.c qam_tx.c dsp_qamrx.c dsp_agc.c dsp_filter.c dsp_equalizer.c dsp_carrier.c dsp_timing.c
 """Compiled core of faxengine.modem.v27ter: the V.27ter transmitter and receiver in
 C (csrc/v27ter_tx.c, csrc/v27ter_rx.c over the receiver blocks csrc/dsp_*.c); the
 Python facade is faxengine/modem/v27ter.py."""

@@ -1,4 +1,4 @@
-# csrc: v29tx.c v29rx.c dsp_qamrx.c dsp_agc.c dsp_filter.c dsp_equalizer.c dsp_carrier.c dsp_timing.c
+# csrc: v29tx.c v29rx.c qam_tx.c dsp_qamrx.c dsp_agc.c dsp_filter.c dsp_equalizer.c dsp_carrier.c dsp_timing.c
 """Compiled core of faxengine.modem.v29: the V.29 transmitter and receiver in
 C (csrc/v29tx.c, csrc/v29rx.c over the receiver blocks csrc/dsp_*.c); the
 Python facade is faxengine/modem/v29.py."""
