@@ -41,7 +41,6 @@ How it works
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 from collections.abc import Iterable, Sequence
 
@@ -52,12 +51,12 @@ from faxengine.modem import CngTx, CedTx, HdlcRx, V21Rx
 from faxengine.modem.v21 import dbm0_to_power
 from faxengine.t30 import link
 from faxengine.t30.ecm import (
-    FRAMES_PER_BLOCK, EcmBlockReceiver, PartialPage, ctc_fif, ctc_mode, eor_frame, eor_post, ppr_frames,
-    rcp_frames, reverse_bits, split_page)
+    FRAMES_PER_BLOCK, EcmBlockReceiver, PartialPage, ctc_fif, ctc_mode, eor_frame, eor_post,
+    ppr_frames, rcp_frames, reverse_bits, split_page)
 from faxengine.t30.errors import (
     IncompatibleError, LocalProtocolError, RemoteProtocolError, T30Error)
 from faxengine.t30.facilities import (
-    MODES, V17, V27TER, V29, Capabilities, Dcs, Preferences, choose_dcs, fallback)
+    MODEM_RATES, MODES, V17, V27TER, V29, Capabilities, Dcs, Preferences, choose_dcs, fallback)
 from faxengine.t30.frames import (
     Fcf, Frame, decode_ident, encode_ident, ident_frame, message)
 from faxengine.t30.quality import judge_page, judge_tcf, tcf_bits
@@ -219,15 +218,15 @@ class FaxTerminal:
         self._codings = tuple(codings)
         self._frame_size = frame_size
         self._max_rate = max_rate
-        first = self._pages[0] if self._pages else None
+        # a modem none of whose rates is allowed is not offered
+        offered = frozenset(m for m in modems if min(MODEM_RATES[m]) <= max_rate)
         self._local = Capabilities(
-            modems=frozenset(modems), codings=frozenset(codings),
+            modems=offered, codings=frozenset(codings),
             resolutions=frozenset(RESOLUTIONS), max_width="A3", max_length="unlimited",
             ecm=self.ecm, can_receive=self.side == "receiver",
             ready_to_transmit=self.side == "sender" and not self.calling)
-        if first is not None:
-            for i in range(len(self._pages)):
-                self._mode_of(i)                # refuse pages fax cannot carry, now
+        for i in range(len(self._pages)):
+            self._mode_of(i)                    # refuse pages fax cannot carry, now
         # clocks: samples sent (line time) and samples heard (timers)
         self._tx_time = 0
         self._now = 0
@@ -253,7 +252,6 @@ class FaxTerminal:
         self._t1 = timer_samples("T1")      # from the start of the call
         self._t1_running = True
         self._deadlines: dict[str, int | None] = {}
-        self._t5_started = False
         self._cmd: list = []            # how to send the last command again
         self._resp: list = []           # ... and the last response
         self._fresh_cmd = self._fresh_resp = True
@@ -596,7 +594,7 @@ class FaxTerminal:
                 and self._dcs is not None and self._dcs.ecm)
 
     def _cannot_receive(self, dcs: Dcs) -> str:
-        if (dcs.modem, dcs.rate) not in self._local.modes():
+        if (dcs.modem, dcs.rate) not in self._local.modes() or dcs.rate > self._max_rate:
             return f"the sender commands {dcs.modem} {dcs.rate}, which this terminal did not offer"
         if dcs.coding not in self._local.codings:
             return f"the sender commands {dcs.coding.upper()} coding, not offered here"

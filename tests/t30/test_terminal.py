@@ -170,3 +170,11 @@ def test_a_change_of_resolution_goes_through_eom_and_phase_b_again(tmp_path, cap
 
 def trace(caplog):
     return [r.getMessage() for r in caplog.records]
+
+
+def test_receiver_max_rate_limits_the_modems_its_dis_offers(tmp_path):
+    page = text_page(8, rows=300)
+    tx, rx, out, _ = call(tmp_path, [page], receiver=dict(max_rate=4800))
+    assert tx.result.ok and rx.result.ok
+    assert tx.result.bit_rate == rx.result.bit_rate == 4800
+    assert np.array_equal(received(out)[0], page.image)
