@@ -695,9 +695,9 @@ class FaxTerminal:
         if name == "T1" and self.calling and not self._heard_fax and self._heard_energy:
             self._end("NOT_FAX", "hang up")
             return
-        if name == "T4" and self._tries >= COMMAND_TRIES:
-            name = "T4_EXHAUSTED"
-        if not self._event(name):
+        if name == "T4" and self._tries >= COMMAND_TRIES and self._event("T4_EXHAUSTED"):
+            return
+        if not self._event(name):       # (a DIS goes on being repeated until T1)
             self._enter(self._state)
 
     def _end(self, code: str, *actions: str, event: str = "") -> None:

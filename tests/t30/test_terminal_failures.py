@@ -12,7 +12,7 @@ import logging
 import numpy as np
 import pytest
 
-from faxengine import line, tiff
+from faxengine import line
 from faxengine.modem import HdlcTx, V21Tx
 from faxengine.t30.frames import Fcf, Frame
 from faxengine.t30.terminal import FaxTerminal
@@ -366,3 +366,11 @@ def test_a_receiver_busy_for_60_s_ends_by_t5(tmp_path, caplog):
     assert sender.result.code == "TIMEOUT_T5"
     assert 55 < sender.result.duration_s - cut < 70
     assert sum(m == "tx RR" for m in trace(caplog)) >= 10
+
+
+def test_answering_terminal_repeats_dis_until_t1(caplog):
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    receiver = FaxTerminal(False, receive="/nonexistent/never-written.tif")
+    pump(receiver, Silent(), max_seconds=60)
+    assert receiver.result.code == "NO_ANSWER"
+    assert sum(m.startswith("tx DIS") for m in trace(caplog)) >= 7      # every T4, 35 s

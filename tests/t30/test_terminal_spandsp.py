@@ -7,9 +7,11 @@ with noise, and documents of 1, 3 and 10 pages including the CCITT charts,
 both ends must report success and the pages must arrive pixel for pixel.
 
 Noise: spandsp's own terminals, spandsp to spandsp, cannot take 30 dB SNR
-through this line model: its receivers hold their carrier on in the noise
-and time out (measured: no call gets through with -44 dBm0 of noise against
-its -14 dBm0 signal; with A-law and chart 1 without ECM, one or two noise
+through this line model: its receivers hold their carrier on in the noise,
+and it waits for that carrier to drop before it transmits (measured: as the
+caller, after CNG it sends nothing at all although its frame log says it
+sent TSI and DCS; no call gets through with -44 dBm0 of noise against its
+-14 dBm0 signal; with A-law and chart 1 without ECM, one or two noise
 seeds in six still fail at -52, -56, -60 and -64 dBm0).  Its *receiver* is
 the weak end.  Spandsp sending to ours got through with all six seeds at
 -52 dBm0 (38 dB SNR).  The other way its V.17 receiver misses a short
