@@ -26,6 +26,8 @@ import numpy as np
 
 from faxengine.levels import dbm0_to_power, power_to_dbm0
 from faxengine.modem import _v21
+from faxengine.modem._common import as_bits as _bits
+from faxengine.modem._common import as_samples as _samples  # tones.py takes it from here too
 from faxengine.modem.errors import ModemError
 
 __all__ = ["V21Tx", "V21Rx", "MARK_HZ", "SPACE_HZ", "BIT_RATE"]
@@ -43,22 +45,6 @@ def sine_amplitude(power_dbm0: float) -> float:
     if not -90.0 <= power_dbm0 <= 3.0:
         raise ModemError(f"transmit level {power_dbm0} dBm0 is out of range: use -90..+3 dBm0")
     return math.sqrt(2.0 * dbm0_to_power(power_dbm0))
-
-
-def _bits(bits) -> np.ndarray:
-    b = np.ascontiguousarray(bits, dtype=np.uint8)
-    if b.ndim != 1:
-        raise ModemError(f"bits must be a 1-D array of 0/1, got shape {b.shape}")
-    return b
-
-
-def _samples(samples) -> np.ndarray:
-    s = np.asarray(samples)
-    if s.ndim != 1:
-        raise ModemError(f"samples must be a 1-D int16 array, got shape {s.shape}")
-    if s.dtype != np.int16:
-        raise ModemError(f"samples must be int16, got {s.dtype}")
-    return np.ascontiguousarray(s)
 
 
 class V21Tx:

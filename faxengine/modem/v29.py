@@ -28,8 +28,8 @@ from __future__ import annotations
 import numpy as np
 
 from faxengine.modem import _v29
+from faxengine.modem._common import as_bits, as_samples
 from faxengine.modem.errors import ModemError
-from faxengine.modem.v21 import _bits, _samples  # the same input checks as every modem
 
 __all__ = ["V29Tx", "V29Rx", "RATES", "BAUD", "CARRIER_HZ"]
 
@@ -62,7 +62,7 @@ class _HighSpeedTx:
         """int16 samples: the training sequence first (on the first call), then
         as many of ``bits`` (uint8 0/1, after those of earlier calls) as fill
         whole symbols; the rest wait for the next call or :meth:`finish`."""
-        return self._core.modulate(_bits(bits), False)
+        return self._core.modulate(as_bits(bits), False)
 
     def finish(self) -> np.ndarray:
         """The remaining bits (the last symbol padded with ones), the turn-off
@@ -83,7 +83,7 @@ class _HighSpeedRx:
     def demodulate(self, samples) -> np.ndarray:
         """The data bits (uint8 0/1) these int16 samples complete, after
         training; any split of the input gives the same bits."""
-        return self._core.demodulate(_samples(samples))
+        return self._core.demodulate(as_samples(samples))
 
     def restart(self) -> None:
         """Forget everything heard so far."""
