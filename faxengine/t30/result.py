@@ -18,7 +18,8 @@ CODES: dict[str, str] = {
                        "try again later or on another line",
     "INCOMPATIBLE": "the two fax terminals share no mode to send this document in",
     "REMOTE_DISCONNECT": "the other terminal hung up (DCN) before the document was complete",
-    "PAGE_REJECTED": "the receiver rejected a page (RTN) after every retry; the line is too noisy",
+    "PAGE_REJECTED": "a page did not get through cleanly: the receiver rejected it (RTN) after "
+                     "every retry, or error correction gave up on it (EOR); the line is too noisy",
     "TIMEOUT_T2": "the sender fell silent: no command within 6 s (T.30 timer T2)",
     "TIMEOUT_T4": "the other terminal stopped answering: no response after 3 tries "
                   "(T.30 timer T4)",

@@ -275,6 +275,9 @@ class FaxTerminal:
         self._post = "EOP"
         self._ppr_count = 0
         self._ppr_want: list[int] = []
+        self._page_incomplete = False
+        self._incomplete: list[int] = []    # pages that went (or came) with EOR
+        self._pages_ended = 0               # pages received, saved or not
         # receiver progress
         self._expect_page = False
         self._page_image: np.ndarray | None = None
@@ -523,6 +526,7 @@ class FaxTerminal:
                     return "RTN_EXHAUSTED"
         elif state.startswith(("D:SENT_PPS", "D:RNR_", "D:SENT_EOR")):
             if fcf in (Fcf.MCF, Fcf.ERR):
+                self._page_incomplete |= fcf is Fcf.ERR
                 self._next_block()
             elif fcf is Fcf.PPR:
                 self._ppr_want = ppr_frames(frame.fif)
@@ -538,7 +542,11 @@ class FaxTerminal:
         self._ppr_count = 0
         self._block_i += 1
         if self._block_i >= len(self._blocks):
-            self.pages_done += 1
+            if self._page_incomplete:       # EOR gave up on a block of it
+                self._incomplete.append(self._page_i + 1)
+            else:
+                self.pages_done += 1
+            self._page_incomplete = False
             self._page_i += 1
             self._blocks = []
             self._block_i = 0
@@ -581,6 +589,8 @@ class FaxTerminal:
         if fcf is Fcf.EOR:
             post = eor_post(frame)
             self._keep_block(partial=True)
+            if post is not None:
+                self._incomplete.append(self._pages_ended + 1)
             return "EOR-" + ("NULL" if post is None else _PRI[post])
         if fcf is Fcf.CTC:
             modem, rate = ctc_mode(frame.fif)
@@ -723,6 +733,13 @@ class FaxTerminal:
         if self._writer is not None:
             self._writer.close()
         code = self._ending or "LOCAL_ABORT"
+        if self._incomplete:
+            pages = ", ".join(map(str, self._incomplete))
+            self._detail = self._detail or (
+                f"page(s) {pages} incomplete: ECM gave up correcting them at the lowest rate "
+                "(EOR)")
+            if code == "OK":
+                code = "PAGE_REJECTED"
         words = CODES[code]
         if self._detail and code != "OK":
             words = f"{words}: {self._detail}"
@@ -869,6 +886,7 @@ class FaxTerminal:
         self._trained = True
 
     def _save_page(self) -> None:
+        self._pages_ended += 1
         dcs = self._dcs
         if dcs.ecm:
             data = b"".join(self._page_data)
@@ -879,7 +897,8 @@ class FaxTerminal:
         else:
             image = self._page_image
             self._page_image = None
-        if image is None:
+        if image is None or image.shape[0] == 0:
+            logger.info("rx page %d: no image data arrived, nothing to save", self._pages_ended)
             return
         x_res, y_res = RESOLUTIONS[dcs.resolution]
         if self._writer is None:

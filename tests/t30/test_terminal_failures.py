@@ -374,3 +374,17 @@ def test_answering_terminal_repeats_dis_until_t1(caplog):
     pump(receiver, Silent(), max_seconds=60)
     assert receiver.result.code == "NO_ANSWER"
     assert sum(m.startswith("tx DIS") for m in trace(caplog)) >= 7      # every T4, 35 s
+
+
+def test_ecm_gives_up_with_eor_at_the_lowest_rate(tmp_path, caplog):
+    """Four PPRs at 2400 bit/s, no lower rate: EOR, ERR, go on; the result says which pages."""
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    pages = [text_page(3, rows=600), text_page(4, rows=300)]
+    tx, rx, out, _ = call(tmp_path, pages, sender=dict(ecm=True, codings=("mh",), max_rate=2400),
+                          line_ab=Jam(10.0, 150.0, every=0.5, width=0.1), max_seconds=400)
+    log = trace(caplog)
+    assert "tx EOR-MPS" in log and "tx EOR-EOP" in log and "tx ERR" in log
+    assert "tx CTC" not in " ".join(log)
+    for result in (tx.result, rx.result):
+        assert result.code == "PAGE_REJECTED" and "page(s) 1, 2 incomplete" in result.message
+    assert tx.result.pages == 0 and tx.result.bit_rate == 2400
