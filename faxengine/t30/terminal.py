@@ -47,6 +47,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from faxengine import t4
+from faxengine.errors import FaxError
 from faxengine.modem import CngTx, CedTx, HdlcRx, V21Rx
 from faxengine.modem.v21 import dbm0_to_power
 from faxengine.t30 import link
@@ -363,6 +364,19 @@ class FaxTerminal:
         self._now += samples.size
         if self._finished or (self._txq and not self._holding):
             return                          # half duplex: deaf while sending
+        try:
+            self._rx(samples)
+        except (FaxError, OSError) as exc:  # e.g. the TIFF file cannot be written
+            self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        """A local failure mid-call (not the remote's fault): hang up with DCN."""
+        logger.error("call aborted: %s", exc)
+        if self._state != END:
+            self._detail = str(exc)
+            self._end("LOCAL_ABORT", "send DCN")
+
+    def _rx(self, samples: np.ndarray) -> None:
         frames = self._hdlc.decode(self._v21.demodulate(samples))
         if self._cng is not None:
             self._phase_a(samples)
@@ -410,7 +424,10 @@ class FaxTerminal:
             return
         event, self._after_tx = self._after_tx, None
         if event is not None:
-            self._event(event)
+            try:
+                self._event(event)
+            except (FaxError, OSError) as exc:
+                self._failed(exc)
 
     def _send_frames(self, *frames: Frame) -> None:
         for f in frames:

@@ -388,3 +388,34 @@ def test_ecm_gives_up_with_eor_at_the_lowest_rate(tmp_path, caplog):
     for result in (tx.result, rx.result):
         assert result.code == "PAGE_REJECTED" and "page(s) 1, 2 incomplete" in result.message
     assert tx.result.pages == 0 and tx.result.bit_rate == 2400
+
+
+def test_a_file_that_cannot_be_written_ends_the_call_cleanly(tmp_path):
+    blocked = tmp_path / "dir"
+    blocked.mkdir()
+    sender = FaxTerminal(True, send=[text_page(1, rows=100)])
+    receiver = FaxTerminal(False, receive=blocked)        # a directory: open() fails
+    pump(sender, receiver, max_seconds=120)
+    assert receiver.result.code == "LOCAL_ABORT" and "dir" in receiver.result.message
+    assert not sender.result.ok
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_line_trouble_never_raises(tmp_path, seed):
+    """Bursts and dropouts at random places: the call ends, one way or another."""
+    rng = np.random.default_rng(seed)
+    windows = [Window(t, t + w, mute=bool(m), seed=seed)
+               for t, w, m in zip(np.sort(rng.uniform(2, 60, 8)), rng.uniform(0.02, 1.5, 8),
+                                  rng.integers(0, 2, 8))]
+
+    class Trouble:
+        def process(self, samples):
+            for w in windows:
+                samples = w.process(samples)
+            return samples
+
+    tx, rx, out, _ = call(tmp_path, [text_page(s, rows=400) for s in range(3)],
+                          sender=dict(ecm=bool(seed % 2)), line_ab=Trouble(), max_seconds=600)
+    assert tx.finished and rx.finished
+    assert tx.result.code in ("OK", "TIMEOUT_T4", "TIMEOUT_T2", "REMOTE_DISCONNECT",
+                              "PAGE_REJECTED", "TRAINING_FAILED", "NO_ANSWER")
