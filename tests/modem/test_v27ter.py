@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import spandsp
-from _hsutil import (bit_errors, check_interop, check_streaming, check_tcf_interop, check_tep,
-                     loop_errors, random_bits, send, through_line)
-from faxengine import line
+from _hsutil import (IMPAIRMENTS, INTEROP_CONDITIONS, bit_errors, check_interop, check_noise_on_every_impairment,
+                     check_reports, check_streaming, check_tcf_interop, check_tep, interop_impairment, loop_errors,
+                     needs_spandsp, random_bits, send, through_line)
 from faxengine.modem import ModemError
 from faxengine.modem.v27ter import V27terRx, V27terTx
 
@@ -23,14 +22,10 @@ SPANDSP_NOISE_SNR = {4800: 17.0, 2400: 12.0}
 
 
 @pytest.mark.parametrize("rate", RATES)
-@pytest.mark.parametrize("impairment", [
-    {},
-    {"g711": "alaw", "offset_hz": 10.0, "drift_ppm": 100.0},
-    {"g711": "ulaw", "offset_hz": -10.0, "drift_ppm": -100.0, "gain_db": -30.0, "bandpass": True},
-], ids=["clean", "alaw+10Hz+100ppm", "ulaw-10Hz-100ppm-43dBm0-band"])
+@pytest.mark.parametrize("impairment", list(IMPAIRMENTS))
 def test_ours_to_ours_200k_bits(rate, impairment):
     bits = random_bits(200_000, seed=rate)
-    assert loop_errors(lambda: V27terTx(rate), lambda: V27terRx(rate), bits, seed=4, **impairment) == 0
+    assert loop_errors(lambda: V27terTx(rate), lambda: V27terRx(rate), bits, seed=4, **IMPAIRMENTS[impairment]) == 0
 
 
 @pytest.mark.parametrize("rate", RATES)
@@ -57,15 +52,7 @@ def test_echo_protection_tone(rate):
 
 def test_receiver_reports_what_it_sees():
     samples = send(V27terTx(4800, power_dbm0=-25.0), random_bits(9600, seed=1))
-    assert abs(line.on_power_dbm0(samples) - -25.0) < 0.3
-    rx = V27terRx(4800)
-    assert not rx.carrier_present and not rx.trained
-    rx.demodulate(samples[:len(samples) * 3 // 4])
-    assert rx.carrier_present and rx.trained
-    assert abs(rx.signal_power_dbm0 - -25.0) < 1.5
-    assert rx.snr_db > 30.0
-    rx.demodulate(np.zeros(800, np.int16))
-    assert not rx.carrier_present and not rx.trained
+    check_reports(V27terRx(4800), samples, -25.0, heard=3 / 4)
 
 
 def test_tcf_zeros_come_through():
@@ -76,15 +63,9 @@ def test_tcf_zeros_come_through():
 
 @pytest.mark.parametrize("rate", RATES)
 def test_noise_on_a_line_with_every_impairment(rate):
-    """Noise near the threshold on top of +-10 Hz, +-100 ppm, the telephone
-    band, G.711 and -43 dBm0: the loops must not cost sensitivity."""
     snr = {4800: 16.0, 2400: 10.0}[rate]
     bits = random_bits(rate * 10, seed=21)
-    for impair in ({"offset_hz": 10.0, "drift_ppm": 100.0, "bandpass": True, "g711": "alaw"},
-                   {"offset_hz": -10.0, "drift_ppm": -100.0, "bandpass": True, "g711": "ulaw",
-                    "gain_db": -30.0}):
-        errors = loop_errors(lambda: V27terTx(rate), lambda: V27terRx(rate), bits, seed=7, snr_db=snr, **impair)
-        assert errors == 0
+    check_noise_on_every_impairment(lambda: V27terTx(rate), lambda: V27terRx(rate), bits, snr)
 
 
 @pytest.mark.parametrize("rate", RATES)
@@ -110,15 +91,11 @@ def test_sensitivity_pinned(rate):
                        snr_db=OUR_THRESHOLD[rate]) == 0
 
 
-needs_spandsp = pytest.mark.skipif(not spandsp.spandsp_available(), reason=spandsp.REASON)
-
-
 @needs_spandsp
 @pytest.mark.parametrize("rate", RATES)
-@pytest.mark.parametrize("condition", ["clean", "alaw", "ulaw", "noise"])
+@pytest.mark.parametrize("condition", INTEROP_CONDITIONS)
 def test_interop_with_spandsp(rate, condition):
-    impair = {"clean": {}, "alaw": {"g711": "alaw"}, "ulaw": {"g711": "ulaw"},
-              "noise": {"snr_db": SPANDSP_NOISE_SNR[rate]}}[condition]
+    impair = interop_impairment(condition, SPANDSP_NOISE_SNR[rate])
     # spandsp 0.0.6's V.27ter receiver loses a noisy signal entirely (issue 3):
     # with noise, only its transmitter into our receiver
     check_interop("v27ter", rate, lambda: V27terTx(rate), lambda: V27terRx(rate),

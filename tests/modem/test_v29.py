@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import spandsp
-from _hsutil import (bit_errors, check_interop, check_streaming, check_tcf_interop, check_tep,
-                     loop_errors, random_bits, through_line)
-from faxengine import line
+from _hsutil import (IMPAIRMENTS, INTEROP_CONDITIONS, bit_errors, check_interop, check_noise_on_every_impairment,
+                     check_reports, check_streaming, check_tcf_interop, check_tep, interop_impairment, loop_errors,
+                     needs_spandsp, random_bits, send, through_line)
 from faxengine.modem import ModemError
 from faxengine.modem.v29 import V29Rx, V29Tx
 
@@ -20,43 +19,25 @@ SPANDSP_THRESHOLD = {9600: 22.0, 7200: 17.0, 4800: 14.5}
 OUR_THRESHOLD = {9600: 19.5, 7200: 16.0, 4800: 12.0}
 
 
-def send(rate: int, bits: np.ndarray, **kw) -> np.ndarray:
-    tx = V29Tx(rate, **kw)
-    return np.concatenate([tx.modulate(bits), tx.finish()])
-
-
 def receive(rate: int, samples: np.ndarray) -> tuple[np.ndarray, V29Rx]:
     rx = V29Rx(rate)
     return rx.demodulate(samples), rx
 
 
 @pytest.mark.parametrize("rate", RATES)
-@pytest.mark.parametrize("impairment", [
-    {},
-    {"g711": "alaw", "offset_hz": 10.0, "drift_ppm": 100.0},
-    {"g711": "ulaw", "offset_hz": -10.0, "drift_ppm": -100.0, "gain_db": -30.0, "bandpass": True},
-], ids=["clean", "alaw+10Hz+100ppm", "ulaw-10Hz-100ppm-43dBm0-band"])
+@pytest.mark.parametrize("impairment", list(IMPAIRMENTS))
 def test_ours_to_ours_200k_bits(rate, impairment):
     bits = random_bits(200_000, seed=rate)
-    assert loop_errors(lambda: V29Tx(rate), lambda: V29Rx(rate), bits, seed=3, **impairment) == 0
+    assert loop_errors(lambda: V29Tx(rate), lambda: V29Rx(rate), bits, seed=3, **IMPAIRMENTS[impairment]) == 0
 
 
 def test_receiver_reports_what_it_sees():
     bits = random_bits(24_000, seed=1)
-    samples = send(9600, bits, power_dbm0=-20.0)
-    assert abs(line.on_power_dbm0(samples) - -20.0) < 0.3
-    rx = V29Rx(9600)
-    assert not rx.carrier_present and not rx.trained
-    rx.demodulate(samples[:len(samples) // 2])
-    assert rx.carrier_present and rx.trained
-    assert abs(rx.signal_power_dbm0 - -20.0) < 1.5
-    assert rx.snr_db > 30.0
-    rx.demodulate(np.zeros(800, np.int16))
-    assert not rx.carrier_present and not rx.trained
+    check_reports(V29Rx(9600), send(V29Tx(9600, power_dbm0=-20.0), bits), -20.0, heard=1 / 2)
 
 
 def test_snr_estimate_follows_the_noise():
-    samples = through_line(send(9600, random_bits(24_000, seed=2)), snr_db=25.0, seed=5)
+    samples = through_line(send(V29Tx(9600), random_bits(24_000, seed=2)), snr_db=25.0, seed=5)
     _, rx = receive(9600, samples[:-2000])
     # decision SNR: line SNR + 10 log10(4000/2400), less what the receiver loses
     assert 25.0 < rx.snr_db < 27.5
@@ -65,20 +46,15 @@ def test_snr_estimate_follows_the_noise():
 def test_tcf_zeros_come_through():
     # T.30 §5.3.6.2.1: TCF is 1.5 s of zeros; the receiver delivers them, T.30 counts
     zeros = np.zeros(9600 * 3 // 2, np.uint8)
-    got, _ = receive(9600, through_line(send(9600, zeros), seed=1, g711="alaw"))
+    got, _ = receive(9600, through_line(send(V29Tx(9600), zeros), seed=1, g711="alaw"))
     assert bit_errors(zeros, got) == 0
 
 
 @pytest.mark.parametrize("rate", RATES)
 def test_noise_on_a_line_with_every_impairment(rate):
-    """Noise near the threshold on top of +-10 Hz, +-100 ppm, the telephone
-    band, G.711 and -43 dBm0: the loops must not cost sensitivity."""
     snr = {9600: 22.0, 7200: 18.0, 4800: 15.0}[rate]
     bits = random_bits(rate * 10, seed=21)
-    for impair in ({"offset_hz": 10.0, "drift_ppm": 100.0, "bandpass": True, "g711": "alaw"},
-                   {"offset_hz": -10.0, "drift_ppm": -100.0, "bandpass": True, "g711": "ulaw",
-                    "gain_db": -30.0}):
-        assert loop_errors(lambda: V29Tx(rate), lambda: V29Rx(rate), bits, seed=7, snr_db=snr, **impair) == 0
+    check_noise_on_every_impairment(lambda: V29Tx(rate), lambda: V29Rx(rate), bits, snr)
 
 
 @pytest.mark.parametrize("rate", RATES)
@@ -117,21 +93,16 @@ def test_bad_arguments():
 def test_sensitivity_pinned(rate):
     """20 s of random data at our pinned threshold, zero errors."""
     bits = random_bits(rate * 20, seed=11)
-    got, _ = receive(rate, through_line(send(rate, bits), snr_db=OUR_THRESHOLD[rate], seed=rate))
+    got, _ = receive(rate, through_line(send(V29Tx(rate), bits), snr_db=OUR_THRESHOLD[rate], seed=rate))
     assert bit_errors(bits, got) == 0
-
-
-needs_spandsp = pytest.mark.skipif(not spandsp.spandsp_available(), reason=spandsp.REASON)
 
 
 @needs_spandsp
 @pytest.mark.parametrize("rate", RATES)
-@pytest.mark.parametrize("condition", ["clean", "alaw", "ulaw", "noise"])
+@pytest.mark.parametrize("condition", INTEROP_CONDITIONS)
 def test_interop_with_spandsp(rate, condition):
-    impair = {"clean": {}, "alaw": {"g711": "alaw"}, "ulaw": {"g711": "ulaw"},
-              "noise": {"snr_db": SPANDSP_THRESHOLD[rate] + 1.0}}[condition]
-    check_interop("v29", rate, lambda: V29Tx(rate), lambda: V29Rx(rate),
-                  random_bits(30_000, seed=rate + 5), seed=9, **impair)
+    check_interop("v29", rate, lambda: V29Tx(rate), lambda: V29Rx(rate), random_bits(30_000, seed=rate + 5),
+                  seed=9, **interop_impairment(condition, SPANDSP_THRESHOLD[rate] + 1.0))
 
 
 @needs_spandsp
