@@ -129,6 +129,8 @@ def _rtc_end(bits: np.ndarray) -> int:
     runs = np.diff(np.concatenate(([-1], ones))) - 1
     eols = ones[runs >= 11]
     step = np.diff(eols)
+    if step.size < 5:
+        return bits.size
     empty = ((step == 12) | (step == 13)).astype(np.int8)      # MH EOL, MR EOL + 1
     hit = np.flatnonzero(np.convolve(empty, np.ones(5, np.int8), "valid") == 5)
     return bits.size if hit.size == 0 else min(int(eols[hit[0] + 5]) + 2, bits.size)
@@ -705,7 +707,9 @@ class FaxTerminal:
             self._carrier_since = self._now
         held = carrier and (receiving or self._now - self._carrier_since < (
             FRAMES_PER_BLOCK * 256 * 8 / hs.rate + 10) * SAMPLE_RATE)
-        busy = self._hdlc.framing_ok or held
+        # (flags seen last stay "seen" after the carrier went: the V.21 receiver
+        # gives no bits without one)
+        busy = (self._v21.carrier_present and self._hdlc.framing_ok) or held
         for name, deadline in list(self._deadlines.items()):
             if deadline is None:
                 continue

@@ -419,3 +419,17 @@ def test_random_line_trouble_never_raises(tmp_path, seed):
     assert tx.finished and rx.finished
     assert tx.result.code in ("OK", "TIMEOUT_T4", "TIMEOUT_T2", "REMOTE_DISCONNECT",
                               "PAGE_REJECTED", "TRAINING_FAILED", "NO_ANSWER")
+
+
+def test_page_helpers_take_any_bits():
+    from faxengine.t30.terminal import _first_eol, _lines_lost, _rtc_end
+    rng = np.random.default_rng(1)
+    for n in (0, 1, 5, 12, 13, 30, 100, 5000):
+        for bits in (np.zeros(n, np.uint8), np.ones(n, np.uint8),
+                     rng.integers(0, 2, n).astype(np.uint8)):
+            assert 0 <= _first_eol(bits) <= max(n, 0)
+            assert _rtc_end(bits) <= n and _lines_lost(bits) >= 0
+    eol = np.array([0] * 11 + [1], np.uint8)
+    line = np.concatenate([eol, np.ones(20, np.uint8)])
+    page = np.concatenate([line] * 30 + [eol] * 6 + [np.ones(50, np.uint8)])
+    assert _rtc_end(page) == 30 * 32 + 6 * 12 + 1       # just past RTC's last EOL (+ tag)
