@@ -4,7 +4,8 @@
  * its own with a synthetic signal whose right answer is known: the alternation
  * estimator finds a timing phase, the equaliser undoes a T/2 channel, the PLL
  * follows a frequency offset, the front end recovers symbols a shaper sent,
- * the power detector switches with hysteresis, the scramblers invert.
+ * the power detector switches with hysteresis, the scramblers invert, the
+ * differential phase decoder of V.29 and V.27ter undoes the encoder.
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,23 +18,14 @@
 #include "dsp_equalizer.h"
 #include "dsp_filter.h"
 #include "dsp_timing.h"
+#include "qam_diff.h"
 #include "scrambler.h"
+
+#include "ctest.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
 #endif
-
-static int failures;
-
-#define CHECK(cond, ...)                                         \
-    do {                                                         \
-        if (!(cond)) {                                           \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                        \
-            fprintf(stderr, "\n");                               \
-            failures++;                                          \
-        }                                                        \
-    } while (0)
 
 static uint32_t rng = 12345u;
 static uint32_t rnd(void)
@@ -242,6 +234,30 @@ static void test_bitqueue(void)
     dsp_bitqueue_free(&q);
 }
 
+/* qam_diff.h: scrambled, differentially encoded and back, every symbol value
+ * at both table sizes, with and without V.29's amplitude bit above them. */
+static void test_qam_diff(void)
+{
+    for (int step_bits = 2; step_bits <= 3; step_bits++)
+        for (int amp = 0; amp <= 1; amp++) {
+            int bps = step_bits + amp, phase = 0, ok = 1;
+            scrambler_t scr = {0, 0};
+            qam_diff_rx_t d;
+            qam_diff_rx_init(&d, bps, step_bits);
+            for (int n = 0; n < 2000; n++) {
+                int q = (int) (rnd() & ((1u << bps) - 1)), line = 0;
+                uint8_t out[4];
+                for (int i = bps - 1; i >= 0; i--)
+                    line = (line << 1) | v29_scramble(&scr, (q >> i) & 1);
+                phase = qam_diff_next_phase(phase, line, step_bits);
+                ok &= qam_diff_rx_bits(&d, phase, line >> step_bits, out, 1, v29_descramble) == bps;
+                for (int i = 0; i < bps; i++)
+                    ok &= out[i] == ((q >> (bps - 1 - i)) & 1);
+            }
+            CHECK(ok, "qam_diff: %d phase bits + %d amplitude bit did not come back", step_bits, amp);
+        }
+}
+
 int main(void)
 {
     test_alternation();
@@ -251,10 +267,6 @@ int main(void)
     test_power_detector();
     test_scramblers();
     test_bitqueue();
-    if (failures) {
-        printf("%d failures\n", failures);
-        return 1;
-    }
-    printf("ok\n");
-    return 0;
+    test_qam_diff();
+    return ctest_report();
 }

@@ -13,17 +13,7 @@
 #include "t4_t6_decode.h"
 #include "t4_t6_encode.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                      \
-    do {                                                      \
-        if (!(cond)) {                                        \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                     \
-            fprintf(stderr, "\n");                            \
-            failures++;                                       \
-        }                                                     \
-    } while (0)
+#include "ctest.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
@@ -179,10 +169,5 @@ int main(void)
     test_tables();
     test_round_trips();
     test_fuzz();
-    if (failures) {
-        printf("%d failures\n", failures);
-        return 1;
-    }
-    printf("ok\n");
-    return 0;
+    return ctest_report();
 }
