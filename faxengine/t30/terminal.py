@@ -283,6 +283,8 @@ class FaxTerminal:
         self._pages_ended = 0               # pages received, saved or not
         # receiver progress
         self._expect_page = False
+        self._page_signal = False           # high-speed data came since our answer
+        self._answered = ""                 # the last response sent (CFR, MCF, ...)
         self._page_image: np.ndarray | None = None
         self._ecm_rx: EcmBlockReceiver | None = None
         self._ecm_frames: dict[int, bytes] = {}
@@ -390,6 +392,7 @@ class FaxTerminal:
         hs = self._hs
         if hs is not None:
             ended = hs.feed(samples)
+            self._page_signal |= hs.receiving
             if hs.frames:
                 for data in hs.frames:
                     self._frame_in(data, high_speed=True)
@@ -591,8 +594,10 @@ class FaxTerminal:
             return "DIS"
         dcs = self._dcs
         if fcf in _PRI and state == "C:RECEIVE_PAGE" and self._expect_page and dcs is not None \
-                and not dcs.ecm:
-            # the post-page command came before the page's carrier was seen to drop
+                and not dcs.ecm and (self._page_signal or self._answered != "MCF"):
+            # the post-page command came before the page's carrier was seen to
+            # drop.  (With no image data at all since an MCF of ours, it is the
+            # last command again, our MCF was lost: the table repeats it.)
             bits = self._hs.end() if self._hs is not None else np.zeros(0, np.uint8)
             self._judge_page(bits)
             return _PRI[fcf]
@@ -840,9 +845,11 @@ class FaxTerminal:
                 self._deadlines["T5"] = self._now + timer_samples("T5")
             self._command(lambda: self._send_frames(self._x_frame(Fcf.RR)))
         elif verb == "send" and what in _RESPONSE_FRAMES:
+            self._answered = what
             self._response(lambda f=_RESPONSE_FRAMES[what]: self._send_frames(self._x_frame(f)))
             if what == "CFR" or (what == "MCF" and self._state == "C:RECEIVE_PAGE"):
                 self._expect_page = True
+                self._page_signal = False
                 if self._hs is not None and self._dcs.ecm:
                     self._hs.collect_frames()
         elif action == "send PPR":
