@@ -18,7 +18,7 @@
 
 struct v27ter_tx_state_s {
     qam_tx_t t;
-    int step_bits;                /* 3 at 4800 bit/s, 2 at 2400 */
+    int step_bits;                /* every bit codes the phase: 3 at 4800 bit/s, 2 at 2400 */
     int seg1, seg2, seg3, seg4;   /* segment ends, in symbols */
     int phase;
     int allocated;
@@ -39,8 +39,10 @@ v27ter_tx_state_t *v27ter_tx_init(v27ter_tx_state_t *s, int rate, float power_db
     s->seg2 = s->seg1 + (int) (0.020f * baud);                  /* 20 ms */
     s->seg3 = s->seg2 + (short_train ? V27TER_SEG3_SHORT : V27TER_SEG3_LONG);
     s->seg4 = s->seg3 + (short_train ? V27TER_SEG4_SHORT : V27TER_SEG4_LONG);
-    if (qam_tx_init(&s->t, s->step_bits, rate == 4800 ? 5 : 20, rate == 4800 ? 1 : 3, V27TER_TX_SPAN, 0.5f,
-                    V27TER_CARRIER_HZ, power_dbm0, 1.0f) < 0) {
+    /* 8000/1600 = 5/1 samples a symbol, 8000/1200 = 20/3; PSK points have unit energy */
+    int phases = rate == 4800 ? 5 : 20, step = rate == 4800 ? 1 : 3;
+    if (qam_tx_init(&s->t, v27ter_bits_per_symbol(rate), phases, step, V27TER_TX_SPAN, 0.5f, V27TER_CARRIER_HZ,
+                    power_dbm0, 1.0f) < 0) {
         if (allocated)
             free(s);
         return NULL;
