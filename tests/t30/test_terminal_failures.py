@@ -433,3 +433,47 @@ def test_page_helpers_take_any_bits():
     line = np.concatenate([eol, np.ones(20, np.uint8)])
     page = np.concatenate([line] * 30 + [eol] * 6 + [np.ones(50, np.uint8)])
     assert _rtc_end(page) == 30 * 32 + 6 * 12 + 1       # just past RTC's last EOL (+ tag)
+
+
+class DropWhile:
+    """A line that silences one transmission of ``term``: the first during which ``when(term)``."""
+
+    def __init__(self, term, when):
+        self.term, self.when, self.state = term, when, "waiting"
+
+    def process(self, samples):
+        active = self.term.transmitting and self.when(self.term)
+        if self.state == "waiting" and active:
+            self.state = "dropping"
+        elif self.state == "dropping" and not self.term.transmitting:
+            self.state = "done"
+        return np.zeros_like(samples) if self.state == "dropping" else samples
+
+
+def _pair(tmp_path, pages):
+    return FaxTerminal(True, send=pages, ecm=False), FaxTerminal(False, receive=tmp_path / "rx.tif")
+
+
+def test_lost_mcf_brings_the_same_mps_and_the_same_mcf(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    pages = [text_page(s, rows=300) for s in range(3)]
+    sender, receiver = _pair(tmp_path, pages)
+    drop = DropWhile(receiver, lambda t: t.pages_done == 1 and t.state == "C:RECEIVE_PAGE")
+    pump(sender, receiver, line_ba=drop, max_seconds=200)
+    assert drop.state == "done"
+    assert sender.result.ok and receiver.result.ok and receiver.result.pages == 3
+    log = trace(caplog)
+    assert log.count("tx MPS") == 3 and "tx RTN" not in log        # page 1's MPS twice
+    assert all(np.array_equal(a, p.image) for a, p in zip(received(tmp_path / "rx.tif"), pages))
+
+
+def test_a_page_lost_whole_is_rejected_and_sent_again(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    pages = [text_page(s, rows=300) for s in range(2)]
+    sender, receiver = _pair(tmp_path, pages)
+    drop = DropWhile(sender, lambda t: t.state == "C:SEND_PAGE")
+    pump(sender, receiver, line_ab=drop, max_seconds=200)
+    assert sender.result.ok and receiver.result.ok and receiver.result.pages == 2
+    log = trace(caplog)
+    assert "tx RTN" in log and "tx CFR" in log and log.count("tx CFR") == 2
+    assert all(np.array_equal(a, p.image) for a, p in zip(received(tmp_path / "rx.tif"), pages))
