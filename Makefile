@@ -38,7 +38,7 @@ test: build
 	$(PYTHON) -m pytest -m "not slow" -q tests
 
 run: build
-	$(PYTHON) -m faxengine demo samples/letter.png --out build/demo.tif
+	$(PYTHON) -m faxengine loopback samples/letter.png --out build/letter-received.tif --g711 alaw --snr 30
 
 bench: build
 	$(PYTHON) -m pytest -q -s bench --benchmark-columns=min,mean,rounds

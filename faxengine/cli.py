@@ -79,20 +79,26 @@ def _cmd_loopback(args: argparse.Namespace) -> int:
     call = Loopback(pages, args.out, ecm=args.ecm, rate=args.rate, snr_db=args.snr,
                     g711=args.g711)
     shown = {"page": 0, "width": -1}
+    # A bar redrawn with carriage returns suits a terminal; a log file gets
+    # one line per finished page instead.
+    live = sys.stderr.isatty()
 
     def bar(sender) -> None:
         page, total, frac = sender.progress
         width = int(frac * 30)
         if (page, width) == (shown["page"], shown["width"]):
             return
-        if page != shown["page"] and shown["page"]:
+        if live and page != shown["page"] and shown["page"]:
             print(file=sys.stderr)
         shown.update(page=page, width=width)
-        print(f"\rpage {page}/{total} [{'#' * width}{'.' * (30 - width)}] {frac:4.0%}",
-              end="", file=sys.stderr, flush=True)
+        if live:
+            print(f"\rpage {page}/{total} [{'#' * width}{'.' * (30 - width)}] {frac:4.0%}",
+                  end="", file=sys.stderr, flush=True)
+        elif width == 30:
+            print(f"page {page}/{total} sent", file=sys.stderr, flush=True)
 
     outcome = call.run(None if args.verbose else bar)
-    if not args.verbose:
+    if live and not args.verbose:
         print(file=sys.stderr)
     for who, r in (("sender", outcome.sender), ("receiver", outcome.receiver)):
         detail = (f", {r.bit_rate} bit/s, {r.coding.upper()}, {'ECM' if r.ecm else 'no ECM'}"
