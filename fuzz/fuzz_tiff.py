@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 import shutil
+import struct
 import subprocess
 import tempfile
 from pathlib import Path
@@ -52,9 +53,36 @@ def TestOneInput(data: bytes) -> None:
         assert np.array_equal(a.image, b.image), "pels changed when rewritten"
 
 
+def handmade(order: str) -> bytes:
+    """A 12 x 5 page in two uncompressed strips (min-is-black, LSB first),
+    resolution as FLOAT per centimetre, every value outside its entry: the
+    field types and layouts the writers above never use."""
+    e = "<" if order == "II" else ">"
+    strips = [bytes((0xF0, 0x01)) * 3, bytes((0x0F, 0x02)) * 2]
+    entries = [(256, 3, [12]), (257, 4, [5]), (258, 3, [1]), (259, 3, [1]), (262, 3, [1]),
+               (266, 3, [2]), (273, 4, None), (278, 3, [3]), (279, 4, [6, 4]),
+               (282, 11, [80.0]), (283, 11, [77.0]), (296, 3, [3])]
+    ifd_at = 8 + sum(map(len, strips))
+    values_at = ifd_at + 2 + 12 * len(entries) + 4
+    ifd, values = struct.pack(e + "H", len(entries)), b""
+    for tag, typ, vals in entries:
+        if vals is None:
+            vals = [8, 8 + len(strips[0])]
+        code = {3: "H", 4: "I", 11: "f"}[typ]
+        packed = struct.pack(e + code * len(vals), *vals)
+        if len(packed) <= 4:
+            ifd += struct.pack(e + "HHI", tag, typ, len(vals)) + packed.ljust(4, b"\0")
+        else:
+            ifd += struct.pack(e + "HHII", tag, typ, len(vals), values_at + len(values))
+            values += packed
+    header = order.encode() + struct.pack(e + "HI", 42, ifd_at)
+    return header + b"".join(strips) + ifd + struct.pack(e + "I", 0) + values
+
+
 def seeds() -> dict[str, bytes]:
-    """Small files: ours in MH/MR/MMR, Pillow's in every compression, and
-    libtiff's big-endian and LSB-first rewrites when tiffcp is installed."""
+    """Small files: ours in MH/MR/MMR, hand-made ones in both byte orders,
+    Pillow's in every compression, and libtiff's big-endian and LSB-first
+    rewrites when tiffcp is installed."""
     rng = np.random.default_rng(7)
     pages = [Page(rng.random((10, 41)) < 0.3, 204.0, 98.0),
              Page(rng.random((7, 64)) < 0.1, 204.0, 196.0)]
@@ -63,6 +91,8 @@ def seeds() -> dict[str, bytes]:
         buf = io.BytesIO()
         tiff.write(buf, pages, coding=coding)
         out[f"ours-{coding}"] = buf.getvalue()
+    out["handmade-II"] = handmade("II")
+    out["handmade-MM"] = handmade("MM")
     try:
         from PIL import Image
     except ImportError:

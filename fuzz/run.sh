@@ -82,7 +82,9 @@ for target in $TARGETS; do
     mkdir -p "$work" "$artifacts"
     seeds="fuzz/corpus/$base"
     [ -d "fuzz/crashes/$base" ] && seeds="$seeds fuzz/crashes/$base"
-    args="-max_total_time=$TIME -timeout=5 -rss_limit_mb=2048 -max_len=$(max_len "$base")
+    dict=""
+    [ -f "fuzz/$base.dict" ] && dict="-dict=fuzz/$base.dict"
+    args="$dict -max_total_time=$TIME -timeout=5 -rss_limit_mb=2048 -max_len=$(max_len "$base")
           -print_final_stats=1 -artifact_prefix=$artifacts/ $work $seeds"
     case "$target" in
         c-*)
