@@ -23,15 +23,23 @@
 
 #include "scrambler.h"
 
-/* phase step (45-degree units) of a tribit and of a dibit read as numbers */
+/* phase step (45-degree units) of a tribit and of a dibit read as numbers;
+ * the dibit's table repeats, so that both are indexed by the low three bits
+ * of q whatever sits above the phase bits */
 static const int qam_phase_step_tribit[8] = {1, 0, 2, 3, 6, 7, 5, 4};
-static const int qam_phase_step_dibit[4] = {0, 2, 6, 4};
+static const int qam_phase_step_dibit[8] = {0, 2, 6, 4, 0, 2, 6, 4};
 
-/* The phase (45-degree units) after a symbol whose bits are q. */
-static inline int qam_diff_next_phase(int phase, int q, int step_bits)
+/* The table of symbols with step_bits (2 or 3) phase bits. */
+static inline const int *qam_phase_steps(int step_bits)
 {
-    int step = step_bits == 3 ? qam_phase_step_tribit[q & 7] : qam_phase_step_dibit[q & 3];
-    return (phase + step) & 7;
+    return step_bits == 3 ? qam_phase_step_tribit : qam_phase_step_dibit;
+}
+
+/* The phase (45-degree units) after a symbol whose bits are q, with the table
+ * of its rate (qam_phase_steps(), chosen once). */
+static inline int qam_diff_next_phase(int phase, int q, const int *steps)
+{
+    return (phase + steps[q & 7]) & 7;
 }
 
 typedef struct {
@@ -46,7 +54,7 @@ static inline void qam_diff_rx_init(qam_diff_rx_t *d, int bps, int step_bits)
 {
     *d = (qam_diff_rx_t) {.bps = bps, .step_bits = step_bits};
     for (int q = 0; q < (1 << step_bits); q++)
-        d->bits_of_step[qam_diff_next_phase(0, q, step_bits)] = q;
+        d->bits_of_step[qam_phase_steps(step_bits)[q]] = q;
 }
 
 /* The symbol of this phase and amplitude bit (0 where the rate has none) to

@@ -67,21 +67,24 @@ static inline int qam_tx_after_training(qam_tx_t *t, cf_t *sym, cf_t (*data_symb
                                         void *user)
 {
     size_t queued = dsp_bitqueue_len(&t->q);
+    int ones = 1;
     if (t->step < t->data_start) {
-        *sym = data_symbol(user, 1);
+        /* the preamble */
     } else if (queued >= (size_t) t->bps || (t->finishing && queued > 0)) {
-        *sym = data_symbol(user, 0);
+        ones = 0;
     } else if (!t->finishing) {
         return 0;
-    } else if (t->tail < QAM_TX_TURNOFF) {
-        *sym = data_symbol(user, 1);
-        t->tail++;
     } else if (t->tail < QAM_TX_TURNOFF + t->span) {
-        *sym = cf(0.0f, 0.0f);
-        t->tail++;
+        if (t->tail++ >= QAM_TX_TURNOFF) {
+            *sym = cf(0.0f, 0.0f);
+            t->step++;
+            return 1;
+        }
     } else {
         return -1;
     }
+    /* one call site, so that the compiler inlines the modem's mapping */
+    *sym = data_symbol(user, ones);
     t->step++;
     return 1;
 }

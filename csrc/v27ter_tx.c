@@ -18,7 +18,7 @@
 
 struct v27ter_tx_state_s {
     qam_tx_t t;
-    int step_bits;                /* every bit codes the phase: 3 at 4800 bit/s, 2 at 2400 */
+    const int *steps;             /* every bit codes the phase: tribits at 4800 bit/s, dibits at 2400 */
     int seg1, seg2, seg3, seg4;   /* segment ends, in symbols */
     int phase;
     int allocated;
@@ -33,7 +33,7 @@ v27ter_tx_state_t *v27ter_tx_init(v27ter_tx_state_t *s, int rate, float power_db
         return NULL;
     memset(s, 0, sizeof(*s));
     s->allocated = allocated;
-    s->step_bits = v27ter_bits_per_symbol(rate);
+    s->steps = qam_phase_steps(v27ter_bits_per_symbol(rate));
     float baud = v27ter_baud(rate);
     s->seg1 = tep ? (int) (0.190f * baud) : 0;                  /* 190 ms */
     s->seg2 = s->seg1 + (int) (0.020f * baud);                  /* 20 ms */
@@ -75,7 +75,7 @@ static cf_t data_symbol(void *user, int ones)
 {
     v27ter_tx_state_t *s = user;
     int q = qam_tx_scrambled_bits(&s->t, ones, v27ter_scramble);
-    s->phase = qam_diff_next_phase(s->phase, q, s->step_bits);
+    s->phase = qam_diff_next_phase(s->phase, q, s->steps);
     return v27ter_point(s->phase);
 }
 

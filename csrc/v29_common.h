@@ -32,7 +32,11 @@ static inline cf_t v29_point(int phase, int high)
 {
     static const float dir_re[8] = {1, 1, 0, -1, -1, -1, 0, 1};
     static const float dir_im[8] = {0, 1, 1, 1, 0, -1, -1, -1};
-    float r = (phase & 1) ? (high ? 3.0f : 1.0f) : (high ? 5.0f : 3.0f);
+    /* amplitude 3 or 5 on the axes; on the diagonals (direction of length
+     * sqrt(2)) 1 or 3 times that; a table, as random data makes a branch on
+     * phase and amplitude a coin toss for the predictor */
+    static const float radius[2][2] = {{3.0f, 5.0f}, {1.0f, 3.0f}};
+    float r = radius[phase & 1][high & 1];
     return cf(dir_re[phase & 7] * r, dir_im[phase & 7] * r);
 }
 

@@ -21,7 +21,7 @@ struct v29_tx_state_s {
     qam_tx_t t;
     int rate;
     int tep;
-    int step_bits;          /* 2 at 4800 bit/s, else 3 (9600: Q1 comes first) */
+    const int *steps;       /* phase steps: of dibits at 4800 bit/s, else of tribits */
     unsigned pn;            /* segment 3 generator */
     int phase;              /* absolute phase, 45-degree units */
     int allocated;
@@ -38,7 +38,7 @@ v29_tx_state_t *v29_tx_init(v29_tx_state_t *s, int rate, float power_dbm0, int t
     s->allocated = allocated;
     s->rate = rate;
     s->tep = tep;
-    s->step_bits = rate == 4800 ? 2 : 3;
+    s->steps = qam_phase_steps(rate == 4800 ? 2 : 3);
     s->pn = V29_TRAINING_SEED;
     if (qam_tx_init(&s->t, v29_bits_per_symbol(rate), 10, 3, V29_TX_SPAN, 0.25f, V29_CARRIER_HZ, power_dbm0,
                     v29_mean_energy(rate)) < 0) {
@@ -69,14 +69,14 @@ void v29_tx_finish(v29_tx_state_t *s)
     qam_tx_finish(&s->t);
 }
 
-/* One data symbol: bps bits scrambled, Q1 (9600 bit/s) the amplitude, the
- * rest the phase change. */
+/* One data symbol: bps bits scrambled; at 9600 bit/s the first, Q1, is the
+ * amplitude (q >> 3; 0 at the other rates), the rest the phase change. */
 static cf_t data_symbol(void *user, int ones)
 {
     v29_tx_state_t *s = user;
     int q = qam_tx_scrambled_bits(&s->t, ones, v29_scramble);
-    s->phase = qam_diff_next_phase(s->phase, q, s->step_bits);
-    return v29_point(s->phase, q >> s->step_bits);
+    s->phase = qam_diff_next_phase(s->phase, q, s->steps);
+    return v29_point(s->phase, q >> 3);
 }
 
 /* The next symbol: 1 and *sym set, 0 when waiting for bits, -1 at the end. */

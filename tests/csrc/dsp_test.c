@@ -249,7 +249,7 @@ static void test_qam_diff(void)
                 uint8_t out[4];
                 for (int i = bps - 1; i >= 0; i--)
                     line = (line << 1) | v29_scramble(&scr, (q >> i) & 1);
-                phase = qam_diff_next_phase(phase, line, step_bits);
+                phase = qam_diff_next_phase(phase, line, qam_phase_steps(step_bits));
                 ok &= qam_diff_rx_bits(&d, phase, line >> step_bits, out, 1, v29_descramble) == bps;
                 for (int i = 0; i < bps; i++)
                     ok &= out[i] == ((q >> (bps - 1 - i)) & 1);
