@@ -18,6 +18,10 @@ has the shape of ours: ``tx(n)``, ``rx(samples)``, ``finished``, ``result``;
 models if given.  Measured: CCITT chart 1 at fine resolution, spandsp to
 spandsp at V.17 14400, takes 25.4 s of line time with ECM (MMR) and 28.9 s
 without (MR), counted until the sender's phase E.
+Its T.30 sends nothing while its V.21 carrier detector is on, and white
+noise above about -45.6 dBm0 turns that on for good: noisy calls must keep
+the noise below about -51 dBm0, e.g. 9 dB of line loss before the noise
+for 30 dB SNR (``tests/t30/test_terminal_spandsp.py`` says why and how).
 
 Modem kinds are ``"v17"``, ``"v29"``, ``"v27ter"`` and ``"v21"`` (V.21
 channel 2, 300 bit/s; "V.29" and such are accepted too).  Bits are ``uint8``

@@ -106,3 +106,30 @@ def test_bad_capability_names_are_refused():
         spandsp.FaxTerminal(True, modems=("v34",))
     with pytest.raises(ValueError, match="coding must be among"):
         spandsp.FaxTerminal(True, codings=("jbig",))
+
+
+def _noisy_call(page, tmp_path, loss_db):
+    """spandsp to spandsp, ECM, A-law, noise 30 dB below its -14 dBm0 signal as heard."""
+    sent_path, _ = page
+    caller = spandsp.FaxTerminal(True, send=sent_path)
+    answerer = spandsp.FaxTerminal(False, receive=tmp_path / "rx.tif")
+    noise = -14.0 - loss_db - 30.0
+    lines = [line.Line(gain_db=-loss_db, g711="alaw", noise_dbm0=noise, seed=s) for s in (1, 2)]
+    spandsp.run_call(caller, answerer, *lines, max_seconds=60)
+    return caller, answerer
+
+
+def test_spandsp_does_not_transmit_while_noise_holds_its_carrier_detector(page, tmp_path):
+    """At -44 dBm0 of noise (30 dB below its own -14 dBm0) spandsp's V.21
+    carrier detector is on from the first sample and never drops, and its
+    T.30 queues every transmission until it does: the caller logs DCS as
+    sent (frames are logged when queued) but nothing leaves it, so the
+    answerer never hears it.  Through 9 dB of line loss, the same 30 dB SNR
+    with the noise at -53 dBm0, the call goes through (see
+    tests/t30/test_terminal_spandsp.py)."""
+    caller, answerer = _noisy_call(page, tmp_path, loss_db=0.0)
+    assert ("tx", "DCS") in [(d, name) for d, _, _, name in caller.frames()]
+    assert "DCS" not in [name for d, _, _, name in answerer.frames() if d == "rx"]
+    assert not (caller.result and caller.result.ok)
+    caller, answerer = _noisy_call(page, tmp_path, loss_db=9.0)
+    assert caller.result.ok and answerer.result.ok
