@@ -196,6 +196,8 @@ static int on_symbol(dsp_qamrx_t *s, cf_t u, uint8_t *bits)
         dsp_carrier_track(&s->pll, dsp_phase_error(z, want), d->pll_kp_data, d->pll_ki_data, 1.0f);
         s->sig_power += (cf_abs2(want) - s->sig_power) * (1.0f / 256.0f);
         s->err_power += (cf_abs2(err) - s->err_power) * (1.0f / 256.0f);
+        if (s->state == DSP_QAMRX_DATA)
+            dsp_symtap_put(&s->tap, z);
         n = d->bits(d->user, code, bits, s->state == DSP_QAMRX_DATA);
         if (s->state == DSP_QAMRX_PREAMBLE && ++s->count >= d->preamble_len)
             s->state = DSP_QAMRX_DATA;
@@ -312,4 +314,9 @@ float dsp_qamrx_snr_db(const dsp_qamrx_t *s)
     if (s->state != DSP_QAMRX_DATA || s->err_power <= 0.0f)
         return 0.0f;
     return 10.0f * log10f(s->sig_power / s->err_power);
+}
+
+int dsp_qamrx_symbols(const dsp_qamrx_t *s, float *re_im, int n)
+{
+    return dsp_symtap_read(&s->tap, re_im, n);
 }

@@ -37,6 +37,7 @@
 #include "dsp_complex.h"
 #include "dsp_equalizer.h"
 #include "dsp_filter.h"
+#include "dsp_symtap.h"
 #include "dsp_timing.h"
 
 #define DSP_QAMRX_WINDOW 16
@@ -98,6 +99,7 @@ typedef struct dsp_qamrx_s {
     int ring_pos;
     int pattern_idx;
     float sig_power, err_power;
+    dsp_symtap_t tap;         /* the data symbols decided on, for diagrams */
 } dsp_qamrx_t;
 
 int dsp_qamrx_init(dsp_qamrx_t *s, const dsp_qamrx_desc_t *desc);
@@ -118,5 +120,8 @@ int dsp_qamrx_carrier_present(const dsp_qamrx_t *s);
 int dsp_qamrx_trained(const dsp_qamrx_t *s);
 float dsp_qamrx_signal_power_dbm0(const dsp_qamrx_t *s);
 float dsp_qamrx_snr_db(const dsp_qamrx_t *s);
+/* The last n data symbols after the equaliser and carrier loop (fewer if
+ * fewer were decided), oldest first, as re, im pairs; returns how many. */
+int dsp_qamrx_symbols(const dsp_qamrx_t *s, float *re_im, int n);
 
 #endif

@@ -225,6 +225,7 @@ static int data_symbol(v17_rx_state_t *s, cf_t z, cf_t zr, cf_t rot, int adapt, 
 {
     int tentative, labels[V17_VITERBI_BLOCK], n = 0;
     int released = v17_viterbi_push(&s->vit, zr.re, zr.im, &tentative, labels);
+    dsp_symtap_put(&s->tap, zr);
     if (adapt)
         track(s, z, zr, point(s->c->map[tentative]), rot, MU_DATA, PLL_KP_DATA, PLL_KI_DATA);
     /* The signal may end without the level falling below the carrier-off
@@ -480,4 +481,9 @@ float v17_rx_power_dbm0(const v17_rx_state_t *s)
 float v17_rx_carrier_offset_hz(const v17_rx_state_t *s)
 {
     return dsp_carrier_offset_hz(&s->nco) + s->dphase * 2400.0f / (2.0f * PI_F);
+}
+
+int v17_rx_symbols(const v17_rx_state_t *s, float *re_im, int n)
+{
+    return dsp_symtap_read(&s->tap, re_im, n);
 }

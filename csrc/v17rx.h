@@ -12,6 +12,7 @@
 #include "dsp_complex.h"
 #include "dsp_equalizer.h"
 #include "dsp_filter.h"
+#include "dsp_symtap.h"
 #include "dsp_timing.h"
 #include "v17_trellis.h"
 
@@ -62,6 +63,7 @@ typedef struct {
     float window_low;           /* lowest out_power in it */
     cf_t snr_snap[2];           /* (sig, err) of the last two good windows */
     float out_power;            /* mean |output|^2, fast: has the signal ended? */
+    dsp_symtap_t tap;           /* the data symbols the decoder took, for diagrams */
 } v17_rx_state_t;
 
 /* Returns 0, or -1 for a bad rate or when out of memory. */
@@ -86,5 +88,8 @@ int v17_rx_in_data(const v17_rx_state_t *s);
 float v17_rx_snr_db(const v17_rx_state_t *s);
 float v17_rx_power_dbm0(const v17_rx_state_t *s);
 float v17_rx_carrier_offset_hz(const v17_rx_state_t *s);
+/* The last n data symbols the Viterbi decoder took (fewer if fewer came),
+ * oldest first, as re, im pairs on the integer grid; returns how many. */
+int v17_rx_symbols(const v17_rx_state_t *s, float *re_im, int n);
 
 #endif

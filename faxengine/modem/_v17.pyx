@@ -61,7 +61,12 @@ cdef extern from "v17rx.h" nogil:
     float v17_rx_snr_db(const v17_rx_state_t *s)
     float v17_rx_power_dbm0(const v17_rx_state_t *s)
     float v17_rx_carrier_offset_hz(const v17_rx_state_t *s)
+    int v17_rx_symbols(const v17_rx_state_t *s, float *re_im, int n)
     int V17_RX_MAX_BITS(int len)
+
+
+cdef extern from "dsp_symtap.h" nogil:
+    enum: DSP_SYMTAP_LEN
 
 
 MAX_DEPTH = V17_VITERBI_MAX_DEPTH
@@ -214,6 +219,16 @@ cdef class Rx:
 
     def restart(self, bint keep_equalizer):
         v17_rx_restart(&self.s, keep_equalizer)
+
+    def symbols(self, int n=DSP_SYMTAP_LEN):
+        """The last n (at most DSP_SYMTAP_LEN) data symbols the Viterbi
+        decoder took, complex64 on the integer grid, oldest first."""
+        out = np.empty(2 * max(0, min(n, DSP_SYMTAP_LEN)), np.float32)
+        cdef float[::1] o = out
+        cdef int got = 0
+        if out.shape[0]:
+            got = v17_rx_symbols(&self.s, &o[0], out.shape[0] // 2)
+        return out[:2 * got].view(np.complex64)
 
     @property
     def state(self):

@@ -6,8 +6,9 @@ import numpy as np
 
 from libc.stdint cimport int16_t, uint8_t
 
-from faxengine.modem.dsp_qamrx cimport (dsp_qamrx_carrier_present, dsp_qamrx_signal_power_dbm0,
-                                        dsp_qamrx_snr_db, dsp_qamrx_t, dsp_qamrx_trained)
+from faxengine.modem.dsp_qamrx cimport (DSP_SYMTAP_LEN, dsp_qamrx_carrier_present,
+                                        dsp_qamrx_signal_power_dbm0, dsp_qamrx_snr_db, dsp_qamrx_t,
+                                        dsp_qamrx_trained, qamrx_symbols)
 
 
 cdef extern from "v27ter_tx.h" nogil:
@@ -99,3 +100,7 @@ cdef class V27terRxCore:
     @property
     def snr_db(self):
         return float(dsp_qamrx_snr_db(v27ter_rx_core(self.s)))
+
+    def symbols(self, int n=DSP_SYMTAP_LEN):
+        """The last n data symbols decided on, complex64, oldest first."""
+        return qamrx_symbols(v27ter_rx_core(self.s), n)

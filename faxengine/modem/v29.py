@@ -89,6 +89,13 @@ class _HighSpeedRx:
         """Forget everything heard so far."""
         self._core = self._make_core()
 
+    def symbols(self, n: int = 4096) -> np.ndarray:
+        """The last ``n`` data symbols the receiver decided on (at most 4096),
+        complex64, oldest first: the equaliser's output after carrier
+        correction, on the scale of the recommendation's constellation
+        (V.17: its integer grid).  What a constellation diagram plots."""
+        return self._core.symbols(n)
+
     @property
     def carrier_present(self) -> bool:
         """True while the received level is above the carrier-detect threshold
