@@ -67,24 +67,22 @@ static inline int qam_tx_after_training(qam_tx_t *t, cf_t *sym, cf_t (*data_symb
                                         void *user)
 {
     size_t queued = dsp_bitqueue_len(&t->q);
-    int ones = 1;
-    if (t->step < t->data_start) {
-        /* the preamble */
-    } else if (queued >= (size_t) t->bps || (t->finishing && queued > 0)) {
-        ones = 0;
-    } else if (!t->finishing) {
-        return 0;
-    } else if (t->tail < QAM_TX_TURNOFF + t->span) {
-        if (t->tail++ >= QAM_TX_TURNOFF) {
+    int after_preamble = t->step >= t->data_start;
+    int data = after_preamble && (queued >= (size_t) t->bps || (t->finishing && queued > 0));
+    if (after_preamble && !data) {
+        if (!t->finishing)
+            return 0;                           /* waiting for bits */
+        if (t->tail >= QAM_TX_TURNOFF + t->span)
+            return -1;                          /* the end */
+        if (t->tail++ >= QAM_TX_TURNOFF) {      /* the filter's tail */
             *sym = cf(0.0f, 0.0f);
             t->step++;
             return 1;
         }
-    } else {
-        return -1;
     }
-    /* one call site, so that the compiler inlines the modem's mapping */
-    *sym = data_symbol(user, ones);
+    /* preamble, data or turn-off ones: one call site, so that the compiler
+     * inlines the modem's mapping */
+    *sym = data_symbol(user, !data);
     t->step++;
     return 1;
 }
