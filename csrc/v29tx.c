@@ -22,6 +22,7 @@ struct v29_tx_state_s {
     int rate;
     int tep;
     const int *steps;       /* phase steps: of dibits at 4800 bit/s, else of tribits */
+    cf_t points[16];        /* v29_point(phase, Q1) at phase | Q1 << 3, tabulated once */
     unsigned pn;            /* segment 3 generator */
     int phase;              /* absolute phase, 45-degree units */
     int allocated;
@@ -39,6 +40,8 @@ v29_tx_state_t *v29_tx_init(v29_tx_state_t *s, int rate, float power_dbm0, int t
     s->rate = rate;
     s->tep = tep;
     s->steps = qam_phase_steps(rate == 4800 ? 2 : 3);
+    for (int i = 0; i < 16; i++)
+        s->points[i] = v29_point(i & 7, i >> 3);
     s->pn = V29_TRAINING_SEED;
     if (qam_tx_init(&s->t, v29_bits_per_symbol(rate), 10, 3, V29_TX_SPAN, 0.25f, V29_CARRIER_HZ, power_dbm0,
                     v29_mean_energy(rate)) < 0) {
@@ -76,7 +79,7 @@ static cf_t data_symbol(void *user, int ones)
     v29_tx_state_t *s = user;
     int q = qam_tx_scrambled_bits(&s->t, ones, v29_scramble);
     s->phase = qam_diff_next_phase(s->phase, q, s->steps);
-    return v29_point(s->phase, q >> 3);
+    return s->points[s->phase | (q >> 3) << 3];
 }
 
 /* The next symbol: 1 and *sym set, 0 when waiting for bits, -1 at the end. */
