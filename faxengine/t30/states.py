@@ -190,6 +190,17 @@ def _sender() -> dict[str, dict[str, Transition]]:
             "RTN_EXHAUSTED": _end("PAGE_REJECTED", "send DCN"),
             **_common(_t4(state)),
         }
+    # DIS while a post-page command waits for its response: the receiver is
+    # back in phase B (T.30 §5.3.2 / Figure 5-2: DIS is its first command
+    # there).  After EOM that is where it should be: our command was taken
+    # and its MCF lost (spandsp sends DIS when its T2 runs out after that
+    # MCF), so the page counts as confirmed.  After MPS or EOP the page was
+    # not confirmed: it is sent again after the retraining.  Either way phase
+    # B goes on as with any DIS: DCS from it, TCF.
+    rediscover = {"DIS": Transition("B:WAIT_CFR", ("choose DCS", *train)),
+                  "INCOMPATIBLE": _end("INCOMPATIBLE", "send DCN")}
+    for state in [name for name in table if name.startswith("D:SENT_")]:
+        table[state].update(rediscover)
     after_block = {"NULL": Transition("C:SEND_PAGE", ("send block",)),
                    "MPS": Transition("C:SEND_PAGE", ("send block",)),
                    "EOM": after_mcf["EOM"], "EOP": after_mcf["EOP"]}
@@ -211,6 +222,8 @@ def _sender() -> dict[str, dict[str, Transition]]:
             "RNR": Transition(f"D:SENT_EOR-{cmd}", ("repeat command",)),
             **_common(_t4(f"D:SENT_EOR-{cmd}")),
         }
+        for state in (f"D:SENT_PPS-{cmd}", f"D:RNR_{cmd}", f"D:SENT_EOR-{cmd}"):
+            table[state].update(rediscover)
     return table
 
 

@@ -520,8 +520,13 @@ class FaxTerminal:
     # ------------------------------------------------- frames -> table events
     def _sender_frame(self, frame: Frame) -> str | None:
         fcf, state = frame.fcf, self._state
+        if fcf is Fcf.DIS and state.startswith("D:") and state != "D:WAIT_CTR":
+            # the receiver is back in phase B (see states.py): after EOM our
+            # command was taken and its response lost; after MPS/EOP/NULL the
+            # page or block goes again once retrained
+            self._dis_in_phase_d(state)
         if fcf in (Fcf.DIS, Fcf.DTC):
-            if state in ("B:WAIT_DIS", "B:WAIT_DTC"):
+            if state in ("B:WAIT_DIS", "B:WAIT_DTC") or state.startswith("D:"):
                 self._remote = Capabilities.decode(frame.fif)
                 try:
                     self._next_dcs = choose_dcs(self._local, self._remote,
@@ -558,6 +563,21 @@ class FaxTerminal:
                     self._next_dcs = fallback(self._dcs, self._remote, self._local)
                     return "PPR_4TH" if self._next_dcs is not None else "PPR_GIVE_UP"
         return fcf.label
+
+    def _dis_in_phase_d(self, state: str) -> None:
+        """DIS heard while waiting for a post-page response: what it confirms."""
+        if not state.endswith("EOM"):
+            self._trained = False
+            return
+        if state.startswith("D:SENT_EOR"):         # as ERR
+            self._page_incomplete = True
+            self._next_block()
+        elif state.startswith(("D:SENT_PPS", "D:RNR_")):    # as MCF
+            self._next_block()
+        else:                                       # non-ECM: as MCF
+            self.pages_done += 1
+            self._page_i += 1
+            self._retries = 0
 
     def _next_block(self) -> None:
         """The current ECM block is confirmed (MCF) or given up (ERR)."""

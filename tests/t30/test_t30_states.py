@@ -323,3 +323,14 @@ def test_receiver_silent_mid_call_after_mps():
     assert sender.result == "TIMEOUT_T4" and sender.sent[-COMMAND_TRIES - 1:] == (
         ["MPS"] * COMMAND_TRIES + ["DCN"])
 
+
+
+def test_dis_while_waiting_for_a_post_page_response_starts_phase_b_again():
+    """The receiver went back to phase B (its DIS): DCS from that DIS and TCF,
+    in every state where a post-page command (or RR, EOR) waits."""
+    waiting = [s for s in TABLE["sender"] if s.startswith(("D:SENT_", "D:RNR_"))]
+    assert len(waiting) == 3 + 3 * 4
+    for state in waiting:
+        t = transition("sender", state, "DIS")
+        assert t == Transition("B:WAIT_CFR", ("choose DCS", "send DCS", "send TCF")), state
+        assert transition("sender", state, "INCOMPATIBLE").result == "INCOMPATIBLE"

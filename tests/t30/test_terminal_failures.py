@@ -477,3 +477,25 @@ def test_a_page_lost_whole_is_rejected_and_sent_again(tmp_path, caplog):
     log = trace(caplog)
     assert "tx RTN" in log and "tx CFR" in log and log.count("tx CFR") == 2
     assert all(np.array_equal(a, p.image) for a, p in zip(received(tmp_path / "rx.tif"), pages))
+
+
+def test_dis_after_mps_retrains_and_sends_the_page_again(caplog):
+    """A DIS while MPS waits for its response: the receiver is back in phase B
+    and never confirmed the page, so DCS, TCF, and the same page again."""
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    sender = FaxTerminal(True, send=[text_page(1, rows=50), text_page(2, rows=50)], ecm=False)
+    dis = Frame(Fcf.DIS, Capabilities(ecm=False).encode())
+    _hear(sender, dis)
+    _drain(sender, 4.5)                          # DCS and TCF
+    _hear(sender, Frame(Fcf.CFR))
+    _drain(sender, 4.0)                          # page 1 and MPS
+    assert sender.state == "D:SENT_MPS"
+    _hear(sender, dis)
+    _drain(sender, 4.5)
+    assert sender.state == "B:WAIT_CFR"
+    _hear(sender, Frame(Fcf.CFR))
+    _drain(sender, 4.0)
+    pages = [m for m in trace(caplog) if m.startswith("tx page")]
+    assert [p.split(":")[0] for p in pages] == ["tx page 1", "tx page 1"]
+    assert sum(m.startswith("tx DCS") for m in trace(caplog)) == 2
+    assert sender.state == "D:SENT_MPS" and sender.pages_done == 0

@@ -243,3 +243,63 @@ def test_polling_with_spandsp(tmp_path, ecm, ours_polls):
     if not ours_polls:
         names = [name for _, _, _, name in caller.frames()]
         assert names[:2] == ["DIS", "DTC"]
+
+
+class _MuteFirst:
+    """spandsp to us: silence ``seconds`` from when spandsp first logs ``frame`` as sent."""
+
+    def __init__(self, peer, frame, seconds=1.6):
+        self.peer, self.frame, self.left = peer, frame, int(seconds * 8000)
+        self.muting = False
+
+    def process(self, samples):
+        if not self.muting and self.left and \
+                any(d == "tx" and name == self.frame for d, _, _, name in self.peer.frames()):
+            self.muting = True
+        if self.muting:
+            self.left -= samples.size
+            self.muting = self.left > 0
+            return np.zeros_like(samples)
+        return samples
+
+
+class _DropRepeats:
+    """Us to spandsp: silence every transmission of ours that repeats a command in ``state``."""
+
+    def __init__(self, term, state):
+        self.term, self.state, self.seen, self.dropping = term, state, 0, False
+
+    def process(self, samples):
+        if self.term.transmitting and self.term.state == self.state:
+            if not self.dropping and self._starts:
+                self.seen += 1
+                self.dropping = self.seen > 1
+            self._starts = False
+        elif not self.term.transmitting:
+            self._starts, self.dropping = True, False
+        return np.zeros_like(samples) if self.dropping else samples
+
+    _starts = True
+
+
+@pytest.mark.parametrize("ecm", [True, False], ids=["ecm", "non-ecm"])
+def test_dis_after_a_lost_mcf_to_eom_goes_back_to_phase_b(tmp_path, caplog, ecm):
+    """Our EOM (PPS-EOM with ECM) is taken, spandsp's MCF is lost, and our
+    repeats do not reach it: spandsp goes back to phase B and sends DIS when
+    its T2 runs out.  We hear it while waiting for the response to EOM: the
+    page counts as confirmed and phase B goes on with a new DCS."""
+    import logging
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    pages = [text_page(1, rows=300), text_page(2, rows=300, resolution="standard")]
+    out = tmp_path / "rx.tif"
+    me = FaxTerminal(True, send=pages, ecm=ecm)
+    peer = spandsp.FaxTerminal(False, receive=out, ecm=ecm)
+    waiting = "D:SENT_PPS-EOM" if ecm else "D:SENT_EOM"
+    spandsp.run_call(me, peer, _DropRepeats(me, waiting), _MuteFirst(peer, "MCF"), max_seconds=120)
+    assert me.result.ok and peer.result.ok, (me.result, peer.result)
+    assert me.result.pages == 2 and peer.result.pages_rx == 2
+    log = [r.getMessage() for r in caplog.records]
+    dis = [k for k, m in enumerate(log) if m.startswith("rx DIS")]
+    assert len(dis) == 2 and log[dis[1] - 1].startswith(("tx EOM", "tx PPS-EOM"))
+    assert [p.resolution for p in tiff.read(out)] == ["fine", "standard"]
+    assert all(np.array_equal(a.image, p.image) for a, p in zip(tiff.read(out), pages, strict=True))
