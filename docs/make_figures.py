@@ -15,6 +15,7 @@
                     not, from the faxengine.t30 trace (t30.md)
     codec-bench     bench/results/t4.txt, or a note to run make bench
     modem-bench     bench/results/modem.txt and modem_sensitivity.txt
+    t30-bench       bench/results/t30.txt
 
 Nothing here measures time with a clock or draws at random without a seed:
 the text sections come out the same on every machine, and tests/test_docs.py
@@ -166,7 +167,8 @@ def _bench_text(names: tuple[str, ...]) -> str:
     if not found:
         return "No results here yet: run `make bench` (it writes bench/results/), then " \
                "`python docs/make_figures.py --only <this section>`."
-    return "```\n" + "".join(p.read_text() for p in found) + "```"
+    text = "".join(p.read_text() for p in found)
+    return "```\n" + "".join(ln.rstrip() + "\n" for ln in text.splitlines()) + "```"
 
 
 def codec_bench() -> str:
@@ -177,11 +179,16 @@ def modem_bench() -> str:
     return _bench_text(("modem.txt", "modem_sensitivity.txt"))
 
 
+def t30_bench() -> str:
+    return _bench_text(("t30.txt",))
+
+
 SECTIONS = {
     "t30-states": ("t30.md", t30_states),
     "t30-ladders": ("t30.md", t30_ladders),
     "codec-bench": ("codec.md", codec_bench),
     "modem-bench": ("modems.md", modem_bench),
+    "t30-bench": ("t30.md", t30_bench),
 }
 
 
