@@ -23,6 +23,18 @@ enum t4_coding {
     T4_CODING_MMR = 3   /* T.6 (modified modified READ) */
 };
 
+/* Line framing, for t4_t6_encode_page (flags) and t4_t6_decode_set_framing.
+ * By default MH and MR lines each follow an EOL (T.4 §4.1.2).  TIFF also
+ * stores MH lines with no EOL at all (TIFF 6.0 §10, Compression 2 "CCITT
+ * modified Huffman RLE"; libtiff's Compression 32771 "CCITT RLEW" is the same
+ * on 16-bit words): one-dimensional lines one after the other, no EOL, no
+ * RTC, each line starting at a multiple of 8 (or 16) bits from the first bit
+ * of the data, the bits skipped zero.  The line ends where its runs reach
+ * the width; the page ends with the data (or the height the caller gives). */
+#define T4_FRAME_NO_EOL 2    /* MH only: no EOLs, no RTC */
+#define T4_FRAME_ALIGN_8 4   /* with T4_FRAME_NO_EOL: lines start on byte boundaries */
+#define T4_FRAME_ALIGN_16 8  /* with T4_FRAME_NO_EOL: lines start on 16-bit boundaries */
+
 /* Widest line the coders accept.  T.4 lines are at most 4864 pels (A3 at
  * 400 pels/inch); wider ones code the same way. */
 #define T4_MAX_WIDTH 65535

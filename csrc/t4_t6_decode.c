@@ -44,6 +44,8 @@ struct t4_t6_decode_state_s {
     int page_end;      /* no more lines follow the ones decoded */
     int need_1d;       /* MR lenient: a 2-D line can't be decoded until a 1-D one */
     int no_first_eol;  /* G3: the first line had no EOL before it */
+    int no_eol;        /* MH lines without EOLs (TIFF Compression 2, 32771) */
+    int align;         /* ... each starting on a multiple of this many bits */
     int err;
     int err_line;
     long err_bit;
@@ -451,7 +453,26 @@ t4_t6_decode_state_t *t4_t6_decode_init(int coding, int width, const uint8_t *da
     /* The imaginary white line above the first (T.6; T.4 §4.2.1.3.4 for a0). */
     s->ref[0] = s->ref[1] = s->ref[2] = width;
     s->next_tag = 1;
+    s->align = 1;
     return s;
+}
+
+int t4_t6_decode_set_framing(t4_t6_decode_state_t *s, int framing)
+{
+    int align;
+    if (framing == T4_FRAME_NO_EOL)
+        align = 1;
+    else if (framing == (T4_FRAME_NO_EOL | T4_FRAME_ALIGN_8))
+        align = 8;
+    else if (framing == (T4_FRAME_NO_EOL | T4_FRAME_ALIGN_16))
+        align = 16;
+    else
+        return -1;
+    if (s->coding != T4_CODING_MH)
+        return -1;
+    s->no_eol = 1;
+    s->align = align;
+    return 0;
 }
 
 void t4_t6_decode_free(t4_t6_decode_state_t *s)
@@ -583,6 +604,43 @@ static int decode_g3_line(t4_t6_decode_state_t *s, uint8_t *line, int *got)
     return 0;
 }
 
+/* The end of a line of a page with no EOLs to resume at (MMR, MH without
+ * EOLs), decoded with result err: a line that needed bits past the data is
+ * truncated; lenient mode counts a line in error bad and ends the page. */
+static int finish_line_without_eol(t4_t6_decode_state_t *s, int err, int *got)
+{
+    if (err == 0 && state_pos(s) > (long)s->len * 8) {
+        s->err_bit = (long)s->len * 8;
+        err = T4_ERR_TRUNCATED;
+    }
+    if (err == 0) {
+        *got = LINE_GOOD;
+        return 0;
+    }
+    if (!s->lenient)
+        return err;
+    *got = LINE_BAD;
+    s->page_end = 1;
+    return 0;
+}
+
+/* One MH line without EOL (TIFF Compression 2, 32771), or the end of the
+ * data. */
+static int decode_bare_mh_line(t4_t6_decode_state_t *s, uint8_t *line, int *got)
+{
+    *got = LINE_NONE;
+    refill_state(s);
+    const long skip = (s->align - state_pos(s) % s->align) % s->align;
+    consume_state(s, (int)skip);
+    refill_state(s);
+    /* No white run code starts with eight zeros: the zero padding at the end. */
+    if (state_pos(s) >= (long)s->len * 8 || ((s->buf >> 56) == 0 && rest_is_zero(s))) {
+        s->page_end = 1;
+        return 0;
+    }
+    return finish_line_without_eol(s, decode_1d(s, line), got);
+}
+
 /* One MMR line, or EOFB / the end of the data. */
 static int decode_mmr_line(t4_t6_decode_state_t *s, uint8_t *line, int *got)
 {
@@ -596,21 +654,7 @@ static int decode_mmr_line(t4_t6_decode_state_t *s, uint8_t *line, int *got)
             return 0;
         }
     }
-    int err = decode_2d(s, line);
-    if (err == 0 && state_pos(s) > (long)s->len * 8) {
-        s->err_bit = (long)s->len * 8;
-        err = T4_ERR_TRUNCATED;
-    }
-    if (err == 0) {
-        *got = LINE_GOOD;
-        return 0;
-    }
-    if (!s->lenient)
-        return err;
-    /* No EOL to resume from: the page ends here. */
-    *got = LINE_BAD;
-    s->page_end = 1;
-    return 0;
+    return finish_line_without_eol(s, decode_2d(s, line), got);
 }
 
 int t4_t6_decode_rows(t4_t6_decode_state_t *s, uint8_t *image, ptrdiff_t stride,
@@ -638,8 +682,13 @@ int t4_t6_decode_rows(t4_t6_decode_state_t *s, uint8_t *image, ptrdiff_t stride,
             continue;
         }
         int got;
-        int err = s->coding == T4_CODING_MMR ? decode_mmr_line(s, line, &got)
-                                             : decode_g3_line(s, line, &got);
+        int err;
+        if (s->coding == T4_CODING_MMR)
+            err = decode_mmr_line(s, line, &got);
+        else if (s->no_eol)
+            err = decode_bare_mh_line(s, line, &got);
+        else
+            err = decode_g3_line(s, line, &got);
         if (err)
             return fail(s, err, row);
         if (got == LINE_GOOD) {

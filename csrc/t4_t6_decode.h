@@ -17,8 +17,17 @@
  * ends the page.  When a height is given, lines missing at the end of the
  * page are white and counted bad.
  *
- * Lifecycle: t4_t6_decode_init, then t4_t6_decode_rows as often as the
- * caller has room for more rows, then t4_t6_decode_free.
+ * MH without EOLs (t4_t6_decode_set_framing, TIFF Compression 2 and 32771,
+ * see T4_FRAME_* in t4_codes.h): each line starts at the next boundary of
+ * the alignment asked for (the bits skipped are not looked at, as libtiff
+ * does not) and ends where its runs reach the width.  The page ends with the
+ * data, or where only zero bits are left (no line code starts with eight
+ * zeros).  Like MMR it has nothing to resume at: lenient mode keeps the lines
+ * before an error, counts the line at the error bad and ends the page.
+ *
+ * Lifecycle: t4_t6_decode_init, t4_t6_decode_set_framing if the lines have
+ * no EOLs, then t4_t6_decode_rows as often as the caller has room for more
+ * rows, then t4_t6_decode_free.
  */
 #ifndef FAXENGINE_T4_T6_DECODE_H
 #define FAXENGINE_T4_T6_DECODE_H
@@ -57,6 +66,12 @@ enum t4_decode_error {
  * out of memory or on bad arguments. */
 t4_t6_decode_state_t *t4_t6_decode_init(int coding, int width, const uint8_t *data,
                                         size_t len, int lenient, int height);
+
+/* MH lines without EOLs: framing is T4_FRAME_NO_EOL, alone or with
+ * T4_FRAME_ALIGN_8 or T4_FRAME_ALIGN_16.  Call before the first
+ * t4_t6_decode_rows.  Returns 0, or -1 (nothing changed) when the framing is
+ * not one of those or the coding is not MH. */
+int t4_t6_decode_set_framing(t4_t6_decode_state_t *s, int framing);
 
 /* Decodes rows first_row..max_rows-1 into image (row y at image + y*stride;
  * rows 0..first_row-1 hold what earlier calls decoded and must be there,

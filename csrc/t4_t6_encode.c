@@ -222,6 +222,14 @@ long t4_t6_encode_page(const uint8_t *image, ptrdiff_t stride, int width, int he
         || (coding != T4_CODING_MH && coding != T4_CODING_MR && coding != T4_CODING_MMR)
         || (coding == T4_CODING_MR && k < 1))
         return -2;
+    const int no_eol = (flags & T4_FRAME_NO_EOL) != 0;
+    const int align_flags = flags & (T4_FRAME_ALIGN_8 | T4_FRAME_ALIGN_16);
+    if (no_eol ? coding != T4_CODING_MH || min_bits_per_line != 0
+                     || align_flags == (T4_FRAME_ALIGN_8 | T4_FRAME_ALIGN_16)
+               : align_flags != 0)
+        return -2;
+    /* NO_EOL: lines start on multiples of `align` bits (1: anywhere). */
+    const long align = align_flags == T4_FRAME_ALIGN_8 ? 8 : align_flags ? 16 : 1;
     if (t4_codes_init())
         return -2;
 
@@ -248,6 +256,10 @@ long t4_t6_encode_page(const uint8_t *image, ptrdiff_t stride, int width, int he
         int n = find_changes(image + (ptrdiff_t)y * stride, width, cur);
         if (coding == T4_CODING_MMR) {
             encode_2d(&w, ref, cur, width);
+        } else if (no_eol) {
+            /* TIFF Compression 2 / 32771: zeros up to the boundary, the line */
+            put_zeros(&w, (align - bit_count(&w) % align) % align);
+            encode_1d(&w, cur, n, width);
         } else {
             if (y > 0)
                 put_zeros(&w, min_bits_per_line - (bit_count(&w) - line_start));
@@ -274,6 +286,10 @@ long t4_t6_encode_page(const uint8_t *image, ptrdiff_t stride, int width, int he
         /* EOFB (T.6): EOL EOL */
         put_bits(&w, T4_EOL_CODE, T4_EOL_BITS);
         put_bits(&w, T4_EOL_CODE, T4_EOL_BITS);
+    } else if (no_eol) {
+        /* The data end on the boundary too (libtiff's RLEW strips are whole
+         * 16-bit words). */
+        put_zeros(&w, (align - bit_count(&w) % align) % align);
     } else {
         if (height > 0)
             put_zeros(&w, min_bits_per_line - (bit_count(&w) - line_start));

@@ -15,6 +15,12 @@
  * bit rate.  The page ends with RTC (T.4 §4.1.4: 6 x EOL, MR: 6 x EOL + 1)
  * unless T4_ENCODE_NO_RTC is given (libtiff writes G3 strips so).  The last
  * byte is padded with zero bits.
+ *
+ * MH without EOLs (flag T4_FRAME_NO_EOL, see t4_codes.h; TIFF Compression 2
+ * with T4_FRAME_ALIGN_8, 32771 with T4_FRAME_ALIGN_16): the lines follow one
+ * another, each padded with zeros to start on the boundary asked for, and
+ * the data end on one too (libtiff writes so); no fill (min_bits_per_line
+ * must be 0), no RTC.
  */
 #ifndef FAXENGINE_T4_T6_ENCODE_H
 #define FAXENGINE_T4_T6_ENCODE_H
@@ -23,6 +29,7 @@
 #include <stdint.h>
 
 #define T4_ENCODE_NO_RTC 1   /* MH/MR: leave RTC out (MMR always ends with EOFB) */
+/* flags also take the T4_FRAME_* bits of t4_codes.h */
 
 /*
  * Codes a page.  image: height rows of width bytes, each 0 or 1, stride bytes

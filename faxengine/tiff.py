@@ -9,8 +9,13 @@ is coded on its own, so it is decoded on its own and the rows are stacked:
  tag 259   name                      decoded by
 ========= ========================= ==========================================
  1         none                      rows padded to whole bytes, numpy unpack
+ 2         CCITT modified Huffman    ``t4.decode`` MH with ``eol=False``,
+           RLE (TIFF 6.0 §10)        ``align=8``: no EOLs, rows on byte
+                                     boundaries
  3         CCITT Group 3 (T.4)       ``t4.decode``, MH or MR by T4Options bit 0
  4         CCITT Group 4 (T.6)       ``t4.decode`` MMR
+ 32771     CCITT RLEW (libtiff)      as 2 with ``align=16``: rows on 16-bit
+                                     word boundaries of the strip
  32773     PackBits                  run by run (TIFF 6.0 §9), never per pixel
 ========= ========================= ==========================================
 
@@ -102,10 +107,12 @@ _READ_TAGS = frozenset({
 })
 
 _COMPRESSION_NAMES = {
-    2: "CCITT RLE (Modified Huffman without EOLs)", 5: "LZW", 6: "old-style JPEG",
-    7: "JPEG", 8: "Deflate", 32771: "CCITT RLEW", 32946: "Deflate",
+    5: "LZW", 6: "old-style JPEG", 7: "JPEG", 8: "Deflate", 32946: "Deflate",
     34661: "JBIG", 34712: "JPEG 2000", 50000: "ZSTD", 50001: "WebP",
 }
+# CCITT RLE (2) and RLEW (32771): MH rows without EOLs, each starting on a
+# boundary of this many bits
+_RLE_ALIGN = {2: 8, 32771: 16}
 _CONVERT_HINT = "convert it first, e.g. `tiffcp -c g4 in.tif out.tif`"
 
 # each byte with its bit order reversed (FillOrder 2 -> 1)
@@ -251,7 +258,7 @@ class _Reader:
                 " `tiffcp -s in.tif out.tif`"
             )
         compression = int(self._value(tags, COMPRESSION, 1))
-        if compression not in (1, 3, 4, 32773):
+        if compression not in (1, 3, 4, 32773) and compression not in _RLE_ALIGN:
             name = _COMPRESSION_NAMES.get(compression, "unknown")
             raise TiffError(
                 f"{where} uses compression {compression} ({name}), which faxengine does"
@@ -294,6 +301,8 @@ class _Reader:
                 band = _unpack_rows(raw, rows, width, what)
             elif compression == 32773:
                 band = _unpack_rows(_unpackbits(raw, rows * row_bytes), rows, width, what)
+            elif compression in _RLE_ALIGN:
+                band = _ccitt_rows(raw, width, rows, "mh", what, _RLE_ALIGN[compression])
             else:
                 if compression == 4:
                     coding = "mmr"
@@ -355,18 +364,25 @@ def _unpackbits(raw: bytes, need: int) -> bytes:
     return bytes(out)
 
 
-def _ccitt_rows(raw: bytes, width: int, rows: int, coding: str, what: str) -> np.ndarray:
+def _ccitt_rows(raw: bytes, width: int, rows: int, coding: str, what: str,
+                rle_align: int | None = None) -> np.ndarray:
+    """A strip of T.4/T.6 code; ``rle_align``: MH rows without EOLs on
+    boundaries of that many bits (Compression 2 and 32771)."""
     t4 = _codec()
     if width > t4.codec.MAX_WIDTH:
         raise TiffError(
             f"{what}: {width} pels is wider than the {t4.codec.MAX_WIDTH} the T.4 coder takes"
         )
+    name = coding.upper() if rle_align is None else f"CCITT RLE{'W' if rle_align == 16 else ''}"
     try:
-        band = t4.decode(raw, width, coding, height=rows)
+        if rle_align is None:
+            band = t4.decode(raw, width, coding, height=rows)
+        else:
+            band = t4.decode(raw, width, coding, height=rows, eol=False, align=rle_align)
     except t4.T4Error as exc:
-        raise TiffError(f"{what}: corrupt {coding.upper()} data: {exc}") from exc
+        raise TiffError(f"{what}: corrupt {name} data: {exc}") from exc
     if band.shape[0] != rows:
-        raise TiffError(f"{what}: {coding.upper()} data holds {band.shape[0]} of {rows} rows")
+        raise TiffError(f"{what}: {name} data holds {band.shape[0]} of {rows} rows")
     return band
 
 

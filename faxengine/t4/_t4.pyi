@@ -2,9 +2,11 @@
 import numpy as np
 import numpy.typing as npt
 
+FRAMING: dict[int, int]
+
 def encode_page(image: npt.NDArray[np.uint8], coding: int, k: int, min_bits_per_line: int,
-                rtc: bool) -> bytes: ...
+                rtc: bool, framing: int = 0) -> bytes: ...
 def decode_page(data: bytes, width: int, coding: int, height: int, max_rows: int,
-                lenient: bool, rows_bound: int
+                lenient: bool, rows_bound: int, framing: int = 0
                 ) -> tuple[npt.NDArray[np.uint8], tuple[int, int, int] | None,
                            tuple[int, int]]: ...

@@ -16,6 +16,9 @@ import numpy as np
 
 cdef extern from "t4_codes.h":
     int t4_codes_init()
+    int T4_FRAME_NO_EOL
+    int T4_FRAME_ALIGN_8
+    int T4_FRAME_ALIGN_16
 
 cdef extern from "t4_t6_encode.h":
     long t4_t6_encode_page(const uint8_t *image, Py_ssize_t stride, int width, int height,
@@ -28,6 +31,7 @@ cdef extern from "t4_t6_decode.h":
         pass
     t4_t6_decode_state_t *t4_t6_decode_init(int coding, int width, const uint8_t *data,
                                             size_t len, int lenient, int height) nogil
+    int t4_t6_decode_set_framing(t4_t6_decode_state_t *s, int framing) nogil
     int t4_t6_decode_rows(t4_t6_decode_state_t *s, uint8_t *image, Py_ssize_t stride,
                           int first_row, int max_rows) nogil
     int t4_t6_decode_status(const t4_t6_decode_state_t *s) nogil
@@ -41,19 +45,25 @@ cdef extern from "t4_t6_decode.h":
 if t4_codes_init() != 0:
     raise ImportError("faxengine.t4: the built-in T.4 code tables are not prefix free")
 
+# csrc/t4_codes.h T4_FRAME_*: line alignment of MH without EOLs (in bits) ->
+# framing flags; 0 = lines with EOLs.
+FRAMING = {1: T4_FRAME_NO_EOL, 8: T4_FRAME_NO_EOL | T4_FRAME_ALIGN_8,
+           16: T4_FRAME_NO_EOL | T4_FRAME_ALIGN_16}
+
 # Rows a decode starts with when the height is not known: a fine A4 page.
 cdef int FIRST_GUESS_ROWS = 2400
 
 
 def encode_page(const uint8_t[:, ::1] image, int coding, int k, long min_bits_per_line,
-                bint rtc):
-    """Code one page; returns bytes.  image: rows of 0/1 bytes."""
+                bint rtc, int framing=0):
+    """Code one page; returns bytes.  image: rows of 0/1 bytes; framing: a
+    value of FRAMING for MH without EOLs, else 0."""
     cdef int height = image.shape[0]
     cdef int width = image.shape[1]
     cdef const uint8_t *pels = &image[0, 0] if height > 0 else NULL
     cdef uint8_t *out = NULL
     cdef long n
-    cdef int flags = 0 if rtc else T4_ENCODE_NO_RTC
+    cdef int flags = (0 if rtc else T4_ENCODE_NO_RTC) | framing
     with nogil:
         n = t4_t6_encode_page(pels, width, width, height, coding, k, min_bits_per_line,
                               flags, &out)
@@ -144,8 +154,8 @@ cdef class _PageRows:
 
 
 def decode_page(const uint8_t[::1] data, int width, int coding, int height, int max_rows,
-                bint lenient, int rows_bound):
-    """Decode one page.
+                bint lenient, int rows_bound, int framing=0):
+    """Decode one page (framing: a value of FRAMING for MH without EOLs).
 
     Returns (image uint8 array, (error code, line, bit) or None,
     (bad lines, longest run)).  height 0 = unknown; max_rows
@@ -171,6 +181,9 @@ def decode_page(const uint8_t[::1] data, int width, int coding, int height, int 
                                                      lenient, height)
     if s == NULL:
         raise MemoryError("out of memory (or bad arguments) starting a T.4 decoder")
+    if framing and t4_t6_decode_set_framing(s, framing) != 0:
+        t4_t6_decode_free(s)
+        raise ValueError("bad line framing for the T.4 decoder")
     try:
         block = pool_take(<size_t>cap * w, &capacity)
         if block == NULL:

@@ -25,6 +25,20 @@ Fill bits (T.4 §4.1.3)
     its EOL to the start of the next EOL (or of RTC): EOL, tag bit, data and
     fill zeros, which go just before the next EOL.
 
+Lines without EOL (TIFF Compression 2 and 32771)
+    TIFF also stores MH pages with no EOL at all: TIFF 6.0 §10 "CCITT
+    modified Huffman RLE" (Compression 2) starts every line on a byte
+    boundary, libtiff's "CCITT RLEW" (Compression 32771) on a 16-bit word
+    boundary.  ``eol=False`` selects this framing for ``"mh"``, ``align`` the
+    boundary in bits, counted from the first bit of the data: 8 for
+    Compression 2, 16 for 32771, 1 for none (lines back to back).  The zeros
+    before a boundary are not looked at when decoding.  A line ends where its
+    runs reach the width; there is no RTC, the page ends with the data (or
+    at ``height``).  MR needs its EOLs (they carry the tag bit) and MMR has
+    none, so both refuse ``eol=False``.  With nothing to resynchronise on,
+    :func:`decode_lenient` treats such a page as MMR: it ends at the first
+    bad line.
+
 K (T.4 §4.2)
     At most K - 1 lines follow a one-dimensional line two-dimensionally.
     T.4 says K = 2 at standard and 4 at fine resolution; :func:`encode`
@@ -109,6 +123,21 @@ def _coding(coding: str) -> int:
         raise ValueError(f"coding must be 'mh', 'mr' or 'mmr', not {coding!r}") from None
 
 
+def _framing(code: int, eol: bool, align: int) -> int:
+    """The C framing flags for lines with (0) or without EOLs."""
+    if eol:
+        if align != 1:
+            raise ValueError("align is for lines without EOL (eol=False): lines with "
+                             "EOLs are found by their EOLs")
+        return 0
+    if code != CODINGS["mh"]:
+        raise ValueError("eol=False is for MH only (TIFF Compression 2 and 32771): MR "
+                         "lines need their EOL and tag bit, MMR has no EOLs anyway")
+    if align not in _t4.FRAMING:
+        raise ValueError(f"align must be 1, 8 or 16 bits, not {align!r}")
+    return _t4.FRAMING[align]
+
+
 def _check_width(width: int) -> int:
     width = int(width)
     if not 1 <= width <= MAX_WIDTH:
@@ -117,7 +146,8 @@ def _check_width(width: int) -> int:
 
 
 def encode(image: np.ndarray, coding: str, k: int | None = None,
-           min_bits_per_line: int = 0, *, rtc: bool = True) -> bytes:
+           min_bits_per_line: int = 0, *, rtc: bool = True, eol: bool = True,
+           align: int = 1) -> bytes:
     """Code a page in MH, MR or MMR.
 
     Args:
@@ -130,14 +160,20 @@ def encode(image: np.ndarray, coding: str, k: int | None = None,
             (EOL to next EOL) has at least this many bits.
         rtc: MH/MR: end the page with RTC (default).  ``False`` gives
             libtiff's Group 3 strip.  MMR always ends with EOFB.
+        eol: MH: ``False`` codes the lines without EOLs and without RTC
+            (``rtc`` does not apply), as TIFF Compression 2 and 32771 store
+            them; see the module docstring.
+        align: with ``eol=False``: each line starts on a multiple of this
+            many bits, 1 (no alignment), 8 (Compression 2) or 16 (32771).
 
     Returns:
         The coded page, first bit in the MSB of the first byte.
 
     Raises:
-        ValueError: a bad image shape, coding, k or fill.
+        ValueError: a bad image shape, coding, k, fill or framing.
     """
     code = _coding(coding)
+    framing = _framing(code, eol, align)
     pels = np.asarray(image)
     if pels.ndim != 2:
         raise ValueError(f"image must be 2-D (rows x pels), got {pels.ndim}-D")
@@ -152,18 +188,25 @@ def encode(image: np.ndarray, coding: str, k: int | None = None,
         raise ValueError(f"k must be a positive integer, not {k!r}")
     if min_bits_per_line < 0:
         raise ValueError(f"min_bits_per_line must be >= 0, not {min_bits_per_line}")
-    return _t4.encode_page(pels, code, int(k), int(min_bits_per_line), bool(rtc))
+    if framing and min_bits_per_line:
+        raise ValueError("min_bits_per_line is fill before an EOL: lines without EOL "
+                         "(eol=False) take none")
+    return _t4.encode_page(pels, code, int(k), int(min_bits_per_line), bool(rtc), framing)
 
 
-def _rows_bound(nbytes: int, code: int) -> int:
-    """The most lines ``nbytes`` of data can hold (a G3 line needs an EOL)."""
+def _rows_bound(nbytes: int, code: int, align: int | None) -> int:
+    """The most lines ``nbytes`` of data can hold: a G3 line needs an EOL, a
+    line without EOL a white run code (4 bits or more) and its alignment."""
     bits = nbytes * 8
+    if align is not None:
+        return bits // max(4, align) + 2
     return bits + 2 if code == CODINGS["mmr"] else bits // 12 + 2
 
 
 def _decode(data: bytes, width: int, coding: str, height: int | None, max_lines: int,
-            lenient: bool):
+            lenient: bool, eol: bool, align: int):
     code = _coding(coding)
+    framing = _framing(code, eol, align)
     width = _check_width(width)
     if height is not None and height < 0:
         raise ValueError(f"height must be >= 0, not {height}")
@@ -172,17 +215,19 @@ def _decode(data: bytes, width: int, coding: str, height: int | None, max_lines:
     data = bytes(data) if not isinstance(data, bytes) else data
     image, error, bad = _t4.decode_page(
         data, width, code, height or 0, int(max_lines), lenient,
-        _rows_bound(len(data), code))
+        _rows_bound(len(data), code, None if eol else align), framing)
     return image.view(bool), error, bad
 
 
 def decode(data: bytes, width: int, coding: str, height: int | None = None, *,
-           max_lines: int = DEFAULT_MAX_LINES) -> np.ndarray:
+           max_lines: int = DEFAULT_MAX_LINES, eol: bool = True, align: int = 1
+           ) -> np.ndarray:
     """Decode an MH, MR or MMR page; any error is fatal.
 
     Reads what :func:`encode` and libtiff write: G3 with or without an EOL
     before the first line, fill bits, byte-aligned EOLs and RTC; G4 with or
-    without EOFB.  The page ends at RTC (two EOLs in a row), EOFB or the end
+    without EOFB; with ``eol=False``, MH lines without EOL (TIFF Compression
+    2 and 32771).  The page ends at RTC (two EOLs in a row), EOFB or the end
     of the data.
 
     Args:
@@ -193,6 +238,9 @@ def decode(data: bytes, width: int, coding: str, height: int | None = None, *,
             in the data is an error.  None: as many as the data hold.
         max_lines: when the height is not given, more lines than this is an
             error (garbage can look like very many short lines).
+        eol: MH: ``False`` for lines without EOLs (see the module docstring).
+        align: with ``eol=False``: lines start on multiples of 1, 8
+            (Compression 2) or 16 (32771) bits.
 
     Returns:
         2-D bool array, True = black.
@@ -202,7 +250,7 @@ def decode(data: bytes, width: int, coding: str, height: int | None = None, *,
             (from 1) and the bit offset.
     """
     # One line more than allowed tells a page of exactly max_lines from a longer one.
-    image, error, _ = _decode(data, width, coding, height, max_lines + 1, False)
+    image, error, _ = _decode(data, width, coding, height, max_lines + 1, False, eol, align)
     if error is not None:
         err, line, bit = error
         what = _ERRORS.get(err, f"error {err}")
@@ -217,7 +265,8 @@ def decode(data: bytes, width: int, coding: str, height: int | None = None, *,
 
 
 def decode_lenient(data: bytes, width: int, coding: str, height: int | None = None, *,
-                   max_lines: int = DEFAULT_MAX_LINES) -> tuple[np.ndarray, BadLines]:
+                   max_lines: int = DEFAULT_MAX_LINES, eol: bool = True, align: int = 1
+                   ) -> tuple[np.ndarray, BadLines]:
     """Decode a page as a receiver without ECM does: repair, count, go on.
 
     MH/MR: a line with an error (bad code, wrong length, no EOL after it) is
@@ -232,7 +281,8 @@ def decode_lenient(data: bytes, width: int, coding: str, height: int | None = No
 
     MMR has no EOL to resume at: the lines before the error are kept, the
     line at the error is a copy of the one above and counted bad, and the
-    page ends there.
+    page ends there.  So does MH with ``eol=False`` (``align`` as in
+    :func:`decode`).
 
     Whatever the coding, when ``height`` is given the image has exactly that
     many lines: lines missing at the end are white and counted bad.  Without
@@ -244,5 +294,6 @@ def decode_lenient(data: bytes, width: int, coding: str, height: int | None = No
     Returns:
         (image, BadLines)
     """
-    image, _, (count, longest) = _decode(data, width, coding, height, max_lines, True)
+    image, _, (count, longest) = _decode(data, width, coding, height, max_lines, True,
+                                         eol, align)
     return image, BadLines(count, longest, int(image.shape[0]))

@@ -1,7 +1,8 @@
 /*
  * C unit test of csrc/t4_*.c, built with AddressSanitizer and UBSan by
  * test_t4_c.py: the code tables decode to themselves, pages round trip at
- * many widths, and random or mutated streams never make either decoder read
+ * many widths (MH, MR, MMR, and MH without EOLs on 1-, 8- and 16-bit
+ * boundaries), and random or mutated streams never make either decoder read
  * or write outside its buffers (every buffer here is exactly as large as
  * the API says, so one byte too far is caught).
  */
@@ -64,11 +65,27 @@ static uint8_t *random_page(int width, int height, int density)
     return img;
 }
 
-/* Decodes with the buffer grown one row at a time, exact size. */
+/* MH without EOLs on each boundary T4_FRAME_* allows (index 0: none). */
+static const int framings[] = {
+    T4_FRAME_NO_EOL, T4_FRAME_NO_EOL | T4_FRAME_ALIGN_8, T4_FRAME_NO_EOL | T4_FRAME_ALIGN_16
+};
+static const int framing_bits[] = {1, 8, 16};
+
+/* Codings of these tests: T4_CODING_MH/MR/MMR, then MH with framings[i]
+ * as T4_CODING_MMR + 1 + i. */
+#define CODINGS_TESTED (T4_CODING_MMR + 3)
+#define CODING_OF(c) ((c) > T4_CODING_MMR ? T4_CODING_MH : (c))
+#define FRAMING_OF(c) ((c) > T4_CODING_MMR ? framings[(c) - T4_CODING_MMR - 1] : 0)
+
+/* Decodes with the buffer grown one row at a time, exact size.  coding as
+ * in CODINGS_TESTED. */
 static uint8_t *decode_all(const uint8_t *data, size_t len, int coding, int width,
                            int lenient, int height, int max_rows, int *rows, int *status)
 {
-    t4_t6_decode_state_t *s = t4_t6_decode_init(coding, width, data, len, lenient, height);
+    t4_t6_decode_state_t *s = t4_t6_decode_init(CODING_OF(coding), width, data, len, lenient,
+                                                height);
+    if (FRAMING_OF(coding))
+        CHECK(t4_t6_decode_set_framing(s, FRAMING_OF(coding)) == 0, "framing %d", coding);
     uint8_t *img = NULL;
     int row = 0;
     int cap = 0;
@@ -90,14 +107,17 @@ static void test_round_trips(void)
 {
     static const int widths[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1727, 1728, 2561, 4864};
     for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
-        for (int coding = T4_CODING_MH; coding <= T4_CODING_MMR; coding++) {
+        for (int coding = T4_CODING_MH; coding <= CODINGS_TESTED; coding++) {
             int width = widths[w];
             int height = 1 + (int)(rnd() % 20);
             uint8_t *img = random_page(width, height, 1 + (int)(rnd() % 500));
             uint8_t *data;
-            long n = t4_t6_encode_page(img, width, width, height, coding, 1 + (int)(rnd() % 4),
-                                       (long)(rnd() % 300), 0, &data);
+            long fill = FRAMING_OF(coding) ? 0 : (long)(rnd() % 300);
+            long n = t4_t6_encode_page(img, width, width, height, CODING_OF(coding),
+                                       1 + (int)(rnd() % 4), fill, FRAMING_OF(coding), &data);
             CHECK(n > 0, "encode");
+            if (coding > T4_CODING_MMR)   /* the data end on the boundary too */
+                CHECK(n * 8 % framing_bits[coding - T4_CODING_MMR - 1] == 0, "length %ld", n);
             uint8_t *exact = malloc((size_t)n);
             memcpy(exact, data, (size_t)n);
             free(data);
@@ -112,6 +132,56 @@ static void test_round_trips(void)
             free(img);
         }
     }
+}
+
+/* Framings the coders refuse: alignment without NO_EOL, both alignments,
+ * NO_EOL with MR or MMR or with fill. */
+static void test_bad_framings(void)
+{
+    uint8_t img[8] = {0};
+    uint8_t *out;
+    const int both = T4_FRAME_NO_EOL | T4_FRAME_ALIGN_8 | T4_FRAME_ALIGN_16;
+    CHECK(t4_t6_encode_page(img, 8, 8, 1, T4_CODING_MH, 2, 0, T4_FRAME_ALIGN_8, &out) == -2, "align alone");
+    CHECK(t4_t6_encode_page(img, 8, 8, 1, T4_CODING_MH, 2, 0, both, &out) == -2, "both aligns");
+    CHECK(t4_t6_encode_page(img, 8, 8, 1, T4_CODING_MR, 2, 0, T4_FRAME_NO_EOL, &out) == -2, "MR");
+    CHECK(t4_t6_encode_page(img, 8, 8, 1, T4_CODING_MMR, 2, 0, T4_FRAME_NO_EOL, &out) == -2, "MMR");
+    CHECK(t4_t6_encode_page(img, 8, 8, 1, T4_CODING_MH, 2, 100, T4_FRAME_NO_EOL, &out) == -2, "fill");
+    for (int coding = T4_CODING_MH; coding <= T4_CODING_MMR; coding++) {
+        t4_t6_decode_state_t *s = t4_t6_decode_init(coding, 8, img, sizeof img, 0, 0);
+        CHECK(t4_t6_decode_set_framing(s, T4_FRAME_ALIGN_16) == -1, "align alone");
+        CHECK(t4_t6_decode_set_framing(s, both) == -1, "both aligns");
+        CHECK(t4_t6_decode_set_framing(s, 0) == -1, "no framing");
+        CHECK((t4_t6_decode_set_framing(s, T4_FRAME_NO_EOL) == 0) == (coding == T4_CODING_MH),
+              "NO_EOL with coding %d", coding);
+        t4_t6_decode_free(s);
+    }
+}
+
+/* Rows without EOL start on the boundary: one all-white 8-pel row is
+ * white run 8 (10011) padded, so 16-bit alignment gives 1001 1000 0000 0000
+ * per row, 8-bit 1001 1000, none 10011 10011 ...; the decoder skips whatever
+ * the bits before a boundary are (libtiff does not look at them either). */
+static void test_alignment_layout(void)
+{
+    uint8_t white[3 * 8] = {0};
+    static const uint8_t expect16[] = {0x98, 0x00, 0x98, 0x00, 0x98, 0x00};
+    static const uint8_t expect8[] = {0x98, 0x98, 0x98};
+    static const uint8_t expect1[] = {0x9C, 0xE6};   /* 10011100 11100110 */
+    static const uint8_t *expect[] = {expect1, expect8, expect16};
+    static const long sizes[] = {2, 3, 6};
+    for (int i = 0; i < 3; i++) {
+        uint8_t *out;
+        long n = t4_t6_encode_page(white, 8, 8, 3, T4_CODING_MH, 2, 0, framings[i], &out);
+        CHECK(n == sizes[i] && memcmp(out, expect[i], (size_t)n) == 0, "layout %d", framing_bits[i]);
+        free(out);
+    }
+    /* garbage in the gaps is skipped: rows 0 and 1 padded with ones */
+    uint8_t gaps[6] = {0x9F, 0xFF, 0x98, 0x7F, 0x98, 0x00};
+    int rows, status;
+    uint8_t *img = decode_all(gaps, sizeof gaps, T4_CODING_MMR + 3, 8, 0, 3, 10, &rows, &status);
+    CHECK(status == T4_DECODE_END && rows == 3 && memcmp(img, white, sizeof white) == 0,
+          "gaps: status %d rows %d", status, rows);
+    free(img);
 }
 
 static void fuzz_one(const uint8_t *data, size_t len, int coding, int width)
@@ -140,15 +210,16 @@ static void test_fuzz(void)
         size_t len = rnd() % sizeof buf;
         for (size_t j = 0; j < len; j++)
             buf[j] = (uint8_t)rnd();
-        fuzz_one(buf, len, 1 + (int)(rnd() % 3), widths[rnd() % 7]);
+        fuzz_one(buf, len, 1 + (int)(rnd() % CODINGS_TESTED), widths[rnd() % 7]);
     }
     for (int i = 0; i < 3000; i++) {
-        int coding = 1 + (int)(rnd() % 3);
+        int coding = 1 + (int)(rnd() % CODINGS_TESTED);
         int width = widths[rnd() % 5];
         int height = 1 + (int)(rnd() % 10);
         uint8_t *img = random_page(width, height, 1 + (int)(rnd() % 300));
         uint8_t *data;
-        long n = t4_t6_encode_page(img, width, width, height, coding, 2, 0, 0, &data);
+        long n = t4_t6_encode_page(img, width, width, height, CODING_OF(coding), 2, 0,
+                                   FRAMING_OF(coding), &data);
         int flips = 1 + (int)(rnd() % 4);
         for (int f = 0; f < flips; f++) {
             long bit = (long)(rnd() % (uint32_t)(n * 8));
@@ -167,6 +238,8 @@ int main(void)
 {
     CHECK(t4_codes_init() == 0, "tables");
     test_tables();
+    test_bad_framings();
+    test_alignment_layout();
     test_round_trips();
     test_fuzz();
     return ctest_report();

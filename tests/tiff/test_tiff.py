@@ -205,8 +205,10 @@ def _pillow_file(path, image, **save):
         pytest.param({"compression": "group3"}, 3, marks=needs_codec),
         pytest.param({"compression": "group3", "tiffinfo": {292: 1}}, 3, marks=needs_codec),
         pytest.param({"compression": "group4"}, 4, marks=needs_codec),
+        pytest.param({"compression": "tiff_ccitt"}, 2, marks=needs_codec),
+        pytest.param({"compression": "tiff_raw_16"}, 32771, marks=needs_codec),
     ],
-    ids=["raw", "packbits", "g3-1d", "g3-2d", "g4"],
+    ids=["raw", "packbits", "g3-1d", "g3-2d", "g4", "ccitt-rle", "ccitt-rlew"],
 )
 def test_pillow_files_read_pixel_equal(tmp_path, reference_image, save, compression):
     path = _pillow_file(tmp_path / "p.tif", reference_image, **save)
@@ -424,16 +426,37 @@ def test_files_that_are_not_bilevel_or_not_supported(tmp_path):
         tiff.read(_handmade([(a, {322: (4, [16])})]))
     with pytest.raises(TiffError, match="BigTIFF"):
         tiff.read(b"II+\0\x08\0\0\0" + bytes(16))
-    # CCITT RLE: MH without EOLs, rows byte-aligned; the T.4 coder has no such mode
-    rle = tmp_path / "rle.tif"
-    Image.new("1", (30, 10)).save(rle, compression="tiff_ccitt")
-    with pytest.raises(TiffError, match=r"compression 2 \(CCITT RLE.*tiffcp -c g4"):
-        tiff.read(rle)
+    jbig = _handmade([(a, {259: (3, [34661])}, b"\0" * 8)])
+    with pytest.raises(TiffError, match=r"compression 34661 \(JBIG\).*tiffcp -c g4"):
+        tiff.read(jbig)
+
+
+@needs_codec
+@pytest.mark.parametrize("compression, align", [(2, 8), (32771, 16)], ids=["rle", "rlew"])
+def test_ccitt_rle_strips_in_both_fill_orders(compression, align):
+    """MH rows without EOLs (Compression 2 on bytes, 32771 on 16-bit words),
+    in strips of 16 rows, FillOrder 1 and 2; a corrupt strip names itself."""
+    from faxengine import t4
+
+    image = _text_page(1728, 60).image
+    strips = [t4.encode(image[y:y + 16], "mh", eol=False, align=align) for y in range(0, 60, 16)]
+    reversed_strips = [tiff._REVERSED[np.frombuffer(s, dtype=np.uint8)].tobytes() for s in strips]
+    for fill_order, coded in ((1, strips), (2, reversed_strips)):
+        # _handmade puts the strips together at offset 8; one offset and count for each
+        offsets = np.cumsum([8] + [len(c) for c in coded[:-1]]).tolist()
+        fields = {259: (3, [compression]), 266: (3, [fill_order]), 278: (4, [16]),
+                  273: (4, offsets), 279: (4, [len(c) for c in coded])}
+        (page,) = tiff.read(_handmade([(image, fields, b"".join(coded))]))
+        assert np.array_equal(page.image, image), fill_order
+    name = "CCITT RLEW" if compression == 32771 else "CCITT RLE"
+    short = _handmade([(image, {259: (3, [compression])}, strips[0])])
+    with pytest.raises(TiffError, match=rf"TIFF page 1, strip 0: corrupt {name} data: MH page ends after 16"):
+        tiff.read(short)
 
 
 @pytest.mark.parametrize(
     "compression",
-    ["packbits", pytest.param("group3", marks=needs_codec), pytest.param("group4", marks=needs_codec)],
+    ["packbits"] + [pytest.param(c, marks=needs_codec) for c in ("group3", "group4", "tiff_ccitt")],
 )
 def test_fuzzed_files_raise_only_tiff_error(reference_image, compression):
     """Random byte changes to a small file: pages or a TiffError, quickly."""
