@@ -22,6 +22,8 @@
  * 8 of segment 1: its start, C D C D.., is A B A B.. turned half round. */
 #define V17_RX_SEG2_MATCH 16
 #define V17_RX_MATCH (8 + V17_RX_SEG2_MATCH)
+/* T/2 taps of the equaliser: 8 symbols each side of the centre. */
+#define V17_RX_EQ_LEN (4 * 8 + 1)
 
 typedef struct {
     const v17_constellation_t *c;
@@ -40,6 +42,14 @@ typedef struct {
     dsp_timing_loop_t tloop;
     dsp_alternation_t alt;
     dsp_equalizer_t eq;
+    /* the equaliser as it was while decisions were good (see v17rx.c):
+     * what a short training starts from */
+    cf_t eq_kept[V17_RX_EQ_LEN];
+    cf_t eq_cand[V17_RX_EQ_LEN];   /* taken at a good window, kept after the next */
+    float clock_kept, clock_cand;  /* the timing loop's integral with them */
+    int kept_ok, cand_ok;
+    float good_err;             /* decision error power under which a window is good */
+    float window_err;           /* sum of |error|^2 of the decisions in the window */
     /* post-equaliser carrier phase tracking (second order) */
     float phase, dphase;
     /* segment 1 estimates */

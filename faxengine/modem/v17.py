@@ -64,7 +64,9 @@ class V17Rx(_HighSpeedRx):
     The first signal must bring the long training.  Once trained the
     receiver keeps its equaliser across the end of a signal and takes the
     next one with either training: it tells them apart itself, so T.30's
-    short-trained pages need nothing but more samples.
+    short-trained pages need nothing but more samples.  What it keeps is the
+    equaliser as it was while its decisions were good, so a noise burst that
+    lost a signal does not spoil the short training of the next one.
 
     Raises:
         ModemError: on a rate V.17 does not have.
