@@ -2,6 +2,7 @@
 #   make test   install what is missing, build the extensions, run the suite
 #   make run    install what is missing, build, run the main job
 #   make bench  the side-by-side benchmarks and long sweeps
+#   make docs   regenerate the figures and generated sections of docs/
 # Every target is idempotent: what is already installed is not installed again.
 
 PYTHON ?= python3
@@ -12,7 +13,7 @@ PIP := $(PYTHON) -m pip
 APT_PACKAGES := gcc libc6-dev libspandsp-dev libtiff-tools fonts-dejavu-core
 PY_BUILD := "setuptools>=64" wheel "Cython>=3.0" "numpy>=1.24"
 
-.PHONY: all deps sysdeps pydeps build test run bench clean
+.PHONY: all deps sysdeps pydeps build test run bench docs clean
 
 all: build
 
@@ -43,6 +44,12 @@ run: build
 bench: build
 	$(PYTHON) -m pytest -q -s bench --benchmark-columns=min,mean,rounds
 	$(PYTHON) -m pytest -q -m slow tests
+
+# The figures and generated sections of docs/ (constellations, BER curves,
+# state diagrams, call ladders), remade from the code.
+docs: build
+	$(PIP) install -q --no-build-isolation -e ".[docs]"
+	$(PYTHON) docs/make_figures.py
 
 clean:
 	rm -rf build faxengine/**/*.so faxengine/**/*.c *.egg-info
