@@ -17,9 +17,11 @@ from faxengine import line
 
 #: the lines each modem and rate must cross with zero errors in 200 000 bits
 #: (issue 3): clean; A-law with +10 Hz and +100 ppm; mu-law with -10 Hz,
-#: -100 ppm, -43 dBm0 (a -13 dBm0 transmitter, 30 dB of loss) and the band
+#: -100 ppm, -43 dBm0 (a -13 dBm0 transmitter, 30 dB of loss) and the band;
+#: and the loud end of the AGC's range, -10 dBm0 (3 dB of gain) through A-law
 IMPAIRMENTS = {
     "clean": {},
+    "alaw-10dBm0": {"g711": "alaw", "gain_db": 3.0},
     "alaw+10Hz+100ppm": {"g711": "alaw", "offset_hz": 10.0, "drift_ppm": 100.0},
     "ulaw-10Hz-100ppm-43dBm0-band": {"g711": "ulaw", "offset_hz": -10.0, "drift_ppm": -100.0,
                                      "gain_db": -30.0, "bandpass": True},

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _hsutil import (bit_errors, check_interop, check_streaming, check_tcf_interop, loop_errors, random_bits,
+from _hsutil import (IMPAIRMENTS, bit_errors, check_interop, check_streaming, check_tcf_interop, loop_errors, random_bits,
                      send, through_line)
 from _v17util import hard_decode, symbol_channel
 
@@ -203,14 +203,6 @@ def test_after_finish_a_new_transmission_trains_again():
 
 
 # ---- receiver: ours to ours ----------------------------------------------
-
-IMPAIRMENTS = {
-    "clean": {},
-    "alaw+10Hz+100ppm": {"g711": "alaw", "offset_hz": 10.0, "drift_ppm": 100.0},
-    "ulaw-10Hz-100ppm-43dBm0-band": {"g711": "ulaw", "offset_hz": -10.0, "drift_ppm": -100.0,
-                                     "gain_db": -30.0, "bandpass": True},
-}
-
 
 @pytest.mark.parametrize("rate", RATES)
 @pytest.mark.parametrize("impairment", list(IMPAIRMENTS))
