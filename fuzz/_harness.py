@@ -27,6 +27,10 @@ TREE = os.environ.get("FAXENGINE_FUZZ_TREE") or str(Path(__file__).resolve().par
 if TREE not in sys.path:
     sys.path.insert(0, TREE)
 
+# Imported here so that instrumented() only instruments faxengine: numpy is
+# not what is fuzzed, and instrumenting it slows every target down.
+import numpy  # noqa: E402,F401
+
 try:  # atheris is an optional tool, not a dependency of faxengine
     import atheris
 except ImportError:  # pragma: no cover - depends on the machine

@@ -4,7 +4,7 @@
 #
 #   fuzz/run.sh [-t SECONDS] [--no-asan] [TARGET...]
 #
-# Targets: t4 tiff hdlc t30 modem (atheris, Python + the compiled kernels)
+# Targets: t4 t4_libtiff tiff hdlc t30 modem (atheris, Python + the compiled kernels)
 # and c-t4 c-hdlc c-modem (libFuzzer on csrc/ directly, ASan + UBSan).
 # Default: all of them, 60 s each, 5 s at most per input.
 #
@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
         *) TARGETS="$TARGETS $1"; shift ;;
     esac
 done
-[ -n "$TARGETS" ] || TARGETS="t4 tiff hdlc t30 modem c-t4 c-hdlc c-modem"
+[ -n "$TARGETS" ] || TARGETS="t4 t4_libtiff tiff hdlc t30 modem c-t4 c-hdlc c-modem"
 PYTHON=${PYTHON:-python3}
 OUT=$ROOT/build/fuzz
 mkdir -p "$OUT/logs"
@@ -76,15 +76,18 @@ max_len() {
 found=0
 for target in $TARGETS; do
     base=${target#c-}
+    corpus=${base%_libtiff}      # t4_libtiff shares t4's corpus and dictionary
     work=$OUT/work/$target
     artifacts=$OUT/artifacts/$target
     log=$OUT/logs/$target.log
     mkdir -p "$work" "$artifacts"
-    seeds="fuzz/corpus/$base"
+    seeds="fuzz/corpus/$corpus"
     [ -d "fuzz/crashes/$base" ] && seeds="$seeds fuzz/crashes/$base"
+    # a twin (c-t4, t4_libtiff) starts from what its Python target has grown
+    [ "$target" != "$corpus" ] && [ -d "$OUT/work/$corpus" ] && seeds="$seeds $OUT/work/$corpus"
     dict=""
-    [ -f "fuzz/$base.dict" ] && dict="-dict=fuzz/$base.dict"
-    args="$dict -max_total_time=$TIME -timeout=5 -rss_limit_mb=2048 -max_len=$(max_len "$base")
+    [ -f "fuzz/$corpus.dict" ] && dict="-dict=fuzz/$corpus.dict"
+    args="$dict -max_total_time=$TIME -timeout=5 -rss_limit_mb=2048 -max_len=$(max_len "$corpus")
           -print_final_stats=1 -artifact_prefix=$artifacts/ $work $seeds"
     case "$target" in
         c-*)

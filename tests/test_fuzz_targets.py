@@ -23,10 +23,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FUZZ = REPO / "fuzz"
-TARGETS = ("t4", "tiff", "hdlc", "t30", "modem")
+TARGETS = ("t4", "t4_libtiff", "tiff", "hdlc", "t30", "modem")
 # random/mutated inputs per target, and the longest random input
-RANDOM_RUNS = {"t4": 300, "tiff": 300, "hdlc": 200, "t30": 500, "modem": 60}
-RANDOM_MAX_LEN = {"t4": 600, "tiff": 600, "hdlc": 300, "t30": 60, "modem": 4000}
+RANDOM_RUNS = {"t4": 300, "t4_libtiff": 100, "tiff": 300, "hdlc": 200, "t30": 500, "modem": 60}
+RANDOM_MAX_LEN = {"t4": 600, "t4_libtiff": 600, "tiff": 600, "hdlc": 300, "t30": 60, "modem": 4000}
 
 
 def load(target: str):
