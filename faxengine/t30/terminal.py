@@ -16,7 +16,11 @@ How it works
   the actions it names and runs the timers it lists for each state.
 * Phase A (T.30 §4): the calling terminal sends CNG (1100 Hz, 0.5 s on,
   3 s off) until it hears V.21 flags; the answering terminal sends 0.2 s
-  of silence, CED for 2.6 s, and then its DIS 75 ms later.
+  of silence, CED for 2.6 s, and then its DIS 75 ms later.  Meanwhile the
+  caller's ``ToneDetector`` listens for CED and V.21: either marks a fax
+  (one that answers without CED, or whose frames do not get through, is
+  still one); audio above ``NOT_FAX_DBM0`` with neither by the end of T1
+  is a voice (or other device), ``NOT_FAX``.
 * Link (``faxengine.t30.link``): half duplex.  A transmission is built in
   one go (V.21 frames, TCF, a page, an ECM block) and queued; while the
   queue has samples the terminal is deaf.  When it listens it runs the
@@ -48,7 +52,7 @@ import numpy as np
 
 from faxengine import t4
 from faxengine.errors import FaxError
-from faxengine.modem import CngTx, CedTx, HdlcRx, V21Rx
+from faxengine.modem import CngTx, CedTx, HdlcRx, ToneDetector, V21Rx
 from faxengine.modem.v21 import dbm0_to_power
 from faxengine.t30 import link
 from faxengine.t30.ecm import (
@@ -250,6 +254,8 @@ class FaxTerminal:
         self._heard_fax = False
         self._heard_energy = False
         self._energy_floor = dbm0_to_power(NOT_FAX_DBM0) * 160
+        # phase A: the caller listens for CED and V.21 (the marks of a fax answer)
+        self._tones = ToneDetector() if self.calling else None
         # protocol
         self._state = START[(self.side, self.role)]
         self._t1 = timer_samples("T1")      # from the start of the call
@@ -447,11 +453,18 @@ class FaxTerminal:
 
     # ------------------------------------------------------------- receiving
     def _phase_a(self, samples: np.ndarray) -> None:
-        """Caller in phase A: stop CNG at the first V.21 flags; note loud non-fax audio."""
+        """Caller in phase A: stop CNG at the first V.21 flags; note CED or V.21
+        (a fax answered, even if no frame gets through) and loud audio without
+        them (a voice: NOT_FAX when T1 ends)."""
         if self._hdlc.framing_ok or self._state != "B:WAIT_DIS":
             self._cng = None
             self._heard_fax = True
+            self._tones = None
             return
+        if self._tones is not None and any(e.kind in ("CED", "V21")
+                                           for e in self._tones.process(samples)):
+            self._heard_fax = True
+            self._tones = None
         if not self._heard_energy and samples.size:
             power = float(np.dot(samples.astype(np.float64), samples)) / samples.size * 160
             self._heard_energy = power > self._energy_floor

@@ -106,6 +106,56 @@ def test_voice_answer_is_not_fax():
     assert caller.result.code == "NOT_FAX"
 
 
+class Speaker(Silent):
+    """Someone who answers and keeps talking: synthetic running speech (voiced
+    syllables through formants, fricatives, pauses) at -18 dBm0."""
+
+    def __init__(self, seed):
+        from modem.test_tones import synthetic_speech
+        self.speech, self.t = synthetic_speech(40.0, seed), 0
+
+    def tx(self, n):
+        out = self.speech[self.t:self.t + n]
+        self.t += n
+        return np.pad(out, (0, n - out.size))
+
+
+class CedOnly(Silent):
+    """A fax machine that answers with CED and then says nothing we can decode."""
+
+    def __init__(self):
+        from faxengine.modem import CedTx
+        self.ced = CedTx(-13.0, duration_s=2.6, silence_before_s=0.2)
+
+    def tx(self, n):
+        return self.ced.generate(n)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_speech_answer_is_not_fax(seed):
+    caller = FaxTerminal(True, send=[text_page(1)])
+    pump(caller, Speaker(seed), max_seconds=60)
+    assert caller.result.code == "NOT_FAX" and not caller.result.ok
+    assert caller.result.duration_s == pytest.approx(35.0, abs=0.1)     # at T1
+
+
+def test_ced_without_frames_is_a_fax_that_did_not_answer():
+    """CED marks a fax machine even when none of its frames gets through:
+    T1 ends the call as NO_ANSWER, not NOT_FAX (its level alone would say voice)."""
+    caller = FaxTerminal(True, send=[text_page(1)])
+    pump(caller, CedOnly(), max_seconds=60)
+    assert caller.result.code == "NO_ANSWER"
+
+
+def test_fax_answer_without_ced_still_works(tmp_path):
+    """A fax that answers with DIS but no CED (here CED is lost on the line):
+    V.21 marks it as a fax and the call goes through."""
+    page = text_page(1, rows=300)
+    tx, rx, out, _ = call(tmp_path, [page], line_ba=Window(0.0, 2.85, mute=True))
+    assert tx.result.ok and rx.result.ok, (tx.result, rx.result)
+    assert np.array_equal(received(out)[0], page.image)
+
+
 def test_no_common_modem_is_incompatible(tmp_path):
     tx, rx, out, _ = call(tmp_path, [text_page(1)], sender=dict(modems=("V.29",)),
                           receiver=dict(modems=("V.27ter",)))
