@@ -25,8 +25,8 @@ Events:
 * judgements the engine makes when a frame or signal arrives:
   ``INCOMPATIBLE`` (a DIS/DTC with which ``choose_dcs`` finds no mode, or a
   DCS this terminal cannot receive), ``FTT_AT_LOWEST`` (FTT and
-  ``fallback`` has no lower rate), ``RTN_EXHAUSTED`` (the page was rejected
-  ``PAGE_RETRIES`` times), ``PPR_4TH`` (the fourth PPR for the same block:
+  ``fallback`` has no lower rate), ``RTN_EXHAUSTED`` (the page was rejected,
+  or met by DIS, ``PAGE_RETRIES`` times), ``PPR_4TH`` (the fourth PPR for the same block:
   continue with CTC) and ``PPR_GIVE_UP`` (stop correcting: EOR),
   ``TCF_GOOD`` / ``TCF_BAD``, ``PAGE_GOOD`` / ``PAGE_POOR`` / ``PAGE_BAD``
   (a non-ECM page judged by its bad lines: MCF, RTP or RTN),
@@ -197,8 +197,10 @@ def _sender() -> dict[str, dict[str, Transition]]:
     # MCF), so the page counts as confirmed.  After MPS or EOP the page was
     # not confirmed: it is sent again after the retraining.  Either way phase
     # B goes on as with any DIS: DCS from it, TCF.
+    # (a page that goes unconfirmed so PAGE_RETRIES times is given up, as after RTN)
     rediscover = {"DIS": Transition("B:WAIT_CFR", ("choose DCS", *train)),
-                  "INCOMPATIBLE": _end("INCOMPATIBLE", "send DCN")}
+                  "INCOMPATIBLE": _end("INCOMPATIBLE", "send DCN"),
+                  "RTN_EXHAUSTED": _end("PAGE_REJECTED", "send DCN")}
     for state in [name for name in table if name.startswith("D:SENT_")]:
         table[state].update(rediscover)
     after_block = {"NULL": Transition("C:SEND_PAGE", ("send block",)),

@@ -536,8 +536,11 @@ class FaxTerminal:
         if fcf is Fcf.DIS and state.startswith("D:") and state != "D:WAIT_CTR":
             # the receiver is back in phase B (see states.py): after EOM our
             # command was taken and its response lost; after MPS/EOP/NULL the
-            # page or block goes again once retrained
-            self._dis_in_phase_d(state)
+            # page or block goes again once retrained, within the page's retries
+            if self._dis_in_phase_d(state):
+                self._detail = (f"the receiver answered page {self._page_i + 1} with DIS "
+                                f"(back to phase B) {self._retries} times instead of confirming it")
+                return "RTN_EXHAUSTED"
         if fcf in (Fcf.DIS, Fcf.DTC):
             if state in ("B:WAIT_DIS", "B:WAIT_DTC") or state.startswith("D:"):
                 self._remote = Capabilities.decode(frame.fif)
@@ -577,11 +580,13 @@ class FaxTerminal:
                     return "PPR_4TH" if self._next_dcs is not None else "PPR_GIVE_UP"
         return fcf.label
 
-    def _dis_in_phase_d(self, state: str) -> None:
-        """DIS heard while waiting for a post-page response: what it confirms."""
+    def _dis_in_phase_d(self, state: str) -> bool:
+        """DIS heard while waiting for a post-page response: what it confirms.
+        True when the page has now gone unconfirmed ``page_retries`` times."""
         if not state.endswith("EOM"):
             self._trained = False
-            return
+            self._retries += 1
+            return self._retries >= self.page_retries
         if state.startswith("D:SENT_EOR"):         # as ERR
             self._page_incomplete = True
             self._next_block()
@@ -591,10 +596,12 @@ class FaxTerminal:
             self.pages_done += 1
             self._page_i += 1
             self._retries = 0
+        return False
 
     def _next_block(self) -> None:
         """The current ECM block is confirmed (MCF) or given up (ERR)."""
         self._ppr_count = 0
+        self._retries = 0
         self._block_i += 1
         if self._block_i >= len(self._blocks):
             if self._page_incomplete:       # EOR gave up on a block of it

@@ -334,3 +334,4 @@ def test_dis_while_waiting_for_a_post_page_response_starts_phase_b_again():
         t = transition("sender", state, "DIS")
         assert t == Transition("B:WAIT_CFR", ("choose DCS", "send DCS", "send TCF")), state
         assert transition("sender", state, "INCOMPATIBLE").result == "INCOMPATIBLE"
+        assert transition("sender", state, "RTN_EXHAUSTED").result == "PAGE_REJECTED"

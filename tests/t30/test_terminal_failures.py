@@ -595,3 +595,12 @@ def test_dis_after_mps_retrains_and_sends_the_page_again(caplog):
     assert [p.split(":")[0] for p in pages] == ["tx page 1", "tx page 1"]
     assert sum(m.startswith("tx DCS") for m in trace(caplog)) == 2
     assert sender.state == "D:SENT_MPS" and sender.pages_done == 0
+    for _ in range(2):                           # DIS again and again: given up
+        _hear(sender, dis)
+        _drain(sender, 4.5)
+        if sender.finished:
+            break
+        _hear(sender, Frame(Fcf.CFR))
+        _drain(sender, 4.0)
+    assert sender.finished and sender.result.code == "PAGE_REJECTED"
+    assert "page 1 with DIS (back to phase B) 3 times" in sender.result.message
