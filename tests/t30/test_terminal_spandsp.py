@@ -5,6 +5,8 @@ peer.  Across ECM and non-ECM, V.17 14400, V.29 9600 and V.27ter 4800
 (forced by offering only that modem), MH, MR and MMR, clean and G.711 lines
 with noise, and documents of 1, 3 and 10 pages including the CCITT charts,
 both ends must report success and the pages must arrive pixel for pixel.
+``test_interop_matrix`` runs the whole matrix (90 calls) on a short page;
+``CASES`` adds documents of 1, 3 and 10 pages with the CCITT charts.
 
 Noise is at 30 dB SNR by the project's definition (mean power of the modem
 signal while on, over white Gaussian noise across 0-4000 Hz, both measured
@@ -158,6 +160,34 @@ def test_interop_with_spandsp(tmp_path, case):
     if ecm or not noise:
         for k, (a, p) in enumerate(zip(got, pages)):
             assert np.array_equal(a, p.image), f"page {k + 1} differs"
+
+
+def _matrix():
+    """The issue's matrix, whole: direction x ECM x modem x coding (MMR only
+    with ECM, T.30 Table 2 note) x line (clean, A-law + noise, mu-law +
+    noise, at 30 dB SNR)."""
+    return [(direction, ecm, modem, coding, law, noise, 1, False)
+            for direction in ("ours", "spandsp") for modem in RATE
+            for ecm, codings in ((True, ("mh", "mr", "mmr")), (False, ("mh", "mr")))
+            for coding in codings
+            for law, noise in ((None, None), ("alaw", True), ("ulaw", True))]
+
+
+MATRIX = _matrix()
+
+
+@pytest.mark.parametrize("case", MATRIX, ids=[_id(c) for c in MATRIX])
+def test_interop_matrix(tmp_path, case):
+    """One short page per combination of the issue's matrix."""
+    direction, ecm, modem, coding, law, noise, _, _ = case
+    page = text_page(7, rows=240)
+    mine, theirs, got = run(tmp_path, [page], direction == "ours", ecm, modem, coding, law, noise)
+    assert mine.ok and theirs.ok, (mine, theirs)
+    assert mine.bit_rate == theirs.bit_rate == RATE[modem]
+    assert mine.ecm == theirs.ecm == ecm and mine.coding == theirs.coding == coding
+    assert len(got) == 1
+    if ecm or not noise:
+        assert np.array_equal(got[0], page.image)
 
 
 class _Recorder:
