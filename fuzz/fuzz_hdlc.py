@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Fuzz target: the HDLC receiver, ``faxengine.modem.HdlcRx``, over any bit stream.
 
 Input layout::

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Fuzz target: the modem receivers and the tone detector fed any audio.
 
 Input layout::

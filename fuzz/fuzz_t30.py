@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Fuzz target: the T.30 frame and facility parsers, on the octets an HDLC receiver delivers.
 
 The input is a frame as ``HdlcRx`` hands it over (address, control, FCF,

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Fuzz target: the T.4/T.6 decoders (``t4.decode``, ``t4.decode_lenient``) and round trips.
 
 Input layout (see _harness.Reader)::

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Fuzz target: our T.4/T.6 decoder against libtiff's, on the same strips.
 
 Same input layout as fuzz_t4.py (it shares that corpus); the height is

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Fuzz target: the TIFF reader, ``faxengine.tiff.read(bytes)``.
 
 The input is the file.  ``read`` returns pages or raises ``TiffError`` and
