@@ -111,7 +111,8 @@ def seeds() -> dict[str, bytes]:
     out = {name: bytes((index[name], 0, 0)) + samples.astype("<i2").tobytes()
            for name, samples in audio.items()}
     out["v29-9600-chunked"] = bytes((index["v29-9600"], 5, 0)) + out["v29-9600"][3:8003]
-    out["tones-repeat"] = bytes((index["tones"], 0, 1)) + audio["tones"][:200].astype("<i2").tobytes()
+    out["tones-repeat"] = (bytes((index["tones"], 0, 1))
+                           + audio["tones"][:200].astype("<i2").tobytes())
     return out
 
 

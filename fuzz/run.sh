@@ -4,7 +4,8 @@
 #
 #   fuzz/run.sh [-t SECONDS] [--no-asan] [TARGET...]
 #
-# Targets: t4 t4_libtiff tiff hdlc t30 modem (atheris, Python + the compiled kernels)
+# Targets: t4 t4_libtiff tiff hdlc t30 terminal modem (atheris, Python + the
+# compiled kernels)
 # and c-t4 c-hdlc c-modem (libFuzzer on csrc/ directly, ASan + UBSan).
 # Default: all of them, 60 s each, 5 s at most per input.
 #
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
         *) TARGETS="$TARGETS $1"; shift ;;
     esac
 done
-[ -n "$TARGETS" ] || TARGETS="t4 t4_libtiff tiff hdlc t30 modem c-t4 c-hdlc c-modem"
+[ -n "$TARGETS" ] || TARGETS="t4 t4_libtiff tiff hdlc t30 terminal modem c-t4 c-hdlc c-modem"
 PYTHON=${PYTHON:-python3}
 OUT=$ROOT/build/fuzz
 mkdir -p "$OUT/logs"
@@ -69,7 +70,7 @@ c_sources() {
 
 max_len() {
     case "$1" in
-        t4|tiff) echo 8192 ;; hdlc) echo 2048 ;; t30) echo 512 ;; modem) echo 24100 ;;
+        t4|tiff) echo 8192 ;; hdlc) echo 2048 ;; t30|terminal) echo 512 ;; modem) echo 24100 ;;
     esac
 }
 

@@ -23,10 +23,12 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FUZZ = REPO / "fuzz"
-TARGETS = ("t4", "t4_libtiff", "tiff", "hdlc", "t30", "modem")
+TARGETS = ("t4", "t4_libtiff", "tiff", "hdlc", "t30", "terminal", "modem")
 # random/mutated inputs per target, and the longest random input
-RANDOM_RUNS = {"t4": 300, "t4_libtiff": 100, "tiff": 300, "hdlc": 200, "t30": 500, "modem": 60}
-RANDOM_MAX_LEN = {"t4": 600, "t4_libtiff": 600, "tiff": 600, "hdlc": 300, "t30": 60, "modem": 4000}
+RANDOM_RUNS = {"t4": 300, "t4_libtiff": 100, "tiff": 300, "hdlc": 200, "t30": 500,
+               "terminal": 40, "modem": 60}
+RANDOM_MAX_LEN = {"t4": 600, "t4_libtiff": 600, "tiff": 600, "hdlc": 300, "t30": 60,
+                  "terminal": 200, "modem": 4000}
 
 
 def load(target: str):
@@ -143,7 +145,8 @@ def test_c_target_replays_seeds(target, tmp_path):
     exe = tmp_path / f"{target}_fuzz"
     build = subprocess.run(
         [clang, "-std=c99", "-g", "-O1", "-Wall", "-Werror", "-fsanitize=fuzzer,address,undefined",
-         "-fno-sanitize-recover=undefined", f"-I{REPO / 'csrc'}", str(FUZZ / "c" / f"{target}_fuzz.c"),
+         "-fno-sanitize-recover=undefined", f"-I{REPO / 'csrc'}",
+         str(FUZZ / "c" / f"{target}_fuzz.c"),
          *[str(REPO / "csrc" / s) for s in C_SOURCES[target]], "-lm", "-o", str(exe)],
         capture_output=True, text=True)
     if build.returncode != 0 and "fuzzer" in build.stderr and "cannot find" in build.stderr:
