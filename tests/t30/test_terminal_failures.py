@@ -604,3 +604,22 @@ def test_dis_after_mps_retrains_and_sends_the_page_again(caplog):
         _drain(sender, 4.0)
     assert sender.finished and sender.result.code == "PAGE_REJECTED"
     assert "page 1 with DIS (back to phase B) 3 times" in sender.result.message
+
+
+def test_nsf_and_unknown_frames_before_dis_are_ignored(caplog):
+    """T.30 §5.3.6.2.1: NSF is optional and vendor-defined, and frames a
+    terminal does not know must not stop it: a DIS message led by an NSF, an
+    unknown FCF and a CSI is answered with DCS and TCF all the same."""
+    from faxengine.t30.frames import ident_frame, message
+
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    sender = FaxTerminal(True, send=[text_page(1, rows=50)])
+    _hear(sender, *message(Frame(Fcf.NSF, b"\x00\x00\x0e vendor blob \xff\xfe"),
+                           Frame(Fcf.UNKNOWN, b"\x12\x34", code=0x0A),
+                           ident_frame(Fcf.CSI, "+81 3 0000 0001"),
+                           Frame(Fcf.DIS, Capabilities(ecm=True).encode())))
+    _drain(sender, 4.5)
+    assert sender.state == "B:WAIT_CFR"
+    log = "\n".join(trace(caplog))
+    assert "rx NSF" in log and "rx DIS" in log and "tx DCS" in log
+    assert sender.result is None or sender.result.remote_ident == "+81 3 0000 0001"
