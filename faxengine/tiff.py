@@ -26,10 +26,30 @@ black, 1 (min-is-black) inverts them; a palette of two colours is read by the
 brightness of its entries.  Resolution tags in inches or centimetres become
 dots per inch (without a unit the numbers are taken as per inch; without
 them, fine resolution).  Reduced-resolution images (NewSubfileType bit 0, thumbnails)
-are skipped.  The parser checks every offset and size against the file,
-follows the IFD chain at most ``MAX_PAGES`` times and stops on a cycle, and
-refuses pages above ``MAX_PIXELS``, so a hostile file fails quickly with a
-``TiffError``.
+are skipped.
+
+Tag values may come in any TIFF field type; those the reader uses are made
+numbers of one kind as the IFD is read, so nothing downstream meets a NaN.
+XResolution and YResolution are real numbers: one that is not finite or not
+between ``MIN_RESOLUTION`` and ``MAX_RESOLUTION`` dpi (after the unit) is
+treated as absent, the other axis or the default standing in for it, so
+every page read has a resolution a TIFF RATIONAL can store again.  Every
+other tag is a count, a size or an offset: a value that is not a whole
+number from 0 to 2**32 - 1 (a LONG's range), a NaN, an infinity, a negative
+or a fraction in a FLOAT or RATIONAL field, is a ``TiffError``.
+
+Hostile files fail quickly with a ``TiffError`` before much is allocated:
+the parser checks every offset and size against the file, follows the IFD
+chain at most ``MAX_PAGES`` times and stops on a cycle, refuses pages above
+``MAX_PIXELS``, and bounds the pels of the whole document before decoding any
+page (several IFDs can point at one small strip, so a file of a few hundred
+bytes can declare pages of gigabytes).  The bound is ``read``'s
+``max_pixels``; by default the smaller of ``MAX_DOCUMENT_PIXELS`` (a GiB of
+pels, 250 A4 pages at fine resolution) and ``MAX_PELS_PER_BYTE`` times the
+file's size (a blank fax line costs one bit in MMR, so even a file of blank
+pages at 4864 pels a line and no IFD needs fewer), though never less than
+one page of ``MAX_PIXELS``.  Documents beyond that are read with a larger
+``max_pixels``, or a page at a time by whoever wrote them.
 
 Writing (``write``, ``TiffWriter``) produces TIFF Class F as RFC 2306 and the
 Class F note (Campbell, 1992) describe and as libtiff writes it: little-endian,
@@ -45,6 +65,7 @@ receiving terminal needs.
 """
 from __future__ import annotations
 
+import math
 import os
 import struct
 from fractions import Fraction
@@ -55,7 +76,8 @@ import numpy as np
 from faxengine.errors import FaxError
 from faxengine.t4.page import Page
 
-__all__ = ["TiffError", "TiffWriter", "read", "write", "MAX_PAGES", "MAX_PIXELS"]
+__all__ = ["TiffError", "TiffWriter", "read", "write", "MAX_PAGES", "MAX_PIXELS",
+           "MAX_DOCUMENT_PIXELS", "MAX_PELS_PER_BYTE", "MIN_RESOLUTION", "MAX_RESOLUTION"]
 
 
 class TiffError(FaxError):
@@ -64,6 +86,11 @@ class TiffError(FaxError):
 
 MAX_PAGES = 10000  # IFDs followed before giving up (a document, not a loop)
 MAX_PIXELS = 1 << 27  # pels per page: A0 at 300 dpi; a bool array of 128 MiB
+MAX_DOCUMENT_PIXELS = 1 << 30  # pels of all pages read by default: 1 GiB of bool arrays
+MAX_PELS_PER_BYTE = 1 << 16  # ... and no more than this many per byte of file
+# resolutions outside this range (dpi) are treated as absent (see the docstring)
+MIN_RESOLUTION, MAX_RESOLUTION = 1.0, 65535.0
+_MAX_LONG = (1 << 32) - 1
 
 # TIFF 6.0 tags used here
 NEW_SUBFILE_TYPE = 254
@@ -97,6 +124,7 @@ _TYPES: dict[int, tuple[str, int]] = {
     11: ("f4", 4), 12: ("f8", 8), 13: ("u4", 4),
 }
 _SHORT, _LONG, _RATIONAL, _ASCII = 3, 4, 5, 2
+_PACK = {_SHORT: "H", _LONG: "I", 9: "i", 11: "f", 12: "d"}  # struct codes of the types _ifd_bytes packs
 
 # the tags the reader looks at; the values of others are never touched
 _READ_TAGS = frozenset({
@@ -105,6 +133,17 @@ _READ_TAGS = frozenset({
     STRIP_BYTE_COUNTS, X_RESOLUTION, Y_RESOLUTION, T4_OPTIONS, RESOLUTION_UNIT,
     TILE_WIDTH, TILE_OFFSETS, COLOR_MAP,
 })
+# the tags among them that hold real numbers; the others hold whole numbers
+_REAL_TAGS = frozenset({X_RESOLUTION, Y_RESOLUTION})
+_TAG_NAMES = {
+    NEW_SUBFILE_TYPE: "NewSubfileType", IMAGE_WIDTH: "ImageWidth", IMAGE_LENGTH: "ImageLength",
+    BITS_PER_SAMPLE: "BitsPerSample", COMPRESSION: "Compression", PHOTOMETRIC: "Photometric",
+    FILL_ORDER: "FillOrder", STRIP_OFFSETS: "StripOffsets", SAMPLES_PER_PIXEL: "SamplesPerPixel",
+    ROWS_PER_STRIP: "RowsPerStrip", STRIP_BYTE_COUNTS: "StripByteCounts",
+    X_RESOLUTION: "XResolution", Y_RESOLUTION: "YResolution", T4_OPTIONS: "T4Options",
+    RESOLUTION_UNIT: "ResolutionUnit", TILE_WIDTH: "TileWidth", TILE_OFFSETS: "TileOffsets",
+    COLOR_MAP: "ColorMap",
+}
 
 _COMPRESSION_NAMES = {
     5: "LZW", 6: "old-style JPEG", 7: "JPEG", 8: "Deflate", 32946: "Deflate",
@@ -123,19 +162,23 @@ _REVERSED = np.packbits(_REVERSED[:, ::-1], axis=1)[:, 0]
 # --------------------------------------------------------------------- reading
 
 
-def read(source: str | os.PathLike | BinaryIO | bytes) -> list[Page]:
+def read(source: str | os.PathLike | BinaryIO | bytes, *, max_pixels: int | None = None) -> list[Page]:
     """Read every page of a bilevel TIFF file.
 
     Args:
         source: a path, a binary file object, or the file's bytes.
+        max_pixels: the most pels all pages together may have; None: the
+            smaller of ``MAX_DOCUMENT_PIXELS`` and ``MAX_PELS_PER_BYTE`` per
+            byte of the file, at least ``MAX_PIXELS`` (see the module's
+            docstring).  Each page is still bounded by ``MAX_PIXELS``.
 
     Returns:
         The pages in the order of the IFD chain.
 
     Raises:
-        TiffError: not a TIFF, truncated, not bilevel, or coded in a way
-            this reader does not handle; the message says which and how
-            to convert the file.
+        TiffError: not a TIFF, truncated, not bilevel, larger than
+            ``max_pixels``, or coded in a way this reader does not handle;
+            the message says which and how to convert the file.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
@@ -144,12 +187,16 @@ def read(source: str | os.PathLike | BinaryIO | bytes) -> list[Page]:
     else:
         with open(source, "rb") as f:  # type: ignore[arg-type]
             data = f.read()
-    return _Reader(data).pages()
+    if max_pixels is None:
+        max_pixels = min(MAX_DOCUMENT_PIXELS, max(MAX_PIXELS, MAX_PELS_PER_BYTE * len(data)))
+    return _Reader(data, max_pixels).pages()
 
 
 class _Reader:
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, max_pixels: int = MAX_DOCUMENT_PIXELS) -> None:
         self.data = data
+        self.max_pixels = max_pixels
+        self.pixels = 0  # pels of the pages declared so far
         if len(data) < 8:
             raise TiffError(f"not a TIFF file: {len(data)} bytes, shorter than a TIFF header")
         order = data[:2]
@@ -178,7 +225,7 @@ class _Reader:
         return struct.unpack_from(self.e + fmt, self.data, offset)[0]
 
     def pages(self) -> list[Page]:
-        pages: list[Page] = []
+        ifds: list[tuple[dict, int]] = []
         seen: set[int] = set()
         offset = self._unpack("I", 4)
         if offset == 0:
@@ -194,10 +241,33 @@ class _Reader:
             index += 1
             if int(self._value(tags, NEW_SUBFILE_TYPE, 0)) & 1:
                 continue  # a reduced-resolution copy (thumbnail) of a page
-            pages.append(self._page(tags, index))
-        if not pages:
+            self._size(tags, f"TIFF page {index}")  # every page's, before decoding any
+            ifds.append((tags, index))
+        if not ifds:
             raise TiffError("the TIFF file holds only reduced-resolution images, no page")
-        return pages
+        return [self._page(tags, index) for tags, index in ifds]
+
+    def _size(self, tags: dict, where: str) -> tuple[int, int]:
+        """(width, height) of a page, checked against the page's and the
+        document's bounds; adds the page's pels to the document's."""
+        width = int(self._value(tags, IMAGE_WIDTH))
+        height = int(self._value(tags, IMAGE_LENGTH))
+        if width < 1:
+            raise TiffError(f"{where} has an impossible size {width}x{height}")
+        if width * height > MAX_PIXELS:
+            raise TiffError(
+                f"{where} is {width}x{height} pels, more than the {MAX_PIXELS} a page may have"
+            )
+        # pages sharing one strip cost no file space: the sum is what counts
+        self.pixels += width * height
+        if self.pixels > self.max_pixels:
+            raise TiffError(
+                f"{where} ({width}x{height}) brings the document to {self.pixels} pels, more"
+                f" than the {self.max_pixels} allowed for a file of {len(self.data)} bytes;"
+                " if the file is genuine, read it with a larger"
+                " faxengine.tiff.read(..., max_pixels=N)"
+            )
+        return width, height
 
     def _ifd(self, offset: int) -> tuple[dict[int, np.ndarray], int]:
         count = self._unpack("H", offset, "IFD")
@@ -219,7 +289,7 @@ class _Reader:
             if typ in (_RATIONAL, 10):
                 num, den = values[0::2].astype(np.float64), values[1::2].astype(np.float64)
                 values = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
-            tags[tag] = values
+            tags[tag] = values.astype(np.float64) if tag in _REAL_TAGS else _whole(tag, values)
         return tags, self._unpack("I", offset + 2 + 12 * count, "next IFD offset")
 
     @staticmethod
@@ -234,7 +304,7 @@ class _Reader:
     def _page(self, tags: dict, index: int) -> Page:
         where = f"TIFF page {index}"
         width = int(self._value(tags, IMAGE_WIDTH))
-        height = int(self._value(tags, IMAGE_LENGTH))
+        height = int(self._value(tags, IMAGE_LENGTH))  # both checked by _size
         spp = int(self._value(tags, SAMPLES_PER_PIXEL, 1))
         bps = tags.get(BITS_PER_SAMPLE)
         bits = sorted({int(v) for v in bps}) if bps is not None and len(bps) else [1]
@@ -245,12 +315,6 @@ class _Reader:
                 f" SamplesPerPixel {spp}, Photometric {photometric}); a fax page has"
                 " one bit per pel: convert it, e.g. with"
                 " faxengine.t4.Page.from_pil(PIL.Image.open(path))"
-            )
-        if width < 1 or height < 0:
-            raise TiffError(f"{where} has an impossible size {width}x{height}")
-        if width * height > MAX_PIXELS:
-            raise TiffError(
-                f"{where} is {width}x{height} pels, more than the {MAX_PIXELS} a page may have"
             )
         if TILE_WIDTH in tags or TILE_OFFSETS in tags:
             raise TiffError(
@@ -326,14 +390,40 @@ class _Reader:
         return bool(luma[0] < luma[1])
 
     def _resolution(self, tags: dict) -> tuple[float, float]:
-        x = float(self._value(tags, X_RESOLUTION, 0.0))
-        y = float(self._value(tags, Y_RESOLUTION, 0.0))
-        if x <= 0 and y <= 0:
+        """(x, y) in dpi; an axis whose value is missing or not a sane
+        resolution takes the other's, both the default when neither is."""
+        per_cm = int(self._value(tags, RESOLUTION_UNIT, 2)) == 3
+        x, y = (_dpi(float(self._value(tags, tag, 0.0)), per_cm)
+                for tag in (X_RESOLUTION, Y_RESOLUTION))
+        if x is None and y is None:
             return Page.x_res, Page.y_res  # none given: fine resolution
-        x, y = (x or y), (y or x)
-        if int(self._value(tags, RESOLUTION_UNIT, 2)) == 3:  # pels per centimetre
-            x, y = x * 2.54, y * 2.54
-        return x, y
+        return (x or y), (y or x)
+
+
+def _dpi(value: float, per_cm: bool) -> float | None:
+    """A resolution tag's value in dpi, None when absent or not usable."""
+    if per_cm:
+        value *= 2.54
+    if not MIN_RESOLUTION <= value <= MAX_RESOLUTION:  # also false for NaN
+        return None
+    return value
+
+
+def _whole(tag: int, values: np.ndarray) -> np.ndarray:
+    """The values of a tag that counts, sizes or points: whole numbers in a
+    LONG's range as int64, whatever field type carried them."""
+    if values.dtype.kind == "f":
+        ok = np.isfinite(values) & (values == np.floor(values))
+    else:
+        ok = np.ones(len(values), dtype=bool)
+    ok &= (values >= 0) & (values <= _MAX_LONG)
+    if not ok.all():
+        bad = values[np.flatnonzero(~ok)[0]].item()
+        raise TiffError(
+            f"corrupt TIFF file: tag {_TAG_NAMES.get(tag, tag)} ({tag}) holds {bad},"
+            f" not a whole number from 0 to {_MAX_LONG}"
+        )
+    return values.astype(np.int64)
 
 
 def _unpack_rows(raw: bytes, rows: int, width: int, what: str) -> np.ndarray:
@@ -524,7 +614,13 @@ class TiffWriter:
 
 
 def _rational(value: float) -> tuple[int, int]:
-    f = Fraction(value).limit_denominator(10000)
+    """A resolution in dpi as a TIFF RATIONAL (two LONGs)."""
+    f = Fraction(value).limit_denominator(10000) if math.isfinite(value) else Fraction(0)
+    if not 0 < f.numerator <= _MAX_LONG:
+        raise TiffError(
+            f"a resolution of {value} dpi cannot be written to a TIFF file; give the page"
+            f" one from {MIN_RESOLUTION:g} to {MAX_RESOLUTION:g} dpi"
+        )
     return f.numerator, f.denominator
 
 
@@ -542,7 +638,7 @@ def _ifd_bytes(entries: list, at: int) -> tuple[bytes, int]:
             payload = b"".join(struct.pack("<II", n, d) for n, d in values)
             count = len(values)
         else:
-            payload = struct.pack("<" + ("H" if typ == _SHORT else "I") * len(values), *values)
+            payload = struct.pack("<" + _PACK[typ] * len(values), *values)
             count = len(values)
         if tag == PAGE_NUMBER:
             page_number_at = at + len(fields) + 8

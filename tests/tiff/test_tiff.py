@@ -2,6 +2,7 @@
 tiffcp; files written by Pillow and tiffcp in every compression, fill order,
 byte order and strip layout read back pixel-equal; hostile files fail fast."""
 import io
+import re
 import shutil
 import struct
 import subprocess
@@ -481,3 +482,104 @@ def test_fuzzed_files_raise_only_tiff_error(reference_image, compression):
         assert all(isinstance(p, Page) for p in pages)
 
     fuzz()
+
+
+# ------------------------------------------------------------ tag values of any type
+
+FLOAT, DOUBLE, SLONG = 11, 12, 9
+
+
+def test_count_and_size_tags_must_be_whole_numbers_whatever_their_type():
+    """NaN, infinities, negatives and fractions in FLOAT, DOUBLE, SLONG or
+    RATIONAL fields of ImageWidth, RowsPerStrip, StripOffsets... are a
+    TiffError naming the tag; whole numbers in any type read as usual."""
+    rng = np.random.default_rng(8)
+    a = rng.random((6, 21)) < 0.5
+    whole = {256: (FLOAT, [21.0]), 257: (DOUBLE, [6.0]), 278: (5, [(6, 1)])}
+    (page,) = tiff.read(_handmade([(a, whole)]))
+    assert np.array_equal(page.image, a)
+    for tag, name, field, value in [
+        (256, "ImageWidth", FLOAT, float("nan")),
+        (257, "ImageLength", DOUBLE, float("inf")),
+        (278, "RowsPerStrip", FLOAT, float("nan")),
+        (278, "RowsPerStrip", SLONG, -2),
+        (273, "StripOffsets", FLOAT, -8.0),
+        (279, "StripByteCounts", DOUBLE, 1e300),
+        (259, "Compression", FLOAT, 1.5),
+        (266, "FillOrder", DOUBLE, float("-inf")),
+    ]:
+        message = rf"tag {name} \({tag}\) holds {re.escape(str(value))}, not a whole number"
+        with pytest.raises(TiffError, match=message):
+            tiff.read(_handmade([(a, {tag: (field, [value])})]))
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan"), -5.0, 0.0, 0.5, 1e30])
+def test_unusable_resolution_is_treated_as_absent(bad):
+    """A resolution that is not finite or not from MIN_RESOLUTION to
+    MAX_RESOLUTION dpi is taken as absent: the other axis stands in for it,
+    the default when both are unusable; the page can be written again."""
+    a = np.zeros((3, 8), dtype=bool)
+    a[:, 1] = True
+    for fields, expected in [
+        ({282: (FLOAT, [bad]), 283: (FLOAT, [98.0])}, (98.0, 98.0)),
+        ({282: (DOUBLE, [204.0]), 283: (DOUBLE, [bad])}, (204.0, 204.0)),
+        ({282: (FLOAT, [bad]), 283: (DOUBLE, [bad])}, (204.0, 196.0)),
+    ]:
+        (page,) = tiff.read(_handmade([(a, fields)]))
+        assert (page.x_res, page.y_res) == expected
+        if _codec_built():
+            out = io.BytesIO()
+            tiff.write(out, [page])
+            (back,) = tiff.read(out.getvalue())
+            assert np.array_equal(back.image, a) and back.x_res == pytest.approx(expected[0])
+    # the range applies after the unit: 30000 per cm is 76200 dpi
+    (page,) = tiff.read(_handmade([(a, {282: (5, [(30000, 1)]), 283: (5, [(77, 1)]),
+                                        296: (3, [3])})]))
+    assert (page.x_res, page.y_res) == (pytest.approx(195.58), pytest.approx(195.58))
+
+
+@needs_codec
+@pytest.mark.parametrize("res", [float("inf"), float("nan"), -5.0, 0.0, 1e-9, 1e30])
+def test_writer_refuses_a_resolution_a_rational_cannot_hold(res):
+    page = Page(np.zeros((2, 8), dtype=bool), res, 196.0)
+    with pytest.raises(TiffError, match="resolution of .* dpi cannot be written"):
+        tiff.write(io.BytesIO(), [page])
+
+
+# ------------------------------------------------------------ the whole document's size
+
+
+@pytest.mark.timeout(HOSTILE_TIMEOUT)
+def test_document_pels_are_bounded_before_any_page_is_decoded():
+    """Pages of MAX_PIXELS each in a file of a few hundred bytes (IFDs can
+    share one strip): refused before a pel is decoded (the strips here are
+    not even valid MMR), with a message saying how to raise the bound."""
+    a = np.zeros((1, 8), dtype=bool)
+    big = {256: (4, [8192]), 257: (4, [tiff.MAX_PIXELS // 8192]), 259: (3, [4]),
+           278: (4, [tiff.MAX_PIXELS // 8192])}
+    data = _handmade([(a, big, b"\xff" * 8)] * 3)
+    assert len(data) * tiff.MAX_PELS_PER_BYTE < 2 * tiff.MAX_PIXELS
+    with pytest.raises(TiffError, match=r"TIFF page 2 \(8192x16384\) brings the document to"
+                                        r" 268435456 pels, more than the 134217728 allowed"
+                                        r" .*read\(\.\.\., max_pixels=N\)"):
+        tiff.read(data)
+    # one such page alone is within the floor of the bound: its strip is decoded
+    with pytest.raises(TiffError, match="corrupt MMR data"):
+        tiff.read(_handmade([(a, big, b"\xff" * 8)]))
+
+
+@needs_codec
+def test_max_pixels_bounds_the_document_either_way():
+    from faxengine import t4
+
+    rng = np.random.default_rng(9)
+    pages = [(rng.random((100, 64)) < 0.3) for _ in range(4)]
+    data = _handmade([(p, {259: (3, [4])}, t4.encode(p, "mmr")) for p in pages])
+    assert _same(tiff.read(data), pages)
+    assert _same(tiff.read(data, max_pixels=4 * 6400), pages)
+    with pytest.raises(TiffError, match="TIFF page 4 .* more than the 25599 allowed"):
+        tiff.read(data, max_pixels=4 * 6400 - 1)
+    # a thumbnail does not count
+    thumb = (pages[0], {254: (4, [1]), 259: (3, [4])}, t4.encode(pages[0], "mmr"))
+    data = _handmade([thumb] + [(p, {259: (3, [4])}, t4.encode(p, "mmr")) for p in pages])
+    assert _same(tiff.read(data, max_pixels=4 * 6400), pages)
