@@ -169,15 +169,27 @@ static int decode_1d(t4_t6_decode_state_t *s, uint8_t *row)
     READER_LOAD(s);
     const int width = s->width;
     int *const cur = s->cur;
+    /* Only a line's first white run may be empty (T.4 §4.1.1).  In MH an
+     * empty run in mid-line still says which pels are black, so it is let
+     * through; an MR 1-D line is the reference of the 2-D lines below it, and
+     * decoders disagree on whether its empty runs are changing elements
+     * (libtiff keeps them, the pels say no): no encoder sends one, and such
+     * a line is an error. */
+    const int empty_run_ok = s->coding == T4_CODING_MH;
     int a0 = 0;
     int nc = 0;
     int err;
     int run;
+    int empty_bits;  /* length of the empty run's code, white 0 or black 0 */
     for (;;) {
         WHITE_RUN(run);
         if (run > width - a0) {
             err = T4_ERR_RUN_TOO_LONG;
             goto fail;
+        }
+        if (run == 0 && a0 > 0 && !empty_run_ok) {
+            empty_bits = 8;
+            goto fail_empty;
         }
         a0 += run;
         if (a0 >= width)
@@ -187,6 +199,10 @@ static int decode_1d(t4_t6_decode_state_t *s, uint8_t *row)
         if (run > width - a0) {
             err = T4_ERR_RUN_TOO_LONG;
             goto fail;
+        }
+        if (run == 0 && !empty_run_ok) {
+            empty_bits = 10;
+            goto fail_empty;
         }
         memset(row + a0, 1, (size_t)run);
         a0 += run;
@@ -201,6 +217,11 @@ fail:
     READER_SAVE(s);
     s->err_bit = POS();
     return classify(s, err);
+fail_empty:
+    /* the error is where the terminating code of the empty run starts */
+    READER_SAVE(s);
+    s->err_bit = POS() - empty_bits;
+    return T4_ERR_EMPTY_RUN;
 }
 
 /* Two-dimensional line against s->ref, T.4 §4.2.1.3 and T.6. */
@@ -223,6 +244,7 @@ static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
     int jb = 0;
     int nc = 0;
     int err;
+    long mode_pos = 0;  /* where the horizontal mode code being read starts */
     while (a0 < width) {
         const int start = a0 < 0 ? 0 : a0;
         NEED(16);
@@ -252,6 +274,7 @@ static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
             }
         } else if (mode == T4_MODE_HORIZONTAL) {
             int run1, run2;
+            mode_pos = POS();
             CONSUME(T4_HORIZ_BITS);
             if (colour) {
                 BLACK_RUN(run1);
@@ -266,14 +289,26 @@ static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
             }
             const int a1 = start + run1;
             const int a2 = a1 + run2;
+            /* a1 is the next changing element right of a0 and a2 the next
+             * right of a1 (T.4 §4.2.1.3.1): an empty run a0a1 is only the
+             * first one of a line (a0 the imaginary element before it, the
+             * line starts black), an empty a1a2 only where a1 ends the line.
+             * Decoders read the other empty runs differently (libtiff keeps
+             * them in the reference line, we would drop them), so such a
+             * stream has no one meaning: an error, as no encoder sends it. */
+            if ((run1 == 0 && a0 >= 0) || (run2 == 0 && a1 < width)) {
+                err = T4_ERR_BAD_HORIZONTAL;
+                goto fail_at_mode;
+            }
             if (colour)
                 memset(row + start, 1, (size_t)run1);
             else
                 memset(row + a1, 1, (size_t)run2);
+            /* strictly right of the last change (checked above): no cancelling */
             if (a1 < width)
-                ADD_CHANGE(a1);
+                cur[nc++] = a1;
             if (a2 < width)
-                ADD_CHANGE(a2);
+                cur[nc++] = a2;
             a0 = a2;
             if (a2 >= width)
                 break;
@@ -281,6 +316,14 @@ static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
                 jb += 2;
         } else if (mode == T4_MODE_PASS) {
             const int b2 = ref[jb + 1];
+            /* Pass mode is coded when b2 lies left of a1 (T.4 §4.2.1.3.2 a),
+             * and a1 <= width: b2 at the end of the line (the imaginary
+             * changing element there) is never passed by an encoder, and
+             * decoders disagree on what follows it. */
+            if (b2 >= width) {
+                err = T4_ERR_BAD_PASS;
+                goto fail;
+            }
             CONSUME(T4_PASS_BITS);
             if (colour)
                 memset(row + start, 1, (size_t)(b2 - start));
@@ -302,6 +345,12 @@ fail:
     READER_SAVE(s);
     s->err_bit = POS();
     return classify(s, err);
+fail_at_mode:
+    /* a mode whose codes were read but whose meaning is invalid: the error
+     * is where its mode code starts */
+    READER_SAVE(s);
+    s->err_bit = mode_pos;
+    return err;
 }
 
 /* ---- line boundaries ------------------------------------------------- */

@@ -6,6 +6,10 @@
  * EOL before the first line, with or without fill bits before an EOL (also
  * EOLs aligned to byte boundaries), with or without RTC; G4 with EOFB or
  * ending at the end of the data.  Two consecutive EOLs end a G3 page (RTC).
+ * Code no encoder sends and decoders read differently is an error, not a
+ * guess: a horizontal mode with an empty run in mid-line, a pass mode whose
+ * b2 is the end of the line, an empty run in mid-line of an MR 1-D line
+ * (T4_ERR_BAD_HORIZONTAL, T4_ERR_BAD_PASS, T4_ERR_EMPTY_RUN below).
  *
  * Strict mode stops at the first error and records which line, which bit and
  * why.  Lenient mode is a receiver on a noisy line without ECM:
@@ -57,7 +61,10 @@ enum t4_decode_error {
     T4_ERR_MR_NO_EOL,        /* MR: a line without EOL + tag bit */
     T4_ERR_TRUNCATED,        /* the data end inside a line */
     T4_ERR_SHORT_PAGE,       /* the page ended before the height given */
-    T4_ERR_NO_MEMORY
+    T4_ERR_NO_MEMORY,
+    T4_ERR_BAD_HORIZONTAL,   /* horizontal mode: a1 = a0 in mid-line, or a2 = a1 < width */
+    T4_ERR_BAD_PASS,         /* pass mode: b2 is the end of the line, not left of any a1 */
+    T4_ERR_EMPTY_RUN         /* MR 1-D line: an empty run other than the first white one */
 };
 
 /* coding: T4_CODING_MH/MR/MMR.  data must outlive the state.  height > 0

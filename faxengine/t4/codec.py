@@ -51,6 +51,16 @@ How
     at a time, run codes are precomputed words, decoding uses direct lookup
     tables on a 64-bit bit window.
 
+Invalid code
+    Besides bad codes and wrong lengths, :func:`decode` refuses code that
+    T.4/T.6 forbid and that decoders read differently (libtiff among them):
+    a horizontal mode with an empty run in mid-line, a pass mode whose b2
+    is the end of the line (T.4 §4.2.1.3.1-2), an empty run in mid-line of
+    an MR one-dimensional line, the reference of the lines below it
+    (§4.1.1).  No encoder sends them; :func:`decode_lenient` counts such a
+    line bad.  MH lines with an empty run still decode: their pels are
+    unambiguous.
+
 Lines in error messages are counted from 1; bit offsets from the first bit
 of the data.
 """
@@ -90,6 +100,10 @@ _ERRORS = {
     11: "data end inside the line (truncated)",
     12: "page ends early",
     13: "out of memory",
+    14: "horizontal mode with an empty run in mid-line (a1 = a0 or a2 = a1, T.4 §4.2.1.3.1)",
+    15: "pass mode past the end of the line (b2 is not left of any a1, T.4 §4.2.1.3.2)",
+    16: "empty run in mid-line of a one-dimensional line (T.4 §4.1.1: only the first"
+        " white run may be empty)",
 }
 
 

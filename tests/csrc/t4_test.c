@@ -2,9 +2,10 @@
  * C unit test of csrc/t4_*.c, built with AddressSanitizer and UBSan by
  * test_t4_c.py: the code tables decode to themselves, pages round trip at
  * many widths (MH, MR, MMR, and MH without EOLs on 1-, 8- and 16-bit
- * boundaries), and random or mutated streams never make either decoder read
- * or write outside its buffers (every buffer here is exactly as large as
- * the API says, so one byte too far is caught).
+ * boundaries), mode codes no encoder sends are errors, and random or
+ * mutated streams never make either decoder read or write outside its
+ * buffers (every buffer here is exactly as large as the API says, so one
+ * byte too far is caught).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,6 +235,66 @@ static void test_fuzz(void)
     }
 }
 
+/* A stream written as a string of '0' and '1' (other characters skipped),
+ * zero-padded to whole bytes; returns its length in bytes. */
+static size_t bits_to_bytes(const char *bits, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    memset(out, 0, cap);
+    for (; *bits; bits++) {
+        if (*bits != '0' && *bits != '1')
+            continue;
+        if (n / 8 < cap && *bits == '1')
+            out[n / 8] |= (uint8_t)(0x80 >> (n % 8));
+        n++;
+    }
+    return (n + 7) / 8;
+}
+
+/* Mode codes no encoder sends (T.4 §4.1.1, §4.2.1.3): strict decoding stops
+ * with the error, the line and the bit where the offending code starts;
+ * the valid cases beside them decode. */
+static void test_invalid_modes(void)
+{
+    static const struct {
+        int coding;
+        const char *bits;  /* EOFB or RTC appended by hand */
+        int err, line;
+        long bit;
+    } cases[] = {
+        /* horizontal W0 B5 at the start of a line, then V0: valid */
+        {T4_CODING_MMR, "001 00110101 0011 1  000000000001 000000000001", 0, 0, 0},
+        /* H W4 B4, H W8 B0: a2 = a1 = width, valid */
+        {T4_CODING_MMR, "001 1011 011 001 10011 0000110111 000000000001 000000000001", 0, 0, 0},
+        /* V0 (white line), then H W4 B3 and H W0 B2: a1 = a0 in mid-line */
+        {T4_CODING_MMR, "1 001 1011 10 001 00110101 11 1 000000000001 000000000001",
+         T4_ERR_BAD_HORIZONTAL, 1, 10},
+        /* H W4 B0: a2 = a1 = 4 < width */
+        {T4_CODING_MMR, "001 1011 0000110111 1 000000000001 000000000001",
+         T4_ERR_BAD_HORIZONTAL, 0, 0},
+        /* pass under the imaginary white line: b2 = width */
+        {T4_CODING_MMR, "0001 1 000000000001 000000000001", T4_ERR_BAD_PASS, 0, 0},
+        /* MR 1-D line W4 B0 W4 B4 W4: an empty black run in mid-line */
+        {T4_CODING_MR, "000000000001 1 1011 0000110111 1011 011 1011 000000000001 1",
+         T4_ERR_EMPTY_RUN, 0, 17},
+    };
+    uint8_t data[32];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t len = bits_to_bytes(cases[i].bits, data, sizeof data);
+        t4_t6_decode_state_t *s = t4_t6_decode_init(cases[i].coding, 16, data, len, 0, 0);
+        uint8_t img[4 * 16] = {0};
+        t4_t6_decode_rows(s, img, 16, 0, 4);
+        int line;
+        long bit;
+        int err = t4_t6_decode_error(s, &line, &bit);
+        CHECK(err == cases[i].err, "case %zu: error %d, not %d", i, err, cases[i].err);
+        if (cases[i].err)
+            CHECK(line == cases[i].line && bit == cases[i].bit, "case %zu: line %d bit %ld",
+                  i, line, bit);
+        t4_t6_decode_free(s);
+    }
+}
+
 int main(void)
 {
     CHECK(t4_codes_init() == 0, "tables");
@@ -241,6 +302,7 @@ int main(void)
     test_bad_framings();
     test_alignment_layout();
     test_round_trips();
+    test_invalid_modes();
     test_fuzz();
     return ctest_report();
 }
