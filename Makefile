@@ -3,6 +3,7 @@
 #   make run    install what is missing, build, run the main job
 #   make bench  the side-by-side benchmarks and long sweeps
 #   make docs   regenerate the figures and generated sections of docs/
+#   make fuzz   coverage-guided fuzzing of every decoder and parser, bounded in time
 # Every target is idempotent: what is already installed is not installed again.
 
 PYTHON ?= python3
@@ -13,7 +14,7 @@ PIP := $(PYTHON) -m pip
 APT_PACKAGES := gcc libc6-dev libspandsp-dev libtiff-tools fonts-dejavu-core
 PY_BUILD := "setuptools>=64" wheel "Cython>=3.0" "numpy>=1.24"
 
-.PHONY: all deps sysdeps pydeps build test run bench docs clean
+.PHONY: all deps sysdeps pydeps build test run bench docs fuzz clean
 
 all: build
 
@@ -50,6 +51,13 @@ bench: build
 docs: build
 	$(PIP) install -q --no-build-isolation -e ".[docs]"
 	$(PYTHON) docs/make_figures.py
+
+# atheris for the Python targets, clang's libFuzzer for the C kernels;
+# fuzz/run.sh runs each target 60 s (-t N to change) and fails on a finding.
+fuzz: build
+	@command -v clang >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang)
+	@$(PYTHON) -c "import atheris" 2>/dev/null || $(PIP) install -q --no-build-isolation -e ".[fuzz]"
+	PYTHON=$(PYTHON) fuzz/run.sh
 
 clean:
 	rm -rf build faxengine/**/*.so faxengine/**/*.c *.egg-info
