@@ -28,7 +28,9 @@ sysdeps:
 	fi
 
 pydeps: sysdeps
-	@$(PYTHON) -c "import setuptools, Cython, numpy, wheel" 2>/dev/null || $(PIP) install -q $(PY_BUILD)
+	@$(PYTHON) -c "import setuptools, Cython, numpy, wheel; \
+	  assert int(setuptools.__version__.split('.')[0]) >= 64 and int(Cython.__version__.split('.')[0]) >= 3" \
+	  2>/dev/null || $(PIP) install -q $(PY_BUILD)
 	$(PIP) install -q --no-build-isolation -e ".[test]"
 
 build: pydeps
