@@ -22,9 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from faxengine.levels import dbm0_to_power
 from faxengine.modem import _tones
+from faxengine.modem._common import as_samples
 from faxengine.modem.errors import ModemError
-from faxengine.modem.v21 import _samples, dbm0_to_power, sine_amplitude
+from faxengine.modem.v21 import sine_amplitude
 
 __all__ = ["CngTx", "CedTx", "ToneDetector", "ToneEvent", "CNG_HZ", "CED_HZ"]
 
@@ -123,7 +125,7 @@ class ToneDetector:
 
     def process(self, samples) -> list[ToneEvent]:
         """Feed int16 samples; the events they complete, in order."""
-        return [ToneEvent(kind, start, end) for kind, _, start, end in self._core.process(_samples(samples))]
+        return [ToneEvent(kind, start, end) for kind, _, start, end in self._core.process(as_samples(samples))]
 
     @property
     def present(self) -> frozenset[str]:

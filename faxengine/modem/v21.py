@@ -26,8 +26,7 @@ import numpy as np
 
 from faxengine.levels import dbm0_to_power, power_to_dbm0
 from faxengine.modem import _v21
-from faxengine.modem._common import as_bits as _bits
-from faxengine.modem._common import as_samples as _samples  # tones.py takes it from here too
+from faxengine.modem._common import as_bits, as_samples
 from faxengine.modem.errors import ModemError
 
 __all__ = ["V21Tx", "V21Rx", "MARK_HZ", "SPACE_HZ", "BIT_RATE"]
@@ -60,7 +59,7 @@ class V21Tx:
 
     def modulate(self, bits) -> np.ndarray:
         """int16 samples for ``bits`` (uint8 0/1), continuing the previous call."""
-        return self._core.modulate(_bits(bits))
+        return self._core.modulate(as_bits(bits))
 
     def finish(self) -> np.ndarray:
         """The turn-off ramp; the next :meth:`modulate` starts a new transmission."""
@@ -80,7 +79,7 @@ class V21Rx:
 
     def demodulate(self, samples) -> np.ndarray:
         """The bits (uint8 0/1) these int16 samples complete."""
-        return self._core.demodulate(_samples(samples))
+        return self._core.demodulate(as_samples(samples))
 
     def restart(self) -> None:
         """Forget everything heard so far."""
