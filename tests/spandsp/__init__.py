@@ -63,7 +63,7 @@ import numpy as np
 __all__ = [
     "spandsp_available", "REASON", "KINDS", "RATES", "modem_tx", "modem_rx", "ModemTx", "ModemRx",
     "RxReport", "hdlc_tx", "hdlc_rx", "v21_hdlc_tx", "v21_hdlc_rx", "tone_tx", "tone_rx", "align",
-    "power_meter_dbm0", "g711_tables", "FaxTerminal", "FaxResult", "run_call",
+    "power_meter_dbm0", "g711_tables", "FaxTerminal", "FaxResult", "run_call", "Silent",
     "status_name", "CNG", "CED",
 ]
 
@@ -610,6 +610,18 @@ def _mask(table: dict, names, what: str) -> int:
             raise ValueError(f"{what} must be among {sorted(table)}, not {name!r}")
         mask |= table[name]
     return mask
+
+
+class Silent:
+    """A line with nobody on it: a peer for ``run_call`` that sends silence and hears nothing."""
+
+    finished = True
+
+    def tx(self, n):
+        return np.zeros(n, dtype=np.int16)
+
+    def rx(self, samples):
+        pass
 
 
 def run_call(a, b, line_ab=None, line_ba=None, max_seconds: float = 300.0, block: int = 160) -> float:

@@ -19,20 +19,8 @@ from faxengine.t30.terminal import FaxTerminal
 from faxengine.t4 import Page
 from faxengine.t30.facilities import Capabilities, Dcs
 from faxengine.t30.ecm import PartialPage
-from spandsp import run_call as pump
+from spandsp import Silent, run_call as pump
 from test_terminal import call, received, text_page
-
-
-class Silent:
-    """A line with nobody on it."""
-
-    finished = True
-
-    def tx(self, n):
-        return np.zeros(n, dtype=np.int16)
-
-    def rx(self, samples):
-        pass
 
 
 class Tone(Silent):
