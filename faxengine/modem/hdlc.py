@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from faxengine.modem import _hdlc
+from faxengine.modem._common import as_bits
 from faxengine.modem.errors import ModemError
 
 __all__ = ["Frame", "HdlcTx", "HdlcRx", "crc16"]
@@ -131,8 +132,7 @@ class HdlcRx:
 
     def decode(self, bits: np.ndarray) -> list[Frame]:
         """The frames completed by ``bits`` (any chunking gives the same frames)."""
-        bits = np.ascontiguousarray(bits, dtype=np.uint8)
-        return [Frame(data, ok) for data, ok in self._core.decode(bits)]
+        return [Frame(data, ok) for data, ok in self._core.decode(as_bits(bits))]
 
     def reset(self) -> None:
         """Forget any partial frame and the counters, e.g. after carrier loss."""

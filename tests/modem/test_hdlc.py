@@ -174,6 +174,8 @@ def test_bad_arguments():
         HdlcTx(preamble_flags=0)
     with pytest.raises(ModemError, match="max_len"):
         HdlcRx(max_len=0)
+    with pytest.raises(ModemError, match="1-D"):
+        HdlcRx().decode(np.zeros((2, 8), np.uint8))
     with pytest.raises(TypeError):
         Frame("text", True)
 
