@@ -147,6 +147,11 @@ static int rest_is_zero(const t4_t6_decode_state_t *s)
     return 1;
 }
 
+static inline long state_pos(const t4_t6_decode_state_t *s)
+{
+    return (long)s->next * 8 - s->cnt;
+}
+
 /* Tells a code that failed to match apart from an EOL and from the end of
  * the data, at the reader's position. */
 static int classify(const t4_t6_decode_state_t *s, int err)
@@ -161,6 +166,19 @@ static int classify(const t4_t6_decode_state_t *s, int err)
     if (err != T4_ERR_MODE_CODE && (s->buf >> 52) == 0xF)
         return T4_ERR_UNCOMPRESSED;
     return err;
+}
+
+/* Ends a line that failed with err (the reader saved in s): the error is at
+ * bit err_at, or at the reader when err_at < 0, where a code that did not
+ * match is told apart from an EOL and from the end of the data. */
+static int line_failed(t4_t6_decode_state_t *s, int err, long err_at)
+{
+    if (err_at >= 0) {
+        s->err_bit = err_at;
+        return err;
+    }
+    s->err_bit = state_pos(s);
+    return classify(s, err);
 }
 
 /* One-dimensional line, T.4 §4.1.1.  Returns 0 or an error code. */
@@ -180,7 +198,7 @@ static int decode_1d(t4_t6_decode_state_t *s, uint8_t *row)
     int nc = 0;
     int err;
     int run;
-    int empty_bits;  /* length of the empty run's code, white 0 or black 0 */
+    long err_at = -1;  /* where an error starts when not at the reader */
     for (;;) {
         WHITE_RUN(run);
         if (run > width - a0) {
@@ -188,8 +206,10 @@ static int decode_1d(t4_t6_decode_state_t *s, uint8_t *row)
             goto fail;
         }
         if (run == 0 && a0 > 0 && !empty_run_ok) {
-            empty_bits = 8;
-            goto fail_empty;
+            /* the error is where the empty run's code (white 0) starts */
+            err = T4_ERR_EMPTY_RUN;
+            err_at = POS() - 8;
+            goto fail;
         }
         a0 += run;
         if (a0 >= width)
@@ -201,8 +221,9 @@ static int decode_1d(t4_t6_decode_state_t *s, uint8_t *row)
             goto fail;
         }
         if (run == 0 && !empty_run_ok) {
-            empty_bits = 10;
-            goto fail_empty;
+            err = T4_ERR_EMPTY_RUN;
+            err_at = POS() - 10;  /* black 0 */
+            goto fail;
         }
         memset(row + a0, 1, (size_t)run);
         a0 += run;
@@ -215,13 +236,7 @@ static int decode_1d(t4_t6_decode_state_t *s, uint8_t *row)
     return 0;
 fail:
     READER_SAVE(s);
-    s->err_bit = POS();
-    return classify(s, err);
-fail_empty:
-    /* the error is where the terminating code of the empty run starts */
-    READER_SAVE(s);
-    s->err_bit = POS() - empty_bits;
-    return T4_ERR_EMPTY_RUN;
+    return line_failed(s, err, err_at);
 }
 
 /* Two-dimensional line against s->ref, T.4 §4.2.1.3 and T.6. */
@@ -244,7 +259,7 @@ static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
     int jb = 0;
     int nc = 0;
     int err;
-    long mode_pos = 0;  /* where the horizontal mode code being read starts */
+    long err_at = -1;  /* where an error starts when not at the reader */
     while (a0 < width) {
         const int start = a0 < 0 ? 0 : a0;
         NEED(16);
@@ -274,7 +289,7 @@ static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
             }
         } else if (mode == T4_MODE_HORIZONTAL) {
             int run1, run2;
-            mode_pos = POS();
+            const long mode_pos = POS();
             CONSUME(T4_HORIZ_BITS);
             if (colour) {
                 BLACK_RUN(run1);
@@ -297,8 +312,11 @@ static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
              * them in the reference line, we would drop them), so such a
              * stream has no one meaning: an error, as no encoder sends it. */
             if ((run1 == 0 && a0 >= 0) || (run2 == 0 && a1 < width)) {
+                /* its codes were read but mean nothing: the error is
+                 * where its mode code starts */
                 err = T4_ERR_BAD_HORIZONTAL;
-                goto fail_at_mode;
+                err_at = mode_pos;
+                goto fail;
             }
             if (colour)
                 memset(row + start, 1, (size_t)run1);
@@ -343,14 +361,7 @@ static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
     return 0;
 fail:
     READER_SAVE(s);
-    s->err_bit = POS();
-    return classify(s, err);
-fail_at_mode:
-    /* a mode whose codes were read but whose meaning is invalid: the error
-     * is where its mode code starts */
-    READER_SAVE(s);
-    s->err_bit = mode_pos;
-    return err;
+    return line_failed(s, err, err_at);
 }
 
 /* ---- line boundaries ------------------------------------------------- */
@@ -363,11 +374,6 @@ static void refill_state(t4_t6_decode_state_t *s)
     if (cnt <= 56)
         REFILL();
     READER_SAVE(s);
-}
-
-static inline long state_pos(const t4_t6_decode_state_t *s)
-{
-    return (long)s->next * 8 - s->cnt;
 }
 
 static void consume_state(t4_t6_decode_state_t *s, int n)
