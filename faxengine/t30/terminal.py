@@ -52,8 +52,8 @@ import numpy as np
 
 from faxengine import t4
 from faxengine.errors import FaxError
+from faxengine.levels import dbm0_to_power
 from faxengine.modem import CngTx, CedTx, HdlcRx, ToneDetector, V21Rx
-from faxengine.modem.v21 import dbm0_to_power
 from faxengine.t30 import link
 from faxengine.t30.ecm import (
     FRAMES_PER_BLOCK, EcmBlockReceiver, PartialPage, ctc_fif, ctc_mode, eor_frame, eor_post,
@@ -253,7 +253,7 @@ class FaxTerminal:
         self._carrier_since: int | None = None
         self._heard_fax = False
         self._heard_energy = False
-        self._energy_floor = dbm0_to_power(NOT_FAX_DBM0) * 160
+        self._energy_floor = dbm0_to_power(NOT_FAX_DBM0)     # mean square
         # phase A: the caller listens for CED and V.21 (the marks of a fax answer)
         self._tones = ToneDetector() if self.calling else None
         # protocol
@@ -466,7 +466,7 @@ class FaxTerminal:
             self._heard_fax = True
             self._tones = None
         if not self._heard_energy and samples.size:
-            power = float(np.dot(samples.astype(np.float64), samples)) / samples.size * 160
+            power = float(np.dot(samples.astype(np.float64), samples)) / samples.size
             self._heard_energy = power > self._energy_floor
 
     def _frame_in(self, data: bytes, high_speed: bool = False) -> None:
