@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from faxengine import line
+from faxengine.levels import dbm0_to_power
 from faxengine.modem import HdlcTx, V21Tx
 from faxengine.t30.frames import Fcf, Frame
 from faxengine.t30.terminal import FaxTerminal
@@ -24,15 +25,16 @@ from test_terminal import call, received, text_page
 
 
 class Tone(Silent):
-    """Someone who answers and talks: a 440 Hz tone at -20 dBm0."""
+    """Someone who answers and talks: a 440 Hz tone at -20 dBm0 (or ``dbm0``)."""
 
-    def __init__(self):
+    def __init__(self, dbm0=None):
         self.t = 0
+        self.amplitude = 2300 if dbm0 is None else (2 * dbm0_to_power(dbm0)) ** 0.5
 
     def tx(self, n):
         t = np.arange(self.t, self.t + n)
         self.t += n
-        return (2300 * np.sin(2 * np.pi * 440 * t / 8000)).astype(np.int16)
+        return (self.amplitude * np.sin(2 * np.pi * 440 * t / 8000)).astype(np.int16)
 
 
 class CutOff:
@@ -91,6 +93,17 @@ def test_no_answer_ends_after_t1():
 def test_voice_answer_is_not_fax():
     caller = FaxTerminal(True, send=[text_page(1)])
     pump(caller, Tone(), max_seconds=60)
+    assert caller.result.code == "NOT_FAX"
+
+
+def test_faint_audio_is_no_answer_not_a_voice():
+    """Only audio above NOT_FAX_DBM0 (-40 dBm0) counts as a voice: a faint
+    one (line hum, crosstalk) is a line nobody answered."""
+    caller = FaxTerminal(True, send=[text_page(1)])
+    pump(caller, Tone(dbm0=-46.0), max_seconds=60)
+    assert caller.result.code == "NO_ANSWER"
+    caller = FaxTerminal(True, send=[text_page(1)])
+    pump(caller, Tone(dbm0=-34.0), max_seconds=60)
     assert caller.result.code == "NOT_FAX"
 
 
