@@ -355,6 +355,14 @@ class Dcs:
         """The fill target of each coded line for the codec (T.4 §4.1.3)."""
         return min_bits_per_line(self.rate, self.min_scan_ms)
 
+    @property
+    def k(self) -> int | None:
+        """MR's K for the codec (T.4 §4.2.1.3.4): 2 at standard resolution,
+        4 at the higher ones; None for MH and MMR."""
+        if self.coding != "mr":
+            return None
+        return 2 if self.resolution == "standard" else 4
+
     def encode(self) -> bytes:
         """The DCS FIF octets."""
         b = _Bits({10})

@@ -912,8 +912,7 @@ class FaxTerminal:
             self._send_block(None)
             return
         page = self._pages[self._page_i]
-        k = (2 if dcs.resolution == "standard" else 4) if dcs.coding == "mr" else None
-        data = t4.encode(page.image, dcs.coding, k=k, min_bits_per_line=dcs.min_bits_per_line)
+        data = t4.encode(page.image, dcs.coding, k=dcs.k, min_bits_per_line=dcs.min_bits_per_line)
         self._post = self._post_page(self._page_i)
         logger.info("tx page %d: %d octets %s at %s %d", self._page_i + 1, len(data),
                     dcs.coding.upper(), dcs.modem, dcs.rate)
@@ -926,9 +925,7 @@ class FaxTerminal:
         dcs = self._dcs
         if not self._blocks:
             page = self._pages[self._page_i]
-            data = t4.encode(page.image, dcs.coding,
-                             k=(2 if dcs.resolution == "standard" else 4)
-                             if dcs.coding == "mr" else None)
+            data = t4.encode(page.image, dcs.coding, k=dcs.k)
             self._blocks = split_page(data, dcs.frame_size)
             self._block_i = 0
             logger.info("tx page %d: %d octets %s, %d block(s), ECM %d at %s %d",

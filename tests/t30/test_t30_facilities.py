@@ -288,6 +288,14 @@ def test_min_bits_per_line():
     assert Dcs(modem="V.27ter", rate=4800, min_scan_ms=10).min_bits_per_line == 48
 
 
+def test_mr_k_by_resolution():
+    # T.4 §4.2.1.3.4: K = 2 at standard resolution, 4 at higher ones
+    assert Dcs(coding="mr", resolution="standard").k == 2
+    assert Dcs(coding="mr", resolution="fine").k == 4
+    assert Dcs(coding="mr", resolution="superfine").k == 4
+    assert Dcs(coding="mh").k is None and Dcs(coding="mmr", ecm=True).k is None
+
+
 def test_describe_dis():
     caps = dataclasses.replace(ALL, resolutions=frozenset({"fine", "superfine"}))
     assert describe(caps) == ("DIS: V.17 14400 V.29 V.27ter, fine superfine, MR MMR, ECM, "
