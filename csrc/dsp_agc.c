@@ -4,8 +4,11 @@
 
 #include "dsp_agc.h"
 
-/* 0 dBm0 is 3.14 dB below the power of a full-scale sine (G.711). */
-#define DBM0_REF_POWER (32768.0f * 32768.0f / 2.0f / 2.0606f)   /* 10^(3.14/10) = 2.0606 */
+/* 0 dBm0 is 3.14 dB below the power of a full-scale (32 767) sine, G.711:
+ * the C side's one copy of faxengine/levels.py's DBM0_REF_POWER, and equal
+ * to it (the modem tests measure each transmitter's level, set here, with
+ * the Python definition). */
+#define DBM0_REF_POWER ((float) (32767.0 * 32767.0 / 2.0 / 2.0606299))   /* 10^(3.14/10) */
 
 float dsp_dbm0_to_power(float dbm0)
 {

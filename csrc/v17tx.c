@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "dsp_agc.h"
 #include "dsp_filter.h"
 
 enum seg {
@@ -91,8 +92,8 @@ static void design_filter(v17_tx_state_t *s, float power_dbm0)
         energy += h * h;
     }
     /* Mean power of Re{b g} over random symbols: E|a|^2/2 times the pulse
-     * energy per 10 ticks.  0 dBm0 is 3.14 dB below a full-scale sine. */
-    target = 32767.0 * 32767.0 / 2.0 * pow(10.0, (power_dbm0 - 3.14) / 10.0);
+     * energy per 10 ticks. */
+    target = dsp_dbm0_to_power(power_dbm0);
     s->gain = (float) sqrt(target / (s->c->mean_energy / 2.0 * energy / V17_TX_PHASES));
 }
 

@@ -169,6 +169,11 @@ static void test_shaper_and_front_end(void)
 
 static void test_power_detector(void)
 {
+    /* the dBm0 reference of faxengine/levels.py: a full-scale sine is +3.14 dBm0 (G.711) */
+    float full = 32767.0f * 32767.0f / 2.0f;
+    CHECK(fabsf(dsp_dbm0_to_power(3.14f) / full - 1.0f) < 1e-5f, "full-scale sine at %f of its power",
+          dsp_dbm0_to_power(3.14f) / full);
+    CHECK(fabsf(dsp_power_dbm0(full) - 3.14f) < 1e-4f, "full-scale sine measured at %f dBm0", dsp_power_dbm0(full));
     dsp_power_detector_t pd;
     dsp_power_detector_init(&pd, -40.0f, -45.0f, 40.0f);
     float on = sqrtf(2.0f * dsp_dbm0_to_power(-38.0f)), mid = sqrtf(2.0f * dsp_dbm0_to_power(-42.0f));
