@@ -330,21 +330,20 @@ def fig_sensitivity() -> Path:
     return _save(fig, "sensitivity")
 
 
-#: codings compared: name, our call, libtiff's coding and resolution (K)
-CODINGS = (("MH", "mh", None, None), ("MR K=2", "mr", 2, (204, 98)),
-           ("MR K=4", "mr", 4, (204, 196)), ("MMR", "mmr", None, None))
+#: codings compared: name, coding, MR K (libtiff's from the resolution, DPI_FOR_K)
+CODINGS = (("MH", "mh", None), ("MR K=2", "mr", 2), ("MR K=4", "mr", 4), ("MMR", "mmr", None))
 
 
 def codec_sizes(image: np.ndarray) -> list[tuple[str, int, int]]:
     """(coding, our bytes, libtiff's bytes) for chart 1; ours without RTC,
     as libtiff writes a Group 3 strip."""
-    from libtiff_util import libtiff_encode
+    from libtiff_util import DPI_FOR_K, libtiff_encode
 
     from faxengine import t4
     out = []
-    for label, coding, k, dpi in CODINGS:
+    for label, coding, k in CODINGS:
         ours = t4.encode(image, coding, k=k, rtc=False)
-        theirs = libtiff_encode(image, coding, dpi=dpi)
+        theirs = libtiff_encode(image, coding, dpi=DPI_FOR_K.get(k))
         out.append((label, len(ours), len(theirs)))
     return out
 
