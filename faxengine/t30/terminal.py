@@ -107,18 +107,23 @@ def _load(send) -> list[Page]:
     return pages
 
 
+def _eols(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The EOLs in the bits (T.4 §4.1.2: 11 or more zeros, then a 1): the
+    index of each one's 1 and the number of zeros before it."""
+    ones = np.flatnonzero(bits)
+    zeros = np.diff(ones, prepend=-1) - 1
+    eol = zeros >= 11
+    return ones[eol], zeros[eol]
+
+
 def _first_eol(bits: np.ndarray) -> int:
     """Index of the first run of 11 zeros followed by a 1 (T.4 EOL), else 0.
 
     Bits a receiver delivers before the first EOL (the end of its training)
     are not image data; dropping them keeps line 1 intact.
     """
-    ones = np.flatnonzero(bits)
-    if ones.size == 0:
-        return 0
-    gaps = np.diff(np.concatenate(([-1], ones))) - 1
-    hit = np.flatnonzero(gaps >= 11)
-    return int(ones[hit[0]] - gaps[hit[0]]) if hit.size else 0
+    ends, zeros = _eols(bits)
+    return int(ends[0] - zeros[0]) if ends.size else 0
 
 
 def _rtc_end(bits: np.ndarray) -> int:
@@ -127,11 +132,7 @@ def _rtc_end(bits: np.ndarray) -> int:
     What a receiver delivers after RTC (the modem's turn-off, a V.21 signal
     it took for data) is not part of the page.
     """
-    ones = np.flatnonzero(bits)
-    if ones.size < 7:
-        return bits.size
-    runs = np.diff(np.concatenate(([-1], ones))) - 1
-    eols = ones[runs >= 11]
+    eols, _ = _eols(bits)
     step = np.diff(eols)
     if step.size < 5:
         return bits.size
@@ -152,11 +153,7 @@ def _lines_lost(bits: np.ndarray, window: int = 20, factor: float = 4.0) -> int:
     page, so a clean page has no such gap (none on the eight CCITT charts in
     MH or MR).
     """
-    ones = np.flatnonzero(bits)
-    if ones.size < 2:
-        return 0
-    runs = np.diff(np.concatenate(([-1], ones))) - 1
-    gaps = np.diff(ones[runs >= 11]).astype(np.float64)
+    gaps = np.diff(_eols(bits)[0]).astype(np.float64)
     if gaps.size < 2 * window:
         return 0
     pad = np.zeros(window)
