@@ -162,11 +162,6 @@ class Page:
         return img
 
 
-def page_from_image(img: "Image.Image", **kwargs) -> Page:
-    """Same as ``Page.from_pil``."""
-    return Page.from_pil(img, **kwargs)
-
-
 def _scaled_size(img: "Image.Image", width: int, x_res: float, y_res: float) -> tuple[int, int]:
     """Size in pels of the picture at (x_res, y_res), no wider than ``width``."""
     dpi = img.info.get("dpi")

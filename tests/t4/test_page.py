@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from faxengine.t4.page import FAX_WIDTHS, RESOLUTIONS, Page, page_from_image
+from faxengine.t4.page import FAX_WIDTHS, RESOLUTIONS, Page
 
 
 def _random_page(width=1728, height=50, x_res=204.0, y_res=196.0, seed=1):
@@ -89,7 +89,7 @@ def test_modes_with_alpha_palette_and_wide_samples():
 def test_default_width_follows_resolution_and_bad_arguments_fail():
     img = Image.new("L", (100, 100), 255)
     assert Page.from_pil(img, resolution="300").width == 2592
-    assert page_from_image(img, resolution="400", width=4864).width == 4864
+    assert Page.from_pil(img, resolution="400", width=4864).width == 4864
     with pytest.raises(ValueError, match="1728, 2048, 2432 pels wide, not 1000"):
         Page.from_pil(img, width=1000)
     with pytest.raises(ValueError, match="unknown resolution"):
