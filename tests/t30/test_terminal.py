@@ -205,3 +205,22 @@ def test_the_same_call_gives_the_same_samples(tmp_path):
 def test_any_block_size_works(tmp_path, block):
     tx, rx, _ = _recorded_call(tmp_path, block, "rx.tif")
     assert tx.ok and rx.ok
+
+
+@pytest.mark.parametrize("ecm", [False, True])
+def test_progress_follows_the_pages_as_they_go_out(tmp_path, ecm):
+    tx = FaxTerminal(True, send=[text_page(1), text_page(2)], ecm=ecm)
+    rx = FaxTerminal(False, receive=tmp_path / "rx.tif")
+    seen = []
+    while not (tx.finished and rx.finished):
+        sa, sb = tx.tx(160), rx.tx(160)
+        rx.rx(sa)
+        tx.rx(sb)
+        seen.append(tx.progress)
+    assert tx.result.ok and rx.progress == (3, 0, 0.0)
+    assert {total for _, total, _ in seen} == {2} and seen[-1] == (2, 2, 1.0)
+    for page in (1, 2):
+        fracs = [f for p, _, f in seen if p == page]
+        assert fracs[0] == 0.0 and fracs == sorted(fracs)        # it only goes up
+        assert any(0.2 < f < 0.8 for f in fracs)                 # ... in steps, while sending
+    assert seen[[p for p, _, _ in seen].index(2) - 1][2] == 1.0  # page 1 done before page 2
