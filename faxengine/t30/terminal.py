@@ -241,7 +241,7 @@ class FaxTerminal:
         self._holding = False
         self._after_tx = None           # event fired when the queue drains
         self._hs_chunk: np.ndarray | None = None   # the page/block signal, for progress
-        self._hs_sent = self._hs_total = 0
+        self._hs_sent = 0
         self._cng = CngTx(power_dbm0) if self.calling else None
         # receive side
         self._v21 = V21Rx()
@@ -330,7 +330,8 @@ class FaxTerminal:
         page = min(self._page_i + 1, len(self._pages))
         if self._page_i >= len(self._pages):
             return page, len(self._pages), 1.0
-        frac = self._hs_sent / self._hs_total if self._hs_total else 0.0
+        chunk = self._hs_chunk
+        frac = self._hs_sent / chunk.size if chunk is not None and chunk.size else 0.0
         if self._blocks:
             frac = (self._block_i + frac) / len(self._blocks)
         return page, len(self._pages), min(frac, 1.0)
@@ -944,7 +945,7 @@ class FaxTerminal:
     def _queue_image(self, signal: np.ndarray) -> None:
         """Queue a page or block signal; later ones at this rate may use V.17's short training."""
         self._queue(signal)
-        self._hs_chunk, self._hs_sent, self._hs_total = signal, 0, signal.size
+        self._hs_chunk, self._hs_sent = signal, 0
         self._trained = True
 
     def _save_page(self) -> None:
