@@ -6,22 +6,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _hsutil import (IMPAIRMENTS, bit_errors, check_interop, check_streaming, check_tcf_interop, loop_errors, random_bits,
-                     send, through_line)
+from _hsutil import (IMPAIRMENTS, INTEROP_CONDITIONS, bit_errors, check_interop, check_streaming, check_tcf_interop,
+                     check_tep, interop_impairment, loop_errors, needs_spandsp, random_bits, send, through_line)
 from _v17util import hard_decode, symbol_channel
 
 import spandsp
+from faxengine import line
 from faxengine.modem import ModemError, _v17
 from faxengine.modem.v17 import RATES, V17Rx, V17Tx
 
 BPS = {14400: 6, 12000: 5, 9600: 4, 7200: 3}
 LONG_TRAIN = 256 + 2976 + 64 + 48      # symbols, V.17 Table 3
 SHORT_TRAIN = 256 + 38 + 48
-REF_0DBM0 = 32767.0 ** 2 / 2 / 10 ** 0.314
-
-
-def dbm0(x: np.ndarray) -> float:
-    return 10 * np.log10(np.mean(x.astype(float) ** 2) / REF_0DBM0)
 
 
 # ---- constellations and trellis ------------------------------------------
@@ -127,7 +123,7 @@ def _symbols_to_samples(n):
 def test_tx_power(level):
     _, a = _signal(power_dbm0=level)
     start = _symbols_to_samples(LONG_TRAIN) + 20
-    assert abs(dbm0(a[start:start + 16000]) - level) < 0.2
+    assert abs(line.power_dbm0(a[start:start + 16000]) - level) < 0.2
 
 
 @pytest.mark.parametrize("short_train,train", [(False, LONG_TRAIN), (True, SHORT_TRAIN)])
@@ -360,19 +356,16 @@ def test_tcf_zeros_come_through():
 
 # ---- interop with spandsp 0.0.6 ------------------------------------------
 
-needs_spandsp = pytest.mark.skipif(not spandsp.spandsp_available(), reason=spandsp.REASON)
 #: lowest SNR (dB) at which spandsp 0.0.6 decodes 2 x 20 s without error
 SPANDSP_THRESHOLD = {14400: 24.0, 12000: 21.5, 9600: 17.5, 7200: 14.5}
 
 
 @needs_spandsp
 @pytest.mark.parametrize("rate", RATES)
-@pytest.mark.parametrize("condition", ["clean", "alaw", "ulaw", "noise"])
+@pytest.mark.parametrize("condition", INTEROP_CONDITIONS)
 def test_interop_with_spandsp(rate, condition):
-    impair = {"clean": {}, "alaw": {"g711": "alaw"}, "ulaw": {"g711": "ulaw"},
-              "noise": {"snr_db": SPANDSP_THRESHOLD[rate] + 1.0}}[condition]
-    check_interop("v17", rate, lambda: V17Tx(rate), lambda: V17Rx(rate),
-                  random_bits(40_000, seed=rate + 5), seed=9, **impair)
+    check_interop("v17", rate, lambda: V17Tx(rate), lambda: V17Rx(rate), random_bits(40_000, seed=rate + 5), seed=9,
+                  **interop_impairment(condition, SPANDSP_THRESHOLD[rate] + 1.0))
 
 
 @needs_spandsp
@@ -409,9 +402,4 @@ def test_interop_long_then_short_with_spandsp(rate):
 
 @needs_spandsp
 def test_tep_tone_interop():
-    bits = random_bits(9600, seed=3)
-    got = spandsp.modem_rx("v17", 9600, send(V17Tx(9600, tep=True), bits))
-    at = spandsp.align(got, bits)
-    assert at is not None and bit_errors(bits, got[at:at + len(bits)]) == 0
-    got = V17Rx(9600).demodulate(spandsp.modem_tx("v17", 9600, bits, tep=True))
-    assert bit_errors(bits, got) == 0
+    check_tep("v17", 9600, lambda: V17Tx(9600, tep=True), lambda: V17Rx(9600), random_bits(9600, seed=3))
