@@ -6,18 +6,17 @@ import re
 import shutil
 import struct
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageSequence
 
+from charts import CCITT_CHARTS, load_chart
 from faxengine import tiff
 from faxengine.errors import FaxError
 from faxengine.t4.page import Page
 from faxengine.tiff import TiffError, TiffWriter
 
-CCITT = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "ccitt"
 
 
 def _codec_built() -> bool:
@@ -169,13 +168,7 @@ def test_writer_accepts_a_file_object_and_rejects_bad_input():
 
 @needs_codec
 def test_ccitt_charts_written_and_read_back(tmp_path):
-    charts = sorted(CCITT.glob("itu*.pbm"))
-    if not charts:
-        pytest.skip(f"CCITT charts not found in {CCITT}")
-    pages = []
-    for chart in charts:
-        with Image.open(chart) as img:
-            pages.append(Page(~np.asarray(img.convert("1")), 204.0, 196.0))
+    pages = [Page(load_chart(n), 204.0, 196.0) for n in CCITT_CHARTS]
     assert pages[0].image.shape == (2376, 1728)
     for coding in CODINGS:
         path = tmp_path / f"charts-{coding}.tif"
