@@ -66,7 +66,6 @@ from faxengine.tiff import (
 )
 
 T4OPT_2D = 0x1          # bit 0: two-dimensional coding (MR)
-T4OPT_UNCOMPRESSED = 0x2
 T4OPT_FILL_BITS = 0x4   # bit 2: fill bits before each EOL so that it ends on a byte boundary
 
 SHORT, LONG = 3, 4
