@@ -1,6 +1,7 @@
 """Helpers of the high-speed modem tests (V.29, V.27ter, V.17): random data,
 a bit error counter, the transmitter -> line -> receiver loop, the lines
-every modem is tested over, and the checks against spandsp.
+every modem is tested over, and the checks against spandsp (its
+``needs_spandsp`` mark serves every modem test, V.21, HDLC and tones too).
 
 Bits are compared from the first data bit: our receivers deliver exactly the
 data bits after training, so sent[i] must equal received[i]; bits missing at

@@ -1,6 +1,7 @@
 """HDLC framing (T.30 §5.3.1): stuffing, FCS, flags, aborts, limits, streaming."""
 import numpy as np
 import pytest
+from _hsutil import needs_spandsp
 
 import spandsp
 from faxengine.modem import ModemError
@@ -179,8 +180,6 @@ def test_bad_arguments():
     with pytest.raises(TypeError):
         Frame("text", True)
 
-
-needs_spandsp = pytest.mark.skipif(not spandsp.spandsp_available(), reason=spandsp.REASON)
 
 
 @needs_spandsp

@@ -2,6 +2,7 @@
 the tones and V.21, ignores speech, modem signals and noise; streaming."""
 import numpy as np
 import pytest
+from _hsutil import needs_spandsp
 from scipy import signal as sps
 
 import spandsp
@@ -214,8 +215,6 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="unknown tone kind"):
         ToneEvent("DTMF", 0)
 
-
-needs_spandsp = pytest.mark.skipif(not spandsp.spandsp_available(), reason=spandsp.REASON)
 
 
 @needs_spandsp

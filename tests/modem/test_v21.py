@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 import pytest
+from _hsutil import needs_spandsp
 
 import spandsp
 from faxengine import line
@@ -249,8 +250,6 @@ def test_sensitivity_sweep():
     if theirs is not None:
         assert ours <= theirs
 
-
-needs_spandsp = pytest.mark.skipif(not spandsp.spandsp_available(), reason=spandsp.REASON)
 
 
 @needs_spandsp
