@@ -268,6 +268,12 @@ class EcmBlockReceiver:
         self.frames = max(self.frames, frames)
         return self.frames
 
+    @property
+    def count(self) -> int:
+        """The block's frame count: the PPS's, or before any PPS one past the
+        highest frame number in."""
+        return self.frames or (max(self._frames) + 1 if self._frames else 0)
+
     def missing(self, frames: int) -> list[int]:
         """Frame numbers below ``frames`` not yet received (PPR asks for these)."""
         return [i for i in range(frames) if i not in self._frames]
@@ -291,6 +297,11 @@ class EcmBlockReceiver:
             raise LocalProtocolError(
                 f"block incomplete: {len(missing)} of {frames} frames missing")
         return reverse_bits(b"".join(self._frames[i] for i in range(frames)))
+
+    def arrived(self) -> bytes:
+        """What arrived of the block, MSB first: its frames in order, those
+        missing left out (EOR keeps what it has of a block it gives up on)."""
+        return reverse_bits(b"".join(self._frames.get(i, b"") for i in range(self.count)))
 
     def reset(self) -> None:
         """Forget the frames and the count, for the next block."""

@@ -57,7 +57,7 @@ from faxengine.modem import CngTx, CedTx, HdlcRx, ToneDetector, V21Rx
 from faxengine.t30 import link
 from faxengine.t30.ecm import (
     FRAMES_PER_BLOCK, EcmBlockReceiver, PartialPage, ctc_fif, ctc_mode, eor_frame, eor_post,
-    ppr_frames, rcp_frames, reverse_bits, split_page)
+    ppr_frames, rcp_frames, split_page)
 from faxengine.t30.errors import (
     IncompatibleError, LocalProtocolError, RemoteProtocolError, T30Error)
 from faxengine.t30.facilities import (
@@ -290,7 +290,6 @@ class FaxTerminal:
         self._answered = ""                 # the last response sent (CFR, MCF, ...)
         self._page_image: np.ndarray | None = None
         self._ecm_rx: EcmBlockReceiver | None = None
-        self._ecm_frames: dict[int, bytes] = {}
         self._page_data: list[bytes] = []
         self._confirmed: tuple[int, int] | None = None
         self._tcf_deadline: int | None = None
@@ -481,10 +480,9 @@ class FaxTerminal:
         if fcf is Fcf.FCD:
             if self._ecm_rx is not None and frame.fif:
                 try:
-                    n = self._ecm_rx.add(frame)
-                except T30Error:
-                    return
-                self._ecm_frames[n] = frame.fif[1:]
+                    self._ecm_rx.add(frame)
+                except T30Error:        # not one of this block's frames
+                    pass
             return
         if fcf is Fcf.RCP or high_speed or not frame.final:
             return
@@ -686,14 +684,8 @@ class FaxTerminal:
     def _keep_block(self, partial: bool) -> None:
         """Append the block's data to the page; EOR keeps what arrived of it."""
         rx = self._ecm_rx
-        n = rx.frames or (max(self._ecm_frames) + 1 if self._ecm_frames else 0)
-        if partial:
-            data = b"".join(self._ecm_frames.get(i, b"") for i in range(n))
-            self._page_data.append(reverse_bits(data))
-        else:
-            self._page_data.append(rx.data(n))
+        self._page_data.append(rx.arrived() if partial else rx.data(rx.count))
         rx.reset()
-        self._ecm_frames.clear()
 
     # ---------------------------------------------------------- table engine
     def _event(self, name: str) -> bool:

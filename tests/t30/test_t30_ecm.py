@@ -121,3 +121,16 @@ def test_receiver_rejects_bad_frames_and_incomplete_blocks():
     receiver.add(fcd_frame(0, b"\x01"))
     assert receiver.data(2) == b"\x80\x01"               # bits back to MSB first
     assert reverse_bits(b"\x01\xf0") == b"\x80\x0f"
+
+
+def test_receiver_gives_what_arrived_of_a_block_given_up():
+    receiver = EcmBlockReceiver(64)
+    assert receiver.count == 0 and receiver.arrived() == b""
+    receiver.add(fcd_frame(3, b"\x01"))
+    receiver.add(fcd_frame(1, b"\x02"))
+    # before any PPS the block runs to its highest frame number; missing frames are left out
+    assert receiver.count == 4 and receiver.arrived() == b"\x40\x80"
+    receiver.expect(2)                                  # a PPS counts 2 frames: frame 3 is not the block's
+    assert receiver.count == 2 and receiver.arrived() == b"\x40"
+    receiver.reset()
+    assert receiver.count == 0 and receiver.arrived() == b""
