@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from faxengine.line import Line
+from faxengine.t30.link import TX_POWER_DBM0
 from faxengine.t30.result import Result
 from faxengine.t30.terminal import FaxTerminal
 
 BLOCK = 160                 # 20 ms: the media layer's usual packet
 MAX_SECONDS = 3600.0        # a call longer than this is stopped as a runaway
-TX_POWER_DBM0 = -13.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,7 +197,7 @@ class FaxTerminal:
                  modems: Iterable[str] = (V17, V29, V27TER),
                  codings: Sequence[str] = ("mmr", "mr", "mh"), frame_size: int = 256,
                  ident: str | None = None, receive_coding: str = "mmr",
-                 power_dbm0: float = -13.0, page_retries: int = PAGE_RETRIES) -> None:
+                 power_dbm0: float = link.TX_POWER_DBM0, page_retries: int = PAGE_RETRIES) -> None:
         if send is None and receive is None:
             raise LocalProtocolError("a fax terminal needs a document to send or a file to receive")
         if send is not None and receive is not None:
