@@ -94,6 +94,33 @@ enum t4_mode {
 #define T4_MODE_LOOKUP_BITS 7
 extern uint8_t t4_mode_lookup[1 << T4_MODE_LOOKUP_BITS];
 
+/* Two-dimensional coding, both ways: b1 = ref[jb], the first changing
+ * element of the reference line right of a0 of the colour opposite to a0's
+ * (ref holds the changing elements, increasing, then three of the width;
+ * even indices are black).  Each mode moves jb by what it knows instead of
+ * searching from a0 again (ref[jb - 2] <= old a0 < new a0, so jb never goes
+ * back further):
+ *   pass: a0 = b2, same colour: jb + 2;
+ *   vertical: t4_b1_after_vertical;
+ *   horizontal: a0 = a2, same colour: t4_b1_past. */
+
+/* Past a (a0 moved there keeping its colour): jb + 2, + 4... */
+static inline int t4_b1_past(const int *ref, int jb, int a)
+{
+    while (ref[jb] <= a)
+        jb += 2;
+    return jb;
+}
+
+/* After a vertical mode (a0 = a1 and its colour flips): jb - 1 when that one
+ * is still right of a1 (VL), else jb + 1, + 3... past a1 (VR). */
+static inline int t4_b1_after_vertical(const int *ref, int jb, int a1)
+{
+    if (jb > 0 && ref[jb - 1] > a1)
+        return jb - 1;
+    return t4_b1_past(ref, jb + 1, a1);
+}
+
 /* Builds the derived tables.  Returns 0, or -1 when the code tables are not
  * prefix free (a corrupted table; checked so a typo cannot go unnoticed). */
 int t4_codes_init(void);

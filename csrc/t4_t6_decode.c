@@ -248,15 +248,7 @@ static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
     int *const cur = s->cur;
     int a0 = -1;      /* the imaginary white element before the line */
     int colour = 0;   /* colour of the run starting at a0 */
-    /* b1 = ref[jb]: the first reference changing element right of a0 of the
-     * colour opposite to a0's (even indices are black).  Each mode moves jb
-     * by what it knows instead of searching from a0 again:
-     *   pass: a0 = b2, same colour: jb + 2;
-     *   vertical: a0 = a1 and the colour flips: jb - 1 when that one is
-     *     still right of a1 (VL), else jb + 1, + 3... past a1 (VR);
-     *   horizontal: a0 = a2, same colour: jb + 2, + 4... past a2.
-     * (ref[jb - 2] <= old a0 < new a0, so jb never goes back further.) */
-    int jb = 0;
+    int jb = 0;       /* ref[jb] = b1, moved as t4_codes.h says */
     int nc = 0;
     int err;
     long err_at = -1;  /* where an error starts when not at the reader */
@@ -280,13 +272,7 @@ static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
             if (a1 >= width)
                 break;
             cur[nc++] = a1;
-            if (jb > 0 && ref[jb - 1] > a1) {
-                jb--;
-            } else {
-                jb++;
-                while (ref[jb] <= a1)
-                    jb += 2;
-            }
+            jb = t4_b1_after_vertical(ref, jb, a1);
         } else if (mode == T4_MODE_HORIZONTAL) {
             int run1, run2;
             const long mode_pos = POS();
@@ -330,8 +316,7 @@ static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
             a0 = a2;
             if (a2 >= width)
                 break;
-            while (ref[jb] <= a2)
-                jb += 2;
+            jb = t4_b1_past(ref, jb, a2);
         } else if (mode == T4_MODE_PASS) {
             const int b2 = ref[jb + 1];
             /* Pass mode is coded when b2 lies left of a1 (T.4 §4.2.1.3.2 a),

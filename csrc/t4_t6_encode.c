@@ -170,7 +170,7 @@ static void encode_2d(bit_writer_t *w, const int *ref, const int *cur, int width
     int a0 = -1;     /* the imaginary white element before the line */
     int colour = 0;  /* colour of the run a0 starts */
     int i = 0;       /* cur[i] = a1, the first changing element right of a0 */
-    int jb = 0;      /* ref[jb] = b1; moved as in t4_t6_decode.c decode_2d */
+    int jb = 0;      /* ref[jb] = b1, moved as t4_codes.h says */
     while (a0 < width) {
         int b1 = ref[jb];
         int b2 = ref[jb + 1];
@@ -190,13 +190,7 @@ static void encode_2d(bit_writer_t *w, const int *ref, const int *cur, int width
             i++;
             if (a0 >= width)
                 break;
-            if (jb > 0 && ref[jb - 1] > a0) {
-                jb--;
-            } else {
-                jb++;
-                while (ref[jb] <= a0)
-                    jb += 2;
-            }
+            jb = t4_b1_after_vertical(ref, jb, a0);
             continue;
         }
         int a2 = cur[i + 1];
@@ -208,8 +202,7 @@ static void encode_2d(bit_writer_t *w, const int *ref, const int *cur, int width
         i += 2;
         if (a0 >= width)
             break;
-        while (ref[jb] <= a0)
-            jb += 2;
+        jb = t4_b1_past(ref, jb, a0);
     }
 }
 
