@@ -63,7 +63,7 @@ from faxengine.t30.errors import (
 from faxengine.t30.facilities import (
     MODEM_RATES, MODES, V17, V27TER, V29, Capabilities, Dcs, Preferences, choose_dcs, fallback)
 from faxengine.t30.frames import (
-    Fcf, Frame, decode_ident, encode_ident, ident_frame, message)
+    X_CODES, Fcf, Frame, decode_ident, encode_ident, ident_frame, message)
 from faxengine.t30.quality import judge_page, judge_tcf, tcf_bits
 from faxengine.t30.result import CODES, Result
 from faxengine.t30.states import (
@@ -443,7 +443,7 @@ class FaxTerminal:
         self._queue(link.v21_signal(frames, self.power_dbm0))
 
     def _x_frame(self, fcf: Fcf, fif: bytes = b"") -> Frame:
-        return Frame(fcf, fif, x=self._x and fcf.notation.startswith("X"))
+        return Frame(fcf, fif, x=self._x and fcf in X_CODES)
 
     def _ident(self, fcf: Fcf) -> list[Frame]:
         return [ident_frame(fcf, self.ident, self._x)] if self.ident else []
