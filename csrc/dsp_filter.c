@@ -197,12 +197,6 @@ int dsp_bandpass_init(dsp_bandpass_t *s, float sps, int span, float beta, float 
     return 0;
 }
 
-void dsp_bandpass_reset(dsp_bandpass_t *s)
-{
-    memset(s->buf, 0, sizeof(float) * (2 * s->taps + 1));
-    s->pos = 0;
-}
-
 void dsp_bandpass_free(dsp_bandpass_t *s)
 {
     free(s->coef_re);

@@ -81,7 +81,6 @@ typedef struct {
 
 int dsp_bandpass_init(dsp_bandpass_t *s, float sps, int span, float beta, float carrier_hz, int phases);
 void dsp_bandpass_free(dsp_bandpass_t *s);
-void dsp_bandpass_reset(dsp_bandpass_t *s);
 
 static inline void dsp_bandpass_put(dsp_bandpass_t *s, float x)
 {
