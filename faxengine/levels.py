@@ -5,7 +5,8 @@ G.711: the largest sine the codec carries is +3.14 dBm0, so 0 dBm0 is a sine
 32767² / 2 / 10**0.314 in int16 units (amplitude about 22 767).  The modems
 set their transmit levels and carrier thresholds with it and the line models
 their noise; one definition keeps them measuring the same dB.
-(csrc/dsp_agc.c holds the same figure for the C receivers.)
+(csrc/dsp_agc.c holds the same figure for the C modems, transmitters and
+receivers alike; tests/csrc/dsp_test.c checks it.)
 """
 from __future__ import annotations
 
