@@ -112,7 +112,7 @@ class Speaker(Silent):
     syllables through formants, fricatives, pauses) at -18 dBm0."""
 
     def __init__(self, seed):
-        from modem.test_tones import synthetic_speech
+        from speech import synthetic_speech
         self.speech, self.t = synthetic_speech(40.0, seed), 0
 
     def tx(self, n):
