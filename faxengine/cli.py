@@ -42,10 +42,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         size = enc_s = dec_s = 0.0
         same = True
         for page in pages:
-            # T.4 §4.2.1.3.1: K = 2 at standard resolution, 4 at fine and above.
-            k = 2 if page.y_res < 150 else 4
             t0 = time.perf_counter()
-            data = t4.encode(page.image, coding, k=k if coding == "mr" else None)
+            data = t4.encode(page.image, coding, k=page.mr_k if coding == "mr" else None)
             t1 = time.perf_counter()
             back = t4.decode(data, page.width, coding)
             t2 = time.perf_counter()

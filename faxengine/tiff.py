@@ -607,9 +607,7 @@ class TiffWriter:
 
     def _code(self, page: Page) -> bytes:
         t4 = _codec()
-        k = None
-        if self.coding == "mr":
-            k = 2 if page.y_res < 150 else 4  # T.4 §4.2.1.3.4 K by vertical resolution
+        k = page.mr_k if self.coding == "mr" else None
         return t4.encode(page.image, self.coding, k=k, rtc=False)
 
 

@@ -357,7 +357,7 @@ class Dcs:
 
     @property
     def k(self) -> int | None:
-        """MR's K for the codec (T.4 §4.2.1.3.4): 2 at standard resolution,
+        """MR's K for the codec (T.4 §4.2.1.2): 2 at standard resolution,
         4 at the higher ones; None for MH and MMR."""
         if self.coding != "mr":
             return None

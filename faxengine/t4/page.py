@@ -93,6 +93,13 @@ class Page:
         """The T.30 resolution name (``"standard"``, ``"fine"``, …) or None."""
         return resolution_name(self.x_res, self.y_res)
 
+    @property
+    def mr_k(self) -> int:
+        """MR's parameter K for this page (T.4 §4.2.1.2): 2 at standard vertical
+        resolution (below 150 lines/inch), 4 at the higher ones, as libtiff too
+        chooses it."""
+        return 2 if self.y_res < 150 else 4
+
     @classmethod
     def from_pil(
         cls,

@@ -96,3 +96,13 @@ def test_default_width_follows_resolution_and_bad_arguments_fail():
         Page.from_pil(img, resolution="ultra")
     with pytest.raises(ValueError, match="empty"):
         Page.from_pil(Image.new("L", (0, 5)))
+
+
+def test_mr_k_follows_the_vertical_resolution():
+    import numpy as np
+
+    from faxengine.t4 import RESOLUTIONS, Page
+
+    ks = {name: Page(np.zeros((1, 8), bool), *dpi).mr_k for name, dpi in RESOLUTIONS.items()}
+    assert ks["standard"] == 2
+    assert all(k == 4 for name, k in ks.items() if name != "standard")
