@@ -1,4 +1,5 @@
-"""Signal levels: the dBm0 reference every layer measures against.
+"""Signal levels and rate: the dBm0 reference every layer measures against, and
+the one sample rate (8000 samples/s) every layer counts time in.
 
 G.711: the largest sine the codec carries is +3.14 dBm0, so 0 dBm0 is a sine
 3.14 dB below a full-scale (amplitude 32 767) sine: a mean square of
@@ -12,7 +13,10 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["DBM0_FULL_SCALE_SINE", "DBM0_REF_POWER", "dbm0_to_power", "power_to_dbm0"]
+__all__ = ["SAMPLE_RATE", "DBM0_FULL_SCALE_SINE", "DBM0_REF_POWER", "dbm0_to_power", "power_to_dbm0"]
+
+#: samples per second of every signal in the package (G.711 telephony: 8 kHz)
+SAMPLE_RATE = 8000
 
 #: dB by which a full-scale sine (amplitude 32 767) exceeds 0 dBm0 (G.711).
 DBM0_FULL_SCALE_SINE = 3.14

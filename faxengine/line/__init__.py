@@ -13,7 +13,7 @@ over that of noise over the whole 0–4000 Hz band (``level.py``).
     heard = ch.process(sent)
     noisy = line.add_noise(sent, snr_db=20)
 """
-from faxengine.line.g711 import (alaw_decode, alaw_encode, g711_roundtrip, ulaw_decode,
+from faxengine.g711 import (alaw_decode, alaw_encode, g711_roundtrip, ulaw_decode,
                                  ulaw_encode)
 from faxengine.line.level import (DBM0_FULL_SCALE_SINE, DBM0_REF_POWER, dbm0_to_power,
                                   noise_dbm0_for_snr, on_power_dbm0, power_dbm0)

@@ -31,12 +31,12 @@ import math
 import numpy as np
 
 from faxengine.line import _line
-from faxengine.line.g711 import LAWS, g711_roundtrip
+from faxengine.g711 import LAWS, g711_roundtrip
+from faxengine.levels import SAMPLE_RATE
 from faxengine.line.level import dbm0_to_power, noise_dbm0_for_snr
 
 __all__ = ["Line", "add_noise", "butterworth_sos", "telephone_band_sos", "SAMPLE_RATE"]
 
-SAMPLE_RATE = 8000
 #: −3 dB edges of the default telephone-band filter, hertz
 TELEPHONE_BAND = (300.0, 3400.0)
 

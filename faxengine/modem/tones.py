@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faxengine.levels import dbm0_to_power
+from faxengine.levels import SAMPLE_RATE, dbm0_to_power
 from faxengine.modem import _tones
 from faxengine.modem._common import as_samples
 from faxengine.modem.errors import ModemError
@@ -30,7 +30,7 @@ from faxengine.modem.v21 import sine_amplitude
 
 __all__ = ["CngTx", "CedTx", "ToneDetector", "ToneEvent", "CNG_HZ", "CED_HZ"]
 
-RATE = 8000
+RATE = SAMPLE_RATE
 #: T.30 §4.1.1
 CNG_HZ = 1100.0
 CNG_ON_S = 0.5

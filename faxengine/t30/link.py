@@ -28,11 +28,11 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from faxengine.levels import SAMPLE_RATE
 from faxengine.modem import HdlcRx, HdlcTx, V17Rx, V17Tx, V21Tx, V27terRx, V27terTx, V29Rx, V29Tx
 from faxengine.t30.facilities import V17, V27TER, V29
 from faxengine.t30.frames import Frame
 
-SAMPLE_RATE = 8000
 SILENCE_75MS = 600              # T.30 §5.3.2.3: 75 ms between signals
 HS_PREAMBLE_FLAGS = 32          # flags before the first ECM frame (~18-107 ms)
 HS_CLOSING_FLAGS = 4

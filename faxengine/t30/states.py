@@ -55,6 +55,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from faxengine.levels import SAMPLE_RATE
+
 END = "END"
 SIDES = ("sender", "receiver")
 START: dict[tuple[str, str], str] = {
@@ -65,7 +67,6 @@ START: dict[tuple[str, str], str] = {
 }
 PAGE_RETRIES = 3        # RTN answered by retraining and resending, at most this often
 COMMAND_TRIES = 3       # T.30 §5.4.3.2: a command is sent at most 3 times (T4, CRP)
-SAMPLE_RATE = 8000
 
 # T.30 §5.4.3.2 timer durations in seconds (T4 of an automatic terminal)
 TIMER_SECONDS: dict[str, float] = {"T1": 35.0, "T2": 6.0, "T3": 10.0, "T4": 3.0, "T5": 60.0}

@@ -52,7 +52,7 @@ import numpy as np
 
 from faxengine import t4
 from faxengine.errors import FaxError
-from faxengine.levels import dbm0_to_power
+from faxengine.levels import SAMPLE_RATE, dbm0_to_power
 from faxengine.modem import CngTx, CedTx, HdlcRx, ToneDetector, V21Rx
 from faxengine.t30 import link
 from faxengine.t30.ecm import (
@@ -73,7 +73,6 @@ from faxengine.t4.page import FAX_WIDTHS, RESOLUTIONS, Page
 
 __all__ = ["FaxTerminal", "Result"]
 
-SAMPLE_RATE = 8000
 HOLD_MAX = 2400                 # wait at most 0.3 s for the remote carrier to drop
 CED_SILENCE_S = 0.2             # V.25: silence before CED (after the line is connected)
 CED_S = 2.6                     # T.30 §4.2: CED lasts 2.6 to 4 s

@@ -1,4 +1,4 @@
-"""G.711 companding of faxengine.line against facts of G.711 Tables 1 and 2.
+"""G.711 companding (faxengine.g711, as faxengine.line re-exports it) against facts of G.711 Tables 1 and 2.
 
 The characters are checked as transmitted (A-law with even bits inverted,
 µ-law with all bits inverted), the decoded values against the interval

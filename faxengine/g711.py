@@ -1,5 +1,6 @@
 """G.711 A-law and µ-law companding, as a telephone network's 64 kbit/s PCM
-does to every sample.
+does to every sample.  A base module: the line models and the media layer
+(RTP G.711 payloads) both use it; ``faxengine.line`` re-exports it.
 
 The encoders and decoders follow G.711 Tables 1 (A-law) and 2 (µ-law),
 worked out once over all 65 536 int16 values into lookup tables, so a block
@@ -23,7 +24,7 @@ value 0), so a negative sample is coded through its one's complement
 an odd function of x + ½.  µ-law has a zero output (mid-tread, −0 and +0 both
 decode to 0), so a negative sample is coded through −x: −3…3 decode to 0 and
 a round trip is an odd function of x.  Both match spandsp's coders value for
-value (tests/line/test_line_g711.py checks this when libspandsp is here).
+value (tests/test_g711.py checks this when libspandsp is here).
 """
 from __future__ import annotations
 
