@@ -3,9 +3,16 @@
 ``FaxTerminal`` is a whole Group 3 fax machine without a telephone line:
 ``tx(n)`` gives the next ``n`` samples to send (silence while it listens),
 ``rx(samples)`` takes what it heard, ``finished`` and ``result`` say how the
-call ended.  It never reads a clock, sleeps or opens anything but the
-TIFF files it was given, so a call replays bit for bit and runs back to
-back with another terminal much faster than real time.
+call ended, ``events()`` what happened (``faxengine.t30.events``: frames,
+training, pages with their images, the end).  It never reads a clock,
+sleeps or opens a file, so a call replays bit for bit and runs back to
+back with another terminal much faster than real time; ``send=`` paths
+and ``receive=`` are read and written by ``faxengine.t30.files``, a layer
+that listens to the events (``receive=None`` keeps pages in memory only).
+
+The class is built from three modules by concern: this one is the engine
+(the table, timers, the link, phase A, the page signal), ``sender`` and
+``receiver`` hold each side's frames-to-events logic and actions.
 
 How it works
 ------------
@@ -13,7 +20,11 @@ How it works
   ``faxengine.t30.states`` (side -> state -> event -> new state, actions).
   This module turns what happens -- a frame heard, a signal ended, a timer
   run out, a transmission finished -- into the table's events, performs
-  the actions it names and runs the timers it lists for each state.
+  the actions it names (``ACTION_HANDLERS``: one method per action of
+  ``states.ACTIONS``, checked complete at import) and runs the timers it
+  lists for each state.  An event the state does not list is ignored, as
+  T.30 wants; an error of our own (``LocalProtocolError``) never is: it
+  ends the call (``LOCAL_ABORT``, with DCN) and says why.
 * Phase A (T.30 §4): the calling terminal sends CNG (1100 Hz, 0.5 s on,
   3 s off) until it hears V.21 flags; the answering terminal sends 0.2 s
   of silence, CED for 2.6 s, and then its DIS 75 ms later.  Meanwhile the
@@ -37,16 +48,19 @@ How it works
 * ECM (Annex A): ``ecm.split_page`` blocks, FCD and 3 RCP frames at the
   image rate, PPS over V.21; PPR resends the frames asked for; the fourth
   PPR for a block brings CTC at the next lower rate, or EOR at the lowest.
-* Received pages go into a TIFF-F file with ``tiff.TiffWriter`` as each is
-  confirmed, so a call that breaks off keeps the pages before.
-* Trace: every frame sent and received on logger ``faxengine.t30``
-  (``trace.log_frame``), and state changes at DEBUG.
+* Received pages are reported as each is confirmed (``PageReceived``);
+  ``files.TiffSink`` appends them to the TIFF-F file then, so a call that
+  breaks off keeps the pages before.
+* Trace: every frame sent and received on the terminal's own logger
+  (``logger=``, default ``faxengine.t30``; ``trace.log_frame``), state
+  changes at DEBUG, and one "call ended" line per call.
 """
 from __future__ import annotations
 
-import dataclasses
+import functools
+import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -55,55 +69,32 @@ from faxengine.errors import FaxError
 from faxengine.levels import SAMPLE_RATE, dbm0_to_power
 from faxengine.modem import CngTx, CedTx, HdlcRx, ToneDetector, V21Rx
 from faxengine.t30 import link
-from faxengine.t30.ecm import (
-    FRAMES_PER_BLOCK, EcmBlockReceiver, PartialPage, ctc_fif, ctc_mode, eor_frame, eor_post,
-    ppr_frames, rcp_frames, split_page)
-from faxengine.t30.errors import (
-    IncompatibleError, LocalProtocolError, RemoteProtocolError, T30Error)
-from faxengine.t30.facilities import (
-    MODEM_RATES, MODES, V17, V27TER, V29, Capabilities, Dcs, Preferences, choose_dcs, fallback)
-from faxengine.t30.frames import (
-    X_CODES, Fcf, Frame, decode_ident, encode_ident, ident_frame, message)
-from faxengine.t30.quality import judge_page, judge_tcf, tcf_bits
+from faxengine.t30.ecm import FRAMES_PER_BLOCK, EcmBlockReceiver, rcp_frames, split_page
+from faxengine.t30.errors import LocalProtocolError, RemoteProtocolError
+from faxengine.t30.events import CallEnded, Event, FrameReceived, FrameSent
+from faxengine.t30.facilities import MODEM_RATES, V17, V27TER, V29, Capabilities, Dcs
+from faxengine.t30.files import TiffSink, load_pages
+from faxengine.t30.frames import X_CODES, Fcf, Frame, decode_ident, ident_frame
+from faxengine.t30.options import check_options
+from faxengine.t30.quality import judge_page, judge_tcf
+from faxengine.t30.receiver import RESPONSE_FRAMES, ReceiverSide
 from faxengine.t30.result import CODES, Result
+from faxengine.t30.sender import POST_FRAMES, SenderSide
 from faxengine.t30.states import (
-    COMMAND_TRIES, END, PAGE_RETRIES, START, TIMERS, timer_samples, transition)
-from faxengine.t30.trace import log_frame, logger
-from faxengine.t4.page import FAX_WIDTHS, RESOLUTIONS, Page
+    ACTIONS, COMMAND_TRIES, END, PAGE_RETRIES, START, TIMERS, timer_samples, transition)
+from faxengine.t30.trace import describe_frame, log_frame
+from faxengine.t4.page import RESOLUTIONS
 
 __all__ = ["FaxTerminal", "Result"]
 
 HOLD_MAX = 2400                 # wait at most 0.3 s for the remote carrier to drop
 CED_SILENCE_S = 0.2             # V.25: silence before CED (after the line is connected)
 CED_S = 2.6                     # T.30 §4.2: CED lasts 2.6 to 4 s
-TCF_MARGIN_S = 0.6              # TCF is judged at the latest 75 ms + training + 1.5 s + this
 MIN_PAGE_BITS = 200             # a shorter high-speed signal is noise, not a page
-PPR_LIMIT = 4                   # T.30 §A.4.5: the fourth PPR for a block -> CTC or EOR
 NOT_FAX_DBM0 = -40.0            # phase A: a louder signal with no fax tones is a voice
-_PRI = {Fcf.PRI_MPS: "MPS", Fcf.PRI_EOM: "EOM", Fcf.PRI_EOP: "EOP",
-        Fcf.MPS: "MPS", Fcf.EOM: "EOM", Fcf.EOP: "EOP"}
-_RESPONSE_FRAMES = {"CFR": Fcf.CFR, "FTT": Fcf.FTT, "MCF": Fcf.MCF, "RTP": Fcf.RTP,
-                    "RTN": Fcf.RTN, "CTR": Fcf.CTR, "ERR": Fcf.ERR}
-_POST_FRAMES = {"MPS": Fcf.MPS, "EOM": Fcf.EOM, "EOP": Fcf.EOP}
-_LENGTH_MM = (("A4", 297.0), ("B4", 364.0))
-
-
-def _load(send) -> list[Page]:
-    """The pages to send: paths of TIFF files, Pages, or lists of Pages."""
-    from faxengine import tiff
-
-    pages: list[Page] = []
-    items = [send] if isinstance(send, (str, os.PathLike, Page)) else list(send)
-    for item in items:
-        if isinstance(item, Page):
-            pages.append(item)
-        elif isinstance(item, (str, os.PathLike)):
-            pages.extend(tiff.read(item))
-        else:
-            pages.extend(_load(item))
-    if not pages:
-        raise LocalProtocolError("nothing to send: the document has no pages")
-    return pages
+TRACE_LOGGER = "faxengine.t30"  # the default logger of the trace
+_DATA_FRAMES = frozenset({Fcf.FCD, Fcf.RCP})   # ECM data: logged at DEBUG, no events
+_IDENTS = frozenset({Fcf.CSI, Fcf.TSI, Fcf.CIG})
 
 
 def _eols(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -167,15 +158,17 @@ def _lines_lost(bits: np.ndarray, window: int = 20, factor: float = 4.0) -> int:
     return lost
 
 
-class FaxTerminal:
+class FaxTerminal(SenderSide, ReceiverSide):
     """A Group 3 fax terminal (T.30), calling or answering, sending or receiving.
 
     Args:
         calling: the calling terminal (sends CNG, waits for DIS) or the
             answering one (sends CED and DIS).
         send: the document: TIFF paths, ``Page`` objects or lists of them.
-        receive: where to write the received pages (TIFF-F), or None.  A
-            calling terminal with ``receive`` and no ``send`` polls (DTC).
+            None: this terminal receives.
+        receive: where to write the received pages (TIFF-F), or None to keep
+            them in memory only (``PageReceived`` events).  A calling
+            terminal that does not send polls (DTC).
         ecm: offer and use error correction mode (T.30 Annex A).
         max_rate: the highest image rate to offer or use (14400 ... 2400).
         modems: the image modems offered: a subset T.30 can express of
@@ -183,12 +176,16 @@ class FaxTerminal:
         codings: the codings offered / allowed, best first ("mmr", "mr", "mh").
         frame_size: ECM frame size the sender uses, 256 or 64 octets.
         ident: the identity sent as CSI/TSI/CIG (digits, "+", space), or None.
-        receive_coding: the coding of the TIFF-F file written.
-        power_dbm0: transmit level.
-        page_retries: how often a sender retrains and resends a page after RTN.
+        receive_coding: the coding of the TIFF-F file written ("mh", "mr", "mmr").
+        power_dbm0: transmit level, -60 to -3 dBm0.
+        page_retries: how often a sender retrains and resends a page after
+            RTN (1 to 10).
+        logger: where the trace goes (default logger ``faxengine.t30``); give
+            each of several concurrent calls its own to keep their traces apart.
 
     Raises:
-        LocalProtocolError: nothing to send or receive, or bad options.
+        LocalProtocolError: send and receive both given, a bad option, a page
+            fax cannot carry, or a receive path that cannot be written.
     """
 
     def __init__(self, calling: bool = True, send=None, receive: str | os.PathLike | None = None,
@@ -196,29 +193,25 @@ class FaxTerminal:
                  modems: Iterable[str] = (V17, V29, V27TER),
                  codings: Sequence[str] = ("mmr", "mr", "mh"), frame_size: int = 256,
                  ident: str | None = None, receive_coding: str = "mmr",
-                 power_dbm0: float = link.TX_POWER_DBM0, page_retries: int = PAGE_RETRIES) -> None:
-        if send is None and receive is None:
-            raise LocalProtocolError("a fax terminal needs a document to send or a file to receive")
+                 power_dbm0: float = link.TX_POWER_DBM0, page_retries: int = PAGE_RETRIES,
+                 logger: logging.Logger | None = None) -> None:
         if send is not None and receive is not None:
             raise LocalProtocolError("send or receive, not both, in one call")
-        if max_rate not in {r for _, r in MODES}:
-            raise LocalProtocolError(f"max_rate must be one of 14400, 12000, 9600, 7200, 4800, "
-                                     f"2400, not {max_rate}")
-        if ident is not None:
-            encode_ident(ident)             # refuse a bad identity now, not mid-call
+        modems, codings = check_options(
+            max_rate=max_rate, modems=modems, codings=codings, frame_size=frame_size,
+            ident=ident, receive_coding=receive_coding, power_dbm0=power_dbm0,
+            page_retries=page_retries)
+        self.log = logger if logger is not None else logging.getLogger(TRACE_LOGGER)
         self.calling = bool(calling)
         self.side = "sender" if send is not None else "receiver"
         self.role = "calling" if calling else "answering"
         self.ecm = bool(ecm)
         self.ident = ident
-        self.power_dbm0 = power_dbm0
-        self.page_retries = page_retries
+        self.power_dbm0 = float(power_dbm0)
+        self.page_retries = int(page_retries)
         self._x = self.calling          # T.30 §5.3.6.1: X = 1 at the station that received DIS
-        self._pages = _load(send) if send is not None else []
-        self._receive_path = receive
-        self._receive_coding = receive_coding
-        self._writer = None
-        self._codings = tuple(codings)
+        self._pages = load_pages(send) if send is not None else []
+        self._codings = codings
         self._frame_size = frame_size
         self._max_rate = max_rate
         # a modem none of whose rates is allowed is not offered
@@ -230,6 +223,11 @@ class FaxTerminal:
             ready_to_transmit=self.side == "sender" and not self.calling)
         for i in range(len(self._pages)):
             self._mode_of(i)                    # refuse pages fax cannot carry, now
+        # what happened, for events(); listeners see each event as it comes
+        self._events: list[Event] = []
+        self._listeners: list[Callable[[Event], None]] = []
+        if receive is not None:
+            self._listeners.append(TiffSink(receive, receive_coding))
         # clocks: samples sent (line time) and samples heard (timers)
         self._tx_time = 0
         self._now = 0
@@ -256,6 +254,7 @@ class FaxTerminal:
         self._state = START[(self.side, self.role)]
         self._t1 = timer_samples("T1")      # from the start of the call
         self._t1_running = True
+        self._t1_after_eom = False          # T1 runs again in phase B after EOM
         self._deadlines: dict[str, int | None] = {}
         self._cmd: list = []            # how to send the last command again
         self._resp: list = []           # ... and the last response
@@ -271,9 +270,8 @@ class FaxTerminal:
         self._next_dcs: Dcs | None = None
         self._trained = False           # V.17 short training allowed (CFR at this rate)
         self.remote_ident = ""
-        self.pages_done = 0
         # sender progress
-        self._page_i = 0
+        self._page_i = 0                # the page being sent: the pages before are confirmed
         self._retries = 0
         self._blocks: list = []
         self._block_i = 0
@@ -282,14 +280,17 @@ class FaxTerminal:
         self._ppr_want: list[int] = []
         self._page_incomplete = False
         self._incomplete: list[int] = []    # pages that went (or came) with EOR
-        self._pages_ended = 0               # pages received, saved or not
         # receiver progress
+        self._pages_ended = 0               # pages received, saved or not
+        self._saved: list[int] = []         # the numbers of those saved
         self._expect_page = False
         self._page_signal = False           # high-speed data came since our answer
         self._answered = ""                 # the last response sent (CFR, MCF, ...)
         self._page_image: np.ndarray | None = None
+        self._page_bad: t4.BadLines | None = None
         self._ecm_rx: EcmBlockReceiver | None = None
         self._page_data: list[bytes] = []
+        self._page_blocks = self._page_frames = self._page_ppr = 0
         self._confirmed: tuple[int, int] | None = None
         self._tcf_deadline: int | None = None
         if not self.calling:            # answering: CED, then DIS (or DIS offering a document)
@@ -318,6 +319,21 @@ class FaxTerminal:
         return self._state
 
     @property
+    def pages_done(self) -> int:
+        """Pages confirmed so far: sent whole (sender) or received and kept (receiver)."""
+        if self.side == "sender":
+            return self._page_i - len(self._incomplete)
+        return len(self._saved)
+
+    def events(self) -> list[Event]:
+        """The events since the last call, oldest first (``faxengine.t30.events``).
+
+        ``CallEnded`` is the last event of a call.
+        """
+        events, self._events = self._events, []
+        return events
+
+    @property
     def progress(self) -> tuple[int, int, float]:
         """(page, pages, fraction): the page being sent (1-based; for a receiver
         the page being received), how many the document has (0 when a
@@ -335,7 +351,12 @@ class FaxTerminal:
         return page, len(self._pages), min(frac, 1.0)
 
     def tx(self, n: int) -> np.ndarray:
-        """The next ``n`` samples to send (int16; silence while listening)."""
+        """The next ``n`` samples to send (int16; silence while listening).
+
+        Raises:
+            LocalProtocolError: ``n`` is not a whole number of samples >= 0.
+        """
+        n = _sample_count(n)
         out = np.zeros(n, dtype=np.int16)
         pos = 0
         if self._holding:
@@ -363,10 +384,17 @@ class FaxTerminal:
         return out
 
     def rx(self, samples) -> None:
-        """Take ``n`` samples heard on the line (int16)."""
-        samples = np.asarray(samples)
-        if samples.dtype != np.int16:
-            samples = samples.astype(np.int16)
+        """Take the samples heard on the line: int16 at 8000/s, mono.
+
+        Integer arrays whose values fit in int16 (int8, uint8, int32...)
+        are taken as they are; float audio is refused, as the modems refuse
+        it: scale and round it to int16 first.
+
+        Raises:
+            LocalProtocolError: float, bool or complex samples, values
+                outside int16, or not a 1-D array.
+        """
+        samples = _as_int16(samples)
         self._now += samples.size
         if self._finished or (self._txq and not self._holding):
             return                          # half duplex: deaf while sending
@@ -377,7 +405,7 @@ class FaxTerminal:
 
     def _failed(self, exc: Exception) -> None:
         """A local failure mid-call (not the remote's fault): hang up with DCN."""
-        logger.error("call aborted: %s", exc)
+        self.log.error("call aborted: %s", exc)
         if self._state != END:
             self._detail = str(exc)
             self._end("LOCAL_ABORT", "send DCN")
@@ -438,8 +466,16 @@ class FaxTerminal:
 
     def _send_frames(self, *frames: Frame) -> None:
         for f in frames:
-            log_frame("tx", f)
+            self._trace("tx", f)
         self._queue(link.v21_signal(frames, self.power_dbm0))
+
+    def _trace(self, direction: str, frame: Frame, raw: bytes | None = None) -> None:
+        """A frame sent or received: on the trace, and as an event (control frames)."""
+        log_frame(direction, frame, self.log)
+        if frame.fcf not in _DATA_FRAMES:
+            kind = FrameSent if direction == "tx" else FrameReceived
+            self._emit(kind(self._clock_s(), frame.name, describe_frame(frame),
+                            frame.to_bytes() if raw is None else raw))
 
     def _x_frame(self, fcf: Fcf, fif: bytes = b"") -> Frame:
         return Frame(fcf, fif, x=self._x and fcf in X_CODES)
@@ -466,40 +502,51 @@ class FaxTerminal:
             self._heard_energy = power > self._energy_floor
 
     def _frame_in(self, data: bytes, high_speed: bool = False) -> None:
+        """A good frame heard: into the table's event, or kept (FCD, identities).
+
+        A malformed or invalid frame (``RemoteProtocolError``) is ignored, as
+        T.30 wants: the state's timer brings a repeat.  A ``LocalProtocolError``
+        is our own fault and is not caught here: the call ends on it.
+        """
         try:
             frame = Frame.parse(data)
         except RemoteProtocolError:
             return
-        log_frame("rx", frame)
+        self._trace("rx", frame, data)
         self._heard_fax = True
         fcf = frame.fcf
-        if fcf in (Fcf.CSI, Fcf.TSI, Fcf.CIG):
-            self.remote_ident = decode_ident(frame.fif)
-            return
         if fcf is Fcf.FCD:
             if self._ecm_rx is not None and frame.fif:
                 try:
                     self._ecm_rx.add(frame)
-                except T30Error:        # not one of this block's frames
+                except RemoteProtocolError:     # not one of this block's frames
                     pass
             return
-        if fcf is Fcf.RCP or high_speed or not frame.final:
+        if fcf is Fcf.RCP or high_speed or not frame.final and fcf not in _IDENTS:
             return
         try:
-            handler = getattr(self, f"_{self.side}_frame")
-            event = handler(frame)
-        except T30Error as exc:
-            logger.info("ignored %s: %s", frame.name, exc)
+            if fcf in _IDENTS:
+                self.remote_ident = decode_ident(frame.fif)
+                return
+            event = self._frame_event(frame)
+        except RemoteProtocolError as exc:
+            self.log.info("ignored %s: %s", frame.name, exc)
             return
         if event is not None:
             self._event(event)
+
+    def _frame_event(self, frame: Frame) -> str | None:
+        """The table event a frame is, judged by this terminal's side."""
+        if self.side == "sender":
+            return self._sender_frame(frame)
+        return self._receiver_frame(frame)
 
     def _signal_end(self, bits: np.ndarray) -> None:
         """A high-speed signal ended (carrier lost, or TCF waited for long enough)."""
         if self._state == "B:RECEIVE_TCF":
             self._tcf_deadline = None
             good = judge_tcf(bits, self._dcs.rate)
-            logger.info("rx TCF: %d bits, %s", bits.size, "good" if good else "bad")
+            self.log.info("rx TCF: %d bits, %s", bits.size, "good" if good else "bad")
             self._event("TCF_GOOD" if good else "TCF_BAD")
         elif (self._state == "C:RECEIVE_PAGE" and self._expect_page and not self._dcs.ecm
               and bits.size >= MIN_PAGE_BITS):
@@ -519,172 +566,11 @@ class FaxTerminal:
         if lost > 0:
             run = max(bad.longest_run, gap_lost, round(longest * bad.total_lines))
             bad = t4.BadLines(bad.count + lost, run, bad.total_lines + lost)
-        self._page_image = image
+        self._page_image, self._page_bad = image, bad
         answer = judge_page(bad, dcs.resolution)
-        logger.info("rx page: %d lines, %d bad (longest run %d): %s", bad.total_lines,
+        self.log.info("rx page: %d lines, %d bad (longest run %d): %s", bad.total_lines,
                     bad.count, bad.longest_run, answer.name)
         self._event({Fcf.MCF: "PAGE_GOOD", Fcf.RTP: "PAGE_POOR"}.get(answer, "PAGE_BAD"))
-
-    # ------------------------------------------------- frames -> table events
-    def _sender_frame(self, frame: Frame) -> str | None:
-        fcf, state = frame.fcf, self._state
-        if fcf is Fcf.DIS and state.startswith("D:") and state != "D:WAIT_CTR":
-            # the receiver is back in phase B (see states.py): after EOM our
-            # command was taken and its response lost; after MPS/EOP/NULL the
-            # page or block goes again once retrained, within the page's retries
-            if self._dis_in_phase_d(state):
-                self._detail = (f"the receiver answered page {self._page_i + 1} with DIS "
-                                f"(back to phase B) {self._retries} times instead of confirming it")
-                return "RTN_EXHAUSTED"
-        if fcf in (Fcf.DIS, Fcf.DTC):
-            if state in ("B:WAIT_DIS", "B:WAIT_DTC") or state.startswith("D:"):
-                self._remote = Capabilities.decode(frame.fif)
-                try:
-                    self._next_dcs = choose_dcs(self._local, self._remote,
-                                                self._preferences(self._page_i))
-                except IncompatibleError as exc:
-                    self._detail = str(exc)
-                    return "INCOMPATIBLE"
-            return fcf.name
-        if fcf is Fcf.FTT and state == "B:WAIT_CFR":
-            self._next_dcs = fallback(self._dcs, self._remote, self._local)
-            return "FTT" if self._next_dcs is not None else "FTT_AT_LOWEST"
-        if fcf is Fcf.CFR and state == "B:WAIT_CFR":
-            self._trained = True
-        if state.startswith("D:SENT_") and not state.startswith(("D:SENT_PPS", "D:SENT_EOR")):
-            if fcf in (Fcf.MCF, Fcf.RTP):
-                self.pages_done += 1
-                self._page_i += 1
-                self._retries = 0
-                self._trained = fcf is Fcf.MCF
-            elif fcf is Fcf.RTN:
-                self._retries += 1
-                self._trained = False
-                if self._retries >= self.page_retries:
-                    return "RTN_EXHAUSTED"
-        elif state.startswith(("D:SENT_PPS", "D:RNR_", "D:SENT_EOR")):
-            if fcf in (Fcf.MCF, Fcf.ERR):
-                self._page_incomplete |= fcf is Fcf.ERR
-                self._next_block()
-            elif fcf is Fcf.PPR:
-                self._ppr_want = ppr_frames(frame.fif)
-                self._ppr_count += 1
-                if self._ppr_count >= PPR_LIMIT:
-                    self._ppr_count = 0
-                    self._next_dcs = fallback(self._dcs, self._remote, self._local)
-                    return "PPR_4TH" if self._next_dcs is not None else "PPR_GIVE_UP"
-        return fcf.label
-
-    def _dis_in_phase_d(self, state: str) -> bool:
-        """DIS heard while waiting for a post-page response: what it confirms.
-        True when the page has now gone unconfirmed ``page_retries`` times."""
-        if not state.endswith("EOM"):
-            self._trained = False
-            self._retries += 1
-            return self._retries >= self.page_retries
-        if state.startswith("D:SENT_EOR"):         # as ERR
-            self._page_incomplete = True
-            self._next_block()
-        elif state.startswith(("D:SENT_PPS", "D:RNR_")):    # as MCF
-            self._next_block()
-        else:                                       # non-ECM: as MCF
-            self.pages_done += 1
-            self._page_i += 1
-            self._retries = 0
-        return False
-
-    def _next_block(self) -> None:
-        """The current ECM block is confirmed (MCF) or given up (ERR)."""
-        self._ppr_count = 0
-        self._retries = 0
-        self._block_i += 1
-        if self._block_i >= len(self._blocks):
-            if self._page_incomplete:       # EOR gave up on a block of it
-                self._incomplete.append(self._page_i + 1)
-            else:
-                self.pages_done += 1
-            self._page_incomplete = False
-            self._page_i += 1
-            self._blocks = []
-            self._block_i = 0
-
-    def _receiver_frame(self, frame: Frame) -> str | None:
-        fcf, state = frame.fcf, self._state
-        if fcf is Fcf.DCS:
-            if state in ("B:RECEIVE_TCF", "E:WAIT_DCN"):
-                return None
-            dcs = Dcs.decode(frame.fif)
-            problem = self._cannot_receive(dcs)
-            if problem:
-                self._detail = problem
-                return "INCOMPATIBLE"
-            self._dcs = dcs
-            self._hs = link.HsReceiver(dcs.modem, dcs.rate)
-            # judged when its carrier drops, or when it must be over (noise can
-            # hold a carrier detector on): the sender's T4 runs from its end
-            wait = 0.075 + link.TRAINING_S[dcs.modem, dcs.rate] + 1.5 + TCF_MARGIN_S
-            self._tcf_deadline = self._now + int(wait * SAMPLE_RATE)
-            return "DCS"
-        if fcf is Fcf.DIS:
-            return "DIS"
-        dcs = self._dcs
-        if fcf in _PRI and state == "C:RECEIVE_PAGE" and self._expect_page and dcs is not None \
-                and not dcs.ecm and (self._page_signal or self._answered != "MCF"):
-            # the post-page command came before the page's carrier was seen to
-            # drop.  (With no image data at all since an MCF of ours, it is the
-            # last command again, our MCF was lost: the table repeats it.)
-            bits = self._hs.end() if self._hs is not None else np.zeros(0, np.uint8)
-            self._judge_page(bits)
-            return _PRI[fcf]
-        if fcf in _PRI:
-            return _PRI[fcf]
-        if fcf is Fcf.PPS:
-            pps = PartialPage.parse(frame)
-            if (pps.page, pps.block) == self._confirmed:
-                return "PPS-REPEAT"             # our MCF was lost
-            return self._pps(pps) if self._in_ecm_page() else None
-        if fcf in (Fcf.EOR, Fcf.CTC) and not self._in_ecm_page():
-            return None
-        if fcf is Fcf.EOR:
-            post = eor_post(frame)
-            self._keep_block(partial=True)
-            if post is not None:
-                self._incomplete.append(self._pages_ended + 1)
-            return "EOR-" + ("NULL" if post is None else _PRI[post])
-        if fcf is Fcf.CTC:
-            modem, rate = ctc_mode(frame.fif)
-            self._dcs = dataclasses.replace(dcs, modem=modem, rate=rate)
-            self._hs = link.HsReceiver(modem, rate, ecm=True)
-            return "CTC"
-        return fcf.label
-
-    def _in_ecm_page(self) -> bool:
-        return (self._state == "C:RECEIVE_PAGE" and self._ecm_rx is not None
-                and self._dcs is not None and self._dcs.ecm)
-
-    def _cannot_receive(self, dcs: Dcs) -> str:
-        if (dcs.modem, dcs.rate) not in self._local.modes() or dcs.rate > self._max_rate:
-            return f"the sender commands {dcs.modem} {dcs.rate}, which this terminal did not offer"
-        if dcs.coding not in self._local.codings:
-            return f"the sender commands {dcs.coding.upper()} coding, not offered here"
-        if dcs.ecm and not self._local.ecm:
-            return "the sender commands ECM, which this terminal did not offer"
-        return ""
-
-    def _pps(self, pps: PartialPage) -> str:
-        key = (pps.page, pps.block)
-        frames = self._ecm_rx.expect(pps.frames)
-        if not self._ecm_rx.complete(frames):
-            return "PPS-INCOMPLETE"
-        self._keep_block(partial=False)
-        self._confirmed = key
-        return "PPS-" + pps.name.replace("PRI-", "")
-
-    def _keep_block(self, partial: bool) -> None:
-        """Append the block's data to the page; EOR keeps what arrived of it."""
-        rx = self._ecm_rx
-        self._page_data.append(rx.arrived() if partial else rx.data(rx.count))
-        rx.reset()
 
     # ---------------------------------------------------------- table engine
     def _event(self, name: str) -> bool:
@@ -693,9 +579,9 @@ class FaxTerminal:
             return False
         t = transition(self.side, self._state, name)
         if t is None:
-            logger.debug("%s: %s ignored", self._state, name)
+            self.log.debug("%s: %s ignored", self._state, name)
             return False
-        logger.debug("%s --%s--> %s %s", self._state, name, t.state, list(t.actions))
+        self.log.debug("%s --%s--> %s %s", self._state, name, t.state, list(t.actions))
         if t.state == END:
             self._end(t.result, *t.actions, event=name)
             return True
@@ -714,6 +600,7 @@ class FaxTerminal:
         deaf = bool(self._txq)
         if "T1" in timers and not self._t1_running:    # phase B again, after EOM
             t1 = self._t1 = self._now + timer_samples("T1")
+            self._t1_after_eom = True
         self._t1_running = "T1" in timers
         for name in timers:
             if name == "T1":
@@ -756,9 +643,12 @@ class FaxTerminal:
                 return
 
     def _expired(self, name: str) -> None:
-        logger.info("timer %s expired in %s", name, self._state)
+        self.log.info("timer %s expired in %s", name, self._state)
         if name == "T1" and self.calling and not self._heard_fax and self._heard_energy:
             self._end("NOT_FAX", "hang up")
+            return
+        # T1 again after EOM: the other terminal stopped mid-document, it did answer
+        if name == "T1" and self._t1_after_eom and self._event("T1_AFTER_EOM"):
             return
         if name == "T4" and self._tries >= COMMAND_TRIES and self._event("T4_EXHAUSTED"):
             return
@@ -785,8 +675,6 @@ class FaxTerminal:
             return
         self._finished = True
         self._cng = None
-        if self._writer is not None:
-            self._writer.close()
         code = self._ending or "LOCAL_ABORT"
         if self._incomplete:
             pages = ", ".join(map(str, self._incomplete))
@@ -804,8 +692,25 @@ class FaxTerminal:
             bit_rate=dcs.rate if dcs else 0, ecm=bool(dcs and dcs.ecm),
             coding=dcs.coding if dcs else None, resolution=dcs.resolution if dcs else None,
             remote_ident=self.remote_ident, duration_s=self._tx_time / SAMPLE_RATE)
-        logger.info("call ended: %s (%s), %d page(s), %.1f s", code, words, self.pages_done,
-                    self.result.duration_s)
+        self.log.info("call ended: %s (%s), %d page(s), %.1f s", code, words, self.pages_done,
+                      self.result.duration_s)
+        try:
+            self._emit(CallEnded(self._clock_s(), self.result))
+        except (FaxError, OSError) as exc:      # the file cannot be closed: say so, once
+            self.log.error("closing the received file failed: %s", exc)
+
+    # ----------------------------------------------------------------- events
+    def _clock_s(self) -> float:
+        """Line time now, in seconds: samples heard or sent, whichever is further."""
+        return max(self._now, self._tx_time) / SAMPLE_RATE
+
+    def _emit(self, event: Event) -> None:
+        """Queue ``event`` for ``events()`` and hand it to the listeners (the
+        file layer); a listener's failure (a disk full) propagates to the
+        caller, which ends the call as a local failure."""
+        self._events.append(event)
+        for listener in self._listeners:
+            listener(event)
 
     # ---------------------------------------------------------------- actions
     def _command(self, fn) -> None:
@@ -822,78 +727,28 @@ class FaxTerminal:
         fn()
 
     def _do(self, action: str) -> None:
-        verb, _, what = action.partition(" ")
-        if action == "repeat command":
-            self._tries += 1
-            for fn in self._cmd:
-                fn()
-        elif action == "repeat response":
-            for fn in self._resp:
-                fn()
-        elif action == "send DIS":
-            self._command(lambda: self._send_frames(
-                *message(*self._ident(Fcf.CSI), Frame(Fcf.DIS, self._local.encode()))))
-        elif action == "send DTC":
-            self._command(lambda: self._send_frames(
-                *message(*self._ident(Fcf.CIG), Frame(Fcf.DTC, self._local.encode()))))
-        elif action == "choose DCS" or action == "fall back":
-            self._dcs = self._next_dcs
-            self._trained = False
-        elif action == "send DCS":
-            dcs = self._dcs
-            self._command(lambda: self._send_frames(
-                *message(*self._ident(Fcf.TSI), self._x_frame(Fcf.DCS, dcs.encode()))))
-        elif action == "send TCF":
-            dcs = self._dcs
-            self._command(lambda: self._queue(link.hs_signal(
-                dcs.modem, dcs.rate, np.zeros(tcf_bits(dcs.rate), np.uint8),
-                power_dbm0=self.power_dbm0)))
-        elif action == "send page":
-            self._send_page()
-        elif action == "send block":
-            self._send_block(None)
-        elif action == "resend frames":
-            self._send_block(self._ppr_want)
-        elif verb == "send" and what in _POST_FRAMES:
-            self._command(lambda f=_POST_FRAMES[what]: self._send_frames(self._x_frame(f)))
-        elif verb == "send" and what.startswith("PPS-"):
-            pps = PartialPage(None if what == "PPS-NULL" else _POST_FRAMES[what[4:]],
-                              self._page_i % 256, self._block_i % 256,
-                              len(self._blocks[self._block_i].frames))
-            self._command(lambda: self._send_frames(pps.frame(self._x)))
-        elif action == "send CTC":
-            self._dcs = self._next_dcs
-            self._trained = False
-            fif = ctc_fif(self._dcs.modem, self._dcs.rate)
-            self._command(lambda: self._send_frames(self._x_frame(Fcf.CTC, fif)))
-        elif action == "send EOR":
-            post = None if self._post == "NULL" else _POST_FRAMES[self._post]
-            self._command(lambda: self._send_frames(eor_frame(post, self._x)))
-        elif action == "send RR":
-            if "T5" not in self._deadlines:
-                self._deadlines["T5"] = self._now + timer_samples("T5")
-            self._command(lambda: self._send_frames(self._x_frame(Fcf.RR)))
-        elif verb == "send" and what in _RESPONSE_FRAMES:
-            self._answered = what
-            self._response(lambda f=_RESPONSE_FRAMES[what]: self._send_frames(self._x_frame(f)))
-            if what == "CFR" or (what == "MCF" and self._state == "C:RECEIVE_PAGE"):
-                self._expect_page = True
-                self._page_signal = False
-                if self._hs is not None and self._dcs.ecm:
-                    self._hs.collect_frames()
-        elif action == "send PPR":
-            fif = self._ecm_rx.ppr(self._ecm_rx.frames)
-            self._response(lambda: self._send_frames(self._x_frame(Fcf.PPR, fif)))
-        elif action == "save page":
-            self._save_page()
-        elif action == "discard page":
-            self._page_image = None
-        elif action == "send DCN":
-            self._send_frames(self._x_frame(Fcf.DCN))
-        elif action == "hang up":
-            pass
-        else:
-            raise LocalProtocolError(f"the terminal does not implement the action {action!r}")
+        """Perform one action of the table (``ACTION_HANDLERS``)."""
+        try:
+            handler = ACTION_HANDLERS[action]
+        except KeyError:
+            raise LocalProtocolError(
+                f"the terminal does not implement the action {action!r}") from None
+        handler(self)
+
+    def _repeat_command(self) -> None:
+        self._tries += 1
+        for fn in self._cmd:
+            fn()
+
+    def _repeat_response(self) -> None:
+        for fn in self._resp:
+            fn()
+
+    def _send_dcn(self) -> None:
+        self._send_frames(self._x_frame(Fcf.DCN))
+
+    def _hang_up(self) -> None:
+        """Nothing to send: the engine ends the call."""
 
     def _send_page(self) -> None:
         dcs = self._dcs
@@ -903,7 +758,7 @@ class FaxTerminal:
         page = self._pages[self._page_i]
         data = t4.encode(page.image, dcs.coding, k=dcs.k, min_bits_per_line=dcs.min_bits_per_line)
         self._post = self._post_page(self._page_i)
-        logger.info("tx page %d: %d octets %s at %s %d", self._page_i + 1, len(data),
+        self.log.info("tx page %d: %d octets %s at %s %d", self._page_i + 1, len(data),
                     dcs.coding.upper(), dcs.modem, dcs.rate)
         self._queue_image(link.hs_signal(dcs.modem, dcs.rate, link.bytes_to_bits(data),
                                          short_train=self._trained, power_dbm0=self.power_dbm0))
@@ -917,9 +772,9 @@ class FaxTerminal:
             data = t4.encode(page.image, dcs.coding, k=dcs.k)
             self._blocks = split_page(data, dcs.frame_size)
             self._block_i = 0
-            logger.info("tx page %d: %d octets %s, %d block(s), ECM %d at %s %d",
-                        self._page_i + 1, len(data), dcs.coding.upper(), len(self._blocks),
-                        dcs.frame_size, dcs.modem, dcs.rate)
+            self.log.info("tx page %d: %d octets %s, %d block(s), ECM %d at %s %d",
+                          self._page_i + 1, len(data), dcs.coding.upper(), len(self._blocks),
+                          dcs.frame_size, dcs.modem, dcs.rate)
         block = self._blocks[self._block_i]
         if self._block_i < len(self._blocks) - 1:
             self._post = "NULL"
@@ -927,7 +782,7 @@ class FaxTerminal:
             self._post = self._post_page(self._page_i)
         frames = list(block.fcd_frames(which)) + rcp_frames()
         for f in frames:
-            log_frame("tx", f)
+            log_frame("tx", f, self.log)
         bits = link.hdlc_bits(frames)
         self._queue_image(link.hs_signal(dcs.modem, dcs.rate, bits, short_train=self._trained,
                                          power_dbm0=self.power_dbm0))
@@ -947,66 +802,71 @@ class FaxTerminal:
             self._page_data = []
             image, bad = t4.decode_lenient(data, dcs.pels, dcs.coding)
             if bad.count:
-                logger.info("rx page: %d of %d lines repaired", bad.count, bad.total_lines)
+                self.log.info("rx page: %d of %d lines repaired", bad.count, bad.total_lines)
         else:
             image = self._page_image
             self._page_image = None
-        if image is None or image.shape[0] == 0:
-            logger.info("rx page %d: no image data arrived, nothing to save", self._pages_ended)
-            return
-        x_res, y_res = RESOLUTIONS[dcs.resolution]
-        if self._writer is None:
-            from faxengine.tiff import TiffWriter
-            self._writer = TiffWriter(self._receive_path, self._receive_coding)
-        self._writer.add_page(Page(image, x_res, y_res))
-        self.pages_done += 1
-        logger.info("rx page %d saved: %d x %d", self.pages_done, image.shape[1], image.shape[0])
+            bad = self._page_bad
+        self._keep_page(image, bad)
 
-    def _mode_of(self, index: int) -> tuple[str, str]:
-        """(resolution, paper width) of page ``index``, checked.
 
-        Raises:
-            LocalProtocolError: a resolution or line width fax does not have.
-        """
-        page = self._pages[index]
-        resolution = page.resolution
-        if resolution is None:
-            raise LocalProtocolError(
-                f"page {index + 1} has a resolution of {page.x_res:g} x {page.y_res:g} dpi, "
-                "not one fax knows; convert it with Page.from_pil")
-        widths = FAX_WIDTHS[resolution]
-        if page.width not in widths:
-            raise LocalProtocolError(
-                f"page {index + 1} is {page.width} pels wide; at {resolution} resolution fax "
-                f"lines are {', '.join(map(str, widths))} pels (A4, B4, A3)")
-        return resolution, ("A4", "B4", "A3")[widths.index(page.width)]
+def _sample_count(n) -> int:
+    """``tx``'s ``n`` as an int: a whole number of samples, 0 or more."""
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise LocalProtocolError(f"tx(n) takes a whole number of samples >= 0 (160 is 20 ms), "
+                                 f"not {n!r}")
+    return int(n)
 
-    def _group(self, index: int) -> range:
-        """The pages sent under one DCS with page ``index``: the run of pages
-        around it with the same resolution and width (T.30: a change needs EOM
-        and a new phase B)."""
-        mode = self._mode_of(index)
-        first = index
-        while first > 0 and self._mode_of(first - 1) == mode:
-            first -= 1
-        last = index
-        while last + 1 < len(self._pages) and self._mode_of(last + 1) == mode:
-            last += 1
-        return range(first, last + 1)
 
-    def _post_page(self, index: int) -> str:
-        """The post-page command after page ``index``: MPS, EOM (the next page
-        needs another DCS) or EOP."""
-        if index == len(self._pages) - 1:
-            return "EOP"
-        return "MPS" if index + 1 in self._group(index) else "EOM"
+def _as_int16(samples) -> np.ndarray:
+    """``rx``'s samples as int16, converted only when that is exact."""
+    a = np.asarray(samples)
+    if a.dtype == np.int16 and a.ndim == 1:
+        return a
+    if a.ndim != 1:
+        raise LocalProtocolError(f"rx takes a 1-D array of mono samples, not one of shape "
+                                 f"{a.shape}")
+    if a.size == 0 and a.dtype == np.float64:      # rx([]): nothing heard
+        return np.zeros(0, np.int16)
+    if a.dtype.kind not in "iu":
+        raise LocalProtocolError(
+            f"rx takes int16 samples (8000/s, mono), not {a.dtype}: scale float audio to "
+            "-32768..32767 and round it, e.g. np.round(x * 32767).astype(np.int16)")
+    if a.size and (a.min() < -32768 or a.max() > 32767):
+        raise LocalProtocolError(
+            f"rx takes int16 samples; these {a.dtype} values reach {int(a.min())}.."
+            f"{int(a.max())}, outside -32768..32767: scale them first")
+    return a.astype(np.int16)
 
-    def _preferences(self, index: int = 0) -> Preferences:
-        """What choose_dcs should aim for to send page ``index`` and its group."""
-        resolution, width = self._mode_of(index)
-        lines_per_mm = RESOLUTIONS[resolution][1] / 25.4
-        tallest = max(self._pages[i].height for i in self._group(index)) / lines_per_mm
-        length = next((name for name, mm in _LENGTH_MM if tallest <= mm), "unlimited")
-        return Preferences(max_rate=self._max_rate, ecm=self.ecm, frame_size=self._frame_size,
-                           codings=self._codings, resolution=resolution, width=width,
-                           length=length)
+
+# what the engine does for each action of the table (states.ACTIONS)
+ACTION_HANDLERS: dict[str, Callable[[FaxTerminal], None]] = {
+    "repeat command": FaxTerminal._repeat_command,
+    "repeat response": FaxTerminal._repeat_response,
+    "send DIS": functools.partial(FaxTerminal._send_capabilities, fcf=Fcf.DIS),
+    "send DTC": functools.partial(FaxTerminal._send_capabilities, fcf=Fcf.DTC),
+    "choose DCS": FaxTerminal._choose_dcs,
+    "fall back": FaxTerminal._choose_dcs,
+    "send DCS": FaxTerminal._send_dcs,
+    "send TCF": FaxTerminal._send_tcf,
+    "send page": FaxTerminal._send_page,
+    "send block": functools.partial(FaxTerminal._send_block, which=None),
+    "resend frames": lambda term: term._send_block(term._ppr_want),
+    **{f"send {post}": functools.partial(FaxTerminal._send_post, post=post)
+       for post in POST_FRAMES},
+    **{f"send PPS-{post}": functools.partial(FaxTerminal._send_pps, post=post)
+       for post in ("NULL", *POST_FRAMES)},
+    "send CTC": FaxTerminal._send_ctc,
+    "send EOR": FaxTerminal._send_eor,
+    "send RR": FaxTerminal._send_rr,
+    **{f"send {what}": functools.partial(FaxTerminal._send_response, what=what)
+       for what in RESPONSE_FRAMES},
+    "send PPR": FaxTerminal._send_ppr,
+    "save page": FaxTerminal._save_page,
+    "discard page": FaxTerminal._discard_page,
+    "send DCN": FaxTerminal._send_dcn,
+    "hang up": FaxTerminal._hang_up,
+}
+if set(ACTION_HANDLERS) != set(ACTIONS):            # the table and the engine agree
+    raise ImportError(f"T.30 actions without a handler: {sorted(set(ACTIONS) - set(ACTION_HANDLERS))}"
+                      f"; handlers without an action: {sorted(set(ACTION_HANDLERS) - set(ACTIONS))}")

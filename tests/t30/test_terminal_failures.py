@@ -415,8 +415,6 @@ def test_bad_options_are_refused_at_once(tmp_path):
     page = text_page(1, rows=50)
     with pytest.raises(LocalProtocolError, match="digits"):
         FaxTerminal(True, send=[page], ident="FAX-OFFICE")
-    with pytest.raises(LocalProtocolError, match="document to send or a file to receive"):
-        FaxTerminal(True)
     with pytest.raises(LocalProtocolError, match="not both"):
         FaxTerminal(True, send=[page], receive=tmp_path / "x.tif")
     with pytest.raises(LocalProtocolError, match="1000 pels wide"):
@@ -467,7 +465,7 @@ def test_a_receiver_busy_for_60_s_ends_by_t5(tmp_path, caplog):
 
 def test_answering_terminal_repeats_dis_until_t1(caplog):
     caplog.set_level(logging.INFO, logger="faxengine.t30")
-    receiver = FaxTerminal(False, receive="/nonexistent/never-written.tif")
+    receiver = FaxTerminal(False)                   # pages in memory: no file at all
     pump(receiver, Silent(), max_seconds=60)
     assert receiver.result.code == "NO_ANSWER"
     assert sum(m.startswith("tx DIS") for m in trace(caplog)) >= 7      # every T4, 35 s
@@ -488,10 +486,11 @@ def test_ecm_gives_up_with_eor_at_the_lowest_rate(tmp_path, caplog):
 
 
 def test_a_file_that_cannot_be_written_ends_the_call_cleanly(tmp_path):
-    blocked = tmp_path / "dir"
-    blocked.mkdir()
+    folder = tmp_path / "dir"
+    folder.mkdir()
     sender = FaxTerminal(True, send=[text_page(1, rows=100)])
-    receiver = FaxTerminal(False, receive=blocked)        # a directory: open() fails
+    receiver = FaxTerminal(False, receive=folder / "rx.tif")
+    folder.rmdir()                  # gone after the checks: open() fails at the first page
     pump(sender, receiver, max_seconds=120)
     assert receiver.result.code == "LOCAL_ABORT" and "dir" in receiver.result.message
     assert not sender.result.ok
