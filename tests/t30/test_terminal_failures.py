@@ -623,3 +623,50 @@ def test_nsf_and_unknown_frames_before_dis_are_ignored(caplog):
     log = "\n".join(trace(caplog))
     assert "rx NSF" in log and "rx DIS" in log and "tx DCS" in log
     assert sender.result is None or sender.result.remote_ident == "+81 3 0000 0001"
+
+
+@pytest.mark.parametrize("ecm", [False, True], ids=["non-ecm", "ecm"])
+def test_sender_gone_after_page_1_of_an_eom_document_is_not_no_answer(tmp_path, ecm):
+    """Page 1 fine, page 2 standard: EOM.  The sender goes dead after MCF:
+    the receiver's phase B runs out (T1) with a code that says the other end
+    stopped mid-document, and keeps page 1."""
+    out = tmp_path / "rx.tif"
+    pages = [text_page(1, rows=200), text_page(2, rows=200, resolution="standard")]
+    sender = FaxTerminal(True, send=pages, ecm=ecm)
+    receiver = FaxTerminal(False, receive=out)
+    dead = CutOff(sender, lambda t: t.pages_done == 1)
+    pump(dead, receiver, max_seconds=120)
+    assert receiver.result.code == "TIMEOUT_T1" and receiver.result.pages == 1
+    assert "stopped in the middle of the document" in receiver.result.message
+    assert "check the number" not in receiver.result.message
+    [got] = received(out)
+    assert np.array_equal(got, pages[0].image)
+
+
+def test_receiver_gone_after_its_mcf_to_eom_is_not_no_answer(tmp_path):
+    pages = [text_page(1, rows=200), text_page(2, rows=200, resolution="standard")]
+    sender = FaxTerminal(True, send=pages, ecm=False)
+    receiver = FaxTerminal(False)
+    dead = CutOff(receiver, lambda _: sender.pages_done == 1)     # its MCF was heard
+    pump(sender, dead, max_seconds=120)
+    assert sender.result.code == "TIMEOUT_T1" and sender.result.pages == 1
+
+
+def test_a_local_protocol_error_ends_the_call_and_is_never_ignored(caplog):
+    """A fault of our own while handling a frame (here: the mode for the
+    document cannot be built) is not a frame to ignore: the call ends with
+    LOCAL_ABORT, DCN and the reason."""
+    from faxengine.t30.errors import LocalProtocolError
+
+    def broken(index):
+        raise LocalProtocolError("preferences out of order")
+
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    sender = FaxTerminal(True, send=[text_page(1, rows=100)])
+    sender._preferences = broken
+    receiver = FaxTerminal(False)
+    pump(sender, receiver, max_seconds=60)
+    assert sender.result.code == "LOCAL_ABORT"
+    assert sender.result.message.endswith("preferences out of order")
+    assert receiver.result.code == "REMOTE_DISCONNECT"
+    assert not any(m.startswith("ignored") for m in trace(caplog))
