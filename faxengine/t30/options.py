@@ -5,12 +5,15 @@ arrives, a transmit level the image modem refuses, a TIFF coding met at the
 first page) would end a call that could never have worked after it had
 already rung a fax machine.  ``check_options`` refuses each one at once
 with ``LocalProtocolError`` and a message that says what to give instead.
+``sample_count`` and ``as_int16`` check what ``tx`` and ``rx`` are given.
 """
 from __future__ import annotations
 
 import math
 import numbers
 from collections.abc import Iterable
+
+import numpy as np
 
 from faxengine.modem.v29 import MAX_POWER_DBM0, MIN_POWER_DBM0
 from faxengine.t30.errors import LocalProtocolError
@@ -71,3 +74,32 @@ def check_options(*, max_rate: int, modems: Iterable[str], codings: Iterable[str
     if ident is not None:
         encode_ident(ident)             # refuse a bad identity now, not mid-call
     return modems, codings
+
+
+def sample_count(n) -> int:
+    """``tx``'s ``n`` as an int: a whole number of samples, 0 or more."""
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise LocalProtocolError(f"tx(n) takes a whole number of samples >= 0 (160 is 20 ms), "
+                                 f"not {n!r}")
+    return int(n)
+
+
+def as_int16(samples) -> np.ndarray:
+    """``rx``'s samples as int16, converted only when that is exact."""
+    a = np.asarray(samples)
+    if a.dtype == np.int16 and a.ndim == 1:
+        return a
+    if a.ndim != 1:
+        raise LocalProtocolError(f"rx takes a 1-D array of mono samples, not one of shape "
+                                 f"{a.shape}")
+    if a.size == 0 and a.dtype == np.float64:      # rx([]): nothing heard
+        return np.zeros(0, np.int16)
+    if a.dtype.kind not in "iu":
+        raise LocalProtocolError(
+            f"rx takes int16 samples (8000/s, mono), not {a.dtype}: scale float audio to "
+            "-32768..32767 and round it, e.g. np.round(x * 32767).astype(np.int16)")
+    if a.size and (a.min() < -32768 or a.max() > 32767):
+        raise LocalProtocolError(
+            f"rx takes int16 samples; these {a.dtype} values reach {int(a.min())}.."
+            f"{int(a.max())}, outside -32768..32767: scale them first")
+    return a.astype(np.int16)

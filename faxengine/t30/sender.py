@@ -142,6 +142,10 @@ class SenderSide:
             dcs.modem, dcs.rate, np.zeros(tcf_bits(dcs.rate), np.uint8),
             power_dbm0=self.power_dbm0)))
 
+    def _resend_frames(self) -> None:
+        """The FCD frames the last PPR asked for (T.30 §A.4.2)."""
+        self._send_block(self._ppr_want)
+
     def _send_post(self, post: str) -> None:
         """MPS, EOM or EOP after a non-ECM page."""
         self._command(lambda f=POST_FRAMES[post]: self._send_frames(self._x_frame(f)))

@@ -10,21 +10,20 @@ back with another terminal much faster than real time; ``send=`` paths
 and ``receive=`` are read and written by ``faxengine.t30.files``, a layer
 that listens to the events (``receive=None`` keeps pages in memory only).
 
-The class is built from three modules by concern: this one is the engine
-(the table, timers, the link, phase A, the page signal), ``sender`` and
-``receiver`` hold each side's frames-to-events logic and actions.
+The class is built from modules by concern: this one has the public API,
+the link, phase A and the page signal; ``engine`` runs the transition
+table (``faxengine.t30.states``), its actions and timers; ``sender`` and
+``receiver`` turn each side's frames into the table's events and perform
+that side's actions; ``options`` checks what the terminal is given.
 
 How it works
 ------------
-* Protocol: phases B to E follow the transition table of
-  ``faxengine.t30.states`` (side -> state -> event -> new state, actions).
-  This module turns what happens -- a frame heard, a signal ended, a timer
-  run out, a transmission finished -- into the table's events, performs
-  the actions it names (``ACTION_HANDLERS``: one method per action of
-  ``states.ACTIONS``, checked complete at import) and runs the timers it
-  lists for each state.  An event the state does not list is ignored, as
-  T.30 wants; an error of our own (``LocalProtocolError``) never is: it
-  ends the call (``LOCAL_ABORT``, with DCN) and says why.
+* Protocol: what happens -- a frame heard, a signal ended, a timer run
+  out, a transmission finished -- becomes an event of the table, whose
+  actions the engine performs.  A frame the state does not expect is
+  ignored, as T.30 wants, and so is a malformed one
+  (``RemoteProtocolError``); an error of our own (``LocalProtocolError``)
+  never is: it ends the call (``LOCAL_ABORT``, with DCN) and says why.
 * Phase A (T.30 §4): the calling terminal sends CNG (1100 Hz, 0.5 s on,
   3 s off) until it hears V.21 flags; the answering terminal sends 0.2 s
   of silence, CED for 2.6 s, and then its DIS 75 ms later.  Meanwhile the
@@ -39,10 +38,7 @@ How it works
   receiver of the DCS in parallel.  A transmission that follows reception
   waits until the remote V.21 carrier is off (at most ``HOLD_MAX``: noise
   can hold a carrier detector on), then 75 ms of silence (§5.3.2.3).
-* Timers (§5.4.3.2): T1 runs from the start of the call; T2, T4 and T5
-  start when the state is entered, or when the transmission that entered
-  it has ended.  T2 and T4 are held while a signal is coming in (V.21 flags
-  or a trained high-speed carrier): they time silence, not long pages.
+* Timers (§5.4.3.2): see ``engine``.
 * Page quality without ECM: ``decode_lenient``'s bad lines, judged by
   ``quality.judge_page`` (MCF, RTP, RTN).  TCF: ``quality.judge_tcf``.
 * ECM (Annex A): ``ecm.split_page`` blocks, FCD and 3 RCP frames at the
@@ -57,7 +53,6 @@ How it works
 """
 from __future__ import annotations
 
-import functools
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -69,19 +64,20 @@ from faxengine.errors import FaxError
 from faxengine.levels import SAMPLE_RATE, dbm0_to_power
 from faxengine.modem import CngTx, CedTx, HdlcRx, ToneDetector, V21Rx
 from faxengine.t30 import link
-from faxengine.t30.ecm import FRAMES_PER_BLOCK, EcmBlockReceiver, rcp_frames, split_page
+from faxengine.t30.ecm import EcmBlockReceiver, rcp_frames, split_page
+from faxengine.t30.engine import TableEngine
 from faxengine.t30.errors import LocalProtocolError, RemoteProtocolError
-from faxengine.t30.events import CallEnded, Event, FrameReceived, FrameSent
+from faxengine.t30.events import Event, FrameReceived, FrameSent
 from faxengine.t30.facilities import MODEM_RATES, V17, V27TER, V29, Capabilities, Dcs
 from faxengine.t30.files import TiffSink, load_pages
 from faxengine.t30.frames import X_CODES, Fcf, Frame, decode_ident, ident_frame
-from faxengine.t30.options import check_options
-from faxengine.t30.quality import judge_page, judge_tcf
-from faxengine.t30.receiver import RESPONSE_FRAMES, ReceiverSide
-from faxengine.t30.result import CODES, Result
-from faxengine.t30.sender import POST_FRAMES, SenderSide
-from faxengine.t30.states import (
-    ACTIONS, COMMAND_TRIES, END, PAGE_RETRIES, START, TIMERS, timer_samples, transition)
+from faxengine.t30.options import as_int16, check_options, sample_count
+from faxengine.t30.quality import (first_eol as _first_eol, judge_page, judge_tcf,
+                                   lines_lost as _lines_lost, rtc_end as _rtc_end)
+from faxengine.t30.receiver import ReceiverSide
+from faxengine.t30.result import Result
+from faxengine.t30.sender import SenderSide
+from faxengine.t30.states import END, PAGE_RETRIES, START, timer_samples
 from faxengine.t30.trace import describe_frame, log_frame
 from faxengine.t4.page import RESOLUTIONS
 
@@ -97,68 +93,7 @@ _DATA_FRAMES = frozenset({Fcf.FCD, Fcf.RCP})   # ECM data: logged at DEBUG, no e
 _IDENTS = frozenset({Fcf.CSI, Fcf.TSI, Fcf.CIG})
 
 
-def _eols(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The EOLs in the bits (T.4 §4.1.2: 11 or more zeros, then a 1): the
-    index of each one's 1 and the number of zeros before it."""
-    ones = np.flatnonzero(bits)
-    zeros = np.diff(ones, prepend=-1) - 1
-    eol = zeros >= 11
-    return ones[eol], zeros[eol]
-
-
-def _first_eol(bits: np.ndarray) -> int:
-    """Index of the first run of 11 zeros followed by a 1 (T.4 EOL), else 0.
-
-    Bits a receiver delivers before the first EOL (the end of its training)
-    are not image data; dropping them keeps line 1 intact.
-    """
-    ends, zeros = _eols(bits)
-    return int(ends[0] - zeros[0]) if ends.size else 0
-
-
-def _rtc_end(bits: np.ndarray) -> int:
-    """Where RTC (six EOLs in a row, T.4 §4.1.4) ends in the bits, else their length.
-
-    What a receiver delivers after RTC (the modem's turn-off, a V.21 signal
-    it took for data) is not part of the page.
-    """
-    eols, _ = _eols(bits)
-    step = np.diff(eols)
-    if step.size < 5:
-        return bits.size
-    empty = ((step == 12) | (step == 13)).astype(np.int8)      # MH EOL, MR EOL + 1
-    hit = np.flatnonzero(np.convolve(empty, np.ones(5, np.int8), "valid") == 5)
-    return bits.size if hit.size == 0 else min(int(eols[hit[0] + 5]) + 2, bits.size)
-
-
-def _lines_lost(bits: np.ndarray, window: int = 20, factor: float = 4.0) -> int:
-    """Scan lines a non-ECM page lost in stretches of garbage, judged from its EOLs.
-
-    A noise burst turns the lines sent during it into one stretch of bits
-    that the decoder counts as a single bad line.  A gap between EOLs (11 or
-    more zeros, then a 1: T.4 §4.1.2) more than ``factor`` times as long as
-    every gap among its ``window`` neighbours on each side (and than 64
-    bits) is such a stretch; it stands for as many lines as its neighbours'
-    median length would fill.  Coded lines grow and shrink gradually down a
-    page, so a clean page has no such gap (none on the eight CCITT charts in
-    MH or MR).
-    """
-    gaps = np.diff(_eols(bits)[0]).astype(np.float64)
-    if gaps.size < 2 * window:
-        return 0
-    pad = np.zeros(window)
-    windows = np.lib.stride_tricks.sliding_window_view(np.concatenate((pad, gaps, pad)), window)
-    left, right = windows[:gaps.size], windows[window + 1:window + 1 + gaps.size]
-    near = np.maximum(np.maximum(left.max(axis=1), right.max(axis=1)), 64.0)
-    burst = np.flatnonzero(gaps > factor * near)
-    lost = 0
-    for i in burst:
-        typical = max(float(np.median(np.concatenate((left[i], right[i])))), 1.0)
-        lost += max(int(round(gaps[i] / typical)) - 1, 0)
-    return lost
-
-
-class FaxTerminal(SenderSide, ReceiverSide):
+class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
     """A Group 3 fax terminal (T.30), calling or answering, sending or receiving.
 
     Args:
@@ -356,7 +291,7 @@ class FaxTerminal(SenderSide, ReceiverSide):
         Raises:
             LocalProtocolError: ``n`` is not a whole number of samples >= 0.
         """
-        n = _sample_count(n)
+        n = sample_count(n)
         out = np.zeros(n, dtype=np.int16)
         pos = 0
         if self._holding:
@@ -394,7 +329,7 @@ class FaxTerminal(SenderSide, ReceiverSide):
             LocalProtocolError: float, bool or complex samples, values
                 outside int16, or not a 1-D array.
         """
-        samples = _as_int16(samples)
+        samples = as_int16(samples)
         self._now += samples.size
         if self._finished or (self._txq and not self._holding):
             return                          # half duplex: deaf while sending
@@ -572,184 +507,6 @@ class FaxTerminal(SenderSide, ReceiverSide):
                     bad.count, bad.longest_run, answer.name)
         self._event({Fcf.MCF: "PAGE_GOOD", Fcf.RTP: "PAGE_POOR"}.get(answer, "PAGE_BAD"))
 
-    # ---------------------------------------------------------- table engine
-    def _event(self, name: str) -> bool:
-        """Look ``name`` up in the table and apply it; False when the state ignores it."""
-        if self._state == END:
-            return False
-        t = transition(self.side, self._state, name)
-        if t is None:
-            self.log.debug("%s: %s ignored", self._state, name)
-            return False
-        self.log.debug("%s --%s--> %s %s", self._state, name, t.state, list(t.actions))
-        if t.state == END:
-            self._end(t.result, *t.actions, event=name)
-            return True
-        self._state = t.state
-        self._fresh_cmd = self._fresh_resp = True
-        for action in t.actions:
-            self._do(action)
-        self._enter(t.state)
-        return True
-
-    def _enter(self, state: str) -> None:
-        timers = TIMERS[self.side][state]
-        t1 = self._t1                   # T1 runs from the start of the call
-        t5 = self._deadlines.get("T5")  # T5 from the first RNR
-        self._deadlines = {}
-        deaf = bool(self._txq)
-        if "T1" in timers and not self._t1_running:    # phase B again, after EOM
-            t1 = self._t1 = self._now + timer_samples("T1")
-            self._t1_after_eom = True
-        self._t1_running = "T1" in timers
-        for name in timers:
-            if name == "T1":
-                self._deadlines["T1"] = t1
-            elif name == "T5" and t5 is not None:
-                self._deadlines["T5"] = t5
-            else:
-                self._deadlines[name] = None if deaf else self._now + timer_samples(name)
-        if self._state == "C:RECEIVE_PAGE" and self._dcs is not None and self._dcs.ecm:
-            if self._ecm_rx is None or self._ecm_rx.frame_size != self._dcs.frame_size:
-                self._ecm_rx = EcmBlockReceiver(self._dcs.frame_size)
-            if self._hs is not None:
-                self._hs.collect_frames()
-
-    def _timers(self) -> None:
-        hs = self._hs
-        # A high-speed carrier holds T2/T4 even when its training was missed
-        # (the sender is still sending a burst), but noise can hold a carrier
-        # detector on: at most as long as the longest ECM block takes.
-        receiving = hs is not None and hs.receiving
-        carrier = hs is not None and hs.carrier_present
-        if not carrier or receiving:
-            self._carrier_since = None
-        elif self._carrier_since is None:
-            self._carrier_since = self._now
-        held = carrier and (receiving or self._now - self._carrier_since < (
-            FRAMES_PER_BLOCK * 256 * 8 / hs.rate + 10) * SAMPLE_RATE)
-        # (flags seen last stay "seen" after the carrier went: the V.21 receiver
-        # gives no bits without one)
-        busy = (self._v21.carrier_present and self._hdlc.framing_ok) or held
-        for name, deadline in list(self._deadlines.items()):
-            if deadline is None:
-                continue
-            if busy and name in ("T2", "T4"):
-                self._deadlines[name] = self._now + timer_samples(name)
-                continue
-            if self._now >= deadline:
-                del self._deadlines[name]
-                self._expired(name)
-                return
-
-    def _expired(self, name: str) -> None:
-        self.log.info("timer %s expired in %s", name, self._state)
-        if name == "T1" and self.calling and not self._heard_fax and self._heard_energy:
-            self._end("NOT_FAX", "hang up")
-            return
-        # T1 again after EOM: the other terminal stopped mid-document, it did answer
-        if name == "T1" and self._t1_after_eom and self._event("T1_AFTER_EOM"):
-            return
-        if name == "T4" and self._tries >= COMMAND_TRIES and self._event("T4_EXHAUSTED"):
-            return
-        if not self._event(name):       # (a DIS goes on being repeated until T1)
-            self._enter(self._state)
-
-    def _end(self, code: str, *actions: str, event: str = "") -> None:
-        self._state = END
-        self._ending = code
-        if event == "INCOMPATIBLE" and not self._detail:
-            self._detail = "no common mode"
-        for action in actions:
-            if action == "send DCN":
-                self._txq.clear()
-                self._txq_pos = 0
-                self._send_frames(self._x_frame(Fcf.DCN))
-            elif action != "hang up":
-                self._do(action)
-        if not self._txq:
-            self._finish()
-
-    def _finish(self) -> None:
-        if self._finished:
-            return
-        self._finished = True
-        self._cng = None
-        code = self._ending or "LOCAL_ABORT"
-        if self._incomplete:
-            pages = ", ".join(map(str, self._incomplete))
-            self._detail = self._detail or (
-                f"page(s) {pages} incomplete: ECM gave up correcting them at the lowest rate "
-                "(EOR)")
-            if code == "OK":
-                code = "PAGE_REJECTED"
-        words = CODES[code]
-        if self._detail and code != "OK":
-            words = f"{words}: {self._detail}"
-        dcs = self._dcs
-        self.result = Result(
-            code=code, message=words, pages=self.pages_done,
-            bit_rate=dcs.rate if dcs else 0, ecm=bool(dcs and dcs.ecm),
-            coding=dcs.coding if dcs else None, resolution=dcs.resolution if dcs else None,
-            remote_ident=self.remote_ident, duration_s=self._tx_time / SAMPLE_RATE)
-        self.log.info("call ended: %s (%s), %d page(s), %.1f s", code, words, self.pages_done,
-                      self.result.duration_s)
-        try:
-            self._emit(CallEnded(self._clock_s(), self.result))
-        except (FaxError, OSError) as exc:      # the file cannot be closed: say so, once
-            self.log.error("closing the received file failed: %s", exc)
-
-    # ----------------------------------------------------------------- events
-    def _clock_s(self) -> float:
-        """Line time now, in seconds: samples heard or sent, whichever is further."""
-        return max(self._now, self._tx_time) / SAMPLE_RATE
-
-    def _emit(self, event: Event) -> None:
-        """Queue ``event`` for ``events()`` and hand it to the listeners (the
-        file layer); a listener's failure (a disk full) propagates to the
-        caller, which ends the call as a local failure."""
-        self._events.append(event)
-        for listener in self._listeners:
-            listener(event)
-
-    # ---------------------------------------------------------------- actions
-    def _command(self, fn) -> None:
-        if self._fresh_cmd:
-            self._cmd, self._fresh_cmd = [], False
-            self._tries = 1
-        self._cmd.append(fn)
-        fn()
-
-    def _response(self, fn) -> None:
-        if self._fresh_resp:
-            self._resp, self._fresh_resp = [], False
-        self._resp.append(fn)
-        fn()
-
-    def _do(self, action: str) -> None:
-        """Perform one action of the table (``ACTION_HANDLERS``)."""
-        try:
-            handler = ACTION_HANDLERS[action]
-        except KeyError:
-            raise LocalProtocolError(
-                f"the terminal does not implement the action {action!r}") from None
-        handler(self)
-
-    def _repeat_command(self) -> None:
-        self._tries += 1
-        for fn in self._cmd:
-            fn()
-
-    def _repeat_response(self) -> None:
-        for fn in self._resp:
-            fn()
-
-    def _send_dcn(self) -> None:
-        self._send_frames(self._x_frame(Fcf.DCN))
-
-    def _hang_up(self) -> None:
-        """Nothing to send: the engine ends the call."""
-
     def _send_page(self) -> None:
         dcs = self._dcs
         if dcs.ecm:
@@ -808,65 +565,3 @@ class FaxTerminal(SenderSide, ReceiverSide):
             self._page_image = None
             bad = self._page_bad
         self._keep_page(image, bad)
-
-
-def _sample_count(n) -> int:
-    """``tx``'s ``n`` as an int: a whole number of samples, 0 or more."""
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise LocalProtocolError(f"tx(n) takes a whole number of samples >= 0 (160 is 20 ms), "
-                                 f"not {n!r}")
-    return int(n)
-
-
-def _as_int16(samples) -> np.ndarray:
-    """``rx``'s samples as int16, converted only when that is exact."""
-    a = np.asarray(samples)
-    if a.dtype == np.int16 and a.ndim == 1:
-        return a
-    if a.ndim != 1:
-        raise LocalProtocolError(f"rx takes a 1-D array of mono samples, not one of shape "
-                                 f"{a.shape}")
-    if a.size == 0 and a.dtype == np.float64:      # rx([]): nothing heard
-        return np.zeros(0, np.int16)
-    if a.dtype.kind not in "iu":
-        raise LocalProtocolError(
-            f"rx takes int16 samples (8000/s, mono), not {a.dtype}: scale float audio to "
-            "-32768..32767 and round it, e.g. np.round(x * 32767).astype(np.int16)")
-    if a.size and (a.min() < -32768 or a.max() > 32767):
-        raise LocalProtocolError(
-            f"rx takes int16 samples; these {a.dtype} values reach {int(a.min())}.."
-            f"{int(a.max())}, outside -32768..32767: scale them first")
-    return a.astype(np.int16)
-
-
-# what the engine does for each action of the table (states.ACTIONS)
-ACTION_HANDLERS: dict[str, Callable[[FaxTerminal], None]] = {
-    "repeat command": FaxTerminal._repeat_command,
-    "repeat response": FaxTerminal._repeat_response,
-    "send DIS": functools.partial(FaxTerminal._send_capabilities, fcf=Fcf.DIS),
-    "send DTC": functools.partial(FaxTerminal._send_capabilities, fcf=Fcf.DTC),
-    "choose DCS": FaxTerminal._choose_dcs,
-    "fall back": FaxTerminal._choose_dcs,
-    "send DCS": FaxTerminal._send_dcs,
-    "send TCF": FaxTerminal._send_tcf,
-    "send page": FaxTerminal._send_page,
-    "send block": functools.partial(FaxTerminal._send_block, which=None),
-    "resend frames": lambda term: term._send_block(term._ppr_want),
-    **{f"send {post}": functools.partial(FaxTerminal._send_post, post=post)
-       for post in POST_FRAMES},
-    **{f"send PPS-{post}": functools.partial(FaxTerminal._send_pps, post=post)
-       for post in ("NULL", *POST_FRAMES)},
-    "send CTC": FaxTerminal._send_ctc,
-    "send EOR": FaxTerminal._send_eor,
-    "send RR": FaxTerminal._send_rr,
-    **{f"send {what}": functools.partial(FaxTerminal._send_response, what=what)
-       for what in RESPONSE_FRAMES},
-    "send PPR": FaxTerminal._send_ppr,
-    "save page": FaxTerminal._save_page,
-    "discard page": FaxTerminal._discard_page,
-    "send DCN": FaxTerminal._send_dcn,
-    "hang up": FaxTerminal._hang_up,
-}
-if set(ACTION_HANDLERS) != set(ACTIONS):            # the table and the engine agree
-    raise ImportError(f"T.30 actions without a handler: {sorted(set(ACTIONS) - set(ACTION_HANDLERS))}"
-                      f"; handlers without an action: {sorted(set(ACTION_HANDLERS) - set(ACTIONS))}")

@@ -360,5 +360,8 @@ def test_t1_after_eom_is_not_no_answer():
 
 
 def test_the_engine_has_a_handler_for_every_action():
-    from faxengine.t30.terminal import ACTION_HANDLERS
+    from faxengine.t30.engine import ACTION_HANDLERS
+    from faxengine.t30.terminal import FaxTerminal
     assert set(ACTION_HANDLERS) == set(ACTIONS)
+    for action, (method, _) in ACTION_HANDLERS.items():
+        assert callable(getattr(FaxTerminal, method, None)), action

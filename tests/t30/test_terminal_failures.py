@@ -518,7 +518,8 @@ def test_random_line_trouble_never_raises(tmp_path, seed):
 
 
 def test_page_helpers_take_any_bits():
-    from faxengine.t30.terminal import _first_eol, _lines_lost, _rtc_end
+    from faxengine.t30.quality import first_eol as _first_eol, lines_lost as _lines_lost
+    from faxengine.t30.quality import rtc_end as _rtc_end
     rng = np.random.default_rng(1)
     for n in (0, 1, 5, 12, 13, 30, 100, 5000):
         for bits in (np.zeros(n, np.uint8), np.ones(n, np.uint8),
