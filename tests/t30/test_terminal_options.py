@@ -11,6 +11,7 @@ import os
 import numpy as np
 import pytest
 
+import faxengine
 from faxengine import FaxError
 from faxengine.t30.errors import LocalProtocolError, T30Error
 from faxengine.t30.terminal import FaxTerminal
@@ -41,6 +42,7 @@ def test_every_sender_option_is_checked_when_made(options, message):
         FaxTerminal(True, send=[PAGE], **options)
     assert str(info.value).startswith(message)
     assert isinstance(info.value, T30Error) and isinstance(info.value, FaxError)
+    assert faxengine.LocalProtocolError is LocalProtocolError     # exported at the top
 
 
 @pytest.mark.parametrize("options, message", [
