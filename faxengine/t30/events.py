@@ -20,9 +20,9 @@ parsing the trace:
 
 Every event carries ``time_s``: the terminal's line time (samples / 8000)
 when it happened.  Events queue in the terminal until ``events()`` takes
-them; a program that never asks keeps them (pages included) in memory, so
-one that receives long documents into a file and ignores events should
-call ``events()`` now and then, or not at all care about the memory.
+them, page images included: a program that receives long documents should
+take them as it pumps the call (a page at fine resolution is about 4 MB as
+a bool array), even when it also writes them to a file.
 """
 from __future__ import annotations
 

@@ -12,7 +12,8 @@ import logging
 import numpy as np
 import pytest
 
-from faxengine import line
+from faxengine import line, t4
+from faxengine.t30.ecm import split_page
 from faxengine.levels import dbm0_to_power
 from faxengine.modem import HdlcTx, V21Tx
 from faxengine.t30.frames import Fcf, Frame
@@ -350,6 +351,12 @@ def test_ecm_frames_lost_to_a_burst_are_asked_for_again(tmp_path, caplog):
     assert len(ppr) == 1 and "rx " + ppr[0][3:] in log
     assert tx.result.bit_rate == 14400
     assert np.array_equal(received(out)[0], page.image)
+    # the page's event counts the PPR; every frame of its blocks arrived in the end
+    [got] = [e for e in rx.events() if type(e).__name__ == "PageReceived"]
+    assert got.ecm.ppr == 1 and not got.ecm.incomplete and got.bad_lines is None
+    frames_sent = sum(len(b.frames) for b in split_page(
+        t4.encode(page.image, "mh"), 256))
+    assert got.ecm.frames == frames_sent and got.ecm.blocks == -(-frames_sent // 256)
 
 
 @pytest.mark.parametrize("start", [11.0, 13.0])
