@@ -13,7 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from faxengine.line import Line
 from faxengine.t30.events import FrameReceived, FrameSent, PageReceived
+from faxengine.t30.link import TX_POWER_DBM0
 from faxengine.t30.terminal import FaxTerminal
 from test_terminal import text_page
 
@@ -33,8 +35,9 @@ class Echo:
         return out
 
 
-def echoed_call(a, b, delay_ms, max_seconds=200):
-    """Pump two terminals; each hears the other plus its own echo."""
+def echoed_call(a, b, delay_ms, lines=(None, None), max_seconds=200):
+    """Pump two terminals; each hears the other plus its own echo (then its
+    line model, if any: G.711 and noise come after the hybrid)."""
     echo_a, echo_b = Echo(delay_ms), Echo(delay_ms)
     for _ in range(int(max_seconds * 8000 / 160)):
         if a.finished and b.finished:
@@ -42,19 +45,24 @@ def echoed_call(a, b, delay_ms, max_seconds=200):
         sa, sb = a.tx(160), b.tx(160)
         heard_b = np.clip(np.rint(sa + echo_b(sb)), -32768, 32767).astype(np.int16)
         heard_a = np.clip(np.rint(sb + echo_a(sa)), -32768, 32767).astype(np.int16)
-        b.rx(heard_b)
-        a.rx(heard_a)
+        b.rx(heard_b if lines[1] is None else lines[1].process(heard_b))
+        a.rx(heard_a if lines[0] is None else lines[0].process(heard_a))
 
 
 @pytest.mark.parametrize("calling_sends", [True, False], ids=["caller-sends", "polled"])
-@pytest.mark.parametrize("delay_ms", [0, 1, 20, 60])
+@pytest.mark.parametrize("delay_ms, line", [(0, None), (1, None), (20, None), (60, None),
+                                            (60, "alaw-30dB")])
 @pytest.mark.parametrize("ecm", [False, True], ids=["non-ecm", "ecm"])
-def test_a_call_with_echo_on_both_ends_succeeds(ecm, delay_ms, calling_sends):
+def test_a_call_with_echo_on_both_ends_succeeds(ecm, delay_ms, line, calling_sends):
     pages = [text_page(1, rows=300), text_page(2, rows=200)]
     sender = FaxTerminal(calling_sends, send=pages, ecm=ecm)
     receiver = FaxTerminal(not calling_sends, ecm=ecm)
     caller, answerer = (sender, receiver) if calling_sends else (receiver, sender)
-    echoed_call(caller, answerer, delay_ms)
+    lines = (None, None)
+    if line is not None:            # G.711 A-law, white noise 30 dB under the signal
+        lines = tuple(Line(g711="alaw", noise_dbm0=TX_POWER_DBM0 - 30.0, seed=seed)
+                      for seed in (1, 2))
+    echoed_call(caller, answerer, delay_ms, lines)
     assert sender.result.ok and receiver.result.ok, (sender.result, receiver.result)
     assert sender.result.pages == receiver.result.pages == 2
     assert sender.result.bit_rate == 14400          # the echo cost no fallback

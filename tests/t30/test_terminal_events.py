@@ -141,3 +141,21 @@ def test_call_ended_is_logged_once_per_call(how, caplog):
     ended = [r for r in caplog.records if r.getMessage().startswith("call ended")]
     assert len(ended) == 1 and term.result.code == "LOCAL_ABORT"
     assert [type(e).__name__ for e in term.events()][-1] == "CallEnded"
+
+
+def test_the_state_machine_modules_do_no_file_io():
+    """Only files.py (the layer outside the state machine) reads or writes files."""
+    import ast
+    from pathlib import Path
+
+    import faxengine.t30 as t30
+    folder = Path(t30.__file__).parent
+    for name in ("terminal", "engine", "sender", "receiver", "events", "options", "states"):
+        tree = ast.parse((folder / f"{name}.py").read_text())
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        imported |= {m for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                     for m in (n.module, *(f"{n.module}.{a.name}" for a in n.names))}
+        assert not imported & {"faxengine.tiff", "pathlib", "io", "shutil"}, name
+        calls = {n.func.id for n in ast.walk(tree)
+                 if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        assert "open" not in calls, name
