@@ -18,6 +18,8 @@ silence, not long pages.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from faxengine.errors import FaxError
 from faxengine.levels import SAMPLE_RATE
 from faxengine.t30.ecm import FRAMES_PER_BLOCK, EcmBlockReceiver
@@ -62,6 +64,27 @@ if set(ACTION_HANDLERS) != set(ACTIONS):            # the table and the engine a
 
 class TableEngine:
     """The transition-table engine of the terminal (see the module's docstring)."""
+
+    def _init_engine(self, start: str) -> None:
+        """The table's state, timers and repeats, the result, the events."""
+        self._state = start
+        self._t1 = timer_samples("T1")      # from the start of the call
+        self._t1_running = True
+        self._t1_after_eom = False          # T1 runs again in phase B after EOM
+        self._deadlines: dict[str, int | None] = {}
+        self._cmd: list = []            # how to send the last command again
+        self._resp: list = []           # ... and the last response
+        self._fresh_cmd = self._fresh_resp = True
+        self._tries = 0
+        self._finished = False
+        self._ending: str | None = None
+        self._detail = ""
+        self.result: Result | None = None
+        self._page_incomplete = False       # the page has a block given up on (EOR)
+        self._incomplete: list[int] = []    # pages that went (or came) with EOR
+        # what happened, for events(); listeners see each event as it comes
+        self._events: list[Event] = []
+        self._listeners: list[Callable[[Event], None]] = []
 
     def _event(self, name: str) -> bool:
         """Look ``name`` up in the table and apply it; False when the state ignores it."""

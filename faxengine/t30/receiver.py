@@ -16,10 +16,11 @@ import dataclasses
 import numpy as np
 
 from faxengine.t30 import link
-from faxengine.t30.ecm import PartialPage, ctc_mode, eor_post
+from faxengine.t30.ecm import EcmBlockReceiver, PartialPage, ctc_mode, eor_post
 from faxengine.t30.events import EcmStats, PageReceived, TrainingResult
 from faxengine.t30.facilities import Dcs
 from faxengine.t30.frames import Fcf, Frame
+from faxengine.t4 import BadLines
 from faxengine.t4.page import RESOLUTIONS
 
 TCF_MARGIN_S = 0.6              # TCF is judged at the latest 75 ms + training + 1.5 s + this
@@ -31,6 +32,21 @@ RESPONSE_FRAMES = {"CFR": Fcf.CFR, "FTT": Fcf.FTT, "MCF": Fcf.MCF, "RTP": Fcf.RT
 
 class ReceiverSide:
     """The receiver's half of the terminal (see the module's docstring)."""
+
+    def _init_receiver(self) -> None:
+        """What the receiver keeps of the page coming in and those before."""
+        self._pages_ended = 0               # pages received, saved or not
+        self._saved: list[int] = []         # the numbers of those saved
+        self._expect_page = False
+        self._page_signal = False           # high-speed data came since our answer
+        self._answered = ""                 # the last response sent (CFR, MCF, ...)
+        self._page_image: np.ndarray | None = None
+        self._page_bad: BadLines | None = None
+        self._ecm_rx: EcmBlockReceiver | None = None
+        self._page_data: list[bytes] = []
+        self._page_blocks = self._page_frames = self._page_ppr = 0
+        self._confirmed: tuple[int, int] | None = None
+        self._tcf_deadline: int | None = None
 
     # ------------------------------------------------- frames -> table events
     def _receiver_frame(self, frame: Frame) -> str | None:

@@ -33,6 +33,16 @@ _LENGTH_MM = (("A4", 297.0), ("B4", 364.0))
 class SenderSide:
     """The sender's half of the terminal (see the module's docstring)."""
 
+    def _init_sender(self) -> None:
+        """Where the sender is in its document."""
+        self._page_i = 0                # the page being sent: the pages before are confirmed
+        self._retries = 0
+        self._blocks: list = []
+        self._block_i = 0
+        self._post = "EOP"
+        self._ppr_count = 0
+        self._ppr_want: list[int] = []
+
     # ------------------------------------------------- frames -> table events
     def _sender_frame(self, frame: Frame) -> str | None:
         fcf, state = frame.fcf, self._state

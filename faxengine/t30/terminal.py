@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -64,7 +64,7 @@ from faxengine.errors import FaxError
 from faxengine.levels import SAMPLE_RATE, dbm0_to_power
 from faxengine.modem import CngTx, CedTx, HdlcRx, ToneDetector, V21Rx
 from faxengine.t30 import link
-from faxengine.t30.ecm import EcmBlockReceiver, rcp_frames, split_page
+from faxengine.t30.ecm import rcp_frames, split_page
 from faxengine.t30.engine import TableEngine
 from faxengine.t30.errors import LocalProtocolError, RemoteProtocolError
 from faxengine.t30.events import Event, FrameReceived, FrameSent
@@ -158,14 +158,14 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
             ready_to_transmit=self.side == "sender" and not self.calling)
         for i in range(len(self._pages)):
             self._mode_of(i)                    # refuse pages fax cannot carry, now
-        # what happened, for events(); listeners see each event as it comes
-        self._events: list[Event] = []
-        self._listeners: list[Callable[[Event], None]] = []
-        if receive is not None:
-            self._listeners.append(TiffSink(receive, receive_coding))
         # clocks: samples sent (line time) and samples heard (timers)
         self._tx_time = 0
         self._now = 0
+        self._init_engine(START[(self.side, self.role)])
+        self._init_sender()
+        self._init_receiver()
+        if receive is not None:         # the file layer listens to the events
+            self._listeners.append(TiffSink(receive, receive_coding))
         # transmit side
         self._txq: list[np.ndarray] = []
         self._txq_pos = 0
@@ -185,49 +185,12 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         self._energy_floor = dbm0_to_power(NOT_FAX_DBM0)     # mean square
         # phase A: the caller listens for CED and V.21 (the marks of a fax answer)
         self._tones = ToneDetector() if self.calling else None
-        # protocol
-        self._state = START[(self.side, self.role)]
-        self._t1 = timer_samples("T1")      # from the start of the call
-        self._t1_running = True
-        self._t1_after_eom = False          # T1 runs again in phase B after EOM
-        self._deadlines: dict[str, int | None] = {}
-        self._cmd: list = []            # how to send the last command again
-        self._resp: list = []           # ... and the last response
-        self._fresh_cmd = self._fresh_resp = True
-        self._tries = 0
-        self._finished = False
-        self._ending: str | None = None
-        self._detail = ""
-        self.result: Result | None = None
         # negotiated
         self._remote: Capabilities | None = None
         self._dcs: Dcs | None = None
         self._next_dcs: Dcs | None = None
         self._trained = False           # V.17 short training allowed (CFR at this rate)
         self.remote_ident = ""
-        # sender progress
-        self._page_i = 0                # the page being sent: the pages before are confirmed
-        self._retries = 0
-        self._blocks: list = []
-        self._block_i = 0
-        self._post = "EOP"
-        self._ppr_count = 0
-        self._ppr_want: list[int] = []
-        self._page_incomplete = False
-        self._incomplete: list[int] = []    # pages that went (or came) with EOR
-        # receiver progress
-        self._pages_ended = 0               # pages received, saved or not
-        self._saved: list[int] = []         # the numbers of those saved
-        self._expect_page = False
-        self._page_signal = False           # high-speed data came since our answer
-        self._answered = ""                 # the last response sent (CFR, MCF, ...)
-        self._page_image: np.ndarray | None = None
-        self._page_bad: t4.BadLines | None = None
-        self._ecm_rx: EcmBlockReceiver | None = None
-        self._page_data: list[bytes] = []
-        self._page_blocks = self._page_frames = self._page_ppr = 0
-        self._confirmed: tuple[int, int] | None = None
-        self._tcf_deadline: int | None = None
         if not self.calling:            # answering: CED, then DIS (or DIS offering a document)
             ced = CedTx(power_dbm0, duration_s=CED_S, silence_before_s=CED_SILENCE_S,
                         silence_after_s=0.0)
