@@ -116,7 +116,8 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         page_retries: how often a sender retrains and resends a page after
             RTN (1 to 10).
         logger: where the trace goes (default logger ``faxengine.t30``); give
-            each of several concurrent calls its own to keep their traces apart.
+            each of several concurrent calls its own (or a ``LoggerAdapter``
+            that adds the call's context) to keep their traces apart.
 
     Raises:
         LocalProtocolError: send and receive both given, a bad option, a page
@@ -129,7 +130,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
                  codings: Sequence[str] = ("mmr", "mr", "mh"), frame_size: int = 256,
                  ident: str | None = None, receive_coding: str = "mmr",
                  power_dbm0: float = link.TX_POWER_DBM0, page_retries: int = PAGE_RETRIES,
-                 logger: logging.Logger | None = None) -> None:
+                 logger: logging.Logger | logging.LoggerAdapter | None = None) -> None:
         if send is not None and receive is not None:
             raise LocalProtocolError("send or receive, not both, in one call")
         modems, codings = check_options(

@@ -159,3 +159,14 @@ def test_the_state_machine_modules_do_no_file_io():
         calls = {n.func.id for n in ast.walk(tree)
                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
         assert "open" not in calls, name
+
+
+def test_a_logger_adapter_tags_every_line_of_a_call(caplog):
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    tagged = logging.LoggerAdapter(logging.getLogger("faxengine.t30.line"), {"call": "c-17"})
+    sender = FaxTerminal(True, send=[text_page(1, rows=100)], logger=tagged)
+    pump(sender, FaxTerminal(False))
+    mine = [r for r in caplog.records if r.name == "faxengine.t30.line"]
+    assert mine and all(r.call == "c-17" for r in mine)
+    assert {"tx DCS: V.17 14400, fine, MMR, ECM 256, A4", "tx DCN"} <= {
+        r.getMessage() for r in mine}
