@@ -123,13 +123,15 @@ class EcmStats:
                "ECM statistics count things: none of them is negative")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class PageReceived(Event):
     """Page ``number`` (1-based) received and confirmed.
 
     ``image`` is the page (2-D bool, True = black), at ``x_res`` by ``y_res``
     dpi; ``bad_lines`` is what the non-ECM page's decoder found (None with
-    ECM), ``ecm`` the ECM page's block statistics (None without).
+    ECM), ``ecm`` the ECM page's block statistics (None without).  Two
+    events are equal only when they are the same event (an array has no
+    single truth value to compare by).
     """
 
     number: int
@@ -138,6 +140,9 @@ class PageReceived(Event):
     y_res: float
     bad_lines: BadLines | None = None
     ecm: EcmStats | None = None
+
+    __eq__ = object.__eq__              # by identity: not Event's field-wise comparison
+    __hash__ = object.__hash__
 
     def __post_init__(self) -> None:
         Event.__post_init__(self)

@@ -94,7 +94,9 @@ def test_events_are_frozen_slotted_and_check_themselves():
         with pytest.raises(LocalProtocolError, match="invalid T.30 event"):
             bad()
     ended = ev.CallEnded(3.0, Result("OK", "done"))
-    assert ended.result.ok
+    assert ended.result.ok and ended == ev.CallEnded(3.0, Result("OK", "done"))
+    page = ev.PageReceived(0.0, 1, np.zeros((2, 8), bool), 204, 196, ecm=ev.EcmStats(1, 3, 0, False))
+    assert page == page and page != dataclasses.replace(page) and {page: 1}[page] == 1
 
 
 def test_an_aborted_call_leaves_a_readable_file_with_the_pages_so_far(tmp_path):
