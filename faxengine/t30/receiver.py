@@ -167,9 +167,9 @@ class ReceiverSide:
                 ecm = EcmStats(blocks=self._page_blocks, frames=self._page_frames,
                                ppr=self._page_ppr, incomplete=self._page_incomplete)
                 bad = None
-            self._saved.append(number)
             self._emit(PageReceived(self._clock_s(), number, image, x_res, y_res,
                                     bad_lines=bad, ecm=ecm))
+            self._saved.append(number)      # (not when the file layer failed to write it)
             self.log.info("rx page %d saved: %d x %d", len(self._saved), image.shape[1],
                           image.shape[0])
         if self._page_incomplete:

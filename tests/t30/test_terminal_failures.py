@@ -500,6 +500,7 @@ def test_a_file_that_cannot_be_written_ends_the_call_cleanly(tmp_path):
     folder.rmdir()                  # gone after the checks: open() fails at the first page
     pump(sender, receiver, max_seconds=120)
     assert receiver.result.code == "LOCAL_ABORT" and "dir" in receiver.result.message
+    assert receiver.result.pages == 0       # not written: not counted
     assert not sender.result.ok
 
 
