@@ -343,6 +343,12 @@ class Pending:
     sent: str
     post: str
 
+    def __post_init__(self) -> None:
+        if self.sent not in ("page", "pps", "rnr", "eor"):
+            raise ValueError(f"unknown phase-D wait {self.sent!r}")
+        if self.post not in ("MPS", "EOM", "EOP") + (("NULL",) if self.ecm else ()):
+            raise ValueError(f"{self.sent} cannot wait with post-page command {self.post!r}")
+
     @property
     def ecm(self) -> bool:
         """An ECM block's answer (MCF/ERR confirm a block, not a page)."""

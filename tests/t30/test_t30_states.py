@@ -344,6 +344,8 @@ def test_phase_d_says_what_each_waiting_state_waits_for():
     assert (PHASE_D["D:SENT_EOM"].sent, PHASE_D["D:SENT_EOM"].post) == ("page", "EOM")
     assert not PHASE_D["D:SENT_MPS"].ecm and PHASE_D["D:RNR_NULL"].ecm
     assert (PHASE_D["D:SENT_EOR-EOP"].sent, PHASE_D["D:SENT_EOR-EOP"].post) == ("eor", "EOP")
+    with pytest.raises(ValueError, match="page cannot wait with post-page command 'NULL'"):
+        type(PHASE_D["D:SENT_MPS"])("page", "NULL")
     for state, pending in PHASE_D.items():      # the post-page command is the one sent
         if pending.sent in ("page", "pps"):
             [action] = [a for t in TABLE["sender"]["C:SEND_PAGE"].values()
