@@ -99,14 +99,22 @@ def test_events_are_frozen_slotted_and_check_themselves():
     assert page == page and page != dataclasses.replace(page) and {page: 1}[page] == 1
 
 
-def test_an_aborted_call_leaves_a_readable_file_with_the_pages_so_far(tmp_path):
+@pytest.mark.parametrize("how", ["ctrl-c", "abort"])
+def test_a_call_cut_short_leaves_a_readable_file_with_the_pages_so_far(tmp_path, how):
     out = tmp_path / "rx.tif"
     pages = [text_page(s, rows=200) for s in range(4)]
     sender = FaxTerminal(True, send=pages, ecm=False)
     receiver = FaxTerminal(False, receive=out)
-    cut = CutOff(receiver, lambda t: t.pages_done == 2)   # "Ctrl-C": the pump stops
-    pump(sender, cut, max_seconds=200)
-    assert not receiver.finished                          # never closed
+    if how == "ctrl-c":             # the pump stops dead: the file is never closed
+        pump(sender, CutOff(receiver, lambda t: t.pages_done == 2), max_seconds=200)
+        assert not receiver.finished
+    else:
+        def abort_after_2(t):
+            if t.pages_done == 2:
+                t.abort()
+            return False
+        pump(sender, CutOff(receiver, abort_after_2), max_seconds=200)
+        assert receiver.result.code == "LOCAL_ABORT" and receiver.result.pages == 2
     got = [p.image for p in tiff.read(out)]
     assert len(got) == 2 and all(np.array_equal(a, p.image) for a, p in zip(got, pages))
 
