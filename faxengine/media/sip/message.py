@@ -72,6 +72,10 @@ def canonical(name: str) -> str:
     return _CANONICAL.get(low, name.strip())
 
 
+def _key(name: str) -> str:
+    return canonical(name).lower()
+
+
 def split_list(value: str) -> list[str]:
     """A header value's comma-separated elements; commas in quotes or <> kept."""
     items, depth, quoted, start = [], 0, False, 0
@@ -227,9 +231,9 @@ class Message:
 
     def get_all(self, name: str) -> list[str]:
         """Every value of header ``name``; list headers split into their elements."""
-        key = canonical(name)
-        values = [v for n, v in self.headers if canonical(n) == key]
-        if key.lower() in LIST_HEADERS:
+        key = _key(name)
+        values = [v for n, v in self.headers if _key(n) == key]
+        if key in LIST_HEADERS:
             return [item for v in values for item in split_list(v)]
         return values
 
@@ -239,18 +243,18 @@ class Message:
 
     def set(self, name: str, value: str) -> None:
         """Replace every ``name`` header with one, where the first one was."""
-        key = canonical(name)
+        key = _key(name)
         for i, (n, _) in enumerate(self.headers):
-            if canonical(n) == key:
-                self.headers[i] = (key, value)
+            if _key(n) == key:
+                self.headers[i] = (canonical(name), value)
                 self.headers[i + 1:] = [(n2, v2) for n2, v2 in self.headers[i + 1:]
-                                        if canonical(n2) != key]
+                                        if _key(n2) != key]
                 return
-        self.headers.append((key, value))
+        self.headers.append((canonical(name), value))
 
     def remove(self, name: str) -> None:
-        key = canonical(name)
-        self.headers = [(n, v) for n, v in self.headers if canonical(n) != key]
+        key = _key(name)
+        self.headers = [(n, v) for n, v in self.headers if _key(n) != key]
 
     @property
     def vias(self) -> list[Via]:

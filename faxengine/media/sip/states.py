@@ -191,8 +191,22 @@ def diagram(machine: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":     # python -m faxengine.media.sip.states [machine ...]
+TITLES = {"invite-client": "INVITE client transaction (Figure 5)",
+          "non-invite-client": "Non-INVITE client transaction (Figure 6)",
+          "invite-server": "INVITE server transaction (Figure 7)",
+          "non-invite-server": "Non-INVITE server transaction (Figure 8)"}
+
+
+def markdown() -> str:
+    """The four diagrams as the generated section of docs/media.md."""
+    return "\n".join(f"### {TITLES[m]}\n\n```mermaid\n{diagram(m)}```\n" for m in MACHINES)
+
+
+if __name__ == "__main__":     # python -m faxengine.media.sip.states [--markdown | machine ...]
     import sys
 
-    for name in sys.argv[1:] or MACHINES:
-        print(f"%% SIP {name} transaction\n{diagram(name)}")
+    if sys.argv[1:] == ["--markdown"]:
+        print(markdown(), end="")
+    else:
+        for name in sys.argv[1:] or MACHINES:
+            print(f"%% SIP {name} transaction\n{diagram(name)}")
