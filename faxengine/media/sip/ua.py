@@ -148,7 +148,7 @@ class UserAgent:
                 continue
             self.transmit(p.data, p.dest)
             p.interval = min(2 * p.interval, T2)
-            p.due = now + p.interval
+            p.due = min(now + p.interval, p.give_up)
         reg = self._registration
         if reg and reg.refresh_at is not None and reg.refresh_at <= now:
             reg.refresh_at = None
