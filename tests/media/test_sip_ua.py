@@ -229,3 +229,11 @@ def test_invite_answers_407_once_then_gives_up():
         a.datagram_received(resp.encode(), B, 0.1)
     assert a.events() == [CallEnded(call_id, 407, "Proxy Authentication Required")]
     assert inv.cseq[0] == 2                       # the retry is a new request: CSeq + 1
+
+
+def test_a_second_invite_for_a_live_call_id_is_a_merged_request():
+    b = UserAgent(B, seed=2)
+    assert [r.status for r, _ in responses(b, request("INVITE", body=offer_sdp()))] == [100, 180]
+    out = responses(b, request("INVITE", body=offer_sdp(), branch="z9hG4bKother"))
+    assert [r.status for r, _ in out] == [100, 482]          # §8.2.2.2 Loop Detected
+    assert b.calls["call-1@127.0.0.1"].state == "incoming"

@@ -333,7 +333,10 @@ class UserAgent:
         if not isinstance(request, Request) or request.method == "ACK":
             return
         try:
-            via = request.vias[0]
+            vias = request.vias
+            if not vias:
+                return
+            via = vias[0]
             response = Response(headers=[(n, v) for n, v in request.headers
                                          if n.lower() in ("via", "v", "from", "f", "to", "t",
                                                           "call-id", "i", "cseq")],
@@ -412,6 +415,10 @@ class UserAgent:
             self._reinvite_in(tx, request, now)
             return
         tag = self._token(8)
+        known = self.calls.get(request.call_id)
+        if known is not None and known.state != "ended":      # §8.2.2.2: merged request
+            tx.respond(make_response(request, 482, to_tag=tag), now)
+            return
         try:
             if not request.body:
                 raise sdp.NotAcceptable("INVITE without an SDP offer is not supported")
