@@ -237,3 +237,21 @@ def test_a_second_invite_for_a_live_call_id_is_a_merged_request():
     out = responses(b, request("INVITE", body=offer_sdp(), branch="z9hG4bKother"))
     assert [r.status for r, _ in out] == [100, 482]          # §8.2.2.2 Loop Detected
     assert b.calls["call-1@127.0.0.1"].state == "incoming"
+
+
+def test_an_invite_repeated_after_our_2xx_gets_the_2xx_again_not_a_new_call():
+    b = UserAgent(B, seed=2)
+    b.datagram_received(request("INVITE", body=offer_sdp()), A, 0.0)
+    (incoming,) = b.events()
+    b.answer(incoming.call_id, 0.0, 5000)
+    first = b.datagrams_to_send()[-1][0]
+    assert [parse(d).status for d, _ in responses_raw(b, request("INVITE", body=offer_sdp()))] == [200]
+    assert b.datagrams_to_send() == [] and first.startswith(b"SIP/2.0 200")
+    b.datagram_received(request("ACK", branch="z9hG4bKack"), A, 0.2)
+    assert responses_raw(b, request("INVITE", body=offer_sdp())) == []          # absorbed
+    assert b.calls[incoming.call_id].state == "established"
+
+
+def responses_raw(ua, data, now=0.1):
+    ua.datagram_received(data, A, now)
+    return ua.datagrams_to_send()

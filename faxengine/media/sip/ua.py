@@ -365,13 +365,29 @@ class UserAgent:
             request.remove("Via")
             request.headers[0:0] = [("Via", str(v)) for v in [top, *vias[1:]]]
         tx = self._transactions.get(server_key(request))
-        if tx is not None:
+        if tx is not None and not tx.terminated:
             tx.receive_request(request, now)
+        elif self._invite_again(request):
+            pass
         elif request.method == "ACK":
             self._ack_for_2xx(request)
         else:
             machine = "invite-server" if request.method == "INVITE" else "non-invite-server"
             self._start(machine, request, self._reply_address(top, addr), now)
+
+    def _invite_again(self, request: Request) -> bool:
+        """An INVITE repeated after its server transaction ended with our 2xx
+        (§13.3.1.4: the core, not the transaction, answers it): send the 2xx again
+        while it waits for the ACK, else absorb it."""
+        call = self.calls.get(request.call_id)
+        if (request.method != "INVITE" or call is None or call.invite is None
+                or call.invite.vias[0].branch != request.vias[0].branch
+                or call.invite.cseq != request.cseq):
+            return False
+        pending = self._pending_2xx.get(call.call_id)
+        if pending is not None:
+            self.transmit(pending.data, pending.dest)
+        return True
 
     def tu_request(self, tx: Transaction, request: Request, now: float) -> None:
         """A new request, from its server transaction: the UA core's policy."""
