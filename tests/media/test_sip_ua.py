@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from faxengine.media.sip import (CallEnded, CallEstablished, CallProgress, CallUpdated,
-                                 IncomingCall, Registered, RegistrationFailed, SipLocalError,
-                                 UserAgent)
-from faxengine.media.sip.message import Request, Response, make_response, parse
+                                 Registered, SipLocalError, UserAgent)
+from faxengine.media.sip.message import make_response, parse
 
 from sip_helpers import A, B, T38_SDP, Link, offer_sdp, request
 

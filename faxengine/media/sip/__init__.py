@@ -6,7 +6,9 @@
 * ``states``: the four transaction state machines of RFC 3261 §17 as data.
 * ``transaction``: the engine that runs them, with timers A–K.
 * ``dialog``: a call's dialog: tags, route set, CSeq.
-* ``ua``: the user agent core: calls, OPTIONS, REGISTER, events.
+* ``ua``: the user agent core: commands, calls out, responses, timers;
+  ``uas``: its server side (requests in); ``register``: REGISTER bindings;
+  ``events``: what it tells the application.
 * ``protocol``: the asyncio ``DatagramProtocol`` that owns the socket and the clock.
 """
 from faxengine.media.sip.errors import SdpError, SipError, SipLocalError, SipParseError
