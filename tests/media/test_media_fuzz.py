@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from faxengine.media.rtp import RtpPacket, RtpPacketError, RtpSession
 from faxengine.media.rtp.session import PCMU
 from faxengine.media.sip import SdpError, SipParseError, UserAgent, sdp
-from faxengine.media.sip.message import Request, Response, parse
+from faxengine.media.sip.message import Request, Response, make_response, parse
 
 from sip_helpers import A, B, T38_SDP, offer_sdp, request
 
@@ -111,3 +111,36 @@ def test_rtp_session_counts_what_it_drops(datagrams):
         except RtpPacketError:
             continue
         assert RtpPacket.parse(packet.encode()) == packet
+
+
+def _answer_to_our_invite() -> tuple[UserAgent, bytes]:
+    ua = UserAgent(A, user="alice", seed=3)
+    ua.invite("sip:fax@127.0.0.1:5080", 0.0, 4000)
+    ((data, _),) = ua.datagrams_to_send()
+    invite = parse(data)
+    ok = make_response(invite, 200, to_tag="far")
+    ok.headers += [("Contact", "<sip:fax@127.0.0.1:5080>"), ("Record-Route", "<sip:p@127.0.0.1;lr>"),
+                   ("Content-Type", "application/sdp")]
+    ok.body, _ = sdp.answer(sdp.parse(invite.body), "127.0.0.1", 6000, 1)
+    return ua, ok.encode()
+
+
+_, OK_TO_INVITE = _answer_to_our_invite()
+
+
+def test_the_unmutated_answer_establishes_the_call():
+    ua, data = _answer_to_our_invite()
+    ua.datagram_received(data, B, 0.1)
+    assert [type(e).__name__ for e in ua.events()] == ["CallEstablished"]
+
+
+@FAST
+@given(mutated(seeds=[OK_TO_INVITE, OK_TO_INVITE.replace(b"200 OK", b"407 Proxy Authentication Required")
+                      .replace(b"Contact:", b'Proxy-Authenticate: Digest realm="r", nonce="n", qop="auth"\r\nX:')]))
+def test_responses_to_our_invite_never_raise(data):
+    ua, _ = _answer_to_our_invite()
+    ua.datagram_received(data, B, 0.1)
+    ua.handle_timer(40.0)
+    ua.datagrams_to_send()
+    for call in ua.calls.values():
+        assert call.state in ("calling", "ringing", "established", "ended")

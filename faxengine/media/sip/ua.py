@@ -345,8 +345,11 @@ class UserAgent(ServerSide):
                 self._events.append(CallProgress(call.call_id, status))
         elif status < 300:
             call.remote = response.to
-            call.learn_route(response.get_all("Record-Route"), response.get("Contact"),
-                             reverse=True)
+            try:
+                call.learn_route(response.get_all("Record-Route"), response.get("Contact"),
+                                 reverse=True)
+            except SipParseError:          # a bad Contact: ACK and BYE go to the Request-URI
+                self.malformed += 1
             ack = self._in_dialog(call, "ACK", call.local_cseq)
             call.ack = ack.encode()
             self.transmit(call.ack, call.dest)
