@@ -9,7 +9,7 @@ import numpy as np
 
 from faxengine.g711 import g711_roundtrip
 from faxengine.media.rtp.protocol import open_rtp
-from faxengine.media.rtp.session import CODECS, RtpSession
+from faxengine.media.rtp.session import RtpSession, codec
 from faxengine.media.sip.events import (CallEnded, CallEstablished, CallProgress,
                                         IncomingCall)
 from faxengine.media.sip.protocol import open_sip
@@ -56,8 +56,8 @@ async def call() -> None:
         assert up_a.audio.payload_type == up_f.audio.payload_type == 0     # PCMU first
         sessions = []
         for rtp, up, seed in ((rtp_a, up_a, 0), (rtp_f, up_f, 1)):
-            codec = CODECS[up.audio.payload_type]
-            session = RtpSession(codec, up.audio.remote, ptime=up.audio.ptime_ms / 1000)
+            session = RtpSession(codec(up.audio.law, up.audio.payload_type), up.audio.remote,
+                                 ptime=up.audio.ptime_ms / 1000)
             session.send(signal(seed))
             rtp.attach(session)
             sessions.append(session)

@@ -9,7 +9,7 @@ import pytest
 
 from faxengine.g711 import g711_roundtrip
 from faxengine.media.rtp import RtpLocalError, RtpPacket, RtpSession
-from faxengine.media.rtp.session import PCMA, PCMU
+from faxengine.media.rtp.session import PCMA, PCMU, codec
 
 A, B = ("127.0.0.1", 4000), ("127.0.0.1", 5000)
 
@@ -109,3 +109,15 @@ def test_malformed_and_foreign_payloads_are_counted_never_raised():
     s.datagram_received(RtpPacket(8, 3, 0, 1, b"\xd5" * 160).encode(), A, 0.0)
     st = s.stats
     assert (st.malformed, st.ignored, st.received) == (5, 2, 0)
+
+
+def test_a_dynamic_payload_type_from_sdp_carries_g711():
+    tx, rx = RtpSession(codec("ulaw", 96), B, seed=1), RtpSession(codec("ulaw", 96), A, seed=2)
+    tx.start(0.0)
+    tx.send(speech(160))
+    (data, _), = tx.datagrams_to_send(0.0)
+    assert RtpPacket.parse(data).payload_type == 96
+    rx.datagram_received(data, A, 0.0)
+    assert rx.stats.received == 1 and codec("alaw") is PCMA
+    with pytest.raises(RtpLocalError, match="law must be 'ulaw' or 'alaw', not 'g722'"):
+        codec("g722")

@@ -254,3 +254,8 @@ def test_an_invite_repeated_after_our_2xx_gets_the_2xx_again_not_a_new_call():
 def responses_raw(ua, data, now=0.1):
     ua.datagram_received(data, A, now)
     return ua.datagrams_to_send()
+
+
+def test_a_wildcard_address_is_refused():
+    with pytest.raises(SipLocalError, match="not '0.0.0.0': it goes into Via, Contact and SDP"):
+        UserAgent(("0.0.0.0", 5060))

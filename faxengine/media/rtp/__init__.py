@@ -14,7 +14,7 @@
 from faxengine.media.rtp.errors import RtpError, RtpLocalError, RtpPacketError
 from faxengine.media.rtp.jitter import Block, JitterBuffer
 from faxengine.media.rtp.packet import RtpPacket
-from faxengine.media.rtp.session import Codec, RtpSession, RtpStats
+from faxengine.media.rtp.session import PCMA, PCMU, Codec, RtpSession, RtpStats, codec
 
-__all__ = ["Block", "Codec", "JitterBuffer", "RtpError", "RtpLocalError", "RtpPacket",
-           "RtpPacketError", "RtpSession", "RtpStats"]
+__all__ = ["PCMA", "PCMU", "Block", "Codec", "JitterBuffer", "RtpError", "RtpLocalError",
+           "RtpPacket", "RtpPacketError", "RtpSession", "RtpStats", "codec"]

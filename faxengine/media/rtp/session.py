@@ -74,6 +74,19 @@ PCMA = Codec("PCMA", 8, "alaw")
 CODECS = {c.payload_type: c for c in (PCMU, PCMA)}
 
 
+def codec(law: str, payload_type: int | None = None) -> Codec:
+    """The G.711 codec of ``law`` ('ulaw' or 'alaw') under the payload type SDP
+    agreed on (the static 0 or 8 when None; a dynamic number names it too)."""
+    if law not in ("ulaw", "alaw"):
+        raise RtpLocalError(f"G.711 law must be 'ulaw' or 'alaw', not {law!r}")
+    static = PCMU if law == "ulaw" else PCMA
+    if payload_type is None:
+        return static
+    if not 0 <= payload_type <= 127:
+        raise RtpLocalError(f"RTP payload type must be 0..127, not {payload_type}")
+    return Codec(static.name, payload_type, law)
+
+
 @dataclass(frozen=True, slots=True)
 class RtpStats:
     """A call's RTP statistics (RFC 3550 §6.4.1 where it defines them)."""

@@ -74,6 +74,9 @@ class UserAgent(ServerSide):
     def __init__(self, local: Address, *, user: str = "faxengine", display: str = "",
                  username: str | None = None, password: str | None = None,
                  user_agent: str = "faxengine", seed: int | None = None) -> None:
+        if local[0] in ("0.0.0.0", "::", ""):
+            raise SipLocalError(f"bind the user agent to the address peers reach, not {local[0]!r}: "
+                                "it goes into Via, Contact and SDP")
         self.local = local
         self.user = user
         self.display = display
