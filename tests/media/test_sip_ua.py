@@ -259,3 +259,13 @@ def responses_raw(ua, data, now=0.1):
 def test_a_wildcard_address_is_refused():
     with pytest.raises(SipLocalError, match="not '0.0.0.0': it goes into Via, Contact and SDP"):
         UserAgent(("0.0.0.0", 5060))
+
+
+def test_the_answering_side_hangs_up_with_bye_in_its_dialog():
+    a, b, link = pair()
+    call_id = up(a, b, link)
+    b.hangup(call_id, 2.0)
+    link.run(60)
+    assert b.events() == [CallEnded(call_id, 200, "local hangup")]
+    assert a.events() == [CallEnded(call_id, 200, "BYE from the far end")]
+    assert len(link.sent("BYE sip:alice@127.0.0.1:5070")) == 1    # to the caller's Contact
