@@ -230,3 +230,54 @@ def test_bad_parameters_are_refused():
         line.Line(offset_hz=5000)
     with pytest.raises(TypeError, match="int16"):
         line.Line().process(np.zeros(10, dtype=np.float32))
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("param", ["gain_db", "offset_hz", "drift_ppm", "noise_dbm0"])
+@pytest.mark.parametrize("value", [NAN, INF, -INF], ids=["nan", "inf", "-inf"])
+def test_nan_or_infinite_parameters_raise_rather_than_silence_the_line(param, value):
+    with pytest.raises(line.LineError, match=f"{param} must be a finite number"):
+        line.Line(**{param: value})
+
+
+@pytest.mark.parametrize("value", [NAN, INF, -INF], ids=["nan", "inf", "-inf"])
+def test_add_noise_refuses_a_nan_or_infinite_snr(value):
+    with pytest.raises(line.LineError, match="snr_db must be a finite number of dB"):
+        line.add_noise(tone16(1000, 800), value)
+    with pytest.raises(line.LineError, match="SNR must be a finite number of dB"):
+        line.noise_dbm0_for_snr(tone16(1000, 800), value)
+
+
+@pytest.mark.parametrize("band,match", [
+    ((3400.0, 300.0), r"band \(3400, 300\) Hz has its low edge at or above its high one"),
+    ((1000.0, 1000.0), "low edge at or above"),
+    ((0.0, 3400.0), "must lie between 0 and 4000 Hz"),
+    ((300.0, 4000.0), "must lie between 0 and 4000 Hz"),
+    ((NAN, 3400.0), "must lie between 0 and 4000 Hz"),
+    ((300.0,), r"a band is a \(low_hz, high_hz\) pair"),
+    ((300.0, 3400.0, 5.0), "pair"),
+    ("wide", "pair"),
+])
+def test_nonsense_bands_raise(band, match):
+    with pytest.raises(line.LineError, match=match):
+        line.Line(bandpass=band)
+
+
+def test_nonsense_filter_designs_raise():
+    with pytest.raises(line.LineError, match="even integer"):
+        line.butterworth_sos(3, 1000.0, "lowpass")
+    with pytest.raises(line.LineError, match="cut-off nan Hz"):
+        line.butterworth_sos(4, NAN, "lowpass")
+    with pytest.raises(line.LineError, match="'lowpass' or 'highpass'"):
+        line.butterworth_sos(4, 1000.0, "bandpass")
+    with pytest.raises(line.LineError, match="low edge"):
+        line.telephone_band_sos(3400.0, 300.0)
+
+
+def test_line_errors_are_fax_errors_and_value_errors():
+    from faxengine import FaxError
+    with pytest.raises(FaxError):
+        line.Line(g711="mulaw")
+    assert issubclass(line.LineError, ValueError)
