@@ -18,8 +18,10 @@ The curves (``CHANNELS``):
   leave room for the design's error (+5.8 dB at 300 and 3000 Hz, +2.9 dB at
   500 and 2800 Hz, −0.97 dB at 1800 Hz; 2.9 ms at 500 and 2800 Hz, 1.45 ms at
   600 Hz, 0.45 ms at 1000 and 2600 Hz), so it is as bad as the
-  recommendation allows, and falls off outside 300–3000 Hz, where M.1020 sets
-  no limit, as a channel bank's filters do.
+  recommendation allows.  Outside the masks, where M.1020 sets no limit, the
+  loss falls off beyond 300–3000 Hz as a channel bank's filters do, and the
+  delay holds its value at the mask's edge (2.9 ms) out to 300 and 3000 Hz,
+  rising to 4 ms at 0 and 3400 Hz.
 * ``m1020x2``: beyond those limits: twice the loss in dB and twice the delay
   distortion of ``m1020`` at every frequency.
 * ``v56bis-adN-eddM``: the test channels of ITU-T V.56bis (network
@@ -78,8 +80,8 @@ M1020_DELAY_MASK = ((500.0, 600.0, 3.0), (600.0, 1000.0, 1.5), (1000.0, 2600.0, 
 # The corners sit 3 % inside the limits, the margin of the FIR design's error.
 _M1020_LOSS = ((0, 60.0), (150, 30.0), (200, 16.0), (300, 5.8), (500, 2.9), (800, 0.0), (1800, -0.97),
                (2800, 2.9), (3000, 5.8), (3200, 14.0), (3400, 24.0), (3600, 36.0), (4000, 60.0))
-_M1020_DELAY = ((0, 6.0), (300, 6.0), (400, 4.4), (500, 2.9), (600, 1.45), (1000, 0.45), (1800, 0.0),
-                (2600, 0.45), (2800, 2.9), (3000, 5.0), (3400, 7.0), (4000, 7.0))
+_M1020_DELAY = ((0, 4.0), (300, 4.0), (500, 2.9), (600, 1.45), (1000, 0.45), (1800, 0.0),
+                (2600, 0.45), (2800, 2.9), (3000, 2.9), (3400, 4.0), (4000, 4.0))
 
 _FREQS_100 = tuple(range(0, 4100, 100))
 # V.56bis Annex A, attenuation distortion: loss relative to 1000 Hz in dB at
