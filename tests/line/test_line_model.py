@@ -281,3 +281,15 @@ def test_line_errors_are_fax_errors_and_value_errors():
     with pytest.raises(FaxError):
         line.Line(g711="mulaw")
     assert issubclass(line.LineError, ValueError)
+
+
+@pytest.mark.parametrize("snr", ["nan", "inf"])
+def test_loopback_with_a_nan_or_infinite_snr_fails_with_a_message(tmp_path, capsys, snr):
+    from faxengine import cli
+    from faxengine.t4 import Page
+    from faxengine import tiff
+    doc = tmp_path / "doc.tif"
+    tiff.write(doc, [Page(np.zeros((20, 1728), dtype=bool), 204, 196)])
+    assert cli.main(["loopback", str(doc), "--out", str(tmp_path / "rx.tif"), "--snr", snr]) == 2
+    assert "must be a finite number" in capsys.readouterr().err
+    assert not (tmp_path / "rx.tif").exists()
