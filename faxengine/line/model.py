@@ -37,6 +37,7 @@ output as one call.
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
@@ -62,8 +63,13 @@ def butterworth_sos(order: int, cutoff_hz: float, kind: str, fs: float = SAMPLE_
     filter is 3 dB down at ``cutoff_hz``.  Rows are b0 b1 b2 a0 a1 a2, a0 = 1
     (scipy's layout).
     """
-    if not isinstance(order, int) or order < 2 or order % 2:
+    try:
+        n = operator.index(order)               # any integer type, never a float
+    except TypeError:
+        n = None
+    if n is None or n < 2 or n % 2:
         raise LineError(f"Butterworth order must be an even integer of at least 2, not {order!r}")
+    order = n
     if not 0 < cutoff_hz < fs / 2:        # False for NaN too
         raise LineError(f"cut-off {cutoff_hz} Hz must lie between 0 and {fs / 2:g} Hz")
     if kind not in ("lowpass", "highpass"):
@@ -169,7 +175,7 @@ class Line:
         self.channel = as_channel(channel) if channel is not None else None
         self._channel = FirFilter(self.channel.taps) if self.channel is not None else None
         # ImpulseNoise checks its own parameters, even when it would add nothing
-        impulses = ImpulseNoise(impulse_rate_hz, impulse_dbm0, seed=seed + 1)
+        impulses = ImpulseNoise(impulse_rate_hz, impulse_dbm0, seed=(seed + 1) & 0xFFFFFFFFFFFFFFFF)
         self._impulses = impulses if impulse_rate_hz > 0 else None
         self._noise = (_line.Noise(seed & 0xFFFFFFFFFFFFFFFF, math.sqrt(dbm0_to_power(noise_dbm0)))
                        if noise_dbm0 is not None else None)

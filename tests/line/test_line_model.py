@@ -268,12 +268,21 @@ def test_nonsense_bands_raise(band, match):
 def test_nonsense_filter_designs_raise():
     with pytest.raises(line.LineError, match="even integer"):
         line.butterworth_sos(3, 1000.0, "lowpass")
+    with pytest.raises(line.LineError, match="even integer of at least 2, not 4.0"):
+        line.butterworth_sos(4.0, 1000.0, "lowpass")
+    assert np.array_equal(line.butterworth_sos(np.int64(4), 1000.0, "lowpass"),
+                          line.butterworth_sos(4, 1000.0, "lowpass"))
     with pytest.raises(line.LineError, match="cut-off nan Hz"):
         line.butterworth_sos(4, NAN, "lowpass")
     with pytest.raises(line.LineError, match="'lowpass' or 'highpass'"):
         line.butterworth_sos(4, 1000.0, "bandpass")
     with pytest.raises(line.LineError, match="low edge"):
         line.telephone_band_sos(3400.0, 300.0)
+
+
+def test_any_seed_still_works():
+    for seed in (-5, 0, 2**64 + 3):
+        line.Line(noise_dbm0=-40.0, impulse_rate_hz=1.0, seed=seed).process(np.zeros(800, np.int16))
 
 
 def test_line_errors_are_fax_errors_and_value_errors():
