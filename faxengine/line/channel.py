@@ -85,7 +85,8 @@ _M1020_DELAY = ((0, 4.0), (300, 4.0), (500, 2.9), (600, 1.45), (1000, 0.45), (18
 
 _FREQS_100 = tuple(range(0, 4100, 100))
 # V.56bis Annex A, attenuation distortion: loss relative to 1000 Hz in dB at
-# 0, 100, ..., 4000 Hz (0 and 100 Hz: out of band, 90 dB; 4000 Hz as 3900 Hz).
+# 0, 100, ..., 4000 Hz.  The annex tabulates 200-3900 Hz; below, the loss
+# rises to 90 dB at 0 Hz (100 Hz: halfway), and 4000 Hz repeats 3900 Hz.
 V56BIS_AD = {
     1: (90.0, 48.0, 6.0, 1.3, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
         0.0, 0.0, 0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.7, 0.9, 1.1, 1.2, 1.3, 1.6, 1.8, 2.4, 3.0,
@@ -106,8 +107,9 @@ V56BIS_AD = {
         -0.1, 0.0, 0.2, 0.5, 0.9, 1.1, 1.5, 1.8, 2.3, 2.8, 3.4, 4.0, 4.9, 5.9, 6.8, 7.7, 9.2, 10.7,
         12.6, 15.5, 20.5, 32.4, 59.9, 59.9),
 }
-# V.56bis Annex A, envelope delay distortion: ms over the minimum at 0, 100, ..., 4000 Hz
-# (below 200 Hz as at 200 Hz, above 3400 Hz as at 3400 Hz).
+# V.56bis Annex A, envelope delay distortion: ms over the minimum at 0, 100,
+# ..., 4000 Hz; below 200 Hz the 200 Hz value holds, above 3400 Hz (EDD-2:
+# 3200 Hz) the last one.
 V56BIS_EDD = {
     1: (3.98, 3.98, 3.98, 2.70, 1.69, 1.15, 0.80, 0.60, 0.50, 0.40, 0.30, 0.20, 0.20, 0.10, 0.05, 0.0,
         0.0, 0.0, 0.0, 0.0, 0.0, 0.02, 0.02, 0.02, 0.02, 0.10, 0.12, 0.15, 0.20, 0.27, 0.40, 0.56, 0.83,
