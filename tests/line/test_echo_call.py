@@ -3,13 +3,15 @@ its own signal back from its hybrid (faxengine.line.Hybrid), 5 or 40 ms
 late, band-limited.  A half-duplex T.30 terminal must not take its own echo
 for the far end: with and without ECM, the page arrives pixel for pixel and
 both results are OK.  The same on a V.56bis channel with a dispersive echo
-path; and with clicks on the line, ECM repairs what they break.
+path, and against spandsp's terminal (both hearing their echo); and with
+clicks on the line, ECM repairs what they break.
 """
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+import spandsp
 from faxengine import line, tiff
 from faxengine.t30.terminal import FaxTerminal
 from faxengine.t4 import Page
@@ -76,3 +78,22 @@ def test_ecm_repairs_what_clicks_break(tmp_path):
     clicks = one_page_call(tmp_path, True, 3, return_loss_db=10.0, delay_ms=40.0,
                            impulse_rate_hz=0.5, impulse_dbm0=-15.0)
     assert clicks > clean + 1.0          # frames were resent (PPR), and the page is whole
+
+
+@pytest.mark.skipif(not spandsp.spandsp_available(), reason=spandsp.REASON)
+@pytest.mark.parametrize("ecm", [False, True], ids=["no-ecm", "ecm"])
+@pytest.mark.parametrize("ours_sends", [True, False], ids=["ours-to-spandsp", "spandsp-to-ours"])
+def test_a_call_with_spandsp_holds_with_both_echoes(tmp_path, ecm, ours_sends):
+    page = text_page(5)
+    out = tmp_path / "rx.tif"
+    if ours_sends:
+        sender, receiver = FaxTerminal(True, send=[page], ecm=ecm), spandsp.FaxTerminal(False, receive=out, ecm=ecm)
+    else:
+        doc = tmp_path / "doc.tif"
+        tiff.write(doc, [page], coding="mh")
+        sender, receiver = spandsp.FaxTerminal(True, send=doc, ecm=ecm), FaxTerminal(False, receive=out, ecm=ecm)
+    call_with_echo(sender, receiver, return_loss_db=10.0, delay_ms=40.0)
+    for result in (sender.result, receiver.result):
+        assert result is not None and result.ok and result.bit_rate == 14400 and result.ecm == ecm, result
+    [got] = tiff.read(out)
+    assert np.array_equal(got.image, page.image)
