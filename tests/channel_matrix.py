@@ -48,11 +48,17 @@ def transmission(kind: str, rate: int, seconds: float, seed: int) -> tuple[np.nd
     return bits, np.concatenate([tx.modulate(bits), tx.finish()])
 
 
-def through(audio: np.ndarray, channel: str, snr_db: float, seed: int) -> np.ndarray:
-    """``audio`` through the channel (none for FLAT), then noise at ``snr_db``."""
+def through(audio: np.ndarray, channel: str, snr_db: float, seed: int,
+            listener_echo: tuple[float, float] | None = None) -> np.ndarray:
+    """``audio`` through the channel (none for FLAT), then with its listener
+    echo if given ((loss dB, delay ms): the signal reflected back and forth by
+    the hybrids at both ends, ``line.Hybrid(loss, delay).process(x, x)``),
+    then noise at ``snr_db``."""
     if channel != FLAT:
         ch = line.Line(channel=channel)
         audio = np.concatenate([ch.process(audio), ch.flush()])
+    if listener_echo is not None:
+        audio = line.Hybrid(*listener_echo).process(audio, audio)
     return line.add_noise(audio, snr_db, seed=seed)
 
 
@@ -76,7 +82,7 @@ def theirs(kind: str, rate: int, bits: np.ndarray, heard: np.ndarray) -> int:
 
 
 def threshold(receiver, kind: str, rate: int, channel: str, runs, start: float, floor: float,
-              step: float = STEP_DB) -> float | None:
+              step: float = STEP_DB, listener_echo: tuple[float, float] | None = None) -> float | None:
     """Lowest SNR from ``start`` down in ``step``s at which ``receiver`` got
     every one of ``runs`` ((bits, audio) pairs) without error; None if even
     ``start`` fails."""
@@ -84,7 +90,7 @@ def threshold(receiver, kind: str, rate: int, channel: str, runs, start: float, 
     snr = start
     while snr >= floor - 1e-9:
         for i, (bits, audio) in enumerate(runs):
-            if receiver(kind, rate, bits, through(audio, channel, snr, seed=100 + i)):
+            if receiver(kind, rate, bits, through(audio, channel, snr, 100 + i, listener_echo)):
                 return last
         last = snr
         snr = round(snr - step, 3)

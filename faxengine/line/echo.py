@@ -22,6 +22,10 @@ then part of the echo's delay: ``delay_ms`` must be at least that).  The
 return loss holds at the filter's reference frequency (1000 Hz for the
 Butterworth, the channel's own reference otherwise).  State is carried, so
 any split of the input gives the output of one call.
+
+The same model gives listener echo, the far end's signal reflected by the
+hybrid at the receiving end and again at the sending end, arriving late on
+top of itself: ``Hybrid(2 * return_loss_db, delay_ms).process(x, x)``.
 """
 from __future__ import annotations
 
