@@ -51,6 +51,8 @@ from faxengine.line.level import dbm0_to_power, noise_dbm0_for_snr
 
 __all__ = ["Line", "add_noise", "butterworth_sos", "telephone_band_sos", "checked_band", "SAMPLE_RATE"]
 
+#: the largest loss or gain a line may have, dB: 100 dB down, a 0 dBm0 signal is below one LSB
+MAX_GAIN_DB = 100.0
 #: −3 dB edges of the default telephone-band filter, hertz
 TELEPHONE_BAND = (300.0, 3400.0)
 
@@ -155,6 +157,9 @@ class Line:
         drift_ppm = _finite("drift_ppm", drift_ppm, "ppm")
         if noise_dbm0 is not None:
             noise_dbm0 = _finite("noise_dbm0", noise_dbm0, "dBm0")
+        if abs(gain_db) > MAX_GAIN_DB:
+            raise LineError(f"gain of {gain_db} dB is out of range: keep it within ±{MAX_GAIN_DB:g} dB "
+                            f"(beyond, the line is silent or nothing but clipping)")
         if not -1e5 < drift_ppm < 1e5:
             raise LineError(f"drift of {drift_ppm} ppm is out of range: keep it within ±100 000 ppm")
         if abs(offset_hz) >= SAMPLE_RATE / 2:

@@ -280,6 +280,13 @@ def test_nonsense_filter_designs_raise():
         line.telephone_band_sos(3400.0, 300.0)
 
 
+@pytest.mark.parametrize("gain", [-1e6, 101.0])
+def test_a_gain_that_would_silence_or_only_clip_the_line_raises(gain):
+    with pytest.raises(line.LineError, match="gain of .* dB is out of range"):
+        line.Line(gain_db=gain)
+    line.Line(gain_db=-100.0)
+
+
 def test_any_seed_still_works():
     for seed in (-5, 0, 2**64 + 3):
         line.Line(noise_dbm0=-40.0, impulse_rate_hz=1.0, seed=seed).process(np.zeros(800, np.int16))
