@@ -584,9 +584,10 @@ static void resync(t4_t6_decode_state_t *s)
  * before the end kept. */
 enum { LINE_NONE = 0, LINE_GOOD = 1, LINE_BAD = 2, LINE_CUT = 3 };
 
-/* One G3 line with the EOLs after it.  Returns an error (strict mode) or 0,
- * and in *got whether a line was decoded, good or bad. */
-static int decode_g3_line(t4_t6_decode_state_t *s, uint8_t *line, int *got)
+/* One G3 line (row `row` of the page) with the EOLs after it.  Returns an
+ * error (strict mode) or 0, and in *got whether a line was decoded, good or
+ * bad. */
+static int decode_g3_line(t4_t6_decode_state_t *s, uint8_t *line, int row, int *got)
 {
     *got = LINE_NONE;
     if (!s->started) {
@@ -614,7 +615,11 @@ static int decode_g3_line(t4_t6_decode_state_t *s, uint8_t *line, int *got)
         int n = scan_eols(s, 0);
         if (n == 0 && s->lenient)
             n = damaged_eol(s);
-        if (n == 0) {
+        if (n == 0 && s->height > 0 && row + 1 >= s->height) {
+            /* The last row of a page of known height (a TIFF strip): what
+             * follows it is not ours to read, as libtiff does not. */
+            s->page_end = 1;
+        } else if (n == 0) {
             s->err_bit = state_pos(s);
             err = T4_ERR_NO_EOL;
         } else if (n == EOL_END || n >= 2) {
@@ -734,7 +739,7 @@ int t4_t6_decode_rows(t4_t6_decode_state_t *s, uint8_t *image, ptrdiff_t stride,
         else if (s->no_eol)
             err = decode_bare_mh_line(s, line, &got);
         else
-            err = decode_g3_line(s, line, &got);
+            err = decode_g3_line(s, line, row, &got);
         if (err)
             return fail(s, err, row);
         if (got == LINE_GOOD) {

@@ -68,6 +68,7 @@ from __future__ import annotations
 import math
 import os
 import struct
+import warnings
 from fractions import Fraction
 from typing import BinaryIO, Iterable
 
@@ -76,12 +77,17 @@ import numpy as np
 from faxengine.errors import FaxError
 from faxengine.t4.page import Page
 
-__all__ = ["TiffError", "TiffWriter", "read", "write", "MAX_PAGES", "MAX_PIXELS",
+__all__ = ["TiffError", "TiffWarning", "TiffWriter", "read", "write", "MAX_PAGES", "MAX_PIXELS",
            "MAX_DOCUMENT_PIXELS", "MAX_PELS_PER_BYTE", "MIN_RESOLUTION", "MAX_RESOLUTION"]
 
 
 class TiffError(FaxError):
     """A TIFF file that cannot be read or written, and why."""
+
+
+class TiffWarning(UserWarning):
+    """``read(..., strict=False)`` repaired a page: which page and strip, how
+    many lines, and why (data that end early, corrupt lines)."""
 
 
 MAX_PAGES = 10000  # IFDs followed before giving up (a document, not a loop)
@@ -110,10 +116,13 @@ PLANAR_CONFIGURATION = 284
 T4_OPTIONS = 292
 T6_OPTIONS = 293
 RESOLUTION_UNIT = 296
+ORIENTATION = 274
 PAGE_NUMBER = 297
 SOFTWARE = 305
 TILE_WIDTH = 322
+TILE_LENGTH = 323
 TILE_OFFSETS = 324
+TILE_BYTE_COUNTS = 325
 COLOR_MAP = 320
 CLEAN_FAX_DATA = 327
 
@@ -131,7 +140,7 @@ _READ_TAGS = frozenset({
     NEW_SUBFILE_TYPE, IMAGE_WIDTH, IMAGE_LENGTH, BITS_PER_SAMPLE, COMPRESSION,
     PHOTOMETRIC, FILL_ORDER, STRIP_OFFSETS, SAMPLES_PER_PIXEL, ROWS_PER_STRIP,
     STRIP_BYTE_COUNTS, X_RESOLUTION, Y_RESOLUTION, T4_OPTIONS, RESOLUTION_UNIT,
-    TILE_WIDTH, TILE_OFFSETS, COLOR_MAP,
+    TILE_WIDTH, TILE_LENGTH, TILE_OFFSETS, TILE_BYTE_COUNTS, COLOR_MAP, ORIENTATION,
 })
 # the tags among them that hold real numbers; the others hold whole numbers
 _REAL_TAGS = frozenset({X_RESOLUTION, Y_RESOLUTION})
@@ -141,8 +150,23 @@ _TAG_NAMES = {
     FILL_ORDER: "FillOrder", STRIP_OFFSETS: "StripOffsets", SAMPLES_PER_PIXEL: "SamplesPerPixel",
     ROWS_PER_STRIP: "RowsPerStrip", STRIP_BYTE_COUNTS: "StripByteCounts",
     X_RESOLUTION: "XResolution", Y_RESOLUTION: "YResolution", T4_OPTIONS: "T4Options",
-    RESOLUTION_UNIT: "ResolutionUnit", TILE_WIDTH: "TileWidth", TILE_OFFSETS: "TileOffsets",
-    COLOR_MAP: "ColorMap",
+    RESOLUTION_UNIT: "ResolutionUnit", TILE_WIDTH: "TileWidth", TILE_LENGTH: "TileLength",
+    TILE_OFFSETS: "TileOffsets", TILE_BYTE_COUNTS: "TileByteCounts", COLOR_MAP: "ColorMap",
+    ORIENTATION: "Orientation",
+}
+
+# Orientation (TIFF 6.0 §8): where row 0 and column 0 of the stored image
+# are on the page -> what turns it upright, applied to the (rows, pels) array.
+# 5..8 store the page transposed: they swap the axes and so the resolutions.
+_ORIENT = {
+    1: lambda a: a,
+    2: lambda a: a[:, ::-1],        # row 0 top, column 0 right: mirror
+    3: lambda a: a[::-1, ::-1],     # bottom right: half a turn
+    4: lambda a: a[::-1],           # bottom left: upside down
+    5: lambda a: a.T,               # left top: transposed
+    6: lambda a: np.rot90(a, -1),   # right top: a quarter turn clockwise
+    7: lambda a: a[::-1, ::-1].T,   # right bottom: transposed the other way
+    8: lambda a: np.rot90(a, 1),    # left bottom: a quarter turn anticlockwise
 }
 
 _COMPRESSION_NAMES = {
@@ -162,7 +186,8 @@ _REVERSED = np.packbits(_REVERSED[:, ::-1], axis=1)[:, 0]
 # --------------------------------------------------------------------- reading
 
 
-def read(source: str | os.PathLike | BinaryIO | bytes, *, max_pixels: int | None = None) -> list[Page]:
+def read(source: str | os.PathLike | BinaryIO | bytes, *, max_pixels: int | None = None,
+         strict: bool = True) -> list[Page]:
     """Read every page of a bilevel TIFF file.
 
     Args:
@@ -171,6 +196,11 @@ def read(source: str | os.PathLike | BinaryIO | bytes, *, max_pixels: int | None
             smaller of ``MAX_DOCUMENT_PIXELS`` and ``MAX_PELS_PER_BYTE`` per
             byte of the file, at least ``MAX_PIXELS`` (see the module's
             docstring).  Each page is still bounded by ``MAX_PIXELS``.
+        strict: True: image data that end early or do not decode are a
+            ``TiffError``.  False: as libtiff, the page is read as far as
+            its data go, the missing lines white (corrupt T.4/T.6 lines are
+            repaired as ``t4.decode_lenient`` does), and a ``TiffWarning``
+            says which page and strip and how many lines.
 
     Returns:
         The pages in the order of the IFD chain.
@@ -189,13 +219,15 @@ def read(source: str | os.PathLike | BinaryIO | bytes, *, max_pixels: int | None
             data = f.read()
     if max_pixels is None:
         max_pixels = min(MAX_DOCUMENT_PIXELS, max(MAX_PIXELS, MAX_PELS_PER_BYTE * len(data)))
-    return _Reader(data, max_pixels).pages()
+    return _Reader(data, max_pixels, strict).pages()
 
 
 class _Reader:
-    def __init__(self, data: bytes, max_pixels: int = MAX_DOCUMENT_PIXELS) -> None:
+    def __init__(self, data: bytes, max_pixels: int = MAX_DOCUMENT_PIXELS,
+                 strict: bool = True) -> None:
         self.data = data
         self.max_pixels = max_pixels
+        self.strict = strict
         self.pixels = 0  # pels of the pages declared so far
         if len(data) < 8:
             raise TiffError(f"not a TIFF file: {len(data)} bytes, shorter than a TIFF header")
@@ -271,13 +303,15 @@ class _Reader:
 
     def _ifd(self, offset: int) -> tuple[dict[int, np.ndarray], int]:
         count = self._unpack("H", offset, "IFD")
-        self._need(offset + 2, 12 * count + 4, f"IFD of {count} entries")
+        self._need(offset + 2, 12 * count, f"IFD of {count} entries")
         tags: dict[int, np.ndarray] = {}
         for i in range(count):
             pos = offset + 2 + 12 * i
             tag, typ, n = struct.unpack_from(self.e + "HHI", self.data, pos)
             if tag not in _READ_TAGS or typ not in _TYPES:
                 continue  # not needed for a page (a broken one must not stop us)
+            if tag in tags:
+                continue  # a tag given twice: the first counts, as in libtiff
             code, size = _TYPES[typ]
             nbytes = size * n
             where = pos + 8
@@ -290,14 +324,17 @@ class _Reader:
                 num, den = values[0::2].astype(np.float64), values[1::2].astype(np.float64)
                 values = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
             tags[tag] = values.astype(np.float64) if tag in _REAL_TAGS else _whole(tag, values)
-        return tags, self._unpack("I", offset + 2 + 12 * count, "next IFD offset")
+        link = offset + 2 + 12 * count
+        if link + 4 > len(self.data):
+            return tags, 0  # the file ends after the entries: no next IFD (libtiff agrees)
+        return tags, self._unpack("I", link, "next IFD offset")
 
     @staticmethod
     def _value(tags: dict, tag: int, default: float | None = None) -> float:
         values = tags.get(tag)
         if values is None or len(values) == 0:
             if default is None:
-                raise TiffError(f"TIFF image lacks required tag {tag}")
+                raise TiffError(f"TIFF image lacks required tag {_TAG_NAMES.get(tag, tag)} ({tag})")
             return default
         return values[0].item()
 
@@ -316,11 +353,6 @@ class _Reader:
                 " one bit per pel: convert it, e.g. with"
                 " faxengine.t4.Page.from_pil(PIL.Image.open(path))"
             )
-        if TILE_WIDTH in tags or TILE_OFFSETS in tags:
-            raise TiffError(
-                f"{where} is stored in tiles; convert it to strips with"
-                " `tiffcp -s in.tif out.tif`"
-            )
         compression = int(self._value(tags, COMPRESSION, 1))
         if compression not in (1, 3, 4, 32773) and compression not in _RLE_ALIGN:
             name = _COMPRESSION_NAMES.get(compression, "unknown")
@@ -328,58 +360,104 @@ class _Reader:
                 f"{where} uses compression {compression} ({name}), which faxengine does"
                 f" not read; {_CONVERT_HINT}"
             )
-        black = self._pixels(tags, width, height, compression, where)
+        if compression == 3 and int(self._value(tags, T4_OPTIONS, 0)) & 2:
+            raise TiffError(
+                f"{where} allows T.4 uncompressed mode (T4Options bit 1), which"
+                f" faxengine does not decode; {_CONVERT_HINT}"
+            )
+        if TILE_WIDTH in tags or TILE_OFFSETS in tags:
+            black = self._tiles(tags, width, height, compression, where)
+        else:
+            black = self._strips(tags, width, height, compression, where)
         if photometric == 1 or (photometric == 3 and self._palette_zero_is_dark(tags)):
             black = ~black
         x_res, y_res = self._resolution(tags)
+        orientation = int(self._value(tags, ORIENTATION, 1))
+        if orientation not in _ORIENT:
+            orientation = 1  # not a TIFF 6.0 value: libtiff takes it as top-left too
+        black = np.ascontiguousarray(_ORIENT[orientation](black))
+        if orientation >= 5:
+            x_res, y_res = y_res, x_res
         return Page(black, x_res, y_res)
 
-    def _pixels(self, tags: dict, width: int, height: int, compression: int, where: str) -> np.ndarray:
+    def _strips(self, tags: dict, width: int, height: int, compression: int,
+                where: str) -> np.ndarray:
         """The decoded bits of all strips, True for a set bit (1 in the data)."""
         if height == 0:
             return np.zeros((0, width), dtype=bool)
         rows_per_strip = int(self._value(tags, ROWS_PER_STRIP, height)) or height
         rows_per_strip = min(rows_per_strip, height)
         nstrips = -(-height // rows_per_strip)
-        offsets = tags.get(STRIP_OFFSETS, np.zeros(0))
-        if len(offsets) < nstrips:
-            raise TiffError(f"{where} has {len(offsets)} StripOffsets for {nstrips} strips")
-        row_bytes = (width + 7) // 8
-        counts = tags.get(STRIP_BYTE_COUNTS)
-        if counts is None or len(counts) < nstrips:
-            if compression != 1:
-                raise TiffError(f"{where} lacks StripByteCounts")
-            counts = np.full(nstrips, rows_per_strip * row_bytes)
-        fill_order = int(self._value(tags, FILL_ORDER, 1))
-        options = int(self._value(tags, T4_OPTIONS, 0))
-        bands = []
-        for s in range(nstrips):
-            rows = min(rows_per_strip, height - s * rows_per_strip)
-            start, size = int(offsets[s]), int(counts[s])
-            what = f"{where}, strip {s}"
-            self._need(start, size, what)
-            raw = self.data[start : start + size]
-            if fill_order == 2:
-                raw = _REVERSED[np.frombuffer(raw, dtype=np.uint8)].tobytes()
-            if compression == 1:
-                band = _unpack_rows(raw, rows, width, what)
-            elif compression == 32773:
-                band = _unpack_rows(_unpackbits(raw, rows * row_bytes), rows, width, what)
-            elif compression in _RLE_ALIGN:
-                band = _ccitt_rows(raw, width, rows, "mh", what, _RLE_ALIGN[compression])
-            else:
-                if compression == 4:
-                    coding = "mmr"
-                elif options & 2:
-                    raise TiffError(
-                        f"{where} allows T.4 uncompressed mode (T4Options bit 1), which"
-                        f" faxengine does not decode; {_CONVERT_HINT}"
-                    )
-                else:
-                    coding = "mr" if options & 1 else "mh"
-                band = _ccitt_rows(raw, width, rows, coding, what)
-            bands.append(band)
+        offsets, counts = self._blocks(tags, STRIP_OFFSETS, STRIP_BYTE_COUNTS, nstrips,
+                                       rows_per_strip, width, compression, where, "strip")
+        bands = [
+            self._block(tags, int(offsets[s]), int(counts[s]), width,
+                        min(rows_per_strip, height - s * rows_per_strip), compression,
+                        f"{where}, strip {s}")
+            for s in range(nstrips)
+        ]
         return bands[0] if len(bands) == 1 else np.concatenate(bands)
+
+    def _tiles(self, tags: dict, width: int, height: int, compression: int,
+               where: str) -> np.ndarray:
+        """The decoded bits of a tiled page (TIFF 6.0 §15): every tile is
+        TileWidth x TileLength pels coded on its own, left to right then top
+        to bottom; those at the right and bottom edges are cut to the page."""
+        tile_w = int(self._value(tags, TILE_WIDTH))
+        tile_h = int(self._value(tags, TILE_LENGTH))
+        if tile_w < 1 or tile_h < 1 or tile_w * tile_h > MAX_PIXELS:
+            raise TiffError(f"{where} has impossible tiles of {tile_w}x{tile_h} pels")
+        across, down = -(-width // tile_w), -(-height // tile_h)
+        offsets, counts = self._blocks(tags, TILE_OFFSETS, TILE_BYTE_COUNTS, across * down,
+                                       tile_h, tile_w, compression, where, "tile")
+        black = np.zeros((height, width), dtype=bool)
+        for t in range(across * down):
+            y, x = t // across * tile_h, t % across * tile_w
+            tile = self._block(tags, int(offsets[t]), int(counts[t]), tile_w, tile_h,
+                               compression, f"{where}, tile {t}")
+            black[y:y + tile_h, x:x + tile_w] = tile[:height - y, :width - x]
+        return black
+
+    def _blocks(self, tags: dict, offsets_tag: int, counts_tag: int, n: int, rows: int,
+                width: int, compression: int, where: str, kind: str
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Offsets and byte counts of the page's n strips or tiles.  Without
+        byte counts, or with a count of 0 for a page of one, libtiff works
+        them out ("Bogus StripByteCounts field, ignoring and calculating");
+        so do we: an uncompressed one holds its rows, a coded one runs to the
+        end of the file (its decoder stops where its rows do)."""
+        offsets = tags.get(offsets_tag, np.zeros(0))
+        if len(offsets) < n:
+            raise TiffError(f"{where} has {len(offsets)} {_TAG_NAMES[offsets_tag]} for {n} {kind}s")
+        counts = tags.get(counts_tag)
+        if counts is None or len(counts) < n or (n == 1 and counts[0] == 0 and offsets[0]):
+            if compression == 1:
+                counts = np.full(n, rows * ((width + 7) // 8))
+            else:
+                counts = np.maximum(len(self.data) - offsets[:n], 0)
+        return offsets, counts
+
+    def _block(self, tags: dict, start: int, size: int, width: int, rows: int,
+               compression: int, what: str) -> np.ndarray:
+        """One strip or tile decoded: ``rows`` x ``width`` bools."""
+        if not self.strict and start <= len(self.data) < start + size:
+            size = len(self.data) - start  # a file cut short: read what is there
+        self._need(start, size, what)
+        raw = self.data[start : start + size]
+        if int(self._value(tags, FILL_ORDER, 1)) == 2:
+            raw = _REVERSED[np.frombuffer(raw, dtype=np.uint8)].tobytes()
+        row_bytes = (width + 7) // 8
+        if compression == 1:
+            return _unpack_rows(raw, rows, width, what, self.strict)
+        if compression == 32773:
+            return _unpack_rows(_unpackbits(raw, rows * row_bytes), rows, width, what,
+                                self.strict)
+        if compression in _RLE_ALIGN:
+            return _ccitt_rows(raw, width, rows, "mh", what, self.strict, _RLE_ALIGN[compression])
+        if compression == 4:
+            return _ccitt_rows(raw, width, rows, "mmr", what, self.strict)
+        options = int(self._value(tags, T4_OPTIONS, 0))
+        return _ccitt_rows(raw, width, rows, "mr" if options & 1 else "mh", what, self.strict)
 
     def _palette_zero_is_dark(self, tags: dict) -> bool:
         cmap = tags.get(COLOR_MAP)
@@ -426,14 +504,24 @@ def _whole(tag: int, values: np.ndarray) -> np.ndarray:
     return values.astype(np.int64)
 
 
-def _unpack_rows(raw: bytes, rows: int, width: int, what: str) -> np.ndarray:
-    """Rows padded to whole bytes, first pel in the most significant bit."""
+def _unpack_rows(raw: bytes, rows: int, width: int, what: str, strict: bool = True) -> np.ndarray:
+    """Rows padded to whole bytes, first pel in the most significant bit;
+    not strict: rows the data do not hold are white (and reported)."""
     row_bytes = (width + 7) // 8
     need = rows * row_bytes
     if len(raw) < need:
-        raise TiffError(f"truncated TIFF file: {what} holds {len(raw)} of {need} bytes")
+        if strict:
+            raise TiffError(f"truncated TIFF file: {what} holds {len(raw)} of {need} bytes")
+        _report(what, f"its data end after {len(raw)} of {need} bytes", rows - len(raw) // row_bytes, rows)
+        raw = raw + bytes(need - len(raw))
     packed = np.frombuffer(raw, dtype=np.uint8, count=need).reshape(rows, row_bytes)
     return np.unpackbits(packed, axis=1, count=width).view(bool)
+
+
+def _report(what: str, why: str, lines: int, rows: int) -> None:
+    """read(strict=False): a page read as far as its data go."""
+    warnings.warn(TiffWarning(f"{what}: {why}; {lines} of its {rows} lines are white or"
+                              " repaired (read with strict=False)"), stacklevel=2)
 
 
 def _unpackbits(raw: bytes, need: int) -> bytes:
@@ -454,23 +542,28 @@ def _unpackbits(raw: bytes, need: int) -> bytes:
     return bytes(out)
 
 
-def _ccitt_rows(raw: bytes, width: int, rows: int, coding: str, what: str,
+def _ccitt_rows(raw: bytes, width: int, rows: int, coding: str, what: str, strict: bool = True,
                 rle_align: int | None = None) -> np.ndarray:
-    """A strip of T.4/T.6 code; ``rle_align``: MH rows without EOLs on
-    boundaries of that many bits (Compression 2 and 32771)."""
+    """A strip or tile of T.4/T.6 code; ``rle_align``: MH rows without EOLs
+    on boundaries of that many bits (Compression 2 and 32771).  Not strict:
+    decoded as ``t4.decode_lenient`` does, the lines that end early white."""
     t4 = _codec()
     if width > t4.codec.MAX_WIDTH:
         raise TiffError(
             f"{what}: {width} pels is wider than the {t4.codec.MAX_WIDTH} the T.4 coder takes"
         )
     name = coding.upper() if rle_align is None else f"CCITT RLE{'W' if rle_align == 16 else ''}"
+    framing = {} if rle_align is None else {"eol": False, "align": rle_align}
+    if not strict:
+        band, bad = t4.decode_lenient(raw, width, coding, height=rows, max_lines=rows, **framing)
+        if bad.count:
+            _report(what, f"{name} data end early or hold corrupt lines", bad.count, rows)
+        return band
     try:
-        if rle_align is None:
-            band = t4.decode(raw, width, coding, height=rows)
-        else:
-            band = t4.decode(raw, width, coding, height=rows, eol=False, align=rle_align)
+        band = t4.decode(raw, width, coding, height=rows, **framing)
     except t4.T4Error as exc:
-        raise TiffError(f"{what}: corrupt {name} data: {exc}") from exc
+        raise TiffError(f"{what}: corrupt {name} data: {exc}; read(..., strict=False) reads"
+                        " it as far as it goes") from exc
     if band.shape[0] != rows:
         raise TiffError(f"{what}: {name} data holds {band.shape[0]} of {rows} rows")
     return band
@@ -502,7 +595,8 @@ def write(target: str | os.PathLike | BinaryIO, pages: Iterable[Page], coding: s
         coding: "mh", "mr" or "mmr" (T.4 1-D, T.4 2-D, T.6).
 
     Raises:
-        TiffError: an unknown coding, or a page that cannot be a fax page.
+        TiffError: an unknown coding, no page at all (nothing is written), or
+            a page that cannot be a fax page.
     """
     with TiffWriter(target, coding) as writer:
         for page in pages:
@@ -514,7 +608,10 @@ class TiffWriter:
 
     After each ``add_page`` the file is a complete TIFF of the pages so far;
     their PageNumber totals read 0 ("not known", TIFF 6.0) until ``close``
-    fills them in.  Use as a context manager or call ``close``.
+    fills them in.  Use as a context manager or call ``close``.  A TIFF
+    needs an image: closing a writer that got no page is a ``TiffError``,
+    and the file it opened is removed (a file object is cut back to where
+    the writer started).
     """
 
     def __init__(self, target: str | os.PathLike | BinaryIO, coding: str = "mmr") -> None:
@@ -527,6 +624,7 @@ class TiffWriter:
         else:
             self._f = open(target, "w+b")  # type: ignore[arg-type]
             self._own = True
+        self._path = None if not self._own else target
         self._base = self._f.tell()
         self._page_number_at: list[int] = []  # file offsets of PageNumber values
         self._link_at = 4  # where the offset of the next IFD goes
@@ -547,6 +645,11 @@ class TiffWriter:
             raise TiffError(f"add_page takes a faxengine Page, not {type(page).__name__}")
         if page.height == 0 or page.width == 0:
             raise TiffError(f"page {self.pages + 1} is empty ({page.width}x{page.height})")
+        if page.width * page.height > MAX_PIXELS:
+            raise TiffError(
+                f"page {self.pages + 1} is {page.width}x{page.height} pels, more than the"
+                f" {MAX_PIXELS} a page read back may have (MAX_PIXELS)"
+            )
         strip = self._code(page)
         strip_at = self._end
         ifd_at = strip_at + len(strip) + (len(strip) & 1)  # IFDs start on a word boundary
@@ -584,10 +687,18 @@ class TiffWriter:
         self._page_number_at.append(page_number_at)
 
     def close(self) -> None:
-        """Fill in the page totals and close the file (if this writer opened it)."""
+        """Fill in the page totals and close the file (if this writer opened it).
+
+        Raises:
+            TiffError: no page was added; nothing is left behind.
+        """
         if self.closed:
             return
         self.closed = True
+        if self.pages == 0:
+            self._discard()
+            raise TiffError("no page to write: a TIFF file needs at least one image, and"
+                            " one without any is a file nothing can read; nothing was written")
         total = struct.pack("<H", self.pages)
         for at in self._page_number_at:
             self._put(at + 2, total)
@@ -598,8 +709,21 @@ class TiffWriter:
     def __enter__(self) -> "TiffWriter":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is not None and self.pages == 0 and not self.closed:
+            self.closed = True
+            self._discard()  # the error on its way out says what went wrong
+            return
         self.close()
+
+    def _discard(self) -> None:
+        """Undo the header of a writer that got no page."""
+        if self._own:
+            self._f.close()
+            os.remove(self._path)  # type: ignore[arg-type]
+        else:
+            self._f.seek(self._base)
+            self._f.truncate()
 
     def _put(self, offset: int, data: bytes) -> None:
         self._f.seek(self._base + offset)
