@@ -2,8 +2,10 @@
 
 Reading (``read``) is our own parser of TIFF 6.0: either byte order, the chain
 of image file directories (IFDs) one page each, image data in strips
-(``StripOffsets``/``StripByteCounts``, ``RowsPerStrip`` rows each).  Each strip
-is coded on its own, so it is decoded on its own and the rows are stacked:
+(``StripOffsets``/``StripByteCounts``, ``RowsPerStrip`` rows each) or in tiles
+(TIFF 6.0 §15: ``TileWidth`` x ``TileLength`` pels each, left to right then top
+to bottom, those at the right and bottom edges cut to the page).  Each strip or
+tile is coded on its own, so it is decoded on its own and put in its place:
 
 ========= ========================= ==========================================
  tag 259   name                      decoded by
@@ -26,7 +28,20 @@ black, 1 (min-is-black) inverts them; a palette of two colours is read by the
 brightness of its entries.  Resolution tags in inches or centimetres become
 dots per inch (without a unit the numbers are taken as per inch; without
 them, fine resolution).  Reduced-resolution images (NewSubfileType bit 0, thumbnails)
-are skipped.
+are skipped.  ``Orientation`` is applied: the page comes out upright, as
+Pillow's ``ImageOps.exif_transpose`` turns libtiff's pels, its resolutions
+swapped when the file stores it transposed (5..8); a ``Page`` read is always
+top-left.
+
+Files from the wild are read as libtiff reads them: a tag given twice counts
+the first time; a file may end right after its last IFD entry, without the
+next-IFD offset; without ``StripByteCounts`` (or ``TileByteCounts``), or with
+a count of 0 for a page of one strip, the count is worked out (uncompressed:
+the rows; coded: to the end of the file, the decoder stops at the strip's
+rows).  Image data that end early or do not decode are a ``TiffError``; with
+``read(..., strict=False)`` the page is read as far as its data go, the lines
+missing white (corrupt T.4/T.6 lines repaired as ``t4.decode_lenient`` does),
+and a ``TiffWarning`` says which page, strip and how many lines.
 
 Tag values may come in any TIFF field type; those the reader uses are made
 numbers of one kind as the IFD is read, so nothing downstream meets a NaN.
@@ -61,7 +76,9 @@ FillOrder 1, resolution in inches, NewSubfileType 2 (a page of a multi-page
 document), PageNumber and CleanFaxData.  ``TiffWriter`` appends one page at a
 time (its strip, then its IFD, then the link to it from the previous IFD), so
 the file on disk is a complete TIFF after every page, which is what a
-receiving terminal needs.
+receiving terminal needs.  A TIFF needs an image: a writer closed without a
+page raises ``TiffError`` and leaves no file, and a page larger than
+``MAX_PIXELS`` (which ``read`` refuses) is refused.
 """
 from __future__ import annotations
 
