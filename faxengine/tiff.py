@@ -14,7 +14,10 @@ tile is coded on its own, so it is decoded on its own and put in its place:
  2         CCITT modified Huffman    ``t4.decode`` MH with ``eol=False``,
            RLE (TIFF 6.0 §10)        ``align=8``: no EOLs, rows on byte
                                      boundaries
- 3         CCITT Group 3 (T.4)       ``t4.decode``, MH or MR by T4Options bit 0
+ 3         CCITT Group 3 (T.4)       ``t4.decode``, MH or MR by T4Options bit 0;
+                                     an MH strip without a single EOL as
+                                     lines back to back (``eol=False``), as
+                                     libtiff reads it
  4         CCITT Group 4 (T.6)       ``t4.decode`` MMR
  32771     CCITT RLEW (libtiff)      as 2 with ``align=16``: rows on 16-bit
                                      word boundaries of the strip
@@ -38,7 +41,8 @@ the first time; a file may end right after its last IFD entry, without the
 next-IFD offset; without ``StripByteCounts`` (or ``TileByteCounts``), or with
 a count of 0 for a page of one strip, the count is worked out (uncompressed:
 the rows; coded: to the end of the file, the decoder stops at the strip's
-rows).  Image data that end early or do not decode are a ``TiffError``; with
+rows); an MH strip without a single EOL holds its lines back to back.
+Image data that end early or do not decode are a ``TiffError``; with
 ``read(..., strict=False)`` the page is read as far as its data go, the lines
 missing white (corrupt T.4/T.6 lines repaired as ``t4.decode_lenient`` does),
 and a ``TiffWarning`` says which page, strip and how many lines.
@@ -571,6 +575,10 @@ def _ccitt_rows(raw: bytes, width: int, rows: int, coding: str, what: str, stric
         )
     name = coding.upper() if rle_align is None else f"CCITT RLE{'W' if rle_align == 16 else ''}"
     framing = {} if rle_align is None else {"eol": False, "align": rle_align}
+    if coding == "mh" and rle_align is None and not (_has_eol(raw[:64]) or _has_eol(raw)):
+        # Group 3 1-D without a single EOL: lines back to back, as libtiff
+        # reads such a strip (it retries without EOLs when it finds none)
+        framing = {"eol": False, "align": 1}
     if not strict:
         band, bad = t4.decode_lenient(raw, width, coding, height=rows, max_lines=rows, **framing)
         if bad.count:
@@ -584,6 +592,12 @@ def _ccitt_rows(raw: bytes, width: int, rows: int, coding: str, what: str, stric
     if band.shape[0] != rows:
         raise TiffError(f"{what}: {name} data holds {band.shape[0]} of {rows} rows")
     return band
+
+
+def _has_eol(raw: bytes) -> bool:
+    """Whether T.4 code holds an EOL: 11 or more zeros, then a one."""
+    ones = np.flatnonzero(np.unpackbits(np.frombuffer(raw, dtype=np.uint8)))
+    return bool(len(ones)) and (ones[0] >= 11 or bool((np.diff(ones) > 11).any()))
 
 
 def _codec():

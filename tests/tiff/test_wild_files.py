@@ -144,6 +144,17 @@ def test_strip_byte_counts_of_zero_or_none_are_worked_out(tmp_path, coding, comp
     np.testing.assert_array_equal(page.image, via_tiffcp(data, tmp_path))
 
 
+def test_a_group3_strip_without_any_eol_is_read_as_libtiff_reads_it():
+    """Some writers store MH lines back to back under Compression 3, with no
+    EOL at all: libtiff, finding none, reads them so; so do we."""
+    image = sample()
+    strip = t4.encode(image, "mh", eol=False, align=1)
+    data = build(page_entries(100, 40, 3, [len(strip)], extra=[(292, LONG, [0])]), [strip])
+    np.testing.assert_array_equal(pillow(data), image)
+    np.testing.assert_array_equal(tiff.read(data)[0].image, image)
+    np.testing.assert_array_equal(tiff.read(data, strict=False)[0].image, image)
+
+
 @needs_tools
 def test_a_tag_given_twice_counts_once_the_first_time(tmp_path):
     image = sample()
