@@ -446,7 +446,9 @@ class _Reader:
         byte counts, or with a count of 0 for a page of one, libtiff works
         them out ("Bogus StripByteCounts field, ignoring and calculating");
         so do we: an uncompressed one holds its rows, a coded one runs to the
-        end of the file (its decoder stops where its rows do)."""
+        end of the file (its decoder stops where its rows do), but no further
+        than its rows can need (9 bits a pel is more than any T.4 code takes),
+        so that many strips at one offset cost no more than their pels."""
         offsets = tags.get(offsets_tag, np.zeros(0))
         if len(offsets) < n:
             raise TiffError(f"{where} has {len(offsets)} {_TAG_NAMES[offsets_tag]} for {n} {kind}s")
@@ -455,7 +457,8 @@ class _Reader:
             if compression == 1:
                 counts = np.full(n, rows * ((width + 7) // 8))
             else:
-                counts = np.maximum(len(self.data) - offsets[:n], 0)
+                most = rows * ((width * 9 + 7) // 8 + 32)
+                counts = np.clip(len(self.data) - offsets[:n], 0, most)
         return offsets, counts
 
     def _block(self, tags: dict, start: int, size: int, width: int, rows: int,
@@ -594,10 +597,22 @@ def _ccitt_rows(raw: bytes, width: int, rows: int, coding: str, what: str, stric
     return band
 
 
+# zero bits before the first one and after the last one of each byte
+_LEADING_ZEROS = np.array([8] + [8 - b.bit_length() for b in range(1, 256)], dtype=np.int64)
+_TRAILING_ZEROS = np.array([8] + [(b & -b).bit_length() - 1 for b in range(1, 256)],
+                           dtype=np.int64)
+
+
 def _has_eol(raw: bytes) -> bool:
-    """Whether T.4 code holds an EOL: 11 or more zeros, then a one."""
-    ones = np.flatnonzero(np.unpackbits(np.frombuffer(raw, dtype=np.uint8)))
-    return bool(len(ones)) and (ones[0] >= 11 or bool((np.diff(ones) > 11).any()))
+    """Whether T.4 code holds an EOL: 11 or more zeros, then a one.  A byte
+    holds at most 6 zeros between ones, so the zeros that count run from the
+    last one of a byte to the first one of the next byte that has one."""
+    octets = np.frombuffer(raw, dtype=np.uint8)
+    at = np.flatnonzero(octets)
+    if len(at) == 0:
+        return False
+    gaps = _TRAILING_ZEROS[octets[at[:-1]]] + 8 * (np.diff(at) - 1) + _LEADING_ZEROS[octets[at[1:]]]
+    return bool(8 * at[0] + _LEADING_ZEROS[octets[at[0]]] >= 11 or (gaps >= 11).any())
 
 
 def _codec():

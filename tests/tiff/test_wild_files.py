@@ -155,6 +155,21 @@ def test_a_group3_strip_without_any_eol_is_read_as_libtiff_reads_it():
     np.testing.assert_array_equal(tiff.read(data, strict=False)[0].image, image)
 
 
+@pytest.mark.timeout(30)
+def test_worked_out_byte_counts_cost_no_more_than_the_pels():
+    """1000 one-row strips at one offset, no StripByteCounts, 2 MB of ones
+    (no EOL anywhere; as MH lines without EOLs, white 7 black 2 over and
+    over): each strip's worked-out count stops where its row could end, or
+    reading would go through the 2 MB a thousand times."""
+    entries = page_entries(1728, 1000, 3, None, rows=1, extra=[(292, LONG, [0])])
+    entries[5] = (273, LONG, lambda at: at * 1000)
+    data = build(entries, [b"\xff" * (2 << 20)])
+    row = (np.arange(1728) % 9 >= 7).tolist()
+    for strict in (True, False):
+        (page,) = tiff.read(data, strict=strict)
+        assert page.image.shape == (1000, 1728) and page.image[999].tolist() == row
+
+
 @needs_tools
 def test_a_tag_given_twice_counts_once_the_first_time(tmp_path):
     image = sample()
@@ -262,3 +277,16 @@ def test_orientation_is_applied_as_libtiff_readers_do(orientation):
     turned = orientation >= 5
     assert page.image.shape == ((50, 30) if turned else (30, 50))
     assert (page.x_res, page.y_res) == ((98.0, 204.0) if turned else (204.0, 98.0))
+
+
+def test_eols_are_found_across_octets():
+    """The reader's EOL search (is this Group 3 strip without EOLs?) against
+    a regular expression on the bits: 11 zeros then a one, anywhere."""
+    import random
+    import re
+    rng = random.Random(3)
+    for _ in range(3000):
+        data = bytes(rng.choice([0, 0x80, 0x08, 0x01, 0x10, 0xFF, rng.randrange(256)])
+                     for _ in range(rng.randint(0, 12)))
+        bits = "".join(f"{b:08b}" for b in data)
+        assert tiff._has_eol(data) == bool(re.search("0{11}1", bits)), bits
