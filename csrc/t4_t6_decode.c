@@ -331,9 +331,9 @@ static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
             const int b2 = ref[jb + 1];
             /* Pass mode is coded when b2 lies left of a1 (T.4 §4.2.1.3.2 a),
              * and a1 <= width, so no encoder passes b2 at the end of the
-             * line (the imaginary changing element there).  libtiff and
-             * spandsp read such a pass as they read any other: a0's colour
-             * goes on to b2, which ends the line; so do we. */
+             * line (the imaginary changing element there).  libtiff reads
+             * such a pass as any other: a0's colour goes on to b2, which
+             * ends the line; so do we. */
             CONSUME(T4_PASS_BITS);
             if (colour)
                 memset(row + start, 1, (size_t)(b2 - start));

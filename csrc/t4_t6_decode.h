@@ -7,8 +7,8 @@
  * RTC; G4 with EOFB or ending at the end of the data.  Two consecutive EOLs
  * end a G3 page (RTC).  A G3 page starts at its first EOL (T.4 §4.1.2: EOL
  * precedes the first line): bits before it, even a whole coded line, are not
- * part of the page, as libtiff and spandsp read it.  Where decoders agree on
- * code that T.4 does not foresee, so do we: a run whose make-up codes reach
+ * part of the page, as libtiff and spandsp read it.  Code that T.4 does not
+ * foresee we read as libtiff does: a run whose make-up codes reach
  * the end of the line exactly and that has no terminating code before the
  * EOL (or fill, or the end of the data) ends there; a pass mode whose b2 is
  * the end of the line carries a0's colour to the end of the line and ends

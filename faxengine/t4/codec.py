@@ -60,7 +60,7 @@ Invalid code
     counts such a line bad.  MH lines with an empty run still decode: their
     pels are unambiguous.
 
-Where decoders agree (libtiff, spandsp), on what fax machines send
+Where we read as libtiff does (and spandsp, for the first two)
     * A G3 page starts at its first EOL (T.4 §4.1.2: EOL precedes the first
       line): anything before it is dropped, even a coded line, or the page
       would stand one row off theirs.

@@ -9,8 +9,8 @@ starting black) and an empty second run only ends the line.
 Streams that break these rules are read differently by different decoders
 (libtiff keeps an empty run in the next line's reference): fuzz/crashes/t4_libtiff
 holds what the differential fuzzer found.  A pass mode whose b2 is the end
-of the line is no valid code either, but libtiff and spandsp agree on it (it
-ends the line), so we read it so too.  The valid edge cases next to
+of the line is no valid code either, but libtiff reads it one way (it ends
+the line), and so do we.  The valid edge cases next to
 them (an empty first run at the start of a line, an empty second run at the
 end) must still decode, as libtiff and our encoder write them.
 """
@@ -91,7 +91,7 @@ def test_pass_mode_left_of_a1_decodes():
 def test_pass_mode_with_b2_at_the_end_of_the_line_ends_it_as_libtiff_reads_it(ref_line, colour):
     # under a white line b1 = b2 = width; under 4..7 black, after a pass to
     # 8 the next b2 is the end of the line.  No encoder codes that pass, but
-    # libtiff and spandsp read it as any other: a0's colour runs on to b2,
+    # libtiff reads it as any other: a0's colour runs on to b2,
     # the end of the line, and the line ends; the code after it is line 3.
     first = ref_line or V0
     if colour == "white":
