@@ -320,7 +320,7 @@ def _handmade(pages, links=None) -> bytes:
         }
         fields.update(extra)
         entries = [(tag, typ, vals) for tag, (typ, vals) in sorted(fields.items())]
-        ifd, _ = tiff._ifd_bytes(entries, len(out))
+        ifd, _ = tiff.writer._ifd_bytes(entries, len(out))
         ifd_at.append(len(out))
         out += ifd
     for n, at in enumerate(ifd_at):
@@ -461,7 +461,7 @@ def test_ccitt_rle_strips_in_both_fill_orders(compression, align):
 
     image = _text_page(1728, 60).image
     strips = [t4.encode(image[y:y + 16], "mh", eol=False, align=align) for y in range(0, 60, 16)]
-    reversed_strips = [tiff._REVERSED[np.frombuffer(s, dtype=np.uint8)].tobytes() for s in strips]
+    reversed_strips = [tiff.reader._REVERSED[np.frombuffer(s, dtype=np.uint8)].tobytes() for s in strips]
     for fill_order, coded in ((1, strips), (2, reversed_strips)):
         # _handmade puts the strips together at offset 8; one offset and count for each
         offsets = np.cumsum([8] + [len(c) for c in coded[:-1]]).tolist()

@@ -289,4 +289,4 @@ def test_eols_are_found_across_octets():
         data = bytes(rng.choice([0, 0x80, 0x08, 0x01, 0x10, 0xFF, rng.randrange(256)])
                      for _ in range(rng.randint(0, 12)))
         bits = "".join(f"{b:08b}" for b in data)
-        assert tiff._has_eol(data) == bool(re.search("0{11}1", bits)), bits
+        assert tiff.reader._has_eol(data) == bool(re.search("0{11}1", bits)), bits
