@@ -89,11 +89,10 @@ def resolution_name(x_res: float, y_res: float) -> str | None:
 class Page:
     """One page: ``image`` is a 2-D bool array, True = black, one row per scan line.
 
-    ``x_res`` and ``y_res`` are in dots per inch, finite and positive.
+    ``x_res`` and ``y_res`` are in dots per inch.
 
     Raises:
-        PageError: an image that is not 2-D, or a resolution that is not a
-            positive number.
+        PageError: an image that is not 2-D.
     """
 
     image: np.ndarray
@@ -104,9 +103,6 @@ class Page:
         image = np.asarray(self.image)
         if image.ndim != 2:
             raise PageError(f"a page image must be 2-D (lines x pels), got {image.ndim}-D")
-        for axis, res in (("horizontal", self.x_res), ("vertical", self.y_res)):
-            if not _is_number(res) or not (math.isfinite(res) and res > 0):
-                raise PageError(f"{axis} resolution must be a positive number of dpi, not {res!r}")
         if image.dtype != np.bool_:
             image = image.astype(bool)
         self.image = np.ascontiguousarray(image)

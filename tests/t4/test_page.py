@@ -132,13 +132,6 @@ def test_only_pillow_images_are_taken():
         Page.from_pil(np.zeros((10, 10)))
 
 
-@pytest.mark.parametrize("x_res, y_res", [(math.nan, 196), (204, 0), (-204, 196),
-                                          (204, math.inf), ("204", 196)])
-def test_a_page_needs_a_positive_resolution(x_res, y_res):
-    with pytest.raises(PageError, match="resolution must be a positive number of dpi"):
-        Page(np.zeros((2, 8), bool), x_res, y_res)
-
-
 def test_paper_names_fax_widths_only():
     assert Page(np.zeros((1, 1728), bool), 204, 98).paper == "A4"
     assert Page(np.zeros((1, 3648), bool), 300, 300).paper == "A3"
