@@ -33,3 +33,17 @@ def test_readme_names_no_path_outside_the_repository():
     # what a user needs (the architecture notes too) is in the repository
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert re.findall(r"\.\./[\w./-]+", text.replace("](../", "](")) == []
+
+
+def test_figures_without_matplotlib_say_so_in_one_line():
+    import subprocess
+    import sys
+
+    script = ("import runpy, sys; sys.modules['matplotlib'] = None;"
+              " sys.argv = ['make_figures.py', '--only', 'constellations'];"
+              " runpy.run_path('docs/make_figures.py', run_name='__main__')")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.returncode == 1
+    assert proc.stderr == ("figures need matplotlib: pip install -e '.[docs]' (the text sections,"
+                           " e.g. --only t30-states, do without)\n")
