@@ -199,7 +199,10 @@ class Page:
                 f" page has at most {MAX_LINES} lines ({MAX_LINES / y_res * 0.0254:.1f} m):"
                 " crop the picture or split it into pages"
             )
-        grey = _to_grey(img)
+        try:
+            grey = _to_grey(img)
+        except ValueError as exc:           # a mode Pillow cannot make grey
+            raise PageError(f"cannot make a page of a {img.mode} picture: {exc}") from None
         if (w, h) != grey.size:
             grey = grey.resize((w, h), Image.Resampling.LANCZOS)
         if dither:
@@ -264,9 +267,13 @@ def _to_grey(img: "Image.Image") -> "Image.Image":
         top = 65535.0 if img.mode.startswith("I;16") else max(255.0, float(finite.max(initial=0)))
         a = np.nan_to_num(a, nan=top, posinf=top, neginf=0.0)
         return Image.fromarray(np.clip(a * (255.0 / top), 0, 255).astype(np.uint8))
+    if img.mode == "LAB":
+        return img.getchannel("L")          # lightness, 0-255 already
     if img.mode == "P":
         img = img.convert("RGBA")
-    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+    elif img.mode == "La":                  # premultiplied: Pillow converts it only to LA
+        img = img.convert("LA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa"):
         rgba = img.convert("RGBA")
         paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         img = Image.alpha_composite(paper, rgba)

@@ -178,6 +178,13 @@ def test_a_broken_dpi_counts_as_none(dpi):
     assert page.image.all()
 
 
+@pytest.mark.parametrize("mode, black", [("La", (0, 255)), ("LAB", (0, 0, 0)),
+                                         ("HSV", (0, 0, 0)), ("CMYK", (0, 0, 0, 255))])
+def test_every_pillow_mode_makes_a_page(mode, black):
+    img = Image.new(mode, (1728, 3), black)
+    assert Page.from_pil(img).image.all()
+
+
 def test_float_pictures_with_nan_and_infinity():
     a = np.zeros((10, 1728), dtype=np.float32)
     a[:, :500] = np.nan       # not a number: paper
@@ -192,12 +199,13 @@ def test_float_pictures_with_nan_and_infinity():
 # ---- the property: what from_pil accepts is a page within the bounds, what it
 # refuses raises PageError, and memory stays proportional to the page made
 
-MODES = ["1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16", "F", "CMYK"]
+MODES = ["1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "I", "I;16", "I;16B",
+         "F", "CMYK", "YCbCr", "LAB", "HSV"]
 DPIS = st.one_of(st.none(), st.tuples(st.floats(allow_nan=True, allow_infinity=True),
                                       st.floats(allow_nan=True, allow_infinity=True)))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     mode=st.sampled_from(MODES),
     size=st.tuples(st.integers(0, 40), st.integers(0, 40)) | st.sampled_from(
