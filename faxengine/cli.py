@@ -62,6 +62,13 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _os_error(exc: OSError, path: object = None) -> str:
+    """An OSError as one line that names its file: "x.png: No such file or directory"."""
+    name = exc.filename if exc.filename is not None else path
+    why = exc.strerror or str(exc)
+    return f"{name}: {why}" if name is not None else why
+
+
 def _size(width: int, height: int) -> str:
     return f"{width} x {height} {'pel' if width * height == 1 else 'pels'}"
 
@@ -87,7 +94,7 @@ def _load_file(path: Path, resolution: str, dither: bool) -> list[LoadedPage]:
         with open(path, "rb") as f:
             magic = f.read(4)
     except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror or exc}") from None
+        raise InputError(_os_error(exc, path)) from None
     if magic in TIFF_MAGIC:
         try:
             pages = tiff.read(path)
@@ -172,6 +179,7 @@ def _describe(pages: list[LoadedPage]) -> None:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from faxengine import t4, tiff
 
+    out = _output(args.out) if args.out else None
     loaded = load_document(args.files, args.resolution, args.dither)
     pages = [p.page for p in loaded]
     _describe(loaded)
@@ -194,9 +202,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
               f"{enc_s * 1e3:>11.2f}{dec_s * 1e3:>11.2f}  {'pixels equal' if same else 'MISMATCH'}")
         if not same:
             return 1
-    if args.out:
-        out = _output(args.out)
-        tiff.write(out, pages, coding=args.coding)
+    if out is not None:
+        try:
+            tiff.write(out, pages, coding=args.coding)
+        except OSError as exc:
+            raise InputError(f"{out}: cannot write it: {exc.strerror or exc}") from None
         print(f"wrote {out} ({out.stat().st_size} bytes, TIFF Class F, {args.coding.upper()})")
     return 0
 
@@ -210,8 +220,14 @@ def _output(name: str) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{out}: cannot make its folder: {exc.strerror or exc}") from None
-    if not os.access(out.parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
-        raise InputError(f"{out}: not writable")
+    existed = out.exists()
+    try:
+        with open(out, "ab"):           # can it be written? (appending changes nothing)
+            pass
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write it: {exc.strerror or exc}") from None
+    if not existed:
+        out.unlink()
     return out
 
 
@@ -394,8 +410,11 @@ def main(argv: list[str] | None = None) -> int:
         # the reader went away (``faxengine demo x.png | head -1``): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-    except (FaxError, OSError) as exc:
+    except FaxError as exc:
         print(f"faxengine: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"faxengine: {_os_error(exc)}", file=sys.stderr)
         return 2
     except MemoryError:
         print("faxengine: out of memory", file=sys.stderr)

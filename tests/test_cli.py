@@ -133,9 +133,14 @@ def test_an_snr_that_is_no_level_is_a_usage_error(tmp_path, value):
     assert "Traceback" not in proc.stderr and not (tmp_path / "rx.tif").exists()
 
 
-def test_output_that_is_a_folder_is_refused_before_the_call(tmp_path):
-    line = one_line_error(run("loopback", "samples/letter.png", "--out", str(tmp_path)))
-    assert line == f"faxengine: {tmp_path}: is a folder; --out takes a file name"
+def test_output_that_cannot_be_written_is_refused_before_any_work(tmp_path):
+    for command in ("loopback", "demo"):
+        line = one_line_error(run(command, "samples/letter.png", "--out", str(tmp_path)))
+        assert line == f"faxengine: {tmp_path}: is a folder; --out takes a file name"
+        proc = run(command, "samples/letter.png", "--out", "/proc/no-such.tif")
+        assert one_line_error(proc) == ("faxengine: /proc/no-such.tif: cannot write it: No such"
+                                        " file or directory")
+        assert proc.stdout == ""
 
 
 def test_version_is_the_package_version():
