@@ -14,7 +14,8 @@ dpi 2480 pels wide) is scaled to the fax line by ``Page.from_pil`` at
 
 What a user sees: every failure is one line on stderr, ``faxengine: FILE:
 what was wrong``, never a traceback.  Exit status: 0 done, 1 the call or the
-check failed, 2 bad input or arguments, 130 interrupted (Ctrl-C: a call
+check failed, 2 bad input or arguments, 3 a bug (the traceback with
+``FAXENGINE_TRACEBACK=1``), 130 interrupted (Ctrl-C: a call
 hangs up with DCN first, and the receiver's file keeps the pages it had
 confirmed).
 """
@@ -419,6 +420,12 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         print("faxengine: out of memory", file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug: still one line; the traceback on request
+        if os.environ.get("FAXENGINE_TRACEBACK"):
+            raise
+        print(f"faxengine: internal error: {type(exc).__name__}: {exc} (please report it;"
+              " FAXENGINE_TRACEBACK=1 shows where)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

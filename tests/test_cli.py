@@ -277,3 +277,20 @@ def test_ctrl_c_hangs_up_keeps_the_pages_received_and_exits_130(tmp_path):
     assert 2 <= len(got) < 30
     assert all(np.array_equal(p.image, q.image) for p, q in zip(got, pages))
     assert f"wrote {out} ({len(got)} pages before the interrupt)" in rest
+
+
+def test_a_bug_is_one_line_and_its_traceback_is_on_request(monkeypatch, capsys):
+    from faxengine import cli
+
+    def broken(args):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(cli, "_cmd_demo", broken)
+    monkeypatch.delenv("FAXENGINE_TRACEBACK", raising=False)
+    assert cli.main(["demo", "samples/letter.png"]) == 3
+    assert capsys.readouterr().err == ("faxengine: internal error: ZeroDivisionError: division by"
+                                       " zero (please report it; FAXENGINE_TRACEBACK=1 shows"
+                                       " where)\n")
+    monkeypatch.setenv("FAXENGINE_TRACEBACK", "1")
+    with pytest.raises(ZeroDivisionError):
+        cli.main(["demo", "samples/letter.png"])
