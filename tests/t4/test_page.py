@@ -205,7 +205,7 @@ DPIS = st.one_of(st.none(), st.tuples(st.floats(allow_nan=True, allow_infinity=T
                                       st.floats(allow_nan=True, allow_infinity=True)))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     mode=st.sampled_from(MODES),
     size=st.tuples(st.integers(0, 40), st.integers(0, 40)) | st.sampled_from(
