@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,15 +81,24 @@ def load_document(names: list[str], resolution: str, dither: bool) -> list[Loade
     Raises:
         InputError: a file that cannot be read or made into pages, named.
     """
+    from faxengine import tiff
+
     pages: list[LoadedPage] = []
+    pels = 0
     for name in names:
-        pages.extend(_load_file(Path(name), resolution, dither))
+        for loaded in _load_file(Path(name), resolution, dither):
+            # a few bytes of file can hold a thousand pictures: bound the
+            # document as tiff.read bounds the pages of one file
+            pels += loaded.page.width * loaded.page.height
+            if pels > tiff.MAX_DOCUMENT_PIXELS:
+                raise InputError(f"{loaded.source}: the document passes {tiff.MAX_DOCUMENT_PIXELS}"
+                                 " pels (about 250 A4 pages at fine resolution) here: send it in"
+                                 " parts")
+            pages.append(loaded)
     return pages
 
 
-def _load_file(path: Path, resolution: str, dither: bool) -> list[LoadedPage]:
-    from PIL import Image
-
+def _load_file(path: Path, resolution: str, dither: bool) -> Iterator[LoadedPage]:
     from faxengine import tiff
 
     try:
@@ -103,12 +113,15 @@ def _load_file(path: Path, resolution: str, dither: bool) -> list[LoadedPage]:
             # not bilevel, or a compression only libtiff reads: Pillow may
             # still read it; if not, faxengine's reason is the telling one
             try:
-                return _load_picture(path, resolution, dither)
+                yield from _load_picture(path, resolution, dither)
+                return
             except _Unreadable:
                 raise InputError(f"{path}: {exc}") from None
-        return [_as_fax_page(p, f"{path} page {i + 1}" if len(pages) > 1 else str(path),
-                             resolution, dither) for i, p in enumerate(pages)]
-    return _load_picture(path, resolution, dither)
+        for i, page in enumerate(pages):
+            yield _as_fax_page(page, f"{path} page {i + 1}" if len(pages) > 1 else str(path),
+                               resolution, dither)
+        return
+    yield from _load_picture(path, resolution, dither)
 
 
 def _as_fax_page(page, source: str, resolution: str, dither: bool) -> LoadedPage:
@@ -120,12 +133,15 @@ def _as_fax_page(page, source: str, resolution: str, dither: bool) -> LoadedPage
             raise InputError(f"{source}: a page {page.height} lines long; a fax page has at"
                              f" most {MAX_LINES} lines: split it into pages")
         return LoadedPage(page, source, "as is")
-    fax = Page.from_pil(page.to_pil(), resolution, dither=dither)
+    try:
+        fax = Page.from_pil(page.to_pil(), resolution, dither=dither)
+    except FaxError as exc:
+        raise InputError(f"{source}: {exc}") from None
     return LoadedPage(fax, source, f"scaled from {_size(page.width, page.height)} at "
                                    f"{page.x_res:g} x {page.y_res:g} dpi")
 
 
-def _load_picture(path: Path, resolution: str, dither: bool) -> list[LoadedPage]:
+def _load_picture(path: Path, resolution: str, dither: bool) -> Iterator[LoadedPage]:
     """Every page of a picture file Pillow reads, scaled to the fax line."""
     import struct
 
@@ -142,16 +158,13 @@ def _load_picture(path: Path, resolution: str, dither: bool) -> list[LoadedPage]
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 frames = ImageSequence.Iterator(img) if img.format == "TIFF" else [img]
-                loaded = []
                 for i, frame in enumerate(frames):
                     dpi = frame.info.get("dpi")
                     source = f"{path} page {i + 1}" if getattr(img, "n_frames", 1) > 1 else str(path)
                     how = f"scaled from {_size(*frame.size)}"
                     if dpi:
                         how += f" at {' x '.join(f'{round(float(v), 1):g}' for v in dpi)} dpi"
-                    loaded.append(LoadedPage(Page.from_pil(frame, resolution, dither=dither),
-                                             source, how))
-                return loaded
+                    yield LoadedPage(Page.from_pil(frame, resolution, dither=dither), source, how)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise InputError(f"{path}: refused as a possible decompression bomb: {exc}") from None
     except Image.UnidentifiedImageError:

@@ -310,3 +310,24 @@ def test_a_bug_is_one_line_and_its_traceback_is_on_request(monkeypatch, capsys):
     monkeypatch.setenv("FAXENGINE_TRACEBACK", "1")
     with pytest.raises(ZeroDivisionError):
         cli.main(["demo", "samples/letter.png"])
+
+
+def test_a_long_scan_is_refused_naming_its_file(tmp_path, capsys, monkeypatch):
+    long_scan = tmp_path / "long.tif"
+    Image.new("1", (1700, 25000), 1).save(long_scan, dpi=(200, 200), compression="group4")
+    line = one_line_error(Ran(capsys, monkeypatch, "demo", str(long_scan)))
+    assert line.startswith(f"faxengine: {long_scan}: a 1700 x 25000 picture makes a page 24415"
+                           " lines (3.2 m) long at fine resolution; a fax page has at most")
+
+
+def test_the_document_is_bounded_however_many_pictures_a_file_holds(tmp_path, capsys,
+                                                                    monkeypatch):
+    from faxengine import tiff
+
+    frames = [Image.new("L", (1, 1), 0) for _ in range(5)]   # each a whole fine page
+    many = tmp_path / "many.tif"
+    frames[0].save(many, save_all=True, append_images=frames[1:])
+    monkeypatch.setattr(tiff, "MAX_DOCUMENT_PIXELS", 3 * 1728 * 1660)
+    line = one_line_error(Ran(capsys, monkeypatch, "demo", str(many)))
+    assert line == (f"faxengine: {many} page 4: the document passes {3 * 1728 * 1660} pels"
+                    " (about 250 A4 pages at fine resolution) here: send it in parts")
