@@ -160,7 +160,8 @@ def _load_picture(path: Path, resolution: str, dither: bool) -> Iterator[LoadedP
                 frames = ImageSequence.Iterator(img) if img.format == "TIFF" else [img]
                 for i, frame in enumerate(frames):
                     dpi = frame.info.get("dpi")
-                    source = f"{path} page {i + 1}" if getattr(img, "n_frames", 1) > 1 else str(path)
+                    several = getattr(img, "n_frames", 1) > 1
+                    source = f"{path} page {i + 1}" if several else str(path)
                     how = f"scaled from {_size(*frame.size)}"
                     if dpi:
                         how += f" at {' x '.join(f'{round(float(v), 1):g}' for v in dpi)} dpi"

@@ -49,7 +49,8 @@ def _png_of(path, width, height):
     import zlib
 
     def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
     rows = zlib.compress(b"\0" + b"\xff" * width, 9)
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height,
@@ -137,13 +138,15 @@ def test_unreadable_files_are_one_line_each_naming_the_file(tmp_path, capsys, mo
 
 def test_with_several_files_the_error_names_the_bad_one(tmp_path, capsys, monkeypatch):
     (tmp_path / "second.png").write_bytes(b"not a png")
-    line = one_line_error(Ran(capsys, monkeypatch, "demo", "samples/letter.png", str(tmp_path / "second.png")))
+    line = one_line_error(Ran(capsys, monkeypatch, "demo", "samples/letter.png",
+                              str(tmp_path / "second.png")))
     assert line.startswith(f"faxengine: {tmp_path / 'second.png'}: not a picture")
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400", "abc", "1000"])
 def test_an_snr_that_is_no_level_is_a_usage_error(tmp_path, capsys, monkeypatch, value):
-    proc = Ran(capsys, monkeypatch, "loopback", "samples/letter.png", "--out", str(tmp_path / "rx.tif"), "--snr", value)
+    proc = Ran(capsys, monkeypatch, "loopback", "samples/letter.png", "--out",
+               str(tmp_path / "rx.tif"), "--snr", value)
     assert proc.returncode == 2 and "argument --snr:" in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "rx.tif").exists()
 
@@ -216,7 +219,8 @@ def test_demo_describes_each_page_of_a_mixed_document_and_keeps_fax_pages(tmp_pa
     w = round(2480 * 204 / 300)
     left = (1728 - w) // 2
     row = scan[scan.shape[0] // 2]
-    assert row[left + w // 4 + 3 : left + 3 * w // 4 - 3].all() and not row[: left + w // 4 - 3].any()
+    assert row[left + w // 4 + 3 : left + 3 * w // 4 - 3].all()
+    assert not row[: left + w // 4 - 3].any()
 
 
 def test_dither_shades_a_photo_and_resolution_applies_to_pictures(tmp_path):

@@ -21,7 +21,8 @@ def run_sh(tmp_path, *args):
     hide = tmp_path / "hide"
     hide.mkdir()
     (hide / "atheris.py").write_text("raise ImportError('atheris hidden by the test')\n")
-    env = {"PATH": str(bin_dir), "PYTHON": "python3", "PYTHONPATH": str(hide), "HOME": str(tmp_path)}
+    env = {"PATH": str(bin_dir), "PYTHON": "python3", "PYTHONPATH": str(hide),
+           "HOME": str(tmp_path)}
     return subprocess.run(["/bin/sh", str(ROOT / "fuzz" / "run.sh"), *args], env=env,
                           capture_output=True, text=True, timeout=60)
 
