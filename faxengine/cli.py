@@ -128,6 +128,8 @@ def _as_fax_page(page, source: str, resolution: str, dither: bool) -> LoadedPage
     """A page read from a bilevel TIFF: kept as is when it is a fax page already."""
     from faxengine.t4 import MAX_LINES, Page
 
+    if page.height == 0:
+        raise InputError(f"{source}: an empty page ({_size(page.width, 0)}): nothing to send")
     if page.paper is not None:
         if page.height > MAX_LINES:
             raise InputError(f"{source}: a page {page.height} lines long; a fax page has at"

@@ -335,3 +335,26 @@ def test_the_document_is_bounded_however_many_pictures_a_file_holds(tmp_path, ca
     line = one_line_error(Ran(capsys, monkeypatch, "demo", str(many)))
     assert line == (f"faxengine: {many} page 4: the document passes {3 * 1728 * 1660} pels"
                     " (about 250 A4 pages at fine resolution) here: send it in parts")
+
+
+def test_an_empty_tiff_page_is_refused(tmp_path, capsys, monkeypatch):
+    import struct
+
+    # a bilevel TIFF 1728 pels wide and 0 lines long: tiff.read gives a page
+    # of no lines, which a call "sent" while the receiver saved nothing
+    entries = [(256, 3, 1728), (257, 3, 0), (258, 3, 1), (259, 3, 1), (262, 3, 0),
+               (273, 4, 8), (278, 3, 1), (279, 4, 0), (282, 5, 204), (283, 5, 196), (296, 3, 2)]
+    rationals_at = 8 + 2 + 12 * len(entries) + 4
+    ifd, rationals = struct.pack("<H", len(entries)), b""
+    for tag, kind, value in entries:
+        if kind == 5:
+            ifd += struct.pack("<HHII", tag, kind, 1, rationals_at + len(rationals))
+            rationals += struct.pack("<II", value, 1)
+        else:
+            ifd += struct.pack("<HHI" + ("HH" if kind == 3 else "I"), tag, kind, 1, value,
+                               *((0,) if kind == 3 else ()))
+    empty = tmp_path / "empty.tif"
+    empty.write_bytes(b"II*\0" + struct.pack("<I", 8) + ifd + bytes(4) + rationals)
+    for command in (["demo"], ["loopback", "--out", str(tmp_path / "rx.tif")]):
+        line = one_line_error(Ran(capsys, monkeypatch, *command, str(empty)))
+        assert line == f"faxengine: {empty}: an empty page (1728 x 0 pels): nothing to send"
