@@ -358,3 +358,14 @@ def test_an_empty_tiff_page_is_refused(tmp_path, capsys, monkeypatch):
     for command in (["demo"], ["loopback", "--out", str(tmp_path / "rx.tif")]):
         line = one_line_error(Ran(capsys, monkeypatch, *command, str(empty)))
         assert line == f"faxengine: {empty}: an empty page (1728 x 0 pels): nothing to send"
+
+
+def test_ctrl_c_outside_a_call_exits_130_in_one_line(monkeypatch, capsys):
+    from faxengine import cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_cmd_demo", interrupted)
+    assert cli.main(["demo", "samples/letter.png"]) == 130
+    assert capsys.readouterr().err == "faxengine: interrupted\n"
