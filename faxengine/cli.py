@@ -255,12 +255,34 @@ class _TraceFormatter(logging.Formatter):
         return f"{record.name.rsplit('.', 1)[-1]}: {record.getMessage()}"
 
 
-def _show_trace() -> None:
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(_TraceFormatter())
+class _TraceHandler(logging.StreamHandler):
+    """``-v``: the trace on stdout.  When its reader goes away (``| head``)
+    the trace falls silent and the call goes on; ``broken`` tells the command."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+        self.setFormatter(_TraceFormatter())
+        self.broken = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if isinstance(sys.exc_info()[1], BrokenPipeError):
+            self.broken = True
+            _silence_stdout()
+            return
+        super().handleError(record)
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout went away: what is still written goes nowhere."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _show_trace() -> _TraceHandler:
+    handler = _TraceHandler()
     log = logging.getLogger("faxengine")
     log.addHandler(handler)
     log.setLevel(logging.INFO)
+    return handler
 
 
 class _ProgressBar:
@@ -339,8 +361,7 @@ def _cmd_loopback(args: argparse.Namespace) -> int:
 
     pages = [p.page for p in load_document(args.files, args.resolution, args.dither)]
     out = _output(args.out)
-    if args.verbose:
-        _show_trace()
+    trace = _show_trace() if args.verbose else None
     call = Loopback(pages, out, ecm=args.ecm, rate=args.rate, snr_db=args.snr, g711=args.g711)
     bar = None if args.verbose else _ProgressBar()
     with _HangUpOnInterrupt(call) as stop:
@@ -359,6 +380,8 @@ def _cmd_loopback(args: argparse.Namespace) -> int:
         print(f"{who}: {r.code} -- {r.message}; {_plural(r.pages, 'page')}{detail}")
     print(f"line time {outcome.line_seconds:.1f} s, CPU {outcome.cpu_seconds:.2f} s "
           f"({outcome.realtime_factor:.0f}x real time)")
+    if trace is not None and trace.broken:
+        return 141
     if stop.interrupted:
         if outcome.receiver.pages:
             print(f"wrote {out} ({_plural(outcome.receiver.pages, 'page')} before the interrupt)")
@@ -425,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # the reader went away (``faxengine demo x.png | head -1``): stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
         return 141
     except FaxError as exc:
         print(f"faxengine: {exc}", file=sys.stderr)

@@ -369,3 +369,13 @@ def test_ctrl_c_outside_a_call_exits_130_in_one_line(monkeypatch, capsys):
     monkeypatch.setattr(cli, "_cmd_demo", interrupted)
     assert cli.main(["demo", "samples/letter.png"]) == 130
     assert capsys.readouterr().err == "faxengine: interrupted\n"
+
+
+def test_a_closed_pipe_silences_the_trace_and_the_call_ends_quietly(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "faxengine", "loopback", "samples/letter.png",
+                             "--out", str(tmp_path / "rx.tif"), "-v"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert b": tx DIS: " in proc.stdout.readline()    # the answering terminal's first frame
+    proc.stdout.close()                               # | head -1
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141 and err == b""
