@@ -36,6 +36,7 @@ from faxengine.t4.codec import DEFAULT_MAX_LINES, T4Error
 if TYPE_CHECKING:  # Pillow is imported only when a conversion is asked for
     from PIL import Image
 
+
 class PageError(T4Error, ValueError):
     """A picture or setting that cannot make a fax page, and what to do instead."""
 
