@@ -396,9 +396,10 @@ def _snr(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of dB: {text!r}") from None
+        value = math.nan
     if not math.isfinite(value) or not -30.0 <= value <= 100.0:
-        raise argparse.ArgumentTypeError(f"{text} dB: give an SNR from -30 to 100 dB")
+        raise argparse.ArgumentTypeError(
+            f"the SNR must be a finite number of dB from -30 to 100, not {text!r}")
     return value
 
 
@@ -443,6 +444,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
+    except SystemExit as exc:
+        # argparse's usage errors (2), --help and --version (0): a status to
+        # return, so main() can be called as a function too
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
     except KeyboardInterrupt:
         print("faxengine: interrupted", file=sys.stderr)
         return 130
