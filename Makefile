@@ -12,7 +12,7 @@ PIP := $(PYTHON) -m pip
 # T.30 interop tests, libtiff-tools (tiffinfo, tiffcp) for the TIFF tests,
 # fonts for rendering text pages, sipp (sip-tester) for the SIP interop tests.
 APT_PACKAGES := gcc libc6-dev libspandsp-dev libtiff-tools fonts-dejavu-core sip-tester
-PY_BUILD := "setuptools>=64" wheel "Cython>=3.0" "numpy>=1.24"
+PY_BUILD := "setuptools>=77" wheel "Cython>=3.0" "numpy>=1.24"
 
 .PHONY: all deps sysdeps pydeps build test run bench docs fuzz clean
 
@@ -29,7 +29,7 @@ sysdeps:
 
 pydeps: sysdeps
 	@$(PYTHON) -c "import setuptools, Cython, numpy, wheel; \
-	  assert int(setuptools.__version__.split('.')[0]) >= 64 and int(Cython.__version__.split('.')[0]) >= 3" \
+	  assert int(setuptools.__version__.split('.')[0]) >= 77 and int(Cython.__version__.split('.')[0]) >= 3" \
 	  2>/dev/null || $(PIP) install -q $(PY_BUILD)
 	$(PIP) install -q --no-build-isolation -e ".[test]"
 

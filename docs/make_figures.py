@@ -195,7 +195,12 @@ SECTIONS = {
 # ---- figures ----------------------------------------------------------------
 
 def _pyplot():
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        # one line, as the other missing prerequisites here say it
+        raise SystemExit("figures need matplotlib: pip install -e '.[docs]' (the text sections,"
+                         " e.g. --only t30-states, do without)") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     plt.rcParams.update({"font.size": 8, "savefig.dpi": 100})

@@ -1,42 +1,206 @@
 """The ``faxengine`` command.
 
 Subcommands grow with the layers: ``demo`` shows the image codec on a
-document (each coding's size, ratio and speed, and a TIFF-F file written);
-``send``, ``receive``, ``loopback`` and ``gateway`` follow with the T.30
-terminal and the media and gateway layers.
+document (each page described, each coding's size, ratio and speed, and a
+TIFF-F file written); ``loopback`` faxes a document between two of our
+terminals through the line model; ``send``, ``receive`` and ``gateway``
+follow with the media and gateway layers.
+
+A document is any mix of files: bilevel TIFFs whose pages are already fax
+pages (a fax resolution and line width, T.4 §2.2) are sent pel for pel;
+every other page (a PNG, a JPEG, a greyscale or colour TIFF, a scan at 300
+dpi 2480 pels wide) is scaled to the fax line by ``Page.from_pil`` at
+``--resolution``, by a threshold or, with ``--dither``, by error diffusion.
+
+What a user sees: every failure is one line on stderr, ``faxengine: FILE:
+what was wrong``, never a traceback.  Exit status: 0 done, 1 the call or the
+check failed, 2 bad input or arguments, 3 a bug (the traceback with
+``FAXENGINE_TRACEBACK=1``), 130 interrupted (Ctrl-C: a call
+hangs up with DCN first, and the receiver's file keeps the pages it had
+confirmed).
 """
 from __future__ import annotations
 
 import argparse
+import logging
+import math
+import os
+import signal
 import sys
+import threading
 import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import faxengine
 from faxengine.errors import FaxError
 
+# after Ctrl-C the call has this much line time to hang up (DCN both ways)
+# before the command gives up on it
+HANG_UP_SECONDS = 10.0
+TIFF_MAGIC = (b"II*\0", b"MM\0*")
 
-def _load_pages(path: Path, resolution: str):
-    """Pages of a document: a TIFF as it is, any other image scaled to a fax page."""
-    from PIL import Image
 
+class InputError(FaxError):
+    """A file or argument the command cannot use; the message names it."""
+
+
+class _Unreadable(InputError):
+    """A file no reader here understands (as against one read and refused)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedPage:
+    """A page of the document, where it came from and what was done to it."""
+
+    page: "faxengine.t4.Page"
+    source: str          # "letter.png", "scan.tif page 2"
+    how: str             # "as is", "scaled from 2480 x 3508 pels at 300 x 300 dpi"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _os_error(exc: OSError, path: object = None) -> str:
+    """An OSError as one line that names its file: "x.png: No such file or directory"."""
+    name = exc.filename if exc.filename is not None else path
+    why = exc.strerror or str(exc)
+    return f"{name}: {why}" if name is not None else why
+
+
+def _size(width: int, height: int) -> str:
+    return f"{width} x {height} {'pel' if width * height == 1 else 'pels'}"
+
+
+def load_document(names: list[str], resolution: str, dither: bool) -> list[LoadedPage]:
+    """The pages of every file, in order, each ready to be faxed.
+
+    Raises:
+        InputError: a file that cannot be read or made into pages, named.
+    """
     from faxengine import tiff
+
+    pages: list[LoadedPage] = []
+    pels = 0
+    for name in names:
+        for loaded in _load_file(Path(name), resolution, dither):
+            # a few bytes of file can hold a thousand pictures: bound the
+            # document as tiff.read bounds the pages of one file
+            pels += loaded.page.width * loaded.page.height
+            if pels > tiff.MAX_DOCUMENT_PIXELS:
+                raise InputError(f"{loaded.source}: the document passes {tiff.MAX_DOCUMENT_PIXELS}"
+                                 " pels (about 250 A4 pages at fine resolution) here: send it in"
+                                 " parts")
+            pages.append(loaded)
+    return pages
+
+
+def _load_file(path: Path, resolution: str, dither: bool) -> Iterator[LoadedPage]:
+    from faxengine import tiff
+
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise InputError(_os_error(exc, path)) from None
+    if magic in TIFF_MAGIC:
+        try:
+            pages = tiff.read(path)
+        except tiff.TiffError as exc:
+            # not bilevel, or a compression only libtiff reads: Pillow may
+            # still read it; if not, faxengine's reason is the telling one
+            try:
+                yield from _load_picture(path, resolution, dither)
+                return
+            except _Unreadable:
+                raise InputError(f"{path}: {exc}") from None
+        for i, page in enumerate(pages):
+            yield _as_fax_page(page, f"{path} page {i + 1}" if len(pages) > 1 else str(path),
+                               resolution, dither)
+        return
+    yield from _load_picture(path, resolution, dither)
+
+
+def _as_fax_page(page, source: str, resolution: str, dither: bool) -> LoadedPage:
+    """A page read from a bilevel TIFF: kept as is when it is a fax page already."""
+    from faxengine.t4 import MAX_LINES, Page
+
+    if page.height == 0:
+        raise InputError(f"{source}: an empty page ({_size(page.width, 0)}): nothing to send")
+    if page.paper is not None:
+        if page.height > MAX_LINES:
+            raise InputError(f"{source}: a page {page.height} lines long; a fax page has at"
+                             f" most {MAX_LINES} lines: split it into pages")
+        return LoadedPage(page, source, "as is")
+    try:
+        fax = Page.from_pil(page.to_pil(), resolution, dither=dither)
+    except FaxError as exc:
+        raise InputError(f"{source}: {exc}") from None
+    return LoadedPage(fax, source, f"scaled from {_size(page.width, page.height)} at "
+                                   f"{page.x_res:g} x {page.y_res:g} dpi")
+
+
+def _load_picture(path: Path, resolution: str, dither: bool) -> Iterator[LoadedPage]:
+    """Every page of a picture file Pillow reads, scaled to the fax line."""
+    import struct
+
+    from PIL import Image, ImageSequence
+
     from faxengine.t4 import Page
 
-    if path.suffix.lower() in (".tif", ".tiff"):
-        return tiff.read(path)
-    with Image.open(path) as img:
-        return [Page.from_pil(img, resolution=resolution)]
+    try:
+        with warnings.catch_warnings():
+            # Pillow's remarks on odd files ("Corrupt EXIF data") are not the
+            # user's business; a picture beyond its size limit is far beyond
+            # any fax page, so that warning refuses it
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                frames = ImageSequence.Iterator(img) if img.format == "TIFF" else [img]
+                for i, frame in enumerate(frames):
+                    dpi = frame.info.get("dpi")
+                    several = getattr(img, "n_frames", 1) > 1
+                    source = f"{path} page {i + 1}" if several else str(path)
+                    how = f"scaled from {_size(*frame.size)}"
+                    if dpi:
+                        how += f" at {' x '.join(f'{round(float(v), 1):g}' for v in dpi)} dpi"
+                    yield LoadedPage(Page.from_pil(frame, resolution, dither=dither), source, how)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputError(f"{path}: refused as a possible decompression bomb: {exc}") from None
+    except Image.UnidentifiedImageError:
+        raise _Unreadable(f"{path}: not a picture Pillow reads (PNG, JPEG, TIFF, PBM, GIF, ...)"
+                         ) from None
+    except FaxError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        # Pillow's plugins report a broken file with any of these
+        raise _Unreadable(f"{path}: cannot read the picture: {exc}") from None
+    except MemoryError:
+        raise InputError(f"{path}: not enough memory to read the picture") from None
+
+
+def _describe(pages: list[LoadedPage]) -> None:
+    raw_bits = sum(p.page.width * p.page.height for p in pages)
+    print(f"{_plural(len(pages), 'page')}, {raw_bits // 8} bytes unpacked")
+    for i, p in enumerate(pages, 1):
+        page = p.page
+        name = page.resolution
+        dpi = f"{page.x_res:g} x {page.y_res:g} dpi" + ("" if name.isdigit() else f" ({name})")
+        print(f"page {i}: {p.source}: {_size(page.width, page.height)}, {dpi}, {page.paper};"
+              f" {p.how}")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from faxengine import t4, tiff
 
-    pages = []
-    for name in args.files:
-        pages.extend(_load_pages(Path(name), args.resolution))
+    out = _output(args.out) if args.out else None
+    loaded = load_document(args.files, args.resolution, args.dither)
+    pages = [p.page for p in loaded]
+    _describe(loaded)
     raw_bits = sum(p.width * p.height for p in pages)
-    print(f"{len(pages)} page(s), {pages[0].width} pels across, "
-          f"{pages[0].resolution or 'custom'} resolution, {raw_bits // 8} bytes unpacked")
     print(f"{'coding':<8}{'bytes':>10}{'ratio':>9}{'encode ms':>11}{'decode ms':>11}  check")
     for coding in ("mh", "mr", "mmr"):
         size = enc_s = dec_s = 0.0
@@ -45,7 +209,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             t0 = time.perf_counter()
             data = t4.encode(page.image, coding, k=page.mr_k if coding == "mr" else None)
             t1 = time.perf_counter()
-            back = t4.decode(data, page.width, coding)
+            back = t4.decode(data, page.width, coding, height=page.height)
             t2 = time.perf_counter()
             size += len(data)
             enc_s += t1 - t0
@@ -55,95 +219,257 @@ def _cmd_demo(args: argparse.Namespace) -> int:
               f"{enc_s * 1e3:>11.2f}{dec_s * 1e3:>11.2f}  {'pixels equal' if same else 'MISMATCH'}")
         if not same:
             return 1
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tiff.write(out, pages, coding=args.coding)
+    if out is not None:
+        try:
+            tiff.write(out, pages, coding=args.coding)
+        except OSError as exc:
+            raise InputError(f"{out}: cannot write it: {exc.strerror or exc}") from None
         print(f"wrote {out} ({out.stat().st_size} bytes, TIFF Class F, {args.coding.upper()})")
     return 0
 
 
-def _cmd_loopback(args: argparse.Namespace) -> int:
-    """Two of our terminals back to back through the line model."""
-    import logging
+def _output(name: str) -> Path:
+    """The path of an output file, its folder made; refused before any work when unusable."""
+    out = Path(name)
+    if out.is_dir():
+        raise InputError(f"{out}: is a folder; --out takes a file name")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot make its folder: {exc.strerror or exc}") from None
+    existed = out.exists()
+    try:
+        with open(out, "ab"):           # can it be written? (appending changes nothing)
+            pass
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write it: {exc.strerror or exc}") from None
+    if not existed:
+        out.unlink()
+    return out
 
-    from faxengine.loopback import Loopback
 
-    pages = []
-    for name in args.files:
-        pages.extend(_load_pages(Path(name), args.resolution))
-    if args.verbose:
-        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    call = Loopback(pages, args.out, ecm=args.ecm, rate=args.rate, snr_db=args.snr,
-                    g711=args.g711)
-    shown = {"page": 0, "width": -1}
-    # A bar redrawn with carriage returns suits a terminal; a log file gets
-    # one line per finished page instead.
-    live = sys.stderr.isatty()
+class _TraceFormatter(logging.Formatter):
+    """``-v``: each line says which terminal wrote it (the last part of its logger's name)."""
 
-    def bar(sender) -> None:
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.name.rsplit('.', 1)[-1]}: {record.getMessage()}"
+
+
+class _TraceHandler(logging.StreamHandler):
+    """``-v``: the trace on stdout.  When its reader goes away (``| head``)
+    the trace falls silent and the call goes on; ``broken`` tells the command."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+        self.setFormatter(_TraceFormatter())
+        self.broken = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if isinstance(sys.exc_info()[1], BrokenPipeError):
+            self.broken = True
+            _silence_stdout()
+            return
+        super().handleError(record)
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout went away: what is still written goes nowhere."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _show_trace() -> _TraceHandler:
+    handler = _TraceHandler()
+    log = logging.getLogger("faxengine")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    return handler
+
+
+class _ProgressBar:
+    """The sender's progress: a bar redrawn with carriage returns on a terminal,
+    one line per finished page in a log file."""
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty()
+        self.page = 0
+        self.width = -1
+
+    def __call__(self, sender) -> None:
         page, total, frac = sender.progress
         width = int(frac * 30)
-        if (page, width) == (shown["page"], shown["width"]):
+        if (page, width) == (self.page, self.width):
             return
-        if live and page != shown["page"] and shown["page"]:
+        if self.live and page != self.page and self.page:
             print(file=sys.stderr)
-        shown.update(page=page, width=width)
-        if live:
+        self.page, self.width = page, width
+        if self.live:
             print(f"\rpage {page}/{total} [{'#' * width}{'.' * (30 - width)}] {frac:4.0%}",
                   end="", file=sys.stderr, flush=True)
         elif width == 30:
             print(f"page {page}/{total} sent", file=sys.stderr, flush=True)
 
-    outcome = call.run(None if args.verbose else bar)
-    if live and not args.verbose:
-        print(file=sys.stderr)
+    def end(self) -> None:
+        if self.live:
+            print(file=sys.stderr)
+
+
+class _HangUpOnInterrupt:
+    """Ctrl-C during a call: both terminals hang up (``abort``: DCN, the
+    receiver closes its file) at the next block boundary, and the call is
+    pumped at most ``HANG_UP_SECONDS`` longer.  A second Ctrl-C quits at once."""
+
+    def __init__(self, call) -> None:
+        self.call = call
+        self.interrupted = False
+        self.blocks_left = None
+        self._previous = None
+
+    def __enter__(self) -> "_HangUpOnInterrupt":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _on_sigint(self, signum, frame) -> None:
+        self.interrupted = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def check(self) -> None:
+        """Called after each block of the call, where the terminals are consistent."""
+        if not self.interrupted:
+            return
+        from faxengine.loopback import BLOCK
+
+        if self.blocks_left is None:
+            if sys.stderr.isatty():
+                print(file=sys.stderr)          # below the progress bar
+            print("faxengine: interrupted, hanging up", file=sys.stderr, flush=True)
+            self.call.sender.abort()
+            self.call.receiver.abort()
+            self.blocks_left = int(HANG_UP_SECONDS * 8000) // BLOCK
+        self.blocks_left -= 1
+        if self.blocks_left < 0:
+            raise KeyboardInterrupt
+
+
+def _cmd_loopback(args: argparse.Namespace) -> int:
+    """Two of our terminals back to back through the line model."""
+    from faxengine.loopback import Loopback
+
+    pages = [p.page for p in load_document(args.files, args.resolution, args.dither)]
+    out = _output(args.out)
+    trace = _show_trace() if args.verbose else None
+    call = Loopback(pages, out, ecm=args.ecm, rate=args.rate, snr_db=args.snr, g711=args.g711)
+    bar = None if args.verbose else _ProgressBar()
+    with _HangUpOnInterrupt(call) as stop:
+
+        def on_block(sender) -> None:
+            stop.check()
+            if bar is not None:
+                bar(sender)
+
+        outcome = call.run(on_block)
+    if bar is not None:
+        bar.end()
     for who, r in (("sender", outcome.sender), ("receiver", outcome.receiver)):
         detail = (f", {r.bit_rate} bit/s, {r.coding.upper()}, {'ECM' if r.ecm else 'no ECM'}"
                   if r.coding else "")
-        print(f"{who}: {r.code} -- {r.message}; {r.pages} page(s){detail}")
+        print(f"{who}: {r.code} -- {r.message}; {_plural(r.pages, 'page')}{detail}")
     print(f"line time {outcome.line_seconds:.1f} s, CPU {outcome.cpu_seconds:.2f} s "
           f"({outcome.realtime_factor:.0f}x real time)")
+    if trace is not None and trace.broken:
+        return 141
+    if stop.interrupted:
+        if outcome.receiver.pages:
+            print(f"wrote {out} ({_plural(outcome.receiver.pages, 'page')} before the interrupt)")
+        return 130
     if outcome.ok:
-        print(f"wrote {args.out}")
+        print(f"wrote {out}")
     return 0 if outcome.ok else 1
 
 
+def _snr(text: str) -> float:
+    """``--snr``: a finite number of dB (NaN or infinity is no noise level)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not -30.0 <= value <= 100.0:
+        raise argparse.ArgumentTypeError(
+            f"the SNR must be a finite number of dB from -30 to 100, not {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from faxengine.t4 import RESOLUTIONS
+
     parser = argparse.ArgumentParser(prog="faxengine", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version",
+                        version=f"faxengine {faxengine.__version__}")
+    document = argparse.ArgumentParser(add_help=False)
+    document.add_argument("files", nargs="+", metavar="FILE",
+                          help="TIFF files or pictures (PNG, JPEG, PBM, ...), in order")
+    document.add_argument("--resolution", choices=list(RESOLUTIONS), default="fine",
+                          help="resolution of pages made from pictures and scans that are not "
+                               "fax pages already (default: fine)")
+    document.add_argument("--dither", action="store_true",
+                          help="error diffusion instead of a threshold: for photographs")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="code a document in MH, MR and MMR and write TIFF-F")
-    demo.add_argument("files", nargs="+", help="TIFF files or images (PNG, JPEG, PBM, ...)")
+    demo = sub.add_parser("demo", parents=[document],
+                          help="code a document in MH, MR and MMR and write TIFF-F")
     demo.add_argument("--out", help="write the pages as a TIFF-F file here")
     demo.add_argument("--coding", choices=("mh", "mr", "mmr"), default="mmr",
                       help="coding of the TIFF-F file (default: mmr)")
-    demo.add_argument("--resolution", choices=("standard", "fine", "superfine"), default="fine",
-                      help="resolution for images that are not already fax pages (default: fine)")
     demo.set_defaults(func=_cmd_demo)
-    loop = sub.add_parser("loopback", help="fax a document between two terminals back to back")
-    loop.add_argument("files", nargs="+", help="TIFF files or images (PNG, JPEG, PBM, ...)")
+    loop = sub.add_parser("loopback", parents=[document],
+                          help="fax a document between two terminals back to back")
     loop.add_argument("--out", required=True, help="the TIFF-F file the receiver writes")
     loop.add_argument("--ecm", action=argparse.BooleanOptionalAction, default=True,
                       help="use error correction mode (default: on)")
     loop.add_argument("--rate", type=int, default=14400,
                       choices=(14400, 12000, 9600, 7200, 4800, 2400),
                       help="highest image rate in bit/s (default: 14400)")
-    loop.add_argument("--snr", type=float, metavar="DB", help="add white noise at this SNR")
+    loop.add_argument("--snr", type=_snr, metavar="DB", help="add white noise at this SNR")
     loop.add_argument("--g711", choices=("alaw", "ulaw"), help="pass the line through G.711")
-    loop.add_argument("--resolution", choices=("standard", "fine", "superfine"), default="fine",
-                      help="resolution for images that are not already fax pages (default: fine)")
-    loop.add_argument("-v", "--verbose", action="store_true", help="print the T.30 trace")
+    loop.add_argument("-v", "--verbose", action="store_true",
+                      help="print the T.30 trace, each line led by the terminal that wrote it")
     loop.set_defaults(func=_cmd_loopback)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
-    except (FaxError, OSError) as exc:
+    except SystemExit as exc:
+        # argparse's usage errors (2), --help and --version (0): a status to
+        # return, so main() can be called as a function too
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    except KeyboardInterrupt:
+        print("faxengine: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader went away (``faxengine demo x.png | head -1``): stop quietly
+        _silence_stdout()
+        return 141
+    except FaxError as exc:
         print(f"faxengine: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"faxengine: {_os_error(exc)}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("faxengine: out of memory", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug: still one line; the traceback on request
+        if os.environ.get("FAXENGINE_TRACEBACK"):
+            raise
+        print(f"faxengine: internal error: {type(exc).__name__}: {exc} (please report it;"
+              " FAXENGINE_TRACEBACK=1 shows where)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -15,7 +15,9 @@
 # (Python-level findings and hangs only).  Corpora grow in build/fuzz/work/,
 # seeded from fuzz/corpus/ (fuzz/make_corpus.py) and the regression inputs in
 # fuzz/crashes/; findings land in build/fuzz/artifacts/<target>/, logs in
-# build/fuzz/logs/.  Exit status 1 when any target found something.
+# build/fuzz/logs/.  Exit status 1 when any target found something, 2 when
+# nothing could run (an unknown target, no atheris and no clang for the ones
+# asked) or a build failed: a run that fuzzed nothing never passes.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -24,13 +26,23 @@ ASAN=auto
 TARGETS=""
 while [ $# -gt 0 ]; do
     case "$1" in
-        -t) TIME=$2; shift 2 ;;
+        -t) TIME=${2:-}; shift $(($# > 1 ? 2 : 1)) ;;
         --no-asan) ASAN=no; shift ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) TARGETS="$TARGETS $1"; shift ;;
     esac
 done
-[ -n "$TARGETS" ] || TARGETS="t4 t4_libtiff tiff hdlc t30 terminal modem c-t4 c-hdlc c-modem"
+case "$TIME" in
+    ''|*[!0-9]*|0) echo "run.sh: -t takes a whole number of seconds, not '$TIME'" >&2; exit 2 ;;
+esac
+ALL="t4 t4_libtiff tiff hdlc t30 terminal modem c-t4 c-hdlc c-modem"
+[ -n "$TARGETS" ] || TARGETS=$ALL
+for target in $TARGETS; do
+    case " $ALL " in
+        *" $target "*) ;;
+        *) echo "run.sh: unknown target '$target'; the targets are: $ALL" >&2; exit 2 ;;
+    esac
+done
 PYTHON=${PYTHON:-python3}
 OUT=$ROOT/build/fuzz
 mkdir -p "$OUT/logs"
@@ -43,6 +55,24 @@ if ! $PYTHON -c "import atheris" 2>/dev/null; then
 else
     ATHERIS=yes
     ATHERIS_DIR=$($PYTHON -c "import atheris; print(atheris.path())")
+fi
+
+# what can run here: a run that fuzzes nothing fails and says why
+runnable=""
+need_clang=no
+need_atheris=no
+for target in $TARGETS; do
+    case "$target" in
+        c-*) need_clang=yes; [ "$have_clang" = yes ] && runnable="$runnable $target" ;;
+        *) need_atheris=yes; [ "$ATHERIS" = yes ] && runnable="$runnable $target" ;;
+    esac
+done
+if [ -z "$runnable" ]; then
+    why=""
+    [ "$need_atheris" = yes ] && why="atheris is missing (pip install atheris)"
+    [ "$need_clang" = yes ] && why="${why:+$why and }clang is missing (apt-get install clang)"
+    echo "run.sh: nothing ran: $why" >&2
+    exit 2
 fi
 
 $PYTHON fuzz/make_corpus.py >/dev/null || { echo "run.sh: make_corpus.py failed" >&2; exit 2; }
@@ -75,6 +105,8 @@ max_len() {
 }
 
 found=0
+failed=0
+ran=0
 for target in $TARGETS; do
     base=${target#c-}
     corpus=${base%_libtiff}      # t4_libtiff shares t4's corpus and dictionary
@@ -102,7 +134,7 @@ for target in $TARGETS; do
             clang -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined -fno-omit-frame-pointer -Icsrc \
                 "fuzz/c/${base}_fuzz.c" $(c_sources "$base") -lm -o "$exe" \
-                || { echo "$target: build failed"; found=1; continue; }
+                || { echo "$target: build failed"; failed=1; continue; }
             # shellcheck disable=SC2086
             nice -n 10 "$exe" $args >"$log" 2>&1
             status=$? ;;
@@ -121,6 +153,7 @@ for target in $TARGETS; do
             fi
             status=$? ;;
     esac
+    ran=$((ran + 1))
     done_line=$(grep -E "DONE|INITED" "$log" | tail -1 | sed 's/^#[0-9]*[[:space:]]*//')
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
@@ -133,4 +166,9 @@ for target in $TARGETS; do
             "$log" | head -8 | sed 's/^/    /'
     fi
 done
-exit $found
+[ "$found" = 1 ] && exit 1
+if [ "$ran" -eq 0 ] || [ "$failed" = 1 ]; then
+    echo "run.sh: $ran target(s) ran; see the lines above for why the others did not" >&2
+    exit 2
+fi
+exit 0
