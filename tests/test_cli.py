@@ -265,6 +265,10 @@ def test_verbose_call_ends_once_per_terminal(tmp_path):
     assert proc.returncode == 0, proc.stderr
     ended = [line for line in proc.stdout.splitlines() if "call ended" in line]
     assert len(ended) == 2 and all(": call ended: OK" in line for line in ended)
+    # each terminal logs on its own logger, and -v says which one wrote the line
+    assert sorted(line.split(":", 1)[0] for line in ended) == ["receiver", "sender"]
+    assert any(line.startswith("sender: tx DCS: ") for line in proc.stdout.splitlines())
+    assert any(line.startswith("receiver: rx DCS: ") for line in proc.stdout.splitlines())
 
 
 def test_ctrl_c_hangs_up_keeps_the_pages_received_and_exits_130(tmp_path):
