@@ -1,0 +1,377 @@
+"""The sound-card port: ``faxengine.media.soundcard``.
+
+``FakePyAudio`` has PyAudio's interface (``PyAudio()``, ``open(...,
+stream_callback=)``, the device queries) and no clock: the test calls each
+stream's callback, as PortAudio's audio thread would, when it decides a
+device buffer is due.  Two fake cards cross-connected carry a whole fax call
+between two of our terminals, each driven by its own worker thread.  The
+real PyAudio is tried on ALSA virtual devices an asoundrc of the test
+defines (the ``file`` plugin over ``null``), in a subprocess so that
+PortAudio reads that configuration.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from faxengine import tiff
+from faxengine.media.soundcard import (Resampler, SoundCard, SoundCardError, devices_main,
+                                       list_devices, run)
+from faxengine.t30.terminal import FaxTerminal
+from faxengine.t4 import Page
+from faxengine.t4.page import RESOLUTIONS
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+# -- a fake PyAudio ------------------------------------------------------------------
+
+class FakeStream:
+    def __init__(self, rate, frames, callback):
+        self.rate, self.frames, self.callback = rate, frames, callback
+        self.active = False
+        self.closed = False
+
+    def start_stream(self):
+        self.active = True
+
+    def stop_stream(self):
+        self.active = False
+
+    def close(self):
+        self.closed = True
+
+    def is_active(self):
+        return self.active
+
+    def tick(self, captured: np.ndarray | None, status: int = 0) -> np.ndarray:
+        """One device buffer: ``captured`` goes in, what the card plays comes out."""
+        data = None if captured is None else captured.astype(np.int16).tobytes()
+        out, flag = self.callback(data, self.frames, {}, status)
+        assert flag == 0 and len(out) == 2 * self.frames
+        return np.frombuffer(out, np.int16)
+
+
+class FakePyAudio:
+    """Stands for the ``pyaudio`` module: ``FakePyAudio(...).PyAudio()``."""
+
+    paInt16 = 8
+
+    def __init__(self, devices=(("fake card", 1, 1, 8000.0),), rates=(8000,)):
+        self.devices = devices
+        self.rates = rates
+        self.streams: list[FakeStream] = []
+        self.terminated = 0
+
+    def PyAudio(self):                         # noqa: N802 (PyAudio's name)
+        return self
+
+    def get_device_count(self):
+        return len(self.devices)
+
+    def get_device_info_by_index(self, i):
+        name, inputs, outputs, rate = self.devices[i]
+        return dict(index=i, name=name, maxInputChannels=inputs, maxOutputChannels=outputs,
+                    defaultSampleRate=rate)
+
+    def get_default_input_device_info(self):
+        return self.get_device_info_by_index(0)
+
+    def is_format_supported(self, rate, **kw):
+        if rate not in self.rates:
+            raise ValueError("Invalid sample rate")
+        return True
+
+    def open(self, format, channels, rate, input, output, frames_per_buffer,
+             stream_callback, **kw):
+        assert (format, channels, input, output) == (8, 1, True, True)
+        if rate not in self.rates:
+            raise ValueError("Invalid sample rate")
+        stream = FakeStream(rate, frames_per_buffer, stream_callback)
+        self.streams.append(stream)
+        return stream
+
+    def terminate(self):
+        self.terminated += 1
+
+
+# -- the resampler ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("src,dst", [(8000, 48000), (48000, 8000), (8000, 44100),
+                                     (44100, 8000), (8000, 8000)])
+def test_resampler_any_split_gives_the_same_samples(src, dst):
+    rng = np.random.default_rng(1)
+    x = rng.integers(-8000, 8000, src // 2).astype(np.int16)
+    whole = Resampler(src, dst).process(x)
+    parts, pos, r = [], 0, Resampler(src, dst)
+    while pos < x.size:
+        n = int(rng.integers(1, 400))
+        parts.append(r.process(x[pos:pos + n]))
+        pos += n
+    split = np.concatenate(parts)
+    assert split.size == whole.size >= x.size * dst // src
+    assert np.abs(split.astype(int) - whole).max() <= 1        # float rounding only
+
+
+@pytest.mark.parametrize("rate", [48000, 44100])
+def test_resampler_there_and_back_keeps_a_tone(rate):
+    t = np.arange(8000)
+    tone = (8000 * np.sin(2 * np.pi * 1000 * t / 8000)).astype(np.int16)
+    up, down = Resampler(8000, rate), Resampler(rate, 8000)
+    back = np.concatenate([down.process(up.process(tone[i:i + 160]))
+                           for i in range(0, tone.size, 160)]).astype(float)
+    # the delay through both is a fraction of a sample at 44100: fit a 1 kHz sine of
+    # any phase, and what is left over is the resamplers' error
+    seg = back[1000:5000]
+    w = 2 * np.pi * 1000 * np.arange(1000, 5000) / 8000
+    basis = np.stack([np.sin(w), np.cos(w)], axis=1)
+    coef = np.linalg.lstsq(basis, seg, rcond=None)[0]
+    err = seg - basis @ coef
+    assert abs(np.hypot(*coef) - 8000) < 40                     # the level kept within 0.05 dB
+    assert 10 * np.log10(np.mean(seg ** 2) / np.mean(err ** 2)) > 40
+
+
+# -- the callback and the worker's side ---------------------------------------------------
+
+def card(fake=None, **kw) -> SoundCard:
+    return SoundCard(0, pyaudio=fake or FakePyAudio(), **kw)
+
+
+def block(k: int, n: int = 160) -> np.ndarray:
+    return np.full(n, k, np.int16)
+
+
+def test_the_callback_only_copies_and_counts():
+    fake = FakePyAudio()
+    c = card(fake, queue_blocks=3, prime=1)
+    stream = fake.streams[0]
+    assert stream.active and (c.rate, c.frames) == (8000, 160)
+    assert not stream.tick(block(1)).any()                      # the primed silence
+    assert not stream.tick(block(2), status=2 | 4).any()         # nothing queued: silence
+    stream.tick(block(3))
+    stream.tick(block(4))                                        # the queue holds 3: 1 is dropped
+    assert c.stats.output_underruns == 3 and c.stats.input_overruns == 1
+    assert c.stats.status == {"input_overflow": 1, "output_underflow": 1}
+    assert [int(c.tx(160)[0]) for _ in range(3)] == [2, 3, 4]  # the newest audio is kept
+    c.rx(block(7))
+    assert (stream.tick(block(5)) == 7).all()
+    c.close()
+    c.close()
+    assert stream.closed and fake.terminated == 1
+
+
+def test_a_late_block_is_lost_and_its_buffer_dropped_when_it_comes():
+    fake = FakePyAudio()
+    c = card(fake, late=0.01)
+    stream = fake.streams[0]
+    stream.tick(block(1))
+    assert c.tx(160)[0] == 1
+    assert c.tx(160) is None                                     # nothing within 10 ms
+    stream.tick(block(2))                                        # its buffer, too late
+    stream.tick(block(3))
+    assert c.tx(160)[0] == 3
+    assert (c.stats.late, c.stats.late_dropped) == (1, 1)
+
+
+def test_a_card_that_stops_is_reported():
+    c = card(late=0.001, dead_after=3)
+    assert c.tx(160) is None and c.tx(160) is None
+    with pytest.raises(SoundCardError, match=r"^sound card 0 delivered no audio for 0\.0 s: "
+                                             r"is it still there\?$"):
+        c.tx(160)
+
+
+def test_a_lost_block_reaches_the_terminal_as_fillin():
+    class Listener:                     # an end that records what the pump tells it
+        finished = False
+
+        def __init__(self):
+            self.heard = []
+
+        def tx(self, n):
+            return np.zeros(n, np.int16)
+
+        def rx(self, samples):
+            self.heard.append(int(samples[0]))
+            self.finished = len(self.heard) >= 3
+
+        def rx_fillin(self, n):
+            self.heard.append(("fillin", n))
+
+    fake = FakePyAudio()
+    c = card(fake, late=0.01)
+    stream = fake.streams[0]
+    for k in (1, 2):
+        stream.tick(block(k))
+    listener = Listener()
+    worker = threading.Thread(target=run, args=(listener, c))
+    worker.start()
+    while c.stats.late == 0:            # the third block does not come in time
+        time.sleep(0.001)
+    stream.tick(block(3))               # late: dropped
+    stream.tick(block(4))
+    while worker.is_alive():            # the worker drains what it played
+        stream.tick(block(0))
+        worker.join(0.002)
+    assert listener.heard == [1, 2, ("fillin", 160), 4]
+
+
+def test_a_card_without_8000_is_opened_at_its_rate_and_resampled():
+    fake = FakePyAudio(devices=(("usb", 2, 2, 48000.0),), rates=(44100, 48000))
+    c = card(fake)
+    assert (c.rate, c.frames) == (48000, 960)
+    with pytest.raises(SoundCardError, match=r"^sound card 0 cannot be opened at 22050 samples/s"
+                                             r", mono int16: Invalid sample rate \(faxengine "
+                                             r"devices lists the cards\)$"):
+        card(fake, rate=22050)
+    assert fake.terminated == 1
+
+
+def test_without_pyaudio_the_error_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyaudio", None)
+    with pytest.raises(SoundCardError, match=r"^sound cards need PyAudio: pip install "
+                                             r"'faxengine\[audio\]' \(it builds against "
+                                             r"PortAudio: apt-get install portaudio19-dev\)$"):
+        SoundCard(0)
+    assert devices_main([]) == 2
+
+
+def test_devices_lists_every_card(capsys):
+    fake = FakePyAudio(devices=(("Built-in", 2, 2, 48000.0), ("HDMI", 0, 8, 44100.0)))
+    assert [d.name for d in list_devices(fake)] == ["Built-in", "HDMI"]
+    assert devices_main([], pyaudio=fake) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "  0  Built-in  in 2 out 2  48000 Hz",
+        "  1  HDMI  in 0 out 8  44100 Hz  (cannot carry a call: needs in and out)"]
+
+
+# -- a whole call over two fake cards ----------------------------------------------------
+
+def text_page(seed: int, rows: int = 200) -> Page:
+    rng = np.random.default_rng(seed)
+    image = np.zeros((rows, 1728), dtype=bool)
+    for _ in range(60):
+        y, x = rng.integers(0, rows - 12), rng.integers(0, 1648)
+        image[y:y + rng.integers(2, 12), x:x + rng.integers(3, 80)] = True
+    return Page(image, *RESOLUTIONS["standard"])
+
+
+def settle(c: SoundCard, worker: threading.Thread, prime: int) -> None:
+    """Wait (bounded) until the worker took the buffer and queued its answer."""
+    deadline = time.monotonic() + 10
+    while worker.is_alive() and not (c._in.empty() and c._out.qsize() >= prime):
+        if time.monotonic() > deadline:
+            raise AssertionError("the worker did not keep up within 10 s")
+        time.sleep(0.0001)
+
+
+@pytest.mark.parametrize("rate,ecm", [(8000, True), (48000, False)], ids=["8k-ecm", "48k"])
+def test_a_whole_call_over_two_cross_connected_cards(tmp_path, rate, ecm):
+    pages = [text_page(1), text_page(2)]
+    out = tmp_path / "rx.tif"
+    a = FaxTerminal(True, send=pages, ecm=ecm)
+    b = FaxTerminal(False, receive=out, ecm=ecm)
+    fa, fb = (FakePyAudio(devices=(("fake", 1, 1, float(rate)),), rates=(rate,))
+              for _ in range(2))
+    ca, cb = card(fa, late=5.0), card(fb, late=5.0)     # the test's clock never loses a block
+    wa = threading.Thread(target=run, args=(a, ca))
+    wb = threading.Thread(target=run, args=(b, cb))
+    wa.start()
+    wb.start()
+    sa, sb = fa.streams[0], fb.streams[0]
+    heard_a = heard_b = np.zeros(sa.frames, np.int16)
+    ticks = 0
+    try:
+        while wa.is_alive() or wb.is_alive():          # the wire: each plays into the other
+            heard_a, heard_b = sa.tick(heard_a), sb.tick(heard_b)
+            heard_a, heard_b = heard_b, heard_a
+            settle(ca, wa, 2)
+            settle(cb, wb, 2)
+            ticks += 1
+            assert ticks < 120 * 50, "the call did not end within 120 s of line time"
+    finally:
+        a.abort(), b.abort()
+    assert a.result.ok and b.result.ok, (a.result, b.result)
+    assert a.result.pages == b.result.pages == 2
+    assert [p.image.tolist() for p in tiff.read(out)] == [p.image.tolist() for p in pages]
+    for c in (ca, cb):
+        assert (c.stats.late, c.stats.input_overruns, c.stats.output_overruns) == (0, 0, 0)
+        # the 2 buffers of priming and the last blocks drained: nothing else runs dry
+        assert c.stats.output_underruns <= 3
+        c.close()
+
+
+# -- the real PyAudio on an ALSA virtual device -------------------------------------------
+
+ASOUNDRC = """\
+</usr/share/alsa/alsa.conf>
+pcm.faxengine_play {{
+    type file
+    slave.pcm "null"
+    file "{dir}/played.raw"
+    format "raw"
+    hint {{ show on description "faxengine test: plays into a file" }}
+}}
+pcm.faxengine_capture {{
+    type file
+    slave.pcm "null"
+    file "{dir}/captured-copy.raw"
+    infile "{dir}/to-capture.raw"
+    format "raw"
+    hint {{ show on description "faxengine test: captures a file" }}
+}}
+"""
+
+REAL = """
+import json, numpy as np
+from faxengine.media.soundcard import SoundCard, list_devices
+names = {d.name: d.index for d in list_devices()}
+if "faxengine_play" not in names or "faxengine_capture" not in names:
+    print(json.dumps({"skip": "PortAudio lists no ALSA plugin devices: " + repr(sorted(names))}))
+    raise SystemExit
+with SoundCard(names["faxengine_capture"], names["faxengine_play"], rate=8000, late=1.0) as c:
+    captured = [c.tx(160) for _ in range(5)]
+    for k in range(1, 6):
+        c.rx(np.full(160, 1000 * k, np.int16))
+    drained = c.drain(2.0)
+print(json.dumps({"captured": [b.tolist() for b in captured], "drained": drained,
+                  "underruns": c.stats.output_underruns, "callbacks": c.stats.callbacks}))
+"""
+
+
+def test_real_pyaudio_on_alsa_file_devices(tmp_path):
+    pytest.importorskip("pyaudio", reason="PyAudio is not installed (pip install pyaudio)")
+    if not os.path.exists("/usr/share/alsa/alsa.conf"):
+        pytest.skip("no ALSA configuration (/usr/share/alsa/alsa.conf): libasound2 is missing")
+    t = np.arange(8000)
+    tone = (8000 * np.sin(2 * np.pi * 1000 * t / 8000)).astype(np.int16)   # period 8
+    tone.tofile(tmp_path / "to-capture.raw")
+    (tmp_path / "asoundrc").write_text(ASOUNDRC.format(dir=tmp_path))
+    env = dict(os.environ, ALSA_CONFIG_PATH=str(tmp_path / "asoundrc"), JACK_NO_START_SERVER="1",
+               PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(REAL)], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import json
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    if "skip" in report:
+        pytest.skip(report["skip"])
+    # ALSA's null device has no clock: PortAudio runs the callback flat out, so
+    # buffers were dropped (overruns) and silence played (underruns) between ours;
+    # every block captured is a piece of the file's 1 kHz tone, in phase
+    for b in report["captured"]:
+        b = np.array(b)
+        k = next(k for k in range(8) if (b == np.resize(np.roll(tone[:8], -k), 160)).all())
+        assert k in range(8)
+    assert report["drained"] and report["underruns"] > 0
+    played = np.fromfile(tmp_path / "played.raw", np.int16).reshape(-1, 160)
+    ours = [int(b[0]) for b in played if b.any()]
+    assert ours == [1000, 2000, 3000, 4000, 5000]
+    assert all((b == b[0]).all() for b in played)
