@@ -3,10 +3,19 @@
 T.30 is half duplex.  At any moment a terminal either sends one signal --
 a tone, V.21 channel 2 frames, or a high-speed (V.17, V.29, V.27ter)
 transmission carrying TCF, a non-ECM page or ECM frames -- or it listens.
-This module builds the samples of each signal in one call (the modems do
-the per-sample work in C) and wraps the high-speed receivers so that the
+This module builds the samples of each signal (the modems do the
+per-sample work in C) and wraps the high-speed receivers so that the
 terminal sees a *signal*: its bits from the end of training to the loss of
 carrier.
+
+A V.21 signal is short and built in one call (``v21_signal``).  A
+high-speed one can last minutes, so ``HsSignal`` builds it as it goes out:
+each ``take(n)`` modulates only the next piece of bits it needs, and the
+bits come from a generator that codes them just as late -- a page is coded
+``PAGE_SLICE_ROWS`` scan lines at a time (``page_bits``), an ECM block
+``FRAMES_PER_PIECE`` frames at a time (``hdlc_pieces``).  So no step of a
+call does a page's worth of work (the bits and samples are the same as
+coding and modulating the whole signal at once).
 
 Timings (T.30):
 
@@ -24,9 +33,11 @@ Timings (T.30):
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
+
+from faxengine import t4
 
 from faxengine.levels import SAMPLE_RATE
 from faxengine.modem import HdlcRx, HdlcTx, V17Rx, V17Tx, V21Tx, V27terRx, V27terTx, V29Rx, V29Tx
@@ -37,6 +48,10 @@ SILENCE_75MS = 600              # T.30 §5.3.2.3: 75 ms between signals
 HS_PREAMBLE_FLAGS = 32          # flags before the first ECM frame (~18-107 ms)
 HS_CLOSING_FLAGS = 4
 TX_POWER_DBM0 = -13.0
+PIECE_BITS = 2048               # bits modulated at a time by HsSignal (~140 ms at 14400)
+PAGE_SLICE_ROWS = 128           # scan lines coded at a time by page_bits
+FRAMES_PER_PIECE = 8            # ECM frames HDLC-coded at a time by hdlc_pieces
+TAIL_SAMPLES = 300              # about what a modem's turn-off adds (progress only)
 
 _TX = {V17: V17Tx, V29: V29Tx, V27TER: V27terTx}
 _RX = {V17: V17Rx, V29: V29Rx, V27TER: V27terRx}
@@ -61,25 +76,185 @@ def v21_signal(frames: Iterable[Frame], power_dbm0: float = TX_POWER_DBM0) -> np
     return np.concatenate([silence(SILENCE_75MS), modem.modulate(bits), modem.finish()])
 
 
-def hs_signal(modem: str, rate: int, bits: np.ndarray, short_train: bool = False,
-              power_dbm0: float = TX_POWER_DBM0) -> np.ndarray:
-    """75 ms of silence, then one high-speed transmission of ``bits``.
+def hs_signal(modem: str, rate: int, bits, short_train: bool = False,
+              power_dbm0: float = TX_POWER_DBM0, nbits: int | None = None) -> HsSignal:
+    """75 ms of silence, then one high-speed transmission of ``bits``, as an
+    ``HsSignal`` that modulates them as it goes out.
 
+    ``bits``: one bit array, or an iterable of them coded as they are asked
+    for (then ``nbits`` estimates their number, for progress).
     ``short_train`` applies to V.17 only; V.29 and V.27ter always send
     their (long) training, as T.30 uses them.
     """
-    if modem == V17:
-        tx = V17Tx(rate=rate, short_train=short_train, power_dbm0=power_dbm0)
-    else:
-        tx = _TX[modem](rate=rate, power_dbm0=power_dbm0)
-    return np.concatenate([silence(SILENCE_75MS), tx.modulate(np.asarray(bits, np.uint8)),
-                           tx.finish()])
+    if isinstance(bits, np.ndarray):
+        bits, nbits = [bits], bits.size
+    return HsSignal(modem, rate, bits, short_train, power_dbm0, nbits or 0)
 
 
 def hdlc_bits(frames: Iterable[Frame], preamble: int = HS_PREAMBLE_FLAGS) -> np.ndarray:
     """Bits of ECM frames for a high-speed transmission: flags, frames, closing flags."""
+    return np.concatenate(list(hdlc_pieces(frames, preamble)))
+
+
+def hdlc_pieces(frames: Iterable[Frame], preamble: int = HS_PREAMBLE_FLAGS
+                ) -> Iterator[np.ndarray]:
+    """The bits of ``hdlc_bits``, coded ``FRAMES_PER_PIECE`` frames at a time as they are asked for."""
     hdlc = HdlcTx(preamble_flags=preamble, closing_flags=HS_CLOSING_FLAGS)
-    return np.concatenate([hdlc.encode([f.to_bytes() for f in frames]), hdlc.finish()])
+    frames = list(frames)
+    for i in range(0, len(frames), FRAMES_PER_PIECE):
+        yield hdlc.encode([f.to_bytes() for f in frames[i:i + FRAMES_PER_PIECE]])
+    yield hdlc.finish()
+
+
+def _strip_end(bits: np.ndarray, end_bits: int) -> np.ndarray:
+    """``bits`` without their end code (RTC, EOFB: ``end_bits`` long, ending in
+    a 1) and the zero fill after it that made whole octets."""
+    last_one = int(np.flatnonzero(bits)[-1])
+    return bits[:last_one + 1 - end_bits]
+
+
+def _slice_rows(coding: str, k: int | None, rows: int) -> int:
+    """``rows`` rounded down to a multiple of MR's K (2 when not given), at least K."""
+    if coding != "mr":
+        return rows
+    kk = 2 if k is None else k
+    return max(rows // kk, 1) * kk
+
+
+def page_bits(image: np.ndarray, coding: str, k: int | None = None,
+              min_bits_per_line: int = 0, rows: int = PAGE_SLICE_ROWS) -> Iterator[np.ndarray]:
+    """The line bits of ``t4.encode(image, coding, k, min_bits_per_line)``, coded
+    ``rows`` scan lines at a time as they are asked for (same bits).
+
+    Each slice is coded on its own and its end code dropped: MH lines stand
+    alone (T.4 §4.1); MR slices start on a 1-D line (``rows`` is rounded to
+    a multiple of K, T.4 §4.2.1); in MMR (T.6 §2.2) a line is coded against
+    the line above it, so a slice is coded with the line above it in front
+    and that line's bits (the same line coded alone) are dropped.
+    RTC is six EOLs (+1 in MR, T.4 §4.1.4), EOFB two EOLs (T.6 §2.4).
+    """
+    height = image.shape[0]
+    end_bits = {"mh": 6 * 12, "mr": 6 * 13, "mmr": 24}[coding]
+    rows = _slice_rows(coding, k, rows)
+    if height <= rows:
+        yield bytes_to_bits(t4.encode(image, coding, k=k, min_bits_per_line=min_bits_per_line))
+        return
+    for top in range(0, height, rows):
+        if coding == "mmr" and top:
+            both = _strip_end(bytes_to_bits(t4.encode(image[top - 1:top + rows], "mmr")), 24)
+            above = _strip_end(bytes_to_bits(t4.encode(image[top - 1:top], "mmr")), 24)
+            yield both[above.size:]
+        else:
+            yield _strip_end(bytes_to_bits(t4.encode(
+                image[top:top + rows], coding, k=k, min_bits_per_line=min_bits_per_line)), end_bits)
+    # the end code once, at the end: RTC or EOFB, coded from an empty page
+    yield bytes_to_bits(t4.encode(image[:0], coding, k=k))[:end_bits]
+
+
+class HsSignal:
+    """One high-speed transmission, modulated as it goes out.
+
+    75 ms of silence, then the modem's training and ``bits`` (an iterable of
+    bit arrays, taken one at a time as the samples are wanted), then its
+    turn-off.  ``take(n)`` returns the next ``n`` samples (fewer only at the
+    end); ``done`` says all went out.  ``pieces`` counts the bit arrays
+    taken so far (each one a bounded piece of coding work).
+
+    ``size`` estimates the samples in all from ``nbits``; ``fraction`` is
+    the share sent, which only goes up, estimated (when the source says it
+    yields ``npieces`` arrays) from the bits of those taken so far.
+    """
+
+    def __init__(self, modem: str, rate: int, bits: Iterable[np.ndarray],
+                 short_train: bool = False, power_dbm0: float = TX_POWER_DBM0,
+                 nbits: int = 0, npieces: int | None = None) -> None:
+        if modem == V17:
+            self._tx = V17Tx(rate=rate, short_train=short_train, power_dbm0=power_dbm0)
+        else:
+            self._tx = _TX[modem](rate=rate, power_dbm0=power_dbm0)
+        self._source = iter(bits)
+        self._buf = silence(SILENCE_75MS)
+        self._pos = 0
+        self._ended = False
+        self._held = np.zeros(0, np.uint8)
+        self._rate = rate
+        self._npieces = npieces
+        self._coded = 0
+        self._sent = 0
+        self._fraction = 0.0
+        self.pieces = 0
+        train = 0.0 if modem == V17 and short_train else TRAINING_S[modem, rate]
+        self._fixed = SILENCE_75MS + int(train * SAMPLE_RATE) + TAIL_SAMPLES
+        self.size = self._estimate = self._fixed + int(nbits * SAMPLE_RATE / rate)
+
+    @property
+    def done(self) -> bool:
+        return self._ended and self._pos >= self._buf.size
+
+    @property
+    def fraction(self) -> float:
+        """The share of the transmission sent so far (0.0-1.0, never going down)."""
+        return 1.0 if self.done else self._fraction
+
+    def _next_bits(self) -> np.ndarray | None:
+        """At most PIECE_BITS bits from the source, or None at its end."""
+        while self._held.size == 0:
+            piece = next(self._source, None)
+            if piece is None:
+                return None
+            self.pieces += 1
+            self._held = np.asarray(piece, np.uint8)
+            self._coded += self._held.size
+            if self._npieces:
+                nbits = self._coded * max(self._npieces, self.pieces) / self.pieces
+                self._estimate = self._fixed + int(nbits * SAMPLE_RATE / self._rate)
+        bits, self._held = self._held[:PIECE_BITS], self._held[PIECE_BITS:]
+        return bits
+
+    def take(self, n: int) -> np.ndarray:
+        parts = []
+        while n > 0:
+            if self._pos >= self._buf.size:
+                if self._ended:
+                    break
+                bits = self._next_bits()
+                if bits is None:
+                    self._buf, self._ended = self._tx.finish(), True
+                else:
+                    self._buf = self._tx.modulate(bits)
+                self._pos = 0
+                continue
+            got = self._buf[self._pos:self._pos + n]
+            self._pos += got.size
+            n -= got.size
+            parts.append(got)
+        out = parts[0] if len(parts) == 1 else (
+            np.concatenate(parts) if parts else np.zeros(0, np.int16))
+        self._sent += out.size
+        self._fraction = max(self._fraction, min(self._sent / max(self._estimate, 1), 0.99))
+        return out
+
+
+def page_signal(modem: str, rate: int, image: np.ndarray, coding: str, k: int | None,
+                min_bits_per_line: int, short_train: bool = False,
+                power_dbm0: float = TX_POWER_DBM0) -> HsSignal:
+    """A non-ECM page as one high-speed transmission, coded (``page_bits``)
+    and modulated as it goes out."""
+    rows = _slice_rows(coding, k, PAGE_SLICE_ROWS)
+    height, width = image.shape
+    npieces = 1 if height <= rows else -(-height // rows) + 1
+    return HsSignal(modem, rate, page_bits(image, coding, k, min_bits_per_line), short_train,
+                    power_dbm0, nbits=height * max(min_bits_per_line, width // 16),
+                    npieces=npieces)
+
+
+def block_signal(modem: str, rate: int, frames: list[Frame], short_train: bool = False,
+                 power_dbm0: float = TX_POWER_DBM0) -> HsSignal:
+    """ECM frames as one high-speed transmission, HDLC-coded (``hdlc_pieces``)
+    and modulated as it goes out."""
+    nbits = sum(8 * len(f.fif) + 48 for f in frames)    # with address, FCF, FCS, flag
+    return HsSignal(modem, rate, hdlc_pieces(frames), short_train, power_dbm0, nbits=nbits,
+                    npieces=-(-len(frames) // FRAMES_PER_PIECE) + 1)
 
 
 def bytes_to_bits(data: bytes) -> np.ndarray:

@@ -346,13 +346,20 @@ class FaxTerminal:
             self._holding = False
         while pos < n and self._txq:
             chunk = self._txq[0]
-            take = min(n - pos, chunk.size - self._txq_pos)
-            if chunk is self._hs_chunk:
-                self._hs_sent += take
-            out[pos:pos + take] = chunk[self._txq_pos:self._txq_pos + take]
+            if isinstance(chunk, link.HsSignal):    # built as it goes out
+                got = chunk.take(n - pos)
+                take = got.size
+                out[pos:pos + take] = got
+                ended = chunk.done
+            else:
+                take = min(n - pos, chunk.size - self._txq_pos)
+                out[pos:pos + take] = chunk[self._txq_pos:self._txq_pos + take]
+                self._txq_pos += take
+                ended = self._txq_pos >= chunk.size
+            if chunk is self._hs_chunk:     # progress: the share sent, of an estimated size
+                self._hs_sent = chunk.fraction * chunk.size
             pos += take
-            self._txq_pos += take
-            if self._txq_pos >= chunk.size:
+            if ended:
                 self._txq.pop(0)
                 self._txq_pos = 0
                 if not self._txq:
@@ -901,12 +908,13 @@ class FaxTerminal:
             self._send_block(None)
             return
         page = self._pages[self._page_i]
-        data = t4.encode(page.image, dcs.coding, k=dcs.k, min_bits_per_line=dcs.min_bits_per_line)
         self._post = self._post_page(self._page_i)
-        logger.info("tx page %d: %d octets %s at %s %d", self._page_i + 1, len(data),
+        logger.info("tx page %d: %d lines %s at %s %d", self._page_i + 1, page.height,
                     dcs.coding.upper(), dcs.modem, dcs.rate)
-        self._queue_image(link.hs_signal(dcs.modem, dcs.rate, link.bytes_to_bits(data),
-                                         short_train=self._trained, power_dbm0=self.power_dbm0))
+        # coded a slice at a time as the modem wants the bits (link.page_bits)
+        self._queue_image(link.page_signal(dcs.modem, dcs.rate, page.image, dcs.coding, dcs.k,
+                                           dcs.min_bits_per_line, short_train=self._trained,
+                                           power_dbm0=self.power_dbm0))
         self._after_tx = f"PAGE_SENT-{self._post}"
 
     def _send_block(self, which: list[int] | None) -> None:
@@ -928,12 +936,11 @@ class FaxTerminal:
         frames = list(block.fcd_frames(which)) + rcp_frames()
         for f in frames:
             log_frame("tx", f)
-        bits = link.hdlc_bits(frames)
-        self._queue_image(link.hs_signal(dcs.modem, dcs.rate, bits, short_train=self._trained,
-                                         power_dbm0=self.power_dbm0))
+        self._queue_image(link.block_signal(dcs.modem, dcs.rate, frames,
+                                            short_train=self._trained, power_dbm0=self.power_dbm0))
         self._after_tx = f"BLOCK_SENT-{self._post}"
 
-    def _queue_image(self, signal: np.ndarray) -> None:
+    def _queue_image(self, signal: link.HsSignal) -> None:
         """Queue a page or block signal; later ones at this rate may use V.17's short training."""
         self._queue(signal)
         self._hs_chunk, self._hs_sent = signal, 0
