@@ -341,9 +341,18 @@ class HsReceiver:
         return np.concatenate(self._parts) if self._parts else np.zeros(0, np.uint8)
 
     def feed(self, samples: np.ndarray) -> np.ndarray | None:
-        got = self._rx.demodulate(samples)
+        return self._took(self._rx.demodulate(samples), False)
+
+    def fillin(self, n: int) -> np.ndarray | None:
+        """``n`` samples that never arrived: the modem keeps its timing and
+        carrier (its ``fillin``) and its bits over the hole keep the place of
+        the bits lost, counted as poor (``poor_share``); as ``feed`` otherwise."""
+        return self._took(self._rx.fillin(n), True)
+
+    def _took(self, got: np.ndarray, lost: bool) -> np.ndarray | None:
         if self._count:
-            self._quality.append((self._count + got.size, self._rx.snr_db < self._poor_snr))
+            poor = lost or self._rx.snr_db < self._poor_snr
+            self._quality.append((self._count + got.size, poor))
         if got.size:
             self._parts.append(got)
             self._count += got.size

@@ -382,6 +382,35 @@ class FaxTerminal:
         except (FaxError, OSError) as exc:  # e.g. the TIFF file cannot be written
             self._failed(exc)
 
+    def rx_fillin(self, n: int) -> None:
+        """``n`` samples that never arrived (a lost RTP packet), as spandsp's
+        ``fax_rx_fillin``: time goes on (timers run), and the receivers keep
+        their timing and carrier and make bits over the hole (``fillin`` of
+        the modems), so what comes after keeps its place.  An ECM frame hit
+        by the hole fails its FCS and is asked for again (PPR); without ECM
+        the lines hit are counted bad and the page judged as any other.
+
+        Raises:
+            LocalProtocolError: ``n`` is not a count of samples.
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise LocalProtocolError(f"rx_fillin takes a count of samples (int >= 0), not {n!r}")
+        self._now += n
+        if self._finished or (self._txq and not self._holding) or n == 0:
+            return
+        try:
+            for f in self._hdlc.decode(self._v21.fillin(n)):
+                if f.ok:
+                    self._frame_in(f.data)
+                if self._state == END:
+                    return
+            if self._hs is not None:
+                self._hs_heard(self._hs.fillin(n))
+            if self._state != END:
+                self._timers()
+        except (FaxError, OSError) as exc:
+            self._failed(exc)
+
     def _failed(self, exc: Exception) -> None:
         """A local failure mid-call (not the remote's fault): hang up with DCN."""
         logger.error("call aborted: %s", exc)
@@ -398,20 +427,24 @@ class FaxTerminal:
                 self._frame_in(f.data)
             if self._state == END:
                 return
-        hs = self._hs
-        if hs is not None:
-            ended = hs.feed(samples)
-            self._page_signal |= hs.receiving
-            if hs.frames:
-                for data in hs.frames:
-                    self._frame_in(data, high_speed=True)
-                hs.frames.clear()
-            if ended is not None:
-                self._signal_end(ended)
-            elif self._tcf_deadline is not None and self._now >= self._tcf_deadline:
-                self._signal_end(hs.end())
+        if self._hs is not None:
+            self._hs_heard(self._hs.feed(samples))
         if self._state != END:
             self._timers()
+
+    def _hs_heard(self, ended: np.ndarray | None) -> None:
+        """The high-speed receiver took a block (heard or filled in): its
+        frames, and the end of its signal (carrier lost, or TCF waited for)."""
+        hs = self._hs
+        self._page_signal |= hs.receiving
+        if hs.frames:
+            for data in hs.frames:
+                self._frame_in(data, high_speed=True)
+            hs.frames.clear()
+        if ended is not None:
+            self._signal_end(ended)
+        elif self._tcf_deadline is not None and self._now >= self._tcf_deadline:
+            self._signal_end(hs.end())
 
     def abort(self) -> None:
         """Hang up now: DCN is sent and the result is ``LOCAL_ABORT``."""
