@@ -21,9 +21,10 @@ How it works
   (one that answers without CED, or whose frames do not get through, is
   still one); audio above ``NOT_FAX_DBM0`` with neither by the end of T1
   is a voice (or other device), ``NOT_FAX``.
-* Link (``faxengine.t30.link``): half duplex.  A transmission is built in
-  one go (V.21 frames, TCF, a page, an ECM block) and queued; while the
-  queue has samples the terminal is deaf.  When it listens it runs the
+* Link (``faxengine.t30.link``): half duplex.  A transmission is queued
+  whole (V.21 frames) or as a ``link.HsSignal`` that codes and modulates
+  TCF, a page or an ECM block as ``tx`` pulls it (no step does a page's
+  work); while the queue has samples the terminal is deaf.  When it listens it runs the
   V.21 receiver and, where T.30 expects image data or TCF, the high-speed
   receiver of the DCS in parallel.  A transmission that follows reception
   waits until the remote V.21 carrier is off (at most ``HOLD_MAX``: noise
@@ -34,6 +35,11 @@ How it works
   or a trained high-speed carrier): they time silence, not long pages.
 * Page quality without ECM: ``decode_lenient``'s bad lines, judged by
   ``quality.judge_page`` (MCF, RTP, RTN).  TCF: ``quality.judge_tcf``.
+* Lost audio: ``rx_fillin(n)`` for samples that never arrived; the modems
+  keep timing and carrier over the hole (their ``fillin``), ECM asks for
+  the frames it spoilt again, without ECM its lines count as bad.
+* Page length: a receiver takes pages up to ``max_page_lines`` scan lines
+  and its DIS offers the length that allows; a longer page ends the call.
 * ECM (Annex A): ``ecm.split_page`` blocks, FCD and 3 RCP frames at the
   image rate, PPS over V.21; PPR resends the frames asked for; the fourth
   PPR for a block brings CTC at the next lower rate, or EOR at the lowest.
@@ -86,6 +92,32 @@ _RESPONSE_FRAMES = {"CFR": Fcf.CFR, "FTT": Fcf.FTT, "MCF": Fcf.MCF, "RTP": Fcf.R
                     "RTN": Fcf.RTN, "CTR": Fcf.CTR, "ERR": Fcf.ERR}
 _POST_FRAMES = {"MPS": Fcf.MPS, "EOM": Fcf.EOM, "EOP": Fcf.EOP}
 _LENGTH_MM = (("A4", 297.0), ("B4", 364.0))
+MAX_PAGE_LINES = 65536          # a receiver's default: 8.5 m at fine, 4.2 m at 400 lines/inch
+
+
+def _lines_of(length: str) -> int:
+    """Scan lines of a page ``length`` ("A4", "B4") long at the finest resolution
+    fax has (400 lines/inch): what a receiver must take to offer that length."""
+    finest = max(y for _, y in RESOLUTIONS.values())
+    return int(np.ceil(dict(_LENGTH_MM)[length] / 25.4 * finest))
+
+
+def _dis_length(max_page_lines: int) -> str:
+    """The recording length (T.30 Table 2, DIS bits 19-20) a receiver that takes
+    pages up to ``max_page_lines`` scan lines may offer: "A4" when that is
+    less than a B4 page at 400 lines/inch, "unlimited" from there (T.30 has
+    no length between B4 and unlimited: a longer page then ends the call
+    with a message naming the setting, never a cut page).
+
+    Raises:
+        LocalProtocolError: fewer lines than an A4 page at 400 lines/inch.
+    """
+    if isinstance(max_page_lines, bool) or not isinstance(max_page_lines, int) \
+            or max_page_lines < _lines_of("A4"):
+        raise LocalProtocolError(
+            f"max_page_lines must be an int of at least {_lines_of('A4')} (an A4 page at 400 "
+            f"lines/inch, the least a DIS can offer), not {max_page_lines!r}")
+    return "A4" if max_page_lines < _lines_of("B4") else "unlimited"
 
 
 def _load(send) -> list[Page]:
@@ -186,6 +218,10 @@ class FaxTerminal:
         receive_coding: the coding of the TIFF-F file written.
         power_dbm0: transmit level.
         page_retries: how often a sender retrains and resends a page after RTN.
+        max_page_lines: the longest page a receiver takes, in scan lines
+            (default 65 536).  The DIS offers "unlimited" length from a B4
+            page at 400 lines/inch up, else A4; a longer page ends the call
+            (``LOCAL_ABORT``, the message says so), it is never cut.
 
     Raises:
         LocalProtocolError: nothing to send or receive, or bad options.
@@ -196,7 +232,8 @@ class FaxTerminal:
                  modems: Iterable[str] = (V17, V29, V27TER),
                  codings: Sequence[str] = ("mmr", "mr", "mh"), frame_size: int = 256,
                  ident: str | None = None, receive_coding: str = "mmr",
-                 power_dbm0: float = link.TX_POWER_DBM0, page_retries: int = PAGE_RETRIES) -> None:
+                 power_dbm0: float = link.TX_POWER_DBM0, page_retries: int = PAGE_RETRIES,
+                 max_page_lines: int = MAX_PAGE_LINES) -> None:
         if send is None and receive is None:
             raise LocalProtocolError("a fax terminal needs a document to send or a file to receive")
         if send is not None and receive is not None:
@@ -213,6 +250,8 @@ class FaxTerminal:
         self.ident = ident
         self.power_dbm0 = power_dbm0
         self.page_retries = page_retries
+        self.max_page_lines = max_page_lines
+        max_length = _dis_length(max_page_lines)
         self._x = self.calling          # T.30 §5.3.6.1: X = 1 at the station that received DIS
         self._pages = _load(send) if send is not None else []
         self._receive_path = receive
@@ -225,7 +264,7 @@ class FaxTerminal:
         offered = frozenset(m for m in modems if min(MODEM_RATES[m]) <= max_rate)
         self._local = Capabilities(
             modems=offered, codings=frozenset(codings),
-            resolutions=frozenset(RESOLUTIONS), max_width="A3", max_length="unlimited",
+            resolutions=frozenset(RESOLUTIONS), max_width="A3", max_length=max_length,
             ecm=self.ecm, can_receive=self.side == "receiver",
             ready_to_transmit=self.side == "sender" and not self.calling)
         for i in range(len(self._pages)):
@@ -550,7 +589,7 @@ class FaxTerminal:
         self._expect_page = False
         start, stop = _first_eol(bits), _rtc_end(bits)
         bits = bits[start:stop]
-        image, bad = t4.decode_lenient(link.bits_to_bytes(bits), dcs.pels, dcs.coding)
+        image, bad = self._decode_page(link.bits_to_bytes(bits))
         # A noise burst leaves one bad line where many were lost: count them,
         # from the EOLs and from the time the modem had lost the signal
         share, longest = self._hs.poor_share(start, stop) if self._hs else (0.0, 0.0)
@@ -985,7 +1024,7 @@ class FaxTerminal:
         if dcs.ecm:
             data = b"".join(self._page_data)
             self._page_data = []
-            image, bad = t4.decode_lenient(data, dcs.pels, dcs.coding)
+            image, bad = self._decode_page(data)
             if bad.count:
                 logger.info("rx page: %d of %d lines repaired", bad.count, bad.total_lines)
         else:
@@ -1001,6 +1040,21 @@ class FaxTerminal:
         self._writer.add_page(Page(image, x_res, y_res))
         self.pages_done += 1
         logger.info("rx page %d saved: %d x %d", self.pages_done, image.shape[1], image.shape[0])
+
+    def _decode_page(self, data: bytes) -> tuple[np.ndarray, t4.BadLines]:
+        """Decode a received page, as long as ``max_page_lines`` allows.
+
+        Raises:
+            LocalProtocolError: the page is longer (the call ends, the page is not cut).
+        """
+        dcs = self._dcs
+        limit = self.max_page_lines
+        image, bad = t4.decode_lenient(data, dcs.pels, dcs.coding, max_lines=limit + 1)
+        if image.shape[0] > limit:
+            raise LocalProtocolError(
+                f"page {self.pages_done + 1} is longer than {limit} scan lines, the most this "
+                "terminal takes; pass a larger max_page_lines to receive it")
+        return image, bad
 
     def _mode_of(self, index: int) -> tuple[str, str]:
         """(resolution, paper width) of page ``index``, checked.

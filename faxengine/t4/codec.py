@@ -272,7 +272,7 @@ def decode(data: bytes, width: int, coding: str, height: int | None = None, *,
             raise T4Error(f"{coding.upper()} page ends after {line} lines at bit {bit}, "
                           f"but {height} were expected (truncated data?)")
         raise T4Error(f"{coding.upper()} line {line + 1}: {what} at bit {bit}")
-    if image.shape[0] > max_lines:
+    if height is None and image.shape[0] > max_lines:      # a given height is the bound
         raise T4Error(f"{coding.upper()} page has more than {max_lines} lines; pass a "
                       "height or a larger max_lines if that is really so")
     return image
