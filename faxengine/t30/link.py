@@ -151,6 +151,34 @@ def page_bits(image: np.ndarray, coding: str, k: int | None = None,
     yield bytes_to_bits(t4.encode(image[:0], coding, k=k))[:end_bits]
 
 
+class PageCoder:
+    """A page's coded data (``t4.encode``'s bytes), coded ahead a slice at a
+    time: ``step()`` codes the next ``PAGE_SLICE_ROWS`` scan lines (the
+    terminal calls it once per block while other signals go out), ``data()``
+    codes what is left and returns the page.  ``key`` is what it codes:
+    (page index, coding, k)."""
+
+    def __init__(self, key: tuple, image: np.ndarray, coding: str, k: int | None) -> None:
+        self.key = key
+        self._pieces = page_bits(image, coding, k)
+        self._bits: list[np.ndarray] = []
+        self.done = False
+
+    def step(self) -> None:
+        """Code one slice (nothing once done)."""
+        if not self.done:
+            piece = next(self._pieces, None)
+            if piece is None:
+                self.done = True
+            else:
+                self._bits.append(piece)
+
+    def data(self) -> bytes:
+        while not self.done:
+            self.step()
+        return bits_to_bytes(np.concatenate(self._bits)) if self._bits else b""
+
+
 class HsSignal:
     """One high-speed transmission, modulated as it goes out.
 

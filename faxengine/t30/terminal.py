@@ -316,6 +316,7 @@ class FaxTerminal:
         self._retries = 0
         self._blocks: list = []
         self._block_i = 0
+        self._coder: link.PageCoder | None = None   # ECM: the next page, coded ahead
         self._post = "EOP"
         self._ppr_count = 0
         self._ppr_want: list[int] = []
@@ -403,6 +404,8 @@ class FaxTerminal:
                 self._txq_pos = 0
                 if not self._txq:
                     self._drained()
+        if self._dcs is not None and self._dcs.ecm and self._pages and not self._finished:
+            self._code_ahead()
         if pos < n and self._cng is not None and not self._finished:
             out[pos:] = self._cng.generate(n - pos)
         self._tx_time += n
@@ -989,12 +992,28 @@ class FaxTerminal:
                                            power_dbm0=self.power_dbm0))
         self._after_tx = f"PAGE_SENT-{self._post}"
 
+    def _page_coder(self, index: int) -> link.PageCoder:
+        """The coder of page ``index`` in the DCS's coding (a new one if the one
+        at hand codes something else)."""
+        dcs = self._dcs
+        key = (index, dcs.coding, dcs.k)
+        if self._coder is None or self._coder.key != key:
+            self._coder = link.PageCoder(key, self._pages[index].image, dcs.coding, dcs.k)
+        return self._coder
+
+    def _code_ahead(self) -> None:
+        """ECM: code a slice of the page whose blocks come next, one per step
+        (while DCS, TCF or the blocks before go out), so that no step codes a
+        whole page (T.4 Annex A blocks are cut from the page's data)."""
+        index = self._page_i + 1 if self._blocks else self._page_i
+        if index < len(self._pages):
+            self._page_coder(index).step()
+
     def _send_block(self, which: list[int] | None) -> None:
         """Send an ECM block: all its frames, or those a PPR asked for."""
         dcs = self._dcs
         if not self._blocks:
-            page = self._pages[self._page_i]
-            data = t4.encode(page.image, dcs.coding, k=dcs.k)
+            data = self._page_coder(self._page_i).data()     # coded ahead (_code_ahead)
             self._blocks = split_page(data, dcs.frame_size)
             self._block_i = 0
             logger.info("tx page %d: %d octets %s, %d block(s), ECM %d at %s %d",
