@@ -304,6 +304,35 @@ POOR_SNR_DB = {(V17, 14400): 16.0, (V17, 12000): 14.0, (V17, 9600): 11.0,
                (V27TER, 4800): 8.0, (V27TER, 2400): 4.0}
 
 
+class EolScan:
+    """The EOLs of a bit stream that arrives in pieces (T.4 §4.1.2: 11 or more
+    zeros, then a 1): ``add(bits)`` for each piece as it comes, so the scan
+    of a page costs nothing at its end.  ``eols()`` gives what a scan of
+    the whole stream gives: the index of each EOL's 1 and the number of
+    zeros before it."""
+
+    def __init__(self) -> None:
+        self._ends: list[np.ndarray] = []
+        self._zeros: list[np.ndarray] = []
+        self._count = 0
+        self._last_one = -1
+
+    def add(self, bits: np.ndarray) -> None:
+        ones = np.flatnonzero(bits) + self._count
+        if ones.size:
+            zeros = np.diff(ones, prepend=self._last_one) - 1
+            eol = zeros >= 11
+            self._ends.append(ones[eol])
+            self._zeros.append(zeros[eol])
+            self._last_one = int(ones[-1])
+        self._count += bits.size
+
+    def eols(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self._ends:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(self._ends), np.concatenate(self._zeros)
+
+
 class HsReceiver:
     """A high-speed receiver for one (modem, rate), delivering whole signals.
 
@@ -311,7 +340,8 @@ class HsReceiver:
     that just ended (carrier lost after data bits came), else None; bits so
     far are in ``bits()``.  ``poor_share`` then says for what share of a
     stretch of the signal the decision SNR was below ``POOR_SNR_DB`` (the
-    modem had lost it: those bits are garbage).  ``ecm=True`` also runs an HDLC receiver on the
+    modem had lost it: those bits are garbage), and ``last_eols`` gives
+    its EOLs (``EolScan``, found as the bits came).  ``ecm=True`` also runs an HDLC receiver on the
     bits and collects good frames in ``frames``.  V.29 and V.27ter
     receivers are restarted after every signal (each brings its training);
     V.17's keeps its equaliser so the next signal may use the short
@@ -330,6 +360,8 @@ class HsReceiver:
         self._poor_snr = POOR_SNR_DB[modem, rate]
         self._quality: list[tuple[int, bool]] = []
         self._last_quality: list[tuple[int, bool]] = []
+        self._scan = EolScan()
+        self.last_eols = self._scan.eols()
         if ecm:
             self.collect_frames()
 
@@ -384,6 +416,7 @@ class HsReceiver:
         if got.size:
             self._parts.append(got)
             self._count += got.size
+            self._scan.add(got)
             if self._hdlc is not None:
                 self.frames.extend(f.data for f in self._hdlc.decode(got) if f.ok)
         if self._count and not self._rx.carrier_present:
@@ -396,6 +429,7 @@ class HsReceiver:
         self._parts = []
         self._count = 0
         self._last_quality, self._quality = self._quality, []
+        self.last_eols, self._scan = self._scan.eols(), EolScan()
         self.signals += 1
         if self._hdlc is not None:
             self._hdlc.reset()

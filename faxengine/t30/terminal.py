@@ -147,23 +147,24 @@ def _eols(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ones[eol], zeros[eol]
 
 
-def _first_eol(bits: np.ndarray) -> int:
+def _first_eol(bits: np.ndarray, eols: tuple | None = None) -> int:
     """Index of the first run of 11 zeros followed by a 1 (T.4 EOL), else 0.
 
     Bits a receiver delivers before the first EOL (the end of its training)
-    are not image data; dropping them keeps line 1 intact.
+    are not image data; dropping them keeps line 1 intact.  ``eols``: the
+    bits' ``_eols``, when already found (``link.EolScan``).
     """
-    ends, zeros = _eols(bits)
+    ends, zeros = _eols(bits) if eols is None else eols
     return int(ends[0] - zeros[0]) if ends.size else 0
 
 
-def _rtc_end(bits: np.ndarray) -> int:
+def _rtc_end(bits: np.ndarray, eols: tuple | None = None) -> int:
     """Where RTC (six EOLs in a row, T.4 §4.1.4) ends in the bits, else their length.
 
     What a receiver delivers after RTC (the modem's turn-off, a V.21 signal
-    it took for data) is not part of the page.
+    it took for data) is not part of the page.  ``eols`` as for ``_first_eol``.
     """
-    eols, _ = _eols(bits)
+    eols = (_eols(bits) if eols is None else eols)[0]
     step = np.diff(eols)
     if step.size < 5:
         return bits.size
@@ -172,7 +173,8 @@ def _rtc_end(bits: np.ndarray) -> int:
     return bits.size if hit.size == 0 else min(int(eols[hit[0] + 5]) + 2, bits.size)
 
 
-def _lines_lost(bits: np.ndarray, window: int = 20, factor: float = 4.0) -> int:
+def _lines_lost(bits: np.ndarray, window: int = 20, factor: float = 4.0,
+                eols: tuple | None = None) -> int:
     """Scan lines a non-ECM page lost in stretches of garbage, judged from its EOLs.
 
     A noise burst turns the lines sent during it into one stretch of bits
@@ -182,9 +184,9 @@ def _lines_lost(bits: np.ndarray, window: int = 20, factor: float = 4.0) -> int:
     bits) is such a stretch; it stands for as many lines as its neighbours'
     median length would fill.  Coded lines grow and shrink gradually down a
     page, so a clean page has no such gap (none on the eight CCITT charts in
-    MH or MR).
+    MH or MR).  ``eols`` as for ``_first_eol``.
     """
-    gaps = np.diff(_eols(bits)[0]).astype(np.float64)
+    gaps = np.diff((_eols(bits) if eols is None else eols)[0]).astype(np.float64)
     if gaps.size < 2 * window:
         return 0
     pad = np.zeros(window)
@@ -590,13 +592,18 @@ class FaxTerminal:
     def _judge_page(self, bits: np.ndarray) -> None:
         dcs = self._dcs
         self._expect_page = False
-        start, stop = _first_eol(bits), _rtc_end(bits)
+        # the EOLs were found as the bits came (link.EolScan), not here
+        eols = self._hs.last_eols if self._hs is not None else None
+        start, stop = _first_eol(bits, eols), _rtc_end(bits, eols)
+        if eols is not None:
+            inside = (eols[0] >= start) & (eols[0] < stop)
+            eols = eols[0][inside] - start, eols[1][inside]
         bits = bits[start:stop]
         image, bad = self._decode_page(link.bits_to_bytes(bits))
         # A noise burst leaves one bad line where many were lost: count them,
         # from the EOLs and from the time the modem had lost the signal
         share, longest = self._hs.poor_share(start, stop) if self._hs else (0.0, 0.0)
-        gap_lost = _lines_lost(bits)
+        gap_lost = _lines_lost(bits, eols=eols)
         lost = max(gap_lost, round(share * bad.total_lines))
         if lost > 0:
             run = max(bad.longest_run, gap_lost, round(longest * bad.total_lines))
