@@ -51,6 +51,8 @@ TX_POWER_DBM0 = -13.0
 PIECE_BITS = 2048               # bits modulated at a time by HsSignal (~140 ms at 14400)
 PAGE_SLICE_ROWS = 128           # scan lines coded at a time by page_bits
 FRAMES_PER_PIECE = 8            # ECM frames HDLC-coded at a time by hdlc_pieces
+DECODE_PIECE_BITS = 4096        # a non-ECM page is decoded once this many bits wait ...
+DECODE_PIECE_LINES = 256        # ... at most this many lines at a time
 TAIL_SAMPLES = 300              # about what a modem's turn-off adds (progress only)
 
 _TX = {V17: V17Tx, V29: V29Tx, V27TER: V27terTx}
@@ -333,6 +335,95 @@ class EolScan:
         return np.concatenate(self._ends), np.concatenate(self._zeros)
 
 
+class PageDecoder:
+    """A non-ECM page decoded as its bits arrive, a piece at a time.
+
+    ``add(bits)`` takes the bits of the signal as they come; once
+    ``DECODE_PIECE_BITS`` are waiting, the lines up to the last EOL that
+    starts a 1-D line (any EOL in MH; in MR one whose tag bit is 1, T.4
+    §4.2.1) within ``DECODE_PIECE_LINES`` are decoded with ``t4.decode_lenient``: such a line needs no
+    line above it, so the pieces give the lines a whole-page decode gives.
+    The page starts at its first EOL, as ``decode_lenient`` starts it.
+    ``finish(bits, start, stop)`` decodes what is left of ``bits[start:stop]``
+    (``stop``: the end of RTC) and returns the page as ``decode_lenient``
+    would, with two differences on damaged pages only: a bad first line of
+    a piece is white rather than the line above, and a run of bad lines
+    across a cut counts as two runs.
+    """
+
+    def __init__(self, width: int, coding: str, max_lines: int) -> None:
+        self.width, self.coding, self.max_lines = width, coding, max_lines
+        self.fed = 0                    # bits taken so far
+        self._pending: list[np.ndarray] = []
+        self._pending_n = 0
+        self._at = 0                    # index in the signal of the first pending bit
+        self._started = False
+        self._pieces: list[tuple[int, int, np.ndarray, t4.BadLines]] = []  # bits from, to
+        self._rows = 0
+        self.pieces_decoded = 0
+
+    def add(self, bits: np.ndarray) -> None:
+        self._pending.append(bits)
+        self._pending_n += bits.size
+        self.fed += bits.size
+        if self._pending_n >= DECODE_PIECE_BITS and self._rows < self.max_lines:
+            self._decode_ready()
+
+    def _decode_ready(self) -> None:
+        buf = np.concatenate(self._pending)
+        scan = EolScan()
+        scan.add(buf)
+        ends, zeros = scan.eols()
+        runs = ends - zeros                 # where each EOL's zeros begin
+        if not self._started:
+            if not ends.size:
+                self._pending, self._pending_n = [buf], buf.size
+                return
+            self._started = True
+            drop = int(runs[0])             # what came before the first EOL is no line
+            ends, runs, buf = ends - drop, runs - drop, buf[drop:]
+            self._at += drop
+        if self.coding == "mr":
+            one_d = (ends + 1 < buf.size) & (buf[np.minimum(ends + 1, buf.size - 1)] == 1)
+        else:
+            one_d = np.ones(ends.size, bool)
+        # never between two EOLs in a row (RTC, T.4 §4.1.4: the page ends there)
+        one_d[1:] &= np.diff(ends) > 13
+        cuts = np.flatnonzero(one_d[1:DECODE_PIECE_LINES + 1]) + 1   # not the first EOL
+        if not cuts.size:
+            self._pending, self._pending_n = [buf], buf.size
+            return
+        # cut just before the EOL's own 11 zeros: zeros before them may end
+        # the line above (a code can end in 0s) or be its fill
+        cut = int(ends[cuts[-1]]) - 11
+        self._decode(buf[:cut], self._at)
+        self._at += cut
+        self._pending, self._pending_n = [buf[cut:]], buf.size - cut
+
+    def _decode(self, bits: np.ndarray, at: int) -> None:
+        image, bad = t4.decode_lenient(bits_to_bytes(bits), self.width, self.coding,
+                                       max_lines=max(self.max_lines - self._rows, 1))
+        self._pieces.append((at, at + bits.size, image, bad))
+        self._rows += image.shape[0]
+        self.pieces_decoded += 1
+
+    def finish(self, bits: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, t4.BadLines]:
+        """The page in ``bits[start:stop]`` (the bits this decoder was fed)."""
+        pieces = [p for p in self._pieces if p[0] < stop]
+        if pieces and pieces[0][0] != start:        # another start than the first EOL seen
+            pieces = []
+        self._pieces = pieces
+        self._rows = sum(p[2].shape[0] for p in pieces)
+        end = pieces[-1][1] if pieces else start
+        if end < stop and self._rows < self.max_lines:
+            self._decode(bits[end:stop], end)
+        images = [p[2] for p in self._pieces]
+        image = np.concatenate(images) if images else np.zeros((0, self.width), bool)
+        bad = t4.BadLines(sum(p[3].count for p in self._pieces),
+                          max((p[3].longest_run for p in self._pieces), default=0), self._rows)
+        return image, bad
+
+
 class HsReceiver:
     """A high-speed receiver for one (modem, rate), delivering whole signals.
 
@@ -340,8 +431,9 @@ class HsReceiver:
     that just ended (carrier lost after data bits came), else None; bits so
     far are in ``bits()``.  ``poor_share`` then says for what share of a
     stretch of the signal the decision SNR was below ``POOR_SNR_DB`` (the
-    modem had lost it: those bits are garbage), and ``last_eols`` gives
-    its EOLs (``EolScan``, found as the bits came).  ``ecm=True`` also runs an HDLC receiver on the
+    modem had lost it: those bits are garbage), ``last_eols`` gives
+    its EOLs (``EolScan``, found as the bits came) and ``last_decoder`` the
+    ``PageDecoder`` given as ``decoder`` while it came, if any.  ``ecm=True`` also runs an HDLC receiver on the
     bits and collects good frames in ``frames``.  V.29 and V.27ter
     receivers are restarted after every signal (each brings its training);
     V.17's keeps its equaliser so the next signal may use the short
@@ -362,6 +454,8 @@ class HsReceiver:
         self._last_quality: list[tuple[int, bool]] = []
         self._scan = EolScan()
         self.last_eols = self._scan.eols()
+        self.decoder: PageDecoder | None = None     # set by the terminal for a non-ECM page
+        self.last_decoder: PageDecoder | None = None
         if ecm:
             self.collect_frames()
 
@@ -417,6 +511,8 @@ class HsReceiver:
             self._parts.append(got)
             self._count += got.size
             self._scan.add(got)
+            if self.decoder is not None:
+                self.decoder.add(got)
             if self._hdlc is not None:
                 self.frames.extend(f.data for f in self._hdlc.decode(got) if f.ok)
         if self._count and not self._rx.carrier_present:
@@ -430,6 +526,7 @@ class HsReceiver:
         self._count = 0
         self._last_quality, self._quality = self._quality, []
         self.last_eols, self._scan = self._scan.eols(), EolScan()
+        self.last_decoder, self.decoder = self.decoder, None
         self.signals += 1
         if self._hdlc is not None:
             self._hdlc.reset()

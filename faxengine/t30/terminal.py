@@ -481,6 +481,11 @@ class FaxTerminal:
         frames, and the end of its signal (carrier lost, or TCF waited for)."""
         hs = self._hs
         self._page_signal |= hs.receiving
+        if (hs.decoder is None and self._expect_page and self._dcs is not None
+                and not self._dcs.ecm and not hs.receiving):
+            # a non-ECM page is decoded as it comes (link.PageDecoder)
+            hs.decoder = link.PageDecoder(self._dcs.pels, self._dcs.coding,
+                                          self.max_page_lines + 1)
         if hs.frames:
             for data in hs.frames:
                 self._frame_in(data, high_speed=True)
@@ -598,8 +603,12 @@ class FaxTerminal:
         if eols is not None:
             inside = (eols[0] >= start) & (eols[0] < stop)
             eols = eols[0][inside] - start, eols[1][inside]
+        decoder = self._hs.last_decoder if self._hs is not None else None
+        if decoder is not None and decoder.fed == bits.size:   # it saw the whole signal
+            image, bad = self._decode_page(None, decoder.finish(bits, start, stop))
+        else:
+            image, bad = self._decode_page(link.bits_to_bytes(bits[start:stop]))
         bits = bits[start:stop]
-        image, bad = self._decode_page(link.bits_to_bytes(bits))
         # A noise burst leaves one bad line where many were lost: count them,
         # from the EOLs and from the time the modem had lost the signal
         share, longest = self._hs.poor_share(start, stop) if self._hs else (0.0, 0.0)
@@ -1067,15 +1076,17 @@ class FaxTerminal:
         self.pages_done += 1
         logger.info("rx page %d saved: %d x %d", self.pages_done, image.shape[1], image.shape[0])
 
-    def _decode_page(self, data: bytes) -> tuple[np.ndarray, t4.BadLines]:
-        """Decode a received page, as long as ``max_page_lines`` allows.
+    def _decode_page(self, data: bytes | None, decoded: tuple | None = None
+                     ) -> tuple[np.ndarray, t4.BadLines]:
+        """Decode a received page (or take it ``decoded`` already), as long as
+        ``max_page_lines`` allows.
 
         Raises:
             LocalProtocolError: the page is longer (the call ends, the page is not cut).
         """
         dcs = self._dcs
         limit = self.max_page_lines
-        image, bad = t4.decode_lenient(data, dcs.pels, dcs.coding, max_lines=limit + 1)
+        image, bad = decoded or t4.decode_lenient(data, dcs.pels, dcs.coding, max_lines=limit + 1)
         if image.shape[0] > limit:
             raise LocalProtocolError(
                 f"page {self.pages_done + 1} is longer than {limit} scan lines, the most this "

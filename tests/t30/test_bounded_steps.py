@@ -24,7 +24,7 @@ import spandsp
 from faxengine import t4, tiff
 from faxengine.modem import v29
 from faxengine.t30 import link
-from faxengine.t30.terminal import FaxTerminal, _eols
+from faxengine.t30.terminal import FaxTerminal, _eols, _first_eol, _rtc_end
 from faxengine.t4 import Page
 
 needs_spandsp = pytest.mark.skipif(not spandsp.spandsp_available(), reason=spandsp.REASON)
@@ -153,3 +153,20 @@ def test_a_signal_modulated_as_it_goes_out_is_the_signal_made_at_once():
         parts.append(signal.take(160))
     assert np.array_equal(np.concatenate(parts), at_once)
     assert signal.fraction == 1.0 and signal.pieces == 1
+
+
+@pytest.mark.parametrize("coding, k", [("mh", None), ("mr", 4), ("mr", 2)])
+def test_a_page_decoded_in_pieces_as_it_arrives_is_the_whole_page(coding, k):
+    page = text_page(7, rows=900).image
+    rng = np.random.default_rng(8)
+    junk, turn_off = (rng.integers(0, 2, n).astype(np.uint8) for n in (37, 3000))
+    bits = np.concatenate([junk, link.bytes_to_bits(t4.encode(page, coding, k=k)), turn_off])
+    decoder = link.PageDecoder(1728, coding, 20000)
+    for piece in np.array_split(bits, 197):             # as a receiver hands them over
+        decoder.add(piece)
+    assert decoder.pieces_decoded >= 3                  # most of it before the end
+    start, stop = _first_eol(bits), _rtc_end(bits)
+    image, bad = decoder.finish(bits, start, stop)
+    assert np.array_equal(image, page) and bad == t4.BadLines(0, 0, 900)
+    whole = t4.decode_lenient(link.bits_to_bytes(bits[start:stop]), 1728, coding)
+    assert np.array_equal(whole[0], image) and whole[1] == bad
