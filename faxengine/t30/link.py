@@ -320,19 +320,36 @@ class EolScan:
         self._last_one = -1
 
     def add(self, bits: np.ndarray) -> None:
-        ones = np.flatnonzero(bits) + self._count
+        ones = np.flatnonzero(bits)
         if ones.size:
-            zeros = np.diff(ones, prepend=self._last_one) - 1
+            ones += self._count
+            before = np.empty_like(ones)            # the 1 before each 1
+            before[0] = self._last_one
+            before[1:] = ones[:-1]
+            zeros = ones - before - 1
             eol = zeros >= 11
             self._ends.append(ones[eol])
             self._zeros.append(zeros[eol])
             self._last_one = int(ones[-1])
         self._count += bits.size
 
-    def eols(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self._ends:
+    def eols(self, more: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The EOLs so far (and in ``more`` bits after them, leaving the scan as it is)."""
+        ends, zeros = self._ends, self._zeros
+        if more is not None and more.size:
+            tail = EolScan()
+            tail._count, tail._last_one = self._count, self._last_one
+            tail.add(more)
+            ends, zeros = ends + tail._ends, zeros + tail._zeros
+        if not ends:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        return np.concatenate(self._ends), np.concatenate(self._zeros)
+        return np.concatenate(ends), np.concatenate(zeros)
+
+
+def _eols_of(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scan = EolScan()
+    scan.add(bits)
+    return scan.eols()
 
 
 class PageDecoder:
@@ -354,6 +371,7 @@ class PageDecoder:
     def __init__(self, width: int, coding: str, max_lines: int) -> None:
         self.width, self.coding, self.max_lines = width, coding, max_lines
         self.fed = 0                    # bits taken so far
+        self._scan = EolScan()          # the EOLs of the bits before the pending ones
         self._pending: list[np.ndarray] = []
         self._pending_n = 0
         self._at = 0                    # index in the signal of the first pending bit
@@ -371,17 +389,15 @@ class PageDecoder:
 
     def _decode_ready(self) -> None:
         buf = np.concatenate(self._pending)
-        scan = EolScan()
-        scan.add(buf)
-        ends, zeros = scan.eols()
-        runs = ends - zeros                 # where each EOL's zeros begin
+        ends, zeros = _eols_of(buf)
         if not self._started:
             if not ends.size:
                 self._pending, self._pending_n = [buf], buf.size
                 return
             self._started = True
-            drop = int(runs[0])             # what came before the first EOL is no line
-            ends, runs, buf = ends - drop, runs - drop, buf[drop:]
+            drop = int(ends[0] - zeros[0])  # what came before the first EOL is no line
+            self._scan.add(buf[:drop])
+            ends, buf = ends - drop, buf[drop:]
             self._at += drop
         if self.coding == "mr":
             one_d = (ends + 1 < buf.size) & (buf[np.minimum(ends + 1, buf.size - 1)] == 1)
@@ -396,6 +412,7 @@ class PageDecoder:
         # cut just before the EOL's own 11 zeros: zeros before them may end
         # the line above (a code can end in 0s) or be its fill
         cut = int(ends[cuts[-1]]) - 11
+        self._scan.add(buf[:cut])
         self._decode(buf[:cut], self._at)
         self._at += cut
         self._pending, self._pending_n = [buf[cut:]], buf.size - cut
@@ -406,6 +423,11 @@ class PageDecoder:
         self._pieces.append((at, at + bits.size, image, bad))
         self._rows += image.shape[0]
         self.pieces_decoded += 1
+
+    def eols(self, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The EOLs of ``bits`` (the bits this decoder was fed), as ``EolScan``
+        gives them: those of the pieces decoded were found as they came."""
+        return self._scan.eols(bits[self._at:])
 
     def finish(self, bits: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, t4.BadLines]:
         """The page in ``bits[start:stop]`` (the bits this decoder was fed)."""
@@ -431,9 +453,9 @@ class HsReceiver:
     that just ended (carrier lost after data bits came), else None; bits so
     far are in ``bits()``.  ``poor_share`` then says for what share of a
     stretch of the signal the decision SNR was below ``POOR_SNR_DB`` (the
-    modem had lost it: those bits are garbage), ``last_eols`` gives
-    its EOLs (``EolScan``, found as the bits came) and ``last_decoder`` the
-    ``PageDecoder`` given as ``decoder`` while it came, if any.  ``ecm=True`` also runs an HDLC receiver on the
+    modem had lost it: those bits are garbage), and ``last_decoder`` its
+    page, decoded as the bits came, when the terminal gave a
+    ``PageDecoder`` as ``decoder`` (else None).  ``ecm=True`` also runs an HDLC receiver on the
     bits and collects good frames in ``frames``.  V.29 and V.27ter
     receivers are restarted after every signal (each brings its training);
     V.17's keeps its equaliser so the next signal may use the short
@@ -452,8 +474,6 @@ class HsReceiver:
         self._poor_snr = POOR_SNR_DB[modem, rate]
         self._quality: list[tuple[int, bool]] = []
         self._last_quality: list[tuple[int, bool]] = []
-        self._scan = EolScan()
-        self.last_eols = self._scan.eols()
         self.decoder: PageDecoder | None = None     # set by the terminal for a non-ECM page
         self.last_decoder: PageDecoder | None = None
         if ecm:
@@ -510,8 +530,7 @@ class HsReceiver:
         if got.size:
             self._parts.append(got)
             self._count += got.size
-            self._scan.add(got)
-            if self.decoder is not None:
+            if self.decoder is not None:        # a non-ECM page: its lines as they come
                 self.decoder.add(got)
             if self._hdlc is not None:
                 self.frames.extend(f.data for f in self._hdlc.decode(got) if f.ok)
@@ -525,7 +544,6 @@ class HsReceiver:
         self._parts = []
         self._count = 0
         self._last_quality, self._quality = self._quality, []
-        self.last_eols, self._scan = self._scan.eols(), EolScan()
         self.last_decoder, self.decoder = self.decoder, None
         self.signals += 1
         if self._hdlc is not None:

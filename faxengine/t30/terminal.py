@@ -597,14 +597,17 @@ class FaxTerminal:
     def _judge_page(self, bits: np.ndarray) -> None:
         dcs = self._dcs
         self._expect_page = False
-        # the EOLs were found as the bits came (link.EolScan), not here
-        eols = self._hs.last_eols if self._hs is not None else None
+        # the page's EOLs were found and its lines decoded as the bits came
+        # (link.PageDecoder), when the decoder saw the whole signal
+        decoder = self._hs.last_decoder if self._hs is not None else None
+        if decoder is None or decoder.fed != bits.size:
+            decoder = None
+        eols = decoder.eols(bits) if decoder is not None else None
         start, stop = _first_eol(bits, eols), _rtc_end(bits, eols)
         if eols is not None:
             inside = (eols[0] >= start) & (eols[0] < stop)
             eols = eols[0][inside] - start, eols[1][inside]
-        decoder = self._hs.last_decoder if self._hs is not None else None
-        if decoder is not None and decoder.fed == bits.size:   # it saw the whole signal
+        if decoder is not None:
             image, bad = self._decode_page(None, decoder.finish(bits, start, stop))
         else:
             image, bad = self._decode_page(link.bits_to_bytes(bits[start:stop]))

@@ -165,6 +165,8 @@ def test_a_page_decoded_in_pieces_as_it_arrives_is_the_whole_page(coding, k):
     for piece in np.array_split(bits, 197):             # as a receiver hands them over
         decoder.add(piece)
     assert decoder.pieces_decoded >= 3                  # most of it before the end
+    found, scanned = decoder.eols(bits), _eols(bits)   # found piece by piece, as they came
+    assert np.array_equal(found[0], scanned[0]) and np.array_equal(found[1], scanned[1])
     start, stop = _first_eol(bits), _rtc_end(bits)
     image, bad = decoder.finish(bits, start, stop)
     assert np.array_equal(image, page) and bad == t4.BadLines(0, 0, 900)
