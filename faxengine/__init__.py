@@ -4,8 +4,10 @@ Layers (``shared/design/architecture.md``): ``t4`` image coding and TIFF-F,
 ``modem`` the softmodems, ``t30`` the fax terminal, ``media`` audio I/O,
 ``gateway`` mail to fax, ``line`` line impairment models.
 
-``FaxTerminal`` and ``Result`` load on first use, so ``import faxengine``
-stays cheap for a program that only needs one layer.
+``FaxTerminal``, ``Result`` and the T.30 layer's errors load on first use,
+so ``import faxengine`` stays cheap for a program that only needs one layer.
+What a terminal reports (``FaxTerminal.events()``) is in
+``faxengine.t30.events``.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "FaxTerminal": "faxengine.t30.terminal",
     "Result": "faxengine.t30.result",
+    "T30Error": "faxengine.t30.errors",
+    "LocalProtocolError": "faxengine.t30.errors",
 }
 
 __all__ = ["FaxError", "__version__", *_EXPORTS]

@@ -11,6 +11,7 @@ the line time and the CPU time it took.
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -61,8 +62,10 @@ class Loopback:
     def __init__(self, document: Iterable, out: str | os.PathLike, ecm: bool = True,
                  rate: int = 14400, snr_db: float | None = None, g711: str | None = None,
                  seed: int = 1, loss: float = 0.0) -> None:
-        self.sender = FaxTerminal(True, send=list(document), ecm=ecm, max_rate=rate)
-        self.receiver = FaxTerminal(False, receive=out, ecm=ecm)
+        self.sender = FaxTerminal(True, send=list(document), ecm=ecm, max_rate=rate,
+                                  logger=logging.getLogger("faxengine.t30.sender"))
+        self.receiver = FaxTerminal(False, receive=out, ecm=ecm,
+                                    logger=logging.getLogger("faxengine.t30.receiver"))
         noise = None if snr_db is None else TX_POWER_DBM0 - snr_db
         impaired = g711 is not None or noise is not None
         self.lines = ((Line(g711=g711, noise_dbm0=noise, seed=seed),

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from faxengine.levels import DBM0_FULL_SCALE_SINE, DBM0_REF_POWER, dbm0_to_power, power_to_dbm0
+from faxengine.line.errors import LineError
 
 __all__ = [
     "DBM0_FULL_SCALE_SINE", "DBM0_REF_POWER", "FRAME", "ON_WINDOW_DB",
@@ -51,8 +52,14 @@ def on_power_dbm0(samples) -> float:
 
 
 def noise_dbm0_for_snr(signal, snr_db: float) -> float:
-    """Noise level in dBm0 that gives ``snr_db`` against ``signal`` while on."""
+    """Noise level in dBm0 that gives ``snr_db`` against ``signal`` while on.
+
+    Raises:
+        LineError: for a NaN or infinite ``snr_db``, or a silent signal.
+    """
+    if not math.isfinite(snr_db):
+        raise LineError(f"SNR must be a finite number of dB, not {snr_db}")
     level = on_power_dbm0(signal)
     if level == -math.inf:
-        raise ValueError("the signal is silent: no noise level gives an SNR against it")
+        raise LineError("the signal is silent: no noise level gives an SNR against it")
     return level - snr_db

@@ -17,6 +17,11 @@ millimetres of paper (10 lines are 2.6 mm at standard resolution but
 0.65 mm at superfine).  MCF when at most 2 % of the lines are bad and no
 run is longer than 1 mm; RTP when at most 10 % are bad and no run is
 longer than 4 mm; RTN otherwise, and for a page with no lines at all.
+
+The bits a non-ECM page arrives in are trimmed and measured from its EOLs
+(T.4 §4.1.2): ``first_eol`` (training left-overs before line 1),
+``rtc_end`` (what follows RTC is not the page) and ``lines_lost`` (lines a
+noise burst merged into one stretch of garbage).
 """
 from __future__ import annotations
 
@@ -91,3 +96,66 @@ def judge_page(bad: _BadLines, resolution: str,
                policy: PageQualityPolicy = PageQualityPolicy()) -> Fcf:
     """The response to a non-ECM page: MCF, RTP or RTN (see ``PageQualityPolicy``)."""
     return policy.judge(bad, resolution)
+
+
+def _eols(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The EOLs in the bits (T.4 §4.1.2: 11 or more zeros, then a 1): the
+    index of each one's 1 and the number of zeros before it."""
+    ones = np.flatnonzero(bits)
+    zeros = np.diff(ones, prepend=-1) - 1
+    eol = zeros >= 11
+    return ones[eol], zeros[eol]
+
+
+def first_eol(bits: np.ndarray, eols: tuple | None = None) -> int:
+    """Index of the first run of 11 zeros followed by a 1 (T.4 EOL), else 0.
+
+    Bits a receiver delivers before the first EOL (the end of its training)
+    are not image data; dropping them keeps line 1 intact.  ``eols``: the
+    bits' EOLs when already found (``link.PageDecoder.eols``).
+    """
+    ends, zeros = _eols(bits) if eols is None else eols
+    return int(ends[0] - zeros[0]) if ends.size else 0
+
+
+def rtc_end(bits: np.ndarray, eols: tuple | None = None) -> int:
+    """Where RTC (six EOLs in a row, T.4 §4.1.4) ends in the bits, else their length.
+
+    What a receiver delivers after RTC (the modem's turn-off, a V.21 signal
+    it took for data) is not part of the page.  ``eols`` as for ``first_eol``.
+    """
+    eols = (_eols(bits) if eols is None else eols)[0]
+    step = np.diff(eols)
+    if step.size < 5:
+        return bits.size
+    empty = ((step == 12) | (step == 13)).astype(np.int8)      # MH EOL, MR EOL + 1
+    hit = np.flatnonzero(np.convolve(empty, np.ones(5, np.int8), "valid") == 5)
+    return bits.size if hit.size == 0 else min(int(eols[hit[0] + 5]) + 2, bits.size)
+
+
+def lines_lost(bits: np.ndarray, window: int = 20, factor: float = 4.0,
+               eols: tuple | None = None) -> int:
+    """Scan lines a non-ECM page lost in stretches of garbage, judged from its EOLs.
+
+    A noise burst turns the lines sent during it into one stretch of bits
+    that the decoder counts as a single bad line.  A gap between EOLs (11 or
+    more zeros, then a 1: T.4 §4.1.2) more than ``factor`` times as long as
+    every gap among its ``window`` neighbours on each side (and than 64
+    bits) is such a stretch; it stands for as many lines as its neighbours'
+    median length would fill.  Coded lines grow and shrink gradually down a
+    page, so a clean page has no such gap (none on the eight CCITT charts in
+    MH or MR).  ``eols`` as for ``first_eol``.
+    """
+    gaps = np.diff((_eols(bits) if eols is None else eols)[0]).astype(np.float64)
+    if gaps.size < 2 * window:
+        return 0
+    pad = np.zeros(window)
+    windows = np.lib.stride_tricks.sliding_window_view(np.concatenate((pad, gaps, pad)), window)
+    left, right = windows[:gaps.size], windows[window + 1:window + 1 + gaps.size]
+    near = np.maximum(np.maximum(left.max(axis=1), right.max(axis=1)), 64.0)
+    burst = np.flatnonzero(gaps > factor * near)
+    lost = 0
+    for i in burst:
+        typical = max(float(np.median(np.concatenate((left[i], right[i])))), 1.0)
+        lost += max(int(round(gaps[i] / typical)) - 1, 0)
+    return lost

@@ -20,6 +20,8 @@ CODES: dict[str, str] = {
     "REMOTE_DISCONNECT": "the other terminal hung up (DCN) before the document was complete",
     "PAGE_REJECTED": "a page did not get through cleanly: the receiver rejected it (RTN) after "
                      "every retry, or error correction gave up on it (EOR); the line is too noisy",
+    "TIMEOUT_T1": "the other terminal stopped in the middle of the document: after EOM "
+                  "nothing more came within 35 s (T.30 timer T1); the pages before it got through",
     "TIMEOUT_T2": "the sender fell silent: no command within 6 s (T.30 timer T2)",
     "TIMEOUT_T4": "the other terminal stopped answering: no response after 3 tries "
                   "(T.30 timer T4)",

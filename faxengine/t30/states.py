@@ -40,6 +40,10 @@ Events:
   response; the engine turns the expiry after the ``COMMAND_TRIES``-th
   sending into ``T4_EXHAUSTED``),
   ``T5`` (60 s of RNR).  ``TIMERS`` says which run in each state.
+  T1 runs again in the phase B that follows EOM; when it runs out there
+  the engine says ``T1_AFTER_EOM``: the other terminal stopped in the
+  middle of the document (pages before EOM did get through), which is not
+  a number that never answered (``TIMEOUT_T1``, not ``NO_ANSWER``).
 * ``LOCAL_ABORT``: the user hung up.
 
 Two states run no timer because the engine always answers them itself:
@@ -48,8 +52,13 @@ Two states run no timer because the engine always answers them itself:
 carrier drops or does not come (no TCF is a bad TCF).
 
 Result codes: ``OK``, ``NO_ANSWER``, ``INCOMPATIBLE``, ``TRAINING_FAILED``,
-``PAGE_REJECTED``, ``REMOTE_DISCONNECT``, ``TIMEOUT_T2``, ``TIMEOUT_T4``,
-``TIMEOUT_T5``, ``LOCAL_ABORT``.
+``PAGE_REJECTED``, ``REMOTE_DISCONNECT``, ``TIMEOUT_T1``, ``TIMEOUT_T2``,
+``TIMEOUT_T4``, ``TIMEOUT_T5``, ``LOCAL_ABORT``.
+
+``PHASE_D`` says, for each sender state that waits for a post-page
+response, what was sent (a non-ECM page's command, a PPS, RR after RNR,
+EOR) and with which post-page command, so that the engine asks the table
+rather than the state's name.
 """
 from __future__ import annotations
 
@@ -147,6 +156,7 @@ def _sender() -> dict[str, dict[str, Transition]]:
         "B:WAIT_DIS": {
             "DIS": Transition("B:WAIT_CFR", ("choose DCS", *train)),
             "INCOMPATIBLE": _end("INCOMPATIBLE", "send DCN"),
+            "T1_AFTER_EOM": _end("TIMEOUT_T1", "send DCN"),
             **_common({"T1": _end("NO_ANSWER")}),
         },
         "B:WAIT_DTC": {
@@ -242,6 +252,7 @@ def _receiver() -> dict[str, dict[str, Transition]]:
             "DCS": Transition("B:RECEIVE_TCF"),
             "INCOMPATIBLE": _end("INCOMPATIBLE", "send DCN"),
             "CRP": Transition("B:WAIT_DCS", ("repeat command",)),
+            "T1_AFTER_EOM": _end("TIMEOUT_T1", "send DCN"),
             **_common({"T4": Transition("B:WAIT_DCS", ("repeat command",)),
                        "T1": _end("NO_ANSWER", "send DCN")}),
         },
@@ -316,6 +327,42 @@ def _receiver() -> dict[str, dict[str, Transition]]:
 
 TABLE: dict[str, dict[str, dict[str, Transition]]] = {
     "sender": _sender(), "receiver": _receiver()}
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """What a sender state in phase D waits to have answered.
+
+    ``sent`` is ``"page"`` (a non-ECM page's MPS/EOM/EOP), ``"pps"`` (an
+    ECM block's PPS), ``"rnr"`` (RR after the receiver said RNR) or
+    ``"eor"`` (EOR after giving up on a block); ``post`` is the post-page
+    command: ``"MPS"``, ``"EOM"``, ``"EOP"``, or ``"NULL"`` for a block
+    inside a page.
+    """
+
+    sent: str
+    post: str
+
+    def __post_init__(self) -> None:
+        if self.sent not in ("page", "pps", "rnr", "eor"):
+            raise ValueError(f"unknown phase-D wait {self.sent!r}")
+        if self.post not in ("MPS", "EOM", "EOP") + (("NULL",) if self.ecm else ()):
+            raise ValueError(f"{self.sent} cannot wait with post-page command {self.post!r}")
+
+    @property
+    def ecm(self) -> bool:
+        """An ECM block's answer (MCF/ERR confirm a block, not a page)."""
+        return self.sent != "page"
+
+
+# sender state -> what it waits to have answered (the states named D:SENT_x,
+# D:SENT_PPS-x, D:RNR_x, D:SENT_EOR-x above); D:WAIT_CTR waits for CTR only
+PHASE_D: dict[str, Pending] = {
+    **{f"D:SENT_{c}": Pending("page", c) for c in ("MPS", "EOM", "EOP")},
+    **{state: Pending(sent, c) for c in ("NULL", "MPS", "EOM", "EOP")
+       for sent, state in (("pps", f"D:SENT_PPS-{c}"), ("rnr", f"D:RNR_{c}"),
+                           ("eor", f"D:SENT_EOR-{c}"))},
+}
 
 # timers that run in each state (the engine starts them on entry)
 TIMERS: dict[str, dict[str, tuple[str, ...]]] = {

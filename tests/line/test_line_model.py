@@ -230,3 +230,82 @@ def test_bad_parameters_are_refused():
         line.Line(offset_hz=5000)
     with pytest.raises(TypeError, match="int16"):
         line.Line().process(np.zeros(10, dtype=np.float32))
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("param", ["gain_db", "offset_hz", "drift_ppm", "noise_dbm0"])
+@pytest.mark.parametrize("value", [NAN, INF, -INF], ids=["nan", "inf", "-inf"])
+def test_nan_or_infinite_parameters_raise_rather_than_silence_the_line(param, value):
+    with pytest.raises(line.LineError, match=f"{param} must be a finite number"):
+        line.Line(**{param: value})
+
+
+@pytest.mark.parametrize("value", [NAN, INF, -INF], ids=["nan", "inf", "-inf"])
+def test_add_noise_refuses_a_nan_or_infinite_snr(value):
+    with pytest.raises(line.LineError, match="snr_db must be a finite number of dB"):
+        line.add_noise(tone16(1000, 800), value)
+    with pytest.raises(line.LineError, match="SNR must be a finite number of dB"):
+        line.noise_dbm0_for_snr(tone16(1000, 800), value)
+
+
+@pytest.mark.parametrize("band,match", [
+    ((3400.0, 300.0), r"band \(3400, 300\) Hz has its low edge at or above its high one"),
+    ((1000.0, 1000.0), "low edge at or above"),
+    ((0.0, 3400.0), "must lie between 0 and 4000 Hz"),
+    ((300.0, 4000.0), "must lie between 0 and 4000 Hz"),
+    ((NAN, 3400.0), "must lie between 0 and 4000 Hz"),
+    ((300.0,), r"a band is a \(low_hz, high_hz\) pair"),
+    ((300.0, 3400.0, 5.0), "pair"),
+    ("wide", "pair"),
+])
+def test_nonsense_bands_raise(band, match):
+    with pytest.raises(line.LineError, match=match):
+        line.Line(bandpass=band)
+
+
+def test_nonsense_filter_designs_raise():
+    with pytest.raises(line.LineError, match="even integer"):
+        line.butterworth_sos(3, 1000.0, "lowpass")
+    with pytest.raises(line.LineError, match="even integer of at least 2, not 4.0"):
+        line.butterworth_sos(4.0, 1000.0, "lowpass")
+    assert np.array_equal(line.butterworth_sos(np.int64(4), 1000.0, "lowpass"),
+                          line.butterworth_sos(4, 1000.0, "lowpass"))
+    with pytest.raises(line.LineError, match="cut-off nan Hz"):
+        line.butterworth_sos(4, NAN, "lowpass")
+    with pytest.raises(line.LineError, match="'lowpass' or 'highpass'"):
+        line.butterworth_sos(4, 1000.0, "bandpass")
+    with pytest.raises(line.LineError, match="low edge"):
+        line.telephone_band_sos(3400.0, 300.0)
+
+
+@pytest.mark.parametrize("gain", [-1e6, 101.0])
+def test_a_gain_that_would_silence_or_only_clip_the_line_raises(gain):
+    with pytest.raises(line.LineError, match="gain of .* dB is out of range"):
+        line.Line(gain_db=gain)
+    line.Line(gain_db=-100.0)
+
+
+def test_any_seed_still_works():
+    for seed in (-5, 0, 2**64 + 3):
+        line.Line(noise_dbm0=-40.0, impulse_rate_hz=1.0, seed=seed).process(np.zeros(800, np.int16))
+
+
+def test_line_errors_are_fax_errors_and_value_errors():
+    from faxengine import FaxError
+    with pytest.raises(FaxError):
+        line.Line(g711="mulaw")
+    assert issubclass(line.LineError, ValueError)
+
+
+@pytest.mark.parametrize("snr", ["nan", "inf"])
+def test_loopback_with_a_nan_or_infinite_snr_fails_with_a_message(tmp_path, capsys, snr):
+    from faxengine import cli
+    from faxengine.t4 import Page
+    from faxengine import tiff
+    doc = tmp_path / "doc.tif"
+    tiff.write(doc, [Page(np.zeros((20, 1728), dtype=bool), 204, 196)])
+    assert cli.main(["loopback", str(doc), "--out", str(tmp_path / "rx.tif"), "--snr", snr]) == 2
+    assert "must be a finite number" in capsys.readouterr().err
+    assert not (tmp_path / "rx.tif").exists()

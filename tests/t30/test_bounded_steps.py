@@ -24,7 +24,8 @@ import spandsp
 from faxengine import t4, tiff
 from faxengine.modem import v29
 from faxengine.t30 import link
-from faxengine.t30.terminal import FaxTerminal, _eols, _first_eol, _rtc_end
+from faxengine.t30.quality import _eols, first_eol as _first_eol, rtc_end as _rtc_end
+from faxengine.t30.terminal import FaxTerminal
 from faxengine.t4 import Page
 
 needs_spandsp = pytest.mark.skipif(not spandsp.spandsp_available(), reason=spandsp.REASON)

@@ -335,3 +335,35 @@ def test_dis_while_waiting_for_a_post_page_response_starts_phase_b_again():
         assert t == Transition("B:WAIT_CFR", ("choose DCS", "send DCS", "send TCF")), state
         assert transition("sender", state, "INCOMPATIBLE").result == "INCOMPATIBLE"
         assert transition("sender", state, "RTN_EXHAUSTED").result == "PAGE_REJECTED"
+
+
+def test_phase_d_says_what_each_waiting_state_waits_for():
+    from faxengine.t30.states import PHASE_D
+    waiting = {s for s in TABLE["sender"] if s.startswith(("D:SENT_", "D:RNR_"))}
+    assert set(PHASE_D) == waiting
+    assert (PHASE_D["D:SENT_EOM"].sent, PHASE_D["D:SENT_EOM"].post) == ("page", "EOM")
+    assert not PHASE_D["D:SENT_MPS"].ecm and PHASE_D["D:RNR_NULL"].ecm
+    assert (PHASE_D["D:SENT_EOR-EOP"].sent, PHASE_D["D:SENT_EOR-EOP"].post) == ("eor", "EOP")
+    with pytest.raises(ValueError, match="page cannot wait with post-page command 'NULL'"):
+        type(PHASE_D["D:SENT_MPS"])("page", "NULL")
+    for state, pending in PHASE_D.items():      # the post-page command is the one sent
+        if pending.sent in ("page", "pps"):
+            [action] = [a for t in TABLE["sender"]["C:SEND_PAGE"].values()
+                        if t.state == state for a in t.actions]
+            assert action.endswith(pending.post), state
+
+
+def test_t1_after_eom_is_not_no_answer():
+    """Phase B again after EOM: the other end did answer, it stopped mid-document."""
+    for side, state in (("sender", "B:WAIT_DIS"), ("receiver", "B:WAIT_DCS")):
+        assert transition(side, state, "T1").result == "NO_ANSWER"
+        assert transition(side, state, "T1_AFTER_EOM") == Transition(
+            END, ("send DCN",), "TIMEOUT_T1")
+
+
+def test_the_engine_has_a_handler_for_every_action():
+    from faxengine.t30.engine import ACTION_HANDLERS
+    from faxengine.t30.terminal import FaxTerminal
+    assert set(ACTION_HANDLERS) == set(ACTIONS)
+    for action, (method, _) in ACTION_HANDLERS.items():
+        assert callable(getattr(FaxTerminal, method, None)), action

@@ -12,7 +12,8 @@ import logging
 import numpy as np
 import pytest
 
-from faxengine import line
+from faxengine import line, t4
+from faxengine.t30.ecm import split_page
 from faxengine.levels import dbm0_to_power
 from faxengine.modem import HdlcTx, V21Tx
 from faxengine.t30.frames import Fcf, Frame
@@ -350,6 +351,12 @@ def test_ecm_frames_lost_to_a_burst_are_asked_for_again(tmp_path, caplog):
     assert len(ppr) == 1 and "rx " + ppr[0][3:] in log
     assert tx.result.bit_rate == 14400
     assert np.array_equal(received(out)[0], page.image)
+    # the page's event counts the PPR; every frame of its blocks arrived in the end
+    [got] = [e for e in rx.events() if type(e).__name__ == "PageReceived"]
+    assert got.ecm.ppr == 1 and not got.ecm.incomplete and got.bad_lines is None
+    frames_sent = sum(len(b.frames) for b in split_page(
+        t4.encode(page.image, "mh"), 256))
+    assert got.ecm.frames == frames_sent and got.ecm.blocks == -(-frames_sent // 256)
 
 
 @pytest.mark.parametrize("start", [11.0, 13.0])
@@ -415,8 +422,6 @@ def test_bad_options_are_refused_at_once(tmp_path):
     page = text_page(1, rows=50)
     with pytest.raises(LocalProtocolError, match="digits"):
         FaxTerminal(True, send=[page], ident="FAX-OFFICE")
-    with pytest.raises(LocalProtocolError, match="document to send or a file to receive"):
-        FaxTerminal(True)
     with pytest.raises(LocalProtocolError, match="not both"):
         FaxTerminal(True, send=[page], receive=tmp_path / "x.tif")
     with pytest.raises(LocalProtocolError, match="1000 pels wide"):
@@ -467,7 +472,7 @@ def test_a_receiver_busy_for_60_s_ends_by_t5(tmp_path, caplog):
 
 def test_answering_terminal_repeats_dis_until_t1(caplog):
     caplog.set_level(logging.INFO, logger="faxengine.t30")
-    receiver = FaxTerminal(False, receive="/nonexistent/never-written.tif")
+    receiver = FaxTerminal(False)                   # pages in memory: no file at all
     pump(receiver, Silent(), max_seconds=60)
     assert receiver.result.code == "NO_ANSWER"
     assert sum(m.startswith("tx DIS") for m in trace(caplog)) >= 7      # every T4, 35 s
@@ -488,12 +493,14 @@ def test_ecm_gives_up_with_eor_at_the_lowest_rate(tmp_path, caplog):
 
 
 def test_a_file_that_cannot_be_written_ends_the_call_cleanly(tmp_path):
-    blocked = tmp_path / "dir"
-    blocked.mkdir()
+    folder = tmp_path / "dir"
+    folder.mkdir()
     sender = FaxTerminal(True, send=[text_page(1, rows=100)])
-    receiver = FaxTerminal(False, receive=blocked)        # a directory: open() fails
+    receiver = FaxTerminal(False, receive=folder / "rx.tif")
+    folder.rmdir()                  # gone after the checks: open() fails at the first page
     pump(sender, receiver, max_seconds=120)
     assert receiver.result.code == "LOCAL_ABORT" and "dir" in receiver.result.message
+    assert receiver.result.pages == 0       # not written: not counted
     assert not sender.result.ok
 
 
@@ -519,7 +526,8 @@ def test_random_line_trouble_never_raises(tmp_path, seed):
 
 
 def test_page_helpers_take_any_bits():
-    from faxengine.t30.terminal import _first_eol, _lines_lost, _rtc_end
+    from faxengine.t30.quality import first_eol as _first_eol, lines_lost as _lines_lost
+    from faxengine.t30.quality import rtc_end as _rtc_end
     rng = np.random.default_rng(1)
     for n in (0, 1, 5, 12, 13, 30, 100, 5000):
         for bits in (np.zeros(n, np.uint8), np.ones(n, np.uint8),
@@ -624,3 +632,50 @@ def test_nsf_and_unknown_frames_before_dis_are_ignored(caplog):
     log = "\n".join(trace(caplog))
     assert "rx NSF" in log and "rx DIS" in log and "tx DCS" in log
     assert sender.result is None or sender.result.remote_ident == "+81 3 0000 0001"
+
+
+@pytest.mark.parametrize("ecm", [False, True], ids=["non-ecm", "ecm"])
+def test_sender_gone_after_page_1_of_an_eom_document_is_not_no_answer(tmp_path, ecm):
+    """Page 1 fine, page 2 standard: EOM.  The sender goes dead after MCF:
+    the receiver's phase B runs out (T1) with a code that says the other end
+    stopped mid-document, and keeps page 1."""
+    out = tmp_path / "rx.tif"
+    pages = [text_page(1, rows=200), text_page(2, rows=200, resolution="standard")]
+    sender = FaxTerminal(True, send=pages, ecm=ecm)
+    receiver = FaxTerminal(False, receive=out)
+    dead = CutOff(sender, lambda t: t.pages_done == 1)
+    pump(dead, receiver, max_seconds=120)
+    assert receiver.result.code == "TIMEOUT_T1" and receiver.result.pages == 1
+    assert "stopped in the middle of the document" in receiver.result.message
+    assert "check the number" not in receiver.result.message
+    [got] = received(out)
+    assert np.array_equal(got, pages[0].image)
+
+
+def test_receiver_gone_after_its_mcf_to_eom_is_not_no_answer(tmp_path):
+    pages = [text_page(1, rows=200), text_page(2, rows=200, resolution="standard")]
+    sender = FaxTerminal(True, send=pages, ecm=False)
+    receiver = FaxTerminal(False)
+    dead = CutOff(receiver, lambda _: sender.pages_done == 1)     # its MCF was heard
+    pump(sender, dead, max_seconds=120)
+    assert sender.result.code == "TIMEOUT_T1" and sender.result.pages == 1
+
+
+def test_a_local_protocol_error_ends_the_call_and_is_never_ignored(caplog):
+    """A fault of our own while handling a frame (here: the mode for the
+    document cannot be built) is not a frame to ignore: the call ends with
+    LOCAL_ABORT, DCN and the reason."""
+    from faxengine.t30.errors import LocalProtocolError
+
+    def broken(index):
+        raise LocalProtocolError("preferences out of order")
+
+    caplog.set_level(logging.INFO, logger="faxengine.t30")
+    sender = FaxTerminal(True, send=[text_page(1, rows=100)])
+    sender._preferences = broken
+    receiver = FaxTerminal(False)
+    pump(sender, receiver, max_seconds=60)
+    assert sender.result.code == "LOCAL_ABORT"
+    assert sender.result.message.endswith("preferences out of order")
+    assert receiver.result.code == "REMOTE_DISCONNECT"
+    assert not any(m.startswith("ignored") for m in trace(caplog))

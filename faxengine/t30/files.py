@@ -1,0 +1,106 @@
+"""The terminal's file side: documents read from TIFF files, pages written to one.
+
+The T.30 engine (``faxengine.t30.terminal``) works on ``Page`` objects and
+reports received pages as ``PageReceived`` events; it never opens a file.
+This thin layer is what keeps ``FaxTerminal(send=["doc.tif"])`` and
+``FaxTerminal(receive="out.tif")`` working:
+
+* ``load_pages`` turns ``send=`` (TIFF paths, ``Page`` objects, lists of
+  either) into pages before the call starts.
+* ``TiffSink`` listens to the terminal's events and appends each page to a
+  TIFF-F file as soon as it is confirmed (``tiff.TiffWriter`` leaves a
+  complete file after every page), so a call cut short -- an abort, a
+  Ctrl-C in the program pumping it -- leaves a readable file with the pages
+  so far; ``CallEnded`` closes it.  ``check_target`` refuses a path that
+  cannot be written before the call begins.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from faxengine.t30.errors import LocalProtocolError
+from faxengine.t30.events import CallEnded, Event, PageReceived
+from faxengine.t4.page import Page
+
+RECEIVE_CODINGS = ("mh", "mr", "mmr")    # what tiff.TiffWriter can write
+
+
+def load_pages(send) -> list[Page]:
+    """The pages to send: paths of TIFF files, Pages, or lists of them.
+
+    Raises:
+        LocalProtocolError: nothing to send, or an item that is neither.
+        TiffError, OSError: a file that cannot be read as a bilevel TIFF.
+    """
+    from faxengine import tiff
+
+    pages: list[Page] = []
+    items = [send] if isinstance(send, (str, os.PathLike, Page)) else list(send)
+    for item in items:
+        if isinstance(item, Page):
+            pages.append(item)
+        elif isinstance(item, (str, os.PathLike)):
+            pages.extend(tiff.read(item))
+        elif isinstance(item, Iterable) and not hasattr(item, "dtype"):    # not an image
+            pages.extend(load_pages(item))
+        else:
+            raise LocalProtocolError(
+                f"send takes TIFF paths and faxengine Page objects, not {type(item).__name__}")
+    if not pages:
+        raise LocalProtocolError("nothing to send: the document has no pages")
+    return pages
+
+
+def check_target(path: str | os.PathLike) -> Path:
+    """``path`` as a file this process can create or overwrite.
+
+    Raises:
+        LocalProtocolError: it is a directory, its directory does not exist,
+            or it cannot be written there.
+    """
+    target = Path(path)
+    folder = target.parent
+    if target.is_dir():
+        raise LocalProtocolError(f"cannot receive into {str(target)!r}: it is a directory; "
+                                 "give a file name such as 'received.tif'")
+    if not folder.is_dir():
+        raise LocalProtocolError(f"cannot receive into {str(target)!r}: the directory "
+                                 f"{str(folder)!r} does not exist; create it first")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise LocalProtocolError(f"cannot receive into {str(target)!r}: the file is not "
+                                 "writable; give another name or change its permissions")
+    if not target.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        raise LocalProtocolError(f"cannot receive into {str(target)!r}: the directory "
+                                 f"{str(folder)!r} is not writable; give another place")
+    return target
+
+
+class TiffSink:
+    """Writes the pages of a terminal's ``PageReceived`` events to a TIFF-F file.
+
+    Args:
+        path: the file (created at the first page, overwritten if it exists).
+        coding: "mh", "mr" or "mmr", the file's coding.
+    """
+
+    def __init__(self, path: str | os.PathLike, coding: str = "mmr") -> None:
+        self.path = check_target(path)
+        self.coding = coding
+        self._writer = None
+
+    def __call__(self, event: Event) -> None:
+        """Take one terminal event: write a page, or close the file at the end."""
+        if isinstance(event, PageReceived):
+            if self._writer is None:
+                from faxengine.tiff import TiffWriter
+                self._writer = TiffWriter(self.path, self.coding)
+            self._writer.add_page(Page(event.image, event.x_res, event.y_res))
+        elif isinstance(event, CallEnded):
+            self.close()
+
+    def close(self) -> None:
+        """Fill in the page totals and close the file (nothing if no page came)."""
+        if self._writer is not None:
+            self._writer.close()
