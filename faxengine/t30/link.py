@@ -51,7 +51,7 @@ TX_POWER_DBM0 = -13.0
 PIECE_BITS = 2048               # bits modulated at a time by HsSignal (~140 ms at 14400)
 PAGE_SLICE_ROWS = 128           # scan lines coded at a time by page_bits
 FRAMES_PER_PIECE = 8            # ECM frames HDLC-coded at a time by hdlc_pieces
-DECODE_PIECE_BITS = 4096        # a non-ECM page is decoded once this many bits wait ...
+DECODE_PIECE_BITS = 8192        # a non-ECM page is decoded once this many bits wait ...
 DECODE_PIECE_LINES = 256        # ... at most this many lines at a time
 TAIL_SAMPLES = 300              # about what a modem's turn-off adds (progress only)
 
@@ -319,19 +319,34 @@ class EolScan:
         self._count = 0
         self._last_one = -1
 
-    def add(self, bits: np.ndarray) -> None:
+    def found(self, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The 1s of the ``bits`` that come next, their EOLs' 1s and the zeros
+        before those, as indices in the whole stream; the scan is left as it is."""
         ones = np.flatnonzero(bits)
+        if not ones.size:
+            return ones, ones, ones
+        ones += self._count
+        before = np.empty_like(ones)                # the 1 before each 1
+        before[0] = self._last_one
+        before[1:] = ones[:-1]
+        zeros = ones - before - 1
+        eol = zeros >= 11
+        return ones, ones[eol], zeros[eol]
+
+    def add(self, bits: np.ndarray, found: tuple | None = None) -> None:
+        """Take the next ``bits`` (``found``: their ``found(bits)``, or of more bits
+        from the same place: only those inside ``bits`` are kept)."""
+        ones, ends, zeros = self.found(bits) if found is None else found
+        stop = self._count + bits.size
+        if found is not None:
+            ones = ones[:np.searchsorted(ones, stop)]
+            keep = np.searchsorted(ends, stop)
+            ends, zeros = ends[:keep], zeros[:keep]
         if ones.size:
-            ones += self._count
-            before = np.empty_like(ones)            # the 1 before each 1
-            before[0] = self._last_one
-            before[1:] = ones[:-1]
-            zeros = ones - before - 1
-            eol = zeros >= 11
-            self._ends.append(ones[eol])
-            self._zeros.append(zeros[eol])
+            self._ends.append(ends)
+            self._zeros.append(zeros)
             self._last_one = int(ones[-1])
-        self._count += bits.size
+        self._count = stop
 
     def eols(self, more: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The EOLs so far (and in ``more`` bits after them, leaving the scan as it is)."""
@@ -344,12 +359,6 @@ class EolScan:
         if not ends:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         return np.concatenate(ends), np.concatenate(zeros)
-
-
-def _eols_of(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    scan = EolScan()
-    scan.add(bits)
-    return scan.eols()
 
 
 class PageDecoder:
@@ -389,14 +398,15 @@ class PageDecoder:
 
     def _decode_ready(self) -> None:
         buf = np.concatenate(self._pending)
-        ends, zeros = _eols_of(buf)
+        found = self._scan.found(buf)       # one scan of these bits, kept as they are cut
+        ends, zeros = found[1] - self._at, found[2]
         if not self._started:
             if not ends.size:
                 self._pending, self._pending_n = [buf], buf.size
                 return
             self._started = True
             drop = int(ends[0] - zeros[0])  # what came before the first EOL is no line
-            self._scan.add(buf[:drop])
+            self._scan.add(buf[:drop], found)
             ends, buf = ends - drop, buf[drop:]
             self._at += drop
         if self.coding == "mr":
@@ -412,7 +422,7 @@ class PageDecoder:
         # cut just before the EOL's own 11 zeros: zeros before them may end
         # the line above (a code can end in 0s) or be its fill
         cut = int(ends[cuts[-1]]) - 11
-        self._scan.add(buf[:cut])
+        self._scan.add(buf[:cut], found)
         self._decode(buf[:cut], self._at)
         self._at += cut
         self._pending, self._pending_n = [buf[cut:]], buf.size - cut
