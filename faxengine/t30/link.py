@@ -33,6 +33,7 @@ Timings (T.30):
 """
 from __future__ import annotations
 
+import mmap
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -367,8 +368,12 @@ class PageDecoder:
     ``add(bits)`` takes the bits of the signal as they come; once
     ``DECODE_PIECE_BITS`` are waiting, the lines up to the last EOL that
     starts a 1-D line (any EOL in MH; in MR one whose tag bit is 1, T.4
-    §4.2.1) within ``DECODE_PIECE_LINES`` are decoded with ``t4.decode_lenient``: such a line needs no
-    line above it, so the pieces give the lines a whole-page decode gives.
+    §4.2.1) within ``DECODE_PIECE_LINES`` are decoded with
+    ``t4.decode_lenient``: such a line needs no line above it, so the
+    pieces give the lines a whole-page decode gives.  The lines go straight
+    into the page's image, made for ``rows`` lines (more if the page is
+    longer) in memory the system maps as rows are written (an anonymous
+    ``mmap``), so neither a piece nor the end copies or touches the page.
     The page starts at its first EOL, as ``decode_lenient`` starts it.
     ``finish(bits, start, stop)`` decodes what is left of ``bits[start:stop]``
     (``stop``: the end of RTC) and returns the page as ``decode_lenient``
@@ -377,15 +382,16 @@ class PageDecoder:
     across a cut counts as two runs.
     """
 
-    def __init__(self, width: int, coding: str, max_lines: int) -> None:
+    def __init__(self, width: int, coding: str, max_lines: int, rows: int = 4096) -> None:
         self.width, self.coding, self.max_lines = width, coding, max_lines
+        self._image = self._new_image(min(rows, max_lines))
         self.fed = 0                    # bits taken so far
         self._scan = EolScan()          # the EOLs of the bits before the pending ones
         self._pending: list[np.ndarray] = []
         self._pending_n = 0
         self._at = 0                    # index in the signal of the first pending bit
         self._started = False
-        self._pieces: list[tuple[int, int, np.ndarray, t4.BadLines]] = []  # bits from, to
+        self._pieces: list[tuple[int, int, int, t4.BadLines]] = []   # bits from, to; lines
         self._rows = 0
         self.pieces_decoded = 0
 
@@ -430,9 +436,19 @@ class PageDecoder:
     def _decode(self, bits: np.ndarray, at: int) -> None:
         image, bad = t4.decode_lenient(bits_to_bytes(bits), self.width, self.coding,
                                        max_lines=max(self.max_lines - self._rows, 1))
-        self._pieces.append((at, at + bits.size, image, bad))
-        self._rows += image.shape[0]
+        rows = self._rows + image.shape[0]
+        if rows > self._image.shape[0]:             # a page longer than foreseen
+            bigger = self._new_image(max(rows, 2 * self._image.shape[0]))
+            bigger[:self._rows] = self._image[:self._rows]
+            self._image = bigger
+        self._image[self._rows:rows] = image
+        self._pieces.append((at, at + bits.size, image.shape[0], bad))
+        self._rows = rows
         self.pieces_decoded += 1
+
+    def _new_image(self, rows: int) -> np.ndarray:
+        memory = mmap.mmap(-1, max(rows * self.width, 1))   # zero pages, mapped when written
+        return np.frombuffer(memory, np.bool_, rows * self.width).reshape(rows, self.width)
 
     def eols(self, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The EOLs of ``bits`` (the bits this decoder was fed), as ``EolScan``
@@ -445,15 +461,13 @@ class PageDecoder:
         if pieces and pieces[0][0] != start:        # another start than the first EOL seen
             pieces = []
         self._pieces = pieces
-        self._rows = sum(p[2].shape[0] for p in pieces)
+        self._rows = sum(p[2] for p in pieces)
         end = pieces[-1][1] if pieces else start
         if end < stop and self._rows < self.max_lines:
             self._decode(bits[end:stop], end)
-        images = [p[2] for p in self._pieces]
-        image = np.concatenate(images) if images else np.zeros((0, self.width), bool)
         bad = t4.BadLines(sum(p[3].count for p in self._pieces),
                           max((p[3].longest_run for p in self._pieces), default=0), self._rows)
-        return image, bad
+        return self._image[:self._rows], bad
 
 
 class HsReceiver:

@@ -384,8 +384,9 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         if (hs.decoder is None and self._expect_page and self._dcs is not None
                 and not self._dcs.ecm and not hs.receiving):
             # a non-ECM page is decoded as it comes (link.PageDecoder)
+            lines = int(364 / 25.4 * RESOLUTIONS[self._dcs.resolution][1]) + 1    # B4
             hs.decoder = link.PageDecoder(self._dcs.pels, self._dcs.coding,
-                                          self.max_page_lines + 1)
+                                          self.max_page_lines + 1, rows=lines)
         if hs.frames:
             for data in hs.frames:
                 self._frame_in(data, high_speed=True)
