@@ -43,7 +43,7 @@ struct t4_t6_decode_state_s {
     int next_tag;      /* MR: tag bit of the next line, 1 = one-dimensional */
     int page_end;      /* no more lines follow the ones decoded */
     int need_1d;       /* MR lenient: a 2-D line can't be decoded until a 1-D one */
-    int no_first_eol;  /* G3: the first line had no EOL before it */
+    int end_mark;      /* the page ended at RTC or EOFB, not at the end of the data */
     int no_eol;        /* MH lines without EOLs (TIFF Compression 2, 32771) */
     int align;         /* ... each starting on a multiple of this many bits */
     int err;
@@ -112,14 +112,22 @@ static inline uint64_t load64(const uint8_t *p)
             cur[nc++] = (x);                           \
     } while (0)
 
-/* One run: makeup codes then a terminating code (T.4 §4.1.1). */
-#define DECODE_RUN(TABLE, BITS, ERRCODE, RUN)                  \
+/* One run: makeup codes then a terminating code (T.4 §4.1.1).  LEFT: pels
+ * left in the line, or -1 where a run must have its terminating code.  With
+ * LEFT >= 0 a run whose make-up codes reach the end of the line exactly and
+ * that is followed by 11 zeros (an EOL, fill, or the end of the data) ends
+ * there without its terminating code: fax machines send such lines (white 0,
+ * black make-up 1728, EOL), and libtiff and spandsp draw them; no valid code
+ * starts with 8 zeros, so nothing else reads that way. */
+#define DECODE_RUN(TABLE, BITS, ERRCODE, RUN, LEFT)            \
     do {                                                       \
         RUN = 0;                                               \
         for (;;) {                                             \
             NEED(16);                                          \
             unsigned e_ = TABLE[buf >> (64 - (BITS))];         \
             if ((e_ & 15) == 0) {                              \
+                if (RUN > 0 && RUN == (LEFT) && (buf >> 53) == 0) \
+                    break;                                     \
                 err = (ERRCODE);                               \
                 goto fail;                                     \
             }                                                  \
@@ -134,8 +142,10 @@ static inline uint64_t load64(const uint8_t *p)
         }                                                      \
     } while (0)
 
-#define WHITE_RUN(RUN) DECODE_RUN(t4_white_lookup, T4_WHITE_LOOKUP_BITS, T4_ERR_WHITE_CODE, RUN)
-#define BLACK_RUN(RUN) DECODE_RUN(t4_black_lookup, T4_BLACK_LOOKUP_BITS, T4_ERR_BLACK_CODE, RUN)
+#define WHITE_RUN(RUN, LEFT) \
+    DECODE_RUN(t4_white_lookup, T4_WHITE_LOOKUP_BITS, T4_ERR_WHITE_CODE, RUN, LEFT)
+#define BLACK_RUN(RUN, LEFT) \
+    DECODE_RUN(t4_black_lookup, T4_BLACK_LOOKUP_BITS, T4_ERR_BLACK_CODE, RUN, LEFT)
 
 static int rest_is_zero(const t4_t6_decode_state_t *s)
 {
@@ -200,7 +210,7 @@ static int decode_1d(t4_t6_decode_state_t *s, uint8_t *row)
     int run;
     long err_at = -1;  /* where an error starts when not at the reader */
     for (;;) {
-        WHITE_RUN(run);
+        WHITE_RUN(run, width - a0);
         if (run > width - a0) {
             err = T4_ERR_RUN_TOO_LONG;
             goto fail;
@@ -215,7 +225,7 @@ static int decode_1d(t4_t6_decode_state_t *s, uint8_t *row)
         if (a0 >= width)
             break;
         ADD_CHANGE(a0);
-        BLACK_RUN(run);
+        BLACK_RUN(run, width - a0);
         if (run > width - a0) {
             err = T4_ERR_RUN_TOO_LONG;
             goto fail;
@@ -278,11 +288,11 @@ static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
             const long mode_pos = POS();
             CONSUME(T4_HORIZ_BITS);
             if (colour) {
-                BLACK_RUN(run1);
-                WHITE_RUN(run2);
+                BLACK_RUN(run1, -1);
+                WHITE_RUN(run2, -1);
             } else {
-                WHITE_RUN(run1);
-                BLACK_RUN(run2);
+                WHITE_RUN(run1, -1);
+                BLACK_RUN(run2, -1);
             }
             if (run1 > width - start || run2 > width - start - run1) {
                 err = T4_ERR_RUN_TOO_LONG;
@@ -320,17 +330,16 @@ static int decode_2d(t4_t6_decode_state_t *s, uint8_t *row)
         } else if (mode == T4_MODE_PASS) {
             const int b2 = ref[jb + 1];
             /* Pass mode is coded when b2 lies left of a1 (T.4 §4.2.1.3.2 a),
-             * and a1 <= width: b2 at the end of the line (the imaginary
-             * changing element there) is never passed by an encoder, and
-             * decoders disagree on what follows it. */
-            if (b2 >= width) {
-                err = T4_ERR_BAD_PASS;
-                goto fail;
-            }
+             * and a1 <= width, so no encoder passes b2 at the end of the
+             * line (the imaginary changing element there).  libtiff reads
+             * such a pass as any other: a0's colour goes on to b2, which
+             * ends the line; so do we. */
             CONSUME(T4_PASS_BITS);
             if (colour)
                 memset(row + start, 1, (size_t)(b2 - start));
             a0 = b2;
+            if (b2 >= width)
+                break;
             jb += 2;
         } else if (mode == T4_MODE_EXTENSION) {
             /* the two-dimensional extension 0000001111: uncompressed mode */
@@ -433,6 +442,8 @@ static int scan_eols(t4_t6_decode_state_t *s, long zeros)
         if (r == EOL_NONE)
             return n;
         n++;
+        if (n >= 2)
+            s->end_mark = 1;
         if (s->coding == T4_CODING_MR) {
             refill_state(s);
             if (state_pos(s) >= (long)s->len * 8)
@@ -569,29 +580,25 @@ static void resync(t4_t6_decode_state_t *s)
         s->page_end = 1;
 }
 
-enum { LINE_NONE = 0, LINE_GOOD = 1, LINE_BAD = 2 };
+/* LINE_CUT: a line the end of the data cut off, bad, its pels decoded
+ * before the end kept. */
+enum { LINE_NONE = 0, LINE_GOOD = 1, LINE_BAD = 2, LINE_CUT = 3 };
 
-/* One G3 line with the EOLs after it.  Returns an error (strict mode) or 0,
- * and in *got whether a line was decoded, good or bad. */
-static int decode_g3_line(t4_t6_decode_state_t *s, uint8_t *line, int *got)
+/* One G3 line (row `row` of the page) with the EOLs after it.  Returns an
+ * error (strict mode) or 0, and in *got whether a line was decoded, good or
+ * bad. */
+static int decode_g3_line(t4_t6_decode_state_t *s, uint8_t *line, int row, int *got)
 {
     *got = LINE_NONE;
     if (!s->started) {
+        /* T.4 §4.1.2: an EOL precedes the first line of a page.  What comes
+         * before it is not part of the page, even when it decodes as a line:
+         * libtiff and spandsp skip to the first EOL, and a page read with
+         * that line would stand one row off theirs. */
         s->started = 1;
-        int n = scan_eols(s, 0);
-        if (n == EOL_END || n >= 2) {
-            s->page_end = 1;
+        resync(s);
+        if (s->page_end)
             return 0;
-        }
-        s->no_first_eol = n == 0 && s->coding == T4_CODING_MH;
-        if (n == 0 && s->coding == T4_CODING_MR) {
-            s->err_bit = state_pos(s);
-            if (!s->lenient)
-                return T4_ERR_MR_NO_EOL;
-            resync(s);
-            if (s->page_end)
-                return 0;
-        }
     }
     const long line_start = state_pos(s);
     const int two_d = s->coding == T4_CODING_MR && s->next_tag == 0;
@@ -608,7 +615,11 @@ static int decode_g3_line(t4_t6_decode_state_t *s, uint8_t *line, int *got)
         int n = scan_eols(s, 0);
         if (n == 0 && s->lenient)
             n = damaged_eol(s);
-        if (n == 0) {
+        if (n == 0 && s->height > 0 && row + 1 >= s->height) {
+            /* The last row of a page of known height (a TIFF strip): what
+             * follows it is not ours to read, as libtiff does not. */
+            s->page_end = 1;
+        } else if (n == 0) {
             s->err_bit = state_pos(s);
             err = T4_ERR_NO_EOL;
         } else if (n == EOL_END || n >= 2) {
@@ -618,21 +629,12 @@ static int decode_g3_line(t4_t6_decode_state_t *s, uint8_t *line, int *got)
     if (err == 0) {
         if (!two_d)
             s->need_1d = 0;
-        s->no_first_eol = 0;
         *got = LINE_GOOD;
         return 0;
     }
     if (!s->lenient)
         return err;
-    if (s->no_first_eol) {
-        /* Not a line without its EOL after all: what a receiver hears
-         * before the first EOL of a page (T.4 §4.1.2) is not part of it. */
-        memset(line, 0, (size_t)s->width);
-        *got = LINE_NONE;
-    } else {
-        *got = LINE_BAD;
-    }
-    s->no_first_eol = 0;
+    *got = err == T4_ERR_TRUNCATED ? LINE_CUT : LINE_BAD;
     if (s->coding == T4_CODING_MR)
         s->need_1d = 1;
     if (err != T4_ERR_NO_EOL && err != T4_ERR_LOST_REFERENCE) {
@@ -659,7 +661,7 @@ static int finish_line_without_eol(t4_t6_decode_state_t *s, int err, int *got)
     }
     if (!s->lenient)
         return err;
-    *got = LINE_BAD;
+    *got = err == T4_ERR_TRUNCATED ? LINE_CUT : LINE_BAD;
     s->page_end = 1;
     return 0;
 }
@@ -687,9 +689,14 @@ static int decode_mmr_line(t4_t6_decode_state_t *s, uint8_t *line, int *got)
     *got = LINE_NONE;
     refill_state(s);
     if ((s->buf >> (64 - T4_MODE_LOOKUP_BITS)) == 0) {
-        /* EOFB (T.6: EOL EOL), or the zero padding at the end of the data */
-        if ((s->buf >> (64 - T4_EOL_BITS)) == T4_EOL_CODE || rest_is_zero(s)
-            || state_pos(s) >= (long)s->len * 8) {
+        /* EOFB (T.6: EOL EOL), or the zero padding at the end of the data;
+         * one EOL alone is no MMR (MH data, say): decode_2d says so */
+        if ((s->buf >> (64 - 2 * T4_EOL_BITS)) == ((T4_EOL_CODE << T4_EOL_BITS) | T4_EOL_CODE)) {
+            s->page_end = 1;
+            s->end_mark = 1;
+            return 0;
+        }
+        if (rest_is_zero(s) || state_pos(s) >= (long)s->len * 8) {
             s->page_end = 1;
             return 0;
         }
@@ -709,6 +716,10 @@ int t4_t6_decode_rows(t4_t6_decode_state_t *s, uint8_t *image, ptrdiff_t stride,
         uint8_t *line = image + (ptrdiff_t)row * stride;
         if (s->page_end) {
             if (s->height == 0) {
+                if (row == 0 && !s->lenient && !s->end_mark && s->len > 0) {
+                    s->err_bit = (long)s->len * 8;
+                    return fail(s, T4_ERR_NO_LINE, row);
+                }
                 s->status = T4_DECODE_END;
                 break;
             }
@@ -728,7 +739,7 @@ int t4_t6_decode_rows(t4_t6_decode_state_t *s, uint8_t *image, ptrdiff_t stride,
         else if (s->no_eol)
             err = decode_bare_mh_line(s, line, &got);
         else
-            err = decode_g3_line(s, line, &got);
+            err = decode_g3_line(s, line, row, &got);
         if (err)
             return fail(s, err, row);
         if (got == LINE_GOOD) {
@@ -743,6 +754,9 @@ int t4_t6_decode_rows(t4_t6_decode_state_t *s, uint8_t *image, ptrdiff_t stride,
                 memcpy(line, line - stride, (size_t)s->width);
             else
                 memset(line, 0, (size_t)s->width);
+            count_bad(s);
+            row++;
+        } else if (got == LINE_CUT) {
             count_bad(s);
             row++;
         }

@@ -2,14 +2,23 @@
  * T.4 / T.6 page decoder: MH, MR or MMR code in (MSB first, TIFF FillOrder 1),
  * one byte per pel out (0 = white, 1 = black).
  *
- * Accepts what T.4 terminals and libtiff write: G3 lines with or without an
- * EOL before the first line, with or without fill bits before an EOL (also
- * EOLs aligned to byte boundaries), with or without RTC; G4 with EOFB or
- * ending at the end of the data.  Two consecutive EOLs end a G3 page (RTC).
+ * Accepts what T.4 terminals and libtiff write: G3 lines with or without fill
+ * bits before an EOL (also EOLs aligned to byte boundaries), with or without
+ * RTC; G4 with EOFB or ending at the end of the data.  Two consecutive EOLs
+ * end a G3 page (RTC).  A G3 page starts at its first EOL (T.4 §4.1.2: EOL
+ * precedes the first line): bits before it, even a whole coded line, are not
+ * part of the page, as libtiff and spandsp read it.  Code that T.4 does not
+ * foresee we read as libtiff does: a run whose make-up codes reach
+ * the end of the line exactly and that has no terminating code before the
+ * EOL (or fill, or the end of the data) ends there; a pass mode whose b2 is
+ * the end of the line carries a0's colour to the end of the line and ends
+ * it.
  * Code no encoder sends and decoders read differently is an error, not a
- * guess: a horizontal mode with an empty run in mid-line, a pass mode whose
- * b2 is the end of the line, an empty run in mid-line of an MR 1-D line
- * (T4_ERR_BAD_HORIZONTAL, T4_ERR_BAD_PASS, T4_ERR_EMPTY_RUN below).
+ * guess: a horizontal mode with an empty run in mid-line, an empty run in
+ * mid-line of an MR 1-D line (T4_ERR_BAD_HORIZONTAL, T4_ERR_EMPTY_RUN below).
+ * Strict mode with no height given also refuses data in which it finds no
+ * line and no end of page (T4_ERR_NO_LINE): an empty page is RTC, EOFB or
+ * no data at all.
  *
  * Strict mode stops at the first error and records which line, which bit and
  * why.  Lenient mode is a receiver on a noisy line without ECM:
@@ -18,7 +27,9 @@
  * lines after a bad line are bad too until the next 1-D line, because their
  * reference line is lost.  MMR has no EOL to resume from, so lenient MMR
  * keeps the lines before the error, counts the line at the error bad and
- * ends the page.  When a height is given, lines missing at the end of the
+ * ends the page.  A line cut off by the end of the data keeps the pels
+ * decoded before the end, the rest white (as libtiff draws it), and is
+ * counted bad.  When a height is given, lines missing at the end of the
  * page are white and counted bad.
  *
  * MH without EOLs (t4_t6_decode_set_framing, TIFF Compression 2 and 32771,
@@ -58,13 +69,15 @@ enum t4_decode_error {
     T4_ERR_RUN_TOO_LONG,     /* a run goes past the end of the line */
     T4_ERR_BAD_VERTICAL,     /* a vertical mode puts a1 outside (a0, width] */
     T4_ERR_NO_EOL,           /* G3: a line not followed by EOL (too long) */
-    T4_ERR_MR_NO_EOL,        /* MR: a line without EOL + tag bit */
+    T4_ERR_MR_NO_EOL,        /* not used any more: a first line without EOL is dropped */
     T4_ERR_TRUNCATED,        /* the data end inside a line */
     T4_ERR_SHORT_PAGE,       /* the page ended before the height given */
     T4_ERR_NO_MEMORY,
     T4_ERR_BAD_HORIZONTAL,   /* horizontal mode: a1 = a0 in mid-line, or a2 = a1 < width */
-    T4_ERR_BAD_PASS,         /* pass mode: b2 is the end of the line, not left of any a1 */
-    T4_ERR_EMPTY_RUN         /* MR 1-D line: an empty run other than the first white one */
+    T4_ERR_BAD_PASS,         /* not used any more: a pass to the end of the line ends it */
+    T4_ERR_EMPTY_RUN,        /* MR 1-D line: an empty run other than the first white one */
+    T4_ERR_NO_LINE           /* strict, height unknown: data (not none) with no line and
+                              * no RTC / EOFB (not this coding, or not coded image data) */
 };
 
 /* coding: T4_CODING_MH/MR/MMR.  data must outlive the state.  height > 0

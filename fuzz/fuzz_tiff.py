@@ -2,7 +2,8 @@
 """Fuzz target: the TIFF reader, ``faxengine.tiff.read(bytes)``.
 
 The input is the file.  ``read`` returns pages or raises ``TiffError`` and
-nothing else; every page is a 2-D bool image with a positive finite
+nothing else, strict or not (``strict=False`` may warn, with a
+``TiffWarning``); every page is a 2-D bool image with a positive finite
 resolution, and a page read is a page that can be stored again: written as
 TIFF-F (MMR) and read back, it has the same pels (a receiving terminal or a
 converter must not lose a page it has accepted).
@@ -15,6 +16,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +32,15 @@ REWRITE_MAX_PIXELS = 1 << 20
 
 
 def TestOneInput(data: bytes) -> None:
+    check_read(data, strict=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tiff.TiffWarning)
+        check_read(data, strict=False)
+
+
+def check_read(data: bytes, strict: bool) -> None:
     try:
-        pages = tiff.read(data)
+        pages = tiff.read(data, strict=strict)
     except tiff.TiffError as exc:
         assert str(exc), "TiffError without a message"
         return
@@ -82,8 +91,8 @@ def handmade(order: str) -> bytes:
 
 def seeds() -> dict[str, bytes]:
     """Small files: ours in MH/MR/MMR, hand-made ones in both byte orders,
-    Pillow's in every compression, and libtiff's big-endian and LSB-first
-    rewrites when tiffcp is installed."""
+    Pillow's in every compression, and libtiff's big-endian, LSB-first and
+    tiled rewrites when tiffcp is installed."""
     rng = np.random.default_rng(7)
     pages = [Page(rng.random((10, 41)) < 0.3, 204.0, 98.0),
              Page(rng.random((7, 64)) < 0.1, 204.0, 196.0)]
@@ -110,7 +119,8 @@ def seeds() -> dict[str, bytes]:
             src, dst = Path(tmp, "in.tif"), Path(tmp, "out.tif")
             src.write_bytes(out["ours-mr"])
             for name, args in (("bigendian-g4", ["-B", "-c", "g4"]),
-                               ("lsb2msb-g3", ["-f", "lsb2msb", "-c", "g3:2d"])):
+                               ("lsb2msb-g3", ["-f", "lsb2msb", "-c", "g3:2d"]),
+                               ("tiles-g4", ["-t", "-w", "16", "-l", "16", "-c", "g4"])):
                 if subprocess.run([tiffcp, *args, str(src), str(dst)],
                                   capture_output=True).returncode == 0:
                     out[f"tiffcp-{name}"] = dst.read_bytes()

@@ -3,7 +3,8 @@
 ``encode``/``decode``/``decode_lenient`` live in :mod:`faxengine.t4.codec`,
 ``Page`` and ``RESOLUTIONS`` in :mod:`faxengine.t4.page`.
 """
-from faxengine.t4.codec import BadLines, T4Error, decode, decode_lenient, encode
+from faxengine.t4.codec import BadLines, T4ArgumentError, T4Error, decode, decode_lenient, encode
 from faxengine.t4.page import RESOLUTIONS, Page
 
-__all__ = ["encode", "decode", "decode_lenient", "T4Error", "BadLines", "Page", "RESOLUTIONS"]
+__all__ = ["encode", "decode", "decode_lenient", "T4Error", "T4ArgumentError", "BadLines", "Page",
+           "RESOLUTIONS"]

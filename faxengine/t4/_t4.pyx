@@ -14,6 +14,8 @@ from libc.string cimport memcpy, memset
 
 import numpy as np
 
+from faxengine.t4.errors import T4ArgumentError
+
 cdef extern from "t4_codes.h":
     int t4_codes_init()
     int T4_FRAME_NO_EOL
@@ -70,7 +72,8 @@ def encode_page(const uint8_t[:, ::1] image, int coding, int k, long min_bits_pe
     if n == -1:
         raise MemoryError("out of memory while coding a page")
     if n < 0:
-        raise ValueError("bad arguments to the T.4 encoder")
+        raise T4ArgumentError("bad arguments to the T.4 encoder (width 1..65535, coding"
+                              " 1..3, k >= 1, min_bits_per_line >= 0, known flags)")
     try:
         return (<char *>out)[:n]
     finally:
@@ -177,13 +180,18 @@ def decode_page(const uint8_t[::1] data, int width, int coding, int height, int 
     cdef uint8_t *grown
     cdef uint8_t[:, ::1] small
     cdef _PageRows rows
+    if not (1 <= width <= 65535 and 1 <= coding <= 3 and height >= 0 and max_rows >= 1):
+        raise T4ArgumentError(f"bad arguments to the T.4 decoder: width {width} (1..65535),"
+                              f" coding {coding} (1..3), height {height} (>= 0), max_rows"
+                              f" {max_rows} (>= 1)")
     cdef t4_t6_decode_state_t *s = t4_t6_decode_init(coding, width, bytes_ptr, nbytes,
                                                      lenient, height)
     if s == NULL:
-        raise MemoryError("out of memory (or bad arguments) starting a T.4 decoder")
+        raise MemoryError("out of memory starting a T.4 decoder")
     if framing and t4_t6_decode_set_framing(s, framing) != 0:
         t4_t6_decode_free(s)
-        raise ValueError("bad line framing for the T.4 decoder")
+        raise T4ArgumentError("bad line framing for the T.4 decoder: MH only, a value"
+                              " of FRAMING")
     try:
         block = pool_take(<size_t>cap * w, &capacity)
         if block == NULL:

@@ -54,36 +54,54 @@ How
 Invalid code
     Besides bad codes and wrong lengths, :func:`decode` refuses code that
     T.4/T.6 forbid and that decoders read differently (libtiff among them):
-    a horizontal mode with an empty run in mid-line, a pass mode whose b2
-    is the end of the line (T.4 §4.2.1.3.1-2), an empty run in mid-line of
-    an MR one-dimensional line, the reference of the lines below it
-    (§4.1.1).  No encoder sends them; :func:`decode_lenient` counts such a
-    line bad.  MH lines with an empty run still decode: their pels are
-    unambiguous.
+    a horizontal mode with an empty run in mid-line (T.4 §4.2.1.3.1), an
+    empty run in mid-line of an MR one-dimensional line, the reference of
+    the lines below it (§4.1.1).  No encoder sends them; :func:`decode_lenient`
+    counts such a line bad.  MH lines with an empty run still decode: their
+    pels are unambiguous.
+
+Where we read as libtiff does (and spandsp, for the first two)
+    * A G3 page starts at its first EOL (T.4 §4.1.2: EOL precedes the first
+      line): anything before it is dropped, even a coded line, or the page
+      would stand one row off theirs.
+    * A run whose make-up codes reach the end of the line exactly, with no
+      terminating code before the EOL (white 0, black make-up 1728, EOL),
+      is a line: it ends there.
+    * A pass mode whose b2 is the end of the line (no encoder codes it:
+      T.4 §4.2.1.3.2 passes only b2 left of a1) carries a0's colour to the
+      end of the line and ends it.
 
 Lines in error messages are counted from 1; bit offsets from the first bit
 of the data.
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 import numpy as np
 
-from faxengine.errors import FaxError
 from faxengine.t4 import _t4
+from faxengine.t4.errors import T4ArgumentError, T4Error
 
-__all__ = ["encode", "decode", "decode_lenient", "T4Error", "BadLines", "CODINGS",
-           "DEFAULT_MAX_LINES"]
+__all__ = ["encode", "decode", "decode_lenient", "T4Error", "T4ArgumentError", "BadLines",
+           "CODINGS", "DEFAULT_MAX_LINES"]
 
 # The coding names and the numbers csrc/t4_codes.h gives them.
 CODINGS = {"mh": 1, "mr": 2, "mmr": 3}
 
 # No fax page is longer (20000 lines is 2.6 m at fine resolution); the bound
-# keeps garbage from growing an image without end.
+# keeps garbage from growing an image without end when no height is given.
 DEFAULT_MAX_LINES = 20000
 
 MAX_WIDTH = 65535
+# Rows and K cross into C as an int.
+MAX_LINES = (1 << 31) - 1
+MAX_K = MAX_LINES
+# The longest minimum coded scan line (T.4 §4.1.3) we take, in bits: T.30's
+# longest minimum scan line time, 40 ms, at V.34's 33600 bit/s is 1344 bits;
+# ten times that leaves room and still bounds the fill of a page.
+MAX_MIN_BITS_PER_LINE = 1 << 14
 
 # csrc/t4_t6_decode.h enum t4_decode_error -> what went wrong
 _ERRORS = {
@@ -96,20 +114,13 @@ _ERRORS = {
     7: "run goes past the end of the line",
     8: "vertical mode code puts a1 outside the line",
     9: "line longer than the width: no EOL where the line ends",
-    10: "MR line without EOL and tag bit",
     11: "data end inside the line (truncated)",
-    12: "page ends early",
     13: "out of memory",
     14: "horizontal mode with an empty run in mid-line (a1 = a0 or a2 = a1, T.4 §4.2.1.3.1)",
-    15: "pass mode past the end of the line (b2 is not left of any a1, T.4 §4.2.1.3.2)",
     16: "empty run in mid-line of a one-dimensional line (T.4 §4.1.1: only the first"
         " white run may be empty)",
 }
-
-
-class T4Error(FaxError):
-    """Coded image data that cannot be decoded (corrupt or truncated)."""
-
+_SHORT_PAGE, _NO_LINE = 12, 17
 
 @dataclass(frozen=True, slots=True)
 class BadLines:
@@ -134,29 +145,51 @@ def _coding(coding: str) -> int:
     try:
         return CODINGS[coding]
     except (KeyError, TypeError):
-        raise ValueError(f"coding must be 'mh', 'mr' or 'mmr', not {coding!r}") from None
+        raise T4ArgumentError(f"coding must be 'mh', 'mr' or 'mmr', not {coding!r}") from None
+
+
+def _whole(name: str, value, low: int, high: int, hint: str = "") -> int:
+    """``value`` as an int from ``low`` to ``high``, or a T4ArgumentError that
+    says so (also for floats, strings and other non-integers)."""
+    try:
+        number = operator.index(value)
+    except TypeError:
+        number = None
+    if number is None or not low <= number <= high:
+        shown = f"{value!r} ({type(value).__name__})" if number is None else f"{number}"
+        raise T4ArgumentError(f"{name} must be a whole number from {low} to {high}{hint}, "
+                              f"not {shown}")
+    return number
 
 
 def _framing(code: int, eol: bool, align: int) -> int:
     """The C framing flags for lines with (0) or without EOLs."""
     if eol:
         if align != 1:
-            raise ValueError("align is for lines without EOL (eol=False): lines with "
-                             "EOLs are found by their EOLs")
+            raise T4ArgumentError("align is for lines without EOL (eol=False): lines with "
+                                  "EOLs are found by their EOLs")
         return 0
     if code != CODINGS["mh"]:
-        raise ValueError("eol=False is for MH only (TIFF Compression 2 and 32771): MR "
-                         "lines need their EOL and tag bit, MMR has no EOLs anyway")
-    if align not in _t4.FRAMING:
-        raise ValueError(f"align must be 1, 8 or 16 bits, not {align!r}")
+        raise T4ArgumentError("eol=False is for MH only (TIFF Compression 2 and 32771): MR "
+                              "lines need their EOL and tag bit, MMR has no EOLs anyway")
+    if not isinstance(align, int) or align not in _t4.FRAMING:
+        raise T4ArgumentError(f"align must be 1, 8 or 16 bits, not {align!r}")
     return _t4.FRAMING[align]
 
 
 def _check_width(width: int) -> int:
-    width = int(width)
-    if not 1 <= width <= MAX_WIDTH:
-        raise ValueError(f"width must be 1..{MAX_WIDTH} pels, not {width}")
-    return width
+    return _whole("width (pels per line)", width, 1, MAX_WIDTH)
+
+
+def _data(data) -> bytes:
+    """The coded data as bytes (any bytes-like object)."""
+    if isinstance(data, bytes):
+        return data
+    try:
+        return bytes(memoryview(data))
+    except TypeError:
+        raise T4ArgumentError(f"data must be bytes (or another bytes-like object), not "
+                              f"{type(data).__name__}") from None
 
 
 def encode(image: np.ndarray, coding: str, k: int | None = None,
@@ -184,28 +217,35 @@ def encode(image: np.ndarray, coding: str, k: int | None = None,
         The coded page, first bit in the MSB of the first byte.
 
     Raises:
-        ValueError: a bad image shape, coding, k, fill or framing.
+        T4ArgumentError: (a ValueError) a bad image shape or type, coding, k
+            (1..2**31-1), fill (0..MAX_MIN_BITS_PER_LINE) or framing.
     """
     code = _coding(coding)
     framing = _framing(code, eol, align)
-    pels = np.asarray(image)
+    try:
+        pels = np.asarray(image)
+    except Exception as exc:  # an object numpy cannot make an array of
+        raise T4ArgumentError(f"image must be a 2-D array, not {type(image).__name__}") from exc
     if pels.ndim != 2:
-        raise ValueError(f"image must be 2-D (rows x pels), got {pels.ndim}-D")
+        raise T4ArgumentError(f"image must be 2-D (rows x pels), got {pels.ndim}-D")
     _check_width(pels.shape[1])
+    _whole("image height", pels.shape[0], 0, MAX_LINES)
+    if pels.dtype.kind not in "biuf":
+        raise T4ArgumentError(f"image must hold bools or 0/1 numbers, not {pels.dtype}")
     if pels.dtype == np.bool_:
         pels = np.ascontiguousarray(pels).view(np.uint8)
     else:
         pels = np.ascontiguousarray(pels != 0).view(np.uint8)
-    if k is None:
-        k = 2
-    if code == CODINGS["mr"] and (int(k) != k or k < 1):
-        raise ValueError(f"k must be a positive integer, not {k!r}")
-    if min_bits_per_line < 0:
-        raise ValueError(f"min_bits_per_line must be >= 0, not {min_bits_per_line}")
-    if framing and min_bits_per_line:
-        raise ValueError("min_bits_per_line is fill before an EOL: lines without EOL "
-                         "(eol=False) take none")
-    return _t4.encode_page(pels, code, int(k), int(min_bits_per_line), bool(rtc), framing)
+    if k is None or code != CODINGS["mr"]:
+        k = 2  # only MR has a K
+    else:
+        k = _whole("k", k, 1, MAX_K, " (T.4 §4.2.1: 2 at standard, 4 at fine resolution)")
+    min_bits = _whole("min_bits_per_line", min_bits_per_line, 0, MAX_MIN_BITS_PER_LINE,
+                      " (T.4 §4.1.3: minimum scan line time x bit rate)")
+    if framing and min_bits:
+        raise T4ArgumentError("min_bits_per_line is fill before an EOL: lines without EOL "
+                              "(eol=False) take none")
+    return _t4.encode_page(pels, code, k, min_bits, bool(rtc), framing)
 
 
 def _rows_bound(nbytes: int, code: int, align: int | None) -> int:
@@ -222,13 +262,19 @@ def _decode(data: bytes, width: int, coding: str, height: int | None, max_lines:
     code = _coding(coding)
     framing = _framing(code, eol, align)
     width = _check_width(width)
-    if height is not None and height < 0:
-        raise ValueError(f"height must be >= 0, not {height}")
+    if height is not None:
+        height = _whole("height", height, 0, MAX_LINES)
+    max_lines = _whole("max_lines", max_lines, 1, MAX_LINES - 1)
+    data = _data(data)
     if height == 0:
         return np.zeros((0, width), dtype=bool), None, (0, 0)
-    data = bytes(data) if not isinstance(data, bytes) else data
+    if lenient and height is not None:
+        # lines are padded up to the height without data: max_lines bounds them
+        height = min(height, max_lines)
+    # Without a height, one line more than allowed tells a page of exactly
+    # max_lines from a longer one.
     image, error, bad = _t4.decode_page(
-        data, width, code, height or 0, int(max_lines), lenient,
+        data, width, code, height or 0, max_lines if lenient else max_lines + 1, lenient,
         _rows_bound(len(data), code, None if eol else align), framing)
     return image.view(bool), error, bad
 
@@ -238,18 +284,21 @@ def decode(data: bytes, width: int, coding: str, height: int | None = None, *,
            ) -> np.ndarray:
     """Decode an MH, MR or MMR page; any error is fatal.
 
-    Reads what :func:`encode` and libtiff write: G3 with or without an EOL
-    before the first line, fill bits, byte-aligned EOLs and RTC; G4 with or
-    without EOFB; with ``eol=False``, MH lines without EOL (TIFF Compression
-    2 and 32771).  The page ends at RTC (two EOLs in a row), EOFB or the end
-    of the data.
+    Reads what :func:`encode` and libtiff write: G3 with fill bits,
+    byte-aligned EOLs and RTC or without; G4 with or without EOFB; with
+    ``eol=False``, MH lines without EOL (TIFF Compression 2 and 32771).  A
+    G3 page starts at its first EOL (see "Where decoders agree" in the
+    module docstring) and ends at RTC (two EOLs in a row), EOFB or the end
+    of the data.  Data with no line in it and no RTC or EOFB are an error,
+    not an empty page (no data at all is an empty page).
 
     Args:
         data: the coded page, MSB first (TIFF FillOrder 1).
         width: pels per line.
         coding: ``"mh"``, ``"mr"`` or ``"mmr"``.
         height: stop after this many lines (a TIFF strip's rows); fewer lines
-            in the data is an error.  None: as many as the data hold.
+            in the data is an error.  None: as many as the data hold.  A
+            height lifts ``max_lines``: the page is as tall as it says.
         max_lines: when the height is not given, more lines than this is an
             error (garbage can look like very many short lines).
         eol: MH: ``False`` for lines without EOLs (see the module docstring).
@@ -260,20 +309,26 @@ def decode(data: bytes, width: int, coding: str, height: int | None = None, *,
         2-D bool array, True = black.
 
     Raises:
-        T4Error: corrupt or truncated data; the message names the line
-            (from 1) and the bit offset.
+        T4Error: corrupt or truncated data, or no line at all; the message
+            names the line (from 1) and the bit offset.
+        T4ArgumentError: (a T4Error and ValueError) a bad width, coding,
+            height, max_lines, framing or data type.
     """
-    # One line more than allowed tells a page of exactly max_lines from a longer one.
-    image, error, _ = _decode(data, width, coding, height, max_lines + 1, False, eol, align)
+    image, error, _ = _decode(data, width, coding, height, max_lines, False, eol, align)
+    name = coding.upper()
     if error is not None:
         err, line, bit = error
-        what = _ERRORS.get(err, f"error {err}")
-        if err == 12:
-            raise T4Error(f"{coding.upper()} page ends after {line} lines at bit {bit}, "
+        if err == _SHORT_PAGE:
+            raise T4Error(f"{name} page ends after {line} lines at bit {bit}, "
                           f"but {height} were expected (truncated data?)")
-        raise T4Error(f"{coding.upper()} line {line + 1}: {what} at bit {bit}")
-    if height is None and image.shape[0] > max_lines:      # a given height is the bound
-        raise T4Error(f"{coding.upper()} page has more than {max_lines} lines; pass a "
+        if err == _NO_LINE:
+            raise T4Error(f"no {name} line in {bit // 8} bytes: no coded line and no end of"
+                          f" page ({'RTC' if name != 'MMR' else 'EOFB'}); is the data"
+                          f" {name} at all?")
+        what = _ERRORS.get(err, f"error {err}")
+        raise T4Error(f"{name} line {line + 1}: {what} at bit {bit}")
+    if height is None and image.shape[0] > max_lines:
+        raise T4Error(f"{name} page has more than {max_lines} lines; pass a "
                       "height or a larger max_lines if that is really so")
     return image
 
@@ -287,8 +342,8 @@ def decode_lenient(data: bytes, width: int, coding: str, height: int | None = No
     replaced by the line above it (white for the first line) and decoding
     resumes at the next EOL.  In MR a 2-D line after a bad line is bad too,
     until the next 1-D line, since its reference line is lost.  The page
-    starts at its first EOL (anything before it that does not decode as a
-    line is noise, not a bad line) and ends at RTC (two EOLs in a row) or at
+    starts at its first EOL (what comes before it is not part of the page,
+    not even a line that decodes) and ends at RTC (two EOLs in a row) or at
     the end of the data.  Without a height the line count can be off by one
     when a bit error forges or destroys an EOL (one flipped zero in an EOL
     is recognised and costs nothing).
@@ -298,12 +353,19 @@ def decode_lenient(data: bytes, width: int, coding: str, height: int | None = No
     page ends there.  So does MH with ``eol=False`` (``align`` as in
     :func:`decode`).
 
-    Whatever the coding, when ``height`` is given the image has exactly that
-    many lines: lines missing at the end are white and counted bad.  Without
-    it, at most ``max_lines`` lines are decoded.
+    A line cut off by the end of the data keeps the pels decoded before the
+    end, the rest white (as libtiff draws it), and is counted bad.  Whatever
+    the coding, when ``height`` is given the image has exactly that many
+    lines, up to ``max_lines``: lines missing at the end are white and
+    counted bad.  Never more than ``max_lines`` lines are returned, so the
+    memory taken is bounded by the data and ``max_lines``, whatever
+    ``height`` says (pass a larger ``max_lines`` for taller pages).
 
     Never raises on corrupt input, never reads out of bounds, and its time
-    is bounded by the size of the data.
+    is bounded by the size of the data and ``max_lines``.
+
+    Raises:
+        T4ArgumentError: bad arguments, as :func:`decode`.
 
     Returns:
         (image, BadLines)

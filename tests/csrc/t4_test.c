@@ -253,7 +253,9 @@ static size_t bits_to_bytes(const char *bits, uint8_t *out, size_t cap)
 
 /* Mode codes no encoder sends (T.4 §4.1.1, §4.2.1.3): strict decoding stops
  * with the error, the line and the bit where the offending code starts;
- * the valid cases beside them decode. */
+ * the valid cases beside them decode, and so does code that T.4 does not
+ * foresee but libtiff reads one way (a pass to the end of the line, a run
+ * with no terminating code that reaches the end of the line). */
 static void test_invalid_modes(void)
 {
     static const struct {
@@ -272,8 +274,13 @@ static void test_invalid_modes(void)
         /* H W4 B0: a2 = a1 = 4 < width */
         {T4_CODING_MMR, "001 1011 0000110111 1 000000000001 000000000001",
          T4_ERR_BAD_HORIZONTAL, 0, 0},
-        /* pass under the imaginary white line: b2 = width */
-        {T4_CODING_MMR, "0001 1 000000000001 000000000001", T4_ERR_BAD_PASS, 0, 0},
+        /* pass under the imaginary white line: b2 = width ends the line, as
+         * libtiff reads it; the V0 is a second line */
+        {T4_CODING_MMR, "0001 1 000000000001 000000000001", 0, 0, 0},
+        /* MH (EOL, W16) read as MMR: one EOL is no EOFB */
+        {T4_CODING_MMR, "000000000001 101010 000000000001", T4_ERR_EOL_IN_LINE, 0, 0},
+        /* zeros as MH: no EOL, no line, no RTC */
+        {T4_CODING_MH, "0000000000000000 0000000000000000", T4_ERR_NO_LINE, 0, 32},
         /* MR 1-D line W4 B0 W4 B4 W4: an empty black run in mid-line */
         {T4_CODING_MR, "000000000001 1 1011 0000110111 1011 011 1011 000000000001 1",
          T4_ERR_EMPTY_RUN, 0, 17},

@@ -273,10 +273,54 @@ def test_bad_arguments_are_value_errors():
         t4.decode(b"", 0, "mh")
 
 
+def whole(name: str, low: int, high: int, shown: str) -> str:
+    return rf"^{name} must be a whole number from {low} to {high}.*, not {re.escape(shown)}$"
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: t4.encode(np.zeros((2, 8), bool), "mr", k=0), whole("k", 1, 2**31 - 1, "0")),
+    (lambda: t4.encode(np.zeros((2, 8), bool), "mr", k=2**40), whole("k", 1, 2**31 - 1, str(2**40))),
+    (lambda: t4.encode(np.zeros((2, 8), bool), "mr", k=2.5), whole("k", 1, 2**31 - 1, "2.5 (float)")),
+    (lambda: t4.encode(np.zeros((2, 8), bool), "mh", min_bits_per_line=-1),
+     whole("min_bits_per_line", 0, 16384, "-1")),
+    (lambda: t4.encode(np.zeros((2, 8), bool), "mh", min_bits_per_line=10**12),
+     whole("min_bits_per_line", 0, 16384, str(10**12))),
+    (lambda: t4.encode(np.zeros((2, 8), bool), "mh", min_bits_per_line="192"),
+     whole("min_bits_per_line", 0, 16384, "'192' (str)")),
+    (lambda: t4.encode(np.zeros((2, 8), object), "mh"), r"^image must hold bools or 0/1 numbers"),
+    (lambda: t4.encode(np.zeros((2, 8), bool), 3), r"^coding must be 'mh', 'mr' or 'mmr', not 3$"),
+    (lambda: t4.decode(b"", 16, "mh", max_lines=0), whole("max_lines", 1, 2**31 - 2, "0")),
+    (lambda: t4.decode_lenient(b"", 16, "mh", max_lines=-5), whole("max_lines", 1, 2**31 - 2, "-5")),
+    (lambda: t4.decode(b"", 16, "mh", max_lines=2**40), whole("max_lines", 1, 2**31 - 2, str(2**40))),
+    (lambda: t4.decode(b"", 16, "mh", height=-1), whole("height", 0, 2**31 - 1, "-1")),
+    (lambda: t4.decode(b"", 16, "mh", height=2**31), whole("height", 0, 2**31 - 1, str(2**31))),
+    (lambda: t4.decode(b"", 16.0, "mh"), whole(r"width \(pels per line\)", 1, 65535, "16.0 (float)")),
+    (lambda: t4.decode(b"", "16", "mh"), whole(r"width \(pels per line\)", 1, 65535, "'16' (str)")),
+    (lambda: t4.decode("text", 16, "mh"), r"^data must be bytes \(or another bytes-like object\), not str$"),
+    (lambda: t4.decode_lenient(None, 16, "mmr"), r"^data must be bytes .*, not NoneType$"),
+    (lambda: t4.decode(b"", 16, "mh", eol=False, align="8"), r"^align must be 1, 8 or 16 bits, not '8'$"),
+])
+def test_bad_arguments_raise_t4_argument_error_saying_what_is_allowed(call, message):
+    with pytest.raises(t4.T4ArgumentError, match=message) as caught:
+        call()
+    assert isinstance(caught.value, t4.T4Error) and isinstance(caught.value, ValueError)
+
+
+def test_the_compiled_coder_raises_the_t4_family():
+    from faxengine.t4 import _t4
+    with pytest.raises(t4.T4ArgumentError, match="bad arguments to the T.4 encoder"):
+        _t4.encode_page(np.zeros((2, 8), np.uint8), 9, 2, 0, True)
+    with pytest.raises(t4.T4ArgumentError, match="bad arguments to the T.4 decoder"):
+        _t4.decode_page(b"", 8, 9, 0, 10, False, 2)
+    with pytest.raises(t4.T4ArgumentError, match="bad line framing"):
+        _t4.decode_page(b"", 8, 3, 0, 10, False, 2, _t4.FRAMING[8])
+
+
 def test_public_names():
     assert set(t4.__all__) >= {"encode", "decode", "decode_lenient", "T4Error", "BadLines",
-                               "Page", "RESOLUTIONS"}
+                               "Page", "RESOLUTIONS", "T4ArgumentError"}
     assert issubclass(t4.T4Error, FaxError)
+    assert issubclass(t4.T4ArgumentError, t4.T4Error) and issubclass(t4.T4ArgumentError, ValueError)
     from faxengine.t4.page import Page
     assert t4.Page is Page
 

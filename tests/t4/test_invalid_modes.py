@@ -1,16 +1,16 @@
-"""2-D mode codes no encoder sends: decode() refuses them, decode_lenient()
-counts the line bad.
+"""2-D mode codes no encoder sends: decode() refuses those decoders read
+differently, decode_lenient() counts the line bad.
 
 T.4 §4.2.1.3.1 defines a1 as the next changing element right of a0 and a2
 as the next right of a1, and §4.2.1.3.2 codes pass mode only when b2 lies
 left of a1 (a1 <= width).  So in horizontal mode an empty first run is only
 the first run of a line (a0 the imaginary element before it, the line
-starting black) and an empty second run only ends the line; pass mode never
-passes the imaginary changing element at the end of the reference line.
+starting black) and an empty second run only ends the line.
 Streams that break these rules are read differently by different decoders
-(libtiff keeps an empty run in the next line's reference, and reads what
-follows a pass to the end of the line its own way): fuzz/crashes/t4_libtiff
-holds the two the differential fuzzer found.  The valid edge cases next to
+(libtiff keeps an empty run in the next line's reference): fuzz/crashes/t4_libtiff
+holds what the differential fuzzer found.  A pass mode whose b2 is the end
+of the line is no valid code either, but libtiff reads it one way (it ends
+the line), and so do we.  The valid edge cases next to
 them (an empty first run at the start of a line, an empty second run at the
 end) must still decode, as libtiff and our encoder write them.
 """
@@ -20,9 +20,10 @@ import numpy as np
 import pytest
 
 from faxengine import t4
+from libtiff_util import libtiff_decode
 
 # T.4 Tables 1, 2 and 4 (only the codes used here)
-V0, VR1, PASS, HORIZ = "1", "011", "0001", "001"
+V0, VR1, VL3, PASS, HORIZ = "1", "011", "0000010", "0001", "001"
 WHITE = {0: "00110101", 2: "0111", 3: "1000", 4: "1011", 7: "1111", 8: "10011",
          16: "101010"}
 BLACK = {0: "0000110111", 2: "11", 3: "10", 4: "011", 5: "0011", 16: "0000010111"}
@@ -86,24 +87,35 @@ def test_pass_mode_left_of_a1_decodes():
 
 
 @pytest.mark.parametrize("ref_line", ["", h(4, 4) + V0])
-def test_pass_mode_with_b2_at_the_end_of_the_line_is_an_error(ref_line):
+@pytest.mark.parametrize("colour", ["white", "black"])
+def test_pass_mode_with_b2_at_the_end_of_the_line_ends_it_as_libtiff_reads_it(ref_line, colour):
     # under a white line b1 = b2 = width; under 4..7 black, after a pass to
-    # 8 the next b2 is the end of the line
+    # 8 the next b2 is the end of the line.  No encoder codes that pass, but
+    # libtiff reads it as any other: a0's colour runs on to b2,
+    # the end of the line, and the line ends; the code after it is line 3.
     first = ref_line or V0
-    second = PASS + (PASS if ref_line else "")
-    data = to_bytes(first + second + V0 + EOFB)
-    with pytest.raises(t4.T4Error, match=r"^MMR line 2: pass mode past the end of the line"):
-        t4.decode(data, 16, "mmr")
-    _, bad = t4.decode_lenient(data, 16, "mmr", height=3)
-    assert (bad.count, bad.longest_run) == (2, 2)  # line 2, and line 3 never reached
+    if colour == "white":
+        second = PASS + (PASS if ref_line else "")
+        black = []
+    else:  # a0 black: V0 at b1 = 4 (4..7 above), VL3 at 13 (white above)
+        second = (V0 if ref_line else VL3) + PASS
+        black = [(4 if ref_line else 13, 16)]
+    data = to_bytes(first + second + V0 * (1 + len(black)) + EOFB)  # line 3 copies line 2
+    expected = libtiff_decode(to_bytes(first + second + EOFB), 16, 2, "mmr")
+    assert t4.decode(data, 16, "mmr", height=2).tolist() == expected.tolist()
+    assert expected[1].tolist() == row(16, *black)
+    out = t4.decode(data, 16, "mmr")
+    assert out.tolist() == expected.tolist() + [expected[1].tolist()]
+    image, bad = t4.decode_lenient(data, 16, "mmr", height=3)
+    assert bad.ok and image.tolist() == out.tolist()
 
 
 def test_mr_line_with_an_invalid_mode_is_bad_and_the_next_1d_line_recovers():
     lines = [EOL + "1" + WHITE[4] + BLACK[4] + WHITE[8],  # 1-D: black 4..7
-             EOL + "0" + PASS + PASS + V0,  # 2-D: the second pass has b2 = width
+             EOL + "0" + HORIZ + WHITE[4] + BLACK[0] + V0,  # 2-D: a2 = a1 = 4 mid-line
              EOL + "1" + WHITE[16]]         # 1-D: white
     data = to_bytes("".join(lines) + (EOL + "1") * 6)
-    with pytest.raises(t4.T4Error, match=r"^MR line 2: pass mode past the end"):
+    with pytest.raises(t4.T4Error, match=r"^MR line 2: horizontal mode with an empty run"):
         t4.decode(data, 16, "mr")
     image, bad = t4.decode_lenient(data, 16, "mr")
     assert (bad.count, bad.total_lines) == (1, 3)

@@ -111,9 +111,24 @@ def test_mmr_vertical_mode_outside_the_line():
         t4.decode(data, W, "mmr")
 
 
-def test_mr_needs_eols():
-    with pytest.raises(t4.T4Error, match="MR line 1: MR line without EOL and tag bit at bit 0"):
+def test_data_with_no_line_is_an_error_not_an_empty_page():
+    # no EOL at all: the page (which starts at its first EOL) has no line
+    with pytest.raises(t4.T4Error, match=r"^no MR line in 4 bytes: no coded line and no end of"
+                                          r" page \(RTC\); is the data MR at all\?$"):
         t4.decode(to_bytes("1" + "1" * 30), W, "mr")
+    with pytest.raises(t4.T4Error, match=r"^no MH line in 10000 bytes"):
+        t4.decode(bytes(10000), W, "mh")
+    with pytest.raises(t4.T4Error, match=r"^no MMR line in 10000 bytes"):
+        t4.decode(bytes(10000), W, "mmr")
+    # MH declared as MMR: one EOL is not EOFB, and what follows is no 2-D code
+    with pytest.raises(t4.T4Error, match=r"^MMR line 1: EOL before the end of the line at bit 0$"):
+        t4.decode(t4.encode(page(5), "mh"), W, "mmr")
+    # an empty page is RTC or EOFB, or no data at all
+    for coding in ("mh", "mr", "mmr"):
+        empty = t4.encode(np.zeros((0, W), dtype=bool), coding)
+        assert t4.decode(empty, W, coding).shape == (0, W)
+        assert t4.decode(b"", W, coding).shape == (0, W)
+        assert t4.decode_lenient(bytes(100), W, coding)[0].shape == (0, W)
 
 
 @pytest.mark.parametrize("coding", ["mh", "mr", "mmr"])
@@ -153,6 +168,48 @@ def test_too_many_lines_is_an_error():
     assert t4.decode(data, 16, "mmr", max_lines=50).shape == (50, 16)
 
 
+def test_a_height_lifts_the_default_line_bound():
+    image = np.zeros((25000, 16), dtype=bool)
+    image[::1000, 3] = True
+    for coding in ("mh", "mmr"):
+        data = t4.encode(image, coding)
+        with pytest.raises(t4.T4Error, match="more than 20000 lines; pass a height"):
+            t4.decode(data, 16, coding)
+        np.testing.assert_array_equal(t4.decode(data, 16, coding, height=25000), image)
+        out, bad = t4.decode_lenient(data, 16, coding, height=25000, max_lines=25000)
+        assert bad.ok
+        np.testing.assert_array_equal(out, image)
+
+
+LENIENT_MEMORY = """
+import resource, sys
+import numpy as np
+from faxengine import t4
+t4.decode_lenient(t4.encode(np.ones((3, 1728), bool), "mmr"), 1728, "mmr")  # warm up
+size = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+limit = size + (200 << 20)  # 200 MiB more than now: 20000 lines of 1728 pels are 35 MB
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+for data in (b"", bytes(1000), t4.encode(np.ones((3, 1728), bool), sys.argv[1])):
+    out, bad = t4.decode_lenient(data, 1728, sys.argv[1], height=10**9)
+    assert out.shape == (20000, 1728), out.shape
+    assert bad.total_lines == 20000 and bad.count >= 19997, bad
+    out, bad = t4.decode_lenient(data, 1728, sys.argv[1], height=10**9, max_lines=50)
+    assert out.shape == (50, 1728), out.shape
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("coding", ["mh", "mr", "mmr"])
+def test_lenient_memory_is_bounded_by_max_lines_whatever_the_height(coding):
+    """decode_lenient(height=10**9) once grew to tens of GB; with the address
+    space limited to 200 MiB above the interpreter's it must still finish."""
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", LENIENT_MEMORY, coding], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
 # ---- what the streams may look like ---------------------------------------
 
 @pytest.mark.parametrize("coding", ["mh", "mr"])
@@ -165,8 +222,10 @@ def test_byte_aligned_eols_and_no_leading_eol(coding):
         aligned += "0" * ((-(len(aligned) + 12)) % 8) + bits[a:b]
     assert all(m.end() % 8 == 0 for m in re.finditer("0{11,}1", aligned))
     np.testing.assert_array_equal(t4.decode(to_bytes(aligned), W, coding), image)
-    if coding == "mh":
-        np.testing.assert_array_equal(t4.decode(to_bytes(bits[12:]), W, coding), image)
+    # T.4 §4.1.2: EOL comes before the first line; a first line without one
+    # is not part of the page (libtiff and spandsp drop it too)
+    np.testing.assert_array_equal(t4.decode(to_bytes(bits[12 + (coding == "mr"):]), W, coding),
+                                  image[1:])
 
 
 @pytest.mark.parametrize("coding", ["mh", "mr", "mmr"])
@@ -219,9 +278,10 @@ def test_lenient_noise_before_the_first_eol_is_no_line(coding):
         out, bad = t4.decode_lenient(noise + data, W, coding)
         np.testing.assert_array_equal(out, image)
         assert bad == t4.BadLines(0, 0, 20)
-    # a first line without EOL that decodes is a line (libtiff may write so)
-    np.testing.assert_array_equal(
-        t4.decode_lenient(to_bytes(bits_of(t4.encode(image, "mh"))[12:]), W, "mh")[0], image)
+    # so is a first line without EOL that decodes, as libtiff reads it
+    out, bad = t4.decode_lenient(to_bytes(bits_of(data)[12:]), W, coding)
+    np.testing.assert_array_equal(out, image[1:])
+    assert bad.ok
 
 
 def test_lenient_first_line_bad_is_white():
@@ -256,7 +316,10 @@ def test_lenient_mmr_keeps_the_lines_before_the_error():
     good = out.shape[0] - 1
     assert 5 < good < 40 and bad == t4.BadLines(1, 1, good + 1)
     np.testing.assert_array_equal(out[:good], image[:good])
-    np.testing.assert_array_equal(out[good], out[good - 1])
+    # the line cut off keeps what was decoded before the end, the rest white
+    end = np.flatnonzero(out[good])[-1] + 1 if out[good].any() else 0
+    np.testing.assert_array_equal(out[good, :end], image[good, :end])
+    assert not out[good, end:].any() and not np.array_equal(out[good], image[good])
     out, bad = t4.decode_lenient(cut, W, "mmr", height=40)
     assert out.shape == (40, W) and bad == t4.BadLines(40 - good, 40 - good, 40)
     assert not out[good + 1:].any()

@@ -164,6 +164,33 @@ def test_writer_accepts_a_file_object_and_rejects_bad_input():
             writer.add_page(Page(np.zeros((0, 1728), dtype=bool)))
         with pytest.raises(TiffError, match="takes a faxengine Page"):
             writer.add_page(np.zeros((5, 1728), dtype=bool))
+        writer.add_page(_pages()[2])
+    with pytest.raises(TiffError, match=r"more than the 134217728 a page read back may have"):
+        TiffWriter(io.BytesIO()).add_page(Page(np.zeros((2049, 65535), dtype=bool)))
+
+
+def test_no_page_is_an_error_and_leaves_no_file(tmp_path):
+    """A TIFF needs an image: a file of a header alone is one nothing reads."""
+    path = tmp_path / "none.tif"
+    with pytest.raises(TiffError, match=r"^no page to write: a TIFF file needs at least one"
+                                        r" image.*nothing was written$"):
+        tiff.write(path, [])
+    assert not path.exists()
+    writer = TiffWriter(path)
+    with pytest.raises(TiffError, match="no page to write"):
+        writer.close()
+    assert not path.exists() and writer.closed
+    writer.close()  # closed is closed: no second error
+    buf = io.BytesIO(b"kept")
+    buf.seek(4)
+    with pytest.raises(TiffError, match="no page to write"):
+        tiff.write(buf, iter(()))
+    assert buf.getvalue() == b"kept"  # cut back to where the writer started
+    # an error on its way out of the with block is the one raised
+    with pytest.raises(ZeroDivisionError):
+        with TiffWriter(path):
+            1 / 0
+    assert not path.exists()
 
 
 @needs_codec
@@ -293,7 +320,7 @@ def _handmade(pages, links=None) -> bytes:
         }
         fields.update(extra)
         entries = [(tag, typ, vals) for tag, (typ, vals) in sorted(fields.items())]
-        ifd, _ = tiff._ifd_bytes(entries, len(out))
+        ifd, _ = tiff.writer._ifd_bytes(entries, len(out))
         ifd_at.append(len(out))
         out += ifd
     for n, at in enumerate(ifd_at):
@@ -416,8 +443,8 @@ def test_files_that_are_not_bilevel_or_not_supported(tmp_path):
     with pytest.raises(TiffError, match=r"compression 5 \(LZW\).*tiffcp -c g4"):
         tiff.read(lzw)
     a = np.zeros((4, 16), dtype=bool)
-    with pytest.raises(TiffError, match="tiles.*tiffcp -s"):
-        tiff.read(_handmade([(a, {322: (4, [16])})]))
+    with pytest.raises(TiffError, match=r"lacks required tag TileLength \(323\)"):
+        tiff.read(_handmade([(a, {322: (4, [16])})]))  # tiles (read since) need their length
     with pytest.raises(TiffError, match="BigTIFF"):
         tiff.read(b"II+\0\x08\0\0\0" + bytes(16))
     jbig = _handmade([(a, {259: (3, [34661])}, b"\0" * 8)])
@@ -434,7 +461,7 @@ def test_ccitt_rle_strips_in_both_fill_orders(compression, align):
 
     image = _text_page(1728, 60).image
     strips = [t4.encode(image[y:y + 16], "mh", eol=False, align=align) for y in range(0, 60, 16)]
-    reversed_strips = [tiff._REVERSED[np.frombuffer(s, dtype=np.uint8)].tobytes() for s in strips]
+    reversed_strips = [tiff.reader._REVERSED[np.frombuffer(s, dtype=np.uint8)].tobytes() for s in strips]
     for fill_order, coded in ((1, strips), (2, reversed_strips)):
         # _handmade puts the strips together at offset 8; one offset and count for each
         offsets = np.cumsum([8] + [len(c) for c in coded[:-1]]).tolist()

@@ -1,9 +1,11 @@
-"""TIFF files of fax pages: read any bilevel TIFF, write TIFF Class F.
+"""The TIFF reader: any bilevel TIFF file to fax pages.
 
-Reading (``read``) is our own parser of TIFF 6.0: either byte order, the chain
+``read`` is our own parser of TIFF 6.0: either byte order, the chain
 of image file directories (IFDs) one page each, image data in strips
-(``StripOffsets``/``StripByteCounts``, ``RowsPerStrip`` rows each).  Each strip
-is coded on its own, so it is decoded on its own and the rows are stacked:
+(``StripOffsets``/``StripByteCounts``, ``RowsPerStrip`` rows each) or in tiles
+(TIFF 6.0 §15: ``TileWidth`` x ``TileLength`` pels each, left to right then top
+to bottom, those at the right and bottom edges cut to the page).  Each strip or
+tile is coded on its own, so it is decoded on its own and put in its place:
 
 ========= ========================= ==========================================
  tag 259   name                      decoded by
@@ -12,7 +14,10 @@ is coded on its own, so it is decoded on its own and the rows are stacked:
  2         CCITT modified Huffman    ``t4.decode`` MH with ``eol=False``,
            RLE (TIFF 6.0 §10)        ``align=8``: no EOLs, rows on byte
                                      boundaries
- 3         CCITT Group 3 (T.4)       ``t4.decode``, MH or MR by T4Options bit 0
+ 3         CCITT Group 3 (T.4)       ``t4.decode``, MH or MR by T4Options bit 0;
+                                     an MH strip without a single EOL as
+                                     lines back to back (``eol=False``), as
+                                     libtiff reads it
  4         CCITT Group 4 (T.6)       ``t4.decode`` MMR
  32771     CCITT RLEW (libtiff)      as 2 with ``align=16``: rows on 16-bit
                                      word boundaries of the strip
@@ -26,7 +31,21 @@ black, 1 (min-is-black) inverts them; a palette of two colours is read by the
 brightness of its entries.  Resolution tags in inches or centimetres become
 dots per inch (without a unit the numbers are taken as per inch; without
 them, fine resolution).  Reduced-resolution images (NewSubfileType bit 0, thumbnails)
-are skipped.
+are skipped.  ``Orientation`` is applied: the page comes out upright, as
+Pillow's ``ImageOps.exif_transpose`` turns libtiff's pels, its resolutions
+swapped when the file stores it transposed (5..8); a ``Page`` read is always
+top-left.
+
+Files from the wild are read as libtiff reads them: a tag given twice counts
+the first time; a file may end right after its last IFD entry, without the
+next-IFD offset; without ``StripByteCounts`` (or ``TileByteCounts``), or with
+a count of 0 for a page of one strip, the count is worked out (uncompressed:
+the rows; coded: to the end of the file, the decoder stops at the strip's
+rows); an MH strip without a single EOL holds its lines back to back.
+Image data that end early or do not decode are a ``TiffError``; with
+``read(..., strict=False)`` the page is read as far as its data go, the lines
+missing white (corrupt T.4/T.6 lines repaired as ``t4.decode_lenient`` does),
+and a ``TiffWarning`` says which page, strip and how many lines.
 
 Tag values may come in any TIFF field type; those the reader uses are made
 numbers of one kind as the IFD is read, so nothing downstream meets a NaN.
@@ -50,88 +69,29 @@ file's size (a blank fax line costs one bit in MMR, so even a file of blank
 pages at 4864 pels a line and no IFD needs fewer), though never less than
 one page of ``MAX_PIXELS``.  Documents beyond that are read with a larger
 ``max_pixels``, or a page at a time by whoever wrote them.
-
-Writing (``write``, ``TiffWriter``) produces TIFF Class F as RFC 2306 and the
-Class F note (Campbell, 1992) describe and as libtiff writes it: little-endian,
-one strip per page coded by our own T.4/T.6 coder (MH: Compression 3 with
-T4Options 0; MR: Compression 3, T4Options 1 (2-D), K = 2 at standard and 4 at
-finer resolutions; MMR: Compression 4), EOL before each line and no RTC (the
-strip's byte count ends the page; libtiff writes none either), min-is-white,
-FillOrder 1, resolution in inches, NewSubfileType 2 (a page of a multi-page
-document), PageNumber and CleanFaxData.  ``TiffWriter`` appends one page at a
-time (its strip, then its IFD, then the link to it from the previous IFD), so
-the file on disk is a complete TIFF after every page, which is what a
-receiving terminal needs.
 """
 from __future__ import annotations
 
-import math
 import os
 import struct
-from fractions import Fraction
-from typing import BinaryIO, Iterable
+import warnings
+from typing import BinaryIO
 
 import numpy as np
 
-from faxengine.errors import FaxError
 from faxengine.t4.page import Page
+from faxengine.tiff.errors import TiffError, TiffWarning, codec
+from faxengine.tiff.tags import *  # noqa: F403 - the tag numbers, named as TIFF 6.0 names them
+from faxengine.tiff.tags import _MAX_LONG, _RATIONAL, _TYPES
 
-__all__ = ["TiffError", "TiffWriter", "read", "write", "MAX_PAGES", "MAX_PIXELS",
-           "MAX_DOCUMENT_PIXELS", "MAX_PELS_PER_BYTE", "MIN_RESOLUTION", "MAX_RESOLUTION"]
-
-
-class TiffError(FaxError):
-    """A TIFF file that cannot be read or written, and why."""
-
-
-MAX_PAGES = 10000  # IFDs followed before giving up (a document, not a loop)
-MAX_PIXELS = 1 << 27  # pels per page: A0 at 300 dpi; a bool array of 128 MiB
-MAX_DOCUMENT_PIXELS = 1 << 30  # pels of all pages read by default: 1 GiB of bool arrays
-MAX_PELS_PER_BYTE = 1 << 16  # ... and no more than this many per byte of file
-# resolutions outside this range (dpi) are treated as absent (see the docstring)
-MIN_RESOLUTION, MAX_RESOLUTION = 1.0, 65535.0
-_MAX_LONG = (1 << 32) - 1
-
-# TIFF 6.0 tags used here
-NEW_SUBFILE_TYPE = 254
-IMAGE_WIDTH = 256
-IMAGE_LENGTH = 257
-BITS_PER_SAMPLE = 258
-COMPRESSION = 259
-PHOTOMETRIC = 262
-FILL_ORDER = 266
-STRIP_OFFSETS = 273
-SAMPLES_PER_PIXEL = 277
-ROWS_PER_STRIP = 278
-STRIP_BYTE_COUNTS = 279
-X_RESOLUTION = 282
-Y_RESOLUTION = 283
-PLANAR_CONFIGURATION = 284
-T4_OPTIONS = 292
-T6_OPTIONS = 293
-RESOLUTION_UNIT = 296
-PAGE_NUMBER = 297
-SOFTWARE = 305
-TILE_WIDTH = 322
-TILE_OFFSETS = 324
-COLOR_MAP = 320
-CLEAN_FAX_DATA = 327
-
-# field type -> (numpy type, size in bytes); RATIONAL is a pair of LONGs
-_TYPES: dict[int, tuple[str, int]] = {
-    1: ("u1", 1), 2: ("u1", 1), 3: ("u2", 2), 4: ("u4", 4), 5: ("u4", 8),
-    6: ("i1", 1), 7: ("u1", 1), 8: ("i2", 2), 9: ("i4", 4), 10: ("i4", 8),
-    11: ("f4", 4), 12: ("f8", 8), 13: ("u4", 4),
-}
-_SHORT, _LONG, _RATIONAL, _ASCII = 3, 4, 5, 2
-_PACK = {_SHORT: "H", _LONG: "I", 9: "i", 11: "f", 12: "d"}  # struct codes of the types _ifd_bytes packs
+__all__ = ["read"]
 
 # the tags the reader looks at; the values of others are never touched
 _READ_TAGS = frozenset({
     NEW_SUBFILE_TYPE, IMAGE_WIDTH, IMAGE_LENGTH, BITS_PER_SAMPLE, COMPRESSION,
     PHOTOMETRIC, FILL_ORDER, STRIP_OFFSETS, SAMPLES_PER_PIXEL, ROWS_PER_STRIP,
     STRIP_BYTE_COUNTS, X_RESOLUTION, Y_RESOLUTION, T4_OPTIONS, RESOLUTION_UNIT,
-    TILE_WIDTH, TILE_OFFSETS, COLOR_MAP,
+    TILE_WIDTH, TILE_LENGTH, TILE_OFFSETS, TILE_BYTE_COUNTS, COLOR_MAP, ORIENTATION,
 })
 # the tags among them that hold real numbers; the others hold whole numbers
 _REAL_TAGS = frozenset({X_RESOLUTION, Y_RESOLUTION})
@@ -141,8 +101,23 @@ _TAG_NAMES = {
     FILL_ORDER: "FillOrder", STRIP_OFFSETS: "StripOffsets", SAMPLES_PER_PIXEL: "SamplesPerPixel",
     ROWS_PER_STRIP: "RowsPerStrip", STRIP_BYTE_COUNTS: "StripByteCounts",
     X_RESOLUTION: "XResolution", Y_RESOLUTION: "YResolution", T4_OPTIONS: "T4Options",
-    RESOLUTION_UNIT: "ResolutionUnit", TILE_WIDTH: "TileWidth", TILE_OFFSETS: "TileOffsets",
-    COLOR_MAP: "ColorMap",
+    RESOLUTION_UNIT: "ResolutionUnit", TILE_WIDTH: "TileWidth", TILE_LENGTH: "TileLength",
+    TILE_OFFSETS: "TileOffsets", TILE_BYTE_COUNTS: "TileByteCounts", COLOR_MAP: "ColorMap",
+    ORIENTATION: "Orientation",
+}
+
+# Orientation (TIFF 6.0 §8): where row 0 and column 0 of the stored image
+# are on the page -> what turns it upright, applied to the (rows, pels) array.
+# 5..8 store the page transposed: they swap the axes and so the resolutions.
+_ORIENT = {
+    1: lambda a: a,
+    2: lambda a: a[:, ::-1],        # row 0 top, column 0 right: mirror
+    3: lambda a: a[::-1, ::-1],     # bottom right: half a turn
+    4: lambda a: a[::-1],           # bottom left: upside down
+    5: lambda a: a.T,               # left top: transposed
+    6: lambda a: np.rot90(a, -1),   # right top: a quarter turn clockwise
+    7: lambda a: a[::-1, ::-1].T,   # right bottom: transposed the other way
+    8: lambda a: np.rot90(a, 1),    # left bottom: a quarter turn anticlockwise
 }
 
 _COMPRESSION_NAMES = {
@@ -159,10 +134,8 @@ _REVERSED = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1)
 _REVERSED = np.packbits(_REVERSED[:, ::-1], axis=1)[:, 0]
 
 
-# --------------------------------------------------------------------- reading
-
-
-def read(source: str | os.PathLike | BinaryIO | bytes, *, max_pixels: int | None = None) -> list[Page]:
+def read(source: str | os.PathLike | BinaryIO | bytes, *, max_pixels: int | None = None,
+         strict: bool = True) -> list[Page]:
     """Read every page of a bilevel TIFF file.
 
     Args:
@@ -171,6 +144,11 @@ def read(source: str | os.PathLike | BinaryIO | bytes, *, max_pixels: int | None
             smaller of ``MAX_DOCUMENT_PIXELS`` and ``MAX_PELS_PER_BYTE`` per
             byte of the file, at least ``MAX_PIXELS`` (see the module's
             docstring).  Each page is still bounded by ``MAX_PIXELS``.
+        strict: True: image data that end early or do not decode are a
+            ``TiffError``.  False: as libtiff, the page is read as far as
+            its data go, the missing lines white (corrupt T.4/T.6 lines are
+            repaired as ``t4.decode_lenient`` does), and a ``TiffWarning``
+            says which page and strip and how many lines.
 
     Returns:
         The pages in the order of the IFD chain.
@@ -189,13 +167,15 @@ def read(source: str | os.PathLike | BinaryIO | bytes, *, max_pixels: int | None
             data = f.read()
     if max_pixels is None:
         max_pixels = min(MAX_DOCUMENT_PIXELS, max(MAX_PIXELS, MAX_PELS_PER_BYTE * len(data)))
-    return _Reader(data, max_pixels).pages()
+    return _Reader(data, max_pixels, strict).pages()
 
 
 class _Reader:
-    def __init__(self, data: bytes, max_pixels: int = MAX_DOCUMENT_PIXELS) -> None:
+    def __init__(self, data: bytes, max_pixels: int = MAX_DOCUMENT_PIXELS,
+                 strict: bool = True) -> None:
         self.data = data
         self.max_pixels = max_pixels
+        self.strict = strict
         self.pixels = 0  # pels of the pages declared so far
         if len(data) < 8:
             raise TiffError(f"not a TIFF file: {len(data)} bytes, shorter than a TIFF header")
@@ -271,13 +251,15 @@ class _Reader:
 
     def _ifd(self, offset: int) -> tuple[dict[int, np.ndarray], int]:
         count = self._unpack("H", offset, "IFD")
-        self._need(offset + 2, 12 * count + 4, f"IFD of {count} entries")
+        self._need(offset + 2, 12 * count, f"IFD of {count} entries")
         tags: dict[int, np.ndarray] = {}
         for i in range(count):
             pos = offset + 2 + 12 * i
             tag, typ, n = struct.unpack_from(self.e + "HHI", self.data, pos)
             if tag not in _READ_TAGS or typ not in _TYPES:
                 continue  # not needed for a page (a broken one must not stop us)
+            if tag in tags:
+                continue  # a tag given twice: the first counts, as in libtiff
             code, size = _TYPES[typ]
             nbytes = size * n
             where = pos + 8
@@ -290,14 +272,17 @@ class _Reader:
                 num, den = values[0::2].astype(np.float64), values[1::2].astype(np.float64)
                 values = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
             tags[tag] = values.astype(np.float64) if tag in _REAL_TAGS else _whole(tag, values)
-        return tags, self._unpack("I", offset + 2 + 12 * count, "next IFD offset")
+        link = offset + 2 + 12 * count
+        if link + 4 > len(self.data):
+            return tags, 0  # the file ends after the entries: no next IFD (libtiff agrees)
+        return tags, self._unpack("I", link, "next IFD offset")
 
     @staticmethod
     def _value(tags: dict, tag: int, default: float | None = None) -> float:
         values = tags.get(tag)
         if values is None or len(values) == 0:
             if default is None:
-                raise TiffError(f"TIFF image lacks required tag {tag}")
+                raise TiffError(f"TIFF image lacks required tag {_TAG_NAMES.get(tag, tag)} ({tag})")
             return default
         return values[0].item()
 
@@ -316,11 +301,6 @@ class _Reader:
                 " one bit per pel: convert it, e.g. with"
                 " faxengine.t4.Page.from_pil(PIL.Image.open(path))"
             )
-        if TILE_WIDTH in tags or TILE_OFFSETS in tags:
-            raise TiffError(
-                f"{where} is stored in tiles; convert it to strips with"
-                " `tiffcp -s in.tif out.tif`"
-            )
         compression = int(self._value(tags, COMPRESSION, 1))
         if compression not in (1, 3, 4, 32773) and compression not in _RLE_ALIGN:
             name = _COMPRESSION_NAMES.get(compression, "unknown")
@@ -328,58 +308,107 @@ class _Reader:
                 f"{where} uses compression {compression} ({name}), which faxengine does"
                 f" not read; {_CONVERT_HINT}"
             )
-        black = self._pixels(tags, width, height, compression, where)
+        if compression == 3 and int(self._value(tags, T4_OPTIONS, 0)) & 2:
+            raise TiffError(
+                f"{where} allows T.4 uncompressed mode (T4Options bit 1), which"
+                f" faxengine does not decode; {_CONVERT_HINT}"
+            )
+        if TILE_WIDTH in tags or TILE_OFFSETS in tags:
+            black = self._tiles(tags, width, height, compression, where)
+        else:
+            black = self._strips(tags, width, height, compression, where)
         if photometric == 1 or (photometric == 3 and self._palette_zero_is_dark(tags)):
             black = ~black
         x_res, y_res = self._resolution(tags)
+        orientation = int(self._value(tags, ORIENTATION, 1))
+        if orientation not in _ORIENT:
+            orientation = 1  # not a TIFF 6.0 value: libtiff takes it as top-left too
+        black = np.ascontiguousarray(_ORIENT[orientation](black))
+        if orientation >= 5:
+            x_res, y_res = y_res, x_res
         return Page(black, x_res, y_res)
 
-    def _pixels(self, tags: dict, width: int, height: int, compression: int, where: str) -> np.ndarray:
+    def _strips(self, tags: dict, width: int, height: int, compression: int,
+                where: str) -> np.ndarray:
         """The decoded bits of all strips, True for a set bit (1 in the data)."""
         if height == 0:
             return np.zeros((0, width), dtype=bool)
         rows_per_strip = int(self._value(tags, ROWS_PER_STRIP, height)) or height
         rows_per_strip = min(rows_per_strip, height)
         nstrips = -(-height // rows_per_strip)
-        offsets = tags.get(STRIP_OFFSETS, np.zeros(0))
-        if len(offsets) < nstrips:
-            raise TiffError(f"{where} has {len(offsets)} StripOffsets for {nstrips} strips")
-        row_bytes = (width + 7) // 8
-        counts = tags.get(STRIP_BYTE_COUNTS)
-        if counts is None or len(counts) < nstrips:
-            if compression != 1:
-                raise TiffError(f"{where} lacks StripByteCounts")
-            counts = np.full(nstrips, rows_per_strip * row_bytes)
-        fill_order = int(self._value(tags, FILL_ORDER, 1))
-        options = int(self._value(tags, T4_OPTIONS, 0))
-        bands = []
-        for s in range(nstrips):
-            rows = min(rows_per_strip, height - s * rows_per_strip)
-            start, size = int(offsets[s]), int(counts[s])
-            what = f"{where}, strip {s}"
-            self._need(start, size, what)
-            raw = self.data[start : start + size]
-            if fill_order == 2:
-                raw = _REVERSED[np.frombuffer(raw, dtype=np.uint8)].tobytes()
-            if compression == 1:
-                band = _unpack_rows(raw, rows, width, what)
-            elif compression == 32773:
-                band = _unpack_rows(_unpackbits(raw, rows * row_bytes), rows, width, what)
-            elif compression in _RLE_ALIGN:
-                band = _ccitt_rows(raw, width, rows, "mh", what, _RLE_ALIGN[compression])
-            else:
-                if compression == 4:
-                    coding = "mmr"
-                elif options & 2:
-                    raise TiffError(
-                        f"{where} allows T.4 uncompressed mode (T4Options bit 1), which"
-                        f" faxengine does not decode; {_CONVERT_HINT}"
-                    )
-                else:
-                    coding = "mr" if options & 1 else "mh"
-                band = _ccitt_rows(raw, width, rows, coding, what)
-            bands.append(band)
+        offsets, counts = self._blocks(tags, STRIP_OFFSETS, STRIP_BYTE_COUNTS, nstrips,
+                                       rows_per_strip, width, compression, where, "strip")
+        bands = [
+            self._block(tags, int(offsets[s]), int(counts[s]), width,
+                        min(rows_per_strip, height - s * rows_per_strip), compression,
+                        f"{where}, strip {s}")
+            for s in range(nstrips)
+        ]
         return bands[0] if len(bands) == 1 else np.concatenate(bands)
+
+    def _tiles(self, tags: dict, width: int, height: int, compression: int,
+               where: str) -> np.ndarray:
+        """The decoded bits of a tiled page (TIFF 6.0 §15): every tile is
+        TileWidth x TileLength pels coded on its own, left to right then top
+        to bottom; those at the right and bottom edges are cut to the page."""
+        tile_w = int(self._value(tags, TILE_WIDTH))
+        tile_h = int(self._value(tags, TILE_LENGTH))
+        if tile_w < 1 or tile_h < 1 or tile_w * tile_h > MAX_PIXELS:
+            raise TiffError(f"{where} has impossible tiles of {tile_w}x{tile_h} pels")
+        across, down = -(-width // tile_w), -(-height // tile_h)
+        offsets, counts = self._blocks(tags, TILE_OFFSETS, TILE_BYTE_COUNTS, across * down,
+                                       tile_h, tile_w, compression, where, "tile")
+        black = np.zeros((height, width), dtype=bool)
+        for t in range(across * down):
+            y, x = t // across * tile_h, t % across * tile_w
+            tile = self._block(tags, int(offsets[t]), int(counts[t]), tile_w, tile_h,
+                               compression, f"{where}, tile {t}")
+            black[y:y + tile_h, x:x + tile_w] = tile[:height - y, :width - x]
+        return black
+
+    def _blocks(self, tags: dict, offsets_tag: int, counts_tag: int, n: int, rows: int,
+                width: int, compression: int, where: str, kind: str
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Offsets and byte counts of the page's n strips or tiles.  Without
+        byte counts, or with a count of 0 for a page of one, libtiff works
+        them out ("Bogus StripByteCounts field, ignoring and calculating");
+        so do we: an uncompressed one holds its rows, a coded one runs to the
+        end of the file (its decoder stops where its rows do), but no further
+        than its rows can need (9 bits a pel is more than any T.4 code takes),
+        so that many strips at one offset cost no more than their pels."""
+        offsets = tags.get(offsets_tag, np.zeros(0))
+        if len(offsets) < n:
+            raise TiffError(f"{where} has {len(offsets)} {_TAG_NAMES[offsets_tag]} for {n} {kind}s")
+        counts = tags.get(counts_tag)
+        if counts is None or len(counts) < n or (n == 1 and counts[0] == 0 and offsets[0]):
+            if compression == 1:
+                counts = np.full(n, rows * ((width + 7) // 8))
+            else:
+                most = rows * ((width * 9 + 7) // 8 + 32)
+                counts = np.clip(len(self.data) - offsets[:n], 0, most)
+        return offsets, counts
+
+    def _block(self, tags: dict, start: int, size: int, width: int, rows: int,
+               compression: int, what: str) -> np.ndarray:
+        """One strip or tile decoded: ``rows`` x ``width`` bools."""
+        if not self.strict and start <= len(self.data) < start + size:
+            size = len(self.data) - start  # a file cut short: read what is there
+        self._need(start, size, what)
+        raw = self.data[start : start + size]
+        if int(self._value(tags, FILL_ORDER, 1)) == 2:
+            raw = _REVERSED[np.frombuffer(raw, dtype=np.uint8)].tobytes()
+        row_bytes = (width + 7) // 8
+        if compression == 1:
+            return _unpack_rows(raw, rows, width, what, self.strict)
+        if compression == 32773:
+            return _unpack_rows(_unpackbits(raw, rows * row_bytes), rows, width, what,
+                                self.strict)
+        if compression in _RLE_ALIGN:
+            return _ccitt_rows(raw, width, rows, "mh", what, self.strict, _RLE_ALIGN[compression])
+        if compression == 4:
+            return _ccitt_rows(raw, width, rows, "mmr", what, self.strict)
+        options = int(self._value(tags, T4_OPTIONS, 0))
+        return _ccitt_rows(raw, width, rows, "mr" if options & 1 else "mh", what, self.strict)
 
     def _palette_zero_is_dark(self, tags: dict) -> bool:
         cmap = tags.get(COLOR_MAP)
@@ -426,14 +455,24 @@ def _whole(tag: int, values: np.ndarray) -> np.ndarray:
     return values.astype(np.int64)
 
 
-def _unpack_rows(raw: bytes, rows: int, width: int, what: str) -> np.ndarray:
-    """Rows padded to whole bytes, first pel in the most significant bit."""
+def _unpack_rows(raw: bytes, rows: int, width: int, what: str, strict: bool = True) -> np.ndarray:
+    """Rows padded to whole bytes, first pel in the most significant bit;
+    not strict: rows the data do not hold are white (and reported)."""
     row_bytes = (width + 7) // 8
     need = rows * row_bytes
     if len(raw) < need:
-        raise TiffError(f"truncated TIFF file: {what} holds {len(raw)} of {need} bytes")
+        if strict:
+            raise TiffError(f"truncated TIFF file: {what} holds {len(raw)} of {need} bytes")
+        _report(what, f"its data end after {len(raw)} of {need} bytes", rows - len(raw) // row_bytes, rows)
+        raw = raw + bytes(need - len(raw))
     packed = np.frombuffer(raw, dtype=np.uint8, count=need).reshape(rows, row_bytes)
     return np.unpackbits(packed, axis=1, count=width).view(bool)
+
+
+def _report(what: str, why: str, lines: int, rows: int) -> None:
+    """read(strict=False): a page read as far as its data go."""
+    warnings.warn(TiffWarning(f"{what}: {why}; {lines} of its {rows} lines are white or"
+                              " repaired (read with strict=False)"), stacklevel=2)
 
 
 def _unpackbits(raw: bytes, need: int) -> bytes:
@@ -454,197 +493,50 @@ def _unpackbits(raw: bytes, need: int) -> bytes:
     return bytes(out)
 
 
-def _ccitt_rows(raw: bytes, width: int, rows: int, coding: str, what: str,
+def _ccitt_rows(raw: bytes, width: int, rows: int, coding: str, what: str, strict: bool = True,
                 rle_align: int | None = None) -> np.ndarray:
-    """A strip of T.4/T.6 code; ``rle_align``: MH rows without EOLs on
-    boundaries of that many bits (Compression 2 and 32771)."""
-    t4 = _codec()
+    """A strip or tile of T.4/T.6 code; ``rle_align``: MH rows without EOLs
+    on boundaries of that many bits (Compression 2 and 32771).  Not strict:
+    decoded as ``t4.decode_lenient`` does, the lines that end early white."""
+    t4 = codec()
     if width > t4.codec.MAX_WIDTH:
         raise TiffError(
             f"{what}: {width} pels is wider than the {t4.codec.MAX_WIDTH} the T.4 coder takes"
         )
     name = coding.upper() if rle_align is None else f"CCITT RLE{'W' if rle_align == 16 else ''}"
+    framing = {} if rle_align is None else {"eol": False, "align": rle_align}
+    if coding == "mh" and rle_align is None and not (_has_eol(raw[:64]) or _has_eol(raw)):
+        # Group 3 1-D without a single EOL: lines back to back, as libtiff
+        # reads such a strip (it retries without EOLs when it finds none)
+        framing = {"eol": False, "align": 1}
+    if not strict:
+        band, bad = t4.decode_lenient(raw, width, coding, height=rows, max_lines=rows, **framing)
+        if bad.count:
+            _report(what, f"{name} data end early or hold corrupt lines", bad.count, rows)
+        return band
     try:
-        if rle_align is None:
-            band = t4.decode(raw, width, coding, height=rows)
-        else:
-            band = t4.decode(raw, width, coding, height=rows, eol=False, align=rle_align)
+        band = t4.decode(raw, width, coding, height=rows, **framing)
     except t4.T4Error as exc:
-        raise TiffError(f"{what}: corrupt {name} data: {exc}") from exc
+        raise TiffError(f"{what}: corrupt {name} data: {exc}; read(..., strict=False) reads"
+                        " it as far as it goes") from exc
     if band.shape[0] != rows:
         raise TiffError(f"{what}: {name} data holds {band.shape[0]} of {rows} rows")
     return band
 
 
-def _codec():
-    try:
-        from faxengine import t4
-        t4.decode, t4.encode, t4.T4Error  # noqa: B018 - present once the codec is built
-    except (ImportError, AttributeError) as exc:
-        raise TiffError(
-            "the T.4/T.6 codec is not built; run"
-            " `python setup.py build_ext --inplace` (or `make test`)"
-        ) from exc
-    return t4
+# zero bits before the first one and after the last one of each byte
+_LEADING_ZEROS = np.array([8] + [8 - b.bit_length() for b in range(1, 256)], dtype=np.int64)
+_TRAILING_ZEROS = np.array([8] + [(b & -b).bit_length() - 1 for b in range(1, 256)],
+                           dtype=np.int64)
 
 
-# --------------------------------------------------------------------- writing
-
-_CODINGS = {"mh": (3, 0), "mr": (3, 1), "mmr": (4, 0)}  # coding -> (Compression, T4/T6Options)
-
-
-def write(target: str | os.PathLike | BinaryIO, pages: Iterable[Page], coding: str = "mmr") -> None:
-    """Write pages as a multi-page TIFF Class F file.
-
-    Args:
-        target: a path or a seekable binary file object.
-        pages: the pages, first page first.
-        coding: "mh", "mr" or "mmr" (T.4 1-D, T.4 2-D, T.6).
-
-    Raises:
-        TiffError: an unknown coding, or a page that cannot be a fax page.
-    """
-    with TiffWriter(target, coding) as writer:
-        for page in pages:
-            writer.add_page(page)
-
-
-class TiffWriter:
-    """Writes a TIFF Class F file one page at a time.
-
-    After each ``add_page`` the file is a complete TIFF of the pages so far;
-    their PageNumber totals read 0 ("not known", TIFF 6.0) until ``close``
-    fills them in.  Use as a context manager or call ``close``.
-    """
-
-    def __init__(self, target: str | os.PathLike | BinaryIO, coding: str = "mmr") -> None:
-        if coding not in _CODINGS:
-            raise TiffError(f"unknown coding {coding!r}; use 'mh', 'mr' or 'mmr'")
-        self.coding = coding
-        if hasattr(target, "write"):
-            self._f: BinaryIO = target  # type: ignore[assignment]
-            self._own = False
-        else:
-            self._f = open(target, "w+b")  # type: ignore[arg-type]
-            self._own = True
-        self._base = self._f.tell()
-        self._page_number_at: list[int] = []  # file offsets of PageNumber values
-        self._link_at = 4  # where the offset of the next IFD goes
-        self._end = 8
-        self._put(0, b"II*\0" + struct.pack("<I", 0))
-        self.closed = False
-
-    @property
-    def pages(self) -> int:
-        """How many pages have been written."""
-        return len(self._page_number_at)
-
-    def add_page(self, page: Page) -> None:
-        """Code the page and append it, leaving a valid file on disk."""
-        if self.closed:
-            raise TiffError("cannot add a page to a closed TiffWriter")
-        if not isinstance(page, Page):
-            raise TiffError(f"add_page takes a faxengine Page, not {type(page).__name__}")
-        if page.height == 0 or page.width == 0:
-            raise TiffError(f"page {self.pages + 1} is empty ({page.width}x{page.height})")
-        strip = self._code(page)
-        strip_at = self._end
-        ifd_at = strip_at + len(strip) + (len(strip) & 1)  # IFDs start on a word boundary
-        compression, options = _CODINGS[self.coding]
-        entries = [
-            (NEW_SUBFILE_TYPE, _LONG, [2]),  # bit 1: one page of a multi-page document
-            (IMAGE_WIDTH, _LONG, [page.width]),
-            (IMAGE_LENGTH, _LONG, [page.height]),
-            (BITS_PER_SAMPLE, _SHORT, [1]),
-            (COMPRESSION, _SHORT, [compression]),
-            (PHOTOMETRIC, _SHORT, [0]),  # min-is-white: a set bit is black
-            (FILL_ORDER, _SHORT, [1]),
-            (STRIP_OFFSETS, _LONG, [strip_at]),
-            (SAMPLES_PER_PIXEL, _SHORT, [1]),
-            (ROWS_PER_STRIP, _LONG, [page.height]),
-            (STRIP_BYTE_COUNTS, _LONG, [len(strip)]),
-            (X_RESOLUTION, _RATIONAL, [_rational(page.x_res)]),
-            (Y_RESOLUTION, _RATIONAL, [_rational(page.y_res)]),
-            (PLANAR_CONFIGURATION, _SHORT, [1]),
-            (T4_OPTIONS if compression == 3 else T6_OPTIONS, _LONG, [options]),
-            (RESOLUTION_UNIT, _SHORT, [2]),  # inch
-            (PAGE_NUMBER, _SHORT, [self.pages, 0]),  # total filled in by close()
-            (SOFTWARE, _ASCII, b"faxengine\0"),
-            (CLEAN_FAX_DATA, _SHORT, [0]),  # coded from an image: no bad lines
-        ]
-        ifd, page_number_at = _ifd_bytes(entries, ifd_at)
-        # the strip and the IFD first, then the link to them: a crash between
-        # the two leaves the previous pages readable
-        self._put(strip_at, strip + b"\0" * (ifd_at - strip_at - len(strip)) + ifd)
-        self._f.flush()
-        self._put(self._link_at, struct.pack("<I", ifd_at))
-        self._f.flush()
-        self._end = ifd_at + len(ifd)
-        self._link_at = ifd_at + 2 + 12 * len(entries)
-        self._page_number_at.append(page_number_at)
-
-    def close(self) -> None:
-        """Fill in the page totals and close the file (if this writer opened it)."""
-        if self.closed:
-            return
-        self.closed = True
-        total = struct.pack("<H", self.pages)
-        for at in self._page_number_at:
-            self._put(at + 2, total)
-        self._f.flush()
-        if self._own:
-            self._f.close()
-
-    def __enter__(self) -> "TiffWriter":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def _put(self, offset: int, data: bytes) -> None:
-        self._f.seek(self._base + offset)
-        self._f.write(data)
-
-    def _code(self, page: Page) -> bytes:
-        t4 = _codec()
-        k = page.mr_k if self.coding == "mr" else None
-        return t4.encode(page.image, self.coding, k=k, rtc=False)
-
-
-def _rational(value: float) -> tuple[int, int]:
-    """A resolution in dpi as a TIFF RATIONAL (two LONGs)."""
-    f = Fraction(value).limit_denominator(10000) if math.isfinite(value) else Fraction(0)
-    if not 0 < f.numerator <= _MAX_LONG:
-        raise TiffError(
-            f"a resolution of {value} dpi cannot be written to a TIFF file; give the page"
-            f" one from {MIN_RESOLUTION:g} to {MAX_RESOLUTION:g} dpi"
-        )
-    return f.numerator, f.denominator
-
-
-def _ifd_bytes(entries: list, at: int) -> tuple[bytes, int]:
-    """An IFD at file offset ``at`` with a zero next-IFD link, the values that
-    do not fit in an entry after it; also the offset of PageNumber's value."""
-    fields = bytearray(struct.pack("<H", len(entries)))
-    extra = bytearray()
-    extra_at = at + 2 + 12 * len(entries) + 4
-    page_number_at = 0
-    for tag, typ, values in entries:
-        if typ == _ASCII:
-            payload, count = bytes(values), len(values)
-        elif typ == _RATIONAL:
-            payload = b"".join(struct.pack("<II", n, d) for n, d in values)
-            count = len(values)
-        else:
-            payload = struct.pack("<" + _PACK[typ] * len(values), *values)
-            count = len(values)
-        if tag == PAGE_NUMBER:
-            page_number_at = at + len(fields) + 8
-        if len(payload) <= 4:
-            fields += struct.pack("<HHI", tag, typ, count) + payload.ljust(4, b"\0")
-        else:
-            offset = extra_at + len(extra)
-            fields += struct.pack("<HHII", tag, typ, count, offset)
-            extra += payload + b"\0" * (len(payload) & 1)
-    fields += struct.pack("<I", 0)
-    return bytes(fields + extra), page_number_at
+def _has_eol(raw: bytes) -> bool:
+    """Whether T.4 code holds an EOL: 11 or more zeros, then a one.  A byte
+    holds at most 6 zeros between ones, so the zeros that count run from the
+    last one of a byte to the first one of the next byte that has one."""
+    octets = np.frombuffer(raw, dtype=np.uint8)
+    at = np.flatnonzero(octets)
+    if len(at) == 0:
+        return False
+    gaps = _TRAILING_ZEROS[octets[at[:-1]]] + 8 * (np.diff(at) - 1) + _LEADING_ZEROS[octets[at[1:]]]
+    return bool(8 * at[0] + _LEADING_ZEROS[octets[at[0]]] >= 11 or (gaps >= 11).any())
