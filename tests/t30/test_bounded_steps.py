@@ -10,7 +10,10 @@ ECM and not, chart 1 and text pages): in any one step,
   with ECM, one slice per step ahead of the blocks);
 * at most ``2 * PIECE_BITS`` bits are modulated by a high-speed modem
   (``HsSignal`` modulates as ``tx`` pulls);
-* at most ``FRAMES_PER_PIECE`` ECM frames are HDLC-coded at a time.
+* at most ``FRAMES_PER_PIECE`` ECM frames are HDLC-coded at a time;
+* without ECM, a received page is decoded a piece at a time as it arrives
+  (``PageDecoder``): no step decodes more than a few hundred lines.  (With
+  ECM the MMR page is still decoded whole when it is confirmed.)
 
 The pieces themselves give the same bits as coding the page at once
 (``page_bits`` and ``EolScan`` against the whole-page results).
@@ -35,9 +38,15 @@ class Work:
     """Counts the coding work done inside each step of a call."""
 
     def __init__(self, monkeypatch):
-        self.rows = self.bits = self.frames = 0
-        self.most = {"rows": 0, "bits": 0, "frames": 0}
+        self.rows = self.bits = self.frames = self.decoded = 0
+        self.most = {"rows": 0, "bits": 0, "frames": 0, "decoded": 0}
         encode, modulate, hdlc = t4.encode, v29._HighSpeedTx.modulate, link.HdlcTx.encode
+        decode = t4.decode_lenient
+
+        def counting_decode(*args, **kw):
+            image, bad = decode(*args, **kw)
+            self.decoded += image.shape[0]
+            return image, bad
 
         def counting_encode(image, *args, **kw):
             self.rows += np.asarray(image).shape[0]
@@ -53,11 +62,12 @@ class Work:
             return hdlc(tx, frames)
 
         monkeypatch.setattr(t4, "encode", counting_encode)
+        monkeypatch.setattr(t4, "decode_lenient", counting_decode)
         monkeypatch.setattr(v29._HighSpeedTx, "modulate", counting_modulate)
         monkeypatch.setattr(link.HdlcTx, "encode", counting_hdlc)
 
     def step(self, fn, *args):
-        self.rows = self.bits = self.frames = 0
+        self.rows = self.bits = self.frames = self.decoded = 0
         out = fn(*args)
         for name in self.most:
             self.most[name] = max(self.most[name], getattr(self, name))
@@ -110,6 +120,8 @@ def test_no_step_codes_a_page(tmp_path, monkeypatch, ecm, modem, ours_send):
         assert 0 < work.most["rows"] <= 2 * link.PAGE_SLICE_ROWS + 1
         assert 0 < work.most["bits"] <= 2 * link.PIECE_BITS
         assert work.most["frames"] <= link.FRAMES_PER_PIECE
+    elif not ecm:           # ours receives: the page is decoded as it comes
+        assert 0 < work.most["decoded"] <= 3 * link.DECODE_PIECE_LINES
     got = tiff.read(out)
     assert [p.image.shape for p in got] == [p.image.shape for p in pages]
 
