@@ -2,8 +2,9 @@
 
 One round is a whole call: CCITT chart 1 at fine resolution, V.17 14400, with
 ECM (MMR) and without (MR), the calling terminal sending to the answering
-one, both pumped by the same Python loop (``spandsp.run_call``, 160-sample
-blocks, no line model) until both reach phase E.  Rates are seconds of line
+one, both pumped by the same loop -- the media layer's ``Pump``, which
+``faxengine loopback`` uses too (``spandsp.run_call`` is that pump;
+160-sample blocks, no line model) -- until both reach phase E.  Rates are seconds of line
 time per second of CPU (the real-time factor, both terminals together); the
 ratio is ours / spandsp.  Required by issue 5: ours at least 300x real time
 on one core (the table's ratio column has no requirement; the absolute

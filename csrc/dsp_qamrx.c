@@ -49,6 +49,7 @@ void dsp_qamrx_restart(dsp_qamrx_t *s)
     s->last_on = s->last_mid = cf(0.0f, 0.0f);
     s->state = DSP_QAMRX_SEEK;
     s->count = 0;
+    s->lost = 0;
     s->sig_power = 0.0f;
     s->err_power = 0.0f;
 }
@@ -144,6 +145,8 @@ static int on_symbol(dsp_qamrx_t *s, cf_t u, uint8_t *bits)
     switch (s->state) {
     case DSP_QAMRX_ALT_EST: {
         int h = (s->count >= d->alt_est_symbols / 2);
+        if (s->lost)
+            u = cf(0.0f, 0.0f);         /* a lost symbol adds nothing to the sums */
         if (s->count & 1)
             s->sum_odd[h] = cf_add(s->sum_odd[h], u);
         else
@@ -157,7 +160,7 @@ static int on_symbol(dsp_qamrx_t *s, cf_t u, uint8_t *bits)
         want = alt_point(s, s->alt_index++);
         /* only on symbols that look like the alternation: once the pattern
          * has begun, its symbols would pull the loop away */
-        if (cf_abs2(cf_sub(z, want)) < 0.25f * cf_abs2(want))
+        if (!s->lost && cf_abs2(cf_sub(z, want)) < 0.25f * cf_abs2(want))
             dsp_carrier_track(&s->pll, dsp_phase_error(z, want), d->pll_kp_acq, d->pll_ki_acq, 1.0f);
         s->ring_z[s->ring_pos] = z;
         s->ring_d[s->ring_pos] = want;
@@ -179,8 +182,10 @@ static int on_symbol(dsp_qamrx_t *s, cf_t u, uint8_t *bits)
     case DSP_QAMRX_PATTERN:
         z = equalized(s, &rot);
         want = d->pattern[s->pattern_idx];
-        adapt(s, cf_sub(want, z), rot, d->mu_train);
-        dsp_carrier_track(&s->pll, dsp_phase_error(z, want), d->pll_kp_train, d->pll_ki_train, 1.0f);
+        if (!s->lost) {
+            adapt(s, cf_sub(want, z), rot, d->mu_train);
+            dsp_carrier_track(&s->pll, dsp_phase_error(z, want), d->pll_kp_train, d->pll_ki_train, 1.0f);
+        }
         if (++s->pattern_idx >= d->pattern_len) {
             d->reference(d->user, want);
             s->state = DSP_QAMRX_PREAMBLE;
@@ -192,11 +197,13 @@ static int on_symbol(dsp_qamrx_t *s, cf_t u, uint8_t *bits)
         z = equalized(s, &rot);
         int code = d->decide(d->user, z, &want);
         cf_t err = cf_sub(want, z);
-        adapt(s, err, rot, s->state == DSP_QAMRX_DATA ? d->mu_data : d->mu_train * 0.25f);
-        dsp_carrier_track(&s->pll, dsp_phase_error(z, want), d->pll_kp_data, d->pll_ki_data, 1.0f);
-        s->sig_power += (cf_abs2(want) - s->sig_power) * (1.0f / 256.0f);
-        s->err_power += (cf_abs2(err) - s->err_power) * (1.0f / 256.0f);
-        if (s->state == DSP_QAMRX_DATA)
+        if (!s->lost) {
+            adapt(s, err, rot, s->state == DSP_QAMRX_DATA ? d->mu_data : d->mu_train * 0.25f);
+            dsp_carrier_track(&s->pll, dsp_phase_error(z, want), d->pll_kp_data, d->pll_ki_data, 1.0f);
+            s->sig_power += (cf_abs2(want) - s->sig_power) * (1.0f / 256.0f);
+            s->err_power += (cf_abs2(err) - s->err_power) * (1.0f / 256.0f);
+        }
+        if (s->state == DSP_QAMRX_DATA && !s->lost)
             dsp_symtap_put(&s->tap, z);
         n = d->bits(d->user, code, bits, s->state == DSP_QAMRX_DATA);
         if (s->state == DSP_QAMRX_PREAMBLE && ++s->count >= d->preamble_len)
@@ -209,8 +216,16 @@ static int on_symbol(dsp_qamrx_t *s, cf_t u, uint8_t *bits)
 
 static int half_sample(dsp_qamrx_t *s, cf_t u, uint8_t *bits)
 {
+    /* a hole taints the filters until its zeros have left them: no loop
+     * learns from that, though decisions (and bits) go on */
+    if (s->filling)
+        s->lost = s->d.eq_len + 2 * s->d.span;
+    else if (s->lost > 0)
+        s->lost--;
     dsp_equalizer_put(&s->eq, u);
     if (s->state == DSP_QAMRX_SEEK) {
+        if (s->filling)
+            return 0;               /* nothing to seek in a hole */
         dsp_alternation_put(&s->alt, u);
         /* an alternation, and a strong one: the fading tail of a signal
          * just gone (the carrier detector is still on) must not look like one */
@@ -232,7 +247,7 @@ static int half_sample(dsp_qamrx_t *s, cf_t u, uint8_t *bits)
         return 0;
     }
     s->on_next = 0;
-    if (s->state >= DSP_QAMRX_ALT_TRACK) {
+    if (s->state >= DSP_QAMRX_ALT_TRACK && !s->lost) {
         float e = dsp_gardner(s->last_on, s->last_mid, u) / (s->eq.power + 1e-9f);
         int data = s->state >= DSP_QAMRX_PREAMBLE;
         float adj = dsp_timing_loop_update(&s->tl, e, data ? s->d.ted_kp_data : s->d.ted_kp_train,
@@ -243,14 +258,18 @@ static int half_sample(dsp_qamrx_t *s, cf_t u, uint8_t *bits)
     return on_symbol(s, u, bits);
 }
 
-int dsp_qamrx_rx(dsp_qamrx_t *s, const int16_t *amp, int len, uint8_t *bits)
+/* The sample loop; amp NULL: len samples lost (dsp_qamrx_rx_fillin). */
+static int run(dsp_qamrx_t *s, const int16_t *amp, int len, uint8_t *bits)
 {
     int nbits = 0;
+    s->filling = amp == NULL;
     for (int i = 0; i < len; i++) {
-        float x = (float) amp[i];
-        int ev = dsp_power_detector_update(&s->pd, x);
-        if (ev < 0)
-            dsp_qamrx_restart(s);
+        float x = 0.0f;
+        if (amp) {
+            x = (float) amp[i];
+            if (dsp_power_detector_update(&s->pd, x) < 0)
+                dsp_qamrx_restart(s);
+        }
         dsp_bandpass_put(&s->bp, x);
         s->t_next -= 1.0;
         if (!s->pd.present) {
@@ -269,7 +288,23 @@ int dsp_qamrx_rx(dsp_qamrx_t *s, const int16_t *amp, int len, uint8_t *bits)
             nbits += half_sample(s, u, bits + nbits);
         }
     }
+    s->filling = 0;
     return nbits;
+}
+
+int dsp_qamrx_rx(dsp_qamrx_t *s, const int16_t *amp, int len, uint8_t *bits)
+{
+    return run(s, amp, len, bits);
+}
+
+/* Samples that never arrived (a lost packet), as spandsp's *_rx_fillin: the
+ * carrier detector holds its state, the schedule of T/2 instants and the
+ * NCO and PLL phases move on by len samples, so timing and carrier are where
+ * they would be; zeros go through the filters, no loop adapts (there is
+ * nothing to train on) and the decisions made on the hole give its bits. */
+int dsp_qamrx_rx_fillin(dsp_qamrx_t *s, int len, uint8_t *bits)
+{
+    return run(s, NULL, len, bits);
 }
 
 void dsp_qamrx_desc_defaults(dsp_qamrx_desc_t *d)

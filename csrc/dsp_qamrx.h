@@ -20,6 +20,8 @@
  *              the scrambled ones; no bits delivered.
  *   DATA       decision directed; bits delivered.
  * Gardner timing runs from ALT_TRACK on; carrier loss returns to SEEK.
+ * Lost samples (dsp_qamrx_rx_fillin) move time on without touching the
+ * carrier detector or any loop.
  *
  * The modem describes itself with dsp_qamrx_desc_t: rates, filter, the
  * alternation points, the pattern, loop gains, and three callbacks: decide
@@ -91,6 +93,8 @@ typedef struct dsp_qamrx_s {
     int on_next;              /* the next T/2 sample is a symbol centre */
     cf_t last_on, last_mid;
     int state;
+    int filling;              /* inside dsp_qamrx_rx_fillin */
+    int lost;                 /* T/2 samples the filters still hold zeros of a hole */
     int count;
     int alt_index;            /* index in the alternation of the next equaliser output */
     cf_t first_a, first_b;    /* the alternation in the order it arrived */
@@ -108,6 +112,11 @@ void dsp_qamrx_restart(dsp_qamrx_t *s);
 /* Process len samples; writes the data bits decoded to bits (room for
  * dsp_qamrx_max_bits(len, bits_per_symbol)); returns how many. */
 int dsp_qamrx_rx(dsp_qamrx_t *s, const int16_t *amp, int len, uint8_t *bits);
+/* len samples that never arrived (a lost packet): carrier kept, timing and
+ * carrier phase moved on, no adaptation; the bits the decisions make on the
+ * hole (so the data after it keeps its place) go to bits, which needs the
+ * same room as for dsp_qamrx_rx.  Returns how many. */
+int dsp_qamrx_rx_fillin(dsp_qamrx_t *s, int len, uint8_t *bits);
 static inline int dsp_qamrx_max_bits(const dsp_qamrx_t *s, int len, int bits_per_symbol)
 {
     return ((int) (len / s->sps) + 2) * bits_per_symbol;

@@ -46,6 +46,11 @@
  * from that copy.  The timing
  * loop's integral (the clock difference) is kept with them: a burst drags
  * it as much.
+ * Lost samples (v17_rx_fillin, as spandsp's): the carrier detector holds
+ * its state, time, the NCO and the carrier loop's phase move on, zeros go
+ * through the filters and the Viterbi decoder, and nothing adapts, estimates
+ * or decides the signal has ended; the bits decided on the hole come out,
+ * so the data after it keeps its place.
  * Symbol timing: the alternation gives it; from segment 2 on a Gardner
  * detector with a proportional-integral loop follows the clock (the
  * integral takes +-100 ppm).
@@ -272,15 +277,17 @@ static int data_symbol(v17_rx_state_t *s, cf_t z, cf_t zr, cf_t rot, int adapt, 
 {
     int tentative, labels[V17_VITERBI_BLOCK], n = 0;
     int released = v17_viterbi_push(&s->vit, zr.re, zr.im, &tentative, labels);
-    dsp_symtap_put(&s->tap, zr);
-    s->window_err += cf_abs2(cf_sub(zr, point(s->c->map[tentative])));
-    if (adapt)
-        track(s, z, zr, point(s->c->map[tentative]), rot, MU_DATA, PLL_KP_DATA, PLL_KI_DATA);
-    /* The signal may end without the level falling below the carrier-off
-     * threshold (a noisy line): a quarter of the constellation's power at
-     * the equaliser's output means it has. */
-    s->out_power += (cf_abs2(zr) - s->out_power) * (1.0f / 16.0f);
-    snr_window(s);
+    if (!s->lost) {
+        dsp_symtap_put(&s->tap, zr);
+        s->window_err += cf_abs2(cf_sub(zr, point(s->c->map[tentative])));
+        if (adapt)
+            track(s, z, zr, point(s->c->map[tentative]), rot, MU_DATA, PLL_KP_DATA, PLL_KI_DATA);
+        /* The signal may end without the level falling below the carrier-off
+         * threshold (a noisy line): a quarter of the constellation's power at
+         * the equaliser's output means it has. */
+        s->out_power += (cf_abs2(zr) - s->out_power) * (1.0f / 16.0f);
+        snr_window(s);
+    }
     for (int i = 0; i < released; i++)
         n += emit_label(s, labels[i], bits + n);
     return n;
@@ -309,6 +316,13 @@ static int symbol(v17_rx_state_t *s, cf_t u, uint8_t *bits)
     cf_t zr, rot;
     int n = 0;
 
+    if (s->lost && s->state < RX_SEG2) {
+        /* a lost symbol of segment 1: nothing to estimate from; the carrier
+         * phase moves on once the loop runs (RX_SEG1) */
+        if (s->state == RX_SEG1)
+            derotate(s, z, &rot);
+        return 0;
+    }
     switch (s->state) {
     case RX_FREQ:
         /* equal points two symbols apart: the phase step is 2 symbols of
@@ -385,11 +399,13 @@ static int symbol(v17_rx_state_t *s, cf_t u, uint8_t *bits)
         float mu = s->state == RX_SEG3 || s->count > 2000 ? MU_TRAIN / 8.0f
                    : s->count > 1000 ? MU_TRAIN / 3.0f : MU_TRAIN;
         zr = derotate(s, z, &rot);
-        track(s, z, zr, point(v17_abcd[idx]), rot, mu, PLL_KP_TRAIN, PLL_KI_TRAIN);
+        if (!s->lost)
+            track(s, z, zr, point(v17_abcd[idx]), rot, mu, PLL_KP_TRAIN, PLL_KI_TRAIN);
         s->count++;
         if (s->state == RX_SEG2 && s->count == V17_SEG2_SHORT_SYMBOLS) {
             s->state = RX_DECIDE;
             s->nheld = 0;
+            s->held_lost = 0;
         } else if (s->state == RX_SEG2 && s->count == V17_SEG2_LONG_SYMBOLS) {
             s->state = RX_SEG3;
             s->count = 0;
@@ -404,10 +420,11 @@ static int symbol(v17_rx_state_t *s, cf_t u, uint8_t *bits)
     }
     case RX_DECIDE: {
         zr = derotate(s, z, &rot);
+        s->held_lost += s->lost > 0;
         s->held[s->nheld++] = zr;
         if (s->nheld == DECIDE_SYMBOLS) {
             v17_training_t t = s->train;
-            int near = 0;
+            int near = s->held_lost;    /* lost symbols say nothing against */
             for (int k = 0; k < DECIDE_SYMBOLS; k++)
                 near += cf_abs2(cf_sub(s->held[k], point(v17_abcd[v17_training_seg2(&t)]))) < DECIDE_NEAR;
             if (near >= DECIDE_SYMBOLS - 2) {
@@ -427,7 +444,7 @@ static int symbol(v17_rx_state_t *s, cf_t u, uint8_t *bits)
     case RX_DATA:
         zr = derotate(s, z, &rot);
         n = data_symbol(s, z, zr, rot, 1, bits);
-        if (s->out_power < LOST_POWER * s->c->mean_energy)
+        if (!s->lost && s->out_power < LOST_POWER * s->c->mean_energy)
             start_seek(s);
         break;
     default:
@@ -439,9 +456,17 @@ static int symbol(v17_rx_state_t *s, cf_t u, uint8_t *bits)
 /* One T/2 sample at relative time `now` of the newest input sample. */
 static int half_symbol(v17_rx_state_t *s, cf_t u, double now, uint8_t *bits)
 {
+    /* a hole taints the filters until its zeros have left them: no loop
+     * learns from that, though decisions (and bits) go on */
+    if (s->filling)
+        s->lost = EQ_LEN + 2 * BP_SPAN;
+    else if (s->lost > 0)
+        s->lost--;
     int n = 0;
     dsp_equalizer_put(&s->eq, u);
     if (s->state == RX_SEEK) {
+        if (s->filling)
+            return 0;               /* nothing to seek in a hole */
         dsp_alternation_put(&s->alt, u);
         if (dsp_alternation_strength(&s->alt) > SEEK_STRENGTH)
             s->count++;
@@ -463,7 +488,7 @@ static int half_symbol(v17_rx_state_t *s, cf_t u, double now, uint8_t *bits)
         }
     }
     if (s->on_symbol) {
-        if (s->state >= RX_SEG2) {
+        if (s->state >= RX_SEG2 && !s->lost) {
             float p = s->eq.power + 1e-9f;
             float err = dsp_gardner(s->prev_on, s->mid, u) / p;
             s->t += dsp_timing_loop_update(&s->tloop, err, TIMING_KP, TIMING_KI);
@@ -478,16 +503,21 @@ static int half_symbol(v17_rx_state_t *s, cf_t u, double now, uint8_t *bits)
     return n;
 }
 
-int v17_rx(v17_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
+/* The sample loop; amp NULL: len samples lost (v17_rx_fillin). */
+static int run(v17_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
 {
     int n = 0;
+    s->filling = amp == NULL;
     for (int i = 0; i < len; i++) {
-        float x = (float) amp[i];
-        int change = dsp_power_detector_update(&s->pd, x);
-        if (change > 0 && s->state == RX_IDLE)
-            start_seek(s);
-        else if (change < 0)
-            s->state = RX_IDLE;
+        float x = 0.0f;
+        if (amp) {
+            x = (float) amp[i];
+            int change = dsp_power_detector_update(&s->pd, x);
+            if (change > 0 && s->state == RX_IDLE)
+                start_seek(s);
+            else if (change < 0)
+                s->state = RX_IDLE;
+        }
         dsp_bandpass_put(&s->bp, x);
         while (s->t < 1.0) {
             double now = s->t;
@@ -503,7 +533,18 @@ int v17_rx(v17_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
         s->t -= 1.0;
         s->nsamples++;
     }
+    s->filling = 0;
     return n;
+}
+
+int v17_rx(v17_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
+{
+    return run(s, amp, len, bits);
+}
+
+int v17_rx_fillin(v17_rx_state_t *s, int len, uint8_t *bits)
+{
+    return run(s, NULL, len, bits);
 }
 
 int v17_rx_carrier_present(const v17_rx_state_t *s)

@@ -30,6 +30,8 @@ typedef struct {
     int state;                  /* enum rx_state in v17rx.c */
     int trained;                /* the equaliser holds a trained channel */
     int count;                  /* symbols (or T/2 samples) in this state */
+    int filling;                /* inside v17_rx_fillin */
+    int lost;                   /* T/2 samples the filters still hold zeros of a hole */
     int64_t nsamples;           /* input samples taken */
     /* front end */
     dsp_power_detector_t pd;
@@ -61,6 +63,7 @@ typedef struct {
     v17_training_t train;
     cf_t held[8];               /* segment 2 or 4? symbols held till it is known */
     int nheld;
+    int held_lost;              /* of them, lost (v17_rx_fillin) */
     /* data */
     v17_viterbi_t vit;
     int skip;                   /* segment 4 labels still to drop */
@@ -91,6 +94,12 @@ void v17_rx_restart(v17_rx_state_t *s, int keep_equalizer);
 /* Demodulate `len` samples; the data bits found (0/1, in order) go to
  * bits, which must hold V17_RX_MAX_BITS(len).  Returns how many. */
 int v17_rx(v17_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits);
+
+/* `len` samples that never arrived (a lost packet): the carrier is kept,
+ * timing and carrier phase move on by len samples, nothing adapts; the bits
+ * decided on the hole go to bits (room for V17_RX_MAX_BITS(len)), so the
+ * data after it keeps its place.  Returns how many. */
+int v17_rx_fillin(v17_rx_state_t *s, int len, uint8_t *bits);
 
 /* Reports. */
 int v17_rx_carrier_present(const v17_rx_state_t *s);

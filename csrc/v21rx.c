@@ -105,21 +105,25 @@ static inline double biquad(double c[5], double z[2], double x)
     return y;
 }
 
-int v21rx_rx(v21rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
+/* The sample loop; amp NULL: len samples lost (v21rx_rx_fillin). */
+static int run(v21rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
 {
     int nbits = 0;
     for (int i = 0; i < len; i++) {
-        double x = amp[i];
+        double x = 0.0;
 
-        /* carrier detect */
-        double y = biquad(s->bq[1], s->bz[1], biquad(s->bq[0], s->bz[0], x));
-        s->power += s->power_alpha * (y * y - s->power);
-        if (s->carrier) {
-            if (s->power < s->off_level)
-                s->carrier = 0;
-        } else if (s->power > s->on_level) {
-            s->carrier = 1;
-            s->crossings = 0;
+        /* carrier detect; held through lost samples */
+        if (amp) {
+            x = amp[i];
+            double y = biquad(s->bq[1], s->bz[1], biquad(s->bq[0], s->bz[0], x));
+            s->power += s->power_alpha * (y * y - s->power);
+            if (s->carrier) {
+                if (s->power < s->off_level)
+                    s->carrier = 0;
+            } else if (s->power > s->on_level) {
+                s->carrier = 1;
+                s->crossings = 0;
+            }
         }
 
         /* correlators: mix each tone to 0 Hz, sum over one bit */
@@ -149,7 +153,7 @@ int v21rx_rx(v21rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
 
         /* bit timing */
         s->clock += V21_BAUD;
-        if ((d > 0.0) != (prev > 0.0) && d != prev) {
+        if (amp && (d > 0.0) != (prev > 0.0) && d != prev) {
             double frac = prev / (prev - d);            /* 0..1 from previous sample */
             double err = s->clock - V21_BAUD * (1.0 - frac) - 0.5 * V21_SAMPLE_RATE;
             if (err > 0.5 * V21_SAMPLE_RATE)
@@ -178,4 +182,14 @@ int v21rx_rx(v21rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
     }
     s->bits_out += nbits;
     return nbits;
+}
+
+int v21rx_rx(v21rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
+{
+    return run(s, amp, len, bits);
+}
+
+int v21rx_rx_fillin(v21rx_state_t *s, int len, uint8_t *bits)
+{
+    return run(s, NULL, len, bits);
 }

@@ -73,6 +73,14 @@ void v21rx_free(v21rx_state_t *s);
    V21RX_MAX_BITS(len)).  Returns the number of bits written. */
 int v21rx_rx(v21rx_state_t *s, const int16_t *amp, int len, uint8_t *bits);
 
+/* len samples that never arrived (a lost packet), as spandsp's fillin: the
+   carrier detector holds its state, the oscillators and the bit clock move
+   on by len samples without correction, zeros go through the correlators;
+   the bits sliced over the hole (while the carrier is on) go to bits (room
+   for V21RX_MAX_BITS(len)), so the bits after it keep their place.
+   Returns how many. */
+int v21rx_rx_fillin(v21rx_state_t *s, int len, uint8_t *bits);
+
 /* The power meter's reading, a mean square in int16 units. */
 double v21rx_power(const v21rx_state_t *s);
 

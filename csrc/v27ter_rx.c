@@ -121,6 +121,11 @@ int v27ter_rx(v27ter_rx_state_t *s, const int16_t *amp, int len, uint8_t *out)
     return dsp_qamrx_rx(&s->core, amp, len, out);
 }
 
+int v27ter_rx_fillin(v27ter_rx_state_t *s, int len, uint8_t *out)
+{
+    return dsp_qamrx_rx_fillin(&s->core, len, out);
+}
+
 int v27ter_rx_max_bits(int len)
 {
     return len / 5 * 3 + 16;

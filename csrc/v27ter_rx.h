@@ -3,6 +3,7 @@
  *   v27ter_rx_state_t *s = v27ter_rx_init(NULL, rate);  NULL on a bad rate
  *   int n = v27ter_rx(s, amp, len, bits)  data bits decoded from len samples;
  *                                         bits needs room for v27ter_rx_max_bits(len)
+ *   int n = v27ter_rx_fillin(s, len, bits)   len samples lost: see dsp_qamrx_rx_fillin
  *   v27ter_rx_core(s)                       carrier, training, level and SNR
  *                                       through dsp_qamrx.h's getters
  *   v27ter_rx_free(s)
@@ -17,6 +18,10 @@ typedef struct v27ter_rx_state_s v27ter_rx_state_t;
 v27ter_rx_state_t *v27ter_rx_init(v27ter_rx_state_t *s, int rate);
 void v27ter_rx_free(v27ter_rx_state_t *s);
 int v27ter_rx(v27ter_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits);
+/* len samples lost (a missing packet): timing and carrier move on, the
+ * carrier is kept, no loop adapts; the bits decided on the hole go to bits
+ * (room for v27ter_rx_max_bits(len)); see dsp_qamrx_rx_fillin */
+int v27ter_rx_fillin(v27ter_rx_state_t *s, int len, uint8_t *bits);
 int v27ter_rx_max_bits(int len);
 /* the receiver core, for dsp_qamrx_carrier_present(), _trained(),
  * _signal_power_dbm0() and _snr_db() (dsp_qamrx.h) */

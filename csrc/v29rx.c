@@ -147,6 +147,11 @@ int v29_rx(v29_rx_state_t *s, const int16_t *amp, int len, uint8_t *out)
     return dsp_qamrx_rx(&s->core, amp, len, out);
 }
 
+int v29_rx_fillin(v29_rx_state_t *s, int len, uint8_t *out)
+{
+    return dsp_qamrx_rx_fillin(&s->core, len, out);
+}
+
 int v29_rx_max_bits(int len)
 {
     return (len * 3) / 10 * 4 + 16;

@@ -3,9 +3,11 @@
 A calling ``FaxTerminal`` sends a document to an answering one that writes
 it to a TIFF-F file.  Each 20 ms block one terminal transmits goes through a
 ``faxengine.line.Line`` (G.711, white noise at an SNR) to the other's
-receiver, as a telephone network would carry it.  The whole call runs
-without a clock, as fast as the CPU allows; ``Loopback.run`` reports the
-line time and the CPU time it took.
+receiver, as a telephone network would carry it, and may be lost on the way
+(a lost RTP packet: the receiver is told with ``rx_fillin``).  The loop is
+the media layer's ``Pump``, the same one every adapter uses.  The whole call
+runs without a clock, as fast as the CPU allows; ``Loopback.run`` reports
+the line time and the CPU time it took.
 """
 from __future__ import annotations
 
@@ -16,12 +18,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from faxengine.line import Line
+from faxengine.media.pump import BLOCK, MAX_SECONDS, Leg, Pump
 from faxengine.t30.link import TX_POWER_DBM0
 from faxengine.t30.result import Result
 from faxengine.t30.terminal import FaxTerminal
-
-BLOCK = 160                 # 20 ms: the media layer's usual packet
-MAX_SECONDS = 3600.0        # a call longer than this is stopped as a runaway
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +54,14 @@ class Loopback:
         snr_db: white noise at this SNR (signal at -13 dBm0 over noise in
             0-4000 Hz, the project's definition), or None for none.
         g711: None, "alaw" or "ulaw": the line's codec, both ways.
-        seed: noise seed (each direction uses its own).
+        seed: noise and loss seed (each direction uses its own).
+        loss: the share of 20 ms blocks lost each way (0.0 - 1.0), as lost
+            RTP packets; the terminals fill them in.
     """
 
     def __init__(self, document: Iterable, out: str | os.PathLike, ecm: bool = True,
                  rate: int = 14400, snr_db: float | None = None, g711: str | None = None,
-                 seed: int = 1) -> None:
+                 seed: int = 1, loss: float = 0.0) -> None:
         self.sender = FaxTerminal(True, send=list(document), ecm=ecm, max_rate=rate,
                                   logger=logging.getLogger("faxengine.t30.sender"))
         self.receiver = FaxTerminal(False, receive=out, ecm=ecm,
@@ -69,28 +71,20 @@ class Loopback:
         self.lines = ((Line(g711=g711, noise_dbm0=noise, seed=seed),
                        Line(g711=g711, noise_dbm0=noise, seed=seed + 1)) if impaired
                       else (None, None))
+        self.legs = tuple(Leg(ln, loss, seed + k) if ln is not None or loss else None
+                          for k, ln in enumerate(self.lines))
 
     def run(self, on_block: Callable[[FaxTerminal], None] | None = None,
             max_seconds: float = MAX_SECONDS) -> LoopbackResult:
         """Pump the call to its end; ``on_block(sender)`` is called after each block."""
         a, b = self.sender, self.receiver
-        ab, ba = self.lines
-        t = 0
-        limit = int(max_seconds * 8000)
+        pump = Pump(a, b, *self.legs, max_seconds=max_seconds)
         start = time.process_time()
-        while not (a.finished and b.finished) and t < limit:
-            sa, sb = a.tx(BLOCK), b.tx(BLOCK)
-            if ab is not None:
-                sa, sb = ab.process(sa), ba.process(sb)
-            b.rx(sa)
-            a.rx(sb)
-            t += BLOCK
-            if on_block is not None:
-                on_block(a)
+        pump.run(None if on_block is None else lambda: on_block(a))
         cpu = time.process_time() - start
         for term in (a, b):
             if not term.finished:
                 term.abort()
                 while not term.finished:
                     term.tx(BLOCK)
-        return LoopbackResult(a.result, b.result, t / 8000, cpu)
+        return LoopbackResult(a.result, b.result, pump.seconds, cpu)

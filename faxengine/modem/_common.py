@@ -18,6 +18,16 @@ def as_bits(bits) -> np.ndarray:
     return b
 
 
+def as_count(n, what: str = "sample count") -> int:
+    """``n`` as a plain int >= 0 (a count of samples); bools, floats and
+    strings are refused rather than converted."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise ModemError(f"{what} must be an int, got {type(n).__name__} {n!r}")
+    if n < 0:
+        raise ModemError(f"{what} must be 0 or more, got {n}")
+    return int(n)
+
+
 def as_samples(samples) -> np.ndarray:
     """``samples`` (a 1-D int16 array) as a contiguous array; other types are
     refused rather than converted, so a float signal is never truncated."""

@@ -56,6 +56,7 @@ cdef extern from "v17rx.h" nogil:
     void v17_rx_free(v17_rx_state_t *s)
     void v17_rx_restart(v17_rx_state_t *s, int keep_equalizer)
     int v17_rx(v17_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
+    int v17_rx_fillin(v17_rx_state_t *s, int len, uint8_t *bits)
     int v17_rx_carrier_present(const v17_rx_state_t *s)
     int v17_rx_in_data(const v17_rx_state_t *s)
     float v17_rx_snr_db(const v17_rx_state_t *s)
@@ -215,6 +216,16 @@ cdef class Rx:
             return out[:0]
         with nogil:
             k = v17_rx(&self.s, &samples[0], n, &o[0])
+        return out[:k]
+
+    def fillin(self, int n):
+        """n samples lost: the bits decided over the hole (csrc/v17rx.h)."""
+        cdef int k = 0
+        out = np.empty(V17_RX_MAX_BITS(max(n, 0)), np.uint8)
+        cdef uint8_t[::1] o = out
+        if n > 0:
+            with nogil:
+                k = v17_rx_fillin(&self.s, n, &o[0])
         return out[:k]
 
     def restart(self, bint keep_equalizer):

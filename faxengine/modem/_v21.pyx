@@ -28,6 +28,7 @@ cdef extern from "v21rx.h" nogil:
     void v21rx_free(v21rx_state_t *s)
     int V21RX_MAX_BITS(int len)
     int v21rx_rx(v21rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
+    int v21rx_rx_fillin(v21rx_state_t *s, int len, uint8_t *bits)
     double v21rx_power(const v21rx_state_t *s)
 
 
@@ -79,6 +80,16 @@ cdef class V21RxCore:
         if n > 0:
             with nogil:
                 nbits = v21rx_rx(&self.s, &samples[0], n, &o[0])
+        return out[:nbits]
+
+    def fillin(self, int n):
+        """n samples lost: the bits sliced over the hole (csrc/v21rx.h)."""
+        cdef int nbits = 0
+        out = np.empty(V21RX_MAX_BITS(max(n, 0)), dtype=np.uint8)
+        cdef uint8_t[::1] o = out
+        if n > 0:
+            with nogil:
+                nbits = v21rx_rx_fillin(&self.s, n, &o[0])
         return out[:nbits]
 
     @property

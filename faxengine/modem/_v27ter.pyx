@@ -28,6 +28,7 @@ cdef extern from "v27ter_rx.h" nogil:
     void v27ter_rx_free(v27ter_rx_state_t *s)
     int v27ter_rx(v27ter_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
     int v27ter_rx_max_bits(int len)
+    int v27ter_rx_fillin(v27ter_rx_state_t *s, int len, uint8_t *bits)
     const dsp_qamrx_t *v27ter_rx_core(const v27ter_rx_state_t *s)
 
 
@@ -78,11 +79,21 @@ cdef class V27terRxCore:
     def demodulate(self, const int16_t[::1] samples):
         cdef int n = samples.shape[0]
         cdef int nbits = 0
-        out = np.empty(v27ter_rx_max_bits(n), dtype=np.uint8)
+        out = np.empty(v27ter_rx_max_bits(max(n, 0)), dtype=np.uint8)
         cdef uint8_t[::1] o = out
         if n > 0:
             with nogil:
                 nbits = v27ter_rx(self.s, &samples[0], n, &o[0])
+        return out[:nbits]
+
+    def fillin(self, int n):
+        """n samples lost: the bits decided over the hole (csrc/dsp_qamrx.h)."""
+        cdef int nbits = 0
+        out = np.empty(v27ter_rx_max_bits(max(n, 0)), dtype=np.uint8)
+        cdef uint8_t[::1] o = out
+        if n > 0:
+            with nogil:
+                nbits = v27ter_rx_fillin(self.s, n, &o[0])
         return out[:nbits]
 
     @property

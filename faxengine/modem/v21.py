@@ -26,7 +26,7 @@ import numpy as np
 
 from faxengine.levels import dbm0_to_power, power_to_dbm0
 from faxengine.modem import _v21
-from faxengine.modem._common import as_bits, as_samples
+from faxengine.modem._common import as_bits, as_count, as_samples
 from faxengine.modem.errors import ModemError
 
 __all__ = ["V21Tx", "V21Rx", "MARK_HZ", "SPACE_HZ", "BIT_RATE"]
@@ -80,6 +80,19 @@ class V21Rx:
     def demodulate(self, samples) -> np.ndarray:
         """The bits (uint8 0/1) these int16 samples complete."""
         return self._core.demodulate(as_samples(samples))
+
+    def fillin(self, n: int) -> np.ndarray:
+        """``n`` samples that never arrived (a lost RTP packet), as spandsp's
+        ``fsk_rx_fillin``: the carrier detector holds its state and the
+        tone oscillators and bit clock move on by ``n`` samples, with no
+        timing correction; the bits sliced over the hole (while the carrier
+        is on: as good as random) are returned, so the bits after it keep
+        their place.
+
+        Raises:
+            ModemError: if n is not an int >= 0.
+        """
+        return self._core.fillin(as_count(n))
 
     def restart(self) -> None:
         """Forget everything heard so far."""

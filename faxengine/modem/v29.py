@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from faxengine.modem import _v29
-from faxengine.modem._common import as_bits, as_samples
+from faxengine.modem._common import as_bits, as_count, as_samples
 from faxengine.modem.errors import ModemError
 
 __all__ = ["V29Tx", "V29Rx", "RATES", "BAUD", "CARRIER_HZ"]
@@ -84,6 +84,20 @@ class _HighSpeedRx:
         """The data bits (uint8 0/1) these int16 samples complete, after
         training; any split of the input gives the same bits."""
         return self._core.demodulate(as_samples(samples))
+
+    def fillin(self, n: int) -> np.ndarray:
+        """``n`` samples that never arrived (a lost RTP packet), as spandsp's
+        ``*_rx_fillin``: the receiver keeps the carrier (no carrier loss),
+        moves its symbol timing and carrier phase on by ``n`` samples, and
+        adapts nothing (no training on nothing).  Zeros go through its
+        filters, and the bits its decisions make over the hole are returned
+        (errors, as good as random), so the data after the hole keeps its
+        place in the bit stream.
+
+        Raises:
+            ModemError: if n is not an int >= 0.
+        """
+        return self._core.fillin(as_count(n))
 
     def restart(self) -> None:
         """Forget everything heard so far."""

@@ -3,10 +3,19 @@
 T.30 is half duplex.  At any moment a terminal either sends one signal --
 a tone, V.21 channel 2 frames, or a high-speed (V.17, V.29, V.27ter)
 transmission carrying TCF, a non-ECM page or ECM frames -- or it listens.
-This module builds the samples of each signal in one call (the modems do
-the per-sample work in C) and wraps the high-speed receivers so that the
+This module builds the samples of each signal (the modems do the
+per-sample work in C) and wraps the high-speed receivers so that the
 terminal sees a *signal*: its bits from the end of training to the loss of
 carrier.
+
+A V.21 signal is short and built in one call (``v21_signal``).  A
+high-speed one can last minutes, so ``HsSignal`` builds it as it goes out:
+each ``take(n)`` modulates only the next piece of bits it needs, and the
+bits come from a generator that codes them just as late -- a page is coded
+``PAGE_SLICE_ROWS`` scan lines at a time (``page_bits``), an ECM block
+``FRAMES_PER_PIECE`` frames at a time (``hdlc_pieces``).  So no step of a
+call does a page's worth of work (the bits and samples are the same as
+coding and modulating the whole signal at once).
 
 Timings (T.30):
 
@@ -24,9 +33,12 @@ Timings (T.30):
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+import mmap
+from collections.abc import Iterable, Iterator
 
 import numpy as np
+
+from faxengine import t4
 
 from faxengine.levels import SAMPLE_RATE
 from faxengine.modem import HdlcRx, HdlcTx, V17Rx, V17Tx, V21Tx, V27terRx, V27terTx, V29Rx, V29Tx
@@ -37,6 +49,12 @@ SILENCE_75MS = 600              # T.30 §5.3.2.3: 75 ms between signals
 HS_PREAMBLE_FLAGS = 32          # flags before the first ECM frame (~18-107 ms)
 HS_CLOSING_FLAGS = 4
 TX_POWER_DBM0 = -13.0
+PIECE_BITS = 2048               # bits modulated at a time by HsSignal (~140 ms at 14400)
+PAGE_SLICE_ROWS = 128           # scan lines coded at a time by page_bits
+FRAMES_PER_PIECE = 8            # ECM frames HDLC-coded at a time by hdlc_pieces
+DECODE_PIECE_BITS = 8192        # a non-ECM page is decoded once this many bits wait ...
+DECODE_PIECE_LINES = 256        # ... at most this many lines at a time
+TAIL_SAMPLES = 300              # about what a modem's turn-off adds (progress only)
 
 _TX = {V17: V17Tx, V29: V29Tx, V27TER: V27terTx}
 _RX = {V17: V17Rx, V29: V29Rx, V27TER: V27terRx}
@@ -61,25 +79,213 @@ def v21_signal(frames: Iterable[Frame], power_dbm0: float = TX_POWER_DBM0) -> np
     return np.concatenate([silence(SILENCE_75MS), modem.modulate(bits), modem.finish()])
 
 
-def hs_signal(modem: str, rate: int, bits: np.ndarray, short_train: bool = False,
-              power_dbm0: float = TX_POWER_DBM0) -> np.ndarray:
-    """75 ms of silence, then one high-speed transmission of ``bits``.
+def hs_signal(modem: str, rate: int, bits, short_train: bool = False,
+              power_dbm0: float = TX_POWER_DBM0, nbits: int | None = None) -> HsSignal:
+    """75 ms of silence, then one high-speed transmission of ``bits``, as an
+    ``HsSignal`` that modulates them as it goes out.
 
+    ``bits``: one bit array, or an iterable of them coded as they are asked
+    for (then ``nbits`` estimates their number, for progress).
     ``short_train`` applies to V.17 only; V.29 and V.27ter always send
     their (long) training, as T.30 uses them.
     """
-    if modem == V17:
-        tx = V17Tx(rate=rate, short_train=short_train, power_dbm0=power_dbm0)
-    else:
-        tx = _TX[modem](rate=rate, power_dbm0=power_dbm0)
-    return np.concatenate([silence(SILENCE_75MS), tx.modulate(np.asarray(bits, np.uint8)),
-                           tx.finish()])
+    if isinstance(bits, np.ndarray):
+        bits, nbits = [bits], bits.size
+    return HsSignal(modem, rate, bits, short_train, power_dbm0, nbits or 0)
 
 
 def hdlc_bits(frames: Iterable[Frame], preamble: int = HS_PREAMBLE_FLAGS) -> np.ndarray:
     """Bits of ECM frames for a high-speed transmission: flags, frames, closing flags."""
+    return np.concatenate(list(hdlc_pieces(frames, preamble)))
+
+
+def hdlc_pieces(frames: Iterable[Frame], preamble: int = HS_PREAMBLE_FLAGS
+                ) -> Iterator[np.ndarray]:
+    """The bits of ``hdlc_bits``, coded ``FRAMES_PER_PIECE`` frames at a time as they are asked for."""
     hdlc = HdlcTx(preamble_flags=preamble, closing_flags=HS_CLOSING_FLAGS)
-    return np.concatenate([hdlc.encode([f.to_bytes() for f in frames]), hdlc.finish()])
+    frames = list(frames)
+    for i in range(0, len(frames), FRAMES_PER_PIECE):
+        yield hdlc.encode([f.to_bytes() for f in frames[i:i + FRAMES_PER_PIECE]])
+    yield hdlc.finish()
+
+
+def _strip_end(bits: np.ndarray, end_bits: int) -> np.ndarray:
+    """``bits`` without their end code (RTC, EOFB: ``end_bits`` long, ending in
+    a 1) and the zero fill after it that made whole octets."""
+    last_one = int(np.flatnonzero(bits)[-1])
+    return bits[:last_one + 1 - end_bits]
+
+
+def _slice_rows(coding: str, k: int | None, rows: int) -> int:
+    """``rows`` rounded down to a multiple of MR's K (2 when not given), at least K."""
+    if coding != "mr":
+        return rows
+    kk = 2 if k is None else k
+    return max(rows // kk, 1) * kk
+
+
+def page_bits(image: np.ndarray, coding: str, k: int | None = None,
+              min_bits_per_line: int = 0, rows: int = PAGE_SLICE_ROWS) -> Iterator[np.ndarray]:
+    """The line bits of ``t4.encode(image, coding, k, min_bits_per_line)``, coded
+    ``rows`` scan lines at a time as they are asked for (same bits).
+
+    Each slice is coded on its own and its end code dropped: MH lines stand
+    alone (T.4 §4.1); MR slices start on a 1-D line (``rows`` is rounded to
+    a multiple of K, T.4 §4.2.1); in MMR (T.6 §2.2) a line is coded against
+    the line above it, so a slice is coded with the line above it in front
+    and that line's bits (the same line coded alone) are dropped.
+    RTC is six EOLs (+1 in MR, T.4 §4.1.4), EOFB two EOLs (T.6 §2.4).
+    """
+    height = image.shape[0]
+    end_bits = {"mh": 6 * 12, "mr": 6 * 13, "mmr": 24}[coding]
+    rows = _slice_rows(coding, k, rows)
+    if height <= rows:
+        yield bytes_to_bits(t4.encode(image, coding, k=k, min_bits_per_line=min_bits_per_line))
+        return
+    for top in range(0, height, rows):
+        if coding == "mmr" and top:
+            both = _strip_end(bytes_to_bits(t4.encode(image[top - 1:top + rows], "mmr")), 24)
+            above = _strip_end(bytes_to_bits(t4.encode(image[top - 1:top], "mmr")), 24)
+            yield both[above.size:]
+        else:
+            yield _strip_end(bytes_to_bits(t4.encode(
+                image[top:top + rows], coding, k=k, min_bits_per_line=min_bits_per_line)), end_bits)
+    # the end code once, at the end: RTC or EOFB, coded from an empty page
+    yield bytes_to_bits(t4.encode(image[:0], coding, k=k))[:end_bits]
+
+
+class PageCoder:
+    """A page's coded data (``t4.encode``'s bytes), coded ahead a slice at a
+    time: ``step()`` codes the next ``PAGE_SLICE_ROWS`` scan lines (the
+    terminal calls it once per block while other signals go out), ``data()``
+    codes what is left and returns the page.  ``key`` is what it codes:
+    (page index, coding, k)."""
+
+    def __init__(self, key: tuple, image: np.ndarray, coding: str, k: int | None) -> None:
+        self.key = key
+        self._pieces = page_bits(image, coding, k)
+        self._bits: list[np.ndarray] = []
+        self.done = False
+
+    def step(self) -> None:
+        """Code one slice (nothing once done)."""
+        if not self.done:
+            piece = next(self._pieces, None)
+            if piece is None:
+                self.done = True
+            else:
+                self._bits.append(piece)
+
+    def data(self) -> bytes:
+        while not self.done:
+            self.step()
+        return bits_to_bytes(np.concatenate(self._bits)) if self._bits else b""
+
+
+class HsSignal:
+    """One high-speed transmission, modulated as it goes out.
+
+    75 ms of silence, then the modem's training and ``bits`` (an iterable of
+    bit arrays, taken one at a time as the samples are wanted), then its
+    turn-off.  ``take(n)`` returns the next ``n`` samples (fewer only at the
+    end); ``done`` says all went out.  ``pieces`` counts the bit arrays
+    taken so far (each one a bounded piece of coding work).
+
+    ``size`` estimates the samples in all from ``nbits``; ``fraction`` is
+    the share sent, which only goes up, estimated (when the source says it
+    yields ``npieces`` arrays) from the bits of those taken so far.
+    """
+
+    def __init__(self, modem: str, rate: int, bits: Iterable[np.ndarray],
+                 short_train: bool = False, power_dbm0: float = TX_POWER_DBM0,
+                 nbits: int = 0, npieces: int | None = None) -> None:
+        if modem == V17:
+            self._tx = V17Tx(rate=rate, short_train=short_train, power_dbm0=power_dbm0)
+        else:
+            self._tx = _TX[modem](rate=rate, power_dbm0=power_dbm0)
+        self._source = iter(bits)
+        self._buf = silence(SILENCE_75MS)
+        self._pos = 0
+        self._ended = False
+        self._held = np.zeros(0, np.uint8)
+        self._rate = rate
+        self._npieces = npieces
+        self._coded = 0
+        self._sent = 0
+        self._fraction = 0.0
+        self.pieces = 0
+        train = 0.0 if modem == V17 and short_train else TRAINING_S[modem, rate]
+        self._fixed = SILENCE_75MS + int(train * SAMPLE_RATE) + TAIL_SAMPLES
+        self.size = self._estimate = self._fixed + int(nbits * SAMPLE_RATE / rate)
+
+    @property
+    def done(self) -> bool:
+        return self._ended and self._pos >= self._buf.size
+
+    @property
+    def fraction(self) -> float:
+        """The share of the transmission sent so far (0.0-1.0, never going down)."""
+        return 1.0 if self.done else self._fraction
+
+    def _next_bits(self) -> np.ndarray | None:
+        """At most PIECE_BITS bits from the source, or None at its end."""
+        while self._held.size == 0:
+            piece = next(self._source, None)
+            if piece is None:
+                return None
+            self.pieces += 1
+            self._held = np.asarray(piece, np.uint8)
+            self._coded += self._held.size
+            if self._npieces:
+                nbits = self._coded * max(self._npieces, self.pieces) / self.pieces
+                self._estimate = self._fixed + int(nbits * SAMPLE_RATE / self._rate)
+        bits, self._held = self._held[:PIECE_BITS], self._held[PIECE_BITS:]
+        return bits
+
+    def take(self, n: int) -> np.ndarray:
+        parts = []
+        while n > 0:
+            if self._pos >= self._buf.size:
+                if self._ended:
+                    break
+                bits = self._next_bits()
+                if bits is None:
+                    self._buf, self._ended = self._tx.finish(), True
+                else:
+                    self._buf = self._tx.modulate(bits)
+                self._pos = 0
+                continue
+            got = self._buf[self._pos:self._pos + n]
+            self._pos += got.size
+            n -= got.size
+            parts.append(got)
+        out = parts[0] if len(parts) == 1 else (
+            np.concatenate(parts) if parts else np.zeros(0, np.int16))
+        self._sent += out.size
+        self._fraction = max(self._fraction, min(self._sent / max(self._estimate, 1), 0.99))
+        return out
+
+
+def page_signal(modem: str, rate: int, image: np.ndarray, coding: str, k: int | None,
+                min_bits_per_line: int, short_train: bool = False,
+                power_dbm0: float = TX_POWER_DBM0) -> HsSignal:
+    """A non-ECM page as one high-speed transmission, coded (``page_bits``)
+    and modulated as it goes out."""
+    rows = _slice_rows(coding, k, PAGE_SLICE_ROWS)
+    height, width = image.shape
+    npieces = 1 if height <= rows else -(-height // rows) + 1
+    return HsSignal(modem, rate, page_bits(image, coding, k, min_bits_per_line), short_train,
+                    power_dbm0, nbits=height * max(min_bits_per_line, width // 16),
+                    npieces=npieces)
+
+
+def block_signal(modem: str, rate: int, frames: list[Frame], short_train: bool = False,
+                 power_dbm0: float = TX_POWER_DBM0) -> HsSignal:
+    """ECM frames as one high-speed transmission, HDLC-coded (``hdlc_pieces``)
+    and modulated as it goes out."""
+    nbits = sum(8 * len(f.fif) + 48 for f in frames)    # with address, FCF, FCS, flag
+    return HsSignal(modem, rate, hdlc_pieces(frames), short_train, power_dbm0, nbits=nbits,
+                    npieces=-(-len(frames) // FRAMES_PER_PIECE) + 1)
 
 
 def bytes_to_bits(data: bytes) -> np.ndarray:
@@ -101,6 +307,169 @@ POOR_SNR_DB = {(V17, 14400): 16.0, (V17, 12000): 14.0, (V17, 9600): 11.0,
                (V27TER, 4800): 8.0, (V27TER, 2400): 4.0}
 
 
+class EolScan:
+    """The EOLs of a bit stream that arrives in pieces (T.4 §4.1.2: 11 or more
+    zeros, then a 1): ``add(bits)`` for each piece as it comes, so the scan
+    of a page costs nothing at its end.  ``eols()`` gives what a scan of
+    the whole stream gives: the index of each EOL's 1 and the number of
+    zeros before it."""
+
+    def __init__(self) -> None:
+        self._ends: list[np.ndarray] = []
+        self._zeros: list[np.ndarray] = []
+        self._count = 0
+        self._last_one = -1
+
+    def found(self, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The 1s of the ``bits`` that come next, their EOLs' 1s and the zeros
+        before those, as indices in the whole stream; the scan is left as it is."""
+        ones = np.flatnonzero(bits)
+        if not ones.size:
+            return ones, ones, ones
+        ones += self._count
+        before = np.empty_like(ones)                # the 1 before each 1
+        before[0] = self._last_one
+        before[1:] = ones[:-1]
+        zeros = ones - before - 1
+        eol = zeros >= 11
+        return ones, ones[eol], zeros[eol]
+
+    def add(self, bits: np.ndarray, found: tuple | None = None) -> None:
+        """Take the next ``bits`` (``found``: their ``found(bits)``, or of more bits
+        from the same place: only those inside ``bits`` are kept)."""
+        ones, ends, zeros = self.found(bits) if found is None else found
+        stop = self._count + bits.size
+        if found is not None:
+            ones = ones[:np.searchsorted(ones, stop)]
+            keep = np.searchsorted(ends, stop)
+            ends, zeros = ends[:keep], zeros[:keep]
+        if ones.size:
+            self._ends.append(ends)
+            self._zeros.append(zeros)
+            self._last_one = int(ones[-1])
+        self._count = stop
+
+    def eols(self, more: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The EOLs so far (and in ``more`` bits after them, leaving the scan as it is)."""
+        ends, zeros = self._ends, self._zeros
+        if more is not None and more.size:
+            tail = EolScan()
+            tail._count, tail._last_one = self._count, self._last_one
+            tail.add(more)
+            ends, zeros = ends + tail._ends, zeros + tail._zeros
+        if not ends:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(ends), np.concatenate(zeros)
+
+
+class PageDecoder:
+    """A non-ECM page decoded as its bits arrive, a piece at a time.
+
+    ``add(bits)`` takes the bits of the signal as they come; once
+    ``DECODE_PIECE_BITS`` are waiting, the lines up to the last EOL that
+    starts a 1-D line (any EOL in MH; in MR one whose tag bit is 1, T.4
+    §4.2.1) within ``DECODE_PIECE_LINES`` are decoded with
+    ``t4.decode_lenient``: such a line needs no line above it, so the
+    pieces give the lines a whole-page decode gives.  The lines go straight
+    into the page's image, made for ``rows`` lines (more if the page is
+    longer) in memory the system maps as rows are written (an anonymous
+    ``mmap``), so neither a piece nor the end copies or touches the page.
+    The page starts at its first EOL, as ``decode_lenient`` starts it.
+    ``finish(bits, start, stop)`` decodes what is left of ``bits[start:stop]``
+    (``stop``: the end of RTC) and returns the page as ``decode_lenient``
+    would, with two differences on damaged pages only: a bad first line of
+    a piece is white rather than the line above, and a run of bad lines
+    across a cut counts as two runs.
+    """
+
+    def __init__(self, width: int, coding: str, max_lines: int, rows: int = 4096) -> None:
+        self.width, self.coding, self.max_lines = width, coding, max_lines
+        self._image = self._new_image(min(rows, max_lines))
+        self.fed = 0                    # bits taken so far
+        self._scan = EolScan()          # the EOLs of the bits before the pending ones
+        self._pending: list[np.ndarray] = []
+        self._pending_n = 0
+        self._at = 0                    # index in the signal of the first pending bit
+        self._started = False
+        self._pieces: list[tuple[int, int, int, t4.BadLines]] = []   # bits from, to; lines
+        self._rows = 0
+        self.pieces_decoded = 0
+
+    def add(self, bits: np.ndarray) -> None:
+        self._pending.append(bits)
+        self._pending_n += bits.size
+        self.fed += bits.size
+        if self._pending_n >= DECODE_PIECE_BITS and self._rows < self.max_lines:
+            self._decode_ready()
+
+    def _decode_ready(self) -> None:
+        buf = np.concatenate(self._pending)
+        found = self._scan.found(buf)       # one scan of these bits, kept as they are cut
+        ends, zeros = found[1] - self._at, found[2]
+        if not self._started:
+            if not ends.size:
+                self._pending, self._pending_n = [buf], buf.size
+                return
+            self._started = True
+            drop = int(ends[0] - zeros[0])  # what came before the first EOL is no line
+            self._scan.add(buf[:drop], found)
+            ends, buf = ends - drop, buf[drop:]
+            self._at += drop
+        if self.coding == "mr":
+            one_d = (ends + 1 < buf.size) & (buf[np.minimum(ends + 1, buf.size - 1)] == 1)
+        else:
+            one_d = np.ones(ends.size, bool)
+        # never between two EOLs in a row (RTC, T.4 §4.1.4: the page ends there)
+        one_d[1:] &= np.diff(ends) > 13
+        cuts = np.flatnonzero(one_d[1:DECODE_PIECE_LINES + 1]) + 1   # not the first EOL
+        if not cuts.size:
+            self._pending, self._pending_n = [buf], buf.size
+            return
+        # cut just before the EOL's own 11 zeros: zeros before them may end
+        # the line above (a code can end in 0s) or be its fill
+        cut = int(ends[cuts[-1]]) - 11
+        self._scan.add(buf[:cut], found)
+        self._decode(buf[:cut], self._at)
+        self._at += cut
+        self._pending, self._pending_n = [buf[cut:]], buf.size - cut
+
+    def _decode(self, bits: np.ndarray, at: int) -> None:
+        image, bad = t4.decode_lenient(bits_to_bytes(bits), self.width, self.coding,
+                                       max_lines=max(self.max_lines - self._rows, 1))
+        rows = self._rows + image.shape[0]
+        if rows > self._image.shape[0]:             # a page longer than foreseen
+            bigger = self._new_image(max(rows, 2 * self._image.shape[0]))
+            bigger[:self._rows] = self._image[:self._rows]
+            self._image = bigger
+        self._image[self._rows:rows] = image
+        self._pieces.append((at, at + bits.size, image.shape[0], bad))
+        self._rows = rows
+        self.pieces_decoded += 1
+
+    def _new_image(self, rows: int) -> np.ndarray:
+        memory = mmap.mmap(-1, max(rows * self.width, 1))   # zero pages, mapped when written
+        return np.frombuffer(memory, np.bool_, rows * self.width).reshape(rows, self.width)
+
+    def eols(self, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The EOLs of ``bits`` (the bits this decoder was fed), as ``EolScan``
+        gives them: those of the pieces decoded were found as they came."""
+        return self._scan.eols(bits[self._at:])
+
+    def finish(self, bits: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, t4.BadLines]:
+        """The page in ``bits[start:stop]`` (the bits this decoder was fed)."""
+        pieces = [p for p in self._pieces if p[0] < stop]
+        if pieces and pieces[0][0] != start:        # another start than the first EOL seen
+            pieces = []
+        self._pieces = pieces
+        self._rows = sum(p[2] for p in pieces)
+        end = pieces[-1][1] if pieces else start
+        if end < stop and self._rows < self.max_lines:
+            self._decode(bits[end:stop], end)
+        bad = t4.BadLines(sum(p[3].count for p in self._pieces),
+                          max((p[3].longest_run for p in self._pieces), default=0), self._rows)
+        return self._image[:self._rows], bad
+
+
 class HsReceiver:
     """A high-speed receiver for one (modem, rate), delivering whole signals.
 
@@ -108,7 +477,9 @@ class HsReceiver:
     that just ended (carrier lost after data bits came), else None; bits so
     far are in ``bits()``.  ``poor_share`` then says for what share of a
     stretch of the signal the decision SNR was below ``POOR_SNR_DB`` (the
-    modem had lost it: those bits are garbage).  ``ecm=True`` also runs an HDLC receiver on the
+    modem had lost it: those bits are garbage), and ``last_decoder`` its
+    page, decoded as the bits came, when the terminal gave a
+    ``PageDecoder`` as ``decoder`` (else None).  ``ecm=True`` also runs an HDLC receiver on the
     bits and collects good frames in ``frames``.  V.29 and V.27ter
     receivers are restarted after every signal (each brings its training);
     V.17's keeps its equaliser so the next signal may use the short
@@ -127,6 +498,8 @@ class HsReceiver:
         self._poor_snr = POOR_SNR_DB[modem, rate]
         self._quality: list[tuple[int, bool]] = []
         self._last_quality: list[tuple[int, bool]] = []
+        self.decoder: PageDecoder | None = None     # set by the terminal for a non-ECM page
+        self.last_decoder: PageDecoder | None = None
         if ecm:
             self.collect_frames()
 
@@ -166,12 +539,23 @@ class HsReceiver:
         return np.concatenate(self._parts) if self._parts else np.zeros(0, np.uint8)
 
     def feed(self, samples: np.ndarray) -> np.ndarray | None:
-        got = self._rx.demodulate(samples)
+        return self._took(self._rx.demodulate(samples), False)
+
+    def fillin(self, n: int) -> np.ndarray | None:
+        """``n`` samples that never arrived: the modem keeps its timing and
+        carrier (its ``fillin``) and its bits over the hole keep the place of
+        the bits lost, counted as poor (``poor_share``); as ``feed`` otherwise."""
+        return self._took(self._rx.fillin(n), True)
+
+    def _took(self, got: np.ndarray, lost: bool) -> np.ndarray | None:
         if self._count:
-            self._quality.append((self._count + got.size, self._rx.snr_db < self._poor_snr))
+            poor = lost or self._rx.snr_db < self._poor_snr
+            self._quality.append((self._count + got.size, poor))
         if got.size:
             self._parts.append(got)
             self._count += got.size
+            if self.decoder is not None:        # a non-ECM page: its lines as they come
+                self.decoder.add(got)
             if self._hdlc is not None:
                 self.frames.extend(f.data for f in self._hdlc.decode(got) if f.ok)
         if self._count and not self._rx.carrier_present:
@@ -184,6 +568,7 @@ class HsReceiver:
         self._parts = []
         self._count = 0
         self._last_quality, self._quality = self._quality, []
+        self.last_decoder, self.decoder = self.decoder, None
         self.signals += 1
         if self._hdlc is not None:
             self._hdlc.reset()

@@ -107,23 +107,24 @@ def _eols(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ones[eol], zeros[eol]
 
 
-def first_eol(bits: np.ndarray) -> int:
+def first_eol(bits: np.ndarray, eols: tuple | None = None) -> int:
     """Index of the first run of 11 zeros followed by a 1 (T.4 EOL), else 0.
 
     Bits a receiver delivers before the first EOL (the end of its training)
-    are not image data; dropping them keeps line 1 intact.
+    are not image data; dropping them keeps line 1 intact.  ``eols``: the
+    bits' EOLs when already found (``link.PageDecoder.eols``).
     """
-    ends, zeros = _eols(bits)
+    ends, zeros = _eols(bits) if eols is None else eols
     return int(ends[0] - zeros[0]) if ends.size else 0
 
 
-def rtc_end(bits: np.ndarray) -> int:
+def rtc_end(bits: np.ndarray, eols: tuple | None = None) -> int:
     """Where RTC (six EOLs in a row, T.4 §4.1.4) ends in the bits, else their length.
 
     What a receiver delivers after RTC (the modem's turn-off, a V.21 signal
-    it took for data) is not part of the page.
+    it took for data) is not part of the page.  ``eols`` as for ``first_eol``.
     """
-    eols, _ = _eols(bits)
+    eols = (_eols(bits) if eols is None else eols)[0]
     step = np.diff(eols)
     if step.size < 5:
         return bits.size
@@ -132,7 +133,8 @@ def rtc_end(bits: np.ndarray) -> int:
     return bits.size if hit.size == 0 else min(int(eols[hit[0] + 5]) + 2, bits.size)
 
 
-def lines_lost(bits: np.ndarray, window: int = 20, factor: float = 4.0) -> int:
+def lines_lost(bits: np.ndarray, window: int = 20, factor: float = 4.0,
+               eols: tuple | None = None) -> int:
     """Scan lines a non-ECM page lost in stretches of garbage, judged from its EOLs.
 
     A noise burst turns the lines sent during it into one stretch of bits
@@ -142,9 +144,9 @@ def lines_lost(bits: np.ndarray, window: int = 20, factor: float = 4.0) -> int:
     bits) is such a stretch; it stands for as many lines as its neighbours'
     median length would fill.  Coded lines grow and shrink gradually down a
     page, so a clean page has no such gap (none on the eight CCITT charts in
-    MH or MR).
+    MH or MR).  ``eols`` as for ``first_eol``.
     """
-    gaps = np.diff(_eols(bits)[0]).astype(np.float64)
+    gaps = np.diff((_eols(bits) if eols is None else eols)[0]).astype(np.float64)
     if gaps.size < 2 * window:
         return 0
     pad = np.zeros(window)

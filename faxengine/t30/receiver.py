@@ -19,7 +19,9 @@ from faxengine.t30 import link
 from faxengine.t30.ecm import EcmBlockReceiver, PartialPage, ctc_mode, eor_post
 from faxengine.t30.events import EcmStats, PageReceived, TrainingResult
 from faxengine.t30.facilities import Dcs
+from faxengine.t30.errors import LocalProtocolError
 from faxengine.t30.frames import Fcf, Frame
+from faxengine.t30.sender import _LENGTH_MM
 from faxengine.t4 import BadLines
 from faxengine.t4.page import RESOLUTIONS
 
@@ -28,6 +30,32 @@ PRI = {Fcf.PRI_MPS: "MPS", Fcf.PRI_EOM: "EOM", Fcf.PRI_EOP: "EOP",
        Fcf.MPS: "MPS", Fcf.EOM: "EOM", Fcf.EOP: "EOP"}
 RESPONSE_FRAMES = {"CFR": Fcf.CFR, "FTT": Fcf.FTT, "MCF": Fcf.MCF, "RTP": Fcf.RTP,
                    "RTN": Fcf.RTN, "CTR": Fcf.CTR, "ERR": Fcf.ERR}
+MAX_PAGE_LINES = 65536          # a receiver's default: 8.5 m at fine, 4.2 m at 400 lines/inch
+
+
+def _lines_of(length: str) -> int:
+    """Scan lines of a page ``length`` ("A4", "B4") long at the finest resolution
+    fax has (400 lines/inch): what a receiver must take to offer that length."""
+    finest = max(y for _, y in RESOLUTIONS.values())
+    return int(np.ceil(dict(_LENGTH_MM)[length] / 25.4 * finest))
+
+
+def dis_length(max_page_lines: int) -> str:
+    """The recording length (T.30 Table 2, DIS bits 19-20) a receiver that takes
+    pages up to ``max_page_lines`` scan lines may offer: "A4" when that is
+    less than a B4 page at 400 lines/inch, "unlimited" from there (T.30 has
+    no length between B4 and unlimited: a longer page then ends the call
+    with a message naming the setting, never a cut page).
+
+    Raises:
+        LocalProtocolError: fewer lines than an A4 page at 400 lines/inch.
+    """
+    if isinstance(max_page_lines, bool) or not isinstance(max_page_lines, int) \
+            or max_page_lines < _lines_of("A4"):
+        raise LocalProtocolError(
+            f"max_page_lines must be an int of at least {_lines_of('A4')} (an A4 page at 400 "
+            f"lines/inch, the least a DIS can offer), not {max_page_lines!r}")
+    return "A4" if max_page_lines < _lines_of("B4") else "unlimited"
 
 
 class ReceiverSide:

@@ -42,6 +42,7 @@ class SenderSide:
         self._post = "EOP"
         self._ppr_count = 0
         self._ppr_want: list[int] = []
+        self._coder: link.PageCoder | None = None   # ECM: the next page, coded ahead
 
     # ------------------------------------------------- frames -> table events
     def _sender_frame(self, frame: Frame) -> str | None:

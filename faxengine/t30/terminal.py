@@ -31,16 +31,24 @@ How it works
   (one that answers without CED, or whose frames do not get through, is
   still one); audio above ``NOT_FAX_DBM0`` with neither by the end of T1
   is a voice (or other device), ``NOT_FAX``.
-* Link (``faxengine.t30.link``): half duplex.  A transmission is built in
-  one go (V.21 frames, TCF, a page, an ECM block) and queued; while the
-  queue has samples the terminal is deaf.  When it listens it runs the
+* Link (``faxengine.t30.link``): half duplex.  A transmission is queued
+  whole (V.21 frames) or as a ``link.HsSignal`` that codes and modulates
+  TCF, a page or an ECM block as ``tx`` pulls it (no step does a page's
+  work); while the queue has samples the terminal is deaf.  When it listens it runs the
   V.21 receiver and, where T.30 expects image data or TCF, the high-speed
   receiver of the DCS in parallel.  A transmission that follows reception
   waits until the remote V.21 carrier is off (at most ``HOLD_MAX``: noise
   can hold a carrier detector on), then 75 ms of silence (§5.3.2.3).
 * Timers (§5.4.3.2): see ``engine``.
 * Page quality without ECM: ``decode_lenient``'s bad lines, judged by
-  ``quality.judge_page`` (MCF, RTP, RTN).  TCF: ``quality.judge_tcf``.
+  ``quality.judge_page`` (MCF, RTP, RTN); the page is decoded as its bits
+  arrive (``link.PageDecoder``).  TCF: ``quality.judge_tcf``.
+* Lost audio: ``rx_fillin(n)`` for samples that never arrived; the modems
+  keep timing and carrier over the hole (their ``fillin``), ECM asks for
+  the frames it spoilt again, without ECM its lines count as bad.
+* Page length: a receiver takes pages up to ``max_page_lines`` scan lines
+  and its DIS offers the length that allows (``receiver.dis_length``); a
+  longer page ends the call, it is never cut.
 * ECM (Annex A): ``ecm.split_page`` blocks, FCD and 3 RCP frames at the
   image rate, PPS over V.21; PPR resends the frames asked for; the fourth
   PPR for a block brings CTC at the next lower rate, or EOR at the lowest.
@@ -74,7 +82,7 @@ from faxengine.t30.frames import X_CODES, Fcf, Frame, decode_ident, ident_frame
 from faxengine.t30.options import as_int16, check_options, sample_count
 from faxengine.t30.quality import (first_eol as _first_eol, judge_page, judge_tcf,
                                    lines_lost as _lines_lost, rtc_end as _rtc_end)
-from faxengine.t30.receiver import ReceiverSide
+from faxengine.t30.receiver import MAX_PAGE_LINES, ReceiverSide, dis_length
 from faxengine.t30.result import Result
 from faxengine.t30.sender import SenderSide
 from faxengine.t30.states import END, PAGE_RETRIES, START, timer_samples
@@ -115,6 +123,10 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         power_dbm0: transmit level, -60 to -3 dBm0.
         page_retries: how often a sender retrains and resends a page after
             RTN (1 to 10).
+        max_page_lines: the longest page a receiver takes, in scan lines
+            (default 65 536).  The DIS offers "unlimited" length from a B4
+            page at 400 lines/inch up, else A4; a longer page ends the call
+            (``LOCAL_ABORT``, the message says so), it is never cut.
         logger: where the trace goes (default logger ``faxengine.t30``); give
             each of several concurrent calls its own (or a ``LoggerAdapter``
             that adds the call's context) to keep their traces apart.
@@ -130,6 +142,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
                  codings: Sequence[str] = ("mmr", "mr", "mh"), frame_size: int = 256,
                  ident: str | None = None, receive_coding: str = "mmr",
                  power_dbm0: float = link.TX_POWER_DBM0, page_retries: int = PAGE_RETRIES,
+                 max_page_lines: int = MAX_PAGE_LINES,
                  logger: logging.Logger | logging.LoggerAdapter | None = None) -> None:
         if send is not None and receive is not None:
             raise LocalProtocolError("send or receive, not both, in one call")
@@ -145,6 +158,8 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         self.ident = ident
         self.power_dbm0 = float(power_dbm0)
         self.page_retries = int(page_retries)
+        max_length = dis_length(max_page_lines)
+        self.max_page_lines = max_page_lines
         self._x = self.calling          # T.30 §5.3.6.1: X = 1 at the station that received DIS
         self._pages = load_pages(send) if send is not None else []
         self._codings = codings
@@ -154,7 +169,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         offered = frozenset(m for m in modems if min(MODEM_RATES[m]) <= max_rate)
         self._local = Capabilities(
             modems=offered, codings=frozenset(codings),
-            resolutions=frozenset(RESOLUTIONS), max_width="A3", max_length="unlimited",
+            resolutions=frozenset(RESOLUTIONS), max_width="A3", max_length=max_length,
             ecm=self.ecm, can_receive=self.side == "receiver",
             ready_to_transmit=self.side == "sender" and not self.calling)
         for i in range(len(self._pages)):
@@ -173,7 +188,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         self._hold = 0                  # samples held waiting for the remote carrier to drop
         self._holding = False
         self._after_tx = None           # event fired when the queue drains
-        self._hs_chunk: np.ndarray | None = None   # the page/block signal, for progress
+        self._hs_chunk: link.HsSignal | None = None    # the page/block signal, for progress
         self._hs_sent = 0
         self._cng = CngTx(power_dbm0) if self.calling else None
         # receive side
@@ -266,17 +281,26 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
             self._holding = False
         while pos < n and self._txq:
             chunk = self._txq[0]
-            take = min(n - pos, chunk.size - self._txq_pos)
-            if chunk is self._hs_chunk:
-                self._hs_sent += take
-            out[pos:pos + take] = chunk[self._txq_pos:self._txq_pos + take]
+            if isinstance(chunk, link.HsSignal):    # built as it goes out
+                got = chunk.take(n - pos)
+                take = got.size
+                out[pos:pos + take] = got
+                ended = chunk.done
+            else:
+                take = min(n - pos, chunk.size - self._txq_pos)
+                out[pos:pos + take] = chunk[self._txq_pos:self._txq_pos + take]
+                self._txq_pos += take
+                ended = self._txq_pos >= chunk.size
+            if chunk is self._hs_chunk:     # progress: the share sent, of an estimated size
+                self._hs_sent = chunk.fraction * chunk.size
             pos += take
-            self._txq_pos += take
-            if self._txq_pos >= chunk.size:
+            if ended:
                 self._txq.pop(0)
                 self._txq_pos = 0
                 if not self._txq:
                     self._drained()
+        if self._dcs is not None and self._dcs.ecm and self._pages and not self._finished:
+            self._code_ahead()
         if pos < n and self._cng is not None and not self._finished:
             out[pos:] = self._cng.generate(n - pos)
         self._tx_time += n
@@ -302,6 +326,35 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         except (FaxError, OSError) as exc:  # e.g. the TIFF file cannot be written
             self._failed(exc)
 
+    def rx_fillin(self, n: int) -> None:
+        """``n`` samples that never arrived (a lost RTP packet), as spandsp's
+        ``fax_rx_fillin``: time goes on (timers run), and the receivers keep
+        their timing and carrier and make bits over the hole (``fillin`` of
+        the modems), so what comes after keeps its place.  An ECM frame hit
+        by the hole fails its FCS and is asked for again (PPR); without ECM
+        the lines hit are counted bad and the page judged as any other.
+
+        Raises:
+            LocalProtocolError: ``n`` is not a whole number of samples >= 0.
+        """
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise LocalProtocolError(f"rx_fillin takes a count of samples (int >= 0), not {n!r}")
+        self._now += n
+        if self._finished or (self._txq and not self._holding) or n == 0:
+            return
+        try:
+            for f in self._hdlc.decode(self._v21.fillin(n)):
+                if f.ok:
+                    self._frame_in(f.data)
+                if self._state == END:
+                    return
+            if self._hs is not None:
+                self._hs_heard(self._hs.fillin(n))
+            if self._state != END:
+                self._timers()
+        except (FaxError, OSError) as exc:
+            self._failed(exc)
+
     def _failed(self, exc: Exception) -> None:
         """A local failure mid-call (not the remote's fault): hang up with DCN."""
         self.log.error("call aborted: %s", exc)
@@ -318,20 +371,30 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
                 self._frame_in(f.data)
             if self._state == END:
                 return
-        hs = self._hs
-        if hs is not None:
-            ended = hs.feed(samples)
-            self._page_signal |= hs.receiving
-            if hs.frames:
-                for data in hs.frames:
-                    self._frame_in(data, high_speed=True)
-                hs.frames.clear()
-            if ended is not None:
-                self._signal_end(ended)
-            elif self._tcf_deadline is not None and self._now >= self._tcf_deadline:
-                self._signal_end(hs.end())
+        if self._hs is not None:
+            self._hs_heard(self._hs.feed(samples))
         if self._state != END:
             self._timers()
+
+    def _hs_heard(self, ended: np.ndarray | None) -> None:
+        """The high-speed receiver took a block (heard or filled in): its
+        frames, and the end of its signal (carrier lost, or TCF waited for)."""
+        hs = self._hs
+        self._page_signal |= hs.receiving
+        if (hs.decoder is None and self._expect_page and self._dcs is not None
+                and not self._dcs.ecm and not hs.receiving):
+            # a non-ECM page is decoded as it comes (link.PageDecoder)
+            lines = int(364 / 25.4 * RESOLUTIONS[self._dcs.resolution][1]) + 1    # B4
+            hs.decoder = link.PageDecoder(self._dcs.pels, self._dcs.coding,
+                                          self.max_page_lines + 1, rows=lines)
+        if hs.frames:
+            for data in hs.frames:
+                self._frame_in(data, high_speed=True)
+            hs.frames.clear()
+        if ended is not None:
+            self._signal_end(ended)
+        elif self._tcf_deadline is not None and self._now >= self._tcf_deadline:
+            self._signal_end(hs.end())
 
     def abort(self) -> None:
         """Hang up now: DCN is sent and the result is ``LOCAL_ABORT``."""
@@ -454,13 +517,25 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
     def _judge_page(self, bits: np.ndarray) -> None:
         dcs = self._dcs
         self._expect_page = False
-        start, stop = _first_eol(bits), _rtc_end(bits)
+        # the page's EOLs were found and its lines decoded as the bits came
+        # (link.PageDecoder), when the decoder saw the whole signal
+        decoder = self._hs.last_decoder if self._hs is not None else None
+        if decoder is None or decoder.fed != bits.size:
+            decoder = None
+        eols = decoder.eols(bits) if decoder is not None else None
+        start, stop = _first_eol(bits, eols), _rtc_end(bits, eols)
+        if eols is not None:
+            inside = (eols[0] >= start) & (eols[0] < stop)
+            eols = eols[0][inside] - start, eols[1][inside]
+        if decoder is not None:
+            image, bad = self._decode_page(None, decoder.finish(bits, start, stop))
+        else:
+            image, bad = self._decode_page(link.bits_to_bytes(bits[start:stop]))
         bits = bits[start:stop]
-        image, bad = t4.decode_lenient(link.bits_to_bytes(bits), dcs.pels, dcs.coding)
         # A noise burst leaves one bad line where many were lost: count them,
         # from the EOLs and from the time the modem had lost the signal
         share, longest = self._hs.poor_share(start, stop) if self._hs else (0.0, 0.0)
-        gap_lost = _lines_lost(bits)
+        gap_lost = _lines_lost(bits, eols=eols)
         lost = max(gap_lost, round(share * bad.total_lines))
         if lost > 0:
             run = max(bad.longest_run, gap_lost, round(longest * bad.total_lines))
@@ -477,20 +552,37 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
             self._send_block(None)
             return
         page = self._pages[self._page_i]
-        data = t4.encode(page.image, dcs.coding, k=dcs.k, min_bits_per_line=dcs.min_bits_per_line)
         self._post = self._post_page(self._page_i)
-        self.log.info("tx page %d: %d octets %s at %s %d", self._page_i + 1, len(data),
-                    dcs.coding.upper(), dcs.modem, dcs.rate)
-        self._queue_image(link.hs_signal(dcs.modem, dcs.rate, link.bytes_to_bits(data),
-                                         short_train=self._trained, power_dbm0=self.power_dbm0))
+        self.log.info("tx page %d: %d lines %s at %s %d", self._page_i + 1, page.height,
+                      dcs.coding.upper(), dcs.modem, dcs.rate)
+        # coded a slice at a time as the modem wants the bits (link.page_bits)
+        self._queue_image(link.page_signal(dcs.modem, dcs.rate, page.image, dcs.coding, dcs.k,
+                                           dcs.min_bits_per_line, short_train=self._trained,
+                                           power_dbm0=self.power_dbm0))
         self._after_tx = f"PAGE_SENT-{self._post}"
+
+    def _page_coder(self, index: int) -> link.PageCoder:
+        """The coder of page ``index`` in the DCS's coding (a new one if the one
+        at hand codes something else)."""
+        dcs = self._dcs
+        key = (index, dcs.coding, dcs.k)
+        if self._coder is None or self._coder.key != key:
+            self._coder = link.PageCoder(key, self._pages[index].image, dcs.coding, dcs.k)
+        return self._coder
+
+    def _code_ahead(self) -> None:
+        """ECM: code a slice of the page whose blocks come next, one per step
+        (while DCS, TCF or the blocks before go out), so that no step codes a
+        whole page (T.4 Annex A blocks are cut from the page's data)."""
+        index = self._page_i + 1 if self._blocks else self._page_i
+        if index < len(self._pages):
+            self._page_coder(index).step()
 
     def _send_block(self, which: list[int] | None) -> None:
         """Send an ECM block: all its frames, or those a PPR asked for."""
         dcs = self._dcs
         if not self._blocks:
-            page = self._pages[self._page_i]
-            data = t4.encode(page.image, dcs.coding, k=dcs.k)
+            data = self._page_coder(self._page_i).data()     # coded ahead (_code_ahead)
             self._blocks = split_page(data, dcs.frame_size)
             self._block_i = 0
             self.log.info("tx page %d: %d octets %s, %d block(s), ECM %d at %s %d",
@@ -504,12 +596,11 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         frames = list(block.fcd_frames(which)) + rcp_frames()
         for f in frames:
             log_frame("tx", f, self.log)
-        bits = link.hdlc_bits(frames)
-        self._queue_image(link.hs_signal(dcs.modem, dcs.rate, bits, short_train=self._trained,
-                                         power_dbm0=self.power_dbm0))
+        self._queue_image(link.block_signal(dcs.modem, dcs.rate, frames,
+                                            short_train=self._trained, power_dbm0=self.power_dbm0))
         self._after_tx = f"BLOCK_SENT-{self._post}"
 
-    def _queue_image(self, signal: np.ndarray) -> None:
+    def _queue_image(self, signal: link.HsSignal) -> None:
         """Queue a page or block signal; later ones at this rate may use V.17's short training."""
         self._queue(signal)
         self._hs_chunk, self._hs_sent = signal, 0
@@ -521,7 +612,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         if dcs.ecm:
             data = b"".join(self._page_data)
             self._page_data = []
-            image, bad = t4.decode_lenient(data, dcs.pels, dcs.coding)
+            image, bad = self._decode_page(data)
             if bad.count:
                 self.log.info("rx page: %d of %d lines repaired", bad.count, bad.total_lines)
         else:
@@ -529,3 +620,20 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
             self._page_image = None
             bad = self._page_bad
         self._keep_page(image, bad)
+
+    def _decode_page(self, data: bytes | None, decoded: tuple | None = None
+                     ) -> tuple[np.ndarray, t4.BadLines]:
+        """Decode a received page (or take it ``decoded`` already), as long as
+        ``max_page_lines`` allows.
+
+        Raises:
+            LocalProtocolError: the page is longer (the call ends, the page is not cut).
+        """
+        dcs = self._dcs
+        limit = self.max_page_lines
+        image, bad = decoded or t4.decode_lenient(data, dcs.pels, dcs.coding, max_lines=limit + 1)
+        if image.shape[0] > limit:
+            raise LocalProtocolError(
+                f"page {self.pages_done + 1} is longer than {limit} scan lines, the most this "
+                "terminal takes; pass a larger max_page_lines to receive it")
+        return image, bad

@@ -165,6 +165,7 @@ def _load():
         "sp_fax_free": (None, [p]),
         "sp_fax_tx": (i, [p, i16p, i]),
         "sp_fax_rx": (i, [p, i16p, i]),
+        "sp_fax_rx_fillin": (i, [p, i]),
         "sp_fax_report": (None, [p, ctypes.c_void_p]),
         "sp_fax_nframes": (i, [p]),
         "sp_fax_frame": (i, [p, i, u8p, i, ip, i64p]),
@@ -559,6 +560,10 @@ class FaxTerminal(_Handle):
         x = _samples(samples)
         self._lib.sp_fax_rx(self._h, _ptr(x, ctypes.c_int16), len(x))
 
+    def rx_fillin(self, n: int) -> None:
+        """``n`` samples that never arrived: spandsp's ``fax_rx_fillin``."""
+        self._lib.sp_fax_rx_fillin(self._h, n)
+
     def _report(self) -> _FaxReport:
         r = _FaxReport()
         self._lib.sp_fax_report(self._h, ctypes.byref(r))
@@ -623,21 +628,21 @@ class Silent:
     def rx(self, samples):
         pass
 
+    def rx_fillin(self, n):
+        pass
 
-def run_call(a, b, line_ab=None, line_ba=None, max_seconds: float = 300.0, block: int = 160) -> float:
+
+def run_call(a, b, line_ab=None, line_ba=None, max_seconds: float = 300.0, block: int = 160,
+             loss: float = 0.0, seed: int = 1) -> float:
     """Pump two terminals (ours or spandsp's: anything with ``tx(n)``,
-    ``rx(samples)`` and ``finished``) back to back until both finish, through
-    optional line models (``process(samples)``) each way.  Returns the line
-    time in seconds; stops at ``max_seconds``."""
-    t = 0
-    limit = int(max_seconds * 8000)
-    while t < limit and not (a.finished and b.finished):
-        sa, sb = a.tx(block), b.tx(block)
-        if line_ab is not None:
-            sa = line_ab.process(sa)
-        if line_ba is not None:
-            sb = line_ba.process(sb)
-        b.rx(sa)
-        a.rx(sb)
-        t += block
-    return t / 8000
+    ``rx(samples)``, ``rx_fillin(n)`` and ``finished``) back to back until
+    both finish, through optional line models (``process(samples)``) each
+    way, losing ``loss`` of the blocks each way (seeds ``seed`` and
+    ``seed + 1``; the receiving end is told with ``rx_fillin``).  The loop is
+    faxengine's own ``media.pump.Pump``, so ours and spandsp's run in the
+    same one.  Returns the line time in seconds; stops at ``max_seconds``."""
+    from faxengine.media.pump import Leg, Pump
+
+    legs = [Leg(ln, loss, seed + k) if ln is not None or loss else None
+            for k, ln in enumerate((line_ab, line_ba))]
+    return Pump(a, b, *legs, block=block, max_seconds=max_seconds).run()

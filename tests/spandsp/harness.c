@@ -986,6 +986,15 @@ int sp_fax_rx(sp_fax_t *f, const int16_t *in, int n)
     return n;
 }
 
+/* n samples that never arrived (a lost packet): spandsp's own fill-in,
+ * which runs its receivers' timing and carrier on without input; returns n. */
+int sp_fax_rx_fillin(sp_fax_t *f, int n)
+{
+    fax_rx_fillin(f->fax, n);
+    f->samples_rx += n;
+    return n;
+}
+
 void sp_fax_report(sp_fax_t *f, sp_fax_report_t *rep)
 {
     t30_stats_t st;
