@@ -135,6 +135,7 @@ class SoundCardStats:
     """What went wrong on the card so far, counted (see the module's docstring)."""
 
     callbacks: int = 0          # device buffers exchanged with PortAudio
+    blocks: int = 0             # blocks exchanged with the pump (one per rx)
     input_overruns: int = 0     # captured buffers dropped: the worker fell behind
     late: int = 0               # blocks the worker declared lost (told as fill-in)
     late_dropped: int = 0       # buffers that came after their slot was given up
@@ -291,6 +292,7 @@ class SoundCard:
 
     def rx(self, samples: np.ndarray) -> None:
         """The terminal's samples (8000/s), queued to play."""
+        self.stats.blocks += 1
         self._played = np.concatenate([self._played, self._up.process(samples)])
         while self._played.size >= self.frames:
             data = self._played[:self.frames].tobytes()
@@ -342,8 +344,16 @@ def run(terminal, card: SoundCard, max_seconds: float = MAX_SECONDS,
     Runs in the caller's thread (never PortAudio's), paced by the card's
     captured buffers, then waits for the last blocks to be played.  Returns
     the line time in seconds; the outcome is ``terminal.result``.
+
+    Raises:
+        SoundCardError: the card stopped delivering audio (the terminal is
+            aborted first).
     """
-    seconds = Pump(terminal, card, max_seconds=max_seconds).run(on_block)
+    try:
+        seconds = Pump(terminal, card, max_seconds=max_seconds).run(on_block)
+    except SoundCardError:
+        terminal.abort()                    # the card is gone: the result says LOCAL_ABORT
+        raise
     card.drain()
     return seconds
 
