@@ -86,18 +86,23 @@ class Resampler:
     """int16 audio from ``src`` to ``dst`` samples/s, block by block.
 
     ``resample_poly`` is run over the new block plus enough history that its
-    filter (half-length ``10 * max(up, down)`` taps at the upsampled rate, its
-    default) sees real samples on both sides of every output it keeps; each
+    filter (its default, a Kaiser-windowed sinc of half-length
+    ``10 * max(up, down)`` taps at the upsampled rate, designed once) sees real samples on both sides of every output it keeps; each
     output is computed once, when the input after it has arrived.  The
     stream starts ``lead`` output samples of silence early, so after each
     input block at least ``len * dst / src`` samples have come out.
     """
 
     def __init__(self, src: int, dst: int) -> None:
-        from scipy.signal import resample_poly     # scipy only when a card needs resampling
-        self._resample = resample_poly
         g = gcd(src, dst)
         self.up, self.down = dst // g, src // g
+        if self.up != self.down:
+            from scipy.signal import firwin, resample_poly  # only when a card needs resampling
+            self._resample = resample_poly
+            # resample_poly's own default filter, designed once instead of every block
+            half = 10 * max(self.up, self.down)
+            self._filter = firwin(2 * half + 1, 1 / max(self.up, self.down),
+                                  window=("kaiser", 5.0))
         # input samples either side of an output's position that its filter reaches
         self.reach = ceil(10 * max(self.up, self.down) / self.up) + 1
         lead = ceil((self.reach + 1) * self.up / self.down)
@@ -120,7 +125,7 @@ class Resampler:
         last = ((end - 1 - self.reach) * self.up) // self.down
         if last < self._j:
             return np.zeros(0, np.int16)
-        out = self._resample(self._buf, self.up, self.down)
+        out = self._resample(self._buf, self.up, self.down, window=self._filter)
         first = self._j - (self._base * self.up) // self.down
         out = out[first:first + last + 1 - self._j]
         self._j = last + 1
@@ -200,9 +205,9 @@ class SoundCard:
             self._pa.terminate()
             if isinstance(exc, SoundCardError):
                 raise
-            raise SoundCardError(f"sound card {device} cannot be opened at {rate or 'its rate'}"
-                                 f" samples/s, mono int16: {exc} (faxengine devices lists "
-                                 f"the cards)") from exc
+            at = f"{rate} samples/s" if rate else "8000 samples/s or its own rate"
+            raise SoundCardError(f"sound card {device} cannot be opened at {at}, mono int16: "
+                                 f"{exc} (faxengine devices lists the cards)") from exc
 
     def _choose_rate(self) -> int:
         try:

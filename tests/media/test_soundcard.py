@@ -77,6 +77,8 @@ class FakePyAudio:
         return len(self.devices)
 
     def get_device_info_by_index(self, i):
+        if not 0 <= i < len(self.devices):
+            raise OSError("Invalid device index")     # PyAudio's IOError
         name, inputs, outputs, rate = self.devices[i]
         return dict(index=i, name=name, maxInputChannels=inputs, maxOutputChannels=outputs,
                     defaultSampleRate=rate)
@@ -84,8 +86,8 @@ class FakePyAudio:
     def get_default_input_device_info(self):
         return self.get_device_info_by_index(0)
 
-    def is_format_supported(self, rate, **kw):
-        if rate not in self.rates:
+    def is_format_supported(self, rate, input_device=None, **kw):
+        if rate not in self.rates or not 0 <= input_device < len(self.devices):
             raise ValueError("Invalid sample rate")
         return True
 
@@ -118,6 +120,12 @@ def test_resampler_any_split_gives_the_same_samples(src, dst):
     split = np.concatenate(parts)
     assert split.size == whole.size >= x.size * dst // src
     assert np.abs(split.astype(int) - whole).max() <= 1        # float rounding only
+    if src != dst:          # the same samples as scipy's one call, after the lead's silence
+        from scipy.signal import resample_poly
+        ref = np.rint(resample_poly(x.astype(float), dst, src))
+        lead = -Resampler(src, dst)._j                            # outputs before input 0
+        inner = ref.size - 100 * dst // src                       # scipy pads the end with zeros
+        assert np.abs(split[lead:lead + inner].astype(int) - ref[:inner]).max() <= 1
 
 
 @pytest.mark.parametrize("rate", [48000, 44100])
@@ -231,7 +239,10 @@ def test_a_card_without_8000_is_opened_at_its_rate_and_resampled():
                                              r", mono int16: Invalid sample rate \(faxengine "
                                              r"devices lists the cards\)$"):
         card(fake, rate=22050)
-    assert fake.terminated == 1
+    with pytest.raises(SoundCardError, match=r"^sound card 3 cannot be opened at 8000 samples/s "
+                                             r"or its own rate, mono int16: Invalid device index"):
+        SoundCard(3, pyaudio=fake)
+    assert fake.terminated == 2
 
 
 def test_without_pyaudio_the_error_says_how_to_install_it(monkeypatch):
