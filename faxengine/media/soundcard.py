@@ -57,7 +57,7 @@ from faxengine.errors import FaxError
 from faxengine.levels import SAMPLE_RATE
 from faxengine.media.pump import BLOCK, MAX_SECONDS, Pump
 
-__all__ = ["SoundCard", "SoundCardError", "SoundCardStats", "Resampler",
+__all__ = ["Device", "SoundCard", "SoundCardError", "SoundCardStats", "Resampler",
            "list_devices", "devices_main", "run"]
 
 PA_INT16 = 8                # PortAudio's paInt16 (PyAudio's pyaudio.paInt16)
@@ -87,8 +87,9 @@ class Resampler:
 
     ``resample_poly`` is run over the new block plus enough history that its
     filter (its default, a Kaiser-windowed sinc of half-length
-    ``10 * max(up, down)`` taps at the upsampled rate, designed once) sees real samples on both sides of every output it keeps; each
-    output is computed once, when the input after it has arrived.  The
+    ``10 * max(up, down)`` taps at the upsampled rate, designed once) sees
+    real samples on both sides of every output it keeps; each output is
+    computed once, when the input after it has arrived.  The
     stream starts ``lead`` output samples of silence early, so after each
     input block at least ``len * dst / src`` samples have come out.
     """
