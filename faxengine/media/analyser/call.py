@@ -39,16 +39,18 @@ from faxengine.media.analyser.signals import ChannelScan, Stretch
 _RX = {V17: V17Rx, V29: V29Rx, V27TER: V27terRx}
 LEAD = 240                  # 30 ms before a burst's detected start go to its receiver
 TAIL = 480                  # 60 ms of silence after it, so the carrier is seen to drop
+ECM_CHUNK = 256             # bits: an ECM frame's time is known to this many bits
 SYMBOLS = 2000              # data symbols kept per burst for its constellation
 
 
-def frame_seen(time: float, channel: int, data: bytes) -> tuple[FrameSeen, Frame | None]:
+def frame_seen(time: float, channel: int, data: bytes,
+               modem: str = "V.21") -> tuple[FrameSeen, Frame | None]:
     """The record of a frame and the T.30 frame it parses to (None if it is none)."""
     try:
         frame = Frame.parse(data)
     except T30Error as exc:
-        return FrameSeen(time, channel, "?", data, f"not a T.30 frame ({exc})"), None
-    return FrameSeen(time, channel, frame.name, data, describe_frame(frame)), frame
+        return FrameSeen(time, channel, "?", data, f"not a T.30 frame ({exc})", modem), None
+    return FrameSeen(time, channel, frame.name, data, describe_frame(frame), modem), frame
 
 
 class CallWalker:
@@ -134,6 +136,24 @@ class CallWalker:
         return PageSeen(image, *RESOLUTIONS[dcs.resolution], ecm=False, bad_lines=bad.count)
 
     # ------------------------------------------------------------- bursts
+    def _ecm_frames(self, b: Burst, bits: np.ndarray) -> None:
+        """The HDLC frames of an ECM burst into the report (each timed by its
+        last bit, counted back from the burst's end) and into the block."""
+        hdlc = HdlcRx(max_len=260)
+        for i in range(0, bits.size, ECM_CHUNK):
+            when = b.end - (bits.size - min(i + ECM_CHUNK, bits.size)) / b.rate
+            for f in hdlc.decode(bits[i:i + ECM_CHUNK]):
+                if not f.ok:
+                    continue
+                seen, frame = frame_seen(when, b.channel, f.data, f"{b.modem} {b.rate}")
+                self.report.frames.append(seen)
+                try:
+                    if frame is not None and frame.fcf is Fcf.FCD:
+                        self.ecm.add(frame)
+                        b.ecm_frames += 1
+                except T30Error as exc:
+                    self.report.notes.append(f"ECM frame at {when:.2f} s: {exc}")
+
     def burst(self, x: np.ndarray, channel: int, st: Stretch, noise: float) -> Burst:
         seg = x[st.start:st.end].astype(np.float64)
         power = float(np.mean(seg * seg)) if seg.size else 0.0
@@ -158,16 +178,7 @@ class CallWalker:
             b.tcf = "good" if judge_tcf(bits, b.rate) else "bad"
         elif self.ecm is not None:
             b.kind = "ECM"
-            for f in HdlcRx(max_len=260).decode(bits):
-                if not f.ok:
-                    continue
-                try:
-                    frame = Frame.parse(f.data)
-                    if frame.fcf is Fcf.FCD:
-                        self.ecm.add(frame)
-                        b.ecm_frames += 1
-                except T30Error as exc:
-                    self.report.notes.append(f"ECM frame at {b.start:.2f} s: {exc}")
+            self._ecm_frames(b, bits)
         else:
             b.kind = "page"
             if bits.size:

@@ -37,17 +37,19 @@ class ToneSeen:
 
 @dataclass(frozen=True, slots=True)
 class FrameSeen:
-    """A V.21 frame with a good FCS: when it ended (s), its name, octets and words."""
+    """A frame with a good FCS: when it ended (s), its name, octets and words,
+    and the modem that carried it ("V.21", or the image modem for ECM frames)."""
 
     time: float
     channel: int
     name: str
     data: bytes
     text: str
+    modem: str = "V.21"
 
     def to_json(self) -> dict:
         return {"time": _round(self.time, 3), "channel": self.channel, "name": self.name,
-                "hex": self.data.hex(), "text": self.text}
+                "hex": self.data.hex(), "text": self.text, "modem": self.modem}
 
 
 @dataclass(slots=True)
@@ -150,7 +152,7 @@ class Report:
         where = (lambda ch: f"ch{ch}  ") if stereo else (lambda ch: "")
         events = [(t.start, f"{where(t.channel)}{t.kind} tone {t.end - t.start:.2f} s")
                   for t in self.tones]
-        events += [(f.time, f"{where(f.channel)}{f.text}") for f in self.frames]
+        events += [(f.time, f"{where(f.channel)}{f.text}") for f in self.frames if f.modem == "V.21"]
         events += [(b.start, f"{where(b.channel)}{b.describe()}") for b in self.bursts]
         out = [f"{t:9.3f} s  {text}" for t, text in sorted(events, key=lambda e: e[0])]
         for i, p in enumerate(self.pages, 1):
