@@ -121,9 +121,9 @@ class WavReader:
         declared = size // self._frame_bytes
         available = self._available()
         self.truncated = available is not None and available < declared * self._frame_bytes
-        if size in (0, 0xFFFFFFFF) and available is not None:
+        if size in (0, 0xFFFFFFFF):
             self.truncated = False              # streaming writers leave the size unknown
-            declared = available // self._frame_bytes
+            declared = (available if available is not None else 1 << 62) // self._frame_bytes
         elif self.truncated:
             declared = available // self._frame_bytes
         self.frames = declared
@@ -191,7 +191,11 @@ class WavReader:
         yield from self._resampled(block)
 
     def _resampled(self, block: int) -> Iterator[np.ndarray]:
-        from scipy.signal import resample_poly
+        try:
+            from scipy.signal import resample_poly
+        except ImportError:
+            raise WavError(f"this WAV is at {self.rate} samples/s: resampling it to 8000 "
+                           "needs scipy (pip install scipy)") from None
         up, down = self._up, self._down
         # resample_poly's filter reaches 10 * max(up, down) samples of the
         # upsampled signal either side; in input samples, rounded up to a

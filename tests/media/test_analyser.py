@@ -10,6 +10,8 @@ and hostile recordings: it reports, it never raises.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import wave
 
 import numpy as np
@@ -146,6 +148,9 @@ def test_a_file_that_is_no_wav_is_reported_not_raised(tmp_path, capsys):
     assert main([str(tmp_path / "x.wav")]) == 2
     assert main([str(tmp_path / "missing.wav")]) == 2
     assert "could not read the recording" in capsys.readouterr().out
+    run = subprocess.run([sys.executable, "-m", "faxengine.media.analyser", str(tmp_path / "x.wav")],
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and "result: could not read the recording: not a WAV" in run.stdout
 
 
 def _hostile(seed: int) -> np.ndarray:
