@@ -25,13 +25,19 @@ def page(seed: int, rows: int = 400, width: int = 1728) -> Page:
     return Page(image, 204.0, 196.0)
 
 
-def record_call(caller, answerer, max_seconds: float = 300.0) -> np.ndarray:
-    """Run the call to its end; (n, 2) int16: what the caller and the answerer sent."""
+def record_call(caller, answerer, max_seconds: float = 300.0, lines=(None, None)) -> np.ndarray:
+    """Run the call to its end; (n, 2) int16: what the caller and the answerer
+    sent, as the other end heard it through ``lines`` (line models, each way)
+    if given."""
     sent: tuple[list, list] = ([], [])
     for _ in range(int(max_seconds * 8000) // BLOCK):
         if caller.finished and answerer.finished:
             break
         a, b = caller.tx(BLOCK), answerer.tx(BLOCK)
+        if lines[0] is not None:
+            a = lines[0].process(a)
+        if lines[1] is not None:
+            b = lines[1].process(b)
         sent[0].append(a)
         sent[1].append(b)
         answerer.rx(a)

@@ -19,7 +19,7 @@ import pytest
 from scipy.signal import resample_poly
 
 import spandsp
-from faxengine import tiff
+from faxengine import line, tiff
 from faxengine.media.analyser import analyse, analyse_samples, main
 from faxengine.media.wav import write_wav
 from faxengine.t30.terminal import FaxTerminal
@@ -107,6 +107,24 @@ def test_tones_levels_and_a_silent_floor(tmp_path):
         assert -13.5 < b.level_dbm0 < -12.5                 # our terminals send -13 dBm0
         assert b.snr_db is None                             # digital silence between signals
         assert b.eq_error is not None and b.eq_error < 1e-3
+
+
+def test_a_noisy_g711_line_snr_and_level(tmp_path):
+    """Both ways 9 dB of loss, A-law, white noise 30 dB below the signal
+    (the project's SNR: modem power while on over noise across 0-4000 Hz),
+    recorded where each end hears it."""
+    lines = tuple(line.Line(gain_db=-9.0, g711="alaw", noise_dbm0=-13.0 - 9.0 - 30.0, seed=s)
+                  for s in (1, 2))
+    x = record_call(FaxTerminal(True, send=DOC, ecm=False),
+                    FaxTerminal(False, receive=tmp_path / "rx.tif", ecm=False), lines=lines)
+    for rec in (x, mono(x)):
+        report = analyse_samples(rec)
+        assert [p.image.tolist() for p in report.pages] == [p.image.tolist() for p in DOC]
+        assert [b.kind for b in report.bursts] == ["TCF", "page", "page"]
+        for b in report.bursts:
+            assert abs(b.level_dbm0 + 22.0) < 0.5
+            assert abs(b.snr_db - 30.0) < 1.5 if rec.ndim == 2 else abs(b.snr_db - 27.0) < 1.5
+            assert 20 < b.eq_snr_db < 32
 
 
 def test_a_recording_cut_mid_call_reports_what_it_heard(tmp_path):
@@ -211,3 +229,14 @@ def test_hostile_wav_files_are_reported(tmp_path):
         assert not any(n.startswith("analysis stopped") for n in report.notes), (name, report.notes)
     assert analyse(tmp_path / "cut-in-header.wav").result.startswith("could not read the recording")
     assert "data chunk claims more" in analyse(tmp_path / "truncated.wav").notes[0]
+
+
+@pytest.mark.parametrize("modem,rate", [("V.17", 14400), ("V.29", 9600), ("V.27ter", 4800)])
+def test_a_recording_that_starts_after_the_dcs_finds_the_modem(tmp_path, modem, rate):
+    x = _ours(tmp_path, ecm=False, modems={"V.17": ("V.27ter", "V.29", "V.17")}.get(modem, (modem,)))
+    start = int((analyse_samples(x).bursts[0].start - 0.05) * 8000)
+    report = analyse_samples(x[start:])
+    assert [(b.kind, b.modem, b.rate, b.trained) for b in report.bursts] == \
+        [("unknown", modem, rate, True)] * 3
+    assert report.notes == [f"no DCS before the burst at 0.05 s: {modem} {rate} trains on it"]
+    assert report.pages == []

@@ -26,9 +26,9 @@ from faxengine.levels import SAMPLE_RATE, power_to_dbm0
 from faxengine.modem import HdlcRx, V17Rx, V27terRx, V29Rx
 from faxengine.t30.ecm import EcmBlockReceiver, PartialPage, ctc_mode, eor_post
 from faxengine.t30.errors import T30Error
-from faxengine.t30.facilities import V17, V27TER, V29, Dcs
+from faxengine.t30.facilities import MODES, V17, V27TER, V29, Dcs
 from faxengine.t30.frames import POST_PAGE, Fcf, Frame
-from faxengine.t30.link import bits_to_bytes
+from faxengine.t30.link import POOR_SNR_DB, bits_to_bytes
 from faxengine.t30.quality import first_eol, judge_tcf, rtc_end
 from faxengine.t30.trace import describe_frame
 from faxengine.t4.page import RESOLUTIONS
@@ -136,6 +136,20 @@ class CallWalker:
         return PageSeen(image, *RESOLUTIONS[dcs.resolution], ecm=False, bad_lines=bad.count)
 
     # ------------------------------------------------------------- bursts
+    def _guess_mode(self, seg: np.ndarray, start: float) -> bool:
+        """No DCS heard yet (a recording that starts mid-call): take the first
+        mode, fastest first, whose receiver trains on the burst with a decision
+        SNR that mode works at.  The burst stays of kind "unknown"."""
+        for modem, rate in MODES:
+            rx = _RX[modem](rate=rate)
+            if rx.demodulate(seg).size and rx.snr_db >= POOR_SNR_DB[modem, rate]:
+                self._new_mode(modem, rate)
+                self.report.notes.append(
+                    f"no DCS before the burst at {start:.2f} s: "
+                    f"{modem} {rate} trains on it")
+                return True
+        return False
+
     def _ecm_frames(self, b: Burst, bits: np.ndarray) -> None:
         """The HDLC frames of an ECM burst into the report (each timed by its
         last bit, counted back from the burst's end) and into the block."""
@@ -160,13 +174,14 @@ class CallWalker:
         b = Burst(channel, st.start / SAMPLE_RATE, st.end / SAMPLE_RATE,
                   level_dbm0=power_to_dbm0(power) if power > 0 else None,
                   snr_db=(10 * np.log10(max(power - noise, 1e-9) / noise)) if noise > 0 else None)
-        if self.mode is None:
+        seg = x[max(0, st.start - LEAD):st.end]
+        if self.mode is None and not self._guess_mode(seg, b.start):
             return b
         b.modem, b.rate = self.mode
         rx = self.rx
         if b.modem != V17:
             rx.restart()
-        got = rx.demodulate(x[max(0, st.start - LEAD):st.end])
+        got = rx.demodulate(seg)
         b.trained = bool(rx.trained) or got.size > 0
         b.eq_snr_db = float(rx.snr_db) if b.trained else None
         b.symbols = rx.symbols(SYMBOLS) if b.trained else np.zeros(0, np.complex64)
@@ -176,6 +191,8 @@ class CallWalker:
             self.expect_tcf = False
             b.kind = "TCF"
             b.tcf = "good" if judge_tcf(bits, b.rate) else "bad"
+        elif self.dcs is None:
+            b.kind = "unknown"                  # what it carries, only a DCS would say
         elif self.ecm is not None:
             b.kind = "ECM"
             self._ecm_frames(b, bits)

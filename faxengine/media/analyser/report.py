@@ -58,7 +58,8 @@ class Burst:
     before it), what it carried and how it was received.
 
     ``kind`` is "TCF", "page" (non-ECM image data), "ECM" (HDLC frames) or
-    "unknown" (no DCS heard before it).  ``level_dbm0`` is its mean power;
+    "unknown" (no DCS heard before it: the modem, if any, is the first that
+    trained on it, fastest first).  ``level_dbm0`` is its mean power;
     ``snr_db`` that over the channel's noise floor between signals (None on
     a silent floor); ``eq_snr_db`` the receiver's decision SNR at the end
     and ``eq_error`` the equaliser's final mean square error relative to
