@@ -110,7 +110,9 @@ def verdict(report: Report) -> str:
         return "no fax signals found"
     pages = len(report.pages)
     words = f"{pages} page{'s' if pages != 1 else ''} decoded"
-    modes = sorted({f"{b.modem} {b.rate}" for b in report.bursts if b.modem and b.trained})
+    # the modes the image data came at, in the order heard
+    modes = list(dict.fromkeys(f"{b.modem} {b.rate}" for b in report.bursts
+                               if b.modem and b.trained and b.kind in ("page", "ECM")))
     if modes:
         words += " at " + ", ".join(modes)
     ecm = any(p.ecm for p in report.pages)
