@@ -70,7 +70,9 @@ class WavReader:
     Attributes:
         format: "pcm", "alaw" or "ulaw"; ``bits``: 8 or 16 for PCM.
         channels: 1 or 2; ``rate``: the file's sample rate.
-        frames: sample frames the data chunk holds (or the file, if cut short).
+        frames: sample frames the data chunk holds (or the file, if cut short;
+            on a pipe whose data size is unknown, 2**62 / frame size: read on
+            to its end).
         truncated: the data chunk claimed more than the file holds.
     Raises:
         WavError: not RIFF/WAVE, no ``fmt `` or ``data`` chunk, a header cut

@@ -260,3 +260,16 @@ def test_clicks_on_the_line_ppr_and_fall_back(tmp_path, seed, pprs, modes):
         assert answer == ("CFR" if b.tcf == "good" else "FTT")
     assert [p.image.tolist() for p in report.pages] == [p.image.tolist() for p in DOC]
     assert report.result == f"2 pages decoded at {modes}, ECM; the call ended normally (EOP, MCF, DCN)"
+
+
+def test_ansam_counts_as_ced_and_silence_as_nothing():
+    """V.8 ANSam: 2100 Hz with 20 % amplitude modulation at 15 Hz and a
+    phase reversal every 450 ms."""
+    t = np.arange(8000 * 3) / 8000
+    ansam = 6000 * (1 + 0.2 * np.sin(2 * np.pi * 15 * t)) \
+        * np.sin(2 * np.pi * 2100 * t + np.pi * (np.floor(t / 0.45) % 2))
+    x = np.concatenate([np.zeros(4000), ansam, np.zeros(4000)]).astype(np.int16)
+    report = analyse_samples(x)
+    assert [(t.kind, t.start, t.end) for t in report.tones] == [("CED", 0.5, 3.5)]
+    assert report.result == "no T.30 frames found (heard: CED)"
+    assert analyse_samples(np.zeros(8000, np.int16)).result == "no fax signals found"

@@ -108,6 +108,10 @@ def verdict(report: Report) -> str:
     names = [f.name for f in report.frames]
     if not names and not report.bursts and not report.tones:
         return "no fax signals found"
+    if not names:
+        heard = ", ".join(dict.fromkeys([t.kind for t in report.tones]
+                                        + [f"{b.kind} burst" for b in report.bursts]))
+        return f"no T.30 frames found (heard: {heard})"
     pages = len(report.pages)
     words = f"{pages} page{'s' if pages != 1 else ''} decoded"
     # the modes the image data came at, in the order heard
