@@ -273,3 +273,23 @@ def test_ansam_counts_as_ced_and_silence_as_nothing():
     assert [(t.kind, t.start, t.end) for t in report.tones] == [("CED", 0.5, 3.5)]
     assert report.result == "no T.30 frames found (heard: CED)"
     assert analyse_samples(np.zeros(8000, np.int16)).result == "no fax signals found"
+
+
+@pytest.mark.parametrize("ecm", [True, False], ids=["ecm", "non-ecm"])
+def test_stereo_with_crosstalk_keeps_each_signal_on_its_channel(tmp_path, ecm):
+    """Each channel also carries the other direction 20 dB down and 30 ms
+    late (a hybrid's echo, a recorder's crosstalk): every tone, frame and
+    burst is reported once, on the channel that sent it."""
+    x = _ours(tmp_path, ecm=ecm)
+    clean = analyse_samples(x)
+
+    def leak(s):
+        return np.concatenate([np.zeros(240), s[:-240]]) * 0.1
+
+    y = np.column_stack([x[:, 0] + leak(x[:, 1]), x[:, 1] + leak(x[:, 0])]).astype(np.int16)
+    report = analyse_samples(y)
+    assert [(f.channel, f.data) for f in report.frames] == [(f.channel, f.data) for f in clean.frames]
+    assert [(b.channel, b.kind) for b in report.bursts] == [(b.channel, b.kind) for b in clean.bursts]
+    assert [(t.kind, t.channel) for t in report.tones] == [("CNG", 0), ("CED", 1)]
+    assert any("heard on both channels" in n for n in report.notes)
+    assert [p.image.tolist() for p in report.pages] == [p.image.tolist() for p in DOC]

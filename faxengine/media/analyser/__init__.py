@@ -29,7 +29,7 @@ from faxengine import tiff
 from faxengine.levels import SAMPLE_RATE
 from faxengine.media.analyser.call import walk
 from faxengine.media.analyser.report import Burst, FrameSeen, PageSeen, Report, ToneSeen
-from faxengine.media.analyser.signals import scan
+from faxengine.media.analyser.signals import drop_crosstalk, scan
 from faxengine.media.wav import WavError, WavReader
 from faxengine.t4 import Page
 
@@ -74,6 +74,10 @@ def analyse_samples(x, out_dir: str | os.PathLike | None = None) -> Report:
     columns = [np.ascontiguousarray(x[:, ch]) for ch in range(x.shape[1])]
     try:
         scans = [scan(c) for c in columns]
+        leaked = drop_crosstalk(columns, scans)
+        if leaked:
+            report.notes.append(f"{leaked} tone(s), frame(s) or burst(s) heard on both channels "
+                                "(crosstalk or echo): kept where stronger")
         for ch, sc in enumerate(scans):
             report.tones += [ToneSeen(kind, ch, s / SAMPLE_RATE, e / SAMPLE_RATE)
                              for kind, s, e in sc.tones if kind in ("CNG", "CED")]

@@ -126,3 +126,50 @@ def scan(x: np.ndarray) -> ChannelScan:
     bad_v21 = sum(1 for end in bad
                   if not any(st.start <= end <= st.end + margin for st in bursts))
     return ChannelScan(frames, bad_v21, heard, bursts, noise)
+
+
+def _power(x: np.ndarray, start: int, end: int) -> float:
+    seg = x[max(0, start):max(start + 1, end)].astype(np.float64)
+    return float(np.mean(seg * seg)) if seg.size else 0.0
+
+
+def drop_crosstalk(columns: list[np.ndarray], scans: list[ChannelScan]) -> int:
+    """In a stereo recording, what one direction leaks into the other's
+    channel (crosstalk, a hybrid's echo) is heard on both: keep each tone,
+    frame and burst only on the channel where it is stronger.  Returns how
+    many were dropped."""
+    if len(scans) != 2:
+        return 0
+    dropped = 0
+    a, b = scans
+    # bursts and tones: overlapping stretches of both channels
+    for kind in ("bursts", "tones"):
+        keep: list[set[int]] = [set(range(len(getattr(s, kind)))) for s in scans]
+        for i, u in enumerate(getattr(a, kind)):
+            us, ue = (u.start, u.end) if kind == "bursts" else u[1:]
+            for j, v in enumerate(getattr(b, kind)):
+                vs, ve = (v.start, v.end) if kind == "bursts" else v[1:]
+                if kind == "tones" and u[0] != v[0]:
+                    continue
+                if min(ue, ve) - max(us, vs) > min(ue - us, ve - vs) // 2:
+                    lo, hi = max(us, vs), min(ue, ve)
+                    weaker = 1 if _power(columns[0], lo, hi) >= _power(columns[1], lo, hi) else 0
+                    keep[weaker].discard(j if weaker else i)
+        for ch, s in enumerate(scans):
+            items = getattr(s, kind)
+            dropped += len(items) - len(keep[ch])
+            setattr(s, kind, [it for k, it in enumerate(items) if k in keep[ch]])
+    # frames: the same octets ending within 0.2 s of each other
+    near = SAMPLE_RATE // 5
+    keep_frames: list[set[int]] = [set(range(len(s.frames))) for s in scans]
+    for i, (ua, da) in enumerate(a.frames):
+        for j, (ub, db) in enumerate(b.frames):
+            if da == db and abs(ua - ub) <= near:
+                span = (len(da) + 2) * 8 * SAMPLE_RATE // 300          # the frame at 300 bit/s
+                pa = _power(columns[0], ua - span, ua)
+                pb = _power(columns[1], ub - span, ub)
+                keep_frames[1 if pa >= pb else 0].discard(j if pa >= pb else i)
+    for ch, s in enumerate(scans):
+        dropped += len(s.frames) - len(keep_frames[ch])
+        s.frames = [f for k, f in enumerate(s.frames) if k in keep_frames[ch]]
+    return dropped
