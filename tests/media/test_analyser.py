@@ -77,6 +77,7 @@ def test_spandsp_calls_every_frame_in_order_and_the_pages(spandsp_calls, tmp_pat
     assert all(-16 < b.level_dbm0 < -12 for b in report.bursts)     # spandsp sends -14 dBm0
     assert report.result.endswith("the call ended normally (EOP, MCF, DCN)")
     assert report.result.startswith(f"2 pages decoded at {name} {rate}")
+    assert report.notes == []                           # a clean call: nothing failed
 
 
 def _ours(tmp_path, ecm, **kw):
@@ -103,6 +104,7 @@ def test_tones_levels_and_a_silent_floor(tmp_path):
     assert [(t.kind, t.channel) for t in report.tones] == [("CNG", 0), ("CED", 1)]
     assert report.tones[0].start == 0.0 and 0.45 <= report.tones[0].end <= 0.55
     assert 2.5 <= report.tones[1].end - report.tones[1].start <= 3.1     # T.30 §4.2: 2.6-4 s
+    assert report.notes == []
     for b in report.bursts:
         assert -13.5 < b.level_dbm0 < -12.5                 # our terminals send -13 dBm0
         assert b.snr_db is None                             # digital silence between signals

@@ -121,10 +121,11 @@ def scan(x: np.ndarray) -> ChannelScan:
             continue
         bursts.append(st)
     # the V.21 receiver also hears the high-speed modems' band: what it
-    # makes of a burst is no V.21 frame gone bad
-    margin = SAMPLE_RATE // 10
+    # makes of a burst is no V.21 frame gone bad, nor is that junk closed by
+    # the first flag of the next V.21 preamble (75 ms + a few flags later)
+    before, after = SAMPLE_RATE // 10, SAMPLE_RATE * 3 // 10
     bad_v21 = sum(1 for end in bad
-                  if not any(st.start <= end <= st.end + margin for st in bursts))
+                  if not any(st.start - before <= end <= st.end + after for st in bursts))
     return ChannelScan(frames, bad_v21, heard, bursts, noise)
 
 
