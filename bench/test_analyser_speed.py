@@ -9,8 +9,8 @@ WAV, the V.21 and tone passes over every channel, the high-speed receivers
 over each burst, the pages decoded and written as TIFF.  The rate is
 seconds of recording per second of wall clock (best round); issue 10 asks
 for at least 100x.  Measured here on the shared 2-core machine, best of 5:
-mono 419x (non-ECM, 11 pages) and 422x (ECM, 15 pages), stereo 326x and
-357x; from run to run 300-540x.
+mono 419-556x (non-ECM, 11 pages) and 422-543x (ECM, 15 pages), stereo
+326-401x and 298-417x, over three runs.
 """
 from __future__ import annotations
 
