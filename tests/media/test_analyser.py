@@ -140,11 +140,10 @@ def test_a_recording_cut_mid_call_reports_what_it_heard(tmp_path):
     assert not any(n.startswith("analysis stopped") for n in report.notes)
 
 
-def test_the_command_json_pages_and_plots(tmp_path, capsys):
-    pytest.importorskip("matplotlib", reason="matplotlib is absent: pip install matplotlib")
+def test_the_command_json_and_pages(tmp_path, capsys):
     write_wav(tmp_path / "call.wav", _ours(tmp_path, ecm=True))
     out = tmp_path / "out"
-    assert main([str(tmp_path / "call.wav"), "--out", str(out), "--json", "--plot"]) == 0
+    assert main([str(tmp_path / "call.wav"), "--out", str(out), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert set(doc) >= {"frames", "bursts", "pages", "result"}
     first = doc["frames"][0]
@@ -153,12 +152,21 @@ def test_the_command_json_pages_and_plots(tmp_path, capsys):
     assert doc["pages"] == [str(out / "page-001.tif"), str(out / "page-002.tif")]
     assert [p.image.tolist() for p in tiff.read(doc["pages"][1])] == [DOC[1].image.tolist()]
     assert [b["kind"] for b in doc["bursts"]] == ["TCF", "ECM", "ECM"]
-    pngs = sorted(p.name for p in out.glob("*.png"))
-    assert pngs == ["burst-01.png", "burst-02.png", "burst-03.png", "timeline.png"]
     assert main([str(tmp_path / "call.wav")]) == 0
     text = capsys.readouterr().out
     assert "DCS: V.17 14400, fine, MMR, ECM 256, A4" in text
     assert "result: 2 pages decoded at V.17 14400, ECM; the call ended normally" in text
+
+
+def test_the_command_plots(tmp_path, capsys):
+    pytest.importorskip("matplotlib", reason="matplotlib is absent: pip install matplotlib")
+    write_wav(tmp_path / "call.wav", _ours(tmp_path, ecm=False))
+    out = tmp_path / "plots"
+    assert main([str(tmp_path / "call.wav"), "--out", str(out), "--plot"]) == 0
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    assert pngs == ["burst-01.png", "burst-02.png", "burst-03.png", "timeline.png"]
+    assert all((out / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    assert f"note: plot: {out / 'timeline.png'}" in capsys.readouterr().out
 
 
 def test_a_file_that_is_no_wav_is_reported_not_raised(tmp_path, capsys):

@@ -4,7 +4,7 @@
 (``Rx.symbols()``, the equaliser's output on the recommendation's scale), as
 in docs/make_figures.py.  ``timeline.png``: each channel's level in dBm0
 over 10 ms blocks, the bursts shaded and labelled with their modem, the
-V.21 frames named at their ends.
+tones named, the V.21 frames named at their ends.
 """
 from __future__ import annotations
 
@@ -54,8 +54,11 @@ def plot(report: Report, x: np.ndarray, out_dir: str | os.PathLike) -> list[str]
                 ax.axvspan(b.start, b.end, alpha=0.2, color="tab:orange")
                 ax.text(b.start, 0, f"{b.kind} {b.modem or ''} {b.rate or ''}", fontsize=6)
         for f in report.frames:
-            if f.channel == ch:
+            if f.channel == ch and f.modem == "V.21":
                 ax.text(f.time, -60, f.name, fontsize=6, rotation=90)
+        for tone in report.tones:
+            if tone.channel == ch:
+                ax.text(tone.start, 0, tone.kind, fontsize=6)
     axes[-1, 0].set_xlabel("s")
     fig.suptitle(report.result, fontsize=9)
     path = out / "timeline.png"
