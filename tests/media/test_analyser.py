@@ -179,6 +179,19 @@ def test_a_file_that_is_no_wav_is_reported_not_raised(tmp_path, capsys):
     run = subprocess.run([sys.executable, "-m", "faxengine.media.analyser", str(tmp_path / "x.wav")],
                          capture_output=True, text=True)
     assert run.returncode == 2 and "result: could not read the recording: not a WAV" in run.stdout
+    run = subprocess.run([sys.executable, "-m", "faxengine", "decode", str(tmp_path / "x.wav")],
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and "result: could not read the recording: not a WAV" in run.stdout
+
+
+def test_faxengine_decode_is_the_analyser(tmp_path, capsys):
+    from faxengine.cli import main as faxengine_main
+    write_wav(tmp_path / "call.wav", _ours(tmp_path, ecm=True))
+    assert faxengine_main(["decode", str(tmp_path / "call.wav"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [f["name"] for f in doc["frames"]][:3] == ["DIS", "DCS", "CFR"]
+    assert faxengine_main(["decode", "--help"]) == 0
+    assert "usage: faxengine decode" in capsys.readouterr().out
 
 
 def _hostile(seed: int) -> np.ndarray:
