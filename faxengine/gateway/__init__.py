@@ -11,15 +11,32 @@ store and the web admin come later and build on it (docs/gateway.md):
   ... as a table, ``Job`` and the account's ``RetryPolicy`` (time passed in).
 * ``charsets``: the Japanese mail charsets as mail programs write them.
 * ``errors``: ``GatewayError`` and its kinds.
-"""
-from faxengine.gateway.errors import GatewayConfigError, GatewayError, JobStateError
-from faxengine.gateway.jobs import Job, RetryPolicy, detail_no
-from faxengine.gateway.mail import Destination, Document, Refusal, Request, check_sender, \
-    parse_request
-from faxengine.gateway.results import ResultMail, ResultSettings, Templates, refusal_mails, \
-    result_mail
 
-__all__ = ["GatewayError", "GatewayConfigError", "JobStateError", "Job", "RetryPolicy",
-           "detail_no", "Destination", "Document", "Refusal", "Request", "check_sender",
-           "parse_request", "ResultMail", "ResultSettings", "Templates", "refusal_mails",
-           "result_mail"]
+The names below load on first use (so ``python -m faxengine.gateway.jobs``
+runs the module once).
+"""
+from __future__ import annotations
+
+import importlib
+
+# public name -> module that defines it
+_EXPORTS = {
+    "GatewayError": "errors", "GatewayConfigError": "errors", "JobStateError": "errors",
+    "Job": "jobs", "RetryPolicy": "jobs", "detail_no": "jobs",
+    "Destination": "mail", "Document": "mail", "Refusal": "mail", "Request": "mail",
+    "check_sender": "mail", "parse_request": "mail",
+    "ResultMail": "results", "ResultSettings": "results", "Templates": "results",
+    "refusal_mails": "results", "result_mail": "results",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    try:
+        module = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'faxengine.gateway' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"faxengine.gateway.{module}"), name)
+    globals()[name] = value
+    return value

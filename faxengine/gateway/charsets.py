@@ -14,8 +14,10 @@ and ``iso2022_jp`` codecs refuse them, so, as Microsoft's CP50221 does:
 * ``EUC-JP`` decodes with ``euc_jp``, then ``euc_jis_2004``.
 
 A charset that is missing, unknown or wrong is found out by trying
-ISO-2022-JP (the octets have ``ESC $``), UTF-8, CP932 and EUC-JP in that
-order; what none of them decodes cleanly is decoded as UTF-8 with U+FFFD
+ISO-2022-JP (the octets have ``ESC $``), UTF-8, CP932 and EUC-JP: of those
+that decode cleanly, the one with the fewest half-width katakana and
+private-use characters wins (EUC-JP octets are mostly valid CP932, as
+those); what none of them decodes cleanly is decoded as UTF-8 with U+FFFD
 for the undecodable octets, never an exception.
 
 The other way, ``encode_iso2022jp`` writes text in ISO-2022-JP for result
@@ -75,13 +77,25 @@ def decode(data: bytes, charset: str | None = None) -> str:
         text = _strict(data, codec)
         if text is not None:
             return text
+    fits = []
     for guess in _GUESSES:
         if guess == "iso-2022-jp" and ESC + b"$" not in data:
             continue
         text = _strict(data, guess)
         if text is not None:
-            return text
+            fits.append(text)
+    if fits:
+        return min(fits, key=_oddness)          # the first of the most plausible
     return data.decode("utf-8", "replace")
+
+
+_ODD = re.compile("[\ue000-\uf8ff\uff61-\uff9f]")
+
+
+def _oddness(text: str) -> int:
+    """How unlike Japanese mail ``text`` is: EUC-JP read as CP932 is half-width
+    katakana and private-use characters, which people rarely write."""
+    return len(_ODD.findall(text))
 
 
 def _strict(data: bytes, codec: str) -> str | None:

@@ -162,9 +162,10 @@ class Request:
 
     @property
     def pages(self) -> int | None:
-        """All pages of the request (body + attachments), None until all are counted."""
+        """All pages of the request (body + attachments), None until all are counted
+        (and for a request refused before its documents were read)."""
         counts = [d.pages for d in self.documents]
-        return None if None in counts else sum(counts)
+        return None if not counts or None in counts else sum(counts)
 
     def with_page_counts(self, counts: Sequence[int]) -> Request:
         """The request with each document's page count as the renderer found it,
@@ -251,20 +252,26 @@ def _apply_rules(msg: Message, request: Request, domain: str,
             raise _Refuse(NOT_IN_TO, f"{address} is a recipient (Bcc) but not in To: fax "
                           f"addresses go in To only, and nothing was sent", address)
     request = replace(request, destinations=tuple(_destination(a) for a in to))
+    try:        # a refusal from here on still names the destinations (their error mails)
+        return replace(request, documents=_documents(msg, request.subject))
+    except _Refuse as refused:
+        return replace(request, refusal=refused.refusal)
 
+
+def _documents(msg: Message, subject: str) -> tuple[Document, ...]:
     texts: list[str] = []
     attachments: list[tuple[str, Message]] = []
     _collect(msg, 0, [0], texts, attachments)
     documents: list[Document] = []
     body = "\n".join(texts)
-    if not request.subject.lstrip().startswith("===") and body.strip():
+    if not subject.lstrip().startswith("===") and body.strip():
         documents.append(Document("", "text", body.encode("utf-8"), body))
     for name, part in sorted(attachments, key=lambda a: a[0]):
         documents.append(_attachment(name, part))
     if not documents:
         raise _Refuse(NOTHING_TO_SEND, "nothing to send: the Subject starts with === (the "
                       "body is not faxed) or the body is blank, and there is no attachment")
-    return replace(request, documents=tuple(documents))
+    return tuple(documents)
 
 
 def check_sender(request: Request, registered: Iterable[str]) -> str | None:
