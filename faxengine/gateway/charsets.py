@@ -14,11 +14,12 @@ and ``iso2022_jp`` codecs refuse them, so, as Microsoft's CP50221 does:
 * ``EUC-JP`` decodes with ``euc_jp``, then ``euc_jis_2004``.
 
 A charset that is missing, unknown or wrong is found out by trying
-ISO-2022-JP (the octets have ``ESC $``), UTF-8, CP932 and EUC-JP: of those
-that decode cleanly, the one with the fewest half-width katakana and
-private-use characters wins (EUC-JP octets are mostly valid CP932, as
-those); what none of them decodes cleanly is decoded as UTF-8 with U+FFFD
-for the undecodable octets, never an exception.
+ISO-2022-JP (the octets have ``ESC $``), UTF-8, CP932 and EUC-JP, and the
+labelled charset read with U+FFFD for the octets it cannot decode: of the
+texts these give, the one with the fewest half-width katakana, private-use
+characters and U+FFFD wins, the first of them on a tie.  (EUC-JP octets are
+mostly valid CP932, as half-width katakana; a damaged UTF-8 mail is UTF-8
+with one U+FFFD, not CP932.)  Never an exception.
 
 The other way, ``encode_iso2022jp`` writes text in ISO-2022-JP for result
 mails (RFC 1468's JIS X 0208, plus the CP932 extensions in the JIS rows
@@ -84,17 +85,17 @@ def decode(data: bytes, charset: str | None = None) -> str:
         text = _strict(data, guess)
         if text is not None:
             fits.append(text)
-    if fits:
-        return min(fits, key=_oddness)          # the first of the most plausible
-    return data.decode("utf-8", "replace")
+    # the label itself, damaged octets as U+FFFD (a flipped bit is not another charset)
+    fits.append(data.decode(codec if codec and codec != "iso-2022-jp" else "utf-8", "replace"))
+    return min(fits, key=_oddness)          # the first of the most plausible
 
 
-_ODD = re.compile("[\ue000-\uf8ff\uff61-\uff9f]")
+_ODD = re.compile("[\ue000-\uf8ff\uff61-\uff9f\ufffd]")
 
 
 def _oddness(text: str) -> int:
-    """How unlike Japanese mail ``text`` is: EUC-JP read as CP932 is half-width
-    katakana and private-use characters, which people rarely write."""
+    """How unlike Japanese mail ``text`` is: EUC-JP or broken UTF-8 read as CP932
+    is half-width katakana and private-use characters, which people rarely write."""
     return len(_ODD.findall(text))
 
 
@@ -190,6 +191,8 @@ def encode_iso2022jp(text: str) -> bytes | None:
         try:
             code = ch.encode("cp932")
         except UnicodeEncodeError:
+            return None
+        if len(code) != 2:              # CP932's single octets 0x80, 0xA0, 0xFD-0xFF
             return None
         if code[0] >= 0xF0:             # IBM extension: its NEC-selected twin, if any
             code = _NEC.get(ch, b"")

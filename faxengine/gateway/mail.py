@@ -52,13 +52,14 @@ import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from email import policy
 from email.message import Message
 
 from faxengine.gateway import charsets
 from faxengine.gateway.jobs import (BAD_ATTACHMENT, BAD_NUMBER, MALFORMED, NOT_IN_TO,
                                     NOTHING_TO_SEND, REFUSALS, TOO_MANY_PAGES,
-                                    TOO_MANY_RECIPIENTS)
+                                    TOO_MANY_RECIPIENTS, Job, detail_no)
 
 __all__ = ["MAX_DESTINATIONS", "MAX_PAGES", "MAX_DEPTH", "MAX_PARTS", "FILE_TYPES",
            "Refusal", "Destination", "Document", "Request", "parse_request", "check_sender",
@@ -179,6 +180,18 @@ class Request:
             refusal = Refusal(TOO_MANY_PAGES, f"the request makes {total} pages: at most "
                               f"{MAX_PAGES} pages are sent per request; split it", str(total))
         return replace(self, documents=documents, refusal=refusal)
+
+
+    def jobs(self, request_seq: int, now: datetime) -> tuple[Job, ...]:
+        """One job per destination (明細番号 ``detail_no(request_seq, i)``): waiting
+        (送信待ち), or already ended with the request's refusal or the
+        destination's FAX番号エラー, refused at ``now`` (their result mails are due)."""
+        jobs = []
+        for i, d in enumerate(self.destinations, 1):
+            job = Job(detail_no(request_seq, i), d.number)
+            error = self.refusal.status if self.refusal else d.error
+            jobs.append(job.refuse(error, now)[0] if error else job)
+        return tuple(jobs)
 
 
 class _Refuse(Exception):
@@ -366,7 +379,10 @@ def _raw(msg: Message, name: str) -> list[str]:
 
 
 def _addresses(values: list[str]) -> list[str]:
-    return [a.strip() for _, a in email.utils.getaddresses([str(v) for v in values]) if "@" in a]
+    """The addresses of address headers; 8-bit octets read as UTF-8 (RFC 6532)."""
+    found = email.utils.getaddresses([str(v) for v in values])
+    return [a.strip().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            for _, a in found if "@" in a]
 
 
 def _single_address(values: list[str]) -> str:
@@ -408,9 +424,8 @@ def _collect(part: Message, depth: int, count: list[int], texts: list[str],
     if name is None and ctype in ("text/plain", "text/html"):
         text = _part_text(part)
         texts.append(html_to_text(text) if ctype == "text/html" else text)
-    elif name is not None or ctype not in ("text/plain", "text/html"):
-        if name is not None or part.get_payload():
-            attachments.append((name or "", part))
+    elif name is not None or part.get_payload():    # a nameless empty part is nothing
+        attachments.append((name or "", part))
 
 
 def _filename(part: Message) -> str | None:

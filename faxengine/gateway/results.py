@@ -252,7 +252,8 @@ def _mail(settings: ResultSettings, to: str, subject: str, body: str, date: date
                ("Content-Type", f'text/plain; charset="{charset.upper()}"'),
                ("Content-Transfer-Encoding", cte)]
     head = "".join(f"{name}: {value}\r\n" for name, value in headers)
-    return ResultMail(to, subject, body, head.encode("ascii") + b"\r\n" + payload)
+    # an address with non-ASCII characters is written in UTF-8 (RFC 6532, SMTPUTF8)
+    return ResultMail(to, subject, body, head.encode("utf-8", "replace") + b"\r\n" + payload)
 
 
 def _encoded_words(text: str, charset: str) -> str | None:

@@ -6,6 +6,7 @@ import io
 import time
 import tracemalloc
 import zipfile
+from datetime import datetime, timezone
 from email.message import EmailMessage, Message
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
@@ -15,7 +16,8 @@ import pytest
 
 from faxengine.gateway import charsets
 from faxengine.gateway.jobs import (BAD_ATTACHMENT, BAD_NUMBER, MALFORMED, NOT_IN_TO,
-                                    NOTHING_TO_SEND, TOO_MANY_PAGES, TOO_MANY_RECIPIENTS)
+                                    NOTHING_TO_SEND, TOO_MANY_PAGES, TOO_MANY_RECIPIENTS,
+                                    WAITING)
 from faxengine.gateway.mail import (MAX_PAGES, Document, Refusal, Request, check_sender,
                                     header_text, html_to_text, number_error, parse_request)
 
@@ -321,6 +323,17 @@ def test_a_nameless_binary_part_or_a_forwarded_mail_is_a_bad_attachment():
     assert parse(m).refusal.status == BAD_ATTACHMENT
 
 
+def test_jobs_of_a_request_wait_or_carry_their_error():
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    r = parse(request_mail(to=f"03-1234-5678@{DOMAIN}, 0312@{DOMAIN}"))
+    jobs = r.jobs(7, now)
+    assert [(j.detail_no, j.number, j.status, j.sent_at) for j in jobs] == [
+        ("0000000007001", "0312345678", WAITING, None),
+        ("0000000007002", "0312", BAD_NUMBER, now)]
+    refused = r.with_page_counts([51]).jobs(7, now)
+    assert [j.status for j in refused] == [TOO_MANY_PAGES, TOO_MANY_PAGES]
+
+
 # ---- pages -------------------------------------------------------------------------
 
 def test_page_counts_from_the_renderer_and_the_fifty_page_rule():
@@ -341,14 +354,16 @@ def test_page_counts_from_the_renderer_and_the_fifty_page_rule():
 # ---- hostile mail -----------------------------------------------------------------
 
 def _bounded(raw: bytes, seconds: float = 5.0, megabytes: float = 200.0) -> Request:
-    tracemalloc.start()
+    """The request, read within ``seconds`` (untraced) and ``megabytes`` (traced)."""
     t0 = time.perf_counter()
+    r = parse(raw)
+    assert time.perf_counter() - t0 < seconds
+    tracemalloc.start()
     try:
-        r = parse(raw)
+        assert parse(raw) == r
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert time.perf_counter() - t0 < seconds
     assert peak < megabytes * 1e6
     return r
 
