@@ -298,8 +298,8 @@ def check_sender(request: Request, registered: Iterable[str]) -> str | None:
         return "the mail has no single From address; send from a registered address"
     for what, address in (("From", request.sender), ("MAIL FROM", request.envelope_sender)):
         if address is not None and address.strip().strip("<>").lower() not in known:
-            return (f"{what} {address} is not registered for fax sending; register it in "
-                    f"the account's settings")
+            return (f"{what} {address.strip() or '<>'} is not registered for fax sending; "
+                    f"register it in the account's settings")
     return None
 
 

@@ -64,6 +64,8 @@ def test_sender_must_be_registered_in_from_and_mail_from():
     r = parse(request_mail(), mail_from="bounce@example.com")
     assert check_sender(r, [SENDER]) == ("MAIL FROM bounce@example.com is not registered for "
                                          "fax sending; register it in the account's settings")
+    assert check_sender(parse(request_mail(), mail_from=""), [SENDER]) == (
+        "MAIL FROM <> is not registered for fax sending; register it in the account's settings")
     m = request_mail()
     del m["From"]
     assert check_sender(parse(m), [SENDER]) == (
