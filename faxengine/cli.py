@@ -403,10 +403,25 @@ def _snr(text: str) -> float:
     return value
 
 
+# Commands whose parser and code live with their layer; ``main`` hands them
+# their arguments whole (name -> module with ``main(argv) -> int``, help).
+DELEGATED: dict[str, tuple[str, str]] = {
+    "decode": ("faxengine.media.analyser.cli",
+               "report what happened in a recording of a fax call (WAV): frames, bursts, pages"),
+}
+
+
+def _run_delegated(argv: list[str]) -> int:
+    import importlib
+
+    module, _ = DELEGATED[argv[0]]
+    return importlib.import_module(module).main(argv[1:])
+
+
 def build_parser() -> argparse.ArgumentParser:
     from faxengine.t4 import RESOLUTIONS
 
-    parser = argparse.ArgumentParser(prog="faxengine", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="faxengine", description=__doc__.splitlines()[0].replace("``", ""))
     parser.add_argument("--version", action="version",
                         version=f"faxengine {faxengine.__version__}")
     document = argparse.ArgumentParser(add_help=False)
@@ -437,11 +452,16 @@ def build_parser() -> argparse.ArgumentParser:
     loop.add_argument("-v", "--verbose", action="store_true",
                       help="print the T.30 trace, each line led by the terminal that wrote it")
     loop.set_defaults(func=_cmd_loopback)
+    for name, (_, help_text) in DELEGATED.items():     # listed here, parsed by their module
+        sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        if argv and argv[0] in DELEGATED:
+            return _run_delegated(argv)
         args = build_parser().parse_args(argv)
         return args.func(args)
     except SystemExit as exc:
