@@ -212,6 +212,7 @@ def test_a_lost_block_reaches_the_terminal_as_fillin():
 
         def rx_fillin(self, n):
             self.heard.append(("fillin", n))
+            c.late = 10.0               # the next blocks wait for the test, however slow
 
     fake = FakePyAudio()
     c = card(fake, late=0.01)
