@@ -404,18 +404,21 @@ def _snr(text: str) -> float:
 
 
 # Commands whose parser and code live with their layer; ``main`` hands them
-# their arguments whole (name -> module with ``main(argv) -> int``, help).
+# their arguments whole (name -> "module:function" taking argv, returning the
+# exit status; the help line).
 DELEGATED: dict[str, tuple[str, str]] = {
-    "decode": ("faxengine.media.analyser.cli",
+    "decode": ("faxengine.media.analyser.cli:main",
                "report what happened in a recording of a fax call (WAV): frames, bursts, pages"),
+    "devices": ("faxengine.media.soundcard:devices_main",
+                "list the sound cards that --device N can use (PyAudio)"),
 }
 
 
 def _run_delegated(argv: list[str]) -> int:
     import importlib
 
-    module, _ = DELEGATED[argv[0]]
-    return importlib.import_module(module).main(argv[1:])
+    module, _, function = DELEGATED[argv[0]][0].partition(":")
+    return getattr(importlib.import_module(module), function)(argv[1:])
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -382,3 +382,21 @@ def test_a_closed_pipe_silences_the_trace_and_the_call_ends_quietly(tmp_path):
     proc.stdout.close()                               # | head -1
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 141 and err == b""
+
+
+def test_commands_of_the_media_layer_are_listed_and_take_their_own_arguments():
+    proc = run("--help")
+    assert proc.returncode == 0
+    assert "decode" in proc.stdout and "devices" in proc.stdout
+    proc = run("devices", "--help")
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: faxengine devices")
+    proc = run("devices", "--bogus")
+    assert proc.returncode == 2 and "unrecognized arguments: --bogus" in proc.stderr
+
+
+def test_devices_prints_no_native_library_noise():
+    pytest.importorskip("pyaudio", reason="PyAudio is absent: pip install -e .[audio]")
+    proc = run("devices")
+    # PortAudio's probing of absent ALSA/JACK devices is silenced: only our own lines
+    assert "ALSA lib" not in proc.stderr and "jack" not in proc.stderr.lower()
+    assert proc.returncode == 0

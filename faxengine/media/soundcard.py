@@ -45,6 +45,8 @@ interface (``pyaudio=``) and drive its clock themselves.
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import queue
 import sys
 import time
@@ -187,7 +189,8 @@ class SoundCard:
         self.late = late
         self.dead_after = dead_after
         self.stats = SoundCardStats()
-        self._pa = self._pa_mod.PyAudio()
+        with _quiet_native_stderr():
+            self._pa = self._pa_mod.PyAudio()
         try:
             self.rate = rate if rate is not None else self._choose_rate()
             self.frames = max(1, round(BLOCK * self.rate / SAMPLE_RATE))
@@ -375,9 +378,34 @@ class Device:
     default_rate: float
 
 
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence what C libraries print on file descriptor 2 meanwhile.
+
+    PortAudio's start-up probes every ALSA and JACK device it knows of, and
+    those libraries print dozens of lines for each one that is absent (a
+    machine with no card, a server without JACK) straight to fd 2, past
+    Python's ``sys.stderr``.  A user asked for a list of cards, not for that.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:             # no fd 2 at all: nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def list_devices(pyaudio=None) -> list[Device]:
     """The devices PortAudio sees (those with both input and output can carry a call)."""
-    pa = (pyaudio if pyaudio is not None else load_pyaudio()).PyAudio()
+    module = pyaudio if pyaudio is not None else load_pyaudio()
+    with _quiet_native_stderr():
+        pa = module.PyAudio()
     try:
         devices = []
         for i in range(pa.get_device_count()):
