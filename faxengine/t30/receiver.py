@@ -15,6 +15,7 @@ import dataclasses
 
 import numpy as np
 
+from faxengine import t4
 from faxengine.t30 import link
 from faxengine.t30.ecm import EcmBlockReceiver, PartialPage, ctc_mode, eor_post
 from faxengine.t30.events import EcmStats, PageReceived, TrainingResult
@@ -72,6 +73,12 @@ class ReceiverSide:
         self._page_bad: BadLines | None = None
         self._ecm_rx: EcmBlockReceiver | None = None
         self._page_data: list[bytes] = []
+        # ECM: the page decoded as its frames come (_decode_ahead), and the
+        # data of the block in progress given to it so far
+        self._page_decoder: t4.StreamDecoder | None = None
+        self._fed: list[bytes] = []
+        self._fed_frames = 0
+        self._decoder_lost = False          # the block's data are not what it was fed
         self._page_blocks = self._page_frames = self._page_ppr = 0
         self._confirmed: tuple[int, int] | None = None
         self._tcf_deadline: int | None = None
@@ -153,8 +160,53 @@ class ReceiverSide:
         rx = self._ecm_rx
         self._page_blocks += 1
         self._page_frames += len(rx)
-        self._page_data.append(rx.arrived() if partial else rx.data(rx.count))
+        block = rx.arrived() if partial else rx.data(rx.count)
+        self._page_data.append(block)
         rx.reset()
+        fed = b"".join(self._fed)
+        self._fed, self._fed_frames = [], 0
+        if not block.startswith(fed):       # a frame changed under its number
+            self._decoder_lost = True
+        elif not self._decoder_lost:
+            self._page_stream().feed(block[len(fed):])
+
+    def _page_stream(self) -> t4.StreamDecoder:
+        """The decoder of the ECM page coming in (a new one at its first data)."""
+        if self._page_decoder is None:
+            self._page_decoder = t4.StreamDecoder(self._dcs.pels, self._dcs.coding,
+                                                  max_lines=self.max_page_lines + 1)
+        return self._page_decoder
+
+    def _decode_ahead(self) -> None:
+        """ECM, once per step: give the page's decoder the frames of the block
+        that came in order since the last step, and let it decode at most
+        ``link.DECODE_PIECE_LINES`` lines, so the page is decoded as it
+        arrives rather than in the step that confirms it.  (An MMR page
+        cannot be cut at lines without decoding it: ``t4.StreamDecoder``
+        keeps its state from piece to piece.)  A frame is final once its FCS
+        is good (T.4 §A.3.6), so what is fed stands; ``_keep_block`` checks
+        it against the block and gives the decoder the rest."""
+        rx = self._ecm_rx
+        if rx is None or self._decoder_lost or not self._in_ecm_page():
+            return
+        count, data = rx.in_order(self._fed_frames)
+        if count:
+            self._fed_frames += count
+            self._fed.append(data)
+            self._page_stream().feed(data)
+        if self._page_decoder is not None:
+            self._page_decoder.decode(link.DECODE_PIECE_LINES)
+
+    def _ecm_page(self) -> tuple[np.ndarray, BadLines]:
+        """The ECM page just confirmed, its last lines decoded (the rest were
+        as it came), or the whole page when the decoder lost track."""
+        data, self._page_data = b"".join(self._page_data), []
+        decoder, lost = self._page_decoder, self._decoder_lost
+        self._page_decoder, self._decoder_lost = None, False
+        self._fed, self._fed_frames = [], 0
+        if lost or decoder is None:
+            return self._decode_page(data)
+        return self._decode_page(None, decoder.finish())
 
     # ----------------------------------------------------- receiver's actions
     def _send_response(self, what: str) -> None:

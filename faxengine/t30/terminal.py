@@ -299,8 +299,11 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
                 self._txq_pos = 0
                 if not self._txq:
                     self._drained()
-        if self._dcs is not None and self._dcs.ecm and self._pages and not self._finished:
-            self._code_ahead()
+        if self._dcs is not None and self._dcs.ecm and not self._finished:
+            if self._pages:
+                self._code_ahead()
+            else:
+                self._decode_ahead()
         if pos < n and self._cng is not None and not self._finished:
             out[pos:] = self._cng.generate(n - pos)
         self._tx_time += n
@@ -610,9 +613,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         self._pages_ended += 1
         dcs = self._dcs
         if dcs.ecm:
-            data = b"".join(self._page_data)
-            self._page_data = []
-            image, bad = self._decode_page(data)
+            image, bad = self._ecm_page()
             if bad.count:
                 self.log.info("rx page: %d of %d lines repaired", bad.count, bad.total_lines)
         else:
