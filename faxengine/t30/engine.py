@@ -188,6 +188,7 @@ class TableEngine:
             return
         self._finished = True
         self._cng = None
+        self._write_waiting()               # pages_done counts pages written
         code = self._ending or "LOCAL_ABORT"
         if self._incomplete:
             pages = ", ".join(map(str, self._incomplete))

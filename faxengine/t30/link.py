@@ -125,9 +125,10 @@ def _slice_rows(coding: str, k: int | None, rows: int) -> int:
 
 
 def page_bits(image: np.ndarray, coding: str, k: int | None = None,
-              min_bits_per_line: int = 0, rows: int = PAGE_SLICE_ROWS) -> Iterator[np.ndarray]:
-    """The line bits of ``t4.encode(image, coding, k, min_bits_per_line)``, coded
-    ``rows`` scan lines at a time as they are asked for (same bits).
+              min_bits_per_line: int = 0, rows: int = PAGE_SLICE_ROWS,
+              rtc: bool = True) -> Iterator[np.ndarray]:
+    """The line bits of ``t4.encode(image, coding, k, min_bits_per_line, rtc=rtc)``,
+    coded ``rows`` scan lines at a time as they are asked for (same bits).
 
     Each slice is coded on its own and its end code dropped: MH lines stand
     alone (T.4 §4.1); MR slices start on a 1-D line (``rows`` is rounded to
@@ -140,7 +141,8 @@ def page_bits(image: np.ndarray, coding: str, k: int | None = None,
     end_bits = {"mh": 6 * 12, "mr": 6 * 13, "mmr": 24}[coding]
     rows = _slice_rows(coding, k, rows)
     if height <= rows:
-        yield bytes_to_bits(t4.encode(image, coding, k=k, min_bits_per_line=min_bits_per_line))
+        yield bytes_to_bits(t4.encode(image, coding, k=k, min_bits_per_line=min_bits_per_line,
+                                      rtc=rtc))
         return
     for top in range(0, height, rows):
         if coding == "mmr" and top:
@@ -151,19 +153,23 @@ def page_bits(image: np.ndarray, coding: str, k: int | None = None,
             yield _strip_end(bytes_to_bits(t4.encode(
                 image[top:top + rows], coding, k=k, min_bits_per_line=min_bits_per_line)), end_bits)
     # the end code once, at the end: RTC or EOFB, coded from an empty page
-    yield bytes_to_bits(t4.encode(image[:0], coding, k=k))[:end_bits]
+    # (rtc=False: none in MH and MR; MMR always ends with EOFB, as t4.encode)
+    if rtc or coding == "mmr":
+        yield bytes_to_bits(t4.encode(image[:0], coding, k=k))[:end_bits]
 
 
 class PageCoder:
-    """A page's coded data (``t4.encode``'s bytes), coded ahead a slice at a
-    time: ``step()`` codes the next ``PAGE_SLICE_ROWS`` scan lines (the
-    terminal calls it once per block while other signals go out), ``data()``
-    codes what is left and returns the page.  ``key`` is what it codes:
-    (page index, coding, k)."""
+    """A page's coded data (``t4.encode``'s bytes, ``rtc`` as there), coded
+    ahead a slice at a time: ``step()`` codes the next ``PAGE_SLICE_ROWS``
+    scan lines (the terminal calls it once per block while other signals go
+    out; the TIFF sink while it waits to write a received page), ``data()``
+    codes what is left and returns the page.  ``key`` is what it codes: (page
+    index, coding, k) for the sender."""
 
-    def __init__(self, key: tuple, image: np.ndarray, coding: str, k: int | None) -> None:
+    def __init__(self, key: tuple, image: np.ndarray, coding: str, k: int | None,
+                 rtc: bool = True) -> None:
         self.key = key
-        self._pieces = page_bits(image, coding, k)
+        self._pieces = page_bits(image, coding, k, rtc=rtc)
         self._bits: list[np.ndarray] = []
         self.done = False
 

@@ -16,6 +16,7 @@ import dataclasses
 import numpy as np
 
 from faxengine import t4
+from faxengine.errors import FaxError
 from faxengine.t30 import link
 from faxengine.t30.ecm import EcmBlockReceiver, PartialPage, ctc_mode, eor_post
 from faxengine.t30.events import EcmStats, PageReceived, TrainingResult
@@ -196,6 +197,15 @@ class ReceiverSide:
             self._page_stream().feed(data)
         if self._page_decoder is not None:
             self._page_decoder.decode(link.DECODE_PIECE_LINES)
+
+    def _write_waiting(self) -> None:
+        """The call ends: write the pages the file layer is still coding (it
+        codes them a slice a step, ``files.TiffSink``)."""
+        if self._sink is not None and self._sink.waiting:
+            try:
+                self._sink.flush()
+            except (FaxError, OSError) as exc:  # the pages not written do not count
+                self.log.error("writing the received file failed: %s", exc)
 
     def _ecm_page(self) -> tuple[np.ndarray, BadLines]:
         """The ECM page just confirmed, its last lines decoded (the rest were

@@ -180,8 +180,10 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         self._init_engine(START[(self.side, self.role)])
         self._init_sender()
         self._init_receiver()
-        if receive is not None:         # the file layer listens to the events
-            self._listeners.append(TiffSink(receive, receive_coding))
+        # the file layer listens to the events (and codes a page a slice a step)
+        self._sink = TiffSink(receive, receive_coding) if receive is not None else None
+        if self._sink is not None:
+            self._listeners.append(self._sink)
         # transmit side
         self._txq: list[np.ndarray] = []
         self._txq_pos = 0
@@ -234,10 +236,12 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
 
     @property
     def pages_done(self) -> int:
-        """Pages confirmed so far: sent whole (sender) or received and kept (receiver)."""
+        """Pages confirmed so far: sent whole (sender) or received and kept
+        (receiver; with ``receive=`` a file, once written there, which the file
+        layer does a slice a step after the page is confirmed)."""
         if self.side == "sender":
             return self._page_i - len(self._incomplete)
-        return len(self._saved)
+        return len(self._saved) - (self._sink.unwritten if self._sink is not None else 0)
 
     def events(self) -> list[Event]:
         """The events since the last call, oldest first (``faxengine.t30.events``).
@@ -304,6 +308,11 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
                 self._code_ahead()
             else:
                 self._decode_ahead()
+        if self._sink is not None and self._sink.waiting:
+            try:
+                self._sink.step()
+            except (FaxError, OSError) as exc:  # e.g. the TIFF file cannot be written
+                self._failed(exc)
         if pos < n and self._cng is not None and not self._finished:
             out[pos:] = self._cng.generate(n - pos)
         self._tx_time += n
