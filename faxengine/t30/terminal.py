@@ -303,16 +303,21 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
                 self._txq_pos = 0
                 if not self._txq:
                     self._drained()
+        # work spread over the steps, a bounded piece per step
+        busy = False
         if self._dcs is not None and self._dcs.ecm and not self._finished:
             if self._pages:
                 self._code_ahead()
             else:
-                self._decode_ahead()
+                busy = self._decode_ahead()
         if self._sink is not None and self._sink.waiting:
+            busy = True
             try:
                 self._sink.step()
             except (FaxError, OSError) as exc:  # e.g. the TIFF file cannot be written
                 self._failed(exc)
+        if not busy and self.side == "receiver" and not self._finished:
+            self._prepare_receiver()
         if pos < n and self._cng is not None and not self._finished:
             out[pos:] = self._cng.generate(n - pos)
         self._tx_time += n

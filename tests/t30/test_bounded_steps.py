@@ -13,7 +13,10 @@ ECM and not, chart 1 and text pages): in any one step,
 * at most ``FRAMES_PER_PIECE`` ECM frames are HDLC-coded at a time;
 * a received page is decoded a piece at a time as it arrives (without ECM
   ``PageDecoder``, with ECM ``t4.StreamDecoder`` fed the frames in order):
-  no step decodes more than a few hundred lines.
+  no step decodes more than a few hundred lines;
+* the receiver's TIFF file is coded a slice a step (``files.TiffSink``);
+* high-speed receivers (a V.17 one costs 1.4 ms to build) are built ahead,
+  one per otherwise idle ``tx`` step, never in the ``rx`` step of a DCS.
 
 The pieces themselves give the same bits as coding the page at once
 (``page_bits`` and ``EolScan`` against the whole-page results).
@@ -40,8 +43,16 @@ class Work:
     """Counts the coding work done inside each step of a call."""
 
     def __init__(self, monkeypatch):
-        self.rows = self.bits = self.frames = self.decoded = 0
-        self.most = {"rows": 0, "bits": 0, "frames": 0, "decoded": 0}
+        self.rows = self.bits = self.frames = self.decoded = self.receivers = 0
+        self.most = {"rows": 0, "bits": 0, "frames": 0, "decoded": 0, "receivers": 0}
+        self.receivers_in_rx = 0        # high-speed receivers built in a step taking samples
+        hs_init = link.HsReceiver.__init__
+
+        def counting_hs_init(hs, *args, **kw):
+            self.receivers += 1
+            hs_init(hs, *args, **kw)
+
+        monkeypatch.setattr(link.HsReceiver, "__init__", counting_hs_init)
         encode, modulate, hdlc = t4.encode, v29._HighSpeedTx.modulate, link.HdlcTx.encode
         decode = t4.decode_lenient
 
@@ -82,10 +93,12 @@ class Work:
         monkeypatch.setattr(link.HdlcTx, "encode", counting_hdlc)
 
     def step(self, fn, *args):
-        self.rows = self.bits = self.frames = self.decoded = 0
+        self.rows = self.bits = self.frames = self.decoded = self.receivers = 0
         out = fn(*args)
         for name in self.most:
             self.most[name] = max(self.most[name], getattr(self, name))
+        if fn.__name__ == "rx":
+            self.receivers_in_rx += self.receivers
         return out
 
 
@@ -138,6 +151,8 @@ def test_no_step_codes_a_page(tmp_path, monkeypatch, ecm, modem, ours_send):
         assert work.most["frames"] <= link.FRAMES_PER_PIECE
     else:                   # ours receives: the page is decoded as it comes
         assert 0 < work.most["decoded"] <= 3 * link.DECODE_PIECE_LINES
+        # its receivers are built ahead, one per idle tx step, none on DCS
+        assert work.receivers_in_rx == 0 and work.most["receivers"] == 1
     got = tiff.read(out)
     assert [p.image.shape for p in got] == [p.image.shape for p in pages]
 
