@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -130,6 +130,12 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         logger: where the trace goes (default logger ``faxengine.t30``); give
             each of several concurrent calls its own (or a ``LoggerAdapter``
             that adds the call's context) to keep their traces apart.
+        on_event: a callable given each event as it happens; the events are
+            then not kept for ``events()`` (which returns none).  Without it
+            they wait in memory until ``events()`` takes them, received
+            page images included (4 MB a fine page): a program that pumps a
+            long call and never calls ``events()`` passes one (a no-op drops
+            them; ``faxengine loopback`` does).
 
     Raises:
         LocalProtocolError: send and receive both given, a bad option, a page
@@ -143,7 +149,8 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
                  ident: str | None = None, receive_coding: str = "mmr",
                  power_dbm0: float = link.TX_POWER_DBM0, page_retries: int = PAGE_RETRIES,
                  max_page_lines: int = MAX_PAGE_LINES,
-                 logger: logging.Logger | logging.LoggerAdapter | None = None) -> None:
+                 logger: logging.Logger | logging.LoggerAdapter | None = None,
+                 on_event: Callable[[Event], None] | None = None) -> None:
         if send is not None and receive is not None:
             raise LocalProtocolError("send or receive, not both, in one call")
         modems, codings = check_options(
@@ -184,6 +191,12 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         self._sink = TiffSink(receive, receive_coding) if receive is not None else None
         if self._sink is not None:
             self._listeners.append(self._sink)
+        if on_event is not None:
+            if not callable(on_event):
+                raise LocalProtocolError(f"on_event must be callable (it is given each event), "
+                                         f"not {type(on_event).__name__}")
+            self._keep_events = False
+            self._listeners.append(on_event)
         # transmit side
         self._txq: list[np.ndarray] = []
         self._txq_pos = 0
