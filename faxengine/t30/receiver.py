@@ -60,6 +60,12 @@ def dis_length(max_page_lines: int) -> str:
     return "A4" if max_page_lines < _lines_of("B4") else "unlimited"
 
 
+def b4_lines(resolution: str) -> int:
+    """Scan lines of a B4 page (364 mm, T.4 §2.2) at ``resolution``: the room a
+    received page's image is first made with."""
+    return int(364 / 25.4 * RESOLUTIONS[resolution][1]) + 1
+
+
 class ReceiverSide:
     """The receiver's half of the terminal (see the module's docstring)."""
 
@@ -192,8 +198,10 @@ class ReceiverSide:
     def _page_stream(self) -> t4.StreamDecoder:
         """The decoder of the ECM page coming in (a new one at its first data)."""
         if self._page_decoder is None:
-            self._page_decoder = t4.StreamDecoder(self._dcs.pels, self._dcs.coding,
-                                                  max_lines=self.max_page_lines + 1)
+            dcs = self._dcs
+            self._page_decoder = t4.StreamDecoder(dcs.pels, dcs.coding,
+                                                  max_lines=self.max_page_lines + 1,
+                                                  rows=b4_lines(dcs.resolution))
         return self._page_decoder
 
     def _decode_ahead(self) -> bool:

@@ -82,7 +82,7 @@ from faxengine.t30.frames import X_CODES, Fcf, Frame, decode_ident, ident_frame
 from faxengine.t30.options import as_int16, check_options, sample_count
 from faxengine.t30.quality import (first_eol as _first_eol, judge_page, judge_tcf,
                                    lines_lost as _lines_lost, rtc_end as _rtc_end)
-from faxengine.t30.receiver import MAX_PAGE_LINES, ReceiverSide, dis_length
+from faxengine.t30.receiver import MAX_PAGE_LINES, ReceiverSide, b4_lines, dis_length
 from faxengine.t30.result import Result
 from faxengine.t30.sender import SenderSide
 from faxengine.t30.states import END, PAGE_RETRIES, START, timer_samples
@@ -414,9 +414,9 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         if (hs.decoder is None and self._expect_page and self._dcs is not None
                 and not self._dcs.ecm and not hs.receiving):
             # a non-ECM page is decoded as it comes (link.PageDecoder)
-            lines = int(364 / 25.4 * RESOLUTIONS[self._dcs.resolution][1]) + 1    # B4
             hs.decoder = link.PageDecoder(self._dcs.pels, self._dcs.coding,
-                                          self.max_page_lines + 1, rows=lines)
+                                          self.max_page_lines + 1,
+                                          rows=b4_lines(self._dcs.resolution))
         if hs.frames:
             for data in hs.frames:
                 self._frame_in(data, high_speed=True)

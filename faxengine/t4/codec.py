@@ -395,6 +395,10 @@ class StreamDecoder:
     Args:
         width, coding, max_lines, eol, align: as :func:`decode_lenient`
             (no ``height``: the page ends where its data say).
+        rows: the lines to make room for at first (a B4 page at the
+            resolution, say): the image is memory the system maps as lines
+            are written, so no line is zeroed or copied unless the page is
+            longer (then it moves once to room for twice as many).
 
     Raises:
         T4ArgumentError: bad arguments, as :func:`decode`; ``feed`` or
@@ -402,13 +406,14 @@ class StreamDecoder:
     """
 
     def __init__(self, width: int, coding: str, *, max_lines: int = DEFAULT_MAX_LINES,
-                 eol: bool = True, align: int = 1) -> None:
+                 eol: bool = True, align: int = 1, rows: int = 4096) -> None:
         code = _coding(coding)
         framing = _framing(code, eol, align)
         self.width = _check_width(width)
         self.coding = coding
         self.max_lines = _whole("max_lines", max_lines, 1, MAX_LINES - 1)
-        self._c = _t4.StreamDecoder(self.width, code, self.max_lines, framing)
+        rows = _whole("rows", rows, 1, MAX_LINES)
+        self._c = _t4.StreamDecoder(self.width, code, self.max_lines, framing, rows)
 
     @property
     def lines(self) -> int:

@@ -21,9 +21,11 @@ CODINGS = [("mh", None), ("mr", 2), ("mr", 4), ("mmr", None)]
 CODING_IDS = ["mh", "mr-k2", "mr-k4", "mmr"]
 
 
-def streamed(data: bytes, width: int, coding: str, cuts, lines: int = 1 << 20, **kw):
-    """decode ``data`` fed in the pieces between ``cuts``, ``lines`` lines at a time."""
-    dec = t4.StreamDecoder(width, coding, **kw)
+def streamed(data: bytes, width: int, coding: str, cuts, lines: int = 1 << 20, rows: int = 7,
+             **kw):
+    """decode ``data`` fed in the pieces between ``cuts``, ``lines`` lines at a
+    time, into room first made for ``rows`` lines (the image moves as it grows)."""
+    dec = t4.StreamDecoder(width, coding, rows=rows, **kw)
     edges = [0, *sorted(cuts), len(data)]
     for a, b in zip(edges, edges[1:]):
         dec.feed(data[a:b])
@@ -32,9 +34,10 @@ def streamed(data: bytes, width: int, coding: str, cuts, lines: int = 1 << 20, *
     return dec.finish()
 
 
-def assert_same(data: bytes, width: int, coding: str, cuts, lines: int = 1 << 20, **kw):
+def assert_same(data: bytes, width: int, coding: str, cuts, lines: int = 1 << 20,
+                rows: int = 7, **kw):
     want_image, want_bad = t4.decode_lenient(data, width, coding, **kw)
-    image, bad = streamed(data, width, coding, cuts, lines, **kw)
+    image, bad = streamed(data, width, coding, cuts, lines, rows, **kw)
     assert bad == want_bad
     assert image.shape == want_image.shape and np.array_equal(image, want_image)
     return image, bad
@@ -72,7 +75,7 @@ def test_ccitt_charts_in_random_pieces_a_few_lines_at_a_time(number):
     rng = np.random.default_rng(number)
     data = t4.encode(chart, "mmr")
     cuts = rng.choice(len(data), 40, replace=False)
-    image, bad = assert_same(data, 1728, "mmr", cuts, lines=7)
+    image, bad = assert_same(data, 1728, "mmr", cuts, lines=7, rows=2400)
     assert bad.ok and np.array_equal(image, chart)
 
 
