@@ -307,6 +307,8 @@ class EcmBlockReceiver:
         """The frames from number ``start`` on that have arrived with none
         missing before them: how many, and their data MSB first (what
         ``data`` and ``arrived`` will start with past frame ``start``)."""
+        if start not in self._frames:
+            return 0, b""
         stop = start
         while stop in self._frames:
             stop += 1

@@ -484,15 +484,25 @@ class _Growing:
         self._buf = np.zeros(1024, dtype)
         self.size = 0
 
-    def append(self, values) -> None:
-        values = np.asarray(values, self._buf.dtype).reshape(-1)
+    def append(self, values: np.ndarray) -> None:
+        """Append a 1-D array."""
         end = self.size + values.size
         if end > self._buf.size:
-            bigger = np.empty(max(end, 2 * self._buf.size), self._buf.dtype)
-            bigger[:self.size] = self._buf[:self.size]
-            self._buf = bigger
+            self._grow(end)
         self._buf[self.size:end] = values
         self.size = end
+
+    def push(self, value) -> None:
+        """Append one value."""
+        if self.size >= self._buf.size:
+            self._grow(self.size + 1)
+        self._buf[self.size] = value
+        self.size += 1
+
+    def _grow(self, end: int) -> None:
+        bigger = np.empty(max(end, 2 * self._buf.size), self._buf.dtype)
+        bigger[:self.size] = self._buf[:self.size]
+        self._buf = bigger
 
     def view(self) -> np.ndarray:
         """What was appended, as one array (a view: copy it to keep it)."""
@@ -584,8 +594,8 @@ class HsReceiver:
     def _took(self, got: np.ndarray, lost: bool) -> np.ndarray | None:
         if self._count:
             poor = lost or self._rx.snr_db < self._poor_snr
-            self._quality[0].append(self._count + got.size)
-            self._quality[1].append(poor)
+            self._quality[0].push(self._count + got.size)
+            self._quality[1].push(poor)
         if got.size:
             self._bits.append(got)
             self._count += got.size

@@ -86,25 +86,31 @@ class ReceiverSide:
         self._fed: list[bytes] = []
         self._fed_frames = 0
         self._decoder_lost = False          # the block's data are not what it was fed
+        self._stream_more = False           # it may have lines to decode
         self._page_blocks = self._page_frames = self._page_ppr = 0
         self._confirmed: tuple[int, int] | None = None
         self._tcf_deadline: int | None = None
         self._ready: dict[tuple[str, int], link.HsReceiver] = {}    # built ahead
+        # what the first DCS most likely commands: the fastest mode offered
+        self._next_mode = next((m for m in self._local.modes() if m[1] <= self._max_rate), None)
 
     def _prepare_receiver(self) -> None:
-        """Build a high-speed receiver ahead for the fastest (modem, rate) this
-        terminal offers that has none, one per call (the terminal calls it in
-        ``tx`` steps that do nothing else), so that the step that takes a DCS
-        or CTC does not build one: a V.17 receiver at 14400 costs about
-        1.4 ms to construct (as much to restart), most of a step's 2 ms."""
-        for mode in self._local.modes():
-            if mode[1] <= self._max_rate and mode not in self._ready:
-                self._ready[mode] = link.HsReceiver(*mode)
-                return
+        """Build ahead the high-speed receiver the next DCS most likely
+        commands (``_next_mode``), if it is not built yet (the terminal calls
+        this in ``tx`` steps that do nothing else), so that the step that
+        takes a DCS or CTC does not build one: a V.17 receiver at 14400 costs
+        about 1.4 ms to construct (as much to restart), most of a step's 2 ms."""
+        if self._next_mode is not None and self._next_mode not in self._ready:
+            self._ready[self._next_mode] = link.HsReceiver(*self._next_mode)
 
     def _hs_receiver(self, modem: str, rate: int) -> link.HsReceiver:
-        """A fresh receiver for (``modem``, ``rate``): the one built ahead, or a new one."""
+        """A fresh receiver for (``modem``, ``rate``): the one built ahead, or a
+        new one; the next one built ahead is the fallback below this mode (a
+        DCS after FTT, a CTC: T.30 §5.3.6.1.4, §A.4.3)."""
         hs = self._ready.pop((modem, rate), None)
+        modes = [m for m in self._local.modes() if m[1] <= self._max_rate]
+        below = modes.index((modem, rate)) + 1 if (modem, rate) in modes else len(modes)
+        self._next_mode = modes[below] if below < len(modes) else None
         return hs if hs is not None else link.HsReceiver(modem, rate)
 
     # ------------------------------------------------- frames -> table events
@@ -194,6 +200,7 @@ class ReceiverSide:
             self._decoder_lost = True
         elif not self._decoder_lost:
             self._page_stream().feed(block[len(fed):])
+            self._stream_more = True
 
     def _page_stream(self) -> t4.StreamDecoder:
         """The decoder of the ECM page coming in (a new one at its first data)."""
@@ -221,9 +228,12 @@ class ReceiverSide:
             self._fed_frames += count
             self._fed.append(data)
             self._page_stream().feed(data)
-        if self._page_decoder is not None:
-            return self._page_decoder.decode(link.DECODE_PIECE_LINES) > 0 or count > 0
-        return False
+            self._stream_more = True
+        if not self._stream_more:       # it waits for data, none came
+            return False
+        got = self._page_decoder.decode(link.DECODE_PIECE_LINES)
+        self._stream_more = got == link.DECODE_PIECE_LINES
+        return got > 0 or count > 0
 
     def _write_waiting(self) -> None:
         """The call ends: write the pages the file layer is still coding (it
@@ -239,7 +249,7 @@ class ReceiverSide:
         as it came), or the whole page when the decoder lost track."""
         data, self._page_data = b"".join(self._page_data), []
         decoder, lost = self._page_decoder, self._decoder_lost
-        self._page_decoder, self._decoder_lost = None, False
+        self._page_decoder, self._decoder_lost, self._stream_more = None, False, False
         self._fed, self._fed_frames = [], 0
         if lost or decoder is None:
             return self._decode_page(data)
