@@ -134,3 +134,16 @@ def test_receiver_gives_what_arrived_of_a_block_given_up():
     assert receiver.count == 2 and receiver.arrived() == b"\x40"
     receiver.reset()
     assert receiver.count == 0 and receiver.arrived() == b""
+
+
+def test_receiver_gives_the_frames_in_order_as_they_come():
+    receiver = EcmBlockReceiver(64)
+    assert receiver.in_order(0) == (0, b"")
+    receiver.add(fcd_frame(1, b"\x02"))
+    assert receiver.in_order(0) == (0, b"")            # frame 0 is missing: nothing yet
+    receiver.add(fcd_frame(0, b"\x01"))
+    receiver.add(fcd_frame(3, b"\x08"))
+    assert receiver.in_order(0) == (2, b"\x80\x40")    # MSB first, up to the gap
+    receiver.add(fcd_frame(2, b"\x04"))
+    count, data = receiver.in_order(2)
+    assert count == 2 and receiver.data(4) == b"\x80\x40" + data
