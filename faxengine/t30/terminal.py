@@ -187,6 +187,8 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         self._init_engine(START[(self.side, self.role)])
         self._init_sender()
         self._init_receiver()
+        if self.side == "receiver":     # the first DCS's receiver, built with the terminal
+            self._prepare_receiver()
         # the file layer listens to the events (and codes a page a slice a step)
         self._sink = TiffSink(receive, receive_coding) if receive is not None else None
         if self._sink is not None:
