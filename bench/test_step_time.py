@@ -7,7 +7,7 @@ without with MR; V.17 14400, V.29 9600, V.27ter 4800) runs two terminals
 back to back, 160 samples a step, and times every ``tx`` and ``rx`` of both
 ends with the thread's CPU clock.  Printed per call: the maximum and the
 99.9th percentile, ours, and spandsp's terminal in the same calls for
-context, and where in the call our worst step was.  Written to
+context, and which step of ours was the worst and where in the call.  Written to
 ``bench/results/step_time.txt``.
 
 This measures, it does not judge: the figures wobble with the neighbours on
@@ -37,6 +37,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 MODEMS = {"V.17": (("V.27ter", "V.29", "V.17"), ("v17",)),
           "V.29": (("V.29",), ("v29",)), "V.27ter": (("V.27ter",), ("v27ter",))}
 _ROWS: list[str] = []
+STEPS = ("sender tx", "receiver tx", "receiver rx", "sender rx")     # step_times' order
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,8 @@ def test_step_time(documents, tmp_path, doc, ecm, modem):
         assert a.result.ok and b.result.ok, f"{contender} call failed"
         worst = int(np.argmax(ms))
         row.append(f"{contender} max {ms.max():5.2f} p99.9 {np.percentile(ms, 99.9):5.3f}"
-                   + (f" (worst at {at[worst]:.2f} s)" if contender == "ours" else ""))
+                   + (f" (worst: {STEPS[worst % 4]} at {at[worst]:.2f} s)"
+                      if contender == "ours" else ""))
         if contender == "ours":
             verdict = "PASS" if ms.max() <= LIMIT_MS else "FAIL"
     line = (f"{doc:<7} {'ecm' if ecm else 'non-ecm':<8} {modem:<8} " + "; ".join(row)

@@ -52,6 +52,8 @@ struct t4_t6_decode_state_s {
     int bad;
     int bad_run;
     int longest_run;
+    int more;          /* t4_t6_decode_feed: more data will follow these */
+    int end_seen;      /* the line being decoded looked at the end of the data */
 };
 
 #if defined(__GNUC__)
@@ -91,7 +93,11 @@ static inline uint64_t load64(const uint8_t *p)
             cnt += nb_ << 3;                                             \
         } else {                                                         \
             while (cnt <= 56) {                                          \
-                uint64_t b_ = next < len ? data[next] : 0;               \
+                uint64_t b_ = 0;                                         \
+                if (next < len)                                          \
+                    b_ = data[next];                                     \
+                else                                                     \
+                    s->end_seen = 1;  /* zeros past the data so far */   \
                 buf |= b_ << (56 - cnt);                                 \
                 next++;                                                  \
                 cnt += 8;                                                \
@@ -147,13 +153,15 @@ static inline uint64_t load64(const uint8_t *p)
 #define BLACK_RUN(RUN, LEFT) \
     DECODE_RUN(t4_black_lookup, T4_BLACK_LOOKUP_BITS, T4_ERR_BLACK_CODE, RUN, LEFT)
 
-static int rest_is_zero(const t4_t6_decode_state_t *s)
+/* Only zeros left?  A yes depends on the end of the data (end_seen). */
+static int rest_is_zero(t4_t6_decode_state_t *s)
 {
     if (s->cnt > 0 && (s->buf >> (64 - s->cnt)) != 0)
         return 0;
     for (size_t i = s->next; i < s->len; i++)
         if (s->data[i])
             return 0;
+    s->end_seen = 1;
     return 1;
 }
 
@@ -164,7 +172,7 @@ static inline long state_pos(const t4_t6_decode_state_t *s)
 
 /* Tells a code that failed to match apart from an EOL and from the end of
  * the data, at the reader's position. */
-static int classify(const t4_t6_decode_state_t *s, int err)
+static int classify(t4_t6_decode_state_t *s, int err)
 {
     if (err != T4_ERR_WHITE_CODE && err != T4_ERR_BLACK_CODE && err != T4_ERR_MODE_CODE)
         return err;
@@ -534,6 +542,18 @@ void t4_t6_decode_free(t4_t6_decode_state_t *s)
     }
 }
 
+int t4_t6_decode_feed(t4_t6_decode_state_t *s, const uint8_t *data, size_t len, int more)
+{
+    if (len < s->len || (len > 0 && data == NULL))
+        return -1;
+    s->data = data;
+    s->len = len;
+    s->more = more != 0;
+    if (s->status == T4_DECODE_NEED_DATA)
+        s->status = T4_DECODE_MORE;
+    return 0;
+}
+
 int t4_t6_decode_status(const t4_t6_decode_state_t *s)
 {
     return s->status;
@@ -734,12 +754,25 @@ int t4_t6_decode_rows(t4_t6_decode_state_t *s, uint8_t *image, ptrdiff_t stride,
         }
         int got;
         int err;
+        t4_t6_decode_state_t before;
+        if (s->more) {
+            s->end_seen = 0;
+            before = *s;
+        }
         if (s->coding == T4_CODING_MMR)
             err = decode_mmr_line(s, line, &got);
         else if (s->no_eol)
             err = decode_bare_mh_line(s, line, &got);
         else
             err = decode_g3_line(s, line, row, &got);
+        if (s->more && s->end_seen) {
+            /* The line (or what follows it) reaches past the data so far:
+             * undone, to be decoded again when more data has come. */
+            *s = before;
+            memset(line, 0, (size_t)s->width);
+            s->status = T4_DECODE_NEED_DATA;
+            break;
+        }
         if (err)
             return fail(s, err, row);
         if (got == LINE_GOOD) {

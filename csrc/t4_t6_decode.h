@@ -40,9 +40,17 @@
  * zeros).  Like MMR it has nothing to resume at: lenient mode keeps the lines
  * before an error, counts the line at the error bad and ends the page.
  *
+ * Data in pieces (an ECM page, block by block): t4_t6_decode_feed with
+ * more = 1 gives the data so far; a line is decoded only when all the bits
+ * its decoding looks at (the line, the EOLs after it, the look-ahead of the
+ * bit reader) are in, else t4_t6_decode_rows stops before it with
+ * T4_DECODE_NEED_DATA and decodes it again after the next feed.  So the
+ * rows, bad lines and errors are those of one decode of all the data,
+ * however it was split; the last feed (more = 0) says the data end there.
+ *
  * Lifecycle: t4_t6_decode_init, t4_t6_decode_set_framing if the lines have
  * no EOLs, then t4_t6_decode_rows as often as the caller has room for more
- * rows, then t4_t6_decode_free.
+ * rows (and t4_t6_decode_feed when more data came), then t4_t6_decode_free.
  */
 #ifndef FAXENGINE_T4_T6_DECODE_H
 #define FAXENGINE_T4_T6_DECODE_H
@@ -55,7 +63,8 @@ typedef struct t4_t6_decode_state_s t4_t6_decode_state_t;
 enum t4_decode_status {
     T4_DECODE_MORE = 0,    /* the rows given are full, the page goes on */
     T4_DECODE_END = 1,     /* the page has ended (RTC, EOFB, end of data or height) */
-    T4_DECODE_ERROR = 2    /* strict mode: an error, see t4_t6_decode_error */
+    T4_DECODE_ERROR = 2,   /* strict mode: an error, see t4_t6_decode_error */
+    T4_DECODE_NEED_DATA = 3  /* the next line needs data not fed yet (more = 1) */
 };
 
 enum t4_decode_error {
@@ -99,6 +108,12 @@ int t4_t6_decode_set_framing(t4_t6_decode_state_t *s, int framing);
  * image has now; t4_t6_decode_status says why it stopped. */
 int t4_t6_decode_rows(t4_t6_decode_state_t *s, uint8_t *image, ptrdiff_t stride,
                       int first_row, int max_rows);
+
+/* The data so far: the same bytes as before (at the same or another
+ * address, which must outlive the state or the next feed) and maybe more;
+ * more != 0 when more will follow.  Returns 0, or -1 (nothing changed) when
+ * len is less than before. */
+int t4_t6_decode_feed(t4_t6_decode_state_t *s, const uint8_t *data, size_t len, int more);
 
 int t4_t6_decode_status(const t4_t6_decode_state_t *s);
 

@@ -20,8 +20,13 @@ from dataclasses import dataclass
 from faxengine.line import Line
 from faxengine.media.pump import BLOCK, MAX_SECONDS, Leg, Pump
 from faxengine.t30.link import TX_POWER_DBM0
+from faxengine.t30.events import Event
 from faxengine.t30.result import Result
 from faxengine.t30.terminal import FaxTerminal
+
+
+def _drop(event: Event) -> None:
+    """An ``on_event`` that keeps nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +62,23 @@ class Loopback:
         seed: noise and loss seed (each direction uses its own).
         loss: the share of 20 ms blocks lost each way (0.0 - 1.0), as lost
             RTP packets; the terminals fill them in.
+        on_event: given each event of both terminals as it happens
+            (``FaxTerminal``'s ``on_event``); by default they are dropped.
     """
 
     def __init__(self, document: Iterable, out: str | os.PathLike, ecm: bool = True,
                  rate: int = 14400, snr_db: float | None = None, g711: str | None = None,
-                 seed: int = 1, loss: float = 0.0) -> None:
+                 seed: int = 1, loss: float = 0.0,
+                 on_event: Callable[[Event], None] | None = None) -> None:
+        # nobody takes the terminals' events here: dropped as they come, or a
+        # long document would keep every page image in memory (the trace goes
+        # to the loggers, the pages to the file)
         self.sender = FaxTerminal(True, send=list(document), ecm=ecm, max_rate=rate,
-                                  logger=logging.getLogger("faxengine.t30.sender"))
+                                  logger=logging.getLogger("faxengine.t30.sender"),
+                                  on_event=on_event or _drop)
         self.receiver = FaxTerminal(False, receive=out, ecm=ecm,
-                                    logger=logging.getLogger("faxengine.t30.receiver"))
+                                    logger=logging.getLogger("faxengine.t30.receiver"),
+                                    on_event=on_event or _drop)
         noise = None if snr_db is None else TX_POWER_DBM0 - snr_db
         impaired = g711 is not None or noise is not None
         self.lines = ((Line(g711=g711, noise_dbm0=noise, seed=seed),

@@ -303,6 +303,17 @@ class EcmBlockReceiver:
         missing left out (EOR keeps what it has of a block it gives up on)."""
         return reverse_bits(b"".join(self._frames.get(i, b"") for i in range(self.count)))
 
+    def in_order(self, start: int) -> tuple[int, bytes]:
+        """The frames from number ``start`` on that have arrived with none
+        missing before them: how many, and their data MSB first (what
+        ``data`` and ``arrived`` will start with past frame ``start``)."""
+        if start not in self._frames:
+            return 0, b""
+        stop = start
+        while stop in self._frames:
+            stop += 1
+        return stop - start, reverse_bits(b"".join(self._frames[i] for i in range(start, stop)))
+
     def reset(self) -> None:
         """Forget the frames and the count, for the next block."""
         self.frames = 0

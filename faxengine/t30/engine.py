@@ -84,6 +84,7 @@ class TableEngine:
         self._incomplete: list[int] = []    # pages that went (or came) with EOR
         # what happened, for events(); listeners see each event as it comes
         self._events: list[Event] = []
+        self._keep_events = True            # False: an on_event callable takes them
         self._listeners: list[Callable[[Event], None]] = []
 
     def _event(self, name: str) -> bool:
@@ -188,6 +189,7 @@ class TableEngine:
             return
         self._finished = True
         self._cng = None
+        self._write_waiting()               # pages_done counts pages written
         code = self._ending or "LOCAL_ABORT"
         if self._incomplete:
             pages = ", ".join(map(str, self._incomplete))
@@ -221,7 +223,8 @@ class TableEngine:
         """Queue ``event`` for ``events()`` and hand it to the listeners (the
         file layer); a listener's failure (a disk full) propagates to the
         caller, which ends the call as a local failure."""
-        self._events.append(event)
+        if self._keep_events:
+            self._events.append(event)
         for listener in self._listeners:
             listener(event)
 

@@ -8,11 +8,16 @@ This thin layer is what keeps ``FaxTerminal(send=["doc.tif"])`` and
 * ``load_pages`` turns ``send=`` (TIFF paths, ``Page`` objects, lists of
   either) into pages before the call starts.
 * ``TiffSink`` listens to the terminal's events and appends each page to a
-  TIFF-F file as soon as it is confirmed (``tiff.TiffWriter`` leaves a
-  complete file after every page), so a call cut short -- an abort, a
-  Ctrl-C in the program pumping it -- leaves a readable file with the pages
-  so far; ``CallEnded`` closes it.  ``check_target`` refuses a path that
-  cannot be written before the call begins.
+  TIFF-F file once it is confirmed (``tiff.TiffWriter`` leaves a complete
+  file after every page), so a call cut short -- an abort, a Ctrl-C in the
+  program pumping it -- leaves a readable file with the pages so far;
+  ``CallEnded`` writes a page still waiting and closes it.  Coding a page
+  for the file costs about a millisecond, too much for one 20 ms step of a
+  real-time call: the sink codes it ``link.PAGE_SLICE_ROWS`` lines a step
+  (``step``, which the terminal calls once per ``tx``), the page is on disk
+  some twenty steps (0.4 s of line time) after it was confirmed, while the
+  post-page exchange goes on.  ``check_target`` refuses a path that cannot
+  be written before the call begins.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from pathlib import Path
 
 from faxengine.t30.errors import LocalProtocolError
 from faxengine.t30.events import CallEnded, Event, PageReceived
+from faxengine.t30.link import PageCoder
 from faxengine.t4.page import Page
 
 RECEIVE_CODINGS = ("mh", "mr", "mmr")    # what tiff.TiffWriter can write
@@ -89,18 +95,54 @@ class TiffSink:
         self.path = check_target(path)
         self.coding = coding
         self._writer = None
+        self._waiting: list[tuple[Page, PageCoder]] = []    # confirmed, being coded
+        self._lost = 0
 
     def __call__(self, event: Event) -> None:
-        """Take one terminal event: write a page, or close the file at the end."""
+        """Take one terminal event: a page to code and write, or the end of the call."""
         if isinstance(event, PageReceived):
-            if self._writer is None:
-                from faxengine.tiff import TiffWriter
-                self._writer = TiffWriter(self.path, self.coding)
-            self._writer.add_page(Page(event.image, event.x_res, event.y_res))
+            page = Page(event.image, event.x_res, event.y_res)
+            k = page.mr_k if self.coding == "mr" else None
+            self._waiting.append((page, PageCoder(None, page.image, self.coding, k, rtc=False)))
         elif isinstance(event, CallEnded):
             self.close()
 
+    @property
+    def waiting(self) -> int:
+        """Pages confirmed and not yet written."""
+        return len(self._waiting)
+
+    def step(self) -> None:
+        """Code the next slice of the page waiting (``PageCoder.step``), and
+        write it once it is all coded."""
+        if self._waiting:
+            coder = self._waiting[0][1]
+            coder.step()
+            if coder.done:
+                self._write()
+
+    @property
+    def unwritten(self) -> int:
+        """Pages given and not in the file: waiting, or lost to a write that failed."""
+        return len(self._waiting) + self._lost
+
+    def _write(self) -> None:
+        page, coder = self._waiting.pop(0)
+        self._lost += 1                     # until it is written
+        if self._writer is None:
+            from faxengine.tiff import TiffWriter
+            self._writer = TiffWriter(self.path, self.coding)
+        self._writer.add_page(page, coded=coder.data())
+        self._lost -= 1
+
+    def flush(self) -> None:
+        """Write the pages still waiting now."""
+        while self._waiting:
+            self._write()
+
     def close(self) -> None:
-        """Fill in the page totals and close the file (nothing if no page came)."""
+        """Write the pages still waiting, fill in the page totals and close the
+        file (nothing if no page came)."""
+        self.flush()
         if self._writer is not None:
             self._writer.close()

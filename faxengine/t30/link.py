@@ -125,9 +125,10 @@ def _slice_rows(coding: str, k: int | None, rows: int) -> int:
 
 
 def page_bits(image: np.ndarray, coding: str, k: int | None = None,
-              min_bits_per_line: int = 0, rows: int = PAGE_SLICE_ROWS) -> Iterator[np.ndarray]:
-    """The line bits of ``t4.encode(image, coding, k, min_bits_per_line)``, coded
-    ``rows`` scan lines at a time as they are asked for (same bits).
+              min_bits_per_line: int = 0, rows: int = PAGE_SLICE_ROWS,
+              rtc: bool = True) -> Iterator[np.ndarray]:
+    """The line bits of ``t4.encode(image, coding, k, min_bits_per_line, rtc=rtc)``,
+    coded ``rows`` scan lines at a time as they are asked for (same bits).
 
     Each slice is coded on its own and its end code dropped: MH lines stand
     alone (T.4 §4.1); MR slices start on a 1-D line (``rows`` is rounded to
@@ -140,7 +141,8 @@ def page_bits(image: np.ndarray, coding: str, k: int | None = None,
     end_bits = {"mh": 6 * 12, "mr": 6 * 13, "mmr": 24}[coding]
     rows = _slice_rows(coding, k, rows)
     if height <= rows:
-        yield bytes_to_bits(t4.encode(image, coding, k=k, min_bits_per_line=min_bits_per_line))
+        yield bytes_to_bits(t4.encode(image, coding, k=k, min_bits_per_line=min_bits_per_line,
+                                      rtc=rtc))
         return
     for top in range(0, height, rows):
         if coding == "mmr" and top:
@@ -151,19 +153,23 @@ def page_bits(image: np.ndarray, coding: str, k: int | None = None,
             yield _strip_end(bytes_to_bits(t4.encode(
                 image[top:top + rows], coding, k=k, min_bits_per_line=min_bits_per_line)), end_bits)
     # the end code once, at the end: RTC or EOFB, coded from an empty page
-    yield bytes_to_bits(t4.encode(image[:0], coding, k=k))[:end_bits]
+    # (rtc=False: none in MH and MR; MMR always ends with EOFB, as t4.encode)
+    if rtc or coding == "mmr":
+        yield bytes_to_bits(t4.encode(image[:0], coding, k=k))[:end_bits]
 
 
 class PageCoder:
-    """A page's coded data (``t4.encode``'s bytes), coded ahead a slice at a
-    time: ``step()`` codes the next ``PAGE_SLICE_ROWS`` scan lines (the
-    terminal calls it once per block while other signals go out), ``data()``
-    codes what is left and returns the page.  ``key`` is what it codes:
-    (page index, coding, k)."""
+    """A page's coded data (``t4.encode``'s bytes, ``rtc`` as there), coded
+    ahead a slice at a time: ``step()`` codes the next ``PAGE_SLICE_ROWS``
+    scan lines (the terminal calls it once per block while other signals go
+    out; the TIFF sink while it waits to write a received page), ``data()``
+    codes what is left and returns the page.  ``key`` is what it codes: (page
+    index, coding, k) for the sender."""
 
-    def __init__(self, key: tuple, image: np.ndarray, coding: str, k: int | None) -> None:
+    def __init__(self, key: tuple, image: np.ndarray, coding: str, k: int | None,
+                 rtc: bool = True) -> None:
         self.key = key
-        self._pieces = page_bits(image, coding, k)
+        self._pieces = page_bits(image, coding, k, rtc=rtc)
         self._bits: list[np.ndarray] = []
         self.done = False
 
@@ -470,6 +476,46 @@ class PageDecoder:
         return self._image[:self._rows], bad
 
 
+class _Growing:
+    """A 1-D array appended to a block at a time, in room that doubles (no
+    list of pieces to join or free at the end of a signal)."""
+
+    def __init__(self, dtype) -> None:
+        self._buf = np.zeros(1024, dtype)
+        self.size = 0
+
+    def append(self, values: np.ndarray) -> None:
+        """Append a 1-D array."""
+        end = self.size + values.size
+        if end > self._buf.size:
+            self._grow(end)
+        self._buf[self.size:end] = values
+        self.size = end
+
+    def push(self, value) -> None:
+        """Append one value."""
+        if self.size >= self._buf.size:
+            self._grow(self.size + 1)
+        self._buf[self.size] = value
+        self.size += 1
+
+    def _grow(self, end: int) -> None:
+        bigger = np.empty(max(end, 2 * self._buf.size), self._buf.dtype)
+        bigger[:self.size] = self._buf[:self.size]
+        self._buf = bigger
+
+    def view(self) -> np.ndarray:
+        """What was appended, as one array (a view: copy it to keep it)."""
+        return self._buf[:self.size]
+
+
+def _longest_run(flags: np.ndarray) -> int:
+    """The most consecutive True values in ``flags``."""
+    edges = np.diff(np.concatenate(([0], flags.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return int((ends - starts).max()) if starts.size else 0
+
+
 class HsReceiver:
     """A high-speed receiver for one (modem, rate), delivering whole signals.
 
@@ -490,14 +536,15 @@ class HsReceiver:
         self.modem = modem
         self.rate = rate
         self._rx = _RX[modem](rate=rate)
-        self._parts: list[np.ndarray] = []
+        self._bits = _Growing(np.uint8)     # the signal in progress
         self._count = 0
         self._hdlc: HdlcRx | None = None
         self.frames: list[bytes] = []
         self.signals = 0
         self._poor_snr = POOR_SNR_DB[modem, rate]
-        self._quality: list[tuple[int, bool]] = []
-        self._last_quality: list[tuple[int, bool]] = []
+        # per block taken: the bits so far, and whether the decision SNR was poor
+        self._quality = (_Growing(np.int64), _Growing(np.bool_))
+        self._last_quality = (np.zeros(0, np.int64), np.zeros(0, bool))
         self.decoder: PageDecoder | None = None     # set by the terminal for a non-ECM page
         self.last_decoder: PageDecoder | None = None
         if ecm:
@@ -525,18 +572,15 @@ class HsReceiver:
         """For the last ended signal, between its bits ``start`` and ``stop``:
         the share of the time the decision SNR was poor, and the share of the
         longest unbroken poor stretch."""
-        poor = [bad for count, bad in self._last_quality if start < count <= stop]
-        if not poor:
+        counts, poor = self._last_quality
+        poor = poor[(counts > start) & (counts <= stop)]
+        if not poor.size:
             return 0.0, 0.0
-        longest = run = 0
-        for bad in poor:
-            run = run + 1 if bad else 0
-            longest = max(longest, run)
-        return sum(poor) / len(poor), longest / len(poor)
+        return float(poor.sum()) / poor.size, _longest_run(poor) / poor.size
 
     def bits(self) -> np.ndarray:
         """The bits of the signal in progress."""
-        return np.concatenate(self._parts) if self._parts else np.zeros(0, np.uint8)
+        return self._bits.view().copy()
 
     def feed(self, samples: np.ndarray) -> np.ndarray | None:
         return self._took(self._rx.demodulate(samples), False)
@@ -550,9 +594,10 @@ class HsReceiver:
     def _took(self, got: np.ndarray, lost: bool) -> np.ndarray | None:
         if self._count:
             poor = lost or self._rx.snr_db < self._poor_snr
-            self._quality.append((self._count + got.size, poor))
+            self._quality[0].push(self._count + got.size)
+            self._quality[1].push(poor)
         if got.size:
-            self._parts.append(got)
+            self._bits.append(got)
             self._count += got.size
             if self.decoder is not None:        # a non-ECM page: its lines as they come
                 self.decoder.add(got)
@@ -564,10 +609,11 @@ class HsReceiver:
 
     def end(self) -> np.ndarray:
         """End the signal in progress (carrier lost, or the caller gave up on it)."""
-        bits = self.bits()
-        self._parts = []
+        bits = self._bits.view()
+        self._bits = _Growing(np.uint8)
         self._count = 0
-        self._last_quality, self._quality = self._quality, []
+        self._last_quality = (self._quality[0].view(), self._quality[1].view())
+        self._quality = (_Growing(np.int64), _Growing(np.bool_))
         self.last_decoder, self.decoder = self.decoder, None
         self.signals += 1
         if self._hdlc is not None:

@@ -149,13 +149,26 @@ def lines_lost(bits: np.ndarray, window: int = 20, factor: float = 4.0,
     gaps = np.diff((_eols(bits) if eols is None else eols)[0]).astype(np.float64)
     if gaps.size < 2 * window:
         return 0
-    pad = np.zeros(window)
-    windows = np.lib.stride_tricks.sliding_window_view(np.concatenate((pad, gaps, pad)), window)
-    left, right = windows[:gaps.size], windows[window + 1:window + 1 + gaps.size]
-    near = np.maximum(np.maximum(left.max(axis=1), right.max(axis=1)), 64.0)
+    n, pad = gaps.size, np.zeros(window)
+    padded = np.concatenate((pad, gaps, pad))
+    most = _window_max(padded, window)      # most[j] = max(padded[j:j + window])
+    # gap i is padded[window + i]: the window before it starts at i, after it at window + 1 + i
+    near = np.maximum(np.maximum(most[:n], most[window + 1:window + 1 + n]), 64.0)
     burst = np.flatnonzero(gaps > factor * near)
     lost = 0
     for i in burst:
-        typical = max(float(np.median(np.concatenate((left[i], right[i])))), 1.0)
+        around = np.concatenate((padded[i:i + window], padded[window + 1 + i:2 * window + 1 + i]))
+        typical = max(float(np.median(around)), 1.0)
         lost += max(int(round(gaps[i] / typical)) - 1, 0)
     return lost
+
+
+def _window_max(x: np.ndarray, w: int) -> np.ndarray:
+    """``out[j] = x[j:j + w].max()`` for every whole window, by doubling: the
+    maxima of runs of 1, 2, 4 ... values, two overlapping ones per window (a
+    few passes over the page's gaps, not ``w`` per gap)."""
+    level, span = x, 1
+    while 2 * span <= w:
+        level, span = np.maximum(level[:-span], level[span:]), 2 * span
+    n = x.size - w + 1
+    return np.maximum(level[:n], level[w - span:w - span + n])

@@ -15,6 +15,8 @@ import dataclasses
 
 import numpy as np
 
+from faxengine import t4
+from faxengine.errors import FaxError
 from faxengine.t30 import link
 from faxengine.t30.ecm import EcmBlockReceiver, PartialPage, ctc_mode, eor_post
 from faxengine.t30.events import EcmStats, PageReceived, TrainingResult
@@ -58,6 +60,12 @@ def dis_length(max_page_lines: int) -> str:
     return "A4" if max_page_lines < _lines_of("B4") else "unlimited"
 
 
+def b4_lines(resolution: str) -> int:
+    """Scan lines of a B4 page (364 mm, T.4 §2.2) at ``resolution``: the room a
+    received page's image is first made with."""
+    return int(364 / 25.4 * RESOLUTIONS[resolution][1]) + 1
+
+
 class ReceiverSide:
     """The receiver's half of the terminal (see the module's docstring)."""
 
@@ -72,9 +80,38 @@ class ReceiverSide:
         self._page_bad: BadLines | None = None
         self._ecm_rx: EcmBlockReceiver | None = None
         self._page_data: list[bytes] = []
+        # ECM: the page decoded as its frames come (_decode_ahead), and the
+        # data of the block in progress given to it so far
+        self._page_decoder: t4.StreamDecoder | None = None
+        self._fed: list[bytes] = []
+        self._fed_frames = 0
+        self._decoder_lost = False          # the block's data are not what it was fed
+        self._stream_more = False           # it may have lines to decode
         self._page_blocks = self._page_frames = self._page_ppr = 0
         self._confirmed: tuple[int, int] | None = None
         self._tcf_deadline: int | None = None
+        self._ready: dict[tuple[str, int], link.HsReceiver] = {}    # built ahead
+        # what the first DCS most likely commands: the fastest mode offered
+        self._next_mode = next((m for m in self._local.modes() if m[1] <= self._max_rate), None)
+
+    def _prepare_receiver(self) -> None:
+        """Build ahead the high-speed receiver the next DCS most likely
+        commands (``_next_mode``), if it is not built yet (the terminal calls
+        this in ``tx`` steps that do nothing else), so that the step that
+        takes a DCS or CTC does not build one: a V.17 receiver at 14400 costs
+        about 1.4 ms to construct (as much to restart), most of a step's 2 ms."""
+        if self._next_mode is not None and self._next_mode not in self._ready:
+            self._ready[self._next_mode] = link.HsReceiver(*self._next_mode)
+
+    def _hs_receiver(self, modem: str, rate: int) -> link.HsReceiver:
+        """A fresh receiver for (``modem``, ``rate``): the one built ahead, or a
+        new one; the next one built ahead is the fallback below this mode (a
+        DCS after FTT, a CTC: T.30 §5.3.6.1.4, §A.4.3)."""
+        hs = self._ready.pop((modem, rate), None)
+        modes = [m for m in self._local.modes() if m[1] <= self._max_rate]
+        below = modes.index((modem, rate)) + 1 if (modem, rate) in modes else len(modes)
+        self._next_mode = modes[below] if below < len(modes) else None
+        return hs if hs is not None else link.HsReceiver(modem, rate)
 
     # ------------------------------------------------- frames -> table events
     def _receiver_frame(self, frame: Frame) -> str | None:
@@ -88,7 +125,7 @@ class ReceiverSide:
                 self._detail = problem
                 return "INCOMPATIBLE"
             self._dcs = dcs
-            self._hs = link.HsReceiver(dcs.modem, dcs.rate)
+            self._hs = self._hs_receiver(dcs.modem, dcs.rate)
             # judged when its carrier drops, or when it must be over (noise can
             # hold a carrier detector on): the sender's T4 runs from its end
             wait = 0.075 + link.TRAINING_S[dcs.modem, dcs.rate] + 1.5 + TCF_MARGIN_S
@@ -122,7 +159,8 @@ class ReceiverSide:
         if fcf is Fcf.CTC:
             modem, rate = ctc_mode(frame.fif)
             self._dcs = dataclasses.replace(dcs, modem=modem, rate=rate)
-            self._hs = link.HsReceiver(modem, rate, ecm=True)
+            self._hs = self._hs_receiver(modem, rate)
+            self._hs.collect_frames()
             return "CTC"
         return fcf.label
 
@@ -153,8 +191,69 @@ class ReceiverSide:
         rx = self._ecm_rx
         self._page_blocks += 1
         self._page_frames += len(rx)
-        self._page_data.append(rx.arrived() if partial else rx.data(rx.count))
+        block = rx.arrived() if partial else rx.data(rx.count)
+        self._page_data.append(block)
         rx.reset()
+        fed = b"".join(self._fed)
+        self._fed, self._fed_frames = [], 0
+        if not block.startswith(fed):       # a frame changed under its number
+            self._decoder_lost = True
+        elif not self._decoder_lost:
+            self._page_stream().feed(block[len(fed):])
+            self._stream_more = True
+
+    def _page_stream(self) -> t4.StreamDecoder:
+        """The decoder of the ECM page coming in (a new one at its first data)."""
+        if self._page_decoder is None:
+            dcs = self._dcs
+            self._page_decoder = t4.StreamDecoder(dcs.pels, dcs.coding,
+                                                  max_lines=self.max_page_lines + 1,
+                                                  rows=b4_lines(dcs.resolution))
+        return self._page_decoder
+
+    def _decode_ahead(self) -> bool:
+        """ECM, once per step (True when it did some work): give the page's decoder the frames of the block
+        that came in order since the last step, and let it decode at most
+        ``link.DECODE_PIECE_LINES`` lines, so the page is decoded as it
+        arrives rather than in the step that confirms it.  (An MMR page
+        cannot be cut at lines without decoding it: ``t4.StreamDecoder``
+        keeps its state from piece to piece.)  A frame is final once its FCS
+        is good (T.4 §A.3.6), so what is fed stands; ``_keep_block`` checks
+        it against the block and gives the decoder the rest."""
+        rx = self._ecm_rx
+        if rx is None or self._decoder_lost or not self._in_ecm_page():
+            return False
+        count, data = rx.in_order(self._fed_frames)
+        if count:
+            self._fed_frames += count
+            self._fed.append(data)
+            self._page_stream().feed(data)
+            self._stream_more = True
+        if not self._stream_more:       # it waits for data, none came
+            return False
+        got = self._page_decoder.decode(link.DECODE_PIECE_LINES)
+        self._stream_more = got == link.DECODE_PIECE_LINES
+        return got > 0 or count > 0
+
+    def _write_waiting(self) -> None:
+        """The call ends: write the pages the file layer is still coding (it
+        codes them a slice a step, ``files.TiffSink``)."""
+        if self._sink is not None and self._sink.waiting:
+            try:
+                self._sink.flush()
+            except (FaxError, OSError) as exc:  # the pages not written do not count
+                self.log.error("writing the received file failed: %s", exc)
+
+    def _ecm_page(self) -> tuple[np.ndarray, BadLines]:
+        """The ECM page just confirmed, its last lines decoded (the rest were
+        as it came), or the whole page when the decoder lost track."""
+        data, self._page_data = b"".join(self._page_data), []
+        decoder, lost = self._page_decoder, self._decoder_lost
+        self._page_decoder, self._decoder_lost, self._stream_more = None, False, False
+        self._fed, self._fed_frames = [], 0
+        if lost or decoder is None:
+            return self._decode_page(data)
+        return self._decode_page(None, decoder.finish())
 
     # ----------------------------------------------------- receiver's actions
     def _send_response(self, what: str) -> None:

@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -82,7 +82,7 @@ from faxengine.t30.frames import X_CODES, Fcf, Frame, decode_ident, ident_frame
 from faxengine.t30.options import as_int16, check_options, sample_count
 from faxengine.t30.quality import (first_eol as _first_eol, judge_page, judge_tcf,
                                    lines_lost as _lines_lost, rtc_end as _rtc_end)
-from faxengine.t30.receiver import MAX_PAGE_LINES, ReceiverSide, dis_length
+from faxengine.t30.receiver import MAX_PAGE_LINES, ReceiverSide, b4_lines, dis_length
 from faxengine.t30.result import Result
 from faxengine.t30.sender import SenderSide
 from faxengine.t30.states import END, PAGE_RETRIES, START, timer_samples
@@ -130,6 +130,12 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         logger: where the trace goes (default logger ``faxengine.t30``); give
             each of several concurrent calls its own (or a ``LoggerAdapter``
             that adds the call's context) to keep their traces apart.
+        on_event: a callable given each event as it happens; the events are
+            then not kept for ``events()`` (which returns none).  Without it
+            they wait in memory until ``events()`` takes them, received
+            page images included (4 MB a fine page): a program that pumps a
+            long call and never calls ``events()`` passes one (a no-op drops
+            them; ``faxengine loopback`` does).
 
     Raises:
         LocalProtocolError: send and receive both given, a bad option, a page
@@ -143,7 +149,8 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
                  ident: str | None = None, receive_coding: str = "mmr",
                  power_dbm0: float = link.TX_POWER_DBM0, page_retries: int = PAGE_RETRIES,
                  max_page_lines: int = MAX_PAGE_LINES,
-                 logger: logging.Logger | logging.LoggerAdapter | None = None) -> None:
+                 logger: logging.Logger | logging.LoggerAdapter | None = None,
+                 on_event: Callable[[Event], None] | None = None) -> None:
         if send is not None and receive is not None:
             raise LocalProtocolError("send or receive, not both, in one call")
         modems, codings = check_options(
@@ -180,8 +187,18 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         self._init_engine(START[(self.side, self.role)])
         self._init_sender()
         self._init_receiver()
-        if receive is not None:         # the file layer listens to the events
-            self._listeners.append(TiffSink(receive, receive_coding))
+        if self.side == "receiver":     # the first DCS's receiver, built with the terminal
+            self._prepare_receiver()
+        # the file layer listens to the events (and codes a page a slice a step)
+        self._sink = TiffSink(receive, receive_coding) if receive is not None else None
+        if self._sink is not None:
+            self._listeners.append(self._sink)
+        if on_event is not None:
+            if not callable(on_event):
+                raise LocalProtocolError(f"on_event must be callable (it is given each event), "
+                                         f"not {type(on_event).__name__}")
+            self._keep_events = False
+            self._listeners.append(on_event)
         # transmit side
         self._txq: list[np.ndarray] = []
         self._txq_pos = 0
@@ -234,10 +251,12 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
 
     @property
     def pages_done(self) -> int:
-        """Pages confirmed so far: sent whole (sender) or received and kept (receiver)."""
+        """Pages confirmed so far: sent whole (sender) or received and kept
+        (receiver; with ``receive=`` a file, once written there, which the file
+        layer does a slice a step after the page is confirmed)."""
         if self.side == "sender":
             return self._page_i - len(self._incomplete)
-        return len(self._saved)
+        return len(self._saved) - (self._sink.unwritten if self._sink is not None else 0)
 
     def events(self) -> list[Event]:
         """The events since the last call, oldest first (``faxengine.t30.events``).
@@ -299,8 +318,21 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
                 self._txq_pos = 0
                 if not self._txq:
                     self._drained()
-        if self._dcs is not None and self._dcs.ecm and self._pages and not self._finished:
-            self._code_ahead()
+        # work spread over the steps, a bounded piece per step
+        busy = False
+        if self._dcs is not None and self._dcs.ecm and not self._finished:
+            if self._pages:
+                self._code_ahead()
+            else:
+                busy = self._decode_ahead()
+        if self._sink is not None and self._sink.waiting:
+            busy = True
+            try:
+                self._sink.step()
+            except (FaxError, OSError) as exc:  # e.g. the TIFF file cannot be written
+                self._failed(exc)
+        if not busy and self.side == "receiver" and not self._finished:
+            self._prepare_receiver()
         if pos < n and self._cng is not None and not self._finished:
             out[pos:] = self._cng.generate(n - pos)
         self._tx_time += n
@@ -384,9 +416,9 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         if (hs.decoder is None and self._expect_page and self._dcs is not None
                 and not self._dcs.ecm and not hs.receiving):
             # a non-ECM page is decoded as it comes (link.PageDecoder)
-            lines = int(364 / 25.4 * RESOLUTIONS[self._dcs.resolution][1]) + 1    # B4
             hs.decoder = link.PageDecoder(self._dcs.pels, self._dcs.coding,
-                                          self.max_page_lines + 1, rows=lines)
+                                          self.max_page_lines + 1,
+                                          rows=b4_lines(self._dcs.resolution))
         if hs.frames:
             for data in hs.frames:
                 self._frame_in(data, high_speed=True)
@@ -610,9 +642,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         self._pages_ended += 1
         dcs = self._dcs
         if dcs.ecm:
-            data = b"".join(self._page_data)
-            self._page_data = []
-            image, bad = self._decode_page(data)
+            image, bad = self._ecm_page()
             if bad.count:
                 self.log.info("rx page: %d of %d lines repaired", bad.count, bad.total_lines)
         else:

@@ -1,7 +1,9 @@
 # csrc: t4_codes.c t4_t6_encode.c t4_t6_decode.c
 """Cython wrapper of the C T.4/T.6 coder (csrc/t4_*.c).
 
-One C call codes or decodes a whole page with the GIL released.  This layer
+One C call codes or decodes a whole page with the GIL released
+(``StreamDecoder``: a page whose data come in pieces, a bounded number of
+rows per call).  This layer
 only moves memory (decoded pages live in pooled blocks, see pool_take): the Python facade ``faxengine.t4.codec`` checks arguments,
 turns error codes into :class:`~faxengine.t4.codec.T4Error` and documents
 the behaviour.  Images cross as C-contiguous uint8 arrays, 0 = white,
@@ -11,6 +13,7 @@ from cpython.buffer cimport PyBUF_FORMAT
 from libc.stdint cimport uint8_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memset
+from posix.mman cimport MAP_ANONYMOUS, MAP_FAILED, MAP_PRIVATE, PROT_READ, PROT_WRITE, mmap, munmap
 
 import numpy as np
 
@@ -36,6 +39,8 @@ cdef extern from "t4_t6_decode.h":
     int t4_t6_decode_set_framing(t4_t6_decode_state_t *s, int framing) nogil
     int t4_t6_decode_rows(t4_t6_decode_state_t *s, uint8_t *image, Py_ssize_t stride,
                           int first_row, int max_rows) nogil
+    int t4_t6_decode_feed(t4_t6_decode_state_t *s, const uint8_t *data, size_t len,
+                          int more) nogil
     int t4_t6_decode_status(const t4_t6_decode_state_t *s) nogil
     int t4_t6_decode_error(const t4_t6_decode_state_t *s, int *line, long *bit) nogil
     void t4_t6_decode_bad_lines(const t4_t6_decode_state_t *s, int *count, int *longest_run) nogil
@@ -43,6 +48,7 @@ cdef extern from "t4_t6_decode.h":
     int T4_DECODE_MORE
     int T4_DECODE_END
     int T4_DECODE_ERROR
+    int T4_DECODE_NEED_DATA
 
 if t4_codes_init() != 0:
     raise ImportError("faxengine.t4: the built-in T.4 code tables are not prefix free")
@@ -124,17 +130,35 @@ cdef void pool_give(uint8_t *block, size_t capacity):
         free(block)
 
 
+cdef uint8_t *map_rows(size_t size):
+    """size bytes of zeros the system maps a page at a time as they are first
+    written (an anonymous mapping): no zeroing, no fault for rows never
+    reached.  NULL when out of memory."""
+    cdef void *block = mmap(NULL, size if size > 0 else 1, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+    return NULL if block == MAP_FAILED else <uint8_t *>block
+
+
+cdef void unmap_rows(uint8_t *block, size_t size):
+    if block != NULL:
+        munmap(block, size if size > 0 else 1)
+
+
 cdef class _PageRows:
     """The pels of a decoded page: a pooled block seen by numpy as a 2-D
     uint8 array (buffer protocol); the block returns to the pool when the
     last array using it goes away."""
     cdef uint8_t *block
     cdef size_t capacity
+    cdef bint mapped           # an anonymous mapping (map_rows), not a pooled block
     cdef Py_ssize_t shape[2]
     cdef Py_ssize_t strides[2]
 
     def __dealloc__(self):
-        pool_give(self.block, self.capacity)
+        if self.mapped:
+            unmap_rows(self.block, self.capacity)
+        else:
+            pool_give(self.block, self.capacity)
         self.block = NULL
 
     def __getbuffer__(self, Py_buffer *view, int flags):
@@ -235,3 +259,127 @@ def decode_page(const uint8_t[::1] data, int width, int coding, int height, int 
         if block != NULL:
             pool_give(block, capacity)
     return image, error, (bad, longest)
+
+
+cdef class StreamDecoder:
+    """A lenient decode of a page whose data arrive in pieces (see
+    faxengine.t4.codec.StreamDecoder): ``feed`` appends data, ``decode(n)``
+    decodes at most n more rows of what is in, ``finish`` decodes the rest
+    as the end of the data and returns what ``decode_page`` returns.  The
+    data are kept (the C decoder may look back within a line); the rows go
+    into an anonymous mapping made for ``rows`` rows (see map_rows), a
+    larger one (copied) if the page is longer."""
+    cdef t4_t6_decode_state_t *s
+    cdef uint8_t *data
+    cdef size_t data_len, data_cap
+    cdef uint8_t *block
+    cdef size_t capacity      # bytes of block
+    cdef int width, max_rows
+    cdef readonly int rows     # rows decoded so far
+    cdef int first_rows        # rows of the first mapping
+    cdef bint finished
+
+    def __cinit__(self, int width, int coding, int max_rows, int framing=0, int rows=4096):
+        if not (1 <= width <= 65535 and 1 <= coding <= 3 and max_rows >= 1):
+            raise T4ArgumentError(f"bad arguments to the T.4 decoder: width {width}"
+                                  f" (1..65535), coding {coding} (1..3), max_rows {max_rows}"
+                                  f" (>= 1)")
+        self.s = t4_t6_decode_init(coding, width, NULL, 0, 1, 0)
+        if self.s == NULL:
+            raise MemoryError("out of memory starting a T.4 decoder")
+        if framing and t4_t6_decode_set_framing(self.s, framing) != 0:
+            raise T4ArgumentError("bad line framing for the T.4 decoder: MH only, a value"
+                                  " of FRAMING")
+        t4_t6_decode_feed(self.s, NULL, 0, 1)
+        self.width, self.max_rows = width, max_rows
+        self.first_rows = max(1, min(rows, max_rows))
+
+    def __dealloc__(self):
+        t4_t6_decode_free(self.s)
+        free(self.data)
+        unmap_rows(self.block, self.capacity)
+
+    def feed(self, const uint8_t[::1] piece):
+        """Append the next bytes of the page's data (no decoding)."""
+        cdef size_t n = piece.shape[0]
+        cdef size_t cap = self.data_cap
+        cdef uint8_t *grown
+        if self.finished:
+            raise T4ArgumentError("this StreamDecoder has finished its page")
+        if n == 0:
+            return
+        if self.data_len + n > cap:
+            cap = max(self.data_len + n, 2 * cap, 4096)
+            grown = <uint8_t *>realloc(self.data, cap)
+            if grown == NULL:
+                raise MemoryError("out of memory for the page's data")
+            self.data, self.data_cap = grown, cap
+        memcpy(self.data + self.data_len, &piece[0], n)
+        self.data_len += n
+        t4_t6_decode_feed(self.s, self.data, self.data_len, 1)
+
+    cdef int _room(self, int rows) except -1:
+        """Make rows 0..rows-1 of the mapping exist (new rows are zeros)."""
+        cdef size_t w = self.width
+        cdef size_t need = <size_t>rows * w
+        cdef size_t cap
+        cdef uint8_t *bigger
+        if need <= self.capacity:
+            return 0
+        cap = max(need, 2 * self.capacity, <size_t>self.first_rows * w)
+        bigger = map_rows(cap)
+        if bigger == NULL:
+            raise MemoryError("out of memory for the decoded page")
+        if self.block != NULL:
+            memcpy(bigger, self.block, <size_t>self.rows * w)
+            unmap_rows(self.block, self.capacity)
+        self.block, self.capacity = bigger, cap
+        return 0
+
+    def decode(self, int most):
+        """Decode at most ``most`` more rows of the data fed; returns how many
+        (fewer when the next line needs data not fed yet, or the page ended)."""
+        cdef int limit = min(self.max_rows, self.rows + max(most, 0))
+        cdef int before = self.rows
+        if self.finished or limit <= self.rows or \
+                t4_t6_decode_status(self.s) not in (T4_DECODE_MORE, T4_DECODE_NEED_DATA):
+            return 0
+        self._room(limit)
+        with nogil:
+            self.rows = t4_t6_decode_rows(self.s, self.block, self.width, self.rows, limit)
+        return self.rows - before
+
+    @property
+    def ended(self):
+        """True once the page has ended (RTC, EOFB, max_rows) in the data fed."""
+        return t4_t6_decode_status(self.s) == T4_DECODE_END or self.rows >= self.max_rows
+
+    def finish(self):
+        """The data end here: decode the rest; returns (image, error, (bad
+        lines, longest run)) as decode_page does."""
+        cdef int status, bad = 0, longest = 0
+        cdef int cap
+        cdef _PageRows rows
+        if self.finished:
+            raise T4ArgumentError("this StreamDecoder has finished its page")
+        self.finished = True
+        t4_t6_decode_feed(self.s, self.data, self.data_len, 0)
+        cap = max(self.rows, 1)
+        while True:
+            cap = min(self.max_rows, max(cap, self.rows + 256))
+            self._room(cap)
+            with nogil:
+                self.rows = t4_t6_decode_rows(self.s, self.block, self.width, self.rows, cap)
+                status = t4_t6_decode_status(self.s)
+            if status != T4_DECODE_MORE or self.rows >= self.max_rows:
+                break
+            cap = 2 * cap
+        t4_t6_decode_bad_lines(self.s, &bad, &longest)
+        rows = _PageRows.__new__(_PageRows)
+        rows.block, rows.capacity, rows.mapped = self.block, self.capacity, True
+        self.block, self.capacity = NULL, 0
+        rows.shape[0] = self.rows
+        rows.shape[1] = self.width
+        rows.strides[0] = self.width
+        rows.strides[1] = 1
+        return np.asarray(rows), None, (bad, longest)

@@ -84,8 +84,8 @@ import numpy as np
 from faxengine.t4 import _t4
 from faxengine.t4.errors import T4ArgumentError, T4Error
 
-__all__ = ["encode", "decode", "decode_lenient", "T4Error", "T4ArgumentError", "BadLines",
-           "CODINGS", "DEFAULT_MAX_LINES"]
+__all__ = ["encode", "decode", "decode_lenient", "StreamDecoder", "T4Error", "T4ArgumentError",
+           "BadLines", "CODINGS", "DEFAULT_MAX_LINES"]
 
 # The coding names and the numbers csrc/t4_codes.h gives them.
 CODINGS = {"mh": 1, "mr": 2, "mmr": 3}
@@ -373,3 +373,70 @@ def decode_lenient(data: bytes, width: int, coding: str, height: int | None = No
     image, _, (count, longest) = _decode(data, width, coding, height, max_lines, True,
                                          eol, align)
     return image, BadLines(count, longest, int(image.shape[0]))
+
+
+class StreamDecoder:
+    """:func:`decode_lenient` of a page whose data come in pieces, decoded as
+    they come, a bounded number of lines at a time.
+
+    A receiver with ECM gets an MMR page block by block (T.4 Annex A), and
+    MMR cannot be cut at lines without decoding it (no EOLs): this decoder
+    keeps its state across the pieces -- the reference line, the bit
+    position, the bad-line counts -- so that the page costs no more at its
+    end than one piece.  ``feed(data)`` appends the next bytes (any split,
+    even inside a code); ``decode(lines)`` decodes at most that many more
+    lines of what has come, stopping before a line whose bits (or the look-
+    ahead after them) are not all in yet, to decode it after the next feed;
+    ``finish()`` takes the end of the data there and returns what
+    ``decode_lenient(all the data, width, coding, max_lines=max_lines, eol=eol,
+    align=align)`` returns: the same pels and the same :class:`BadLines`,
+    however the data were split.
+
+    Args:
+        width, coding, max_lines, eol, align: as :func:`decode_lenient`
+            (no ``height``: the page ends where its data say).
+        rows: the lines to make room for at first (a B4 page at the
+            resolution, say): the image is memory the system maps as lines
+            are written, so no line is zeroed or copied unless the page is
+            longer (then it moves once to room for twice as many).
+
+    Raises:
+        T4ArgumentError: bad arguments, as :func:`decode`; ``feed`` or
+            ``finish`` after ``finish``.
+    """
+
+    def __init__(self, width: int, coding: str, *, max_lines: int = DEFAULT_MAX_LINES,
+                 eol: bool = True, align: int = 1, rows: int = 4096) -> None:
+        code = _coding(coding)
+        framing = _framing(code, eol, align)
+        self.width = _check_width(width)
+        self.coding = coding
+        self.max_lines = _whole("max_lines", max_lines, 1, MAX_LINES - 1)
+        rows = _whole("rows", rows, 1, MAX_LINES)
+        self._c = _t4.StreamDecoder(self.width, code, self.max_lines, framing, rows)
+
+    @property
+    def lines(self) -> int:
+        """Lines decoded so far."""
+        return self._c.rows
+
+    @property
+    def ended(self) -> bool:
+        """True once the data fed hold the end of the page (RTC, EOFB, or
+        ``max_lines``): later data are not read."""
+        return self._c.ended
+
+    def feed(self, data) -> None:
+        """Append the next bytes of the page (no decoding: see ``decode``)."""
+        self._c.feed(_data(data))
+
+    def decode(self, lines: int) -> int:
+        """Decode at most ``lines`` more lines of the data fed so far; returns
+        how many were decoded."""
+        return self._c.decode(_whole("lines", lines, 0, MAX_LINES))
+
+    def finish(self) -> tuple[np.ndarray, BadLines]:
+        """The data end here: decode the rest; returns (image, BadLines) as
+        :func:`decode_lenient` does."""
+        image, _, (count, longest) = self._c.finish()
+        return image.view(bool), BadLines(count, longest, int(image.shape[0]))

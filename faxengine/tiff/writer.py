@@ -83,8 +83,14 @@ class TiffWriter:
         """How many pages have been written."""
         return len(self._page_number_at)
 
-    def add_page(self, page: Page) -> None:
-        """Code the page and append it, leaving a valid file on disk."""
+    def add_page(self, page: Page, coded: bytes | None = None) -> None:
+        """Code the page and append it, leaving a valid file on disk.
+
+        ``coded``: the page already coded in the writer's coding, as
+        ``t4.encode(page.image, coding, k=page.mr_k (MR), rtc=False)`` codes
+        it (a caller that codes it a slice at a time, as a fax receiver
+        does); it is written as it is.
+        """
         if self.closed:
             raise TiffError("cannot add a page to a closed TiffWriter")
         if not isinstance(page, Page):
@@ -96,7 +102,7 @@ class TiffWriter:
                 f"page {self.pages + 1} is {page.width}x{page.height} pels, more than the"
                 f" {MAX_PIXELS} a page read back may have (MAX_PIXELS)"
             )
-        strip = self._code(page)
+        strip = self._code(page) if coded is None else bytes(coded)
         strip_at = self._end
         ifd_at = strip_at + len(strip) + (len(strip) & 1)  # IFDs start on a word boundary
         compression, options = _CODINGS[self.coding]

@@ -5,7 +5,8 @@
  * boundaries), mode codes no encoder sends are errors, and random or
  * mutated streams never make either decoder read or write outside its
  * buffers (every buffer here is exactly as large as the API says, so one
- * byte too far is caught).
+ * byte too far is caught), also when the data are fed in pieces, which then
+ * decode to what the whole data decode to.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,10 +186,66 @@ static void test_alignment_layout(void)
     free(img);
 }
 
+/* The data fed in pieces (t4_t6_decode_feed), each time as a fresh copy of
+ * exactly the bytes so far with the copy before freed, so a read past what
+ * was fed or of an old copy is caught: the rows, bad lines and end are those
+ * of one lenient decode of the whole data. */
+static void stream_one(const uint8_t *data, size_t len, int coding, int width)
+{
+    int want_rows, want_status;
+    uint8_t *want = decode_all(data, len, coding, width, 1, 0, 3000, &want_rows, &want_status);
+    t4_t6_decode_state_t *w = t4_t6_decode_init(CODING_OF(coding), width, data, len, 1, 0);
+    int want_bad, want_run;
+    {
+        /* the bad-line counts of the whole decode */
+        if (FRAMING_OF(coding))
+            t4_t6_decode_set_framing(w, FRAMING_OF(coding));
+        uint8_t *tmp = calloc((size_t)3000 * width, 1);
+        t4_t6_decode_rows(w, tmp, width, 0, 3000);
+        t4_t6_decode_bad_lines(w, &want_bad, &want_run);
+        free(tmp);
+        t4_t6_decode_free(w);
+    }
+    t4_t6_decode_state_t *s = t4_t6_decode_init(CODING_OF(coding), width, NULL, 0, 1, 0);
+    if (FRAMING_OF(coding))
+        t4_t6_decode_set_framing(s, FRAMING_OF(coding));
+    CHECK(t4_t6_decode_feed(s, NULL, 0, 1) == 0, "feed nothing");
+    const int cap = want_rows + 2;
+    uint8_t *img = calloc((size_t)cap * width, 1);
+    uint8_t *copy = NULL;
+    size_t fed = 0;
+    int row = 0;
+    while (fed < len) {
+        size_t step = 1 + rnd() % (len < 16 ? 2 : len / 4);
+        fed = fed + step > len ? len : fed + step;
+        uint8_t *next = malloc(fed);
+        memcpy(next, data, fed);
+        CHECK(t4_t6_decode_feed(s, next, fed, 1) == 0, "feed %zu", fed);
+        free(copy);
+        copy = next;
+        row = t4_t6_decode_rows(s, img, width, row, cap);
+        CHECK(t4_t6_decode_status(s) != T4_DECODE_ERROR, "stream error");
+    }
+    CHECK(t4_t6_decode_feed(s, copy, fed, 0) == 0, "last feed");
+    CHECK(t4_t6_decode_feed(s, copy, fed ? fed - 1 : 0, 0) == (fed ? -1 : 0), "shorter feed");
+    row = t4_t6_decode_rows(s, img, width, row, cap);
+    int bad, run;
+    t4_t6_decode_bad_lines(s, &bad, &run);
+    CHECK(row == want_rows && bad == want_bad && run == want_run
+          && (row == 0 || memcmp(img, want, (size_t)row * width) == 0),
+          "stream: rows %d/%d bad %d/%d run %d/%d", row, want_rows, bad, want_bad, run,
+          want_run);
+    t4_t6_decode_free(s);
+    free(copy);
+    free(img);
+    free(want);
+}
+
 static void fuzz_one(const uint8_t *data, size_t len, int coding, int width)
 {
     uint8_t *exact = malloc(len ? len : 1);
     memcpy(exact, data, len);
+    stream_one(exact, len, coding, width);
     for (int lenient = 0; lenient < 2; lenient++) {
         for (int height = 0; height <= 7; height += 7) {
             int rows, status;

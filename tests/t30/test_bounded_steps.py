@@ -11,9 +11,12 @@ ECM and not, chart 1 and text pages): in any one step,
 * at most ``2 * PIECE_BITS`` bits are modulated by a high-speed modem
   (``HsSignal`` modulates as ``tx`` pulls);
 * at most ``FRAMES_PER_PIECE`` ECM frames are HDLC-coded at a time;
-* without ECM, a received page is decoded a piece at a time as it arrives
-  (``PageDecoder``): no step decodes more than a few hundred lines.  (With
-  ECM the MMR page is still decoded whole when it is confirmed.)
+* a received page is decoded a piece at a time as it arrives (without ECM
+  ``PageDecoder``, with ECM ``t4.StreamDecoder`` fed the frames in order):
+  no step decodes more than a few hundred lines;
+* the receiver's TIFF file is coded a slice a step (``files.TiffSink``);
+* high-speed receivers (a V.17 one costs 1.4 ms to build) are built ahead,
+  one per otherwise idle ``tx`` step, never in the ``rx`` step of a DCS.
 
 The pieces themselves give the same bits as coding the page at once
 (``page_bits`` and ``EolScan`` against the whole-page results).
@@ -27,6 +30,8 @@ import spandsp
 from faxengine import t4, tiff
 from faxengine.modem import v29
 from faxengine.t30 import link
+from faxengine.t30.events import CallEnded, PageReceived
+from faxengine.t30.files import TiffSink
 from faxengine.t30.quality import _eols, first_eol as _first_eol, rtc_end as _rtc_end
 from faxengine.t30.terminal import FaxTerminal
 from faxengine.t4 import Page
@@ -38,8 +43,16 @@ class Work:
     """Counts the coding work done inside each step of a call."""
 
     def __init__(self, monkeypatch):
-        self.rows = self.bits = self.frames = self.decoded = 0
-        self.most = {"rows": 0, "bits": 0, "frames": 0, "decoded": 0}
+        self.rows = self.bits = self.frames = self.decoded = self.receivers = 0
+        self.most = {"rows": 0, "bits": 0, "frames": 0, "decoded": 0, "receivers": 0}
+        self.receivers_in_rx = 0        # high-speed receivers built in a step taking samples
+        hs_init = link.HsReceiver.__init__
+
+        def counting_hs_init(hs, *args, **kw):
+            self.receivers += 1
+            hs_init(hs, *args, **kw)
+
+        monkeypatch.setattr(link.HsReceiver, "__init__", counting_hs_init)
         encode, modulate, hdlc = t4.encode, v29._HighSpeedTx.modulate, link.HdlcTx.encode
         decode = t4.decode_lenient
 
@@ -61,16 +74,31 @@ class Work:
             self.frames += len(frames)
             return hdlc(tx, frames)
 
+        class CountingStream(t4.StreamDecoder):
+            def decode(dec, lines):
+                got = super().decode(lines)
+                self.decoded += got
+                return got
+
+            def finish(dec):
+                before = dec.lines
+                image, bad = super().finish()
+                self.decoded += image.shape[0] - before
+                return image, bad
+
         monkeypatch.setattr(t4, "encode", counting_encode)
         monkeypatch.setattr(t4, "decode_lenient", counting_decode)
+        monkeypatch.setattr(t4, "StreamDecoder", CountingStream)
         monkeypatch.setattr(v29._HighSpeedTx, "modulate", counting_modulate)
         monkeypatch.setattr(link.HdlcTx, "encode", counting_hdlc)
 
     def step(self, fn, *args):
-        self.rows = self.bits = self.frames = self.decoded = 0
+        self.rows = self.bits = self.frames = self.decoded = self.receivers = 0
         out = fn(*args)
         for name in self.most:
             self.most[name] = max(self.most[name], getattr(self, name))
+        if fn.__name__ == "rx":
+            self.receivers_in_rx += self.receivers
         return out
 
 
@@ -116,12 +144,15 @@ def test_no_step_codes_a_page(tmp_path, monkeypatch, ecm, modem, ours_send):
         b = FaxTerminal(False, receive=out, ecm=ecm, modems=ours)
     pump_counting(work, a, b)
     assert a.result.ok and b.result.ok, (a.result, b.result)
-    if ours_send:           # the receiver codes its TIFF file; the sender codes pages
-        assert 0 < work.most["rows"] <= 2 * link.PAGE_SLICE_ROWS + 1
+    # the sender codes pages, ours receiving codes its TIFF file: a slice a step
+    assert 0 < work.most["rows"] <= 2 * link.PAGE_SLICE_ROWS + 1
+    if ours_send:
         assert 0 < work.most["bits"] <= 2 * link.PIECE_BITS
         assert work.most["frames"] <= link.FRAMES_PER_PIECE
-    elif not ecm:           # ours receives: the page is decoded as it comes
+    else:                   # ours receives: the page is decoded as it comes
         assert 0 < work.most["decoded"] <= 3 * link.DECODE_PIECE_LINES
+        # its receivers are built ahead, one per idle tx step, none on DCS
+        assert work.receivers_in_rx == 0 and work.most["receivers"] == 1
     got = tiff.read(out)
     assert [p.image.shape for p in got] == [p.image.shape for p in pages]
 
@@ -139,6 +170,45 @@ def test_page_bits_in_slices_are_the_whole_page_bits(coding, k, fill, rows):
     coder = link.PageCoder((0, coding, k), page, coding, k)
     if not fill:
         assert coder.data() == t4.encode(page, coding, k=k)
+        coder = link.PageCoder(None, page, coding, k, rtc=False)      # a TIFF strip
+        assert coder.data() == t4.encode(page, coding, k=k, rtc=False)
+
+
+def received(number: int, page: Page) -> PageReceived:
+    return PageReceived(1.0, number, page.image, page.x_res, page.y_res,
+                        bad_lines=t4.BadLines(0, 0, page.height))
+
+
+@pytest.mark.parametrize("coding", ["mh", "mr", "mmr"])
+def test_tiff_sink_codes_a_slice_a_step_and_writes_what_tiff_write_writes(tmp_path, coding):
+    pages = [text_page(6, rows=300), Page(text_page(7, rows=200).image, 204, 98)]
+    sink = TiffSink(tmp_path / "rx.tif", coding)
+    steps = []
+    for number, page in enumerate(pages):
+        sink(received(number + 1, page))
+        count = 0
+        while sink.waiting:
+            sink.step()
+            count += 1
+        steps.append(count)
+    # one step per slice (and EOFB in MMR; a TIFF strip has no RTC) and one to
+    # find the end; the file grows as pages are done
+    end = 2 if coding == "mmr" else 1
+    assert steps == [-(-p.height // link._slice_rows(coding, p.mr_k, link.PAGE_SLICE_ROWS))
+                     + end for p in pages]
+    sink(CallEnded(2.0, None))
+    tiff.write(tmp_path / "ref.tif", pages, coding=coding)
+    assert (tmp_path / "rx.tif").read_bytes() == (tmp_path / "ref.tif").read_bytes()
+
+
+def test_tiff_sink_writes_a_page_still_waiting_when_the_call_ends(tmp_path):
+    page = text_page(8, rows=400)
+    sink = TiffSink(tmp_path / "rx.tif")
+    sink(received(1, page))
+    sink.step()
+    assert sink.waiting == 1 and not (tmp_path / "rx.tif").exists()
+    sink(CallEnded(2.0, None))
+    assert np.array_equal(tiff.read(tmp_path / "rx.tif")[0].image, page.image)
 
 
 def test_eol_scan_in_pieces_finds_what_a_whole_scan_finds():

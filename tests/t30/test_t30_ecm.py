@@ -134,3 +134,64 @@ def test_receiver_gives_what_arrived_of_a_block_given_up():
     assert receiver.count == 2 and receiver.arrived() == b"\x40"
     receiver.reset()
     assert receiver.count == 0 and receiver.arrived() == b""
+
+
+def test_receiver_gives_the_frames_in_order_as_they_come():
+    receiver = EcmBlockReceiver(64)
+    assert receiver.in_order(0) == (0, b"")
+    receiver.add(fcd_frame(1, b"\x02"))
+    assert receiver.in_order(0) == (0, b"")            # frame 0 is missing: nothing yet
+    receiver.add(fcd_frame(0, b"\x01"))
+    receiver.add(fcd_frame(3, b"\x08"))
+    assert receiver.in_order(0) == (2, b"\x80\x40")    # MSB first, up to the gap
+    receiver.add(fcd_frame(2, b"\x04"))
+    count, data = receiver.in_order(2)
+    assert count == 2 and receiver.data(4) == b"\x80\x40" + data
+
+
+def _ecm_receiver(page_data: bytes):
+    """A receiving terminal in the middle of an ECM page, and the page's frames."""
+    from faxengine.t30.facilities import Dcs
+    from faxengine.t30.terminal import FaxTerminal
+    term = FaxTerminal(False, ecm=True)
+    term._dcs = Dcs(coding="mmr", ecm=True, frame_size=64)
+    term._state = "C:RECEIVE_PAGE"
+    term._ecm_rx = EcmBlockReceiver(64)
+    blocks = split_page(page_data, 64)
+    return term, blocks
+
+
+@pytest.mark.parametrize("changed", [False, True], ids=["frames-as-fed", "frame-changed"])
+def test_ecm_page_decoded_as_frames_come_is_the_whole_page(changed):
+    """Frames fed to the page's decoder as they come in order, the rest when
+    PPS confirms the block: the page decode_lenient makes of the whole data;
+    when a frame fed changed under its number, the whole data decoded again."""
+    import numpy as np
+    from faxengine import t4
+    rng = np.random.default_rng(1)
+    image = rng.random((300, 1728)) < 0.05
+    data = t4.encode(image, "mmr")
+    term, blocks = _ecm_receiver(data)
+    frames = list(blocks[0].fcd_frames(None))
+    for frame in frames[:len(frames) // 2]:        # half the block, in order
+        term._ecm_rx.add(Frame.parse(frame.to_bytes()))
+        term._decode_ahead()
+    assert 0 < term._page_decoder.lines < 300
+    if changed:                                     # a frame fed is not the block's any more
+        first = frames[0]
+        term._ecm_rx.add(fcd_frame(first.fif[0], bytes(len(first.fif) - 1)))
+    for frame in frames[len(frames) // 2:]:
+        term._ecm_rx.add(Frame.parse(frame.to_bytes()))
+    term._ecm_rx.expect(len(frames))
+    term._keep_block(partial=False)
+    for block in blocks[1:]:
+        for frame in block.fcd_frames(None):
+            term._ecm_rx.add(Frame.parse(frame.to_bytes()))
+        term._ecm_rx.expect(len(block.frames))
+        term._keep_block(partial=False)
+    got, bad = term._ecm_page()
+    size = len(frames[0].fif) - 1                   # frame 0's octets
+    sent = bytes(size) + data[size:] if changed else data
+    want = t4.decode_lenient(sent, 1728, "mmr")
+    assert bad == want[1] and np.array_equal(got, want[0])
+    assert changed or np.array_equal(got, image)

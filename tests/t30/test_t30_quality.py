@@ -52,3 +52,13 @@ def test_policy_is_adjustable():
     strict = PageQualityPolicy(good_ratio=0.0, good_run_mm=0.0)
     assert strict.judge(BadLines(1, 1, 1000), "fine") is Fcf.RTP
     assert strict.judge(BadLines(0, 0, 1000), "fine") is Fcf.MCF
+
+
+@pytest.mark.parametrize("w", [1, 2, 3, 5, 8, 20, 21])
+def test_window_max_is_the_max_of_every_window(w):
+    from faxengine.t30.quality import _window_max
+    rng = np.random.default_rng(w)
+    for n in (w, w + 1, 50, 333):
+        x = rng.random(n)
+        want = np.lib.stride_tricks.sliding_window_view(x, w).max(axis=1)
+        assert np.array_equal(_window_max(x, w), want)

@@ -4,12 +4,16 @@ A program that embeds the terminal takes ``events()`` (frozen dataclasses of
 ``faxengine.t30.events``) instead of parsing the trace, receives pages
 without a file, and keeps the traces of concurrent calls apart with
 ``logger=``.  A receive file is written page by page, so a call cut short
-leaves the pages confirmed so far in a readable file.
+leaves the pages confirmed so far in a readable file.  ``on_event`` takes
+the events as they come instead of keeping them, so a long call that nobody
+takes ``events()`` from keeps no page in memory.
 """
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
+import weakref
 
 import numpy as np
 import pytest
@@ -180,3 +184,52 @@ def test_a_logger_adapter_tags_every_line_of_a_call(caplog):
     assert mine and all(r.call == "c-17" for r in mine)
     assert {"tx DCS: V.17 14400, fine, MMR, ECM 256, A4", "tx DCN"} <= {
         r.getMessage() for r in mine}
+
+
+def _pages_alive(on_event_given: bool, ecm: bool) -> tuple[int, int]:
+    """A four-page call nobody takes events() from: (pages received, their
+    images still alive after it)."""
+    alive = []
+
+    def watch(event):
+        if isinstance(event, ev.PageReceived):
+            alive.append(weakref.ref(event.image))
+
+    sender = FaxTerminal(True, send=[text_page(s, rows=120) for s in range(4)], ecm=ecm,
+                         on_event=(lambda event: None) if on_event_given else None)
+    receiver = FaxTerminal(False, ecm=ecm, on_event=watch if on_event_given else None)
+    if not on_event_given:
+        receiver._listeners.append(watch)       # watch without taking the events
+    pump(sender, receiver, max_seconds=300)
+    assert sender.result.ok and receiver.result.ok
+    gc.collect()
+    return len(alive), sum(ref() is not None for ref in alive)
+
+
+@pytest.mark.parametrize("ecm", [True, False], ids=["ecm", "non-ecm"])
+def test_with_on_event_no_page_stays_in_memory(ecm):
+    # events() never called: every page image is kept, 4 MB a fine page
+    assert _pages_alive(False, ecm) == (4, 4)
+    # on_event: each goes to it and none is kept
+    assert _pages_alive(True, ecm) == (4, 0)
+
+
+def test_on_event_takes_the_events_events_returns_none():
+    got = []
+    sender = FaxTerminal(True, send=[text_page(1, rows=80)], on_event=got.append)
+    receiver = FaxTerminal(False)
+    pump(sender, receiver, max_seconds=200)
+    assert sender.events() == [] and isinstance(got[-1], ev.CallEnded)
+    assert [type(e) for e in got].count(ev.PageSent) == 1
+    assert len(receiver.events()) > 0
+    with pytest.raises(LocalProtocolError, match="on_event must be callable"):
+        FaxTerminal(False, on_event="print")
+
+
+def test_loopback_keeps_no_events(tmp_path):
+    from faxengine.loopback import Loopback
+    pages = [text_page(s, rows=100) for s in range(3)]
+    loop = Loopback(pages, tmp_path / "rx.tif")
+    assert loop.run().ok
+    assert loop.sender.events() == [] and loop.receiver.events() == []
+    assert len(tiff.read(tmp_path / "rx.tif")) == 3
