@@ -10,8 +10,8 @@ PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 # System packages: a C compiler for the kernels, libspandsp for the modem and
 # T.30 interop tests, libtiff-tools (tiffinfo, tiffcp) for the TIFF tests,
-# fonts for rendering text pages.
-APT_PACKAGES := gcc libc6-dev libspandsp-dev libtiff-tools fonts-dejavu-core
+# fonts for rendering text pages, sipp (sip-tester) for the SIP interop tests.
+APT_PACKAGES := gcc libc6-dev libspandsp-dev libtiff-tools fonts-dejavu-core sip-tester
 PY_BUILD := "setuptools>=64" wheel "Cython>=3.0" "numpy>=1.24"
 
 .PHONY: all deps sysdeps pydeps build test run bench docs fuzz clean

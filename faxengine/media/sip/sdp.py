@@ -1,0 +1,231 @@
+"""SDP (RFC 4566) and the offer/answer model (RFC 3264) for G.711 fax calls.
+
+What we offer and accept
+------------------------
+One audio stream, ``RTP/AVP``, with PCMU (payload type 0) and PCMA (8)
+(RFC 3551 Table 4) and telephone-event (RFC 4733, dynamic type, 101 by
+default), which we accept and ignore on input.  ``a=ptime`` sets the packet
+length we send (10–60 ms accepted; anything else means 20 ms).
+
+* ``offer`` writes our offer: PCMU, PCMA, telephone-event, ``a=ptime:20``.
+* ``answer`` answers an offer (RFC 3264 §6): the first offered codec we know
+  (the offerer's preference), telephone-event if offered, every other
+  stream (video, ``m=image`` T.38) declined with port 0.  An offer with no
+  audio stream we can take raises ``NotAcceptable``: the user agent answers
+  488 (so a re-INVITE to T.38 is declined and the audio call goes on, until
+  T.38 lands in faxengine).
+* ``accepted`` reads the answer to our offer into the same ``Audio``.
+
+A payload type is recognised by its ``a=rtpmap`` encoding name when one is
+given (``PCMU/8000`` under any number), else by its static number.
+Attributes and streams we do not use are kept by the parser.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from faxengine.media.sip.errors import SdpError
+
+EVENT_PAYLOAD_TYPE = 101
+STATIC = {0: "PCMU", 8: "PCMA"}
+LAWS = {"PCMU": "ulaw", "PCMA": "alaw"}
+PTIME_MS = (10, 60)
+DEFAULT_PTIME_MS = 20
+_DIRECTIONS = {"sendrecv": "sendrecv", "sendonly": "recvonly", "recvonly": "sendonly",
+               "inactive": "inactive"}
+
+
+class NotAcceptable(SdpError):
+    """The offer has no stream we can take (the user agent answers 488)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """One ``m=`` line and what belongs to it."""
+
+    kind: str
+    port: int
+    proto: str
+    formats: tuple[str, ...]
+    attributes: tuple[tuple[str, str | None], ...] = ()
+    connection: str | None = None
+
+    def attribute(self, name: str) -> str | None:
+        return next((v for n, v in self.attributes if n == name), None)
+
+    def has(self, name: str) -> bool:
+        return any(n == name for n, _ in self.attributes)
+
+    def encoding(self, fmt: str) -> str | None:
+        """The encoding name of payload type ``fmt`` ("PCMU"), by rtpmap or static number."""
+        for n, v in self.attributes:
+            if n == "rtpmap" and v and v.split(None, 1)[0] == fmt:
+                return v.split(None, 1)[1].split("/")[0] if " " in v else None
+        return STATIC.get(int(fmt)) if fmt.isdigit() else None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDescription:
+    """A parsed SDP body: origin, session connection, streams."""
+
+    origin: str
+    connection: str | None
+    media: tuple[Media, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Audio:
+    """The audio stream both sides agreed on."""
+
+    payload_type: int
+    law: str
+    remote: tuple[str, int]
+    ptime_ms: int = DEFAULT_PTIME_MS
+    event_payload_type: int | None = None
+    direction: str = "sendrecv"
+
+
+def _address(c: str, where: str) -> str:
+    parts = c.split()
+    if len(parts) != 3 or parts[0] != "IN" or parts[1] not in ("IP4", "IP6"):
+        raise SdpError(f"SDP {where} c={c!r} is not IN IP4|IP6 address")
+    return parts[2].split("/")[0]
+
+
+def parse(body: bytes) -> SessionDescription:
+    """An SDP body -> ``SessionDescription``.
+
+    Raises:
+        SdpError: a line is not ``x=value``, ``v`` is not 0, an ``m=`` or ``c=``
+            line is malformed, or a stream has no connection address.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SdpError("SDP body is not UTF-8") from None
+    origin, connection, media = "", None, []
+    current: dict | None = None
+    lines = [ln for ln in text.replace("\r\n", "\n").split("\n") if ln.strip()]
+    if not lines or lines[0].strip() != "v=0":
+        raise SdpError("SDP does not start with v=0")
+    for line in lines[1:]:
+        if len(line) < 2 or line[1] != "=" or not line[0].isalpha():
+            raise SdpError(f"SDP line {line[:60]!r} is not type=value")
+        kind, value = line[0], line[2:].strip()
+        if kind == "o":
+            origin = value
+        elif kind == "c":
+            where = "media" if current else "session"
+            if current:
+                current["connection"] = _address(value, where)
+            else:
+                connection = _address(value, where)
+        elif kind == "m":
+            parts = value.split()
+            if len(parts) < 4 or not parts[1].split("/")[0].isdigit():
+                raise SdpError(f"SDP m={value!r} is not media port proto formats")
+            port = int(parts[1].split("/")[0])
+            if port > 65535:
+                raise SdpError(f"SDP m={value!r} has port {port}, above 65535")
+            current = {"kind": parts[0], "port": port, "proto": parts[2],
+                       "formats": tuple(parts[3:]), "attributes": [], "connection": None}
+            media.append(current)
+        elif kind == "a" and current is not None:
+            name, colon, val = value.partition(":")
+            current["attributes"].append((name, val if colon else None))
+    streams = tuple(Media(m["kind"], m["port"], m["proto"], m["formats"],
+                          tuple(m["attributes"]), m["connection"] or connection)
+                    for m in media)
+    for s in streams:
+        if s.port and s.connection is None:
+            raise SdpError(f"SDP {s.kind} stream has no c= connection address")
+    return SessionDescription(origin, connection, streams)
+
+
+def _session(address: str, session_id: int, version: int, media_lines: list[str]) -> bytes:
+    family = "IP6" if ":" in address else "IP4"
+    lines = ["v=0", f"o=faxengine {session_id} {version} IN {family} {address}", "s=faxengine",
+             f"c=IN {family} {address}", "t=0 0", *media_lines]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def _audio_lines(port: int, formats: list[tuple[int, str]], event: int | None,
+                 ptime_ms: int, direction: str) -> list[str]:
+    pts = [pt for pt, _ in formats] + ([event] if event is not None else [])
+    lines = [f"m=audio {port} RTP/AVP {' '.join(map(str, pts))}"]
+    lines += [f"a=rtpmap:{pt} {name}/8000" for pt, name in formats]
+    if event is not None:
+        lines += [f"a=rtpmap:{event} telephone-event/8000", f"a=fmtp:{event} 0-15"]
+    return lines + [f"a=ptime:{ptime_ms}", f"a={direction}"]
+
+
+def offer(address: str, port: int, session_id: int, version: int = 1) -> bytes:
+    """Our offer: PCMU, PCMA and telephone-event, 20 ms packets."""
+    return _session(address, session_id, version,
+                    _audio_lines(port, [(0, "PCMU"), (8, "PCMA")], EVENT_PAYLOAD_TYPE,
+                                 DEFAULT_PTIME_MS, "sendrecv"))
+
+
+def _ptime(media: Media) -> int:
+    value = media.attribute("ptime")
+    try:
+        ms = int(float(value)) if value else DEFAULT_PTIME_MS
+    except ValueError:
+        return DEFAULT_PTIME_MS
+    return ms if PTIME_MS[0] <= ms <= PTIME_MS[1] else DEFAULT_PTIME_MS
+
+
+def _events(media: Media) -> int | None:
+    return next((int(f) for f in media.formats
+                 if f.isdigit() and (media.encoding(f) or "").lower() == "telephone-event"), None)
+
+
+def _audio(media: Media) -> Audio | None:
+    """The first codec we know in an audio stream, in the stream's order."""
+    if media.kind != "audio" or media.port == 0 or media.proto.upper() != "RTP/AVP":
+        return None
+    for fmt in media.formats:
+        name = media.encoding(fmt) if fmt.isdigit() else None
+        if name in LAWS:
+            assert media.connection is not None
+            direction = next((d for d in _DIRECTIONS if media.has(d)), "sendrecv")
+            return Audio(int(fmt), LAWS[name], (media.connection, media.port), _ptime(media),
+                         _events(media), direction)
+    return None
+
+
+def answer(offered: SessionDescription, address: str, port: int, session_id: int,
+           version: int = 1) -> tuple[bytes, Audio]:
+    """Our answer to an offer, and the audio stream it agrees on.
+
+    Raises:
+        NotAcceptable: no audio stream with PCMU or PCMA (answer 488).
+    """
+    chosen: Audio | None = None
+    lines: list[str] = []
+    for media in offered.media:
+        audio = _audio(media) if chosen is None else None
+        if audio is None:                      # RFC 3264 §6: decline with port 0
+            lines += [f"m={media.kind} 0 {media.proto} {' '.join(media.formats)}"]
+            continue
+        chosen = audio
+        name = "PCMU" if audio.law == "ulaw" else "PCMA"
+        lines += _audio_lines(port, [(audio.payload_type, name)], audio.event_payload_type,
+                              audio.ptime_ms, _DIRECTIONS[audio.direction])
+    if chosen is None:
+        kinds = ", ".join(f"m={m.kind} {m.proto}" for m in offered.media) or "no stream"
+        raise NotAcceptable(f"SDP offer has no PCMU or PCMA audio stream ({kinds})")
+    return _session(address, session_id, version, lines), chosen
+
+
+def accepted(answered: SessionDescription) -> Audio:
+    """The audio stream of the answer to our offer.
+
+    Raises:
+        NotAcceptable: the answer declined audio or chose a codec we did not offer.
+    """
+    for media in answered.media:
+        audio = _audio(media)
+        if audio is not None:
+            return audio
+    raise NotAcceptable("SDP answer has no PCMU or PCMA audio stream")
