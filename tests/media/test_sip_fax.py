@@ -1,0 +1,193 @@
+"""Fax calls over SIP/RTP on 127.0.0.1, ours to ours, in real time (media.call, media.rtpport).
+
+A ``send_fax`` calls a ``FaxReceiver`` through two of our user agents; the
+RTP goes straight between the sockets or through ``relay.Relay`` (jitter,
+reordering, loss).  The pages that arrive must equal the pages sent, pixel
+for pixel.  Each call runs in real time (~16 s of line time a page), so the
+default suite keeps two (one page, ECM, clean and with 1 % loss); the rest
+are ``slow``.  Every wait is bounded.
+"""
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from faxengine import tiff
+from faxengine.media.call import FaxReceiver, SipEndpoint, send_fax
+from faxengine.media.pump import BLOCK, Pump
+from faxengine.media.rtp.packet import RtpPacket
+from faxengine.media.rtp.session import PCMU, RtpSession
+from faxengine.media.rtpport import RtpPort
+from faxengine.media.sip import SipLocalError, sdp
+from faxengine.t4 import Page
+
+from relay import Relay
+
+LOCAL = ("127.0.0.1", 0)
+CALL_TIMEOUT = 240.0
+
+
+def _page(seed: int, height: int = 800) -> Page:
+    rng = np.random.default_rng(seed)
+    image = np.zeros((height, 1728), dtype=bool)
+    for _ in range(150):
+        y, x = rng.integers(0, height - 10), rng.integers(0, 1650)
+        image[y:y + rng.integers(2, 10), x:x + rng.integers(3, 80)] = True
+    return Page(image, 204, 196)
+
+
+async def _call(pages, out, *, ecm=True, codec="PCMU", relay=None, user="fax"):
+    """One call, sender to receiver; both results and the relay."""
+    rx = await SipEndpoint.open(LOCAL, user="fax")
+    link = await Relay(**relay).start() if relay is not None else None
+    try:
+        receiver = FaxReceiver(rx, out, ecm=ecm,
+                               rtp_advertise=link.port_for_a if link else None)
+        serving = asyncio.ensure_future(receiver.serve(once=True))
+        host, port = rx.sip.local
+        sent = await send_fax(pages, f"sip:{user}@{host}:{port}", ecm=ecm, codec_name=codec,
+                              rtp_advertise=link.port_for_b if link else None)
+        (received,) = await asyncio.wait_for(serving, 30)
+        return sent, received, link
+    finally:
+        if link is not None:
+            link.close()
+        rx.close()
+
+
+def run_call(pages, out, **options):
+    return asyncio.run(asyncio.wait_for(_call(pages, out, **options), CALL_TIMEOUT))
+
+
+def assert_went_through(sent, received, pages):
+    assert sent.ok and received.ok, (sent.fax, received.fax)
+    assert sent.fax.pages == received.fax.pages == len(pages)
+    got = tiff.read(received.path)
+    assert [np.array_equal(p.image, q.image) for p, q in zip(got, pages)] == [True] * len(pages)
+    assert sent.call_id == received.call_id
+    assert sent.sip_reason == "local hangup" and received.sip_reason == "BYE from the far end"
+
+
+def test_one_page_ecm_call_over_sip_in_real_time(tmp_path):
+    pages = [_page(1)]
+    sent, received, _ = run_call(pages, tmp_path)
+    assert_went_through(sent, received, pages)
+    assert sent.codec == received.codec == "PCMU" and sent.fax.ecm
+    for r in (sent, received):          # a clean loopback: nothing late, lost or starved
+        assert r.rtp.late == r.rtp.lost == r.rtp.underruns == r.rtp.malformed == 0
+        assert 12.0 < r.line_seconds < 25.0
+    assert sent.rtp.sent == received.rtp.received
+
+
+def test_ecm_call_completes_with_one_percent_packet_loss(tmp_path):
+    pages = [_page(2)]
+    sent, received, link = run_call(pages, tmp_path, relay=dict(loss=0.01, seed=3))
+    assert all(w.dropped > 0 for w in link.ways.values())
+    assert received.rtp.blocks_lost > 0 and sent.rtp.blocks_lost > 0     # filled in, not silence
+    assert_went_through(sent, received, pages)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ecm", [True, False])
+@pytest.mark.parametrize("codec", ["PCMU", "PCMA"])
+def test_three_pages_over_sip(tmp_path, ecm, codec):
+    pages = [_page(10), _page(11), _page(12)]
+    sent, received, _ = run_call(pages, tmp_path, ecm=ecm, codec=codec)
+    assert_went_through(sent, received, pages)
+    assert sent.codec == received.codec == codec and sent.fax.ecm == ecm
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ecm", [True, False])
+def test_three_pages_through_30_ms_of_jitter_and_2_percent_reordering(tmp_path, ecm):
+    pages = [_page(20), _page(21), _page(22)]
+    sent, received, link = run_call(pages, tmp_path, ecm=ecm,
+                                    relay=dict(jitter=0.030, reorder=0.02, seed=5))
+    assert all(w.reordered > 0 for w in link.ways.values())
+    assert received.rtp.reordered > 0 and sent.rtp.reordered > 0
+    assert received.rtp.late == sent.rtp.late == 0     # the 60 ms jitter buffer holds them
+    assert_went_through(sent, received, pages)
+
+
+def test_a_call_for_another_user_is_refused_404(tmp_path):
+    async def refused():
+        rx = await SipEndpoint.open(LOCAL, user="fax")
+        try:
+            receiver = FaxReceiver(rx, tmp_path, user="fax")
+            serving = asyncio.ensure_future(receiver.serve(once=True))
+            host, port = rx.sip.local
+            result = await send_fax([_page(1)], f"sip:someone@{host}:{port}")
+            serving.cancel()
+            return result
+        finally:
+            rx.close()
+
+    result = asyncio.run(asyncio.wait_for(refused(), 20))
+    assert (result.sip_status, result.fax.code, result.ok) == (404, "NO_ANSWER", False)
+    assert result.fax.message.endswith("(SIP 404 Not Found)")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_our_offer_lists_the_codec_asked_for_first():
+    (audio,) = sdp.parse(sdp.offer("192.0.2.1", 4000, 1, codecs=("PCMA", "PCMU"))).media
+    assert audio.formats == ("8", "0", "101")
+    with pytest.raises(SipLocalError, match="we offer PCMU and/or PCMA, not G729"):
+        sdp.offer("192.0.2.1", 4000, 1, codecs=("G729",))
+
+
+class _Socket:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, datagrams):
+        self.sent += datagrams
+
+
+class _Talker:
+    """An end that sends a counter and records what it hears."""
+    finished = False
+
+    def __init__(self):
+        self.n, self.heard = 0, []
+
+    def tx(self, n):
+        self.n += 1
+        return np.full(n, self.n * 100, np.int16)
+
+    def rx(self, samples):
+        self.heard.append(int(samples[0]))
+
+    def rx_fillin(self, n):
+        self.heard.append("lost")
+
+
+def _packet(seq, value):
+    return RtpPacket(0, seq, seq * BLOCK, 7, PCMU.encode(np.full(BLOCK, value, np.int16))).encode()
+
+
+def test_the_port_hears_silence_before_the_first_packet_then_blocks_and_holes():
+    """Explicit times: the jitter buffer (60 ms) plays packet 0 out at 0.075 s;
+    packet 2 never comes, so its block reaches the terminal as fill-in."""
+    session = RtpSession(PCMU, ("127.0.0.1", 9), seed=1)
+    port = RtpPort(session, _Socket())
+    talker = _Talker()
+    pump = Pump(talker, port)
+    port.start(0.0)
+    arrivals = {0.015: (0, 1000), 0.035: (1, 2000), 0.075: (3, 4000), 0.095: (4, 5000)}
+    for j in range(8):
+        now = j * 0.02
+        for t, (seq, value) in arrivals.items():
+            if now - 0.02 < t <= now:
+                session.datagram_received(_packet(seq, value), ("127.0.0.1", 9), t)
+        port.pull(now)
+        pump.limit = (j + 1) * BLOCK
+        pump.run()
+        port.flush(now)
+    heard = [h if h == "lost" else round(h, -3) for h in talker.heard]
+    # 4 quiet blocks (nothing due), the one-block slack, then 1000, 2000, the hole
+    assert heard == [0, 0, 0, 0, 0, 1000, 2000, "lost"]
+    seqs = [RtpPacket.parse(d).sequence for d, _ in port.socket.sent]
+    assert [(s - seqs[0]) % 65536 for s in seqs] == list(range(8))     # one packet per block
+    assert session.stats.underruns == 0 and port.starved == 0
