@@ -28,6 +28,7 @@ is cancelled, and a call is stopped after ``max_seconds`` of line time.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 import wave
@@ -50,6 +51,8 @@ from faxengine.t30.result import CODES, Result
 from faxengine.t30.terminal import FaxTerminal
 
 __all__ = ["CallResult", "FaxReceiver", "SipEndpoint", "send_fax"]
+
+logger = logging.getLogger(__name__)
 
 Address = tuple[str, int]
 ANSWER_TIMEOUT_S = 60.0      # ringing longer than this: CANCEL
@@ -368,7 +371,9 @@ class FaxReceiver:
 
         def done(task: asyncio.Task) -> None:
             tasks.discard(task)
-            if not task.cancelled() and task.exception() is None:
+            if not task.cancelled() and task.exception() is not None:
+                logger.error("a call failed: %s", task.exception())
+            elif not task.cancelled():
                 results.append(task.result())
                 if on_result is not None:
                     on_result(task.result())
