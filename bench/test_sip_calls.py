@@ -114,7 +114,8 @@ def run(n: int, out: Path, jitter_ms: int) -> dict:
     return {"n": n, "sent_ok": sum(r["ok"] for r in sent), "received_ok": sum(r["ok"] for r in received),
             "late": sum(r["rtp"]["late"] for r in both if r["rtp"]),
             "lost": sum(r["rtp"]["lost"] for r in both if r["rtp"]),
-            "wall": wall, "cpu_total": usage.ru_utime + usage.ru_stime, "line": line}
+            "wall": wall, "cpu_total": usage.ru_utime + usage.ru_stime, "line": line,
+            "failed": sorted({r["fax"]["code"] for r in both if not r["ok"]})}
 
 
 def test_simultaneous_sip_fax_calls(tmp_path):
@@ -130,7 +131,8 @@ def test_simultaneous_sip_fax_calls(tmp_path):
         ok = row["sent_ok"] == row["received_ok"] == n and row["late"] == 0
         rows.append(f"{n:>5} {row['sent_ok']:>4}/{row['received_ok']:<4} {row['late']:>6} "
                     f"{row['lost']:>6} {row['wall']:>7.1f} {cpu:>8.1f} "
-                    f"{cpu / row['line'] * 1000:>10.2f} {load:>6.2f}  {'ok' if ok else 'FAIL'}")
+                    f"{cpu / row['line'] * 1000:>10.2f} {load:>6.2f}  {'ok' if ok else 'FAIL'}"
+                    f"{' ' + ','.join(row['failed']) if row['failed'] else ''}")
         if not ok:
             break
         carried = n
