@@ -44,6 +44,7 @@ from faxengine.media.rtp.session import RtpSession, RtpStats, codec
 from faxengine.media.rtpport import RtpPort, RtpSocket, open_rtp_socket, run_paced
 from faxengine.media.sip.events import (CallEnded, CallEstablished, Event, IncomingCall,
                                         Registered, RegistrationFailed)
+from faxengine.media.sip.errors import SipLocalError
 from faxengine.media.sip.message import Uri
 from faxengine.media.sip.protocol import SipProtocol, open_sip
 from faxengine.media.sip.sdp import Audio
@@ -233,7 +234,10 @@ async def _fax_call(endpoint: SipEndpoint, call_id: str, events: asyncio.Queue[E
         if recording is not None:
             recording.close()
     if not ended:
-        endpoint.sip.hangup(call_id)
+        try:
+            endpoint.sip.hangup(call_id)
+        except SipLocalError:       # it ended in the agent; its event is on the way
+            pass
         try:
             ended.append(await asyncio.wait_for(_ended(events), HANGUP_WAIT_S))
         except asyncio.TimeoutError:
