@@ -273,3 +273,21 @@ def test_paced_line_time_keeps_to_the_clock_over_an_hour():
         worst = max(worst, ahead)
         k = pump.samples // BLOCK
     assert pump.samples >= 3600 * 8000 and worst <= 0.02
+
+
+@pytest.mark.parametrize("ptime", [0.010, 0.030, 0.060])
+def test_a_far_end_ptime_other_than_20_ms_never_underruns(ptime):
+    """The pump makes 20 ms blocks; packets of 10, 30 or 60 ms go out on the
+    session's clock, fed one packet ahead, so none goes out short."""
+    session = RtpSession(PCMU, ("127.0.0.1", 9), ptime=ptime, seed=1)
+    port = RtpPort(session, _Socket())
+    pump = Pump(_NoPort(), port)
+    port.start(0.0)
+    for j in range(300):
+        now = j * 0.02 + 0.007
+        port.pull(now)
+        pump.limit = (j + 1) * BLOCK
+        pump.run()
+        port.flush(now)
+    assert session.stats.underruns == 0
+    assert session.stats.sent == int(now / ptime + 1e-9) + 1
