@@ -291,3 +291,16 @@ def test_a_far_end_ptime_other_than_20_ms_never_underruns(ptime):
         port.flush(now)
     assert session.stats.underruns == 0
     assert session.stats.sent == int(now / ptime + 1e-9) + 1
+
+
+def test_the_progress_bar_prints_a_line_per_page_sent_when_not_on_a_terminal(capsys):
+    from types import SimpleNamespace
+
+    from faxengine.media.commands import _Bar
+
+    bar = _Bar()
+    assert not bar.live                          # pytest captures stderr
+    for progress in [(1, 2, 0.0), (1, 2, 0.5), (1, 2, 1.0), (1, 2, 1.0), (2, 2, 0.3), (2, 2, 1.0)]:
+        bar(SimpleNamespace(progress=progress))
+    bar.end()
+    assert capsys.readouterr().err == "page 1/2 sent\npage 2/2 sent\n"
