@@ -407,6 +407,10 @@ def _snr(text: str) -> float:
 # their arguments whole (name -> "module:function" taking argv, returning the
 # exit status; the help line).
 DELEGATED: dict[str, tuple[str, str]] = {
+    "send": ("faxengine.media.commands:send_main",
+             "fax a document over SIP: --to sip:NUMBER@HOST[:PORT]"),
+    "receive": ("faxengine.media.commands:receive_main",
+                "answer fax calls over SIP: --listen HOST:PORT --out DIR"),
     "decode": ("faxengine.media.analyser.cli:main",
                "report what happened in a recording of a fax call (WAV): frames, bursts, pages"),
     "devices": ("faxengine.media.soundcard:devices_main",

@@ -7,7 +7,8 @@ One audio stream, ``RTP/AVP``, with PCMU (payload type 0) and PCMA (8)
 default), which we accept and ignore on input.  ``a=ptime`` sets the packet
 length we send (10–60 ms accepted; anything else means 20 ms).
 
-* ``offer`` writes our offer: PCMU, PCMA, telephone-event, ``a=ptime:20``.
+* ``offer`` writes our offer: PCMU, PCMA (or the codecs given, in that
+  order of preference), telephone-event, ``a=ptime:20``.
 * ``answer`` answers an offer (RFC 3264 §6): the first offered codec we know
   (the offerer's preference), telephone-event if offered, every other
   stream (video, ``m=image`` T.38) declined with port 0.  An offer with no
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from faxengine.media.sip.errors import SdpError
+from faxengine.media.sip.errors import SdpError, SipLocalError
 
 EVENT_PAYLOAD_TYPE = 101
 STATIC = {0: "PCMU", 8: "PCMA"}
@@ -159,10 +160,19 @@ def _audio_lines(port: int, formats: list[tuple[int, str]], event: int | None,
     return lines + [f"a=ptime:{ptime_ms}", f"a={direction}"]
 
 
-def offer(address: str, port: int, session_id: int, version: int = 1) -> bytes:
-    """Our offer: PCMU, PCMA and telephone-event, 20 ms packets."""
+def offer(address: str, port: int, session_id: int, version: int = 1,
+          codecs: tuple[str, ...] = ("PCMU", "PCMA")) -> bytes:
+    """Our offer: ``codecs`` in our order of preference (the answerer takes the
+    first it knows, RFC 3264 §6.1), telephone-event, 20 ms packets.
+
+    Raises:
+        SipLocalError: a codec is not PCMU or PCMA, or none is given.
+    """
+    numbers = {name: pt for pt, name in STATIC.items()}
+    if not codecs or any(c not in numbers for c in codecs):
+        raise SipLocalError(f"we offer PCMU and/or PCMA, not {', '.join(codecs) or 'nothing'}")
     return _session(address, session_id, version,
-                    _audio_lines(port, [(0, "PCMU"), (8, "PCMA")], EVENT_PAYLOAD_TYPE,
+                    _audio_lines(port, [(numbers[c], c) for c in codecs], EVENT_PAYLOAD_TYPE,
                                  DEFAULT_PTIME_MS, "sendrecv"))
 
 

@@ -69,11 +69,13 @@ class UserAgent(ServerSide):
         user: the user part of our URI.
         username, password: credentials for digest challenges (None: give up).
         seed: draw tags, branches and Call-IDs from ``random.Random(seed)``.
+        codecs: the G.711 codecs our INVITEs offer, preferred first ("PCMU", "PCMA").
     """
 
     def __init__(self, local: Address, *, user: str = "faxengine", display: str = "",
                  username: str | None = None, password: str | None = None,
-                 user_agent: str = "faxengine", seed: int | None = None) -> None:
+                 user_agent: str = "faxengine", seed: int | None = None,
+                 codecs: tuple[str, ...] = ("PCMU", "PCMA")) -> None:
         if local[0] in ("0.0.0.0", "::", ""):
             raise SipLocalError(f"bind the user agent to the address peers reach, not {local[0]!r}: "
                                 "it goes into Via, Contact and SDP")
@@ -83,6 +85,8 @@ class UserAgent(ServerSide):
         self.username = username or user
         self.password = password
         self.user_agent = user_agent
+        sdp.offer(local[0], 9, 0, codecs=codecs)       # refuse an unknown codec now
+        self.codecs = tuple(codecs)
         self._rng = random.Random(seed) if seed is not None else random.SystemRandom()
         self.calls: dict[str, Call] = {}
         self._transactions: dict[object, Transaction] = {}
@@ -253,7 +257,8 @@ class UserAgent(ServerSide):
         return tx
 
     def _send_invite(self, call: Call, now: float, auth: tuple[str, str] | None = None) -> None:
-        body = sdp.offer(self.local[0], call.rtp_port, self._session_id(call), call.sdp_version)
+        body = sdp.offer(self.local[0], call.rtp_port, self._session_id(call), call.sdp_version,
+                         self.codecs)
         request = self._new_request("INVITE", str(call.remote_target), call.local, call.remote,
                                     call.call_id, call.local_cseq, call.route_set, body)
         if auth:

@@ -1,0 +1,434 @@
+"""Fax calls over SIP: a user agent, an RTP port and a terminal, pumped in real time.
+
+``send_fax`` calls a SIP URI and sends a document; ``FaxReceiver`` answers
+INVITEs on an endpoint and writes one multi-page TIFF-F file per call.
+Each call is the same three parts:
+
+* the SIP user agent (``faxengine.media.sip``) sets the call up and down;
+  ``SipEndpoint`` shares one UA and its socket between many calls and hands
+  each call its own events;
+* an ``RtpPort`` (``faxengine.media.rtpport``): the RTP session the SDP
+  agreed on, on its own socket, as one end of the ``Pump``;
+* a ``FaxTerminal`` as the other end, run by ``run_paced`` on the loop's
+  monotonic clock, 20 ms a block.
+
+Ending a call
+-------------
+A fax call ends in T.30 (DCN), then in SIP (BYE).  The caller hangs up
+``LINGER_S`` after its terminal finished, so the DCN it sent has played
+out at the far end; the answerer waits up to ``BYE_WAIT_S`` for that BYE
+and hangs up itself when none comes.  When the far end hangs up first, the
+pump runs on for the jitter buffer's delay (the audio still in it), and a
+terminal that has not finished by then is aborted: its result says how far
+the document got.
+
+Everything is bounded: a call that is not answered in ``ANSWER_TIMEOUT_S``
+is cancelled, and a call is stopped after ``max_seconds`` of line time.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+import wave
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from faxengine.levels import SAMPLE_RATE
+from faxengine.media.pump import BLOCK, MAX_SECONDS, Pump
+from faxengine.media.rtp.session import RtpSession, RtpStats, codec
+from faxengine.media.rtpport import RtpPort, RtpSocket, open_rtp_socket, run_paced
+from faxengine.media.sip.events import (CallEnded, CallEstablished, Event, IncomingCall,
+                                        Registered, RegistrationFailed)
+from faxengine.media.sip.errors import SipLocalError
+from faxengine.media.sip.message import Uri
+from faxengine.media.sip.protocol import SipProtocol, open_sip
+from faxengine.media.sip.sdp import Audio
+from faxengine.t30.result import CODES, Result
+from faxengine.t30.terminal import FaxTerminal
+
+__all__ = ["CallResult", "FaxReceiver", "SipEndpoint", "send_fax"]
+
+logger = logging.getLogger(__name__)
+
+Address = tuple[str, int]
+ANSWER_TIMEOUT_S = 60.0      # ringing longer than this: CANCEL
+LINGER_S = 0.5               # caller: line time after its DCN before BYE
+BYE_WAIT_S = 3.0             # answerer: line time it waits for the caller's BYE
+HANGUP_WAIT_S = 5.0          # how long a BYE may take to be answered
+ABORT_BLOCKS = 3000          # an aborted terminal's DCN: 60 s of line time at most
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    """How one fax call over SIP went.
+
+    Attributes:
+        fax: the terminal's ``Result`` (``fax.ok``: the document went through).
+        call_id: the SIP Call-ID.
+        sip_status: 200 when the call was set up and hung up, else the
+            final status that ended it (486, 408 ...).
+        sip_reason: the SIP outcome in words.
+        codec: "PCMU" or "PCMA", None when no call was set up.
+        rtp: the RTP statistics (sent, received, lost, late, ...), or None.
+        line_seconds: line time the pump ran.
+        path: the TIFF-F file a receiver wrote, else None.
+    """
+
+    fax: Result
+    call_id: str
+    sip_status: int
+    sip_reason: str
+    codec: str | None = None
+    rtp: RtpStats | None = None
+    line_seconds: float = 0.0
+    path: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.fax.ok
+
+    def as_dict(self) -> dict[str, Any]:
+        """The result as plain data (for ``--json``)."""
+        out = asdict(self)
+        out["ok"] = self.ok
+        return out
+
+
+class SipEndpoint:
+    """One SIP user agent and its socket, shared by many calls.
+
+    The user agent reports the events of all its calls on one queue; a task
+    here sorts them: each call's go to the queue ``watch`` gave it,
+    ``IncomingCall`` to ``incoming``, registration events to ``registration``.
+    """
+
+    def __init__(self, sip: SipProtocol) -> None:
+        self.sip = sip
+        self.incoming: asyncio.Queue[IncomingCall] = asyncio.Queue()
+        self.registration: asyncio.Queue[Event] = asyncio.Queue()
+        self._calls: dict[str, asyncio.Queue[Event]] = {}
+        self._router = asyncio.get_running_loop().create_task(self._route())
+
+    @classmethod
+    async def open(cls, local: Address, **ua_options: Any) -> "SipEndpoint":
+        """Bind ``local`` (port 0: any free port) and run a user agent there."""
+        return cls(await open_sip(local, **ua_options))
+
+    @property
+    def host(self) -> str:
+        return self.sip.local[0]
+
+    def watch(self, call_id: str) -> asyncio.Queue[Event]:
+        """The queue that gets the events of call ``call_id`` from now on."""
+        return self._calls.setdefault(call_id, asyncio.Queue())
+
+    def forget(self, call_id: str) -> None:
+        self._calls.pop(call_id, None)
+
+    async def _route(self) -> None:
+        while True:
+            event = await self.sip.next_event()
+            if isinstance(event, IncomingCall):
+                self.incoming.put_nowait(event)
+            elif isinstance(event, (Registered, RegistrationFailed)):
+                self.registration.put_nowait(event)
+            elif event.call_id in self._calls:
+                self._calls[event.call_id].put_nowait(event)
+
+    async def register(self, registrar: str, expires: int = 3600, timeout: float = 40.0) -> None:
+        """Bind our Contact at ``registrar``.
+
+        Raises:
+            ConnectionError: the registrar refused (the status says why) or
+                did not answer within ``timeout`` seconds.
+        """
+        self.sip.register(registrar, expires)
+        try:
+            event = await asyncio.wait_for(self.registration.get(), timeout)
+        except asyncio.TimeoutError:
+            raise ConnectionError(f"no answer from registrar {registrar} in {timeout:g} s; "
+                                  "check its address") from None
+        if isinstance(event, RegistrationFailed):
+            raise ConnectionError(f"registrar {registrar} refused: {event.status} {event.reason}; "
+                                  "check --user and --password")
+
+    def close(self) -> None:
+        self._router.cancel()
+        self.sip.close()
+
+
+class _Recording:
+    """A stereo WAV of a call: left what we sent, right what we heard."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self._wav = wave.open(os.fspath(path), "wb")
+        self._wav.setnchannels(2)
+        self._wav.setsampwidth(2)
+        self._wav.setframerate(SAMPLE_RATE)
+        self._sent: list[np.ndarray] = []
+        self._heard: list[np.ndarray] = []
+
+    def __call__(self, sent: np.ndarray | None, heard: np.ndarray | None) -> None:
+        if sent is not None:
+            self._sent.append(sent)
+        if heard is not None:
+            self._heard.append(heard)
+        if len(self._heard) >= 50:
+            self._write()
+
+    def _write(self) -> None:
+        n = min(len(self._sent), len(self._heard))
+        if n:
+            frames = np.column_stack([np.concatenate(self._sent[:n]),
+                                      np.concatenate(self._heard[:n])]).astype("<i2")
+            self._wav.writeframes(frames.tobytes())
+            del self._sent[:n], self._heard[:n]
+
+    def close(self) -> None:
+        self._write()
+        self._wav.close()
+
+
+def _failed(code: str, detail: str) -> Result:
+    return Result(code, f"{CODES[code]} ({detail})")
+
+
+async def _fax_call(endpoint: SipEndpoint, call_id: str, events: asyncio.Queue[Event],
+                    audio: Audio, socket: RtpSocket, terminal: FaxTerminal, *, calling: bool,
+                    record: str | os.PathLike | None, max_seconds: float,
+                    progress: Any = None, jitter_delay: float | None = None) -> CallResult:
+    """Pump an established call to its end; hang up; the result."""
+    options = {} if jitter_delay is None else {"jitter_delay": jitter_delay}
+    session = RtpSession(codec(audio.law, audio.payload_type), audio.remote,
+                         ptime=audio.ptime_ms / 1000, event_payload_type=audio.event_payload_type,
+                         **options)
+    recording = _Recording(record) if record else None
+    port = RtpPort(session, socket, recording)
+    pump = Pump(terminal, port)
+    ended: list[CallEnded] = []
+    marks: dict[str, int] = {}
+    drain = int((session.jitter.delay + 2 * BLOCK / SAMPLE_RATE) * SAMPLE_RATE)
+    wait = int((LINGER_S if calling else BYE_WAIT_S) * SAMPLE_RATE)
+
+    def until() -> bool:
+        while not events.empty():
+            event = events.get_nowait()
+            if isinstance(event, CallEnded):
+                ended.append(event)
+        if progress is not None:
+            progress(terminal)
+        if ended:           # the far end hung up: play out what the buffer holds
+            return pump.samples - marks.setdefault("ended", pump.samples) >= drain
+        if terminal.finished:
+            return pump.samples - marks.setdefault("finished", pump.samples) >= wait
+        return False
+
+    try:
+        await run_paced(pump, port, until=until, max_seconds=max_seconds)
+    finally:
+        if recording is not None:
+            recording.close()
+    if not ended:
+        try:
+            endpoint.sip.hangup(call_id)
+        except SipLocalError:       # it ended in the agent; its event is on the way
+            pass
+        try:
+            ended.append(await asyncio.wait_for(_ended(events), HANGUP_WAIT_S))
+        except asyncio.TimeoutError:
+            ended.append(CallEnded(call_id, 408, "no answer to our BYE"))
+    endpoint.forget(call_id)
+    if not terminal.finished:
+        terminal.abort()
+        for _ in range(ABORT_BLOCKS):
+            if terminal.finished:
+                break
+            terminal.tx(BLOCK)
+    fax = terminal.result or _failed("LOCAL_ABORT", "the terminal did not end")
+    return CallResult(fax, call_id, ended[0].status, ended[0].reason,
+                      "PCMU" if audio.law == "ulaw" else "PCMA", session.stats, pump.seconds)
+
+
+async def _ended(events: asyncio.Queue[Event]) -> CallEnded:
+    while True:
+        event = await events.get()
+        if isinstance(event, CallEnded):
+            return event
+
+
+async def send_fax(document: Any, to: str, *, endpoint: SipEndpoint | None = None,
+                   local: Address = ("127.0.0.1", 0), ecm: bool = True, codec_name: str = "PCMU",
+                   username: str | None = None, password: str | None = None,
+                   from_user: str = "faxengine", register: str | None = None,
+                   record: str | os.PathLike | None = None, progress: Any = None,
+                   max_seconds: float = MAX_SECONDS, rtp_advertise: int | None = None,
+                   jitter_delay: float | None = None) -> CallResult:
+    """Call ``to`` (a SIP URI) and send ``document``; the call's result.
+
+    Args:
+        document: TIFF paths and/or ``Page`` objects (``FaxTerminal``'s ``send``).
+        to: ``sip:NUMBER@HOST[:PORT]``.
+        endpoint: a shared ``SipEndpoint``; None opens one on ``local`` for this call
+            (offering ``codec_name`` first, with ``username``/``password`` for
+            digest challenges, from ``sip:from_user@host``).
+        ecm: offer error correction mode.
+        register: a registrar URI to bind our Contact at first.
+        record: write the call's audio to this stereo WAV file.
+        progress: called with the terminal after every wake-up (progress bars).
+        max_seconds: line time after which the call is stopped.
+        rtp_advertise: the RTP port our SDP gives (a relay in front of our socket);
+            None: the socket's own.
+        jitter_delay: the jitter buffer's delay in seconds (default 60 ms).
+
+    Raises:
+        LocalProtocolError: the document cannot be faxed (before any call is made).
+        SipLocalError: ``to`` is not a SIP URI.
+        ConnectionError: the registrar refused or did not answer.
+    """
+    terminal = FaxTerminal(True, send=document, ecm=ecm)     # refuse a bad document first
+    own = endpoint is None
+    if endpoint is None:
+        other = ("PCMA" if codec_name.upper() == "PCMU" else "PCMU")
+        endpoint = await SipEndpoint.open(local, user=from_user, username=username,
+                                          password=password, codecs=(codec_name.upper(), other))
+    socket = await open_rtp_socket(endpoint.host)
+    try:
+        if register:
+            await endpoint.register(register)
+        call_id = endpoint.sip.invite(to, rtp_advertise or socket.port)
+        events = endpoint.watch(call_id)
+        outcome = await _answered(endpoint, call_id, events)
+        if isinstance(outcome, CallEnded):
+            endpoint.forget(call_id)
+            fax = _failed("NO_ANSWER", f"SIP {outcome.status} {outcome.reason}")
+            return CallResult(fax, call_id, outcome.status, outcome.reason)
+        return await _fax_call(endpoint, call_id, events, outcome.audio, socket, terminal,
+                               calling=True, record=record, max_seconds=max_seconds,
+                               progress=progress, jitter_delay=jitter_delay)
+    finally:
+        socket.close()
+        if own:
+            endpoint.close()
+
+
+async def _answered(endpoint: SipEndpoint, call_id: str,
+                    events: asyncio.Queue[Event]) -> CallEstablished | CallEnded:
+    """Wait for the far end to answer our INVITE (or refuse it); CANCEL after
+    ``ANSWER_TIMEOUT_S``."""
+    deadline = asyncio.get_running_loop().time() + ANSWER_TIMEOUT_S
+    cancelled = False
+    while True:
+        left = deadline - asyncio.get_running_loop().time()
+        try:
+            event = await asyncio.wait_for(events.get(), max(left, 0.0) if not cancelled
+                                           else HANGUP_WAIT_S * 8)
+        except asyncio.TimeoutError:
+            if cancelled:
+                return CallEnded(call_id, 408, "no answer to our CANCEL")
+            endpoint.sip.hangup(call_id)
+            cancelled = True
+            continue
+        if isinstance(event, (CallEstablished, CallEnded)):
+            return event
+
+
+class FaxReceiver:
+    """Answers fax calls on an endpoint and writes what they bring.
+
+    Args:
+        endpoint: the ``SipEndpoint`` INVITEs arrive at.
+        out_dir: one TIFF-F file per call is written here.
+        user: answer only INVITEs for this user (others get 404); None: all.
+        ecm: offer error correction mode.
+        record_dir: write each call's audio as a stereo WAV here, or None.
+        max_seconds: line time after which a call is stopped.
+        jitter_delay, rtp_advertise: as for ``send_fax``.
+    """
+
+    def __init__(self, endpoint: SipEndpoint, out_dir: str | os.PathLike, *,
+                 user: str | None = None, ecm: bool = True,
+                 record_dir: str | os.PathLike | None = None,
+                 max_seconds: float = MAX_SECONDS, jitter_delay: float | None = None,
+                 rtp_advertise: int | None = None) -> None:
+        self.endpoint = endpoint
+        self.out_dir = Path(out_dir)
+        self.user = user
+        self.ecm = ecm
+        self.record_dir = Path(record_dir) if record_dir is not None else None
+        self.max_seconds = max_seconds
+        self.jitter_delay = jitter_delay
+        self.rtp_advertise = rtp_advertise
+        self._count = 0
+
+    async def serve(self, on_result: Any = None, once: bool = False,
+                    max_calls: int | None = None) -> list[CallResult]:
+        """Answer calls until ``max_calls`` have ended (one with ``once``);
+        ``on_result(result)`` after each.  Calls run side by side."""
+        limit = 1 if once else max_calls
+        tasks: set[asyncio.Task] = set()
+        results: list[CallResult] = []
+
+        def done(task: asyncio.Task) -> None:
+            tasks.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                logger.error("a call failed: %s", task.exception())
+            elif not task.cancelled():
+                results.append(task.result())
+                if on_result is not None:
+                    on_result(task.result())
+
+        started = 0
+        try:
+            while limit is None or started < limit:
+                incoming = await self.endpoint.incoming.get()
+                if not self._wanted(incoming):
+                    continue
+                task = asyncio.get_running_loop().create_task(self.answer(incoming))
+                task.add_done_callback(done)
+                tasks.add(task)
+                started += 1
+            while tasks:
+                await asyncio.wait(set(tasks))
+        finally:
+            for task in tasks:
+                task.cancel()
+        return results
+
+    def _wanted(self, incoming: IncomingCall) -> bool:
+        call = self.endpoint.sip.ua.calls.get(incoming.call_id) if self.endpoint.sip.ua else None
+        if self.user is None or call is None or call.invite is None:
+            return True
+        if Uri.parse(call.invite.uri).user == self.user:
+            return True
+        self.endpoint.sip.reject(incoming.call_id, 404)
+        return False
+
+    async def answer(self, incoming: IncomingCall) -> CallResult:
+        """Answer one call and receive its document."""
+        self._count += 1
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        name = f"fax-{stamp}-{self._count:04d}"
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.out_dir / f"{name}.tif"
+        record = None
+        if self.record_dir is not None:
+            self.record_dir.mkdir(parents=True, exist_ok=True)
+            record = self.record_dir / f"{name}.wav"
+        socket = await open_rtp_socket(self.endpoint.host)
+        try:
+            events = self.endpoint.watch(incoming.call_id)
+            self.endpoint.sip.answer(incoming.call_id, self.rtp_advertise or socket.port)
+            terminal = FaxTerminal(False, receive=path, ecm=self.ecm)
+            result = await _fax_call(self.endpoint, incoming.call_id, events, incoming.audio,
+                                     socket, terminal, calling=False, record=record,
+                                     max_seconds=self.max_seconds, jitter_delay=self.jitter_delay)
+        finally:
+            socket.close()
+        written = str(path) if path.exists() else None
+        return CallResult(result.fax, result.call_id, result.sip_status, result.sip_reason,
+                          result.codec, result.rtp, result.line_seconds, written)

@@ -1,0 +1,214 @@
+"""``faxengine send`` and ``faxengine receive`` over SIP: ``send_main`` and ``receive_main``.
+
+    faxengine send FILE... --to sip:NUMBER@HOST[:PORT] [--from sip:us@host]
+        [--user U --password P] [--register sip:registrar] [--ecm/--no-ecm]
+        [--codec pcmu|pcma] [--record call.wav] [--jitter-ms MS] [--json]
+    faxengine receive --listen HOST:PORT --out DIR [--once | --calls N]
+        [--user U] [--password P] [--register sip:registrar] [--record-dir DIR]
+        [--jitter-ms MS] [--json]
+
+``send`` shows a progress bar per page on a terminal (one line per page
+sent when stderr is not one) and ends with the result line, or the result
+as JSON with ``--json``.  ``receive`` answers every INVITE (only those for
+``--user`` when given), writes one multi-page TIFF-F file per call into
+``--out`` and prints a line per call (a JSON object with ``--json``);
+``--once`` exits after one call, ``--calls N`` after N.  The exit status is
+0 only when every fax went through.  Both return the status, so the
+``faxengine`` command can hand them its arguments.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from faxengine.errors import FaxError
+from faxengine.media.call import CallResult, FaxReceiver, SipEndpoint, send_fax
+from faxengine.media.sip.message import Uri
+
+__all__ = ["receive_main", "send_main"]
+
+
+def _documents(files: list[str]) -> list[Any]:
+    """TIFF files as paths (the terminal reads them); other images as one fine page each."""
+    from PIL import Image
+
+    from faxengine.t4 import Page
+
+    out: list[Any] = []
+    for name in files:
+        if Path(name).suffix.lower() in (".tif", ".tiff"):
+            out.append(name)
+        else:
+            with Image.open(name) as img:
+                out.append(Page.from_pil(img, resolution="fine"))
+    return out
+
+
+def _local_host(target: Uri) -> str:
+    """The address of our interface that routes to ``target`` (no packet is sent)."""
+    host, port = target.address
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect((host, port))
+            return probe.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
+def _line(who: str, r: CallResult) -> str:
+    f = r.fax
+    detail = (f", {f.bit_rate} bit/s, {f.coding.upper()}, {'ECM' if f.ecm else 'no ECM'}"
+              if f.coding else "")
+    out = f"{who}: {f.code} -- {f.message}; {f.pages} page(s){detail}; SIP {r.sip_status} {r.sip_reason}"
+    if r.rtp is not None:
+        s = r.rtp
+        out += (f"; {r.codec}, RTP sent {s.sent} received {s.received} lost {s.lost} "
+                f"late {s.late}, jitter {s.jitter_ms:.1f} ms")
+    if r.path:
+        out += f"; wrote {r.path}"
+    return out
+
+
+class _Bar:
+    """A bar per page redrawn with carriage returns on a terminal; one line per page else."""
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty()
+        self.page, self.width = 0, -1
+
+    def __call__(self, terminal: Any) -> None:
+        page, total, frac = terminal.progress
+        width = int(frac * 30)
+        if (page, width) == (self.page, self.width):
+            return
+        if self.live and page != self.page and self.page:
+            print(file=sys.stderr)
+        self.page, self.width = page, width
+        if self.live:
+            print(f"\rpage {page}/{total} [{'#' * width}{'.' * (30 - width)}] {frac:4.0%}",
+                  end="", file=sys.stderr, flush=True)
+        elif width == 30:
+            print(f"page {page}/{total} sent", file=sys.stderr, flush=True)
+
+    def end(self) -> None:
+        if self.live and self.page:
+            print(file=sys.stderr)
+
+
+def _send_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="faxengine send", description="send a fax over SIP")
+    p.add_argument("files", nargs="+", help="TIFF files or images (PNG, JPEG, PBM, ...)")
+    p.add_argument("--to", required=True, help="sip:NUMBER@HOST[:PORT]")
+    p.add_argument("--from", dest="from_", help="sip:us@host: our user (default: faxengine)")
+    p.add_argument("--local", help="our address for SIP and RTP (default: the one that "
+                                   "routes to --to)")
+    p.add_argument("--user", help="user name for digest authentication")
+    p.add_argument("--password", help="password for digest authentication")
+    p.add_argument("--register", metavar="URI", help="register at this registrar first")
+    p.add_argument("--ecm", action=argparse.BooleanOptionalAction, default=True,
+                   help="use error correction mode (default: on)")
+    p.add_argument("--codec", choices=("pcmu", "pcma"), default="pcmu",
+                   help="the G.711 law to offer first (default: pcmu)")
+    p.add_argument("--record", metavar="WAV", help="record the call (stereo: sent, heard)")
+    _common(p)
+    return p
+
+
+def send_main(argv: list[str] | None = None) -> int:
+    """``faxengine send``: 0 when the fax went through, 1 when not, 2 on a usage error."""
+    args = _send_parser().parse_args(argv)
+    try:
+        target = Uri.parse(args.to)
+        from_user = Uri.parse(args.from_).user or "faxengine" if args.from_ else "faxengine"
+        host = args.local or _local_host(target)
+        bar = None if args.json else _Bar()
+        result = asyncio.run(send_fax(
+            _documents(args.files), args.to, local=(host, 0), ecm=args.ecm,
+            codec_name=args.codec.upper(), username=args.user, password=args.password,
+            from_user=from_user, register=args.register, record=args.record, progress=bar,
+            jitter_delay=args.jitter_ms / 1000))
+    except (FaxError, OSError) as exc:
+        print(f"faxengine send: {exc}", file=sys.stderr)
+        return 2
+    if bar is not None:
+        bar.end()
+    print(json.dumps(result.as_dict()) if args.json else _line("sent", result), flush=True)
+    return 0 if result.ok else 1
+
+
+def _receive_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="faxengine receive", description="receive faxes over SIP")
+    p.add_argument("--listen", required=True, metavar="HOST:PORT",
+                   help="where to take INVITEs (port 0: any free one, printed)")
+    p.add_argument("--out", required=True, metavar="DIR", help="one TIFF-F file per call here")
+    ends = p.add_mutually_exclusive_group()
+    ends.add_argument("--once", action="store_true", help="exit after one call, with its status")
+    ends.add_argument("--calls", type=int, metavar="N", help="exit after N calls")
+    p.add_argument("--user", help="answer only calls for this user (others get 404); "
+                                  "also the user name to register")
+    p.add_argument("--password", help="password for digest authentication")
+    p.add_argument("--register", metavar="URI", help="register at this registrar first")
+    p.add_argument("--ecm", action=argparse.BooleanOptionalAction, default=True,
+                   help="offer error correction mode (default: on)")
+    p.add_argument("--record-dir", metavar="DIR", help="record each call as a stereo WAV here")
+    _common(p)
+    return p
+
+
+def _jitter_ms(text: str) -> int:
+    if not text.isdigit() or not 20 <= int(text) <= 1000:
+        raise argparse.ArgumentTypeError(f"the jitter buffer takes 20 to 1000 ms, not {text!r}")
+    return int(text)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jitter-ms", type=_jitter_ms, default=60, metavar="MS",
+                   help="the jitter buffer's delay, 20 to 1000 ms (default: 60)")
+    p.add_argument("--json", action="store_true", help="print the result(s) as JSON")
+
+
+def _listen_address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"--listen takes HOST:PORT (e.g. 127.0.0.1:5060), not {text!r}")
+    return host.strip("[]"), int(port)
+
+
+async def _receive(args: argparse.Namespace) -> list[CallResult]:
+    endpoint = await SipEndpoint.open(_listen_address(args.listen), user=args.user or "fax",
+                                      username=args.user, password=args.password)
+    try:
+        if args.register:
+            await endpoint.register(args.register)
+        host, port = endpoint.sip.local
+        print(f"listening on sip:{args.user or 'fax'}@{host}:{port}", flush=True)
+        receiver = FaxReceiver(endpoint, args.out, user=args.user, ecm=args.ecm,
+                               record_dir=args.record_dir, jitter_delay=args.jitter_ms / 1000)
+
+        def show(result: CallResult) -> None:
+            print(json.dumps(result.as_dict()) if args.json else _line("received", result),
+                  flush=True)
+
+        return await receiver.serve(show, once=args.once, max_calls=args.calls)
+    finally:
+        endpoint.close()
+
+
+def receive_main(argv: list[str] | None = None) -> int:
+    """``faxengine receive``: 0 when every call's fax went through, 1 when not, 2 on a
+    usage error; Ctrl-C stops it (status 0 unless a call failed)."""
+    args = _receive_parser().parse_args(argv)
+    try:
+        _listen_address(args.listen)
+        results = asyncio.run(_receive(args))
+    except KeyboardInterrupt:
+        return 0
+    except (FaxError, OSError, ValueError) as exc:
+        print(f"faxengine receive: {exc}", file=sys.stderr)
+        return 2
+    return 0 if all(r.ok for r in results) else 1
