@@ -101,9 +101,9 @@ def test_coding_gain_over_uncoded_qam():
 
 
 def test_viterbi_rejects_bad_depth_and_rate():
-    with pytest.raises(ValueError, match="depth"):
+    with pytest.raises(ModemError, match="depth"):
         _v17.viterbi_decode(14400, np.zeros(4, complex), depth=0)
-    with pytest.raises(ValueError, match="no rate 4800"):
+    with pytest.raises(ModemError, match="no rate 4800"):
         _v17.viterbi_decode(4800, np.zeros(4, complex))
 
 
