@@ -171,7 +171,7 @@ static void start_seek(v17_rx_state_t *s)
         dsp_timing_loop_init(&s->tloop);
     } else if (s->kept_ok) {
         /* the channel as it was while the decisions were good */
-        memcpy(s->eq.taps, s->eq_kept, sizeof(s->eq_kept));
+        dsp_equalizer_set_taps(&s->eq, s->eq_kept);
         s->tloop.integral = s->clock_kept;
     }
     s->cand_ok = 0;
@@ -246,7 +246,7 @@ static void snr_window(v17_rx_state_t *s)
             s->clock_kept = s->clock_cand;
             s->kept_ok = 1;
         }
-        memcpy(s->eq_cand, s->eq.taps, sizeof(s->eq_cand));
+        dsp_equalizer_get_taps(&s->eq, s->eq_cand);
         s->clock_cand = s->tloop.integral;
         s->cand_ok = 1;
     } else {
@@ -412,7 +412,7 @@ static int symbol(v17_rx_state_t *s, cf_t u, uint8_t *bits)
         } else if (s->state == RX_SEG3 && s->count == V17_SEG3_SYMBOLS) {
             start_data(s);
             /* a long training: its channel is the one to keep */
-            memcpy(s->eq_kept, s->eq.taps, sizeof(s->eq_kept));
+            dsp_equalizer_get_taps(&s->eq, s->eq_kept);
             s->clock_kept = s->tloop.integral;
             s->kept_ok = 1;
         }
