@@ -39,10 +39,11 @@ def as_bits(bits) -> np.ndarray:
         return np.zeros(0, np.uint8)
     if b.dtype.kind not in "biu":
         raise ModemError(f"bits must be integers 0/1, got {b.dtype}")
-    if b.dtype.kind != "b":
-        bad = np.flatnonzero((b < 0) | (b > 1))
-        if bad.size:
-            raise ModemError(f"bits must be 0 or 1, got {b[bad[0]]} at index {bad[0]}")
+    # one pass over the usual uint8 bits; the search for the culprit only
+    # when there is one
+    if b.dtype.kind != "b" and (b.max() > 1 or (b.dtype.kind == "i" and b.min() < 0)):
+        bad = np.flatnonzero((b < 0) | (b > 1))[0]
+        raise ModemError(f"bits must be 0 or 1, got {b[bad]} at index {bad}")
     return np.ascontiguousarray(b, dtype=np.uint8)
 
 
