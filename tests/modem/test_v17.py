@@ -305,9 +305,10 @@ def test_snr_estimate_follows_the_noise(snr):
 
 
 #: where ours must still decode 20 s without error: 1 dB above what the
-#: sweep (2 x 20 s, 0.5 dB steps) measured: 21.0, 18.0, 15.0, 12.5 dB,
-#: against spandsp 0.0.6's 24.0, 21.5, 17.5, 14.5 dB
-OUR_THRESHOLD = {14400: 22.0, 12000: 19.0, 9600: 16.0, 7200: 13.5}
+#: sweep (2 x 20 s, 0.5 dB steps) measured: 21.0, 18.0, 15.0, 11.5 dB
+#: (7200: 12.5 before the slower data loops of csrc/v17rx.c), against
+#: spandsp 0.0.6's 24.0, 21.5, 17.5, 14.5 dB
+OUR_THRESHOLD = {14400: 22.0, 12000: 19.0, 9600: 16.0, 7200: 12.5}
 
 
 @pytest.mark.parametrize("rate", RATES)
