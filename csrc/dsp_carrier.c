@@ -48,8 +48,15 @@ void dsp_carrier_init(dsp_carrier_t *s, float carrier_hz)
     s->freq = s->nominal;
 }
 
+/* Into [-pi, pi).  A step of a symbol or less leaves at most one turn to
+ * take off, which a subtraction does (exactly what the general case would);
+ * floor() only for the rare long step. */
 static double wrap(double p)
 {
+    if (p >= M_PI)
+        p -= 2.0 * M_PI;
+    else if (p < -M_PI)
+        p += 2.0 * M_PI;
     if (p >= M_PI || p < -M_PI)
         p -= 2.0 * M_PI * floor((p + M_PI) / (2.0 * M_PI));
     return p;
