@@ -13,7 +13,10 @@ measured here: 9600 22.0 dB, 7200 17.0, 4800 14.5) and V.27ter at or below
 15 dB (4800) and 10 dB (2400).  spandsp 0.0.6's V.27ter receiver loses a
 noisy signal entirely, so its column says so.  Issue 4 requires ours at or
 below spandsp's at every V.17 rate (spandsp measured here: 14400 24.0 dB,
-12000 21.5, 9600 17.5, 7200 14.5) and at or below 22.0 dB at 14400.
+12000 21.5, 9600 17.5, 7200 14.5) and at or below 22.0 dB at 14400.  The
+engine issue asks 3 dB better than spandsp at V.17 9600 (14.5 dB) and 7200
+(11.5 dB) and at V.29 9600 (19.0 dB) and 7200 (15.0 dB): the required
+column holds those asks.
 """
 from __future__ import annotations
 
@@ -35,15 +38,15 @@ RUNS = 2
 STEP = 0.5
 #: kind, rate, our receiver, SNR to start from, required of ours (dB)
 CASES = [
-    ("v29", 9600, V29Rx, 25.0, 22.0),
-    ("v29", 7200, V29Rx, 20.0, 17.0),
+    ("v29", 9600, V29Rx, 25.0, 19.0),
+    ("v29", 7200, V29Rx, 20.0, 15.0),
     ("v29", 4800, V29Rx, 17.0, 14.5),
     ("v27ter", 4800, V27terRx, 18.0, 15.0),
     ("v27ter", 2400, V27terRx, 13.0, 10.0),
     ("v17", 14400, V17Rx, 25.0, 22.0),
     ("v17", 12000, V17Rx, 23.0, 21.5),
-    ("v17", 9600, V17Rx, 19.5, 17.5),
-    ("v17", 7200, V17Rx, 16.5, 14.5),
+    ("v17", 9600, V17Rx, 19.5, 14.5),
+    ("v17", 7200, V17Rx, 16.5, 11.5),
 ]
 RESULTS: list[str] = []
 

@@ -31,16 +31,3 @@ void dsp_power_detector_init(dsp_power_detector_t *s, float on_dbm0, float off_d
     s->present = 0;
 }
 
-int dsp_power_detector_update(dsp_power_detector_t *s, float x)
-{
-    s->power += s->alpha * (x * x - s->power);
-    if (!s->present && s->power > s->on_level) {
-        s->present = 1;
-        return 1;
-    }
-    if (s->present && s->power < s->off_level) {
-        s->present = 0;
-        return -1;
-    }
-    return 0;
-}

@@ -35,7 +35,20 @@ typedef struct {
 } dsp_power_detector_t;
 
 void dsp_power_detector_init(dsp_power_detector_t *s, float on_dbm0, float off_dbm0, float tau_samples);
-int dsp_power_detector_update(dsp_power_detector_t *s, float x);
+/* inline: it runs on every input sample of every receiver */
+static inline int dsp_power_detector_update(dsp_power_detector_t *s, float x)
+{
+    s->power += s->alpha * (x * x - s->power);
+    if (!s->present && s->power > s->on_level) {
+        s->present = 1;
+        return 1;
+    }
+    if (s->present && s->power < s->off_level) {
+        s->present = 0;
+        return -1;
+    }
+    return 0;
+}
 float dsp_dbm0_to_power(float dbm0);
 float dsp_power_dbm0(float mean_square);
 

@@ -9,12 +9,14 @@
 
 /* cos and sin from a table of one turn with linear interpolation: error
  * below 3e-7, a fraction of the cost of libm's sincos in the sample loop. */
-#define SINCOS_BITS 12
+#define SINCOS_BITS DSP_SIN_BITS
 #define SINCOS_SIZE (1 << SINCOS_BITS)
-static float sin_table[SINCOS_SIZE + SINCOS_SIZE / 4 + 1];
+float dsp_sin_table[SINCOS_SIZE + SINCOS_SIZE / 4 + 1];
+#define sin_table dsp_sin_table
 static int sin_table_ready;
 
-static void sincos_init(void)
+/* The table is idempotent; racing builders write the same values. */
+void dsp_sin_table_init(void)
 {
     if (sin_table_ready)
         return;
@@ -22,6 +24,7 @@ static void sincos_init(void)
         sin_table[i] = (float) sin(2.0 * M_PI * i / SINCOS_SIZE);
     sin_table_ready = 1;
 }
+#define sincos_init dsp_sin_table_init
 
 /* e^{-j phase} for phase in [-pi, pi) */
 static cf_t expj_neg(double phase)
@@ -45,8 +48,15 @@ void dsp_carrier_init(dsp_carrier_t *s, float carrier_hz)
     s->freq = s->nominal;
 }
 
+/* Into [-pi, pi).  A step of a symbol or less leaves at most one turn to
+ * take off, which a subtraction does (exactly what the general case would);
+ * floor() only for the rare long step. */
 static double wrap(double p)
 {
+    if (p >= M_PI)
+        p -= 2.0 * M_PI;
+    else if (p < -M_PI)
+        p += 2.0 * M_PI;
     if (p >= M_PI || p < -M_PI)
         p -= 2.0 * M_PI * floor((p + M_PI) / (2.0 * M_PI));
     return p;

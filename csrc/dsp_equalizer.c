@@ -13,9 +13,11 @@ int dsp_equalizer_init(dsp_equalizer_t *s, int len)
 {
     memset(s, 0, sizeof(*s));
     s->len = len;
-    s->taps = calloc((size_t) len, sizeof(cf_t));
-    s->buf = calloc((size_t) 2 * len, sizeof(cf_t));
-    if (!s->taps || !s->buf) {
+    s->tap_re = calloc((size_t) len, sizeof(float));
+    s->tap_im = calloc((size_t) len, sizeof(float));
+    s->buf_re = calloc((size_t) 2 * len, sizeof(float));
+    s->buf_im = calloc((size_t) 2 * len, sizeof(float));
+    if (!s->tap_re || !s->tap_im || !s->buf_re || !s->buf_im) {
         dsp_equalizer_free(s);
         return -1;
     }
@@ -25,24 +27,30 @@ int dsp_equalizer_init(dsp_equalizer_t *s, int len)
 
 void dsp_equalizer_free(dsp_equalizer_t *s)
 {
-    free(s->taps);
-    free(s->buf);
-    s->taps = s->buf = NULL;
+    free(s->tap_re);
+    free(s->tap_im);
+    free(s->buf_re);
+    free(s->buf_im);
+    s->tap_re = s->tap_im = s->buf_re = s->buf_im = NULL;
 }
 
 void dsp_equalizer_reset(dsp_equalizer_t *s, cf_t centre)
 {
-    memset(s->taps, 0, sizeof(cf_t) * s->len);
-    s->taps[(s->len - 1) / 2] = centre;
+    memset(s->tap_re, 0, sizeof(float) * s->len);
+    memset(s->tap_im, 0, sizeof(float) * s->len);
+    s->tap_re[(s->len - 1) / 2] = centre.re;
+    s->tap_im[(s->len - 1) / 2] = centre.im;
 }
 
 cf_t dsp_equalizer_output(const dsp_equalizer_t *s)
 {
-    const cf_t *u = s->buf + s->pos;
+    const float *restrict ur = s->buf_re + s->pos, *restrict ui = s->buf_im + s->pos;
+    const float *restrict tr = s->tap_re, *restrict ti = s->tap_im;
+    const int n = s->len;
     float re = 0.0f, im = 0.0f;
-    for (int i = 0; i < s->len; i++) {
-        re += s->taps[i].re * u[i].re - s->taps[i].im * u[i].im;
-        im += s->taps[i].re * u[i].im + s->taps[i].im * u[i].re;
+    for (int i = 0; i < n; i++) {
+        re += tr[i] * ur[i] - ti[i] * ui[i];
+        im += tr[i] * ui[i] + ti[i] * ur[i];
     }
     return cf(re, im);
 }
@@ -51,16 +59,35 @@ void dsp_equalizer_adapt(dsp_equalizer_t *s, cf_t err, float mu)
 {
     float k = mu / (s->len * (s->power + 1e-12f));
     float er = err.re * k, ei = err.im * k;
-    const cf_t *u = s->buf + s->pos;
+    const float *restrict ur = s->buf_re + s->pos, *restrict ui = s->buf_im + s->pos;
+    float *restrict tr = s->tap_re, *restrict ti = s->tap_im;
+    const int n = s->len;       /* a local: the stores could alias s->len (-fno-strict-aliasing) */
     /* taps += k err conj(u) */
-    for (int i = 0; i < s->len; i++) {
-        s->taps[i].re += er * u[i].re + ei * u[i].im;
-        s->taps[i].im += ei * u[i].re - er * u[i].im;
+    for (int i = 0; i < n; i++) {
+        tr[i] += er * ur[i] + ei * ui[i];
+        ti[i] += ei * ur[i] - er * ui[i];
     }
 }
 
 void dsp_equalizer_rotate(dsp_equalizer_t *s, cf_t r)
 {
+    for (int i = 0; i < s->len; i++) {
+        cf_t t = cf_mul(cf(s->tap_re[i], s->tap_im[i]), r);
+        s->tap_re[i] = t.re;
+        s->tap_im[i] = t.im;
+    }
+}
+
+void dsp_equalizer_get_taps(const dsp_equalizer_t *s, cf_t *taps)
+{
     for (int i = 0; i < s->len; i++)
-        s->taps[i] = cf_mul(s->taps[i], r);
+        taps[i] = cf(s->tap_re[i], s->tap_im[i]);
+}
+
+void dsp_equalizer_set_taps(dsp_equalizer_t *s, const cf_t *taps)
+{
+    for (int i = 0; i < s->len; i++) {
+        s->tap_re[i] = taps[i].re;
+        s->tap_im[i] = taps[i].im;
+    }
 }

@@ -168,7 +168,11 @@ float dsp_shaper_power(const dsp_shaper_t *s)
 int dsp_bandpass_init(dsp_bandpass_t *s, float sps, int span, float beta, float carrier_hz, int phases)
 {
     memset(s, 0, sizeof(*s));
-    s->taps = (int) ceil(span * sps);
+    /* the filter's own length, rounded up to a multiple of 4 with zero
+     * coefficients at the oldest end: the dot products then run in whole
+     * vectors, with no scalar tail */
+    int real = (int) ceil(span * sps);
+    s->taps = (real + 3) & ~3;
     s->phases = phases;
     size_t n = (size_t) (phases + 1) * s->taps;
     s->coef_re = malloc(n * sizeof(float));
@@ -178,17 +182,22 @@ int dsp_bandpass_init(dsp_bandpass_t *s, float sps, int span, float beta, float 
         dsp_bandpass_free(s);
         return -1;
     }
-    double half = s->taps / 2.0;
+    double half = real / 2.0;
+    s->delay = (float) half;
     double w = 2.0 * M_PI * carrier_hz / 8000.0;
     /* Gain 2/sps: a unit symbol through TX RRC and this RRC gives unit output. */
     double norm = 2.0 / sps;
     for (int p = 0; p <= phases; p++) {
         double mu = (double) p / phases;
         for (int i = 0; i < s->taps; i++) {
+            int j = s->taps - 1 - i;                   /* window is oldest first */
+            if (i >= real) {
+                s->coef_re[(size_t) p * s->taps + j] = s->coef_im[(size_t) p * s->taps + j] = 0.0f;
+                continue;
+            }
             double tau = i + mu;                       /* age of input sample x[m-i] at time m+mu */
             double tc = tau - half;
             double h = dsp_rrc((float) (tc / sps), beta) * span_window(tc, half) * norm;
-            int j = s->taps - 1 - i;                   /* window is oldest first */
             s->coef_re[(size_t) p * s->taps + j] = (float) (h * cos(w * tau));
             s->coef_im[(size_t) p * s->taps + j] = (float) (h * sin(w * tau));
         }
@@ -215,8 +224,9 @@ cf_t dsp_bandpass_eval(const dsp_bandpass_t *s, float mu)
     const float *w = s->buf + s->pos + 1;          /* oldest .. newest */
     const float *cr = s->coef_re + (size_t) p * s->taps;
     const float *ci = s->coef_im + (size_t) p * s->taps;
+    const int n = s->taps & ~3;        /* all of them (see dsp_bandpass_init) */
     float re = 0.0f, im = 0.0f;
-    for (int j = 0; j < s->taps; j++) {
+    for (int j = 0; j < n; j++) {
         re += w[j] * cr[j];
         im += w[j] * ci[j];
     }

@@ -71,7 +71,8 @@ int dsp_shaper_run(dsp_shaper_t *s, int16_t *amp, int max, int (*next_symbol)(vo
 float dsp_shaper_power(const dsp_shaper_t *s);
 
 typedef struct {
-    int taps;            /* input samples under the filter */
+    int taps;            /* input samples under the filter, a multiple of 4 */
+    float delay;         /* samples from an input to the filter's centre */
     int phases;          /* fractional positions tabulated: 0..phases inclusive */
     float *coef_re;      /* [phase][tap], taps reversed so a dot product with the window works */
     float *coef_im;

@@ -136,6 +136,21 @@ static void adapt(dsp_qamrx_t *s, cf_t err, cf_t rot, float mu)
     dsp_equalizer_adapt(&s->eq, cf_mulc(err, rot), mu);
 }
 
+/* The NLMS step on the known pattern: mu_train for its first mu_hold
+ * symbols (to converge), then halving every mu_half symbols down to
+ * mu_data, so the equaliser ends its training with the small misadjustment
+ * of the data step instead of carrying the large one of mu_train into the
+ * first few hundred data symbols. */
+static float pattern_mu(const dsp_qamrx_t *s)
+{
+    const dsp_qamrx_desc_t *d = &s->d;
+    int k = s->pattern_idx - d->mu_hold;
+    if (d->mu_half <= 0 || k <= 0)
+        return d->mu_train;
+    float mu = d->mu_train * exp2f(-(float) k / (float) d->mu_half);
+    return mu < d->mu_data ? d->mu_data : mu;
+}
+
 static int on_symbol(dsp_qamrx_t *s, cf_t u, uint8_t *bits)
 {
     const dsp_qamrx_desc_t *d = &s->d;
@@ -183,7 +198,7 @@ static int on_symbol(dsp_qamrx_t *s, cf_t u, uint8_t *bits)
         z = equalized(s, &rot);
         want = d->pattern[s->pattern_idx];
         if (!s->lost) {
-            adapt(s, cf_sub(want, z), rot, d->mu_train);
+            adapt(s, cf_sub(want, z), rot, pattern_mu(s));
             dsp_carrier_track(&s->pll, dsp_phase_error(z, want), d->pll_kp_train, d->pll_ki_train, 1.0f);
         }
         if (++s->pattern_idx >= d->pattern_len) {

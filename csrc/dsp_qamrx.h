@@ -67,6 +67,8 @@ typedef struct {
     int pattern_len;
     int preamble_len;         /* decision-directed symbols before data */
     float mu_train, mu_data;  /* NLMS steps */
+    int mu_hold, mu_half;     /* the pattern's step: mu_train for mu_hold symbols, then
+                                 halved every mu_half symbols down to mu_data (0: never) */
     float pll_kp_acq, pll_ki_acq, pll_kp_train, pll_ki_train, pll_kp_data, pll_ki_data;
     float ted_kp_train, ted_ki_train, ted_kp_data, ted_ki_data;
     float carrier_on_dbm0, carrier_off_dbm0;

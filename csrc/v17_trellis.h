@@ -131,7 +131,7 @@ typedef struct {
     int grid_n;
     float grid_lo;
     float grid_step;
-    uint8_t *grid;              /* grid_n * grid_n * 8 labels */
+    const uint8_t *grid;        /* grid_n * grid_n * 8 labels, shared by the rate's decoders */
 } v17_viterbi_t;
 
 /* depth in 1..V17_VITERBI_MAX_DEPTH.  Returns 0, or -1 for a bad rate or

@@ -230,23 +230,34 @@ static int run(v17_tx_state_t *s, const uint8_t **src, int *nsrc, int16_t *amp, 
             s->hist_im[s->hpos] = s->hist_im[s->hpos + V17_TX_TAPS] = im;
             s->need_symbol = 0;
         }
-        {
-            const float *cr = s->coef_re[s->phase];
-            const float *ci = s->coef_im[s->phase];
-            const float *hr = s->hist_re + s->hpos;
-            const float *hi = s->hist_im + s->hpos;
-            float acc = 0.0f;
+        /* the samples of this symbol: the state in locals, as the stores to
+         * amp could alias it (-fno-strict-aliasing) */
+        const float *hr = s->hist_re + s->hpos;
+        const float *hi = s->hist_im + s->hpos;
+        const float gain = s->gain;
+        int phase = s->phase;
+        while (phase < V17_TX_PHASES && n < max_len) {
+            const float *cr = s->coef_re[phase];
+            const float *ci = s->coef_im[phase];
+            /* four partial sums (V17_TX_TAPS is a multiple of 4): one
+             * vector operation a step, no reassociation left to the compiler */
+            float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
             long v;
-            for (int m = 0; m < V17_TX_TAPS; m++)
-                acc += hr[m] * cr[m] - hi[m] * ci[m];
-            v = lrintf(acc * s->gain);
+            for (int m = 0; m < V17_TX_TAPS; m += 4) {
+                a0 += hr[m] * cr[m] - hi[m] * ci[m];
+                a1 += hr[m + 1] * cr[m + 1] - hi[m + 1] * ci[m + 1];
+                a2 += hr[m + 2] * cr[m + 2] - hi[m + 2] * ci[m + 2];
+                a3 += hr[m + 3] * cr[m + 3] - hi[m + 3] * ci[m + 3];
+            }
+            v = lrintf(((a0 + a1) + (a2 + a3)) * gain);
             amp[n++] = (int16_t) (v > 32767 ? 32767 : (v < -32768 ? -32768 : v));
+            phase += 3;
         }
-        s->phase += 3;
-        if (s->phase >= V17_TX_PHASES) {
-            s->phase -= V17_TX_PHASES;
+        if (phase >= V17_TX_PHASES) {
+            phase -= V17_TX_PHASES;
             s->need_symbol = 1;
         }
+        s->phase = phase;
     }
     return n;
 }

@@ -3,8 +3,10 @@
  *
  * V.21 §2: channel 2 (the one T.30 uses) sends a 1 (mark) as 1650 Hz and a 0
  * (space) as 1850 Hz; channel 1 uses 980/1180 Hz.  The phase never jumps: a
- * carrier phasor is rotated sample by sample by the step of the current bit's
- * frequency.  At 8000 samples/s a bit lasts 80/3 samples; a counter in units of
+ * 32-bit phase accumulator moves on sample by sample by the step of the
+ * current bit's frequency (exact to 2e-6 Hz, no rounding carried from one
+ * sample to the next), and the shared sine table of dsp_carrier.h turns it
+ * into the sample.  At 8000 samples/s a bit lasts 80/3 samples; a counter in units of
  * 1/8000 bit advanced by 300 per sample places every bit edge on the sample
  * it belongs to (sample n carries bit floor(300 n / 8000)), so no drift ever
  * accumulates.
@@ -22,10 +24,9 @@
 #define V21TX_MAX_SAMPLES_PER_BIT 27
 
 typedef struct {
-    double re, im;            /* carrier phasor, magnitude 1 */
-    double step_re[2];        /* per-sample rotation for a 0 (space) and a 1 (mark) */
-    double step_im[2];
-    double amp;               /* peak amplitude, int16 units */
+    uint32_t phase;           /* carrier phase, a turn is 2^32 */
+    uint32_t step[2];         /* per-sample phase step for a 0 (space) and a 1 (mark) */
+    float amp;                /* peak amplitude, int16 units */
     int clock;                /* position in the current bit, 0..7999 (units of 1/8000 bit) */
     int last_bit;
 } v21tx_state_t;

@@ -5,6 +5,8 @@ csrc/v17rx.c and csrc/v17_trellis.c.  Blocks go in and out as numpy arrays;
 the C loops run without the GIL."""
 import numpy as np
 
+from faxengine.modem.errors import ModemError
+
 cimport numpy as cnp
 from libc.stdint cimport int8_t, int16_t, uint8_t
 
@@ -76,7 +78,7 @@ MAX_DEPTH = V17_VITERBI_MAX_DEPTH
 cdef const v17_constellation_t *_constellation(int rate) except NULL:
     cdef const v17_constellation_t *c = v17_constellation(rate)
     if c == NULL:
-        raise ValueError(f"V.17 has no rate {rate} bit/s; use 7200, 9600, 12000 or 14400")
+        raise ModemError(f"V.17 has no rate {rate} bit/s: use one of 14400, 12000, 9600, 7200")
     return c
 
 
@@ -114,7 +116,7 @@ def trellis_encode(int rate, const uint8_t[::1] bits, int diff=0):
     cdef int j, q
     cdef v17_trellis_enc_t e
     if bits.shape[0] % bps:
-        raise ValueError(f"{bits.shape[0]} bits is not a whole number of {bps}-bit symbols")
+        raise ModemError(f"{bits.shape[0]} bits is not a whole number of {bps}-bit symbols")
     labels = np.empty(n, np.int32)
     cdef int[::1] lab = labels
     v17_trellis_enc_init(&e, diff, 0)
@@ -135,7 +137,7 @@ def viterbi_decode(int rate, const double complex[::1] points, int depth=32):
     if v17_viterbi_init(&v, rate, depth) < 0:
         v17_viterbi_free(&v)
         _constellation(rate)
-        raise ValueError(f"traceback depth must be 1..{V17_VITERBI_MAX_DEPTH}, not {depth}")
+        raise ModemError(f"traceback depth must be 1..{V17_VITERBI_MAX_DEPTH}, not {depth}")
     labels = np.empty(n + V17_VITERBI_MAX_DEPTH + V17_VITERBI_BLOCK, np.int32)
     cdef int[::1] out = labels
     with nogil:
@@ -187,7 +189,7 @@ cdef class Tx:
             if n >= 0 and final:
                 m = v17_tx_finish(&self.s, &o[n], cap - n)
         if n < 0:
-            raise RuntimeError("V.17 transmitter used after its turn-off")
+            raise ModemError("V.17 transmitter used after its turn-off: make a new one")
         return out[:n + m]
 
 

@@ -1,4 +1,4 @@
-# csrc: v21tx.c v21rx.c
+# csrc: v21tx.c v21rx.c dsp_carrier.c
 """Compiled core of faxengine.modem.v21: the V.21 FSK transmitter and receiver
 in C (csrc/v21tx.c, csrc/v21rx.c); the Python facade is faxengine/modem/v21.py."""
 import numpy as np

@@ -4,6 +4,8 @@ C (csrc/v27ter_tx.c, csrc/v27ter_rx.c over the receiver blocks csrc/dsp_*.c); th
 Python facade is faxengine/modem/v27ter.py."""
 import numpy as np
 
+from faxengine.modem.errors import ModemError
+
 from libc.stdint cimport int16_t, uint8_t
 
 from faxengine.modem.dsp_qamrx cimport (DSP_SYMTAP_LEN, dsp_qamrx_carrier_present,
@@ -39,7 +41,8 @@ cdef class V27terTxCore:
     def __cinit__(self, int rate, float power_dbm0, bint tep, bint short_train):
         self.s = v27ter_tx_init(NULL, rate, power_dbm0, tep, short_train)
         if self.s == NULL:
-            raise MemoryError("V.27ter transmitter: out of memory or bad rate")
+            raise ModemError(f"V.27ter transmitter: no rate {rate} bit/s (see faxengine.modem.v27ter.RATES) "
+                             "or out of memory")
 
     def __dealloc__(self):
         v27ter_tx_free(self.s)
@@ -71,7 +74,8 @@ cdef class V27terRxCore:
     def __cinit__(self, int rate):
         self.s = v27ter_rx_init(NULL, rate)
         if self.s == NULL:
-            raise MemoryError("V.27ter receiver: out of memory or bad rate")
+            raise ModemError(f"V.27ter receiver: no rate {rate} bit/s (see faxengine.modem.v27ter.RATES) "
+                             "or out of memory")
 
     def __dealloc__(self):
         v27ter_rx_free(self.s)

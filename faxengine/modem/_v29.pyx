@@ -4,6 +4,8 @@ C (csrc/v29tx.c, csrc/v29rx.c over the receiver blocks csrc/dsp_*.c); the
 Python facade is faxengine/modem/v29.py."""
 import numpy as np
 
+from faxengine.modem.errors import ModemError
+
 from libc.stdint cimport int16_t, uint8_t
 
 from faxengine.modem.dsp_qamrx cimport (DSP_SYMTAP_LEN, dsp_qamrx_carrier_present,
@@ -39,7 +41,8 @@ cdef class V29TxCore:
     def __cinit__(self, int rate, float power_dbm0, bint tep):
         self.s = v29_tx_init(NULL, rate, power_dbm0, tep)
         if self.s == NULL:
-            raise MemoryError("V.29 transmitter: out of memory or bad rate")
+            raise ModemError(f"V.29 transmitter: no rate {rate} bit/s (see faxengine.modem.v29.RATES) "
+                             "or out of memory")
 
     def __dealloc__(self):
         v29_tx_free(self.s)
@@ -71,7 +74,8 @@ cdef class V29RxCore:
     def __cinit__(self, int rate):
         self.s = v29_rx_init(NULL, rate)
         if self.s == NULL:
-            raise MemoryError("V.29 receiver: out of memory or bad rate")
+            raise ModemError(f"V.29 receiver: no rate {rate} bit/s (see faxengine.modem.v29.RATES) "
+                             "or out of memory")
 
     def __dealloc__(self):
         v29_rx_free(self.s)

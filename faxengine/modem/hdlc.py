@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from faxengine.modem import _hdlc
-from faxengine.modem._common import as_bits
+from faxengine.modem._common import as_bits, as_count
 from faxengine.modem.errors import ModemError
 
 __all__ = ["Frame", "HdlcTx", "HdlcRx", "crc16"]
@@ -53,7 +53,7 @@ class Frame:
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, bytes):
-            raise TypeError(f"Frame.data must be bytes, not {type(self.data).__name__}")
+            raise ModemError(f"Frame.data must be bytes, not {type(self.data).__name__}")
 
 
 class HdlcTx:
@@ -73,9 +73,9 @@ class HdlcTx:
     """
 
     def __init__(self, preamble_flags: int = V21_PREAMBLE_FLAGS, closing_flags: int = 2) -> None:
-        if preamble_flags < 1:
+        if as_count(preamble_flags, "preamble_flags") < 1:
             raise ModemError(f"HDLC needs at least one flag before a frame, got preamble_flags={preamble_flags}")
-        if closing_flags < 1:
+        if as_count(closing_flags, "closing_flags") < 1:
             raise ModemError(f"HDLC needs at least one flag after a frame, got closing_flags={closing_flags}")
         self.preamble_flags = preamble_flags
         self.closing_flags = closing_flags
@@ -99,6 +99,7 @@ class HdlcTx:
 
     def flags(self, n: int) -> np.ndarray:
         """``n`` flags, to hold the line between frames (starts a transmission if none is)."""
+        n = as_count(n, "flag count")
         self._started = True
         return _hdlc.tx_flags(n)
 
@@ -125,9 +126,9 @@ class HdlcRx:
     """
 
     def __init__(self, max_len: int = 260, framing_ok_threshold: int = 4) -> None:
-        if not 1 <= max_len <= _hdlc.MAX_FRAME:
+        if not 1 <= as_count(max_len, "max_len") <= _hdlc.MAX_FRAME:
             raise ModemError(f"max_len must be 1..{_hdlc.MAX_FRAME} octets, got {max_len}")
-        self._core = _hdlc.HdlcRxCore(max_len, framing_ok_threshold)
+        self._core = _hdlc.HdlcRxCore(max_len, as_count(framing_ok_threshold, "framing_ok_threshold"))
         self.max_len = max_len
 
     def decode(self, bits: np.ndarray) -> list[Frame]:

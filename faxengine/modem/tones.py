@@ -24,7 +24,7 @@ import numpy as np
 
 from faxengine.levels import SAMPLE_RATE, dbm0_to_power
 from faxengine.modem import _tones
-from faxengine.modem._common import as_samples
+from faxengine.modem._common import as_count, as_number, as_samples
 from faxengine.modem.errors import ModemError
 from faxengine.modem.v21 import sine_amplitude
 
@@ -40,7 +40,7 @@ CED_HZ = 2100.0
 
 
 def _samples_of(seconds: float, what: str) -> int:
-    if seconds < 0:
+    if as_number(seconds, what) < 0:
         raise ModemError(f"{what} must not be negative, got {seconds} s")
     return int(round(seconds * RATE))
 
@@ -58,7 +58,7 @@ class CngTx:
 
     def generate(self, n: int) -> np.ndarray:
         """The next ``n`` samples of the cadence."""
-        return self._core.generate(n)
+        return self._core.generate(as_count(n))
 
 
 class CedTx:
@@ -76,7 +76,7 @@ class CedTx:
 
     def __init__(self, power_dbm0: float = -13.0, duration_s: float = 3.0,
                  silence_before_s: float = 0.2, silence_after_s: float = 0.075) -> None:
-        if not 2.6 <= duration_s <= 4.0:
+        if not 2.6 <= as_number(duration_s, "duration_s") <= 4.0:
             raise ModemError(f"CED lasts 2.6 to 4.0 s (T.30 §4.2), got {duration_s} s")
         self._core = _tones.ToneGenCore(CED_HZ, sine_amplitude(power_dbm0),
                                         _samples_of(silence_before_s, "silence_before_s"),
@@ -85,7 +85,7 @@ class CedTx:
 
     def generate(self, n: int) -> np.ndarray:
         """The next ``n`` samples (zeros once the tone and its silences are done)."""
-        return self._core.generate(n)
+        return self._core.generate(as_count(n))
 
     @property
     def done(self) -> bool:
@@ -105,7 +105,7 @@ class ToneEvent:
 
     def __post_init__(self) -> None:
         if self.kind not in _tones.KINDS:
-            raise ValueError(f"unknown tone kind {self.kind!r}: use one of {_tones.KINDS}")
+            raise ModemError(f"unknown tone kind {self.kind!r}: use one of {_tones.KINDS}")
 
 
 class ToneDetector:
@@ -118,10 +118,11 @@ class ToneDetector:
 
     def __init__(self, min_level_dbm0: float = -45.0, cng_s: float = 0.4, ced_s: float = 0.5,
                  v21_s: float = 0.15) -> None:
-        qualify = tuple(int(round(1000 * v)) for v in (cng_s, ced_s, v21_s))
+        qualify = tuple(int(round(1000 * as_number(v, what)))
+                        for v, what in ((cng_s, "cng_s"), (ced_s, "ced_s"), (v21_s, "v21_s")))
         if min(qualify) < 10:
             raise ModemError("a tone must last at least 10 ms to be detected")
-        self._core = _tones.ToneDetCore(dbm0_to_power(min_level_dbm0), qualify)
+        self._core = _tones.ToneDetCore(dbm0_to_power(as_number(min_level_dbm0, "min_level_dbm0")), qualify)
 
     def process(self, samples) -> list[ToneEvent]:
         """Feed int16 samples; the events they complete, in order."""

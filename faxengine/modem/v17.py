@@ -20,6 +20,7 @@ reached through the compiled module ``faxengine.modem._v17``.
 from __future__ import annotations
 
 from faxengine.modem import _v17
+from faxengine.modem._common import check_flag
 from faxengine.modem.v29 import _check, _HighSpeedRx, _HighSpeedTx
 
 __all__ = ["V17Tx", "V17Rx", "RATES", "BAUD", "CARRIER_HZ"]
@@ -41,7 +42,8 @@ class V17Tx(_HighSpeedTx):
         tep: start with the talker echo protection tone (200 ms of
             unmodulated carrier, then 20 ms of silence).
     Raises:
-        ModemError: on a rate V.17 does not have or a level out of range.
+        ModemError: on a rate V.17 does not have (or not an int), a level out
+            of range (or not a number), short_train or tep not a bool.
 
     ``modulate(bits)`` returns the samples of the training (first call) and
     of every whole symbol of bits so far; ``finish()`` sends the rest, 32
@@ -51,7 +53,7 @@ class V17Tx(_HighSpeedTx):
 
     def __init__(self, rate: int = 14400, short_train: bool = False,
                  power_dbm0: float = -13.0, tep: bool = False) -> None:
-        _check("V.17", rate, RATES, power_dbm0)
+        rate, power_dbm0 = _check("V.17", rate, RATES, power_dbm0, short_train=short_train, tep=tep)
         self.rate = rate
         self.short_train = bool(short_train)
         self.power_dbm0 = power_dbm0
@@ -69,11 +71,11 @@ class V17Rx(_HighSpeedRx):
     lost a signal does not spoil the short training of the next one.
 
     Raises:
-        ModemError: on a rate V.17 does not have.
+        ModemError: on a rate V.17 does not have (or not an int).
     """
 
     def __init__(self, rate: int = 14400) -> None:
-        _check("V.17", rate, RATES)
+        rate, _ = _check("V.17", rate, RATES)
         self.rate = rate
         super().__init__(lambda: _v17.Rx(rate))
 
@@ -81,7 +83,7 @@ class V17Rx(_HighSpeedRx):
         """Wait for a new signal.  short_train=True keeps the equaliser
         trained on this call's long training (what a short training needs);
         False forgets everything (a new call)."""
-        if short_train:
+        if check_flag("short_train", short_train):
             self._core.restart(True)
         else:
             super().restart()

@@ -26,8 +26,7 @@ import numpy as np
 
 from faxengine.levels import dbm0_to_power, power_to_dbm0
 from faxengine.modem import _v21
-from faxengine.modem._common import as_bits, as_count, as_samples
-from faxengine.modem.errors import ModemError
+from faxengine.modem._common import as_bits, as_count, as_samples, check_level
 
 __all__ = ["V21Tx", "V21Rx", "MARK_HZ", "SPACE_HZ", "BIT_RATE"]
 
@@ -41,9 +40,7 @@ CARRIER_OFF_DBM0 = -48.0
 
 def sine_amplitude(power_dbm0: float) -> float:
     """Peak amplitude of a sine at ``power_dbm0``; raises ModemError above +3 dBm0."""
-    if not -90.0 <= power_dbm0 <= 3.0:
-        raise ModemError(f"transmit level {power_dbm0} dBm0 is out of range: use -90..+3 dBm0")
-    return math.sqrt(2.0 * dbm0_to_power(power_dbm0))
+    return math.sqrt(2.0 * dbm0_to_power(check_level(power_dbm0, -90.0, 3.0)))
 
 
 class V21Tx:

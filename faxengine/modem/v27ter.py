@@ -38,12 +38,14 @@ class V27terTx(_HighSpeedTx):
         short_train: the short training (14 reversals, 58 pattern symbols)
             instead of the long one T.30 uses.
     Raises:
-        ModemError: on a rate V.27ter does not have or a level out of range.
+        ModemError: on a rate V.27ter does not have (or not an int), a level
+            out of range (or not a number), tep or short_train not a bool.
     """
 
     def __init__(self, rate: int = 4800, power_dbm0: float = -13.0, tep: bool = False,
                  short_train: bool = False) -> None:
-        _check("V.27ter", rate, RATES, power_dbm0)
+        rate, power_dbm0 = _check("V.27ter", rate, RATES, power_dbm0, tep=tep,
+                                   short_train=short_train)
         self.rate = rate
         self.power_dbm0 = power_dbm0
         super().__init__(lambda: _v27ter.V27terTxCore(rate, power_dbm0, tep, short_train))
@@ -53,10 +55,10 @@ class V27terRx(_HighSpeedRx):
     """V.27ter receiver for one rate, long training.
 
     Raises:
-        ModemError: on a rate V.27ter does not have.
+        ModemError: on a rate V.27ter does not have (or not an int).
     """
 
     def __init__(self, rate: int = 4800) -> None:
-        _check("V.27ter", rate, RATES)
+        rate, _ = _check("V.27ter", rate, RATES)
         self.rate = rate
         super().__init__(lambda: _v27ter.V27terRxCore(rate))

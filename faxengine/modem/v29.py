@@ -28,8 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from faxengine.modem import _v29
-from faxengine.modem._common import as_bits, as_count, as_samples
-from faxengine.modem.errors import ModemError
+from faxengine.modem._common import as_bits, as_count, as_samples, check_flag, check_level, check_rate
 
 __all__ = ["V29Tx", "V29Rx", "RATES", "BAUD", "CARRIER_HZ"]
 
@@ -42,13 +41,16 @@ MIN_POWER_DBM0 = -60.0
 MAX_POWER_DBM0 = -3.0
 
 
-def _check(name: str, rate: int, rates: tuple[int, ...], power_dbm0: float | None = None) -> None:
-    if rate not in rates:
-        raise ModemError(f"{name} has no rate {rate} bit/s: use one of {', '.join(map(str, rates))}")
+def _check(name: str, rate, rates: tuple[int, ...], power_dbm0=None, **flags) -> tuple[int, float | None]:
+    """The rate and level of a high-speed modem, checked (ModemError on a
+    wrong type or value), and the boolean ``flags`` by name."""
+    for flag, value in flags.items():
+        check_flag(flag, value)
+    rate = check_rate(name, rate, rates)
     # above -3 dBm0 the peaks of the 16-point V.29 signal clip at full scale
-    if power_dbm0 is not None and not MIN_POWER_DBM0 <= power_dbm0 <= MAX_POWER_DBM0:
-        raise ModemError(f"transmit level {power_dbm0} dBm0 is out of range: use "
-                         f"{MIN_POWER_DBM0:g}..{MAX_POWER_DBM0:g} dBm0")
+    if power_dbm0 is not None:
+        power_dbm0 = check_level(power_dbm0, MIN_POWER_DBM0, MAX_POWER_DBM0)
+    return rate, power_dbm0
 
 
 class _HighSpeedTx:
@@ -141,11 +143,12 @@ class V29Tx(_HighSpeedTx):
         power_dbm0: transmit level of the data signal.
         tep: send the 200 ms echo-protection tone before the training.
     Raises:
-        ModemError: on a rate V.29 does not have or a level out of range.
+        ModemError: on a rate V.29 does not have (or not an int), a level out
+            of range (or not a number), tep not a bool.
     """
 
     def __init__(self, rate: int = 9600, power_dbm0: float = -13.0, tep: bool = False) -> None:
-        _check("V.29", rate, RATES, power_dbm0)
+        rate, power_dbm0 = _check("V.29", rate, RATES, power_dbm0, tep=tep)
         self.rate = rate
         self.power_dbm0 = power_dbm0
         super().__init__(lambda: _v29.V29TxCore(rate, power_dbm0, tep))
@@ -155,10 +158,10 @@ class V29Rx(_HighSpeedRx):
     """V.29 receiver for one rate (T.30 says which, in DCS).
 
     Raises:
-        ModemError: on a rate V.29 does not have.
+        ModemError: on a rate V.29 does not have (or not an int).
     """
 
     def __init__(self, rate: int = 9600) -> None:
-        _check("V.29", rate, RATES)
+        rate, _ = _check("V.29", rate, RATES)
         self.rate = rate
         super().__init__(lambda: _v29.V29RxCore(rate))

@@ -138,8 +138,8 @@ static void test_shaper_and_front_end(void)
             amp[n++] = dsp_shaper_sample(&sh);
     }
     /* symbol k is centred 5 symbols (the shaper's delay) after its start
-     * k * 10/3, plus the front end's delay of taps/2 samples */
-    double delay = 5.0 * 10.0 / 3.0 + bp.taps / 2.0;
+     * k * 10/3, plus the front end's delay (half its length) */
+    double delay = 5.0 * 10.0 / 3.0 + bp.delay;
     cf_t gain = cf(0.0f, 0.0f);
     float err = 0.0f, sig = 0.0f;
     int k = 20, i;

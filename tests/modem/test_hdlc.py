@@ -177,7 +177,7 @@ def test_bad_arguments():
         HdlcRx(max_len=0)
     with pytest.raises(ModemError, match="1-D"):
         HdlcRx().decode(np.zeros((2, 8), np.uint8))
-    with pytest.raises(TypeError):
+    with pytest.raises(ModemError, match="Frame.data must be bytes, not str"):
         Frame("text", True)
 
 

@@ -179,7 +179,7 @@ def test_bad_arguments():
         CedTx(duration_s=5.0)
     with pytest.raises(ModemError, match="out of range"):
         CngTx(power_dbm0=10.0)
-    with pytest.raises(ValueError, match="unknown tone kind"):
+    with pytest.raises(ModemError, match="unknown tone kind"):
         ToneEvent("DTMF", 0)
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _hsutil import (IMPAIRMENTS, INTEROP_CONDITIONS, bit_errors, check_interop, check_streaming, check_tcf_interop,
-                     check_tep, interop_impairment, loop_errors, needs_spandsp, random_bits, send, through_line)
+                     check_tep, check_threshold_spandsp_tx, interop_impairment, loop_errors, needs_spandsp,
+                     random_bits, send, through_line)
 from _v17util import hard_decode, symbol_channel
 
 import spandsp
@@ -101,9 +102,9 @@ def test_coding_gain_over_uncoded_qam():
 
 
 def test_viterbi_rejects_bad_depth_and_rate():
-    with pytest.raises(ValueError, match="depth"):
+    with pytest.raises(ModemError, match="depth"):
         _v17.viterbi_decode(14400, np.zeros(4, complex), depth=0)
-    with pytest.raises(ValueError, match="no rate 4800"):
+    with pytest.raises(ModemError, match="no rate 4800"):
         _v17.viterbi_decode(4800, np.zeros(4, complex))
 
 
@@ -305,9 +306,10 @@ def test_snr_estimate_follows_the_noise(snr):
 
 
 #: where ours must still decode 20 s without error: 1 dB above what the
-#: sweep (2 x 20 s, 0.5 dB steps) measured: 21.0, 18.0, 15.0, 12.5 dB,
-#: against spandsp 0.0.6's 24.0, 21.5, 17.5, 14.5 dB
-OUR_THRESHOLD = {14400: 22.0, 12000: 19.0, 9600: 16.0, 7200: 13.5}
+#: sweep (2 x 20 s, 0.5 dB steps) measured: 21.0, 18.0, 15.0, 11.5 dB
+#: (7200: 12.5 before the slower data loops of csrc/v17rx.c), against
+#: spandsp 0.0.6's 24.0, 21.5, 17.5, 14.5 dB
+OUR_THRESHOLD = {14400: 22.0, 12000: 19.0, 9600: 16.0, 7200: 12.5}
 
 
 @pytest.mark.parametrize("rate", RATES)
@@ -315,6 +317,17 @@ def test_sensitivity_pinned(rate):
     bits = random_bits(rate * 20, seed=11)
     heard = through_line(send(V17Tx(rate), bits), snr_db=OUR_THRESHOLD[rate], seed=rate)
     assert bit_errors(bits, V17Rx(rate).demodulate(heard)) == 0
+
+
+#: the thresholds bench/test_modem_sensitivity.py measured with spandsp's
+#: transmitter (the engine issue asks 14.5 and 11.5 dB at 9600 and 7200)
+SWEPT_THRESHOLD = {14400: 21.0, 12000: 18.5, 9600: 16.0, 7200: 11.5}
+
+
+@needs_spandsp
+@pytest.mark.parametrize("rate", RATES)
+def test_swept_threshold_pinned(rate):
+    check_threshold_spandsp_tx("v17", rate, lambda: V17Rx(rate), SWEPT_THRESHOLD[rate])
 
 
 @pytest.mark.parametrize("level", [-10.0, -43.0])

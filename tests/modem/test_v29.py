@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from _hsutil import (IMPAIRMENTS, INTEROP_CONDITIONS, bit_errors, check_interop, check_noise_on_every_impairment,
-                     check_reports, check_streaming, check_tcf_interop, check_tep, interop_impairment, loop_errors,
-                     needs_spandsp, random_bits, send, through_line)
+                     check_reports, check_streaming, check_tcf_interop, check_tep, check_threshold_spandsp_tx,
+                     interop_impairment, loop_errors, needs_spandsp, random_bits, send, through_line)
 from faxengine.modem import ModemError
 from faxengine.modem.v29 import V29Rx, V29Tx
 
@@ -95,6 +95,17 @@ def test_sensitivity_pinned(rate):
     bits = random_bits(rate * 20, seed=11)
     got, _ = receive(rate, through_line(send(V29Tx(rate), bits), snr_db=OUR_THRESHOLD[rate], seed=rate))
     assert bit_errors(bits, got) == 0
+
+
+#: the thresholds bench/test_modem_sensitivity.py measured with spandsp's
+#: transmitter (the engine issue asks 19.0 and 15.0 dB at 9600 and 7200)
+SWEPT_THRESHOLD = {9600: 19.0, 7200: 17.5, 4800: 11.0}
+
+
+@needs_spandsp
+@pytest.mark.parametrize("rate", RATES)
+def test_swept_threshold_pinned(rate):
+    check_threshold_spandsp_tx("v29", rate, lambda: V29Rx(rate), SWEPT_THRESHOLD[rate])
 
 
 @needs_spandsp
