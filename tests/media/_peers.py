@@ -7,6 +7,7 @@ Everything runs on 127.0.0.1 and every wait is bounded."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -24,22 +25,22 @@ from faxengine.modem import V21Rx, V21Tx
 from faxengine.modem.hdlc import HdlcRx, HdlcTx
 from faxengine.modem.v21 import sine_amplitude
 
+from test_sipp import free_media_ports, free_port  # noqa: F401  (re-exported for the peers' tests)
+
 LOOPBACK = "127.0.0.1"
 RATE = 8000
 
 
-def require(program: str, package: str) -> str:
-    """The path of ``program``, or skip the test saying which Debian package brings it."""
-    path = shutil.which(program)
-    if path is None:
-        pytest.skip(f"{program} is not installed: apt-get install -y {package}")
-    return path
+def program(name: str) -> str | None:
+    """The path of ``name`` on PATH or in /usr/sbin (where Debian puts kamailio)."""
+    return shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", os.defpath),
+                                                    "/usr/sbin", "/sbin"]))
 
 
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
+def needs(name: str, package: str) -> pytest.MarkDecorator:
+    """A mark skipping a test module when program ``name`` is absent, naming its Debian package."""
+    return pytest.mark.skipif(program(name) is None,
+                              reason=f"{name} is not installed: apt-get install -y {package}")
 
 
 @contextlib.contextmanager
@@ -112,12 +113,15 @@ def tone(hz: float, power_dbm0: float, seconds: float) -> np.ndarray:
 
 
 def tone_seen(samples: np.ndarray, threshold_dbm0: float = -40.0) -> tuple[float, float]:
-    """(frequency in Hz, level in dBm0) of the loudest stretch of ``samples``: the
-    20 ms blocks above ``threshold_dbm0``, their edges dropped, FFT peak interpolated."""
+    """(frequency in Hz, level in dBm0) of the last sound in ``samples``: the last run
+    of 20 ms blocks above ``threshold_dbm0``, its edge blocks dropped, FFT peak
+    interpolated."""
     blocks = samples[: len(samples) // 160 * 160].astype(np.float64).reshape(-1, 160)
     loud = np.flatnonzero([power_to_dbm0(np.mean(b * b)) > threshold_dbm0 for b in blocks])
-    assert len(loud) > 4, "no tone above the threshold"
-    x = blocks[loud[1]:loud[-1]].ravel()
+    assert len(loud) > 4, "no sound above the threshold"
+    run = np.split(loud, np.flatnonzero(np.diff(loud) > 1) + 1)[-1]
+    assert len(run) > 4, f"the last sound lasts {len(run)} blocks: too short to measure"
+    x = blocks[run[1]:run[-1]].ravel()
     spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
     k = int(np.argmax(spectrum))
     a, b, c = np.log(spectrum[k - 1:k + 2])

@@ -22,20 +22,20 @@ from faxengine.media.sip.events import (CallEnded, CallEstablished, CallProgress
                                         Registered, RegistrationFailed)
 from faxengine.media.sip.protocol import open_sip
 
-from _peers import LOOPBACK, child, free_udp_port, heard, require, wait_for_sip
+from _peers import LOOPBACK, child, free_port, heard, needs, program, wait_for_sip
 from test_media_loopback import collect, expect, signal
 
 CONFIG = Path(__file__).resolve().parent / "kamailio" / "kamailio.cfg"
+pytestmark = needs("kamailio", "kamailio")
 PASSWORDS = {"alice": "alice-secret", "bob": "bob-secret"}      # as in the config's htable
 
 
 @pytest.fixture
 def kamailio(tmp_path):
     """The proxy's address, with kamailio running there for the test."""
-    program = require("kamailio", "kamailio")
-    port = free_udp_port()
+    port = free_port()
     log = tmp_path / "kamailio.log"
-    args = [program, "-f", str(CONFIG), "-DD", "-E", "-l", f"udp:{LOOPBACK}:{port}",
+    args = [program("kamailio"), "-f", str(CONFIG), "-DD", "-E", "-l", f"udp:{LOOPBACK}:{port}",
             "-Y", str(tmp_path), "-w", str(tmp_path), "-m", "32", "-M", "4", "-n", "2"]
     with child(args, log, tmp_path) as proc:
         wait_for_sip((LOOPBACK, port), proc, log)
@@ -114,6 +114,28 @@ async def call_through_proxy(proxy) -> None:
             endpoint.close()
 
 
+async def cancel_and_unknown_user(proxy) -> None:
+    alice = await open_sip((LOOPBACK, 0), user="alice", password=PASSWORDS["alice"])
+    bob = await open_sip((LOOPBACK, 0), user="bob", password=PASSWORDS["bob"])
+    try:
+        await registered(bob, proxy, 60)
+        # Nobody is bound for carol: the proxy answers 404 after the 407 round.
+        alice.invite(f"sip:carol@{proxy[0]}:{proxy[1]}", 40000)
+        assert (await expect(alice, CallEnded)).status == 404
+        # Bob rings; alice gives up: her CANCEL goes hop by hop through the proxy,
+        # bob's INVITE ends 487 and so does hers.
+        call_id = alice.invite(f"sip:bob@{proxy[0]}:{proxy[1]}", 40000)
+        incoming = await expect(bob, IncomingCall)
+        await expect(alice, CallProgress)
+        alice.hangup(call_id)
+        assert await expect(bob, CallEnded) == CallEnded(incoming.call_id, 487,
+                                                          "cancelled by the caller")
+        assert (await expect(alice, CallEnded)).status == 487
+    finally:
+        alice.close()
+        bob.close()
+
+
 def test_register_with_digest_and_refresh(kamailio):
     asyncio.run(asyncio.wait_for(register_and_refresh(kamailio), 15))
 
@@ -124,3 +146,7 @@ def test_register_with_a_wrong_password_fails(kamailio):
 
 def test_call_routed_through_kamailio(kamailio):
     asyncio.run(asyncio.wait_for(call_through_proxy(kamailio), 20))
+
+
+def test_call_cancelled_and_call_to_nobody_through_kamailio(kamailio):
+    asyncio.run(asyncio.wait_for(cancel_and_unknown_user(kamailio), 20))
