@@ -29,6 +29,8 @@ from test_sipp import free_media_ports, free_port  # noqa: F401  (re-exported fo
 
 LOOPBACK = "127.0.0.1"
 RATE = 8000
+KAMAILIO_CONFIG = Path(__file__).resolve().parent / "kamailio" / "kamailio.cfg"
+PASSWORDS = {"alice": "alice-secret", "bob": "bob-secret"}   # as in its config's htable
 
 
 def program(name: str) -> str | None:
@@ -91,6 +93,22 @@ def wait_for_sip(addr: tuple[str, int], proc: subprocess.Popen, log: Path,
                 time.sleep(0.05)
     raise AssertionError(f"{proc.args[0]} did not answer OPTIONS on {addr} in {timeout} s:\n"
                          + log.read_text(errors="replace")[-3000:])
+
+
+@pytest.fixture
+def kamailio(tmp_path):
+    """kamailio running as registrar and proxy for the test: its address (host, port)."""
+    if program("kamailio") is None:
+        pytest.skip("kamailio is not installed: apt-get install -y kamailio")
+    port = free_port()
+    log = tmp_path / "kamailio.log"
+    args = [program("kamailio"), "-f", str(KAMAILIO_CONFIG), "-DD", "-E",
+            "-l", f"udp:{LOOPBACK}:{port}", "-Y", str(tmp_path), "-w", str(tmp_path),
+            "-m", "32", "-M", "4", "-n", "2"]
+    with child(args, log, tmp_path) as proc:
+        wait_for_sip((LOOPBACK, port), proc, log)
+        yield LOOPBACK, port
+    print(log.read_text(errors="replace")[-2000:])      # shown when the test failed
 
 
 # -- what the two ends say to each other, and how it is checked ------------------

@@ -10,11 +10,7 @@ a call from one to the other goes through the proxy: INVITE/407/INVITE,
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
-
 import numpy as np
-import pytest
-
 from faxengine.g711 import g711_roundtrip
 from faxengine.media.rtp.protocol import open_rtp
 from faxengine.media.rtp.session import RtpSession, codec
@@ -22,25 +18,10 @@ from faxengine.media.sip.events import (CallEnded, CallEstablished, CallProgress
                                         Registered, RegistrationFailed)
 from faxengine.media.sip.protocol import open_sip
 
-from _peers import LOOPBACK, child, free_port, heard, needs, program, wait_for_sip
+from _peers import LOOPBACK, PASSWORDS, heard, kamailio, needs  # noqa: F401  (a fixture)
 from test_media_loopback import collect, expect, signal
 
-CONFIG = Path(__file__).resolve().parent / "kamailio" / "kamailio.cfg"
 pytestmark = needs("kamailio", "kamailio")
-PASSWORDS = {"alice": "alice-secret", "bob": "bob-secret"}      # as in the config's htable
-
-
-@pytest.fixture
-def kamailio(tmp_path):
-    """The proxy's address, with kamailio running there for the test."""
-    port = free_port()
-    log = tmp_path / "kamailio.log"
-    args = [program("kamailio"), "-f", str(CONFIG), "-DD", "-E", "-l", f"udp:{LOOPBACK}:{port}",
-            "-Y", str(tmp_path), "-w", str(tmp_path), "-m", "32", "-M", "4", "-n", "2"]
-    with child(args, log, tmp_path) as proc:
-        wait_for_sip((LOOPBACK, port), proc, log)
-        yield LOOPBACK, port
-    print(log.read_text(errors="replace")[-2000:])
 
 
 async def registered(endpoint, proxy, expires: int):
@@ -114,7 +95,7 @@ async def call_through_proxy(proxy) -> None:
             endpoint.close()
 
 
-async def cancel_and_unknown_user(proxy) -> None:
+async def cancel_and_nobody_there(proxy) -> None:
     alice = await open_sip((LOOPBACK, 0), user="alice", password=PASSWORDS["alice"])
     bob = await open_sip((LOOPBACK, 0), user="bob", password=PASSWORDS["bob"])
     try:
@@ -131,6 +112,11 @@ async def cancel_and_unknown_user(proxy) -> None:
         assert await expect(bob, CallEnded) == CallEnded(incoming.call_id, 487,
                                                           "cancelled by the caller")
         assert (await expect(alice, CallEnded)).status == 487
+        # Bob unbinds (Expires 0, through a fresh challenge): he cannot be reached.
+        bob.register(f"sip:{proxy[0]}:{proxy[1]}", 0)
+        assert await expect(bob, Registered) == Registered(0)
+        alice.invite(f"sip:bob@{proxy[0]}:{proxy[1]}", 40000)
+        assert (await expect(alice, CallEnded)).status == 404
     finally:
         alice.close()
         bob.close()
@@ -148,5 +134,5 @@ def test_call_routed_through_kamailio(kamailio):
     asyncio.run(asyncio.wait_for(call_through_proxy(kamailio), 20))
 
 
-def test_call_cancelled_and_call_to_nobody_through_kamailio(kamailio):
-    asyncio.run(asyncio.wait_for(cancel_and_unknown_user(kamailio), 20))
+def test_call_cancelled_and_calls_to_nobody_through_kamailio(kamailio):
+    asyncio.run(asyncio.wait_for(cancel_and_nobody_there(kamailio), 20))
