@@ -11,6 +11,8 @@ and baresip's INVITE answered by us (it hangs up when its file ends)."""
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 import string
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from faxengine.g711 import g711_roundtrip, ulaw_encode
 from faxengine.media.rtp.protocol import open_rtp
 from faxengine.media.rtp.session import RtpSession, codec
 from faxengine.media.sip.events import (CallEnded, CallEstablished, CallProgress,
-                                        IncomingCall, Registered)
+                                        CallUpdated, IncomingCall, Registered)
 from faxengine.media.sip.protocol import open_sip
 
 from _peers import (LOOPBACK, PASSWORDS, RATE, child, free_media_ports, free_port, heard, needs, program,
@@ -66,11 +68,12 @@ class Baresip:
         self.dir = tmp
         self.log = tmp / "baresip.log"
         self.port = free_port()
+        self.ctrl_port = free_port()
         rtp = free_media_ports()                            # RTP and RTCP (even, odd)
         self.source = source
         write_wav(tmp / "source.wav", source)
         values = dict(sip_port=self.port, source=tmp / "source.wav", dir=tmp,
-                      rtp_low=rtp, rtp_high=rtp + 1, codec=law, aor=aor,
+                      rtp_low=rtp, rtp_high=rtp + 1, codec=law, aor=aor, ctrl_port=self.ctrl_port,
                       auth=f";auth_pass={password}" if password else "")
         for name in ("config", "accounts"):
             text = string.Template((CONFIG / name).read_text()).substitute(values)
@@ -83,6 +86,26 @@ class Baresip:
         for command in commands:
             args += ["-e", command]
         return args
+
+    def command(self, command: str) -> dict:
+        """Run a menu command (``hold``, ``resume``...) through ctrl_tcp: JSON objects
+        in netstrings; the events it also sends are skipped.  Its response, checked ok."""
+        body = json.dumps({"command": command, "params": "", "token": command}).encode()
+        with socket.create_connection((LOOPBACK, self.ctrl_port), timeout=3) as s:
+            s.sendall(b"%d:%s," % (len(body), body))
+            buffer = b""
+            while True:
+                while b":" not in buffer or len(buffer) <= buffer.index(b":") + int(
+                        buffer[:buffer.index(b":")]) + 1:
+                    chunk = s.recv(4096)
+                    assert chunk, f"ctrl_tcp closed after {buffer!r}"
+                    buffer += chunk
+                colon = buffer.index(b":")
+                end = colon + 1 + int(buffer[:colon])
+                message, buffer = json.loads(buffer[colon + 1:end]), buffer[end + 1:]
+                if message.get("response"):
+                    assert message["ok"], message
+                    return message
 
     def recording(self) -> np.ndarray:
         """What baresip decoded from our RTP (read once it has stopped)."""
@@ -192,6 +215,43 @@ async def they_call_through(proxy, bs: Baresip, law: str) -> np.ndarray:
         bob.close()
 
 
+async def arrival(lines: list[str], line: str, timeout: float = 3.0) -> None:
+    """Wait until ``line`` is the last start line ``heard``."""
+    for _ in range(int(timeout / 0.05)):
+        if lines[-1:] == [line]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{line!r} did not arrive in {timeout} s: {lines}")
+
+
+async def held_and_resumed(bs: Baresip) -> list[str]:
+    ua = await open_sip((LOOPBACK, 0), user="alice")
+    rtp = await open_rtp((LOOPBACK, 0))
+    loop = asyncio.get_running_loop()
+    try:
+        call_id = ua.invite(f"sip:fax@{LOOPBACK}:{bs.port}", rtp.port)
+        await expect(ua, CallProgress)
+        start_audio(rtp, await expect(ua, CallEstablished), "PCMU")
+        lines = heard(ua)
+        directions = []
+        for command in ("hold", "resume"):
+            await loop.run_in_executor(None, bs.command, command)
+            updated = await expect(ua, CallUpdated)
+            assert updated.call_id == call_id and updated.audio.remote[0] == LOOPBACK
+            directions.append(updated.audio.direction)
+            # Our 200 is ACKed before we go on (RFC 3261 §15: no BYE before the ACK).
+            await arrival(lines, f"ACK sip:alice@{LOOPBACK}:{ua.local[1]} SIP/2.0")
+        ua.hangup(call_id)
+        assert (await expect(ua, CallEnded)).status == 200
+        await arrival(lines, "SIP/2.0 200 OK")                  # baresip's answer to our BYE
+        assert [line.split()[0] for line in lines] == ["INVITE", "ACK", "INVITE", "ACK",
+                                                       "SIP/2.0"]
+        return directions
+    finally:
+        ua.close()
+        rtp.close()
+
+
 def check_both_ways(bs: Baresip, law: str, heard_by_us: np.ndarray) -> None:
     """What each end decoded is what the other sent: frames, tone, samples."""
     check_heard(heard_by_us, THEIR_FRAMES, THEIR_TONE)
@@ -225,3 +285,15 @@ def test_baresip_calls_us_through_kamailio(tmp_path, kamailio):
     check_both_ways(bs, "PCMU", heard_by_us)
     assert "INVITE from alice to bob routed to sip:bob@127.0.0.1:" in (
         tmp_path / "kamailio.log").read_text(errors="replace")           # the config's xlog
+
+
+def test_baresip_holds_and_resumes_our_call(tmp_path):
+    """baresip's hold and resume are re-INVITEs in our dialog (a=sendonly, then
+    a=sendrecv): each is a CallUpdated with that direction, answered and ACKed."""
+    bs = Baresip(tmp_path, "PCMU", audio(THEIR_FRAMES, *THEIR_TONE, tail=3.0))
+    with child(bs.args(), bs.log, tmp_path) as proc:
+        wait_for_sip((LOOPBACK, bs.port), proc, bs.log)
+        directions = asyncio.run(asyncio.wait_for(held_and_resumed(bs), 20))
+    assert directions == ["sendonly", "sendrecv"]
+    log = bs.log.read_text(errors="replace")
+    assert "call: hold sip:alice@127.0.0.1" in log
