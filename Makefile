@@ -11,8 +11,11 @@ PIP := $(PYTHON) -m pip
 # System packages: a C compiler for the kernels, libspandsp for the modem and
 # T.30 interop tests, libtiff-tools (tiffinfo, tiffcp) for the TIFF tests,
 # fonts for rendering text pages, sipp (sip-tester) for the SIP interop tests,
-# PortAudio's headers for PyAudio (the sound-card port).
-APT_PACKAGES := gcc libc6-dev libspandsp-dev libtiff-tools fonts-dejavu-core sip-tester portaudio19-dev
+# PortAudio's headers for PyAudio (the sound-card port); kamailio (registrar and
+# proxy: tm sl rr usrloc registrar auth htable, all in the base package) and
+# baresip-core (its g711, aufile, sndfile, alsa, account and menu modules) for
+# tests/media/test_kamailio.py and test_baresip.py.
+APT_PACKAGES := gcc libc6-dev libspandsp-dev libtiff-tools fonts-dejavu-core sip-tester portaudio19-dev kamailio baresip-core
 PY_BUILD := "setuptools>=77" wheel "Cython>=3.0" "numpy>=1.24"
 
 .PHONY: all deps sysdeps pydeps build test run bench docs fuzz clean

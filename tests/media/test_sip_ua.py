@@ -85,6 +85,27 @@ def test_no_ack_ends_the_call_with_bye_after_64_t1():
     assert link.sent("BYE") == [32.0]
 
 
+def test_hanging_up_before_the_ack_of_our_200_holds_the_bye_until_it_comes():
+    # RFC 3261 §15: the callee sends no BYE on a confirmed dialog before the ACK
+    # of its 2xx (or 64*T1): a BYE overtaking the ACK may find no dialog there.
+    a, b, link = pair()
+    call_id = a.invite("sip:fax@127.0.0.1:5080", 0.0, 4000)
+    link.deliver()
+    (incoming,) = b.events()
+    acks = []
+    link.drop = lambda data: data.startswith(b"ACK") and len(acks) == 0 and not acks.append(data)
+    b.answer(incoming.call_id, 0.0, 5000)
+    link.deliver()                              # the 200 arrives, its ACK is lost
+    link.now = 0.1
+    b.hangup(call_id, 0.1)
+    assert b.events() == [CallEstablished(call_id, b.calls[call_id].audio),
+                          CallEnded(call_id, 200, "local hangup")]
+    link.run(60)
+    assert link.sent("BYE") == [0.5]            # once the ACK came, not at 0.1
+    assert link.sent("SIP/2.0 200 OK")[:2] == [0.0, 0.5] and link.sent("ACK") == [0.0, 0.5]
+    assert a.events()[-1] == CallEnded(call_id, 200, "BYE from the far end")
+
+
 def test_cancel_while_ringing_and_cancel_held_until_a_provisional():
     a, b, link = pair()
     call_id = a.invite("sip:fax@127.0.0.1:5080", 0.0, 4000)

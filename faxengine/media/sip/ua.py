@@ -198,8 +198,11 @@ class UserAgent(ServerSide):
         if call.state == "incoming":
             self.reject(call_id, now, 486)
         elif call.state == "established":
-            self._pending_2xx.pop(call_id, None)
-            self._bye(call, now)
+            pending = self._pending_2xx.get(call_id)
+            if pending is not None:         # §15: no BYE before the ACK of our 2xx
+                pending.bye_after_ack = True
+            else:
+                self._bye(call, now)
             self._end(call, 200, "local hangup")
         elif not call.hangup_requested:
             call.hangup_requested = True

@@ -43,13 +43,17 @@ SUPPORTED: tuple[str, ...] = ()           # option tags we implement (none yet)
 
 @dataclass(slots=True)
 class Pending2xx:
-    """Our 2xx to an INVITE, sent again until the ACK comes (§13.3.1.4)."""
+    """Our 2xx to an INVITE, sent again until the ACK comes (§13.3.1.4).
+
+    ``bye_after_ack``: we hung up meanwhile; the BYE waits for the ACK or for
+    64*T1 (§15: the callee sends no BYE before the ACK of its 2xx)."""
     data: bytes
     dest: Address
     cseq: int
     interval: float
     due: float
     give_up: float
+    bye_after_ack: bool = False
 
 
 class ServerSide:
@@ -70,6 +74,7 @@ class ServerSide:
     def _session_id(self, call: Call) -> int: ...
     def _start(self, machine: str, request: Request, dest: Address, now: float) -> Transaction: ...
     def _end(self, call: Call, status: int, reason: str) -> None: ...
+    def _bye(self, call: Call, now: float) -> None: ...
 
     def _unparsable(self, error: SipParseError, addr: Address) -> None:
         request = error.partial
@@ -114,7 +119,7 @@ class ServerSide:
         elif self._invite_again(request):
             pass
         elif request.method == "ACK":
-            self._ack_for_2xx(request)
+            self._ack_for_2xx(request, now)
         else:
             machine = "invite-server" if request.method == "INVITE" else "non-invite-server"
             self._start(machine, request, self._reply_address(top, addr), now)
@@ -240,10 +245,12 @@ class ServerSide:
                                                       call.invite.cseq[0], T1, now + T1,
                                                       now + 64 * T1)
 
-    def _ack_for_2xx(self, request: Request) -> None:
+    def _ack_for_2xx(self, request: Request, now: float) -> None:
         p = self._pending_2xx.get(request.call_id)
         if p is not None and request.cseq[0] == p.cseq:
             del self._pending_2xx[request.call_id]
+            if p.bye_after_ack:
+                self._bye(self.calls[request.call_id], now)
 
     def _cancel_in(self, tx: Transaction, request: Request, now: float) -> None:
         via = request.vias[0]
