@@ -187,9 +187,15 @@ class SenderSide:
         """(resolution, paper width) of page ``index``, checked.
 
         Raises:
-            LocalProtocolError: a resolution or line width fax does not have.
+            LocalProtocolError: a resolution or line width fax does not have,
+                or a page without a line (it would go as RTC alone, and both
+                terminals would call the call OK with nothing on paper).
         """
         page = self._pages[index]
+        if page.height < 1:
+            raise LocalProtocolError(
+                f"page {index + 1} has no line (0 x {page.width} pels): fax has nothing to "
+                "send for it; leave it out of the document")
         resolution = page.resolution
         if resolution is None:
             raise LocalProtocolError(

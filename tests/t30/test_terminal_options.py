@@ -119,3 +119,10 @@ def test_tx_takes_a_whole_number_of_samples(n):
 def test_tx_takes_numpy_integers_and_zero():
     term = FaxTerminal(False)
     assert term.tx(np.int64(160)).shape == (160,) and term.tx(0).shape == (0,)
+
+
+def test_a_page_without_a_line_is_refused_when_made():
+    from faxengine.t4 import Page
+    empty = Page(np.zeros((0, 1728), dtype=bool), 204, 196)
+    with pytest.raises(LocalProtocolError, match=r"page 2 has no line \(0 x 1728 pels\)"):
+        FaxTerminal(True, send=[text_page(), empty])
