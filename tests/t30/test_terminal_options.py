@@ -125,4 +125,4 @@ def test_a_page_without_a_line_is_refused_when_made():
     from faxengine.t4 import Page
     empty = Page(np.zeros((0, 1728), dtype=bool), 204, 196)
     with pytest.raises(LocalProtocolError, match=r"page 2 has no line \(0 x 1728 pels\)"):
-        FaxTerminal(True, send=[text_page(), empty])
+        FaxTerminal(True, send=[text_page(1), empty])
