@@ -23,7 +23,6 @@ import asyncio
 import json
 import socket
 import sys
-from pathlib import Path
 from typing import Any
 
 from faxengine.errors import FaxError
@@ -34,19 +33,12 @@ __all__ = ["receive_main", "send_main"]
 
 
 def _documents(files: list[str]) -> list[Any]:
-    """TIFF files as paths (the terminal reads them); other images as one fine page each."""
-    from PIL import Image
+    """The document's pages, loaded as every command loads them (faxengine.t4.document:
+    fax TIFF pages pel for pel, other pictures scaled to the fax line at fine
+    resolution); a refusal is an InputError naming the file."""
+    from faxengine.t4.document import load_document
 
-    from faxengine.t4 import Page
-
-    out: list[Any] = []
-    for name in files:
-        if Path(name).suffix.lower() in (".tif", ".tiff"):
-            out.append(name)
-        else:
-            with Image.open(name) as img:
-                out.append(Page.from_pil(img, resolution="fine"))
-    return out
+    return [loaded.page for loaded in load_document(files, "fine", False)]
 
 
 def _local_host(target: Uri) -> str:
@@ -199,12 +191,27 @@ async def _receive(args: argparse.Namespace) -> list[CallResult]:
         endpoint.close()
 
 
+def _writable_folder(name: str) -> None:
+    """Make the folder received faxes go into, or refuse it before answering any call."""
+    import os
+
+    try:
+        os.makedirs(name, exist_ok=True)
+    except OSError as exc:
+        raise OSError(f"{name}: cannot make the folder: {exc.strerror or exc}") from None
+    if not os.path.isdir(name) or not os.access(name, os.W_OK | os.X_OK):
+        raise OSError(f"{name}: not a folder this user can write received faxes into")
+
+
 def receive_main(argv: list[str] | None = None) -> int:
     """``faxengine receive``: 0 when every call's fax went through, 1 when not, 2 on a
     usage error; Ctrl-C stops it (status 0 unless a call failed)."""
     args = _receive_parser().parse_args(argv)
     try:
         _listen_address(args.listen)
+        for folder in (args.out, getattr(args, "record_dir", None)):
+            if folder:
+                _writable_folder(folder)
         results = asyncio.run(_receive(args))
     except KeyboardInterrupt:
         return 0

@@ -240,6 +240,17 @@ def test_commands_refuse_bad_arguments_with_status_2(capsys, tmp_path):
     assert send_main(["x.tif", "--to", "fax@127.0.0.1"]) == 2
     assert capsys.readouterr().err == ("faxengine send: SIP URI 'fax@127.0.0.1' is not "
                                        "sip:user@host[:port]\n")
+    # the document is loaded as every command loads it: one line naming the file
+    (tmp_path / "notes.txt").write_text("not a picture")
+    assert send_main([str(tmp_path / "notes.txt"), "--to", "sip:fax@127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"faxengine send: {tmp_path / 'notes.txt'}: ") and err.count("\n") == 1
+    # --out is made or refused before any call is answered (it listened forever before)
+    (tmp_path / "a-file").write_text("")
+    assert receive_main(["--listen", "127.0.0.1:9", "--out", str(tmp_path / "a-file")]) == 2
+    assert "a-file: cannot make the folder" in capsys.readouterr().err
+    made = tmp_path / "new" / "faxes"
+    assert receive_main(["--listen", "nowhere", "--out", str(made)]) == 2 and not made.exists()
 
 
 class _NoPort(_Talker):
