@@ -45,8 +45,17 @@ deps: build
 test: build
 	$(PYTHON) -m pytest -m "not slow" -q tests
 
+# The main job: the sample letter faxed between two of our terminals through
+# the line model, then over SIP/RTP on 127.0.0.1 in real time (about 35 s):
+# a receiver answering once, a sender calling it; both bounded by timeout.
+SIP_DEMO := 127.0.0.1:5062
 run: build
 	$(PYTHON) -m faxengine loopback samples/letter.png --out build/letter-received.tif --g711 alaw --snr 30
+	@mkdir -p build/sip-received
+	@timeout 120 $(PYTHON) -m faxengine receive --listen $(SIP_DEMO) --out build/sip-received --once & \
+	  rx=$$!; sleep 1; \
+	  timeout 110 $(PYTHON) -m faxengine send samples/letter.png --to sip:fax@$(SIP_DEMO); tx=$$?; \
+	  wait $$rx; rxs=$$?; [ $$tx -eq 0 ] && [ $$rxs -eq 0 ]
 
 bench: build
 	$(PYTHON) -m pytest -q -s bench --benchmark-columns=min,mean,rounds

@@ -56,7 +56,9 @@ def _line(who: str, r: CallResult) -> str:
     f = r.fax
     detail = (f", {f.bit_rate} bit/s, {f.coding.upper()}, {'ECM' if f.ecm else 'no ECM'}"
               if f.coding else "")
-    out = f"{who}: {f.code} -- {f.message}; {f.pages} page(s){detail}; SIP {r.sip_status} {r.sip_reason}"
+    from faxengine.t4.document import plural
+
+    out = f"{who}: {f.code} -- {f.message}; {plural(f.pages, 'page')}{detail}; SIP {r.sip_status} {r.sip_reason}"
     if r.rtp is not None:
         s = r.rtp
         out += (f"; {r.codec}, RTP sent {s.sent} received {s.received} lost {s.lost} "

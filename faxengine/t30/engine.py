@@ -207,7 +207,8 @@ class TableEngine:
             bit_rate=dcs.rate if dcs else 0, ecm=bool(dcs and dcs.ecm),
             coding=dcs.coding if dcs else None, resolution=dcs.resolution if dcs else None,
             remote_ident=self.remote_ident, duration_s=self._tx_time / SAMPLE_RATE)
-        self.log.info("call ended: %s (%s), %d page(s), %.1f s", code, words, self.pages_done,
+        self.log.info("call ended: %s (%s), %d page%s, %.1f s", code, words, self.pages_done,
+                      "" if self.pages_done == 1 else "s",
                       self.result.duration_s)
         try:
             self._emit(CallEnded(self._clock_s(), self.result))
