@@ -19,6 +19,7 @@ int dsp_qamrx_init(dsp_qamrx_t *s, const dsp_qamrx_desc_t *desc)
     s->sps = 8000.0f / desc->baud;
     s->half = s->sps / 2.0f;
     s->delay = (desc->eq_len - 1) / 4;
+    s->ted_max = desc->ted_max_ppm * 1e-6f * s->sps;
     if (dsp_bandpass_init(&s->bp, s->sps, desc->span, desc->beta, desc->carrier_hz, 128) < 0)
         return -1;
     if (dsp_equalizer_init(&s->eq, desc->eq_len) < 0) {
@@ -267,6 +268,17 @@ static int half_sample(dsp_qamrx_t *s, cf_t u, uint8_t *bits)
         int data = s->state >= DSP_QAMRX_PREAMBLE;
         float adj = dsp_timing_loop_update(&s->tl, e, data ? s->d.ted_kp_data : s->d.ted_kp_train,
                                            data ? s->d.ted_ki_data : s->d.ted_ki_train);
+        /* The integral stands for the clock difference of the two ends; on
+         * a dispersive channel (V.56bis EDD) Gardner's error on the training
+         * pattern is noisy enough to wind it up to several hundred ppm, and
+         * the data then starts on a timing that walks away faster than the
+         * data step of the equaliser can follow.  Held to what clocks can
+         * differ by, its noise stays a timing jitter the equaliser absorbs. */
+        if (s->ted_max > 0.0f) {
+            float held = fminf(fmaxf(s->tl.integral, -s->ted_max), s->ted_max);
+            adj += s->tl.integral - held;
+            s->tl.integral = held;
+        }
         move_time(s, adj);
     }
     s->last_on = u;

@@ -71,6 +71,8 @@ typedef struct {
                                  halved every mu_half symbols down to mu_data (0: never) */
     float pll_kp_acq, pll_ki_acq, pll_kp_train, pll_ki_train, pll_kp_data, pll_ki_data;
     float ted_kp_train, ted_ki_train, ted_kp_data, ted_ki_data;
+    float ted_max_ppm;        /* bound on the Gardner loop's integral, the clock
+                                 difference it may believe in (0: none) */
     float carrier_on_dbm0, carrier_off_dbm0;
     int (*decide)(void *user, cf_t z, cf_t *point);
     void (*reference)(void *user, cf_t point);
@@ -82,6 +84,7 @@ typedef struct dsp_qamrx_s {
     dsp_qamrx_desc_t d;
     float sps;                /* samples per symbol */
     float half;               /* samples per T/2 */
+    float ted_max;            /* ted_max_ppm as samples per symbol */
     int delay;                /* equaliser delay, symbols */
     dsp_power_detector_t pd;
     dsp_bandpass_t bp;

@@ -35,8 +35,8 @@ _TABLE = {
     ("v17", 12000): (None, None, 0.5, 1.0, None, None, 1.0, 2.0, 2.0, None),
     ("v17", 9600): (None, None, 0.5, 0.5, None, None, 0.5, 2.0, 2.0, None),
     ("v17", 7200): (None, None, 0.5, 0.0, None, None, 0.0, 4.0, 1.0, None),
-    ("v29", 9600): (None, None, 4.0, 0.5, None, None, 1.5, 7.0, 8.0, None),
-    ("v29", 7200): (None, None, 2.5, 0.5, None, None, 1.0, 1.5, 1.5, None),
+    ("v29", 9600): (None, None, 2.0, 1.0, None, None, 1.0, 2.5, 2.0, None),
+    ("v29", 7200): (None, None, 1.0, 0.0, None, None, 0.5, 2.5, 2.0, None),
 }
 MEASURED = {(kind, rate, ch): excess for (kind, rate), row in _TABLE.items()
             for ch, excess in zip(cm.CHANNELS, row)}
