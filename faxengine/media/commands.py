@@ -1,11 +1,14 @@
-"""``faxengine send`` and ``faxengine receive`` over SIP: ``send_main`` and ``receive_main``.
+"""``faxengine send`` and ``faxengine receive`` over SIP or a sound card:
+``send_main`` and ``receive_main``.
 
     faxengine send FILE... --to sip:NUMBER@HOST[:PORT] [--from sip:us@host]
         [--user U --password P] [--register sip:registrar] [--ecm/--no-ecm]
         [--codec pcmu|pcma] [--record call.wav] [--jitter-ms MS] [--json]
+    faxengine send FILE... --device N [--ecm/--no-ecm] [--json]
     faxengine receive --listen HOST:PORT --out DIR [--once | --calls N]
         [--user U] [--password P] [--register sip:registrar] [--record-dir DIR]
         [--jitter-ms MS] [--json]
+    faxengine receive --device N --out DIR [--ecm/--no-ecm] [--json]
 
 ``send`` shows a progress bar per page on a terminal (one line per page
 sent when stderr is not one) and ends with the result line, or the result
@@ -15,6 +18,18 @@ as JSON with ``--json``.  ``receive`` answers every INVITE (only those for
 ``--once`` exits after one call, ``--calls N`` after N.  The exit status is
 0 only when every fax went through.  Both return the status, so the
 ``faxengine`` command can hand them its arguments.
+
+``--device N`` (instead of ``--to`` / ``--listen``) puts the fax through
+sound card N (``faxengine devices`` lists them) with PyAudio: the card's
+captured buffers pace the call (``faxengine.media.soundcard.run``), the
+terminal is the one a SIP call would use, and the progress bar, result line,
+``--json`` and exit status are the same; ``receive --device`` takes one call
+and writes one TIFF-F file.  There is no SIP on a card, so the result line
+names the card and its counters instead of SIP and RTP.
+
+``CARD_OPTIONS`` is the hook tests use: keyword arguments given to every
+``SoundCard`` these commands open (a fake PyAudio as ``pyaudio=``, a long
+``late`` for a test's clock).  Users never need it.
 """
 from __future__ import annotations
 
@@ -23,13 +38,20 @@ import asyncio
 import json
 import socket
 import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from faxengine.errors import FaxError
 from faxengine.media.call import CallResult, FaxReceiver, SipEndpoint, send_fax
 from faxengine.media.sip.message import Uri
+from faxengine.t30.result import Result
+from faxengine.t30.terminal import FaxTerminal
 
-__all__ = ["receive_main", "send_main"]
+__all__ = ["CARD_OPTIONS", "CardResult", "receive_main", "send_main"]
+
+CARD_OPTIONS: dict[str, Any] = {}   # extra SoundCard(...) arguments: tests only (see above)
 
 
 def _documents(files: list[str]) -> list[Any]:
@@ -52,13 +74,17 @@ def _local_host(target: Uri) -> str:
             return "127.0.0.1"
 
 
-def _line(who: str, r: CallResult) -> str:
-    f = r.fax
+def _fax_words(who: str, f: Result) -> str:
+    """The result line's start, the same over SIP and a card: code, message, pages, mode."""
     detail = (f", {f.bit_rate} bit/s, {f.coding.upper()}, {'ECM' if f.ecm else 'no ECM'}"
               if f.coding else "")
     from faxengine.t4.document import plural
 
-    out = f"{who}: {f.code} -- {f.message}; {plural(f.pages, 'page')}{detail}; SIP {r.sip_status} {r.sip_reason}"
+    return f"{who}: {f.code} -- {f.message}; {plural(f.pages, 'page')}{detail}"
+
+
+def _line(who: str, r: CallResult) -> str:
+    out = f"{_fax_words(who, r.fax)}; SIP {r.sip_status} {r.sip_reason}"
     if r.rtp is not None:
         s = r.rtp
         out += (f"; {r.codec}, RTP sent {s.sent} received {s.received} lost {s.lost} "
@@ -94,10 +120,79 @@ class _Bar:
             print(file=sys.stderr)
 
 
+@dataclass
+class CardResult:
+    """How one fax call through a sound card went (``--device``).
+
+    Attributes:
+        fax: the terminal's ``Result`` (``fax.ok``: the document went through).
+        device: the PortAudio device index.
+        rate: the rate the card was opened at (8000, or its own, resampled).
+        line_seconds: line time the pump ran.
+        card: the card's counters (``SoundCardStats``: late blocks, overruns ...).
+        path: the TIFF-F file a receiver wrote, else None.
+    """
+
+    fax: Result
+    device: int
+    rate: int
+    line_seconds: float
+    card: Any
+    path: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.fax.ok
+
+    def as_dict(self) -> dict[str, Any]:
+        """The result as plain data (for ``--json``), keyed as ``CallResult.as_dict``."""
+        return {**asdict(self), "ok": self.ok}
+
+    def line(self, who: str) -> str:
+        """The result line: the fax, then the card and what went wrong on it."""
+        c = self.card
+        out = (f"{_fax_words(who, self.fax)}; sound card {self.device} at {self.rate} "
+               f"samples/s, late {c.late} overruns in {c.input_overruns} out "
+               f"{c.output_overruns} underruns {c.output_underruns}")
+        return out + (f"; wrote {self.path}" if self.path else "")
+
+
+def _card_call(terminal: FaxTerminal, device: int, progress: Any = None) -> CardResult:
+    """Run ``terminal`` through sound card ``device`` until the call ends.
+
+    Raises:
+        SoundCardError: PyAudio is missing, the card cannot be opened, or it
+            stopped delivering audio (the terminal is aborted first).
+    """
+    from faxengine.media.soundcard import SoundCard, run
+
+    with SoundCard(device, **CARD_OPTIONS) as card:
+        seconds = run(terminal, card,
+                      on_block=None if progress is None else lambda: progress(terminal))
+    return CardResult(terminal.result, device, card.rate, seconds, card.stats)
+
+
+def _device(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"--device takes a card's number (faxengine devices "
+                                         f"lists them), not {text!r}")
+    return int(text)
+
+
+def _one_of(sip: str | None, device: int | None, sip_option: str) -> None:
+    """Refuse both or neither of the SIP option and ``--device`` (a usage error, status 2)."""
+    if (sip is None) == (device is None):
+        raise ValueError(f"give {sip_option} (a SIP call) or --device N (a sound card), "
+                         f"{'not both' if device is not None else 'one of them'}")
+
+
 def _send_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="faxengine send", description="send a fax over SIP")
+    p = argparse.ArgumentParser(prog="faxengine send",
+                                description="send a fax over SIP or through a sound card")
     p.add_argument("files", nargs="+", help="TIFF files or images (PNG, JPEG, PBM, ...)")
-    p.add_argument("--to", required=True, help="sip:NUMBER@HOST[:PORT]")
+    p.add_argument("--to", help="sip:NUMBER@HOST[:PORT]")
+    p.add_argument("--device", type=_device, metavar="N",
+                   help="send through sound card N instead of SIP (faxengine devices)")
     p.add_argument("--from", dest="from_", help="sip:us@host: our user (default: faxengine)")
     p.add_argument("--local", help="our address for SIP and RTP (default: the one that "
                                    "routes to --to)")
@@ -116,29 +211,44 @@ def _send_parser() -> argparse.ArgumentParser:
 def send_main(argv: list[str] | None = None) -> int:
     """``faxengine send``: 0 when the fax went through, 1 when not, 2 on a usage error."""
     args = _send_parser().parse_args(argv)
+    bar = None if args.json else _Bar()
     try:
-        target = Uri.parse(args.to)
-        from_user = Uri.parse(args.from_).user or "faxengine" if args.from_ else "faxengine"
-        host = args.local or _local_host(target)
-        bar = None if args.json else _Bar()
-        result = asyncio.run(send_fax(
-            _documents(args.files), args.to, local=(host, 0), ecm=args.ecm,
-            codec_name=args.codec.upper(), username=args.user, password=args.password,
-            from_user=from_user, register=args.register, record=args.record, progress=bar,
-            jitter_delay=args.jitter_ms / 1000))
-    except (FaxError, OSError) as exc:
+        _one_of(args.to, args.device, "--to sip:NUMBER@HOST")
+        if args.device is not None:
+            terminal = FaxTerminal(True, send=_documents(args.files), ecm=args.ecm)
+            result: CallResult | CardResult = _card_call(terminal, args.device, bar)
+        else:
+            target = Uri.parse(args.to)
+            from_user = Uri.parse(args.from_).user or "faxengine" if args.from_ else "faxengine"
+            host = args.local or _local_host(target)
+            result = asyncio.run(send_fax(
+                _documents(args.files), args.to, local=(host, 0), ecm=args.ecm,
+                codec_name=args.codec.upper(), username=args.user, password=args.password,
+                from_user=from_user, register=args.register, record=args.record, progress=bar,
+                jitter_delay=args.jitter_ms / 1000))
+    except (FaxError, OSError, ValueError) as exc:
+        if bar is not None:
+            bar.end()
         print(f"faxengine send: {exc}", file=sys.stderr)
         return 2
     if bar is not None:
         bar.end()
-    print(json.dumps(result.as_dict()) if args.json else _line("sent", result), flush=True)
+    print(json.dumps(result.as_dict()) if args.json else _result_line("sent", result),
+          flush=True)
     return 0 if result.ok else 1
 
 
+def _result_line(who: str, result: CallResult | CardResult) -> str:
+    return result.line(who) if isinstance(result, CardResult) else _line(who, result)
+
+
 def _receive_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="faxengine receive", description="receive faxes over SIP")
-    p.add_argument("--listen", required=True, metavar="HOST:PORT",
+    p = argparse.ArgumentParser(prog="faxengine receive",
+                                description="receive faxes over SIP or through a sound card")
+    p.add_argument("--listen", metavar="HOST:PORT",
                    help="where to take INVITEs (port 0: any free one, printed)")
+    p.add_argument("--device", type=_device, metavar="N",
+                   help="take one call on sound card N instead of SIP (faxengine devices)")
     p.add_argument("--out", required=True, metavar="DIR", help="one TIFF-F file per call here")
     ends = p.add_mutually_exclusive_group()
     ends.add_argument("--once", action="store_true", help="exit after one call, with its status")
@@ -193,6 +303,17 @@ async def _receive(args: argparse.Namespace) -> list[CallResult]:
         endpoint.close()
 
 
+def _receive_card(args: argparse.Namespace) -> CardResult:
+    """Answer the one call on sound card ``--device`` and write its TIFF-F file."""
+    path = Path(args.out) / f"fax-{time.strftime('%Y%m%d-%H%M%S')}-device{args.device}.tif"
+    print(f"waiting on sound card {args.device}", flush=True)
+    terminal = FaxTerminal(False, receive=path, ecm=args.ecm)
+    result = _card_call(terminal, args.device)
+    result.path = str(path) if path.exists() else None
+    print(json.dumps(result.as_dict()) if args.json else result.line("received"), flush=True)
+    return result
+
+
 def _writable_folder(name: str) -> None:
     """Make the folder received faxes go into, or refuse it before answering any call."""
     import os
@@ -210,11 +331,16 @@ def receive_main(argv: list[str] | None = None) -> int:
     usage error; Ctrl-C stops it (status 0 unless a call failed)."""
     args = _receive_parser().parse_args(argv)
     try:
-        _listen_address(args.listen)
+        _one_of(args.listen, args.device, "--listen HOST:PORT")
+        if args.device is None:
+            _listen_address(args.listen)
+        elif args.calls not in (None, 1):
+            raise ValueError("receive --device takes one call: leave out --calls")
         for folder in (args.out, getattr(args, "record_dir", None)):
             if folder:
                 _writable_folder(folder)
-        results = asyncio.run(_receive(args))
+        results = ([_receive_card(args)] if args.device is not None
+                   else asyncio.run(_receive(args)))
     except KeyboardInterrupt:
         return 0
     except (FaxError, OSError, ValueError) as exc:
