@@ -267,9 +267,11 @@ def _snr(text: str) -> float:
 # exit status; the help line).
 DELEGATED: dict[str, tuple[str, str]] = {
     "send": ("faxengine.media.commands:send_main",
-             "fax a document over SIP: --to sip:NUMBER@HOST[:PORT]"),
+             "fax a document over SIP (--to sip:NUMBER@HOST) or a sound card "
+             "(--device N)"),
     "receive": ("faxengine.media.commands:receive_main",
-                "answer fax calls over SIP: --listen HOST:PORT --out DIR"),
+                "answer fax calls over SIP (--listen HOST:PORT) or a sound card "
+                "(--device N); --out DIR"),
     "decode": ("faxengine.media.analyser.cli:main",
                "report what happened in a recording of a fax call (WAV): frames, bursts, pages"),
     "devices": ("faxengine.media.soundcard:devices_main",
