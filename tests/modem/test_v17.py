@@ -277,6 +277,9 @@ def test_receivers_share_the_slicing_grid():
     first, second = V17Rx(14400), V17Rx(14400)
     got = first.demodulate(samples)
     assert np.array_equal(second.demodulate(samples), got)
+    # and so does one restarted after hearing it (the shared tables are read-only)
+    first.restart()
+    assert np.array_equal(first.demodulate(samples), got)
     assert bit_errors(random_bits(20000, seed=3), got) < 20000 // 10
 
 
