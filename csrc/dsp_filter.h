@@ -32,6 +32,10 @@
  *                                     the newest input; still on the carrier
  *                                     (multiply by the NCO's e^-j.theta)
  *     dsp_bandpass_free(&bp)
+ *   The coefficients depend on the parameters alone: the first init with a
+ *   parameter set in the process computes them, later ones share them
+ *   (read-only, published with an atomic compare-and-swap, so any thread
+ *   may init, with or without a GIL; they live until the process ends).
  */
 #ifndef FAXENGINE_DSP_FILTER_H
 #define FAXENGINE_DSP_FILTER_H
@@ -74,8 +78,9 @@ typedef struct {
     int taps;            /* input samples under the filter, a multiple of 4 */
     float delay;         /* samples from an input to the filter's centre */
     int phases;          /* fractional positions tabulated: 0..phases inclusive */
-    float *coef_re;      /* [phase][tap], taps reversed so a dot product with the window works */
-    float *coef_im;
+    const float *coef_re;    /* [phase][tap], taps reversed so a dot product with the window works */
+    const float *coef_im;    /* both shared read-only by the filters of one parameter set */
+    void *own_bank;          /* the coefficients when not shared (freed with the filter), or NULL */
     float *buf;          /* doubled ring of the input */
     int pos;
 } dsp_bandpass_t;

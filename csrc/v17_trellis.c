@@ -69,10 +69,10 @@ static const v17_point_t map_7200[16] = {
 };
 
 static const v17_constellation_t constellations[4] = {
-    {14400, 6, 128, map_14400, 41.0f},
-    {12000, 5, 64, map_12000, 42.0f},
-    {9600, 4, 32, map_9600, 40.0f},
-    {7200, 3, 16, map_7200, 40.0f},
+    {14400, 6, 128, map_14400, 41.0f, 2},
+    {12000, 5, 64, map_12000, 42.0f, 4},
+    {9600, 4, 32, map_9600, 40.0f, 8},
+    {7200, 3, 16, map_7200, 40.0f, 16},
 };
 
 /* Training points of V.17 §8: A, B, C, D (90 degrees apart). */
@@ -173,12 +173,19 @@ static void build_pred(void)
  * every decoder.  Builders that race both build; one publishes, the other
  * frees its copy. */
 static uint8_t *grids[4];
+static int grid_builds;
+
+int v17_viterbi_grid_builds(void)
+{
+    return __atomic_load_n(&grid_builds, __ATOMIC_RELAXED);
+}
 
 static uint8_t *build_grid(const v17_constellation_t *c, int grid_n, float lo)
 {
     uint8_t *grid = malloc((size_t) grid_n * grid_n * 8);
     if (grid == NULL)
         return NULL;
+    __atomic_add_fetch(&grid_builds, 1, __ATOMIC_RELAXED);
     for (int iy = 0; iy < grid_n; iy++)
         for (int ix = 0; ix < grid_n; ix++) {
             float x = lo + (ix + 0.5f) * GRID_STEP;

@@ -42,6 +42,7 @@ typedef struct {
     int points;               /* 2^(bits_per_symbol + 1) */
     const v17_point_t *map;   /* label -> point */
     float mean_energy;        /* over all points, on the integer grid */
+    int min_distance2;        /* least squared distance between two points */
 } v17_constellation_t;
 
 /* The constellation of a data rate, or NULL for a rate V.17 does not have. */
@@ -135,8 +136,19 @@ typedef struct {
 } v17_viterbi_t;
 
 /* depth in 1..V17_VITERBI_MAX_DEPTH.  Returns 0, or -1 for a bad rate or
- * depth or when out of memory. */
+ * depth or when out of memory.
+ *
+ * The slicing grid depends on the rate alone: the first init at a rate in
+ * the process builds it (about 5 M instructions at 14 400 bit/s), every
+ * later one shares it, so an init costs a memset.  Safe from any thread,
+ * with or without a GIL: the grid is published with an atomic
+ * compare-and-swap (builders that race both build, one copy wins, the other
+ * is freed) and is read-only afterwards.  The grids live until the process
+ * ends; v17_viterbi_free never frees them. */
 int v17_viterbi_init(v17_viterbi_t *v, int rate, int depth);
+/* How many slicing grids this process has built (one per rate used, or a
+ * few more if first inits raced): for tests that construction shares them. */
+int v17_viterbi_grid_builds(void);
 /* Forget the past; every state starts equally likely. */
 void v17_viterbi_restart(v17_viterbi_t *v);
 void v17_viterbi_free(v17_viterbi_t *v);

@@ -118,18 +118,9 @@ int v17_rx_init(v17_rx_state_t *s, int rate)
         return -1;
     }
     dsp_carrier_init(&s->nco, 1800.0f);
-    {
-        /* good decisions: error power under (d/2)^2 / 2, d the least
-         * distance between two points of the constellation */
-        int d2 = 1 << 30;
-        for (int i = 0; i < s->c->points; i++)
-            for (int j = i + 1; j < s->c->points; j++) {
-                int dx = s->c->map[i].re - s->c->map[j].re, dy = s->c->map[i].im - s->c->map[j].im;
-                if (dx * dx + dy * dy < d2)
-                    d2 = dx * dx + dy * dy;
-            }
-        s->good_err = (float) d2 / 8.0f;
-    }
+    /* good decisions: error power under (d/2)^2 / 2, d the least distance
+     * between two points of the constellation */
+    s->good_err = (float) s->c->min_distance2 / 8.0f;
     {
         v17_training_t t;
         v17_training_init(&t);

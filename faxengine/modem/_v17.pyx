@@ -23,6 +23,7 @@ cdef extern from "v17_trellis.h" nogil:
         int points
         const v17_point_t *map
         float mean_energy
+        int min_distance2
     ctypedef struct v17_trellis_enc_t:
         int diff
         int conv
@@ -37,6 +38,7 @@ cdef extern from "v17_trellis.h" nogil:
     void v17_viterbi_free(v17_viterbi_t *v)
     int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label, int *out)
     int v17_viterbi_flush(v17_viterbi_t *v, int *out)
+    int v17_viterbi_grid_builds()
     int V17_VITERBI_MAX_DEPTH
     int V17_VITERBI_BLOCK
 
@@ -95,6 +97,18 @@ def constellation(int rate):
     for i in range(c.points):
         out[i] = complex(c.map[i].re, c.map[i].im)
     return out
+
+
+def min_distance2(int rate):
+    """Least squared distance between two points of a rate's constellation,
+    as csrc/v17_trellis.c tabulates it."""
+    return _constellation(rate).min_distance2
+
+
+def grid_builds():
+    """How many Viterbi slicing grids this process has built: one per rate
+    in use, however many receivers (csrc/v17_trellis.h)."""
+    return v17_viterbi_grid_builds()
 
 
 def training_points():

@@ -34,6 +34,7 @@ def test_constellation_set_partitioning(rate):
     same_subset = (np.arange(len(pts))[:, None] & 7) == (np.arange(len(pts))[None, :] & 7)
     # each of the 8 subsets has 8x the minimum squared distance (V.17 Figure 2)
     assert d2[same_subset].min() == 8 * d2.min()
+    assert _v17.min_distance2(rate) == d2.min()
     # all rates and the training points share one power scale
     assert 40 <= np.mean(np.abs(pts) ** 2) <= 42
     abcd = _v17.training_points()
@@ -256,6 +257,30 @@ def test_restart_keeps_the_equalizer_or_forgets_all():
     assert bit_errors(random_bits(12000, seed=2), rx.demodulate(short)) == 0
     rx.restart()
     assert not rx.trained and not rx.carrier_present
+
+
+def test_receivers_share_the_slicing_grid():
+    # the grid depends on the rate alone: built once per rate, then every
+    # construction and restart shares it (a count, not a time)
+    for rate in RATES:
+        V17Rx(rate)
+    built = _v17.grid_builds()
+    assert built >= len(RATES)
+    receivers = [V17Rx(rate) for rate in RATES for _ in range(3)]
+    for rx in receivers:
+        rx.restart()
+        rx.restart(short_train=True)
+    assert _v17.grid_builds() == built
+    # and a receiver built after others decides exactly as the first did,
+    # near the threshold (19 dB: about 90 errors), where every slice counts
+    samples = through_line(send(V17Tx(14400), random_bits(20000, seed=3)), seed=3, snr_db=19.0)
+    first, second = V17Rx(14400), V17Rx(14400)
+    got = first.demodulate(samples)
+    assert np.array_equal(second.demodulate(samples), got)
+    # and so does one restarted after hearing it (the shared tables are read-only)
+    first.restart()
+    assert np.array_equal(first.demodulate(samples), got)
+    assert bit_errors(random_bits(20000, seed=3), got) < 20000 // 10
 
 
 @pytest.mark.parametrize("rate", [14400, 7200])
