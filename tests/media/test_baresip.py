@@ -5,7 +5,9 @@ baresip plays a WAV file (aufile) into the call and records what it decodes
 from our RTP (sndfile), with the config kept in tests/media/baresip/.  Both
 ends send a V.21 channel 2 frame train (``V21Tx`` + ``HdlcTx``) and then a
 tone; each side's recording must give back, through ``V21Rx`` + ``HdlcRx``,
-exactly the frames the other sent, and the tone at its frequency and level.
+exactly the frames the other sent, and the tone at its frequency and level;
+baresip's recording also goes through our call analyser (``analyse`` on the
+WAV it wrote), which must name the frames we sent and give their octets.
 Both G.711 laws, both directions: our INVITE answered by baresip (we hang up),
 and baresip's INVITE answered by us (it hangs up when its file ends)."""
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 import pytest
 
 from faxengine.g711 import g711_roundtrip, ulaw_encode
+from faxengine.media.analyser import analyse, analyse_samples
 from faxengine.media.rtp.protocol import open_rtp
 from faxengine.media.rtp.session import RtpSession, codec
 from faxengine.media.sip.events import (CallEnded, CallEstablished, CallProgress,
@@ -39,6 +42,8 @@ LAWS = {"PCMU": (0, "ulaw"), "PCMA": (8, "alaw")}
 # ours a TSI and a DCS, baresip's a CSI and a DIS.
 OUR_FRAMES = [b"\xff\x03\x43" + b"0010 555 21 1+".ljust(20), b"\xff\x13\x83\x00\x46\x78\x00"]
 THEIR_FRAMES = [b"\xff\x03\x40" + b"0020 555 21 1+".ljust(20), b"\xff\x13\x80\x00\xce\xf4\x80"]
+OUR_NAMES = ["TSI", "DCS"]       # T.30 Table 2 names the analyser gives them
+THEIR_NAMES = ["CSI", "DIS"]
 OUR_TONE = (1100.0, -13.0)       # Hz, dBm0
 THEIR_TONE = (1800.0, -10.0)
 
@@ -107,11 +112,15 @@ class Baresip:
                     assert message["ok"], message
                     return message
 
-    def recording(self) -> np.ndarray:
-        """What baresip decoded from our RTP (read once it has stopped)."""
+    def recording_path(self) -> Path:
+        """The WAV of what baresip decoded from our RTP (complete once it has stopped)."""
         paths = list(self.dir.glob("dump-*-dec.wav"))
         assert len(paths) == 1, (paths, self.log.read_text(errors="replace"))
-        return read_wav(paths[0])
+        return paths[0]
+
+    def recording(self) -> np.ndarray:
+        """What baresip decoded from our RTP (read once it has stopped)."""
+        return read_wav(self.recording_path())
 
 
 def drain(rtp) -> np.ndarray:
@@ -137,6 +146,12 @@ def check_heard(samples: np.ndarray, frames: list[bytes], hz_dbm0: tuple[float, 
     hz, dbm0 = tone_seen(samples)
     assert abs(hz - hz_dbm0[0]) < 1.0, hz
     assert abs(dbm0 - hz_dbm0[1]) < 0.3, dbm0
+
+
+def check_analysed(report, names: list[str], frames: list[bytes]) -> None:
+    """The call analyser found exactly ``frames`` (good FCS), by T.30 name, on V.21."""
+    got = [(f.name, f.data, f.modem) for f in report.frames]
+    assert got == [(n, f, "V.21") for n, f in zip(names, frames)], report.lines()
 
 
 def check_g711(received: np.ndarray, sent: np.ndarray, law: str, plus_zero: int = 0) -> None:
@@ -255,9 +270,11 @@ async def held_and_resumed(bs: Baresip) -> list[str]:
 def check_both_ways(bs: Baresip, law: str, heard_by_us: np.ndarray) -> None:
     """What each end decoded is what the other sent: frames, tone, samples."""
     check_heard(heard_by_us, THEIR_FRAMES, THEIR_TONE)
+    check_analysed(analyse_samples(heard_by_us), THEIR_NAMES, THEIR_FRAMES)
     check_g711(heard_by_us, bs.source, law)
     recorded = bs.recording()
     check_heard(recorded, OUR_FRAMES, OUR_TONE)
+    check_analysed(analyse(bs.recording_path()), OUR_NAMES, OUR_FRAMES)
     check_g711(recorded, OURS, law, plus_zero=2)
 
 

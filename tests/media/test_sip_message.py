@@ -40,6 +40,14 @@ def test_encode_recomputes_content_length_and_round_trips():
     assert again.get("Content-Length") == "4" and again.body == b"body"
 
 
+def test_value_folded_onto_the_next_line_has_no_leading_space():
+    """Found by fuzz/fuzz_sip.py: 'Subject:' + CRLF + ' a' parsed as ' a', which
+    encoded as 'Subject:  a' and parsed back as 'a' (RFC 3261 §7.3.1: the fold is LWS)."""
+    m = parse(request("OPTIONS", extra="Subject:\r\n  folded\r\n"))
+    assert m.get("Subject") == "folded"
+    assert parse(m.encode()).headers == m.headers
+
+
 def test_response_parse_and_make_response():
     req = parse(request("INVITE"))
     resp = make_response(req, 180, to_tag="xyz")

@@ -51,3 +51,13 @@ def test_malformed_sdp_says_what_is_wrong(text, message):
     with pytest.raises(SdpError) as e:
         sdp.parse(text.encode())
     assert str(e.value) == message
+
+
+def test_rtpmap_with_a_number_alone_names_no_encoding():
+    """Found by fuzz/fuzz_sip.py: 'a=rtpmap: 101' (no encoding name) raised IndexError;
+    RFC 4566 §6 wants '<payload type> <encoding name>/<clock rate>': 101 names nothing."""
+    offered = sdp.parse(b"v=0\r\no=peer 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+                        b"t=0 0\r\nm=audio 6000 RTP/AVP 0 101\r\na=rtpmap: 101\r\n")
+    assert offered.media[0].encoding("101") is None
+    _, audio = sdp.answer(offered, "127.0.0.1", 4000, 1)
+    assert (audio.payload_type, audio.law, audio.event_payload_type) == (0, "ulaw", None)

@@ -342,8 +342,9 @@ def parse(data: bytes) -> Request | Response:
         if line[:1] in (" ", "\t"):
             if not headers:
                 raise SipParseError("SIP message starts its headers with a continuation line")
+            # §7.3.1: a fold is one SP; an empty value before it leaves no leading space
             name, value = headers[-1]
-            headers[-1] = (name, f"{value} {line.strip()}")
+            headers[-1] = (name, f"{value} {line.strip()}".strip())
             continue
         name, colon, value = line.partition(":")
         if not colon or not _TOKEN.match(name.strip()):

@@ -60,8 +60,11 @@ class Media:
     def encoding(self, fmt: str) -> str | None:
         """The encoding name of payload type ``fmt`` ("PCMU"), by rtpmap or static number."""
         for n, v in self.attributes:
-            if n == "rtpmap" and v and v.split(None, 1)[0] == fmt:
-                return v.split(None, 1)[1].split("/")[0] if " " in v else None
+            # RFC 4566 §6: a=rtpmap:<payload type> <encoding name>/<clock rate>; a
+            # value that is blank, or a number alone after a space, names nothing
+            parts = (v or "").split(None, 1)
+            if n == "rtpmap" and parts and parts[0] == fmt:
+                return parts[1].split("/")[0] if len(parts) == 2 else None
         return STATIC.get(int(fmt)) if fmt.isdigit() else None
 
 
