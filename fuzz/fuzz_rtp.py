@@ -4,7 +4,7 @@
 
 Input layout::
 
-    octet 0   the jitter buffer's delay: (1 + octet % 49) * 20 ms (below its 1 s horizon)
+    octet 0   the jitter buffer's delay: (1 + octet % 50) * 20 ms (20 ms to 1 s, its whole range)
     then, per datagram:
       octet   time since the previous one, in 5 ms steps
       2 octets its length, little-endian (cut to what is left)
@@ -67,7 +67,7 @@ def check_parse(data: bytes) -> None:
 
 def TestOneInput(data: bytes) -> None:
     r = Reader(data)
-    session = RtpSession(PCMU, PEER, jitter_delay=(1 + r.u8() % 49) * 0.020, seed=1)
+    session = RtpSession(PCMU, PEER, jitter_delay=(1 + r.u8() % 50) * 0.020, seed=1)
     now, count = 0.0, 0
     while r.pos < len(data):
         now += 0.005 * r.u8()

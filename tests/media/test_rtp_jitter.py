@@ -107,3 +107,12 @@ def test_jitter_estimate_follows_rfc3550():
 def test_bad_settings_are_refused():
     with pytest.raises(RtpLocalError, match="delay must be 0.02 to 1 s"):
         JitterBuffer(delay=0.001)
+
+
+def test_every_documented_delay_makes_a_buffer_up_to_one_second():
+    # the documented range is 0.02 to 1 s; 1 s used to be refused by the
+    # default horizon (1 s), which must exceed the delay
+    for delay in (0.02, 0.06, 0.5, 0.98, 1.0):
+        assert JitterBuffer(delay).delay == delay
+    with pytest.raises(RtpLocalError, match="horizon must exceed its delay"):
+        JitterBuffer(0.5, horizon=0.5)

@@ -72,12 +72,15 @@ class JitterBuffer:
     Args:
         delay: seconds from a packet's arrival to its play-out (0.02 to 1).
         horizon: seconds ahead of the play point beyond which a packet
-            re-anchors the buffer instead of being stored.
+            re-anchors the buffer instead of being stored; None: 1 s, or
+            twice the delay when that is more (it must exceed the delay).
     """
 
-    def __init__(self, delay: float = DEFAULT_DELAY, horizon: float = 1.0) -> None:
+    def __init__(self, delay: float = DEFAULT_DELAY, horizon: float | None = None) -> None:
         if not 0.02 <= delay <= 1.0:
             raise RtpLocalError(f"jitter buffer delay must be 0.02 to 1 s, not {delay}")
+        if horizon is None:
+            horizon = max(1.0, 2.0 * delay)
         if horizon <= delay:
             raise RtpLocalError("jitter buffer horizon must exceed its delay")
         self.delay = delay
