@@ -73,6 +73,15 @@ async def open_rtp_socket(host: str) -> RtpSocket:
     return protocol
 
 
+#: the longest run of lost blocks told to the terminal as fill-in.  Fill-in
+#: keeps the receivers' carrier and timing across a lost packet or a burst;
+#: a far end silent for longer has stopped (killed, unplugged, gone without a
+#: BYE), and the terminal must hear that as silence, so its carrier detectors
+#: drop and the T.30 timers end the call (told as fill-in for ever, a
+#: receiver waited on a dead call until the process was killed).
+FILLIN_MAX_BLOCKS = 50          # 1 s of 20 ms blocks
+
+
 class RtpPort:
     """The far end of a call as a pump ``End``: an RTP session on a socket.
 
@@ -94,6 +103,8 @@ class RtpPort:
         self._heard: deque = deque()    # blocks played out by the jitter buffer, not yet used
         self._playing = False           # the jitter buffer has handed out its first block
         self.starved = 0                # blocks the pump wanted before the buffer had them
+        self.silenced = 0               # lost blocks heard as silence (past FILLIN_MAX_BLOCKS)
+        self._lost_run = 0              # lost blocks in a row
         # a ptime longer than the pump's block: keep one packet's audio queued ahead
         self._lead = max(0, session.samples_per_packet - BLOCK)
 
@@ -115,6 +126,13 @@ class RtpPort:
             samples = None
         else:
             samples = np.zeros(n, np.int16)      # nothing sent to us yet: a quiet line
+        if samples is None:
+            self._lost_run += 1
+            if self._lost_run > FILLIN_MAX_BLOCKS:
+                self.silenced += 1
+                samples = np.zeros(n, np.int16)
+        else:
+            self._lost_run = 0
         if self.record is not None:
             self.record(None, samples if samples is not None else np.zeros(n, np.int16))
         return samples

@@ -190,6 +190,31 @@ def test_the_port_hears_silence_before_the_first_packet_then_blocks_and_holes():
     assert session.stats.underruns == 0 and port.starved == 0
 
 
+def test_a_far_end_gone_silent_is_heard_as_silence_after_a_second_of_fill_in():
+    """Packets stop (the far end was killed, no BYE): the first second of lost
+    blocks is fill-in, what follows silence, so the terminal's carrier drops
+    and its timers can end the call instead of waiting on fill-in for ever."""
+    from faxengine.media.rtpport import FILLIN_MAX_BLOCKS
+    session = RtpSession(PCMU, ("127.0.0.1", 9), seed=1)
+    port = RtpPort(session, _Socket())
+    talker = _Talker()
+    pump = Pump(talker, port)
+    port.start(0.0)
+    blocks = 8 + FILLIN_MAX_BLOCKS + 5
+    for j in range(blocks):
+        now = j * 0.02
+        if j < 4:                                   # four packets, then nothing
+            session.datagram_received(_packet(j, 1000), ("127.0.0.1", 9), now)
+        port.pull(now)
+        pump.limit = (j + 1) * BLOCK
+        pump.run()
+        port.flush(now)
+    lost = [i for i, h in enumerate(talker.heard) if h == "lost"]
+    assert len(lost) == FILLIN_MAX_BLOCKS and lost == list(range(lost[0], lost[0] + len(lost)))
+    assert talker.heard[lost[-1] + 1:] == [0] * (blocks - lost[-1] - 1)
+    assert port.silenced == blocks - lost[-1] - 1 > 0
+
+
 def _python(*code_and_args):
     return [sys.executable, "-c", *code_and_args]
 
