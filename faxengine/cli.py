@@ -33,6 +33,7 @@ from pathlib import Path
 
 import faxengine
 from faxengine.errors import FaxError
+from faxengine.media.progress import PageBar
 from faxengine.t4.document import InputError, LoadedPage, load_document
 from faxengine.t4.document import os_error as _os_error
 from faxengine.t4.document import plural as _plural
@@ -144,34 +145,6 @@ def _show_trace() -> _TraceHandler:
     return handler
 
 
-class _ProgressBar:
-    """The sender's progress: a bar redrawn with carriage returns on a terminal,
-    one line per finished page in a log file."""
-
-    def __init__(self) -> None:
-        self.live = sys.stderr.isatty()
-        self.page = 0
-        self.width = -1
-
-    def __call__(self, sender) -> None:
-        page, total, frac = sender.progress
-        width = int(frac * 30)
-        if (page, width) == (self.page, self.width):
-            return
-        if self.live and page != self.page and self.page:
-            print(file=sys.stderr)
-        self.page, self.width = page, width
-        if self.live:
-            print(f"\rpage {page}/{total} [{'#' * width}{'.' * (30 - width)}] {frac:4.0%}",
-                  end="", file=sys.stderr, flush=True)
-        elif width == 30:
-            print(f"page {page}/{total} sent", file=sys.stderr, flush=True)
-
-    def end(self) -> None:
-        if self.live:
-            print(file=sys.stderr)
-
-
 class _HangUpOnInterrupt:
     """Ctrl-C during a call: both terminals hang up (``abort``: DCN, the
     receiver closes its file) at the next block boundary, and the call is
@@ -222,7 +195,7 @@ def _cmd_loopback(args: argparse.Namespace) -> int:
     out = _output(args.out)
     trace = _show_trace() if args.verbose else None
     call = Loopback(pages, out, ecm=args.ecm, rate=args.rate, snr_db=args.snr, g711=args.g711)
-    bar = None if args.verbose else _ProgressBar()
+    bar = None if args.verbose else PageBar()
     with _HangUpOnInterrupt(call) as stop:
 
         def on_block(sender) -> None:

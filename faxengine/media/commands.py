@@ -46,6 +46,7 @@ from typing import Any
 from faxengine.errors import FaxError
 from faxengine.media.call import CallResult, FaxReceiver, SipEndpoint, send_fax
 from faxengine.media.sip.message import Uri
+from faxengine.media.progress import PageBar
 from faxengine.t30.result import Result
 from faxengine.t30.terminal import FaxTerminal
 
@@ -92,32 +93,6 @@ def _line(who: str, r: CallResult) -> str:
     if r.path:
         out += f"; wrote {r.path}"
     return out
-
-
-class _Bar:
-    """A bar per page redrawn with carriage returns on a terminal; one line per page else."""
-
-    def __init__(self) -> None:
-        self.live = sys.stderr.isatty()
-        self.page, self.width = 0, -1
-
-    def __call__(self, terminal: Any) -> None:
-        page, total, frac = terminal.progress
-        width = int(frac * 30)
-        if (page, width) == (self.page, self.width):
-            return
-        if self.live and page != self.page and self.page:
-            print(file=sys.stderr)
-        self.page, self.width = page, width
-        if self.live:
-            print(f"\rpage {page}/{total} [{'#' * width}{'.' * (30 - width)}] {frac:4.0%}",
-                  end="", file=sys.stderr, flush=True)
-        elif width == 30:
-            print(f"page {page}/{total} sent", file=sys.stderr, flush=True)
-
-    def end(self) -> None:
-        if self.live and self.page:
-            print(file=sys.stderr)
 
 
 @dataclass
@@ -211,7 +186,7 @@ def _send_parser() -> argparse.ArgumentParser:
 def send_main(argv: list[str] | None = None) -> int:
     """``faxengine send``: 0 when the fax went through, 1 when not, 2 on a usage error."""
     args = _send_parser().parse_args(argv)
-    bar = None if args.json else _Bar()
+    bar = None if args.json else PageBar()
     try:
         _one_of(args.to, args.device, "--to sip:NUMBER@HOST")
         if args.device is not None:

@@ -333,9 +333,9 @@ def test_a_far_end_ptime_other_than_20_ms_never_underruns(ptime):
 def test_the_progress_bar_prints_a_line_per_page_sent_when_not_on_a_terminal(capsys):
     from types import SimpleNamespace
 
-    from faxengine.media.commands import _Bar
+    from faxengine.media.progress import PageBar
 
-    bar = _Bar()
+    bar = PageBar()
     assert not bar.live                          # pytest captures stderr
     for progress in [(1, 2, 0.0), (1, 2, 0.5), (1, 2, 1.0), (1, 2, 1.0), (2, 2, 0.3), (2, 2, 1.0)]:
         bar(SimpleNamespace(progress=progress))
