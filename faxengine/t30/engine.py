@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from faxengine.errors import FaxError
 from faxengine.levels import SAMPLE_RATE
-from faxengine.t30.ecm import FRAMES_PER_BLOCK, EcmBlockReceiver
+from faxengine.t30.ecm import EcmBlockReceiver
 from faxengine.t30.errors import LocalProtocolError
 from faxengine.t30.events import CallEnded, Event
 from faxengine.t30.frames import Fcf
@@ -130,21 +130,7 @@ class TableEngine:
                 self._hs.collect_frames()
 
     def _timers(self) -> None:
-        hs = self._hs
-        # A high-speed carrier holds T2/T4 even when its training was missed
-        # (the sender is still sending a burst), but noise can hold a carrier
-        # detector on: at most as long as the longest ECM block takes.
-        receiving = hs is not None and hs.receiving
-        carrier = hs is not None and hs.carrier_present
-        if not carrier or receiving:
-            self._carrier_since = None
-        elif self._carrier_since is None:
-            self._carrier_since = self._now
-        held = carrier and (receiving or self._now - self._carrier_since < (
-            FRAMES_PER_BLOCK * 256 * 8 / hs.rate + 10) * SAMPLE_RATE)
-        # (flags seen last stay "seen" after the carrier went: the V.21 receiver
-        # gives no bits without one)
-        busy = (self._v21.carrier_present and self._hdlc.framing_ok) or held
+        busy = self._signal_coming()        # the link says (terminal._signal_coming)
         for name, deadline in list(self._deadlines.items()):
             if deadline is None:
                 continue

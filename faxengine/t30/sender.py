@@ -13,7 +13,6 @@ from the state's name.
 """
 from __future__ import annotations
 
-import numpy as np
 
 from faxengine.t30 import link
 from faxengine.t30.ecm import PartialPage, ctc_fif, eor_frame, ppr_frames
@@ -21,7 +20,6 @@ from faxengine.t30.errors import IncompatibleError, LocalProtocolError
 from faxengine.t30.events import PageSent, TrainingResult
 from faxengine.t30.facilities import Capabilities, Preferences, choose_dcs, fallback
 from faxengine.t30.frames import Fcf, Frame, message
-from faxengine.t30.quality import tcf_bits
 from faxengine.t30.states import PHASE_D, timer_samples
 from faxengine.t4.page import FAX_WIDTHS, RESOLUTIONS
 
@@ -148,10 +146,7 @@ class SenderSide:
             *message(*self._ident(Fcf.TSI), self._x_frame(Fcf.DCS, dcs.encode()))))
 
     def _send_tcf(self) -> None:
-        dcs = self._dcs
-        self._command(lambda: self._queue(link.hs_signal(
-            dcs.modem, dcs.rate, np.zeros(tcf_bits(dcs.rate), np.uint8),
-            power_dbm0=self.power_dbm0)))
+        self._command(lambda: self._queue(self._tcf_signal_of()))
 
     def _resend_frames(self) -> None:
         """The FCD frames the last PPR asked for (T.30 §A.4.2)."""

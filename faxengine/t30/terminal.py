@@ -72,7 +72,7 @@ from faxengine.errors import FaxError
 from faxengine.levels import SAMPLE_RATE, dbm0_to_power
 from faxengine.modem import CngTx, CedTx, HdlcRx, ToneDetector, V21Rx
 from faxengine.t30 import link
-from faxengine.t30.ecm import rcp_frames, split_page
+from faxengine.t30.ecm import FRAMES_PER_BLOCK, rcp_frames, split_page
 from faxengine.t30.engine import TableEngine
 from faxengine.t30.errors import LocalProtocolError, RemoteProtocolError
 from faxengine.t30.events import Event, FrameReceived, FrameSent
@@ -81,7 +81,7 @@ from faxengine.t30.files import TiffSink, load_pages
 from faxengine.t30.frames import X_CODES, Fcf, Frame, decode_ident, ident_frame
 from faxengine.t30.options import as_int16, check_options, sample_count
 from faxengine.t30.quality import (first_eol as _first_eol, judge_page, judge_tcf,
-                                   lines_lost as _lines_lost, rtc_end as _rtc_end)
+                                   lines_lost as _lines_lost, rtc_end as _rtc_end, tcf_bits)
 from faxengine.t30.receiver import MAX_PAGE_LINES, ReceiverSide, b4_lines, dis_length
 from faxengine.t30.result import Result
 from faxengine.t30.sender import SenderSide
@@ -207,31 +207,90 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         self._after_tx = None           # event fired when the queue drains
         self._hs_chunk: link.HsSignal | None = None    # the page/block signal, for progress
         self._hs_sent = 0
-        self._cng = CngTx(power_dbm0) if self.calling else None
         # receive side
-        self._v21 = V21Rx()
-        self._hdlc = HdlcRx()
         self._hs: link.HsReceiver | None = None
         self._carrier_since: int | None = None
         self._heard_fax = False
         self._heard_energy = False
         self._energy_floor = dbm0_to_power(NOT_FAX_DBM0)     # mean square
-        # phase A: the caller listens for CED and V.21 (the marks of a fax answer)
-        self._tones = ToneDetector() if self.calling else None
+        self._init_link()
         # negotiated
         self._remote: Capabilities | None = None
         self._dcs: Dcs | None = None
         self._next_dcs: Dcs | None = None
         self._trained = False           # V.17 short training allowed (CFR at this rate)
         self.remote_ident = ""
+        first = self._phase_a_signal()
+        if first is not None:
+            self._queue(first)
         if not self.calling:            # answering: CED, then DIS (or DIS offering a document)
-            ced = CedTx(power_dbm0, duration_s=CED_S, silence_before_s=CED_SILENCE_S,
-                        silence_after_s=0.0)
-            n = int(round((CED_SILENCE_S + CED_S) * SAMPLE_RATE))
-            self._queue(ced.generate(n))
             self._fresh_cmd = True
             self._do("send DIS")
         self._enter(self._state)
+
+    # ------------------------------------------------------- the link's ends
+    # (what runs T.30 over audio; faxengine.t38.terminal runs it over IFP packets
+    # by giving these methods other bodies)
+    def _init_link(self) -> None:
+        """The line's transmitters and receivers: CNG, V.21 and phase A's tone detector."""
+        self._cng = CngTx(self.power_dbm0) if self.calling else None
+        self._v21 = V21Rx()
+        self._hdlc = HdlcRx()
+        # phase A: the caller listens for CED and V.21 (the marks of a fax answer)
+        self._tones = ToneDetector() if self.calling else None
+
+    def _phase_a_signal(self):
+        """What the terminal sends first: the answering one 0.2 s of silence and
+        CED (T.30 §4.2); the calling one's CNG comes from ``_cng`` as it listens."""
+        if self.calling:
+            return None
+        ced = CedTx(self.power_dbm0, duration_s=CED_S, silence_before_s=CED_SILENCE_S,
+                    silence_after_s=0.0)
+        return ced.generate(int(round((CED_SILENCE_S + CED_S) * SAMPLE_RATE)))
+
+    def _listen(self) -> None:
+        """Our transmission ended: the receivers start afresh."""
+        self._v21.restart()
+        self._hdlc.reset()
+
+    def _signal_coming(self) -> bool:
+        """True while a signal comes in (V.21 flags, or a high-speed carrier):
+        T2 and T4 time silence, not long signals (``engine``).
+
+        A high-speed carrier holds them even when its training was missed
+        (the sender is still sending a burst), but noise can hold a carrier
+        detector on: at most as long as the longest ECM block takes."""
+        hs = self._hs
+        receiving = hs is not None and hs.receiving
+        carrier = hs is not None and hs.carrier_present
+        if not carrier or receiving:
+            self._carrier_since = None
+        elif self._carrier_since is None:
+            self._carrier_since = self._now
+        held = carrier and (receiving or self._now - self._carrier_since < (
+            FRAMES_PER_BLOCK * 256 * 8 / hs.rate + 10) * SAMPLE_RATE)
+        # (flags seen last stay "seen" after the carrier went: the V.21 receiver
+        # gives no bits without one)
+        return (self._v21.carrier_present and self._hdlc.framing_ok) or held
+
+    def _tcf_signal_of(self) -> link.HsSignal:
+        """TCF (T.30 §5.3.2.2): 1.5 s of zeros at the DCS's mode."""
+        dcs = self._dcs
+        return link.hs_signal(dcs.modem, dcs.rate, np.zeros(tcf_bits(dcs.rate), np.uint8),
+                              power_dbm0=self.power_dbm0)
+
+    def _page_signal_of(self, page) -> link.HsSignal:
+        """A non-ECM page as one high-speed transmission at the DCS's mode."""
+        dcs = self._dcs
+        return link.page_signal(dcs.modem, dcs.rate, page.image, dcs.coding, dcs.k,
+                                dcs.min_bits_per_line, short_train=self._trained,
+                                power_dbm0=self.power_dbm0)
+
+    def _block_signal_of(self, frames: list[Frame]) -> link.HsSignal:
+        """ECM frames (FCD, RCP) as one high-speed transmission at the DCS's mode."""
+        dcs = self._dcs
+        return link.block_signal(dcs.modem, dcs.rate, frames, short_train=self._trained,
+                                 power_dbm0=self.power_dbm0)
 
     # ------------------------------------------------------------------ public
     @property
@@ -318,7 +377,16 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
                 self._txq_pos = 0
                 if not self._txq:
                     self._drained()
-        # work spread over the steps, a bounded piece per step
+        self._step_work()
+        if pos < n and self._cng is not None and not self._finished:
+            out[pos:] = self._cng.generate(n - pos)
+        self._tx_time += n
+        return out
+
+    def _step_work(self) -> None:
+        """Work spread over the steps, a bounded piece per step: ECM pages coded
+        ahead or decoded as they come, received pages written, the next
+        high-speed receiver built."""
         busy = False
         if self._dcs is not None and self._dcs.ecm and not self._finished:
             if self._pages:
@@ -333,10 +401,6 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
                 self._failed(exc)
         if not busy and self.side == "receiver" and not self._finished:
             self._prepare_receiver()
-        if pos < n and self._cng is not None and not self._finished:
-            out[pos:] = self._cng.generate(n - pos)
-        self._tx_time += n
-        return out
 
     def rx(self, samples) -> None:
         """Take the samples heard on the line: int16 at 8000/s, mono.
@@ -443,8 +507,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
 
     def _drained(self) -> None:
         """The last queued sample went out: listen again, start waiting timers."""
-        self._v21.restart()
-        self._hdlc.reset()
+        self._listen()
         for name, deadline in self._deadlines.items():
             if deadline is None:
                 self._deadlines[name] = self._now + timer_samples(name)
@@ -588,9 +651,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         self.log.info("tx page %d: %d lines %s at %s %d", self._page_i + 1, page.height,
                       dcs.coding.upper(), dcs.modem, dcs.rate)
         # coded a slice at a time as the modem wants the bits (link.page_bits)
-        self._queue_image(link.page_signal(dcs.modem, dcs.rate, page.image, dcs.coding, dcs.k,
-                                           dcs.min_bits_per_line, short_train=self._trained,
-                                           power_dbm0=self.power_dbm0))
+        self._queue_image(self._page_signal_of(page))
         self._after_tx = f"PAGE_SENT-{self._post}"
 
     def _page_coder(self, index: int) -> link.PageCoder:
@@ -628,8 +689,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         frames = list(block.fcd_frames(which)) + rcp_frames()
         for f in frames:
             log_frame("tx", f, self.log)
-        self._queue_image(link.block_signal(dcs.modem, dcs.rate, frames,
-                                            short_train=self._trained, power_dbm0=self.power_dbm0))
+        self._queue_image(self._block_signal_of(frames))
         self._after_tx = f"BLOCK_SENT-{self._post}"
 
     def _queue_image(self, signal: link.HsSignal) -> None:
