@@ -13,6 +13,8 @@ from faxengine.t38.ifp import (
     Indicator,
     T30Data,
     T30Indicator,
+    decode,
+    encode,
 )
 
 __all__ = [
@@ -24,4 +26,6 @@ __all__ = [
     "T30Data",
     "T30Indicator",
     "T38Error",
+    "decode",
+    "encode",
 ]

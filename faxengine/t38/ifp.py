@@ -24,6 +24,34 @@ first bit on the line in its least significant bit, the order of
 ``faxengine.t30.frames``; non-ECM image data as T.4 octets in that same
 line order (T.38 §7.3: "the bit order within each octet ... the first bit
 transmitted is the least significant bit").
+
+Encoding (``encode``/``decode``): ALIGNED PER (``faxengine.t38.per``) of
+``IFPPacket``, as spandsp's ``t38_core`` puts it on the wire::
+
+    IFPPacket ::= SEQUENCE { type-of-msg Type-of-msg, data-field Data-Field OPTIONAL }
+    Type-of-msg ::= CHOICE { t30-indicator ENUMERATED {...}, t30-data ENUMERATED {...} }
+    Data-Field ::= SEQUENCE OF SEQUENCE {
+        field-type ENUMERATED {...},
+        field-data OCTET STRING (SIZE(1..65535)) OPTIONAL }
+
+so an indicator is one octet ``0 0 0 iiii 0`` (two octets for the extension
+additions) and a data packet ``1 1 0 dddd 0``, a count octet, then per field a
+presence bit, the field type, and when present a two-octet length - 1 and the
+octets.  The version (``T38FaxVersion`` of the SDP, 0 to 3) changes one
+thing: version 0 encodes ``field-type`` with the T.38 (1998) notation of
+Annex A.2, which has no extension marker (three bits, no CM/JM/CI/V.34-rate
+fields), versions 1 to 3 with the later notation of Annex A.1 (an extension
+bit, then three bits).  The extension additions of ``t30-indicator`` and
+``t30-data`` (V.8, V.34, V.33) are sent only from version 1, as spandsp
+does, and decoded in every version.
+
+A field without ``field-data`` takes no whole octet: the next field's bits
+follow in the same octet, as PER says (X.691 §10.1) and as Wireshark's
+T.38 dissector decodes.  spandsp 0.0.6 differs from PER in two corners that
+its own terminal never reaches (docs/t38.md, "spandsp"): it starts every
+field of versions 1-3 on an octet boundary, and it encodes the extension
+field types one bit to the right.  ``encode`` never produces either corner
+for the packets a T.30 terminal sends (a field without data is the last).
 """
 from __future__ import annotations
 
@@ -32,6 +60,7 @@ from dataclasses import dataclass
 from typing import Union
 
 from faxengine.t38.errors import T38Error
+from faxengine.t38.per import BitReader, BitWriter
 
 MAX_FIELD_DATA = 65535   # field-data OCTET STRING (SIZE(1..65535)), T.38 Annex A
 
@@ -202,3 +231,142 @@ class Data:
 
 IfpPacket = Union[Indicator, Data]
 """An IFP packet: ``IFPPacket`` of T.38 Annex A."""
+
+
+VERSIONS = (0, 1, 2, 3)   # T38FaxVersion (T.38 Annex D); 0 is T.38 (1998)
+
+_BY_INDEX: dict[type, tuple] = {cls: tuple(cls) for cls in _ROOT_SIZE}
+
+
+def _check_version(version: object) -> int:
+    if isinstance(version, bool) or not isinstance(version, int) \
+            or version not in VERSIONS:
+        raise T38Error(f"T.38 version must be one of {VERSIONS} "
+                       f"(the SDP T38FaxVersion), not {version!r}")
+    return version
+
+
+def _put_enumerated(w: BitWriter, value: _Asn1Enumerated, version: int,
+                    extensible: bool = True) -> None:
+    """An ENUMERATED with an extension marker (X.691 §13.2), 4-bit root."""
+    cls = type(value)
+    if not value.is_extension:
+        if extensible:
+            w.bits(0, 1)
+        w.bits(value.index, 3 if cls is FieldType else 4)
+        return
+    if not extensible or version == 0:
+        raise T38Error(f"{cls.__name__} {value} is an addition of a later "
+                       f"T.38 version; version {version} cannot carry it "
+                       f"(negotiate T38FaxVersion 1 or later)")
+    w.bits(1, 1)
+    w.small_number(value.index - _ROOT_SIZE[cls])
+
+
+def _get_enumerated(r: BitReader, cls: type, extensible: bool = True):
+    name = _ASN1_NAME[cls]
+    if extensible and r.bits(1, name):
+        index = _ROOT_SIZE[cls] + r.small_number(name)
+        what = "extension value"
+    else:
+        index = r.bits(3 if cls is FieldType else 4, name)
+        what = "value"
+    members = _BY_INDEX[cls]
+    if index >= len(members) or (what == "value" and index >= _ROOT_SIZE[cls]):
+        raise r.error(f"unknown {name} {what} {index}")
+    return members[index]
+
+
+_ASN1_NAME = {T30Indicator: "t30-indicator", T30Data: "t30-data",
+              FieldType: "field-type"}
+
+
+def encode(packet: IfpPacket, version: int) -> bytes:
+    """The octets of an IFP packet, ALIGNED PER, for a peer of ``version``.
+
+    Args:
+        packet: an ``Indicator`` or a ``Data``.
+        version: the negotiated ``T38FaxVersion``, 0 to 3.
+
+    Returns:
+        The encoded ``IFPPacket``: what goes in a UDPTL ``primary-ifp-packet``.
+
+    Raises:
+        T38Error: not an IFP packet, a bad version, a value the version
+            cannot carry (V.34 additions in version 0), or more than 16383
+            fields.
+    """
+    version = _check_version(version)
+    w = BitWriter()
+    if isinstance(packet, Indicator):
+        w.bits(0b00, 2)                 # no data-field; CHOICE t30-indicator
+        _put_enumerated(w, packet.kind, version)
+        return w.getvalue()
+    if not isinstance(packet, Data):
+        raise T38Error(f"encode: not an IFP packet (Indicator or Data): "
+                       f"{packet!r}")
+    fields = packet.fields
+    w.bits(1 if fields else 0, 1)       # data-field present
+    w.bits(1, 1)                        # CHOICE t30-data
+    _put_enumerated(w, packet.kind, version)
+    if fields:
+        w.length(len(fields), "data-field: number of fields")
+        for f in fields:
+            w.bits(1 if f.data else 0, 1)
+            _put_enumerated(w, f.kind, version, extensible=version != 0)
+            if f.data:
+                w.align()
+                w.bits(len(f.data) - 1, 16)
+                w.octets(f.data)
+    return w.getvalue()
+
+
+def decode(data: bytes, version: int, *, padded: bool = False) -> IfpPacket:
+    """An IFP packet from its octets; total: any input gives a packet or
+    a ``T38Error``.
+
+    Args:
+        data: the octets of one ``IFPPacket`` (a UDPTL primary or secondary).
+        version: the negotiated ``T38FaxVersion``, 0 to 3.
+        padded: accept zero octets after the packet (a packet rebuilt from
+            UDPTL parity FEC is as long as the longest packet it covered).
+
+    Raises:
+        T38Error: the octets are not an IFP packet: empty, truncated, an
+            unknown enumeration value, an indicator with a data-field,
+            octets left over.
+    """
+    version = _check_version(version)
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise T38Error(f"IFP packet: expected bytes, not {type(data).__name__}")
+    data = bytes(data)
+    if not data:
+        raise T38Error("IFP packet: empty (an IFP packet has at least one octet)")
+    r = BitReader(data, "IFP packet")
+    has_data_field = r.bits(1, "data-field presence")
+    packet: IfpPacket
+    if r.bits(1, "type-of-msg") == 0:
+        kind = _get_enumerated(r, T30Indicator)
+        if has_data_field:
+            raise r.error(f"indicator {kind} with a data-field")
+        packet = Indicator(kind)
+    else:
+        kind = _get_enumerated(r, T30Data)
+        fields: list[Field] = []
+        if has_data_field:
+            for i in range(r.length("data-field")):
+                present = r.bits(1, f"field {i} presence")
+                ftype = _get_enumerated(r, FieldType, extensible=version != 0)
+                octets = b""
+                if present:
+                    r.align()
+                    n = r.bits(16, f"field {i} length") + 1
+                    octets = r.octets(n, f"field {i} ({ftype})")
+                fields.append(Field(ftype, octets))
+        packet = Data(kind, tuple(fields))
+    r.align()
+    rest = data[r.pos >> 3:]
+    if rest and not (padded and not any(rest)):
+        raise T38Error(f"IFP packet: {len(rest)} octet(s) after the end of "
+                       f"{packet}")
+    return packet
