@@ -104,17 +104,23 @@ def status_name(code: int) -> str:
 
 def _build() -> None:
     """Compile harness.c into LIBRARY when missing or older than the source."""
-    if LIBRARY.exists() and LIBRARY.stat().st_mtime >= SOURCE.stat().st_mtime:
+    build_library(SOURCE, LIBRARY)
+
+
+def build_library(source: Path, library: Path) -> None:
+    """Compile one C file against libspandsp into a shared library, when the
+    library is missing or older than the source (other harnesses use it too)."""
+    if library.exists() and library.stat().st_mtime >= source.stat().st_mtime:
         return
-    BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    library.parent.mkdir(parents=True, exist_ok=True)
     cc = os.environ.get("CC", "gcc")
     # build under a temporary name, then rename: concurrent test runs never see half a file
-    fd, tmp = tempfile.mkstemp(suffix=".so", dir=BUILD_DIR)
+    fd, tmp = tempfile.mkstemp(suffix=".so", dir=library.parent)
     os.close(fd)
     try:
-        subprocess.run([cc, "-std=c99", "-O2", "-Wall", "-shared", "-fPIC", str(SOURCE), "-o", tmp,
+        subprocess.run([cc, "-std=c99", "-O2", "-Wall", "-shared", "-fPIC", str(source), "-o", tmp,
                         "-lspandsp", "-lm"], check=True, capture_output=True, text=True)
-        os.replace(tmp, LIBRARY)
+        os.replace(tmp, library)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
