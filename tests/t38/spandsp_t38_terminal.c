@@ -1,0 +1,157 @@
+/*
+ * spandsp_t38_terminal.c - libspandsp's T.38 terminal (t38_terminal.c: its
+ * T.30 over IFP packets) as block functions for ctypes, the peer of
+ * faxengine.t38.terminal.T38Terminal in the interop tests.  Compiled at test
+ * time by spandsp_t38_terminal.py (never committed as a binary).
+ *
+ * One handle is a t38_terminal_state_t, paced for UDP (its default: data at
+ * the modem's rate, 30 ms a packet), whose tx packet handler appends every
+ * IFP packet (and the count of times spandsp wants it sent) to a queue the
+ * caller drains after each step; received IFP octets go to its T.38 core
+ * with the sequence number the caller gives (a gap is a lost packet).
+ * Phase E is recorded with its completion code.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <inttypes.h>
+#include <spandsp.h>
+
+#define QUEUE 512
+#define MAXLEN 1500
+
+typedef struct {
+    t38_terminal_state_t *t38;
+    t30_state_t *t30;
+    int done, completion;
+    int64_t samples, done_sample;
+    int ntx, taken;
+    int tx_len[QUEUE], tx_count[QUEUE];
+    uint8_t tx_buf[QUEUE][MAXLEN];
+    int overflow;
+} stt_t;
+
+typedef struct {
+    int done, completion, bit_rate, ecm, pages_tx, pages_rx, encoding, bad_rows, overflow;
+    int64_t samples, done_sample;
+} stt_report_t;
+
+static int tx_packet(t38_core_state_t *s, void *user_data, const uint8_t *buf, int len, int count)
+{
+    stt_t *p = (stt_t *) user_data;
+    (void) s;
+    if (p->ntx >= QUEUE || len > MAXLEN) {
+        p->overflow++;
+        return -1;
+    }
+    memcpy(p->tx_buf[p->ntx], buf, (size_t) len);
+    p->tx_len[p->ntx] = len;
+    p->tx_count[p->ntx++] = count;
+    return 0;
+}
+
+static void phase_e(t30_state_t *t30, void *user_data, int completion_code)
+{
+    stt_t *p = (stt_t *) user_data;
+    (void) t30;
+    p->done = 1;
+    p->completion = completion_code;
+    p->done_sample = p->samples;
+}
+
+/* calling: 1 calls; tx_file / rx_file: TIFF-F to send / to write (or NULL);
+ * modems, compressions: T30_SUPPORT_* bits; version: T38FaxVersion. */
+stt_t *stt_new(int calling, const char *tx_file, const char *rx_file, int ecm, int modems,
+               int compressions, int version, int fill_bit_removal)
+{
+    stt_t *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return NULL;
+    p->done_sample = -1;
+    p->t38 = t38_terminal_init(NULL, calling, tx_packet, p);
+    if (p->t38 == NULL) {
+        free(p);
+        return NULL;
+    }
+    t38_set_t38_version(t38_terminal_get_t38_core_state(p->t38), version);
+    t38_terminal_set_fill_bit_removal(p->t38, fill_bit_removal);
+    p->t30 = t38_terminal_get_t30_state(p->t38);
+    if (tx_file != NULL)
+        t30_set_tx_file(p->t30, tx_file, -1, -1);
+    if (rx_file != NULL)
+        t30_set_rx_file(p->t30, rx_file, -1);
+    t30_set_tx_ident(p->t30, "5551234");
+    t30_set_ecm_capability(p->t30, ecm);
+    t30_set_supported_modems(p->t30, modems);
+    t30_set_supported_compressions(p->t30, compressions);
+    t30_set_supported_resolutions(p->t30, T30_SUPPORT_STANDARD_RESOLUTION | T30_SUPPORT_FINE_RESOLUTION
+                                  | T30_SUPPORT_SUPERFINE_RESOLUTION | T30_SUPPORT_R8_RESOLUTION
+                                  | T30_SUPPORT_R16_RESOLUTION | T30_SUPPORT_300_300_RESOLUTION
+                                  | T30_SUPPORT_400_400_RESOLUTION);
+    t30_set_supported_image_sizes(p->t30, T30_SUPPORT_215MM_WIDTH | T30_SUPPORT_255MM_WIDTH
+                                  | T30_SUPPORT_303MM_WIDTH | T30_SUPPORT_UNLIMITED_LENGTH
+                                  | T30_SUPPORT_A4_LENGTH | T30_SUPPORT_B4_LENGTH
+                                  | T30_SUPPORT_US_LETTER_LENGTH | T30_SUPPORT_US_LEGAL_LENGTH);
+    t30_set_phase_e_handler(p->t30, phase_e, p);
+    return p;
+}
+
+void stt_free(stt_t *p)
+{
+    if (p == NULL)
+        return;
+    t38_terminal_free(p->t38);
+    free(p);
+}
+
+/* n samples of time pass; returns the number of packets queued to take. */
+int stt_step(stt_t *p, int n)
+{
+    p->ntx = p->taken = 0;
+    p->samples += n;
+    t38_terminal_send_timeout(p->t38, n);
+    return p->ntx;
+}
+
+/* The next packet queued by the last step: its octets into buf; returns its
+ * length (count: how often spandsp wants it sent), or -1 when none is left. */
+int stt_take(stt_t *p, uint8_t *buf, int max, int *count)
+{
+    if (p->taken >= p->ntx)
+        return -1;
+    int k = p->taken++;
+    int n = (p->tx_len[k] < max) ? p->tx_len[k] : max;
+    memcpy(buf, p->tx_buf[k], (size_t) n);
+    *count = p->tx_count[k];
+    return n;
+}
+
+/* One IFP packet that arrived, with its sequence number. */
+int stt_rx(stt_t *p, const uint8_t *buf, int len, int seq)
+{
+    return t38_core_rx_ifp_packet(t38_terminal_get_t38_core_state(p->t38), buf, len,
+                                  (uint16_t) seq);
+}
+
+void stt_report(stt_t *p, stt_report_t *r)
+{
+    t30_stats_t st;
+    t30_get_transfer_statistics(p->t30, &st);
+    memset(r, 0, sizeof(*r));
+    r->done = p->done;
+    r->completion = p->completion;
+    r->bit_rate = st.bit_rate;
+    r->ecm = st.error_correcting_mode;
+    r->pages_tx = st.pages_tx;
+    r->pages_rx = st.pages_rx;
+    r->encoding = st.encoding;
+    r->bad_rows = st.bad_rows;
+    r->overflow = p->overflow;
+    r->samples = p->samples;
+    r->done_sample = p->done_sample;
+}
+
+const char *stt_completion_str(int code)
+{
+    return t30_completion_code_to_str(code);
+}
