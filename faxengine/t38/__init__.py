@@ -1,8 +1,10 @@
 """T.38: real-time fax over IP.
 
 ``ifp``: the IFP packets of T.38 Annex A (indicators and data), their data
-model and their ASN.1 PER encoding, versions 0 to 3.  ``errors``: the
-layer's exception family, ``T38Error``.
+model and their ASN.1 PER encoding, versions 0 to 3.  ``udptl``: IFP packets
+in UDP datagrams with redundancy or parity FEC (T.38 §9.1); a sans-I/O
+sender and a receiver that reorders, drops duplicates, repairs and reports
+losses.  ``errors``: the layer's exception family, ``T38Error``.
 """
 from faxengine.t38.errors import T38Error
 from faxengine.t38.ifp import (
@@ -16,6 +18,7 @@ from faxengine.t38.ifp import (
     decode,
     encode,
 )
+from faxengine.t38.udptl import LOST, UdptlReceiver, UdptlSender
 
 __all__ = [
     "Data",
@@ -23,9 +26,12 @@ __all__ = [
     "FieldType",
     "IfpPacket",
     "Indicator",
+    "LOST",
     "T30Data",
     "T30Indicator",
     "T38Error",
+    "UdptlReceiver",
+    "UdptlSender",
     "decode",
     "encode",
 ]

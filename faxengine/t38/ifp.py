@@ -337,12 +337,7 @@ def decode(data: bytes, version: int, *, padded: bool = False) -> IfpPacket:
             octets left over.
     """
     version = _check_version(version)
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise T38Error(f"IFP packet: expected bytes, not {type(data).__name__}")
-    data = bytes(data)
-    if not data:
-        raise T38Error("IFP packet: empty (an IFP packet has at least one octet)")
-    r = BitReader(data, "IFP packet")
+    r = BitReader.of(data, "IFP packet")
     has_data_field = r.bits(1, "data-field presence")
     packet: IfpPacket
     if r.bits(1, "type-of-msg") == 0:
@@ -365,7 +360,7 @@ def decode(data: bytes, version: int, *, padded: bool = False) -> IfpPacket:
                 fields.append(Field(ftype, octets))
         packet = Data(kind, tuple(fields))
     r.align()
-    rest = data[r.pos >> 3:]
+    rest = r.data[r.pos >> 3:]
     if rest and not (padded and not any(rest)):
         raise T38Error(f"IFP packet: {len(rest)} octet(s) after the end of "
                        f"{packet}")

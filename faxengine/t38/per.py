@@ -90,6 +90,15 @@ class BitReader:
         self.pos = 0        # in bits
         self.what = what    # names the packet in error messages
 
+    @classmethod
+    def of(cls, data: object, what: str) -> "BitReader":
+        """A reader of ``data``, which must be non-empty bytes-like."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise T38Error(f"{what}: expected bytes, not {type(data).__name__}")
+        if not data:
+            raise T38Error(f"{what}: empty")
+        return cls(bytes(data), what)
+
     def error(self, message: str) -> T38Error:
         return T38Error(f"{self.what}: {message} (at octet {self.pos // 8} "
                         f"of {len(self.data)})")
