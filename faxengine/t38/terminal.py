@@ -9,9 +9,9 @@ the terminal's clock runs on these calls), ``rx(packet)`` takes one that
 arrived, ``rx_lost(n)`` says that ``n`` never will (UDPTL reports the hole),
 ``events()``, ``finished`` and ``result`` as on ``FaxTerminal``.  A UDPTL
 adapter (``faxengine.t38.udptl``) encodes the packets with
-``faxengine.t38.ifp.encode`` for the negotiated ``version``; repeating
-indicators and signal ends (spandsp sends those datagrams three times) and
-redundancy are the transport's.
+``faxengine.t38.ifp.encode`` for the negotiated ``version``, and sends each
+datagram ``copies(packet)`` times (indicators and signal ends three times,
+as spandsp does); redundancy is the transport's too.
 
 How T.30 maps onto IFP (``faxengine.t38.signals`` has the timings):
 
@@ -62,7 +62,7 @@ from faxengine.t38 import signals
 from faxengine.t38.errors import T38Error
 from faxengine.t38.ifp import VERSIONS, Data, FieldType, IfpPacket, Indicator, T30Data, T30Indicator
 
-__all__ = ["T38Terminal", "RATE_MANAGEMENT"]
+__all__ = ["T38Terminal", "RATE_MANAGEMENT", "copies"]
 
 RATE_MANAGEMENT = ("transferredTCF", "localTCF")     # T.38 Annex D T38FaxRateManagement
 DEFAULT_MAX_DATAGRAM = 400      # octets: Asterisk's and many gateways' T38FaxMaxDatagram
@@ -70,6 +70,21 @@ MIN_MAX_DATAGRAM = signals.IFP_OVERHEAD + 1
 RX_SILENCE_S = 3.0              # a remote signal without a packet this long has ended
 _HDLC_ENDS = frozenset({FieldType.HDLC_FCS_OK_SIG_END, FieldType.HDLC_FCS_BAD_SIG_END,
                         FieldType.HDLC_SIG_END})
+_SIG_ENDS = _HDLC_ENDS | {FieldType.T4_NON_ECM_SIG_END}
+END_COPIES = 3                  # datagrams of an indicator or a signal's end (spandsp's count)
+
+
+def copies(packet: IfpPacket) -> int:
+    """How many times the transport should send the datagram of ``packet``:
+    ``END_COPIES`` for an indicator or a packet that ends a signal (a lost
+    one would leave the peer waiting for a signal's end, or miss a frame
+    that no later packet repeats), 1 for the rest.  spandsp's T.38 terminal
+    does the same (its INDICATOR_TX_COUNT and DATA_END_TX_COUNT); the copies
+    carry the same UDPTL sequence number, so a receiver drops all but one.
+    """
+    if isinstance(packet, Indicator):
+        return END_COPIES
+    return END_COPIES if any(f.kind in _SIG_ENDS for f in packet.fields) else 1
 
 
 class T38Terminal(FaxTerminal):

@@ -83,3 +83,41 @@ def received_images(events):
     """The images of the ``PageReceived`` events, in order."""
     from faxengine.t30.events import PageReceived
     return [e.image for e in events if isinstance(e, PageReceived)]
+
+
+class UdptlWire:
+    """IFP packets through UDPTL (``faxengine.t38.udptl``) one way: each
+    encoded into a datagram with ``redundancy`` secondaries (control and image
+    alike), sent ``terminal.copies(packet)`` times, each copy lost at random
+    with probability ``loss``; what the receiver hands up is what arrives
+    (a gap it could not fill as ``Lost(1)``)."""
+
+    def __init__(self, loss: float = 0.0, version: int = 0, redundancy: int = 3,
+                 seed: int = 1, max_datagram: int | None = None) -> None:
+        from faxengine.t38 import udptl
+        from faxengine.t38.terminal import copies
+        self._udptl, self._copies = udptl, copies
+        self.sender = udptl.UdptlSender(version, redundancy_control=redundancy,
+                                        redundancy_image=redundancy, max_datagram=max_datagram)
+        self.receiver = udptl.UdptlReceiver(version, reorder_window=0)
+        self.loss, self.rng = loss, random.Random(seed)
+        self.datagrams = self.dropped = self.lost = 0
+        self.largest = 0
+
+    def __call__(self, packets):
+        out = []
+        for p in packets:
+            datagram = self.sender.send(p)
+            self.largest = max(self.largest, len(datagram))
+            for _ in range(self._copies(p)):
+                self.datagrams += 1
+                if self.rng.random() < self.loss:
+                    self.dropped += 1
+                    continue
+                for _, got in self.receiver.receive(datagram):
+                    if got is self._udptl.LOST:
+                        self.lost += 1
+                        out.append(Lost(1))
+                    else:
+                        out.append(got)
+        return out
