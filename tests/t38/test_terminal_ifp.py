@@ -7,6 +7,8 @@ TCF at all with localTCF, every packet within max_datagram.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -149,20 +151,32 @@ def test_every_packet_fits_max_datagram(max_datagram):
         assert max(sizes) >= 14400 * 30 // 8000         # 30 ms of data a packet
 
 
+class SlowPrinter(T38Terminal):
+    """A receiver whose DIS asks for 20 ms scan lines (T.30 bits 21-23), so that
+    a sender must pad short lines with fill bits (T.4 §4.1.3)."""
+
+    def _send_capabilities(self, fcf):
+        self._local = dataclasses.replace(self._local, min_scan_ms=20)
+        super()._send_capabilities(fcf)
+
+
 def test_fill_bit_removal_sends_pages_without_fill():
     page = text_page(1)
     sizes = {}
     for removal in (False, True):
         record = []
-        tx, rx, _ = call([page], ecm=False, record=record,
-                         sender=dict(fill_bit_removal=removal, max_rate=4800,
-                                     modems=("V.27ter",)),
-                         receiver=dict(max_rate=4800, modems=("V.27ter",)))
+        tx = T38Terminal(True, send=[page], ecm=False, fill_bit_removal=removal,
+                         max_rate=4800, modems=("V.27ter",))
+        rx = SlowPrinter(False, ecm=False)
+        pump(tx, rx, record=record)
         assert tx.result.ok and rx.result.ok
         assert np.array_equal(received_images(rx.events())[0], page.image)
         data = _data_of(record, "ab", T30Data.V27_4800)
         sizes[removal] = sum(len(f.data) for _, p in data for f in p.fields)
-    assert sizes[True] <= sizes[False]
+    tcf = 4800 * 3 // 2 // 8
+    # 20 ms at 4800 bit/s: at least 96 bits a line with fill; far fewer without
+    assert sizes[False] - tcf >= page.height * 96 // 8
+    assert sizes[True] - tcf < (sizes[False] - tcf) // 2
 
 
 def test_ecm_repairs_lost_packets():
@@ -258,3 +272,64 @@ def test_garbage_packets_do_not_break_a_call():
 
     tx, rx, _ = call([text_page(1)], ecm=True, link_ab=add_junk)
     assert tx.result.ok and rx.result.ok, (tx.result, rx.result)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("calling", [True, False], ids=["calling", "answering"])
+def test_random_packets_never_raise_and_the_call_ends(seed, calling):
+    """A peer that sends nonsense (random indicators, data types, fields and
+    octets, holes): no exception escapes, and the terminal's timers end the call."""
+    import random
+    rng = random.Random(seed)
+    term = T38Terminal(calling, send=[text_page(1)] if calling else None)
+    for step in range(8000 * 90 // 160):
+        term.tx(160)
+        for _ in range(rng.randrange(4)):
+            if rng.random() < 0.3:
+                term.rx(Indicator(rng.choice(list(T30Indicator))))
+            elif rng.random() < 0.1:
+                term.rx_lost(rng.randrange(5))
+            else:
+                fields = tuple(ifp.Field(rng.choice(list(FieldType)),
+                                         rng.randbytes(rng.choice([0, 1, 3, 40, 300])))
+                               for _ in range(rng.randrange(3)))
+                term.rx(Data(rng.choice(list(T30Data)), fields))
+        if term.finished:
+            break
+    assert term.finished
+    assert not term.result.ok
+
+
+def test_receive_to_a_file_and_progress(tmp_path):
+    from faxengine import tiff
+    pages = [text_page(1), text_page(2)]
+    tx = T38Terminal(True, send=pages, ecm=False)
+    rx = T38Terminal(False, receive=tmp_path / "rx.tif", ecm=False)
+    fractions = []
+    while not (tx.finished and rx.finished):
+        for p in tx.tx(160):
+            rx.rx(p)
+        for p in rx.tx(160):
+            tx.rx(p)
+        fractions.append(tx.progress)
+    assert tx.result.ok and rx.result.ok and rx.pages_done == 2
+    assert [p.image.tolist() for p in tiff.read(tmp_path / "rx.tif")] == \
+        [p.image.tolist() for p in pages]
+    assert (1, 2, pytest.approx(0.5, abs=0.5)) in fractions
+    assert max(f for page, _, f in fractions if page == 1) > 0.9
+
+
+def test_abort_sends_dcn():
+    tx = T38Terminal(True, send=[text_page(1)])
+    rx = T38Terminal(False)
+    for _ in range(8000 * 8 // 160):            # into the TCF
+        for p in tx.tx(160):
+            rx.rx(p)
+        for p in rx.tx(160):
+            tx.rx(p)
+    tx.abort()
+    pump(tx, rx)
+    assert tx.result.code == "LOCAL_ABORT"
+    assert [e.name for e in tx.events() if isinstance(e, FrameSent)][-1] == "DCN"
+    # the receiver judged the cut TCF and answered FTT over our DCN: its T2 ends it
+    assert rx.finished and not rx.result.ok
