@@ -100,6 +100,41 @@ def environment() -> str:
 _TABLES = pytest.StashKey[dict]()
 
 
+def time_calls(benchmark, speed: SpeedTable, group: str, contender: str, setup, run):
+    """Time whole fax calls, best of 3 rounds after one warm-up: ``setup()`` makes
+    the two terminals, ``run(a, b)`` pumps them and returns (seconds of line
+    time, True when both ended OK).  Records the best round in ``speed`` as
+    "x real time"; returns (line time, best round in seconds, or None when
+    pytest-benchmark is disabled)."""
+    benchmark.group = group
+    seen = {}
+
+    def call(a, b):
+        seen["line"], seen["ok"] = run(a, b)
+
+    benchmark.pedantic(call, setup=lambda: (setup(), {}), rounds=3, iterations=1,
+                       warmup_rounds=1)
+    assert seen["ok"], f"{contender} call failed"
+    stats = getattr(benchmark, "stats", None)
+    if not stats:
+        return seen["line"], None
+    best = stats.stats.min
+    speed.record(group, contender, seen["line"], best, stats.stats.rounds, unit="x real time")
+    return seen["line"], best
+
+
+@pytest.fixture(scope="module")
+def chart1(tmp_path_factory):
+    """CCITT chart 1 at fine resolution: (the page, a TIFF-F file of it for spandsp)."""
+    from charts import load_chart
+    from faxengine import tiff
+    from faxengine.t4 import Page
+    page = Page(load_chart(1), 204, 196)
+    path = tmp_path_factory.mktemp("chart1") / "chart1.tif"
+    tiff.write(path, [page], coding="mh")
+    return page, path
+
+
 @pytest.fixture(scope="module")
 def speed(request) -> SpeedTable:
     """The speed table of the calling benchmark module (see the module docstring)."""

@@ -19,22 +19,12 @@ from __future__ import annotations
 import pytest
 
 import spandsp
-from faxengine import tiff
+from conftest import time_calls
 from faxengine.t30.terminal import FaxTerminal
-from faxengine.t4 import Page
 
 pytestmark = pytest.mark.skipif(not spandsp.spandsp_available(), reason=spandsp.REASON)
 
 REQUIRED_X = 300
-
-
-@pytest.fixture(scope="module")
-def chart1(tmp_path_factory):
-    from charts import load_chart
-    page = Page(load_chart(1), 204, 196)
-    path = tmp_path_factory.mktemp("t30") / "chart1.tif"
-    tiff.write(path, [page], coding="mh")
-    return page, path
 
 
 def make(contender, ecm, chart1, out):
@@ -50,24 +40,14 @@ def make(contender, ecm, chart1, out):
 @pytest.mark.parametrize("contender", ["ours", "spandsp"])
 def test_one_page_call(benchmark, speed, chart1, tmp_path, contender, ecm):
     group = f"chart 1 call {'ecm' if ecm else 'non-ecm'}"
-    benchmark.group = group
-    seen = {}
 
-    def setup():
-        return make(contender, ecm, chart1, tmp_path / "rx.tif"), {}
+    def run(a, b):
+        line = spandsp.run_call(a, b, max_seconds=120)
+        return line, a.result.ok and b.result.ok
 
-    def call(a, b):
-        seen["line"] = spandsp.run_call(a, b, max_seconds=120)
-        seen["ok"] = a.result.ok and b.result.ok
-
-    benchmark.pedantic(call, setup=setup, rounds=3, iterations=1, warmup_rounds=1)
-    assert seen["ok"], f"{contender} call failed"
-    stats = getattr(benchmark, "stats", None)
-    if stats:
-        best = stats.stats.min
-        speed.record(group, contender, seen["line"], best, stats.stats.rounds,
-                     unit="x real time")
-        verdict = "PASS" if contender != "ours" or seen["line"] / best >= REQUIRED_X else "FAIL"
-        print(f"\n{group}, {contender}: line time {seen['line']:.2f} s, "
-              f"{seen['line'] / best:.0f}x real time"
+    line, best = time_calls(benchmark, speed, group, contender,
+                            lambda: make(contender, ecm, chart1, tmp_path / "rx.tif"), run)
+    if best:
+        verdict = "PASS" if contender != "ours" or line / best >= REQUIRED_X else "FAIL"
+        print(f"\n{group}, {contender}: line time {line:.2f} s, {line / best:.0f}x real time"
               + (f" (required {REQUIRED_X}x: {verdict})" if contender == "ours" else ""))
