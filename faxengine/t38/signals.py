@@ -48,6 +48,7 @@ import numpy as np
 
 from faxengine.levels import SAMPLE_RATE
 from faxengine.t30 import link
+from faxengine.t30.errors import RemoteProtocolError
 from faxengine.t30.facilities import V17, V27TER, V29
 from faxengine.t38.ifp import Data, Field, FieldType, IfpPacket, Indicator, T30Data, T30Indicator
 
@@ -61,6 +62,8 @@ CED_SILENCE = int(0.2 * SAMPLE_RATE)    # V.25 / T.30 §4.2: silence before CED 
 CED_SAMPLES = int(2.6 * SAMPLE_RATE)    # T.30 §4.2: CED lasts 2.6 to 4 s
 
 NO_SIGNAL = Indicator(T30Indicator.NO_SIGNAL)
+MAX_FRAME = 260                 # octets of a T.30 frame without FCS (as HdlcRx's max_len)
+MAX_SIGNAL_OCTETS = 1 << 21     # non-ECM data in one signal: 2 MiB, 19 min at 14400 bit/s
 
 # (modem, rate) -> the T.38 data type and training indicators (long, short)
 _HS: dict[tuple[str, int], tuple[T30Data, T30Indicator, T30Indicator]] = {}
@@ -81,6 +84,13 @@ def hdlc_octets(data: bytes) -> bytes:
     """HDLC frame octets between ``t30.frames`` (first bit in the LSB) and T.38
     field data (first bit in the MSB): each octet bit-reversed (its own inverse)."""
     return bytes(data).translate(_REVERSED)
+
+
+def add_octets(frame: bytearray, data: bytes) -> None:
+    """Append ``hdlc-data`` octets to the frame coming in, up to one octet more
+    than ``MAX_FRAME`` (a longer frame is no T.30 frame: it is not taken, as an
+    HDLC receiver drops one longer than its ``max_len``)."""
+    frame += data[:MAX_FRAME + 1 - len(frame)]
 
 
 def data_kind(modem: str, rate: int) -> T30Data:
@@ -309,6 +319,11 @@ class IfpHsReceiver:
         self._active = True
         if not data:
             return
+        if (self._count + 8 * len(data)) // 8 > MAX_SIGNAL_OCTETS:
+            raise RemoteProtocolError(
+                f"the remote sent more than {MAX_SIGNAL_OCTETS} octets of image data in one "
+                f"signal ({self.modem} {self.rate}), over 19 minutes of line time: it is not "
+                "sending a fax page")
         bits = np.unpackbits(np.frombuffer(data, np.uint8))
         self._lost_bits = bits.size
         self._pieces.append(bits)
@@ -321,10 +336,10 @@ class IfpHsReceiver:
         self._active = True
         kind = field.kind
         if kind is FieldType.HDLC_DATA:
-            self._frame += field.data
+            add_octets(self._frame, field.data)
             return
         if kind in (FieldType.HDLC_FCS_OK, FieldType.HDLC_FCS_OK_SIG_END):
-            if self._frame and self._collect and not self._missing:
+            if self._frame and self._collect and not self._missing and len(self._frame) <= MAX_FRAME:
                 self.frames.append(hdlc_octets(bytes(self._frame)))
         if kind is not FieldType.HDLC_SIG_END:
             self._frame.clear()

@@ -130,6 +130,9 @@ class T38Terminal(FaxTerminal):
         self.version = version
         self.rate_management = rate_management
         self.max_datagram = max_datagram
+        if not isinstance(fill_bit_removal, (bool, np.bool_)):
+            raise T38Error(f"fill_bit_removal must be True or False (the SDP "
+                           f"T38FaxFillBitRemoval), not {fill_bit_removal!r}")
         self.fill_bit_removal = bool(fill_bit_removal)
         super().__init__(calling, send, receive, ecm, logger=logger, on_event=on_event,
                          **options)
@@ -213,10 +216,12 @@ class T38Terminal(FaxTerminal):
         out: list[IfpPacket] = []
         at = self._tx_time                      # where the next signal may start
         while self._txq:
-            if self._holding:
-                if self._rx_signal is not None and self._hold < HOLD_MAX:
-                    self._hold += n
+            if self._holding:                   # for the remote signal's end, HOLD_MAX at most
+                wait = HOLD_MAX - self._hold if self._rx_signal is not None else 0
+                if wait >= end - at:
+                    self._hold += end - at
                     break
+                at += max(wait, 0)
                 self._holding = False
             signal = self._txq[0]
             if signal.start is None:
@@ -352,7 +357,7 @@ class T38Terminal(FaxTerminal):
         if kind is FieldType.HDLC_DATA:
             if not self._frame and field.data[:1] != b"\xff":
                 self._frame_missing = True  # a frame starts with its address, 0xFF
-            self._frame += field.data
+            signals.add_octets(self._frame, field.data)
             return
         frame = bytes(self._frame)
         ok = kind in (FieldType.HDLC_FCS_OK, FieldType.HDLC_FCS_OK_SIG_END)
@@ -360,7 +365,7 @@ class T38Terminal(FaxTerminal):
         missing, self._frame_missing = self._frame_missing, False
         if kind in _HDLC_ENDS:
             self._rx_signal = None
-        if ok and frame and not missing:
+        if ok and frame and not missing and len(frame) <= signals.MAX_FRAME:
             self._frame_in(signals.hdlc_octets(frame))
 
     def _after_rx(self) -> None:

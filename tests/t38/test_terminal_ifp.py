@@ -333,3 +333,46 @@ def test_abort_sends_dcn():
     assert [e.name for e in tx.events() if isinstance(e, FrameSent)][-1] == "DCN"
     # the receiver judged the cut TCF and answered FTT over our DCN: its T2 ends it
     assert rx.finished and not rx.result.ok
+
+
+def test_a_flood_of_image_data_ends_the_call_with_a_message():
+    from faxengine.t38 import signals
+    tx, rx = T38Terminal(True, send=[text_page(1)], ecm=False), T38Terminal(False, ecm=False)
+    while rx._state != "C:RECEIVE_PAGE" or rx.transmitting:      # up to the CFR
+        for p in tx.tx(160):
+            rx.rx(p)
+        for p in rx.tx(160):
+            tx.rx(p)
+    flood = Data(T30Data.V17_14400, (ifp.Field(FieldType.T4_NON_ECM_DATA, bytes(65535)),))
+    rx.rx(Indicator(T30Indicator.V17_14400_SHORT_TRAINING))
+    for _ in range(signals.MAX_SIGNAL_OCTETS // 65535 + 1):
+        rx.rx(flood)
+    sent = rx.tx(8000 * 2)                                  # its DCN
+    assert Indicator(T30Indicator.V21_PREAMBLE) in sent
+    assert rx.result.code == "LOCAL_ABORT"
+    assert rx.result.message.endswith("the remote sent more than 2097152 octets of image data "
+                                      "in one signal (V.17 14400), over 19 minutes of line "
+                                      "time: it is not sending a fax page")
+
+
+def test_an_overlong_hdlc_frame_is_not_taken():
+    term = T38Terminal(False)
+    for _ in range(8000 * 5 // 160):                        # CED and DIS sent
+        term.tx(160)
+    dcn = bytes([0xFF, 0x13, 0xFA])                          # DCN, in t30.frames' order
+    from faxengine.t38.signals import hdlc_octets
+    long_dcn = Data(T30Data.V21, (ifp.Field(FieldType.HDLC_DATA, hdlc_octets(dcn) + bytes(300)),
+                                  ifp.Field(FieldType.HDLC_FCS_OK_SIG_END)))
+    term.rx(Indicator(T30Indicator.V21_PREAMBLE))
+    term.rx(long_dcn)
+    assert not term.finished
+    term.rx(Indicator(T30Indicator.NO_SIGNAL))
+    term.rx(Indicator(T30Indicator.V21_PREAMBLE))
+    term.rx(Data(T30Data.V21, (ifp.Field(FieldType.HDLC_DATA, hdlc_octets(dcn)),
+                               ifp.Field(FieldType.HDLC_FCS_OK_SIG_END))))
+    assert term.finished and term.result.code == "REMOTE_DISCONNECT"
+
+
+def test_fill_bit_removal_must_be_a_bool():
+    with pytest.raises(T38Error, match="fill_bit_removal must be True or False .*, not 'no'"):
+        T38Terminal(fill_bit_removal="no")
