@@ -13,7 +13,7 @@ coded a slice at a time by ``t30.link.page_bits``).  The times follow the
 line (T.38 §7: IFP packets carry what a modem would send, in real time):
 
 * 75 ms of silence before each signal (T.30 §5.3.2.3), then its indicator
-  (T.38 §7.2: ``v21-preamble``, the training of the image modem, ``ced``,
+  (T.38 §7.3: ``v21-preamble``, the training of the image modem, ``ced``,
   ``cng``);
 * V.21 frames after the 1 s of flags (T.30 §5.3.1); image data after the
   modem's training (``t30.link.TRAINING_S``, V.17's short training after
@@ -29,7 +29,7 @@ line (T.38 §7: IFP packets carry what a modem would send, in real time):
   and an empty ``t4-non-ecm-sig-end`` after the last octet's time; then
   the ``no-signal`` indicator ends the signal.
 
-Octets in field data (T.38 §7.3, §7.4, and what spandsp's terminal puts on
+Octets in field data (T.38 §7.4, and what spandsp's terminal puts on
 the wire): the first bit on the line is the most significant bit.  A T.4
 page's octets (``faxengine.t4``: first bit in the MSB) go as they are;
 HDLC frame octets (``faxengine.t30.frames``: first bit in the LSB) are

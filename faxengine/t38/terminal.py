@@ -22,12 +22,13 @@ How T.30 maps onto IFP (``faxengine.t38.signals`` has the timings):
   and ``hdlc-fcs-OK`` (the last ``hdlc-fcs-OK-sig-end``), then
   ``no-signal``.  A frame is taken when its FCS is reported OK and none of
   its packets was lost (T.38 §7.4: a gateway reports the FCS it checked).
-* TCF with ``rate_management="transferredTCF"`` (T.38 §7.5 / Annex D
-  ``T38FaxRateManagement``): the sender sends the 1.5 s of zeros as
-  ``t4-non-ecm-data`` at the DCS's rate and the receiver judges them as it
-  judges a TCF from a modem (``t30.quality.judge_tcf``).  With
-  ``"localTCF"`` no TCF goes on the wire: the sender sends none, the
-  receiver takes the DCS as trained (the link has no modem to fail).
+* TCF with ``rate_management="transferredTCF"`` (T.38 §8.2, data rate
+  management method 2; SDP ``T38FaxRateManagement``): the sender sends the
+  1.5 s of zeros as ``t4-non-ecm-data`` at the DCS's rate and the receiver
+  judges them as it judges a TCF from a modem (``t30.quality.judge_tcf``).
+  With ``"localTCF"`` (§8.1, method 1) no TCF goes on the wire: the sender
+  sends none, the receiver takes the DCS as trained (the link has no modem
+  to fail).
 * Pages without ECM: ``t4-non-ecm-data`` at the image rate, decoded as they
   come (``t30.link.PageDecoder``) and judged as any (MCF, RTP, RTN);
   octets lost count their lines as bad.  With ``fill_bit_removal`` (SDP
@@ -108,7 +109,8 @@ class T38Terminal(FaxTerminal):
             ``power_dbm0`` has no meaning here).
 
     Raises:
-        T38Error: a bad ``version``, ``rate_management`` or ``max_datagram``.
+        T38Error: a bad ``version``, ``rate_management``, ``max_datagram``
+            or ``fill_bit_removal``.
         LocalProtocolError: as ``FaxTerminal``.
     """
 
@@ -297,7 +299,7 @@ class T38Terminal(FaxTerminal):
     # ------------------------------------------------------------- receiving
     def _indicator_in(self, kind: T30Indicator) -> None:
         if kind is self._rx_indicator:
-            return                          # a repeat (T.38 §7.2: indicators may be repeated)
+            return                          # a repeat (sent in copies, as ours are)
         self._rx_indicator = kind
         self._signal_over()
         if kind in (T30Indicator.CED, T30Indicator.V21_PREAMBLE):
