@@ -392,5 +392,6 @@ class UdptlReceiver:
     def _prune(self) -> None:
         oldest = self._highest - HISTORY
         for d in (self._raw, self._fec):
-            for k in [k for k in d if k < oldest]:
-                del d[k]
+            if len(d) > 2 * HISTORY:        # now and then, not on every datagram
+                for k in [k for k in d if k < oldest]:
+                    del d[k]
