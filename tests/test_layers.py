@@ -1,6 +1,6 @@
 """The layer rule of the architecture: a layer imports only layers below it.
 
-``shared/design/architecture.md``: t4 < modem < t30 < media < gateway, and
+``shared/design/architecture.md``: t4 < modem < t30 < t38 < media < gateway, and
 the line models import no other layer.  Package-wide modules (``errors``,
 ``levels``) sit under every layer.  The check reads the import statements of
 every module, so it also catches imports inside functions.
@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "faxengine"
-ORDER = ["t4", "modem", "t30", "media", "gateway"]
+ORDER = ["t4", "modem", "t30", "t38", "media", "gateway"]
 BASE = {"errors", "levels", "g711"}                 # under every layer
 TOP = {"__init__", "__main__", "cli", "loopback"}   # the facade and the command, over all
 # faxengine/tiff.py belongs to the t4 layer (architecture: t4 owns TIFF-F files).
