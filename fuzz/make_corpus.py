@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TARGETS = ("t4", "tiff", "hdlc", "t30", "terminal", "modem", "sip", "ua", "rtp")
+TARGETS = ("t4", "tiff", "hdlc", "t30", "terminal", "modem", "sip", "ua", "rtp", "t38")
 
 
 def write_corpus(target: str, out: Path) -> int:

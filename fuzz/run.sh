@@ -4,7 +4,7 @@
 #
 #   fuzz/run.sh [-t SECONDS] [--no-asan] [TARGET...]
 #
-# Targets: t4 t4_libtiff tiff hdlc t30 terminal modem sip ua rtp (atheris,
+# Targets: t4 t4_libtiff tiff hdlc t30 terminal modem sip ua rtp t38 (atheris,
 # Python + the compiled kernels)
 # and c-t4 c-hdlc c-modem (libFuzzer on csrc/ directly, ASan + UBSan).
 # Default: all of them, 60 s each, 5 s at most per input.
@@ -35,7 +35,7 @@ done
 case "$TIME" in
     ''|*[!0-9]*|0) echo "run.sh: -t takes a whole number of seconds, not '$TIME'" >&2; exit 2 ;;
 esac
-ALL="t4 t4_libtiff tiff hdlc t30 terminal modem sip ua rtp c-t4 c-hdlc c-modem"
+ALL="t4 t4_libtiff tiff hdlc t30 terminal modem sip ua rtp t38 c-t4 c-hdlc c-modem"
 [ -n "$TARGETS" ] || TARGETS=$ALL
 for target in $TARGETS; do
     case " $ALL " in
@@ -101,7 +101,7 @@ c_sources() {
 max_len() {
     case "$1" in
         t4|tiff) echo 8192 ;; hdlc) echo 2048 ;; t30|terminal) echo 512 ;; modem) echo 24100 ;;
-        sip|rtp) echo 2048 ;; ua) echo 4096 ;;
+        sip|rtp|t38) echo 2048 ;; ua) echo 4096 ;;
     esac
 }
 

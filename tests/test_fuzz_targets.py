@@ -23,12 +23,12 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FUZZ = REPO / "fuzz"
-TARGETS = ("t4", "t4_libtiff", "tiff", "hdlc", "t30", "terminal", "modem", "sip", "ua", "rtp")
+TARGETS = ("t4", "t4_libtiff", "tiff", "hdlc", "t30", "terminal", "modem", "sip", "ua", "rtp", "t38")
 # random/mutated inputs per target, and the longest random input
 RANDOM_RUNS = {"t4": 300, "t4_libtiff": 100, "tiff": 300, "hdlc": 200, "t30": 500,
-               "terminal": 40, "modem": 60, "sip": 500, "ua": 200, "rtp": 300}
+               "terminal": 40, "modem": 60, "sip": 500, "ua": 200, "rtp": 300, "t38": 500}
 RANDOM_MAX_LEN = {"t4": 600, "t4_libtiff": 600, "tiff": 600, "hdlc": 300, "t30": 60,
-                  "terminal": 200, "modem": 4000, "sip": 600, "ua": 800, "rtp": 600}
+                  "terminal": 200, "modem": 4000, "sip": 600, "ua": 800, "rtp": 600, "t38": 600}
 
 
 def load(target: str):

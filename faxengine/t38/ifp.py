@@ -56,6 +56,7 @@ for the packets a T.30 terminal sends (a field without data is the last).
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 from typing import Union
 
@@ -321,6 +322,12 @@ def encode(packet: IfpPacket, version: int) -> bytes:
     return w.getvalue()
 
 
+@functools.lru_cache(maxsize=256)
+def _field_names(i: int) -> tuple[str, str, str]:
+    """What the decoder calls field ``i``'s parts in its messages (made once)."""
+    return f"field {i} presence", f"field {i} length", f"field {i}"
+
+
 def decode(data: bytes, version: int, *, padded: bool = False) -> IfpPacket:
     """An IFP packet from its octets; total: any input gives a packet or
     a ``T38Error``.
@@ -350,13 +357,14 @@ def decode(data: bytes, version: int, *, padded: bool = False) -> IfpPacket:
         fields: list[Field] = []
         if has_data_field:
             for i in range(r.length("data-field")):
-                present = r.bits(1, f"field {i} presence")
+                names = _field_names(i)
+                present = r.bits(1, names[0])
                 ftype = _get_enumerated(r, FieldType, extensible=version != 0)
                 octets = b""
                 if present:
                     r.align()
-                    n = r.bits(16, f"field {i} length") + 1
-                    octets = r.octets(n, f"field {i} ({ftype})")
+                    n = r.bits(16, names[1]) + 1
+                    octets = r.octets(n, f"{names[2]} ({ftype})")
                 fields.append(Field(ftype, octets))
         packet = Data(kind, tuple(fields))
     r.align()

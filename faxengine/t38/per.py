@@ -36,22 +36,19 @@ class BitWriter:
 
     def __init__(self) -> None:
         self._out = bytearray()
-        self._acc = 0       # bits of the current, unfinished octet
-        self._nbits = 0     # how many of them (0..7)
+        self._acc = 0       # bits not yet in _out, as an integer
+        self._nbits = 0     # how many of them
 
     def bits(self, value: int, width: int) -> None:
         """Append ``value`` as ``width`` bits."""
-        for i in range(width - 1, -1, -1):
-            self._acc = (self._acc << 1) | ((value >> i) & 1)
-            self._nbits += 1
-            if self._nbits == 8:
-                self._out.append(self._acc)
-                self._acc = self._nbits = 0
+        self._acc = (self._acc << width) | (value & ((1 << width) - 1))
+        self._nbits += width
 
     def align(self) -> None:
         """Pad with 0 bits to the next octet boundary."""
         if self._nbits:
-            self._out.append(self._acc << (8 - self._nbits))
+            pad = -self._nbits % 8
+            self._out += (self._acc << pad).to_bytes((self._nbits + pad) // 8, "big")
             self._acc = self._nbits = 0
 
     def octets(self, data: bytes) -> None:
@@ -107,11 +104,10 @@ class BitReader:
         end = self.pos + width
         if end > 8 * len(self.data):
             raise self.error(f"truncated in {name}")
-        value = 0
-        for p in range(self.pos, end):
-            value = (value << 1) | ((self.data[p >> 3] >> (7 - (p & 7))) & 1)
+        last = (end + 7) >> 3
+        chunk = int.from_bytes(self.data[self.pos >> 3:last], "big")
         self.pos = end
-        return value
+        return (chunk >> (8 * last - end)) & ((1 << width) - 1)
 
     def align(self) -> None:
         self.pos = (self.pos + 7) & ~7
@@ -132,13 +128,18 @@ class BitReader:
 
     def length(self, name: str) -> int:
         self.align()
-        first = self.bits(8, f"length of {name}")
-        if first < 0x80:
-            return first
-        if first < 0xC0:
-            return ((first & 0x3F) << 8) | self.bits(8, f"length of {name}")
-        raise self.error(f"{name} uses a fragmented length, which no T.38 "
-                         f"datagram needs and this decoder does not support")
+        at = self.pos >> 3
+        data = self.data
+        if at < len(data) and data[at] < 0x80:
+            self.pos += 8
+            return data[at]
+        if at + 1 < len(data) and data[at] < 0xC0:
+            self.pos += 16
+            return ((data[at] & 0x3F) << 8) | data[at + 1]
+        if at < len(data) and data[at] >= 0xC0:
+            raise self.error(f"{name} uses a fragmented length, which no T.38 "
+                             f"datagram needs and this decoder does not support")
+        raise self.error(f"truncated in length of {name}")
 
     def remaining_octets(self) -> int:
         """Whole octets after the current position, rounded to a boundary."""

@@ -94,7 +94,7 @@ _NAMES["t38maxdatagram"] = "T38FaxMaxDatagram"
 
 def _number(name: str, value: Optional[str]) -> int:
     v = (value or "").strip()
-    if not v.isdigit() or len(v) > 9:
+    if not (v.isascii() and v.isdigit()) or len(v) > 9:   # "³".isdigit() is True
         raise T38Error(f"SDP a={name} must have a decimal number, not {value!r}")
     return int(v)
 

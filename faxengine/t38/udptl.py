@@ -40,7 +40,9 @@ sequence order, each ``(seq, packet)`` or ``(seq, LOST)``.  It drops
 duplicates and late packets, holds a few packets to put reordered ones back
 in order (``reorder_window``), fills gaps from the redundancy or FEC of later
 datagrams, and reports a gap as ``LOST`` once ``reorder_window`` later
-packets have come without filling it.  ``flush()`` hands up what it holds.
+packets have come without filling it.  An IFP packet that does not decode
+counts as a gap (a good copy may still come).  ``flush()`` hands up what it
+holds.
 """
 from __future__ import annotations
 
@@ -260,8 +262,8 @@ class UdptlStats:
     """What a ``UdptlReceiver`` has seen, for logs and tests."""
 
     datagrams: int = 0      # decodable datagrams received
-    duplicates: int = 0     # primaries already held or handed up
-    late: int = 0           # primaries older than what was handed up
+    duplicates: int = 0     # primaries of packets held (received or rebuilt), not yet due
+    late: int = 0           # primaries of packets already handed up (late or repeated)
     redundancy: int = 0     # packets rebuilt from secondaries
     fec: int = 0            # packets rebuilt from FEC
     lost: int = 0           # LOST handed up
@@ -318,12 +320,13 @@ class UdptlReceiver:
         if seq < self._next:
             self.stats.late += 1
             return out
-        if seq in self._held:
+        if self._held.get(seq, LOST) is not LOST:
             self.stats.duplicates += 1
         else:
             self._store(seq, packet.primary)
         for back, octets in enumerate(packet.secondary, start=1):
-            if seq - back >= self._next and seq - back not in self._held:
+            # fill a gap, or replace a copy that did not decode
+            if seq - back >= self._next and self._held.get(seq - back, LOST) is LOST:
                 self._store(seq - back, octets)
                 self.stats.redundancy += 1
         if packet.fec is not None and packet.fec.npackets * len(packet.fec.data) <= HISTORY:
@@ -368,8 +371,10 @@ class UdptlReceiver:
 
     def _due(self) -> list[Delivered]:
         out = []
+        # a copy that did not decode is awaited like a gap: a good one may follow
         while self._next <= self._highest and (
-                self._next in self._held or self._highest > self._next + self.reorder_window):
+                self._held.get(self._next, LOST) is not LOST
+                or self._highest > self._next + self.reorder_window):
             out.append(self._hand_up())
         return out
 
@@ -392,5 +397,6 @@ class UdptlReceiver:
     def _prune(self) -> None:
         oldest = self._highest - HISTORY
         for d in (self._raw, self._fec):
-            for k in [k for k in d if k < oldest]:
-                del d[k]
+            if len(d) > 2 * HISTORY:        # now and then, not on every datagram
+                for k in [k for k in d if k < oldest]:
+                    del d[k]

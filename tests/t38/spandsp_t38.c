@@ -81,7 +81,7 @@ static int rx_missing(t38_core_state_t *s, void *user_data, int rx_seq_no, int e
     return 0;
 }
 
-peer_t *st_new(int version)
+peer_t *st_new(int version, int check_seq)
 {
     peer_t *p = calloc(1, sizeof(peer_t));
     if (p == NULL)
@@ -92,8 +92,8 @@ peer_t *st_new(int version)
         return NULL;
     }
     t38_set_t38_version(p->t38, version);
-    /* each packet is judged alone: no sequence checks, no pacing delays */
-    t38_set_sequence_number_handling(p->t38, 0);
+    /* check_seq 0: each packet is judged alone; 1: spandsp reports gaps */
+    t38_set_sequence_number_handling(p->t38, check_seq);
     t38_set_pace_transmission(p->t38, 0);
     return p;
 }

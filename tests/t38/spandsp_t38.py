@@ -48,7 +48,7 @@ def _load():
     p, i = ctypes.c_void_p, ctypes.c_int
     ip, u8p = ctypes.POINTER(ctypes.c_int), ctypes.c_char_p
     for name, res, args in [
-        ("st_new", p, [i]), ("st_free", None, [p]),
+        ("st_new", p, [i, i]), ("st_free", None, [p]),
         ("st_send_indicator", i, [p, i]),
         ("st_send_data", i, [p, i, ip, ip, u8p, i]),
         ("st_take_tx", i, [p, ctypes.c_void_p, i]),
@@ -68,13 +68,14 @@ def available() -> bool:
 
 
 class Peer:
-    """One spandsp T.38 core of a given T38FaxVersion."""
+    """One spandsp T.38 core of a given T38FaxVersion; with ``check_seq`` it
+    checks sequence numbers and reports gaps to its missing handler."""
 
-    def __init__(self, version: int) -> None:
+    def __init__(self, version: int, check_seq: bool = False) -> None:
         self._lib = _load()
         if self._lib is None:
             raise RuntimeError(REASON)
-        self._p = self._lib.st_new(version)
+        self._p = self._lib.st_new(version, int(check_seq))
         if not self._p:
             raise MemoryError("st_new failed")
 

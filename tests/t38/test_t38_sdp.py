@@ -66,6 +66,7 @@ def test_answer_follows_the_offer():
 
 @pytest.mark.parametrize("attributes,message", [
     ([("T38FaxVersion", "4")], r"^SDP a=T38FaxVersion:4 is not a T.38 version \(0 to 3\)$"),
+    ([("T38FaxVersion", "\u00b3")], r"^SDP a=T38FaxVersion must have a decimal number, not '\u00b3'$"),
     ([("T38FaxVersion", None)], r"^SDP a=T38FaxVersion must have a decimal number, not None$"),
     ([("T38MaxBitRate", "fast")], r"^SDP a=T38MaxBitRate must have a decimal number, not 'fast'$"),
     ([("T38MaxBitRate", "0")], r"^SDP: T38MaxBitRate must be a positive integer, not 0$"),

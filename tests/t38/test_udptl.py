@@ -228,10 +228,22 @@ def test_the_first_datagram_brings_the_packets_before_it():
 
 
 def test_a_primary_that_is_not_ifp_is_handed_up_as_lost():
-    rx = UdptlReceiver(2)
+    rx = UdptlReceiver(2, reorder_window=0)
     assert rx.receive(encode_datagram(UdptlPacket(0, b"\x06"))) == [(0, PREAMBLE)]
-    assert rx.receive(encode_datagram(UdptlPacket(1, b"\xff\xff"))) == [(1, LOST)]
-    assert rx.stats.malformed == 1
+    assert rx.receive(encode_datagram(UdptlPacket(1, b"\xff\xff"))) == []   # a copy may follow
+    assert rx.receive(encode_datagram(UdptlPacket(2, b"\x06"))) == [(1, LOST), (2, PREAMBLE)]
+    assert rx.stats.malformed == 1 and rx.stats.lost == 1
+
+
+def test_a_good_copy_replaces_one_that_did_not_decode():
+    rx = UdptlReceiver(2, reorder_window=2)
+    ifp = [encode(hdlc(i), 2) for i in range(4)]
+    rx.receive(encode_datagram(UdptlPacket(0, ifp[0])))
+    # 2 arrives first, its copy of 1 garbled; then 1 itself, then 3
+    assert rx.receive(encode_datagram(UdptlPacket(2, ifp[2], (b"\xff\xff",)))) == []
+    assert rx.receive(encode_datagram(UdptlPacket(1, ifp[1]))) == [(1, hdlc(1)), (2, hdlc(2))]
+    assert rx.receive(encode_datagram(UdptlPacket(3, ifp[3], (ifp[2],)))) == [(3, hdlc(3))]
+    assert rx.stats.malformed == 1 and rx.stats.lost == 0
 
 
 def test_garbage_raises_and_leaves_the_receiver_as_it_was():
