@@ -125,8 +125,8 @@ class SpandspT38Terminal:
         return out
 
     def rx(self, packet) -> None:
-        self._lib.stt_rx(self._h, ifp.encode(packet, self.version),
-                         len(ifp.encode(packet, self.version)), self._seq & 0xFFFF)
+        octets = ifp.encode(packet, self.version)
+        self._lib.stt_rx(self._h, octets, len(octets), self._seq & 0xFFFF)
         self._seq += 1
 
     def rx_lost(self, n: int) -> None:
