@@ -249,7 +249,8 @@ def _check_version(version: object) -> int:
 
 def _put_enumerated(w: BitWriter, value: _Asn1Enumerated, version: int,
                     extensible: bool = True) -> None:
-    """An ENUMERATED with an extension marker (X.691 §13.2), 4-bit root."""
+    """An ENUMERATED (X.691 §13): [extension bit] root index in 4 bits (3 for
+    field-type), or extension bit 1 and a normally small number."""
     cls = type(value)
     if not value.is_extension:
         if extensible:
