@@ -19,11 +19,12 @@ are the enumeration root of T.38 (1998); those after the extension marker
 the V.34 messages CM, JM, CI and the V.34 rate), ``member.is_extension``.
 
 Field data octets are held as they travel: an HDLC frame's octets between
-the flags without the FCS (T.38 §7.4), each octet in line order with the
-first bit on the line in its least significant bit, the order of
-``faxengine.t30.frames``; non-ECM image data as T.4 octets in that same
-line order (T.38 §7.3: "the bit order within each octet ... the first bit
-transmitted is the least significant bit").
+the flags without the FCS (T.38 §7.4), and non-ECM image data as T.4
+octets, each octet with the first bit on the line in its *most* significant
+bit, as spandsp's T.38 terminal sends and expects them (the T.38 terminal
+proves it in calls with it): T.4 octets as ``faxengine.t4`` codes them, T.30
+frames (``faxengine.t30.frames`` keeps the first bit in the LSB) bit-reversed.
+This module only carries the octets; it never reorders bits.
 
 Encoding (``encode``/``decode``): ALIGNED PER (``faxengine.t38.per``) of
 ``IFPPacket``, as spandsp's ``t38_core`` puts it on the wire::
@@ -249,7 +250,8 @@ def _check_version(version: object) -> int:
 
 def _put_enumerated(w: BitWriter, value: _Asn1Enumerated, version: int,
                     extensible: bool = True) -> None:
-    """An ENUMERATED with an extension marker (X.691 §13.2), 4-bit root."""
+    """An ENUMERATED (X.691 §13): [extension bit] root index in 4 bits (3 for
+    field-type), or extension bit 1 and a normally small number."""
     cls = type(value)
     if not value.is_extension:
         if extensible:

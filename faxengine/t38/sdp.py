@@ -26,6 +26,9 @@ The attributes (Annex D.2.3):
 ``T38FaxMaxBuffer``         octets of buffer the sender of this SDP has
 ``T38FaxMaxDatagram``       largest UDPTL datagram the sender of this SDP takes
 ``T38FaxUdpEC``             ``t38UDPFEC`` or ``t38UDPRedundancy`` (or none)
+``T38FaxUdpECDepth``        ``min [max]``: how many redundant packets or FEC
+                            words per datagram (T.38 (2010) Annex D)
+``T38FaxUdpFECMaxSpan``     the largest FEC span (T.38 (2010) Annex D)
 ==========================  =====================================================
 
 Negotiation (Annex D.2.3, as Asterisk and FreeSWITCH answer): the answer's
@@ -65,6 +68,8 @@ class T38Params:
     max_buffer: Optional[int] = None
     max_datagram: Optional[int] = None
     udp_ec: Optional[str] = "t38UDPRedundancy"
+    ec_depth: Optional[tuple[int, int]] = None
+    fec_max_span: Optional[int] = None
 
     def __post_init__(self) -> None:
         if self.version not in VERSIONS or isinstance(self.version, bool):
@@ -77,17 +82,25 @@ class T38Params:
                            f"not {self.udp_ec!r}")
         for name, value in (("T38MaxBitRate", self.max_bit_rate),
                             ("T38FaxMaxBuffer", self.max_buffer),
-                            ("T38FaxMaxDatagram", self.max_datagram)):
+                            ("T38FaxMaxDatagram", self.max_datagram),
+                            ("T38FaxUdpFECMaxSpan", self.fec_max_span)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                       or value <= 0):
                 raise T38Error(f"{name} must be a positive integer, not {value!r}")
+        if self.ec_depth is not None:
+            d = self.ec_depth
+            if not (isinstance(d, tuple) and len(d) == 2
+                    and all(isinstance(x, int) and not isinstance(x, bool) for x in d)
+                    and 0 <= d[0] <= d[1]):
+                raise T38Error(f"T38FaxUdpECDepth must be (min, max) with 0 <= min <= max, "
+                               f"not {d!r}")
 
 
 # the attribute names as T.38 Annex D writes them, by lower case; older names too
 _NAMES = {n.lower(): n for n in (
     "T38FaxVersion", "T38MaxBitRate", "T38FaxFillBitRemoval", "T38FaxTranscodingMMR",
     "T38FaxTranscodingJBIG", "T38FaxRateManagement", "T38FaxMaxBuffer", "T38FaxMaxDatagram",
-    "T38FaxUdpEC")}
+    "T38FaxUdpEC", "T38FaxUdpECDepth", "T38FaxUdpFECMaxSpan")}
 _NAMES["t38faxmaxrate"] = "T38MaxBitRate"
 _NAMES["t38maxdatagram"] = "T38FaxMaxDatagram"
 
@@ -147,6 +160,15 @@ def parse_attributes(attributes: Attributes) -> T38Params:
             found["max_buffer"] = _number(name, value)
         elif name == "T38FaxMaxDatagram":
             found["max_datagram"] = _number(name, value)
+        elif name == "T38FaxUdpECDepth":
+            parts = (value or "").split()
+            if not 1 <= len(parts) <= 2:
+                raise T38Error(f"SDP a=T38FaxUdpECDepth must be 'min' or 'min max', "
+                               f"not {value!r}")
+            low = _number(name, parts[0])
+            found["ec_depth"] = (low, _number(name, parts[-1]))
+        elif name == "T38FaxUdpFECMaxSpan":
+            found["fec_max_span"] = _number(name, value)
         elif name == "T38FaxUdpEC":
             ec_seen = True
             found["udp_ec"] = _choice(name, value, UDP_EC)
@@ -176,6 +198,11 @@ def make_attributes(params: T38Params) -> list[tuple[str, Optional[str]]]:
         out.append(("T38FaxMaxDatagram", str(params.max_datagram)))
     if params.udp_ec is not None:
         out.append(("T38FaxUdpEC", params.udp_ec))
+    if params.ec_depth is not None:
+        low, high = params.ec_depth
+        out.append(("T38FaxUdpECDepth", f"{low} {high}" if high != low else str(low)))
+    if params.fec_max_span is not None:
+        out.append(("T38FaxUdpFECMaxSpan", str(params.fec_max_span)))
     return out
 
 

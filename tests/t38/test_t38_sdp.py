@@ -35,6 +35,20 @@ def test_missing_attributes_take_annex_d_defaults_and_names_ignore_case():
                           max_datagram=72, transcoding_mmr=True, udp_ec="t38UDPFEC")
 
 
+def test_the_2010_error_correction_depth_and_span():
+    p = parse_attributes([("T38FaxUdpEC", "t38UDPRedundancy"), ("T38FaxUdpECDepth", "1 3"),
+                          ("T38FaxUdpFECMaxSpan", "4")])
+    assert (p.ec_depth, p.fec_max_span) == ((1, 3), 4)
+    assert parse_attributes([("T38FaxUdpECDepth", "2")]).ec_depth == (2, 2)
+    assert make_attributes(p)[-2:] == [("T38FaxUdpECDepth", "1 3"), ("T38FaxUdpFECMaxSpan", "4")]
+    assert parse_attributes(make_attributes(p)) == p
+    with pytest.raises(T38Error, match=r"^SDP: T38FaxUdpECDepth must be \(min, max\) with 0 <= min <= max, "
+                                       r"not \(3, 1\)$"):
+        parse_attributes([("T38FaxUdpECDepth", "3 1")])
+    with pytest.raises(T38Error, match=r"^SDP a=T38FaxUdpECDepth must be 'min' or 'min max', not '1 2 3'$"):
+        parse_attributes([("T38FaxUdpECDepth", "1 2 3")])
+
+
 def test_make_writes_annex_d_order_and_round_trips():
     ours = T38Params(version=2, fill_bit_removal=True, transcoding_jbig=True, max_buffer=2000,
                      max_datagram=400)
