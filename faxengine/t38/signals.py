@@ -160,6 +160,14 @@ def tone_signal(indicator: T30Indicator, duration: int) -> IfpSignal:
     return IfpSignal(steps(), CED_SILENCE + duration)
 
 
+def quiet_signal(duration: int) -> IfpSignal:
+    """``duration`` samples of line time with nothing on the wire (localTCF's
+    TCF: the time passes as on a line, the packets stay at home)."""
+    def steps():
+        yield duration, None
+    return IfpSignal(steps(), duration)
+
+
 def _hdlc_steps(kind: T30Data, rate: int, frames: Iterable[bytes], start: int,
                 per_packet: int) -> Iterator[tuple[int, IfpPacket | None]]:
     """HDLC frames (``t30.frames`` octets) from sample ``start`` on, paced at

@@ -26,9 +26,12 @@ How T.30 maps onto IFP (``faxengine.t38.signals`` has the timings):
   management method 2; SDP ``T38FaxRateManagement``): the sender sends the
   1.5 s of zeros as ``t4-non-ecm-data`` at the DCS's rate and the receiver
   judges them as it judges a TCF from a modem (``t30.quality.judge_tcf``).
-  With ``"localTCF"`` (§8.1, method 1) no TCF goes on the wire: the sender
-  sends none, the receiver takes the DCS as trained (the link has no modem
-  to fail).
+  With ``"localTCF"`` (§8.1, method 1) no TCF goes on the wire, but its
+  time passes as on a line: the sender sends nothing for as long as a TCF
+  takes (its T4 then runs from there), the receiver takes the DCS as
+  trained (the link has no modem to fail) and answers CFR when a TCF would
+  have ended, as a gateway that checked one locally does; a TCF that comes
+  anyway is not judged.
 * Pages without ECM: ``t4-non-ecm-data`` at the image rate, decoded as they
   come (``t30.link.PageDecoder``) and judged as any (MCF, RTP, RTN);
   octets lost count their lines as bad.  With ``fill_bit_removal`` (SDP
@@ -55,7 +58,7 @@ from faxengine.errors import FaxError
 from faxengine.t30.events import Event
 from faxengine.t30.frames import Frame
 from faxengine.t30.options import sample_count
-from faxengine.t30.quality import tcf_bits
+from faxengine.t30.quality import TCF_SECONDS, tcf_bits
 from faxengine.t30.states import END
 from faxengine.t30.terminal import HOLD_MAX, FaxTerminal
 from faxengine.t30 import link
@@ -149,6 +152,7 @@ class T38Terminal(FaxTerminal):
         self._rx_last = 0                       # when its last packet came
         self._frame = bytearray()               # the V.21 frame coming in
         self._frame_missing = False
+        self._local_tcf_at: int | None = None   # localTCF: when the TCF would have ended
         self.packets_lost = 0
 
     def _phase_a_signal(self) -> signals.IfpSignal:
@@ -176,13 +180,20 @@ class T38Terminal(FaxTerminal):
             self._trace("tx", f)
         self._queue(signals.v21_signal([f.to_bytes() for f in frames], self.max_datagram))
 
-    def _tcf_signal_of(self) -> signals.IfpSignal | None:
+    def _tcf_signal_of(self) -> signals.IfpSignal:
         dcs = self._dcs
         if self.rate_management == "localTCF":
-            return None                         # none on the wire (queued as nothing)
+            # T.38 §8.1: none on the wire, but its time passes (T4 runs from
+            # its end, as the receiver's CFR comes when a TCF would have ended)
+            return signals.quiet_signal(self._tcf_samples())
         nbits = tcf_bits(dcs.rate)
         return signals.non_ecm_signal(dcs.modem, dcs.rate, [bytes(nbits // 8)], nbits,
                                       False, self.max_datagram)
+
+    def _tcf_samples(self) -> int:
+        """The line time of a TCF at the DCS's mode: 75 ms, the long training, 1.5 s."""
+        dcs = self._dcs
+        return int((0.075 + link.TRAINING_S[dcs.modem, dcs.rate] + TCF_SECONDS) * 8000)
 
     def _page_signal_of(self, page) -> signals.IfpSignal:
         dcs = self._dcs
@@ -376,12 +387,26 @@ class T38Terminal(FaxTerminal):
             return
         if (self._state == "B:RECEIVE_TCF" and self.rate_management == "localTCF"
                 and self._rx_signal is None):
-            # T.38 localTCF: no TCF comes; the DCS's signal over, the link is trained
-            self._tcf_deadline = None
-            self.log.info("rx TCF: none (localTCF), taken as good")
-            self._event("TCF_GOOD")
-            return
+            # T.38 §8.1 localTCF: no TCF comes, the link is trained.  CFR goes when
+            # a TCF would have ended (75 ms, the training, 1.5 s after the DCS), as
+            # from a gateway that checked one locally: a sender may still be in
+            # its TCF step before that and miss it (spandsp's does).
+            if self._local_tcf_at is None:
+                self._local_tcf_at = self._now + self._tcf_samples()
+            if self._now >= self._local_tcf_at:
+                self._tcf_deadline = self._local_tcf_at = None
+                self.log.info("rx TCF: none (localTCF), taken as good")
+                self._event("TCF_GOOD")
+                return
         self._timers()
+
+    def _signal_end(self, bits: np.ndarray) -> None:
+        if self._state == "B:RECEIVE_TCF" and self.rate_management == "localTCF":
+            # a TCF that comes anyway is not judged (spandsp's terminal sends a
+            # signal of ones where TCF would be)
+            self._tcf_deadline = None
+            return
+        super()._signal_end(bits)
 
     def _idle(self) -> None:
         """Each ``tx`` step while listening: a remote signal gone quiet, the

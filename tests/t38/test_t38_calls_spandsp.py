@@ -4,8 +4,11 @@ spandsp 0.0.6 through the ctypes shim in ``spandsp_t38_terminal.py``: its
 IFP octets are decoded with ``faxengine.t38.ifp.decode`` and ours encoded
 with ``ifp.encode`` before its T.38 core takes them, so the wire format is
 spandsp's.  ECM and not, V.17 14400, V.29 9600 and V.27ter 4800 (forced by
-offering only that modem), 1 and 3 pages, T.38 versions 0 and 3: both ends
-report success and the pages arrive pixel for pixel.
+offering only that modem), 1 and 3 pages, T.38 versions 0 and 3, fill-bit
+removal: both ends report success and the pages arrive pixel for pixel.
+(spandsp's terminal has no localTCF: its T30_IAF_MODE_NO_TCF skips the CFR
+too and sends the page straight after DCS, which is not T.38 §8.1; localTCF
+is tested ours to ours.)
 """
 from __future__ import annotations
 
@@ -26,22 +29,23 @@ THEIRS = {"V.17": ("v27ter", "v29", "v17"), "V.29": ("v29",), "V.27ter": ("v27te
 
 
 def run(tmp_path, ours_send, ecm, modem, npages, version=0, link_ab=None, link_ba=None,
-        record=None):
+        record=None, fill_bit_removal=False):
     """One call: (our terminal, spandsp's, the pages sent, the pages received)."""
     pages = [text_page(10 + i) for i in range(npages)]
     out = tmp_path / "rx.tif"
+    ours = dict(ecm=ecm, modems=OURS[modem], version=version, fill_bit_removal=fill_bit_removal)
+    theirs = dict(ecm=ecm, modems=THEIRS[modem], version=version,
+                  fill_bit_removal=fill_bit_removal)
     if ours_send:
-        me = T38Terminal(True, send=pages, ecm=ecm, modems=OURS[modem], version=version)
-        peer = sp38.SpandspT38Terminal(False, receive=out, ecm=ecm, modems=THEIRS[modem],
-                                       version=version)
+        me = T38Terminal(True, send=pages, **ours)
+        peer = sp38.SpandspT38Terminal(False, receive=out, **theirs)
         pump(me, peer, link_ab, link_ba, max_seconds=200, record=record)
         got = [p.image for p in tiff.read(out)] if out.exists() else []
     else:
         doc = tmp_path / "doc.tif"
         tiff.write(doc, pages, coding="mmr")
-        peer = sp38.SpandspT38Terminal(True, send=doc, ecm=ecm, modems=THEIRS[modem],
-                                       version=version)
-        me = T38Terminal(False, ecm=ecm, modems=OURS[modem], version=version)
+        peer = sp38.SpandspT38Terminal(True, send=doc, **theirs)
+        me = T38Terminal(False, **ours)
         pump(peer, me, link_ab, link_ba, max_seconds=200, record=record)
         got = received_images(me.events())
     assert me.finished and peer.finished
@@ -82,3 +86,11 @@ def test_spandsp_sends_tcf_and_pages_as_we_do(tmp_path):
     tcf = [f.data for p in theirs if p.kind is T30Data.V29_9600 for f in p.fields
            if f.kind is FieldType.T4_NON_ECM_DATA]
     assert sum(map(len, tcf)) >= 9600 * 1.5 / 8 and not any(tcf[0])
+
+
+
+@pytest.mark.parametrize("ours_send", [True, False], ids=["ours-sends", "spandsp-sends"])
+def test_fill_bit_removal(tmp_path, ours_send):
+    me, peer, pages, got = run(tmp_path, ours_send, False, "V.29", 3, fill_bit_removal=True)
+    assert me.result.ok and peer.result.ok, (me.result, peer.result)
+    assert all(np.array_equal(g, p.image) for g, p in zip(got, pages, strict=True))

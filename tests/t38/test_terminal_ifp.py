@@ -137,6 +137,14 @@ def test_local_tcf_sends_no_tcf():
     signals_ = [p for _, p in hs if p.fields and p.fields[-1].kind is FieldType.T4_NON_ECM_SIG_END]
     assert len(signals_) == 1                   # the page only: no TCF
     assert np.array_equal(received_images(rx.events())[0], text_page(1).image)
+    # CFR when a TCF would have ended: 75 ms + V.17's long training + 1.5 s
+    # after the DCS (T.38 §8.1: a gateway checked one locally)
+    v21_ends = [t for t, d, p in record if isinstance(p, Data) and p.kind is T30Data.V21
+                and p.fields[-1].kind is FieldType.HDLC_FCS_OK_SIG_END]
+    dcs_end = [t for t in v21_ends if t > 0][1]          # DIS, then DCS
+    cfr_start = next(t for t, d, p in record if d == "ba" and t > dcs_end
+                     and p == Indicator(T30Indicator.V21_PREAMBLE))
+    assert (cfr_start - dcs_end) / 8000 == pytest.approx(0.075 + 1.393 + 1.5 + 0.075, abs=0.05)
 
 
 @pytest.mark.parametrize("max_datagram", [20, 72, 400])
