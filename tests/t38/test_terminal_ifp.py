@@ -384,3 +384,18 @@ def test_an_overlong_hdlc_frame_is_not_taken():
 def test_fill_bit_removal_must_be_a_bool():
     with pytest.raises(T38Error, match="fill_bit_removal must be True or False .*, not 'no'"):
         T38Terminal(fill_bit_removal="no")
+
+
+@pytest.mark.parametrize("ecm", [False, True], ids=["no-ecm", "ecm"])
+def test_repeats_with_their_own_sequence_numbers_are_harmless(ecm):
+    """Some gateways send an indicator's or a signal end's copies as packets of
+    their own (new sequence numbers), so UDPTL hands all of them up."""
+    from faxengine.t38.terminal import copies
+
+    def repeat(packets):
+        return [p for p in packets for _ in range(copies(p))]
+
+    pages = [text_page(1), text_page(2)]
+    tx, rx, _ = call(pages, ecm, link_ab=repeat, link_ba=repeat)
+    assert tx.result.ok and rx.result.ok, (tx.result, rx.result)
+    assert all(np.array_equal(g, p.image) for g, p in zip(received_images(rx.events()), pages))
