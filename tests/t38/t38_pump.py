@@ -121,3 +121,15 @@ class UdptlWire:
                     else:
                         out.append(got)
         return out
+
+
+class Delay:
+    """A link that hands on each step's packets ``steps`` steps later (one-way latency)."""
+
+    def __init__(self, steps: int) -> None:
+        from collections import deque
+        self._q = deque([[]] * steps)
+
+    def __call__(self, packets):
+        self._q.append(list(packets))
+        return self._q.popleft()

@@ -1,4 +1,4 @@
-"""T.38 calls through UDPTL (``faxengine.t38.udptl``) with packet loss.
+"""T.38 calls through UDPTL (``faxengine.t38.udptl``) with packet loss, and with latency.
 
 Each way, every IFP packet goes in a UDPTL datagram with 3 redundant
 secondaries (the packets before it), indicators and signal ends in three
@@ -15,7 +15,7 @@ import pytest
 import spandsp_t38_terminal as sp38
 from faxengine import tiff
 from faxengine.t38.terminal import T38Terminal
-from t38_pump import UdptlWire, pump, received_images, text_page
+from t38_pump import Delay, UdptlWire, pump, received_images, text_page
 
 LOSS = 0.05
 
@@ -65,6 +65,31 @@ def test_with_spandsp_and_loss(tmp_path, ours_send, ecm, seed):
     assert me.result.ok and peer.result.ok, (me.result, peer.result)
     assert len(got) == 3
     assert all(np.array_equal(g, p.image) for g, p in zip(got, pages))
+
+
+@pytest.mark.skipif(not sp38.available(), reason=sp38.REASON)
+@pytest.mark.parametrize("ecm", [False, True], ids=["no-ecm", "ecm"])
+def test_600_ms_each_way(tmp_path, ecm):
+    """A long network path (0.6 s one way): the T.30 timers and the waits for
+    the remote signal's end still fit, ours to ours and with spandsp both ways
+    (0.1 and 0.3 s were tried too)."""
+    pages = [text_page(5), text_page(6)]
+    a, b = T38Terminal(True, send=pages, ecm=ecm), T38Terminal(False, ecm=ecm)
+    pump(a, b, Delay(30), Delay(30))
+    assert a.result.ok and b.result.ok, (a.result, b.result)
+    assert all(np.array_equal(g, p.image) for g, p in zip(received_images(b.events()), pages))
+    doc = tmp_path / "doc.tif"
+    tiff.write(doc, pages, coding="mmr")
+    peer, me = sp38.SpandspT38Terminal(True, send=doc, ecm=ecm), T38Terminal(False, ecm=ecm)
+    pump(peer, me, Delay(30), Delay(30))
+    assert peer.result.ok and me.result.ok, (peer.result, me.result)
+    assert all(np.array_equal(g, p.image) for g, p in zip(received_images(me.events()), pages))
+    me = T38Terminal(True, send=pages, ecm=ecm)
+    peer = sp38.SpandspT38Terminal(False, receive=tmp_path / "rx.tif", ecm=ecm)
+    pump(me, peer, Delay(30), Delay(30))
+    assert me.result.ok and peer.result.ok, (me.result, peer.result)
+    assert all(np.array_equal(g.image, p.image)
+               for g, p in zip(tiff.read(tmp_path / "rx.tif"), pages, strict=True))
 
 
 @pytest.mark.slow
