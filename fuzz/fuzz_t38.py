@@ -57,7 +57,8 @@ def seeds() -> dict[str, bytes]:
     out["ifp-v0"] = bytes([0]) + b"".join(frame(encode(p, 0)) for p in packets)
     out["sdp"] = bytes([3]) + frame(b"T38FaxVersion:3\nT38MaxBitRate:14400\nT38FaxFillBitRemoval\n"
                                     b"T38FaxRateManagement:localTCF\nT38FaxMaxDatagram:400\n"
-                                    b"T38FaxUdpEC:t38UDPFEC")
+                                    b"T38FaxUdpEC:t38UDPFEC\nT38FaxUdpECDepth:1 3\n"
+                                    b"T38FaxUdpFECMaxSpan:3")
     out["wrap"] = bytes([1]) + b"".join(
         frame(encode_datagram(UdptlPacket(s % 65536, b"\x06"))) for s in (65534, 65535, 1, 0, 9000))
     return out
