@@ -4,7 +4,8 @@
 model and their ASN.1 PER encoding, versions 0 to 3.  ``udptl``: IFP packets
 in UDP datagrams with redundancy or parity FEC (T.38 §9.1); a sans-I/O
 sender and a receiver that reorders, drops duplicates, repairs and reports
-losses.  ``errors``: the layer's exception family, ``T38Error``.
+losses.  ``terminal``: ``T38Terminal``, the T.30 terminal with IFP packets
+in place of modems.  ``errors``: the layer's exception family, ``T38Error``.
 """
 from faxengine.t38.errors import T38Error
 from faxengine.t38.ifp import (
@@ -18,6 +19,7 @@ from faxengine.t38.ifp import (
     decode,
     encode,
 )
+from faxengine.t38.terminal import T38Terminal
 from faxengine.t38.udptl import LOST, UdptlReceiver, UdptlSender
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "T30Data",
     "T30Indicator",
     "T38Error",
+    "T38Terminal",
     "UdptlReceiver",
     "UdptlSender",
     "decode",
