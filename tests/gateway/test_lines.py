@@ -181,8 +181,9 @@ def test_noisy_at_a_good_snr_goes_through_and_at_a_bad_one_fails_for_real(tmp_pa
     assert jobs.CALL_OUTCOMES[bad.result_code] == "retry"
 
 
-def test_eight_simultaneous_calls_all_complete(tmp_path):
-    network = SimulatedNetwork({"default": "answer"}, tmp_path)
+@pytest.mark.parametrize("processes", [None, 0], ids=["process-pool", "threads"])
+def test_eight_simultaneous_calls_all_complete(tmp_path, processes):
+    network = SimulatedNetwork({"default": "answer"}, tmp_path, processes=processes)
     numbers = [f"09200000{k:02d}" for k in range(8)]
 
     async def go():
@@ -219,6 +220,32 @@ def test_a_cancelled_simulated_call_hangs_up_with_dcn(tmp_path):
     assert took < ABORT_LINE_S + 1.0
     assert [e["name"] for e in events if e["event"] == "FrameSent"][-1] == "DCN"
     assert events[-1]["event"] == "CallEnded" and events[-1]["code"] == "LOCAL_ABORT"
+
+
+def test_a_cancelled_call_in_the_process_pool_stops_at_once(tmp_path):
+    """A long document in a worker process: cancelled, the worker sees the
+    shared stop flag at its next block and the call ends within the bound."""
+    network = SimulatedNetwork({"1": "answer"}, tmp_path, processes=1)
+    many = [_page(k) for k in range(30)]
+
+    async def go():
+        await network.call("1", PAGES[:1], detail_no=DETAIL)        # the worker is up
+        task = asyncio.ensure_future(network.call("1", many, detail_no="0000000007002"))
+        await asyncio.sleep(0.5)
+        task.cancel()
+        started = time.monotonic()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        took = time.monotonic() - started
+        after = await network.call("1", PAGES[:1], detail_no="0000000007003")   # still works
+        await network.close()
+        return took, after
+
+    took, after = asyncio.run(asyncio.wait_for(go(), 120))
+    assert took < ABORT_LINE_S
+    assert after.result_code == "OK"
+    stopped = network.received_path("1", "0000000007002")
+    assert not stopped.exists() or len(tiff.read(stopped)) < 30
 
 
 # --------------------------------------------------------------- result codes
