@@ -65,7 +65,7 @@ from typing import Any
 import numpy as np
 
 from faxengine import tiff
-from faxengine.gateway.errors import GatewayConfigError
+from faxengine.gateway.errors import GatewayConfigError, GatewayError
 from faxengine.levels import SAMPLE_RATE
 from faxengine.line import Line
 from faxengine.media.call import ABORT_LINE_S, LINGER_S, SipEndpoint, send_fax
@@ -175,6 +175,21 @@ class CallOutcome:
     trace: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _check_call(number: str, pages: Sequence[Page], detail_no: str) -> str | None:
+    """Refuse what no call can be made of; the reason a number cannot be dialled, or None.
+
+    Raises:
+        GatewayError: no pages, or a ``detail_no`` that is not 13 digits.
+    """
+    if not isinstance(detail_no, str) or not re.fullmatch(r"[0-9]{13}", detail_no):
+        raise GatewayError(f"detail_no must be the 13 digits of jobs.detail_no, not {detail_no!r}")
+    if not pages:
+        raise GatewayError(f"job {detail_no} has no pages to send; render its documents first")
+    if not (isinstance(number, str) and number.isascii() and number.isdigit()):
+        return f"{number!r}: not a number that can be dialled (digits only)"
+    return None
+
+
 def event_dict(event: t30events.Event) -> dict[str, Any]:
     """A terminal event as JSON-serialisable data: its type, line time and
     fields (a frame's raw octets in hex, a page's size instead of its image)."""
@@ -207,7 +222,10 @@ class _Trace(list):
         d = event_dict(event)
         self.append(d)
         if self.emit is not None:
-            self.emit(d)
+            try:
+                self.emit(d)
+            except Exception:       # the watcher's fault: the call goes on
+                logger.exception("on_event failed on %s", d["event"])
 
 
 # ----------------------------------------------------------------- simulated
@@ -442,9 +460,16 @@ class SimulatedNetwork:
         """Call ``number`` and send ``pages``; how it went.
 
         ``on_event`` is given each trace event (a dict) on the event loop as the
-        call goes on.  Cancelled, the call hangs up (DCN) and CancelledError is
-        raised.
+        call goes on (from the process pool: when the call has ended).
+        Cancelled, the call hangs up (DCN) and CancelledError is raised.
+
+        Raises:
+            GatewayError: no pages, or a ``detail_no`` that is not 13 digits.
+            LocalProtocolError: a page fax cannot carry (no call is made).
         """
+        bad = _check_call(number, pages, detail_no)
+        if bad is not None:
+            return CallOutcome("LINE_FAILED", 0, 0.0, bad)
         behaviour = self.behaviour(number)
         if behaviour is None:
             return CallOutcome("LINE_FAILED", 0, 0.0,
@@ -544,7 +569,15 @@ class SipLine:
                    ecm: bool = True,
                    on_event: Callable[[dict[str, Any]], None] | None = None) -> CallOutcome:
         """Call ``number`` over SIP and send ``pages``; how it went.  Cancelled,
-        it hangs up (DCN, BYE) and CancelledError is raised."""
+        it hangs up (DCN, BYE) and CancelledError is raised.
+
+        Raises:
+            GatewayError: no pages, or a ``detail_no`` that is not 13 digits.
+            LocalProtocolError: a page fax cannot carry (no call is made).
+        """
+        bad = _check_call(number, pages, detail_no)
+        if bad is not None:
+            return CallOutcome("LINE_FAILED", 0, 0.0, bad)
         trace = _Trace(on_event)
         try:
             endpoint = await self._open()

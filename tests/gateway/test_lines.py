@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from faxengine import tiff
 from faxengine.gateway import jobs
-from faxengine.gateway.errors import GatewayConfigError
+from faxengine.gateway.errors import GatewayConfigError, GatewayError
 from faxengine.gateway.lines import (BUSY_S, RING_TIMEOUT_S, Behaviour, CallOutcome,
                                      SimulatedNetwork, SipLine, parse_behaviour,
                                      sip_result_code)
@@ -47,10 +47,11 @@ def _page(seed: int, lines: int = 800) -> Page:
 PAGES = [_page(1), _page(2)]
 
 
-def _call(network: SimulatedNetwork, number: str, pages=PAGES, **options) -> CallOutcome:
+def _call(network: SimulatedNetwork, number: str, pages=PAGES, detail_no=DETAIL,
+          **options) -> CallOutcome:
     async def go():
         try:
-            return await network.call(number, pages, detail_no=DETAIL, **options)
+            return await network.call(number, pages, detail_no=detail_no, **options)
         finally:
             await network.close()
     return asyncio.run(go())
@@ -137,6 +138,29 @@ def test_default_answers_any_other_number_and_a_number_without_one_fails(tmp_pat
     outcome = _call(SimulatedNetwork({"1": "answer"}, tmp_path), "2")
     assert (outcome.result_code, outcome.detail) == \
         ("LINE_FAILED", "2: no such number on the simulated network")
+
+
+def test_what_no_call_can_be_made_of_is_refused_before_dialling(tmp_path):
+    network = SimulatedNetwork({"default": "answer"}, tmp_path, processes=0)
+    for number in ("", "../../x", "092 123", "０９２"):
+        outcome = _call(network, number)
+        assert (outcome.result_code, outcome.detail) == \
+            ("LINE_FAILED", f"{number!r}: not a number that can be dialled (digits only)")
+    with pytest.raises(GatewayError) as caught:
+        _call(network, "0921", detail_no="../x")
+    assert str(caught.value) == "detail_no must be the 13 digits of jobs.detail_no, not '../x'"
+    with pytest.raises(GatewayError) as caught:
+        _call(network, "0921", pages=[])
+    assert str(caught.value) == f"job {DETAIL} has no pages to send; render its documents first"
+    assert not (tmp_path / "simnet").exists() and not (tmp_path.parent / "x").exists()
+
+
+def test_a_watcher_that_raises_does_not_break_the_call(tmp_path):
+    def broken(event):
+        raise RuntimeError("watcher bug")
+    outcome = _call(SimulatedNetwork({"1": "answer"}, tmp_path, processes=0), "1",
+                    pages=PAGES[:1], on_event=broken)
+    assert outcome.result_code == "OK"
 
 
 def test_busy_and_no_answer_end_before_t30_without_waiting(tmp_path):
