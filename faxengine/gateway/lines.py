@@ -175,19 +175,37 @@ class CallOutcome:
     trace: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _check_call(number: str, pages: Sequence[Page], detail_no: str) -> str | None:
-    """Refuse what no call can be made of; the reason a number cannot be dialled, or None.
+class _Driver:
+    """What both drivers share: ``call`` refuses what no call can be made of,
+    then ``_dial`` makes the call."""
 
-    Raises:
-        GatewayError: no pages, or a ``detail_no`` that is not 13 digits.
-    """
-    if not isinstance(detail_no, str) or not re.fullmatch(r"[0-9]{13}", detail_no):
-        raise GatewayError(f"detail_no must be the 13 digits of jobs.detail_no, not {detail_no!r}")
-    if not pages:
-        raise GatewayError(f"job {detail_no} has no pages to send; render its documents first")
-    if not (isinstance(number, str) and number.isascii() and number.isdigit()):
-        return f"{number!r}: not a number that can be dialled (digits only)"
-    return None
+    async def call(self, number: str, pages: Sequence[Page], *, detail_no: str,
+                   ecm: bool = True,
+                   on_event: Callable[[dict[str, Any]], None] | None = None) -> CallOutcome:
+        """Call ``number`` and send ``pages``; how it went.
+
+        ``on_event`` is given each trace event (a dict) on the event loop as
+        the call goes on (from the simulated network's process pool: when the
+        call has ended).  Cancelled, the call hangs up (DCN; on SIP then BYE)
+        and CancelledError is raised.
+
+        Raises:
+            GatewayError: no pages, or a ``detail_no`` that is not 13 digits.
+            LocalProtocolError: a page fax cannot carry (no call is made).
+        """
+        if not isinstance(detail_no, str) or not re.fullmatch(r"[0-9]{13}", detail_no):
+            raise GatewayError(f"detail_no must be the 13 digits of jobs.detail_no, "
+                               f"not {detail_no!r}")
+        if not pages:
+            raise GatewayError(f"job {detail_no} has no pages to send; render its documents first")
+        if not (isinstance(number, str) and number.isascii() and number.isdigit()):
+            return CallOutcome("LINE_FAILED", 0, 0.0,
+                               f"{number!r}: not a number that can be dialled (digits only)")
+        return await self._dial(number, list(pages), detail_no, ecm, on_event)
+
+    async def _dial(self, number: str, pages: list[Page], detail_no: str, ecm: bool,
+                    on_event: Callable[[dict[str, Any]], None] | None) -> CallOutcome:
+        raise NotImplementedError
 
 
 def event_dict(event: t30events.Event) -> dict[str, Any]:
@@ -395,7 +413,7 @@ def _write_atomically(path: Path, pages: list[Page]) -> None:
     os.replace(part, path)
 
 
-class SimulatedNetwork:
+class SimulatedNetwork(_Driver):
     """A telephone network inside the gateway (see the module's doc).
 
     Args:
@@ -454,22 +472,8 @@ class SimulatedNetwork:
         """Where the far end of ``number`` writes what call ``detail_no`` brought."""
         return self.root / number / f"{detail_no}.tif"
 
-    async def call(self, number: str, pages: Sequence[Page], *, detail_no: str,
-                   ecm: bool = True,
-                   on_event: Callable[[dict[str, Any]], None] | None = None) -> CallOutcome:
-        """Call ``number`` and send ``pages``; how it went.
-
-        ``on_event`` is given each trace event (a dict) on the event loop as the
-        call goes on (from the process pool: when the call has ended).
-        Cancelled, the call hangs up (DCN) and CancelledError is raised.
-
-        Raises:
-            GatewayError: no pages, or a ``detail_no`` that is not 13 digits.
-            LocalProtocolError: a page fax cannot carry (no call is made).
-        """
-        bad = _check_call(number, pages, detail_no)
-        if bad is not None:
-            return CallOutcome("LINE_FAILED", 0, 0.0, bad)
+    async def _dial(self, number: str, pages: list[Page], detail_no: str, ecm: bool,
+                    on_event: Callable[[dict[str, Any]], None] | None) -> CallOutcome:
         behaviour = self.behaviour(number)
         if behaviour is None:
             return CallOutcome("LINE_FAILED", 0, 0.0,
@@ -489,7 +493,7 @@ class SimulatedNetwork:
         log = logging.LoggerAdapter(logging.getLogger("faxengine.t30"),
                                     {"detail_no": detail_no})
         stop: Any = _StopFlag() if self.processes else threading.Event()
-        work = loop.run_in_executor(self._pool(), _simulate, behaviour, list(pages), ecm, out,
+        work = loop.run_in_executor(self._pool(), _simulate, behaviour, pages, ecm, out,
                                     seed, self.realtime, stop, None if self.processes else emit,
                                     log)
         try:
@@ -521,7 +525,7 @@ class SimulatedNetwork:
 # ----------------------------------------------------------------------- SIP
 
 
-class SipLine:
+class SipLine(_Driver):
     """A SIP trunk: every call is ``send_fax`` to ``uri_template`` with the number.
 
     Args:
@@ -565,23 +569,12 @@ class SipLine:
                 self._endpoint = endpoint
             return self._endpoint
 
-    async def call(self, number: str, pages: Sequence[Page], *, detail_no: str,
-                   ecm: bool = True,
-                   on_event: Callable[[dict[str, Any]], None] | None = None) -> CallOutcome:
-        """Call ``number`` over SIP and send ``pages``; how it went.  Cancelled,
-        it hangs up (DCN, BYE) and CancelledError is raised.
-
-        Raises:
-            GatewayError: no pages, or a ``detail_no`` that is not 13 digits.
-            LocalProtocolError: a page fax cannot carry (no call is made).
-        """
-        bad = _check_call(number, pages, detail_no)
-        if bad is not None:
-            return CallOutcome("LINE_FAILED", 0, 0.0, bad)
+    async def _dial(self, number: str, pages: list[Page], detail_no: str, ecm: bool,
+                    on_event: Callable[[dict[str, Any]], None] | None) -> CallOutcome:
         trace = _Trace(on_event)
         try:
             endpoint = await self._open()
-            result = await send_fax(list(pages), self.uri_template.format(number=number),
+            result = await send_fax(pages, self.uri_template.format(number=number),
                                     endpoint=endpoint, ecm=ecm, on_event=trace)
         except (ConnectionError, OSError) as exc:
             return CallOutcome("LINE_FAILED", 0, 0.0, f"the SIP line failed: {exc}", list(trace))
