@@ -21,6 +21,7 @@ import pytest
 
 from faxengine import tiff
 from faxengine.media.call import ABORT_LINE_S, HANGUP_WAIT_S, FaxReceiver, SipEndpoint, send_fax
+from faxengine.media.sip.events import CallEnded
 from test_pump import _page
 
 LOCAL = ("127.0.0.1", 0)
@@ -152,3 +153,24 @@ def test_ctrl_c_on_faxengine_send_hangs_up_and_the_receiver_says_why(tmp_path):
     assert receiver.returncode == 1
     assert "received: REMOTE_DISCONNECT" in out and "BYE from the far end" in out, out
     assert took < HANG_UP_BOUND
+
+
+async def _cancel_while_ringing():
+    uas = await SipEndpoint.open(LOCAL, user="fax")      # rings (180) and never answers
+    try:
+        sending = _send(uas, [_page(6)], None)
+        incoming = await asyncio.wait_for(uas.incoming.get(), 10)
+        events = uas.watch(incoming.call_id)
+        started = await _cancelled(sending)
+        while not isinstance(event := await asyncio.wait_for(events.get(), HANGUP_WAIT_S),
+                             CallEnded):
+            pass
+        return time.monotonic() - started, event
+    finally:
+        uas.close()
+
+
+def test_a_call_cancelled_while_it_rings_is_cancelled_in_sip():
+    took, ended = asyncio.run(_cancel_while_ringing())
+    assert (ended.status, ended.reason) == (487, "cancelled by the caller")    # RFC 3261 §9.2
+    assert took < HANGUP_WAIT_S
