@@ -51,6 +51,7 @@ import math
 import multiprocessing
 import os
 import re
+import signal
 import threading
 import time
 import zlib
@@ -407,6 +408,13 @@ def _simulate(behaviour: Behaviour, pages: list[Page], ecm: bool, out: Path | No
                        round(pump.seconds + LINGER_S * (stopped_at is None), 2), message, list(trace))
 
 
+def _worker_ignores_ctrl_c() -> None:
+    """A pool worker leaves Ctrl-C to the gateway: the SIGINT a terminal sends
+    to the whole process group would kill it mid-call (and count the call
+    as an attempt); the gateway stops its calls itself (stop flag, DCN)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _write_atomically(path: Path, pages: list[Page]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(path.name + ".part")
@@ -460,7 +468,8 @@ class SimulatedNetwork(_Driver):
         if self._executor is None:
             if self.processes:      # spawn: never fork a process that runs an event loop
                 self._executor = ProcessPoolExecutor(
-                    self.processes, mp_context=multiprocessing.get_context("spawn"))
+                    self.processes, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_worker_ignores_ctrl_c)
             else:
                 self._executor = ThreadPoolExecutor(self._workers, thread_name_prefix="simnet")
         return self._executor

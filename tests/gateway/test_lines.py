@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -394,3 +397,35 @@ def test_a_cancelled_sip_call_hangs_up_and_the_far_end_hears_dcn(tmp_path):
     assert received.fax.code == "REMOTE_DISCONNECT"
     assert received.sip_reason == "BYE from the far end"
     assert [e["name"] for e in events if e["event"] == "FrameSent"][-1] == "DCN"
+
+
+CTRL_C_SCRIPT = """
+import asyncio, os, signal, sys
+sys.path.insert(0, sys.argv[1])
+from test_lines import _page
+from faxengine.gateway.lines import SimulatedNetwork
+
+async def main():
+    network = SimulatedNetwork({"1": "answer"}, sys.argv[2], processes=1)
+    await network.call("1", [_page(0)], detail_no="0000000007000")      # the worker is up
+    task = asyncio.ensure_future(network.call("1", [_page(k) for k in range(20)],
+                                              detail_no="0000000007001"))
+    await asyncio.sleep(0.5)
+    for pid in list(network._executor._processes):      # what Ctrl-C does to the worker
+        os.kill(pid, signal.SIGINT)
+    outcome = await task
+    print("ended", outcome.result_code, outcome.pages_sent, flush=True)
+    await network.close()
+
+asyncio.run(main())
+"""
+
+
+def test_ctrl_c_does_not_kill_a_call_in_a_pool_worker(tmp_path):
+    """A terminal's Ctrl-C reaches every process of the group: a pool worker
+    must not die of it mid-call (KeyboardInterrupt came back out of
+    ``call``); the gateway decides when its calls stop."""
+    proc = subprocess.run([sys.executable, "-c", CTRL_C_SCRIPT, str(Path(__file__).parent),
+                           str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert (proc.stdout, proc.returncode) == ("ended OK 20\n", 0), proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
