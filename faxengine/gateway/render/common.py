@@ -23,6 +23,7 @@ THRESHOLD = 128             # grey below this is black
 PHOTO_BLOCK = 32            # pels square: the unit a page is judged photo or text in
 PHOTO_SHARE = 0.35          # ... photo when more of its pels than this are mid-grey
 MID_GREY = (48, 208)
+CLOSE_BLOCKS = 4            # gaps of up to twice this many blocks inside a photo are photo
 SQUEEZE = 0.03              # a picture up to 3 % longer than A4 is shrunk onto one page
 
 
@@ -118,19 +119,28 @@ def bilevel(grey, *, dither: bool | None) -> Page:
         if mask is None:
             black = diffused
         else:
-            # the blocks around each photo block too: no hard edge inside a photo
-            rows = mask.copy()
-            rows[1:] |= mask[:-1]
-            rows[:-1] |= mask[1:]
-            grown = rows.copy()
-            grown[:, 1:] |= rows[:, :-1]
-            grown[:, :-1] |= rows[:, 1:]
+            # closed (the very light and dark parts inside a photo have no mid
+            # grey but belong to it), then one block wider: no hard edges
+            grown = _dilate(~_dilate(~_dilate(mask, CLOSE_BLOCKS), CLOSE_BLOCKS), 1)
             full = np.repeat(np.repeat(grown, PHOTO_BLOCK, axis=0), PHOTO_BLOCK, axis=1)
             black = np.where(full[:a.shape[0], :a.shape[1]], diffused, black)
     image = np.zeros((black.shape[0], WIDTH), dtype=bool)
     left = (WIDTH - black.shape[1]) // 2
     image[:, left:left + black.shape[1]] = black
     return Page(image, X_DPI, Y_DPI)
+
+
+def _dilate(mask: np.ndarray, k: int) -> np.ndarray:
+    """The blocks within ``k`` blocks (across, down or diagonally) of a set one."""
+    out = mask.copy()
+    for _ in range(k):
+        rows = out.copy()
+        rows[1:] |= out[:-1]
+        rows[:-1] |= out[1:]
+        out = rows.copy()
+        out[:, 1:] |= rows[:, :-1]
+        out[:, :-1] |= rows[:, 1:]
+    return out
 
 
 def photo_blocks(a: np.ndarray) -> np.ndarray:
