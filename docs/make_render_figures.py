@@ -1,6 +1,7 @@
 """The pictures of docs/gateway.md's "Rendering" section, made by the renderer itself.
 
-``python docs/make_render_figures.py`` writes to docs/figures/:
+``python docs/make_render_figures.py`` (or ``python docs/make_figures.py``,
+which makes them with the other figures) writes to docs/figures/:
 
   render-pages.png   a Japanese text page (the body of a mail) and a PDF page
                      with a photo, as faxed, side by side at a third of their size
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import io
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -59,27 +61,45 @@ def mixed_pdf() -> bytes:
     return buf.getvalue()
 
 
-def main() -> None:
-    from PIL import Image
-
+@lru_cache(maxsize=1)
+def _pages():
+    """The text page and the PDF page, as Pillow images of mode "1"."""
     from faxengine.gateway.mail import Document
     from faxengine.gateway.render import render_documents
 
     r = render_documents([Document("", "text", LETTER.encode(), text=LETTER),
                           Document("見積書.pdf", "pdf", mixed_pdf())])
-    assert r.error is None, r.error
-    text_page, pdf_page = (p.to_pil() for p in r.pages)
-    FIGURES.mkdir(exist_ok=True)
+    if r.error:
+        raise SystemExit(f"render: {r.error.document}: {r.error.message}")
+    return tuple(p.to_pil() for p in r.pages)
+
+
+def fig_render_pages() -> Path:
+    from PIL import Image
+
     small = [p.convert("L").resize((p.width // 3, p.height // 3), Image.Resampling.BOX)
-             for p in (text_page, pdf_page)]
+             for p in _pages()]
     gap = 24
     both = Image.new("L", (small[0].width * 2 + gap * 3, small[0].height + gap * 2), 160)
     for k, img in enumerate(small):
         both.paste(img, (gap + k * (img.width + gap), gap))
-    both.save(FIGURES / "render-pages.png", optimize=True)
-    text_page.crop((0, 60, 1728, 760)).save(FIGURES / "render-detail.png", optimize=True)
-    print(f"wrote {FIGURES / 'render-pages.png'} and {FIGURES / 'render-detail.png'}")
+    FIGURES.mkdir(exist_ok=True)
+    out = FIGURES / "render-pages.png"
+    both.save(out, optimize=True)
+    return out
+
+
+def fig_render_detail() -> Path:
+    FIGURES.mkdir(exist_ok=True)
+    out = FIGURES / "render-detail.png"
+    _pages()[0].crop((0, 60, 1728, 760)).save(out, optimize=True)
+    return out
+
+
+# docs/make_figures.py makes these with the others (``--only render-pages``)
+FIGURE_MAKERS = {"render-pages": fig_render_pages, "render-detail": fig_render_detail}
 
 
 if __name__ == "__main__":
-    main()
+    for make in FIGURE_MAKERS.values():
+        print(make())
