@@ -186,3 +186,12 @@ def test_without_libreoffice_word_is_a_clear_error(monkeypatch):
     assert r.error == RenderFailure(
         "a.doc", "a.doc: LibreOffice is not installed, so Word and Excel files cannot be "
         "rendered: install it (apt-get install libreoffice-writer-nogui libreoffice-calc-nogui)")
+
+
+@needs_soffice
+def test_garbage_named_doc_is_an_error_naming_the_file():
+    r = render_documents([Document("壊れた.doc", "word", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+                                   + bytes(range(256)) * 8)])
+    assert r.error is not None and r.error.document == "壊れた.doc"
+    assert r.error.message.startswith("壊れた.doc: LibreOffice could not convert it (exit ")
+    assert r.error.message.endswith("); send it as PDF")
