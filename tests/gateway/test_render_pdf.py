@@ -110,6 +110,21 @@ def test_on_a_page_of_text_and_a_photo_only_the_photo_is_dithered():
     assert text.mean() > 0.05 and isolated.sum() < 20
 
 
+def test_a_picture_in_a_pdf_past_the_pixel_limit_is_refused_before_it_is_decoded():
+    from PIL import Image
+
+    from faxengine.gateway.render import RenderLimits
+
+    buf = io.BytesIO()
+    Image.new("L", (500, 400), 90).save(buf, "PDF", resolution=72)
+    r = render_documents([pdf(buf.getvalue(), "scan.pdf")],
+                         limits=RenderLimits(max_pixels=100_000))
+    assert r.error == RenderFailure(
+        "scan.pdf", "scan.pdf: page 1 holds a picture of 500 x 400 pels, more than 100,000 (a "
+        "decompression bomb?); scale it down")
+    assert render_documents([pdf(buf.getvalue(), "scan.pdf")]).error is None
+
+
 def test_ten_thousand_pages_are_counted_not_rendered():
     data = make_pdf([TEXT], repeat=10_000)
     t = time.monotonic()

@@ -6,7 +6,10 @@ fitted to the A4 fax page (a landscape page turned a quarter, as fax drivers
 print it): rendered at 204 dpi times the fitting scale, scaled to 196 lines
 per inch, then made bilevel: the parts that are mostly mid-grey pels (a
 photo, a grey scan) by error diffusion (Floyd-Steinberg), the text by a
-threshold, which keeps the strokes crisp (``common.bilevel``).  Encrypted
+threshold, which keeps the strokes crisp (``common.bilevel``).  The pictures
+on a page are measured before it is drawn (``RenderLimits.max_pixels``), as
+PDFium decodes each whole; a page of millions of drawing operations is not
+bounded inside PDFium, only between pages (``max_seconds``).  Encrypted
 (a user password) and damaged files are a ``RenderError`` that names the
 file.
 """
@@ -54,16 +57,25 @@ def pdf_pages(data: bytes, room: int, deadline: float, what: str,
                 if time.monotonic() > deadline:
                     raise RenderError(f"{what}: rendering page {i + 1} of {count} took more "
                                       f"than {limits.max_seconds:g} s in all; send it in parts")
-                pages.append(_page(doc[i], i, what))
+                pages.append(_page(doc[i], i, what, limits))
             return count, pages
         finally:
             doc.close()
 
 
-def _page(page, index: int, what: str) -> Page:
+def _page(page, index: int, what: str, limits: RenderLimits) -> Page:
+    import pypdfium2.raw as pdfium_c
     from PIL import Image
 
     try:
+        # PDFium decodes an image whole to draw it: a few bytes of Flate can
+        # hold gigapels, so their size is checked first (as for a JPEG)
+        for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=4):
+            w, h = obj.get_px_size()
+            if w * h > limits.max_pixels:
+                raise RenderError(
+                    f"{what}: page {index + 1} holds a picture of {w} x {h} pels, more than "
+                    f"{limits.max_pixels:,} (a decompression bomb?); scale it down")
         w_pt, h_pt = page.get_size()
         if not (w_pt > 0 and h_pt > 0):
             raise RenderError(f"{what}: page {index + 1} has no size ({w_pt} x {h_pt} pt)")
