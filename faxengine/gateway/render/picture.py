@@ -47,7 +47,8 @@ def tiff_pages(data: bytes, room: int, what: str,
             read = tiff.read(data, max_pixels=limits.max_document_pixels)
     except tiff.TiffError as exc:
         try:
-            return picture_pages(data, room, what, limits, exif=False, dither=None)
+            return picture_pages(data, room, what, limits, exif=False, dither=None,
+                                 every_frame=True)
         except RenderError as pillow:
             if "bomb" in str(pillow):
                 raise
@@ -81,9 +82,12 @@ def _fax_page(page: Page, room: int) -> tuple[int, list[Page]]:
 
 
 def picture_pages(data: bytes, room: int, what: str, limits: RenderLimits, *,
-                  exif: bool = True, dither: bool | None = True) -> tuple[int, list[Page]]:
-    """The pages of a picture Pillow reads (every frame of a TIFF); ``exif``:
-    apply its EXIF orientation; ``dither`` as ``common.bilevel`` takes it."""
+                  exif: bool = True, dither: bool | None = True,
+                  every_frame: bool = False) -> tuple[int, list[Page]]:
+    """The pages of a picture Pillow reads; ``exif``: apply its EXIF
+    orientation; ``dither`` as ``common.bilevel`` takes it; ``every_frame``:
+    each frame a page (a TIFF), else the first only (a camera's JPEG may be
+    an MPO whose second frame is a preview or the other eye)."""
     from PIL import Image, ImageOps
 
     count, pages = 0, []
@@ -92,7 +96,7 @@ def picture_pages(data: bytes, room: int, what: str, limits: RenderLimits, *,
             warnings.simplefilter("ignore")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as img:
-                frames = getattr(img, "n_frames", 1)
+                frames = getattr(img, "n_frames", 1) if every_frame else 1
                 for k in range(frames):
                     img.seek(k)
                     if img.width * img.height > limits.max_pixels:
