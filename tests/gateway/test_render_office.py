@@ -195,3 +195,16 @@ def test_garbage_named_doc_is_an_error_naming_the_file():
     assert r.error is not None and r.error.document == "壊れた.doc"
     assert r.error.message.startswith("壊れた.doc: LibreOffice could not convert it (exit ")
     assert r.error.message.endswith("); send it as PDF")
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_each_worker_process_has_a_profile_removed_when_it_exits(method):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method)) as pool:
+        first = pool.submit(office._profile_dir).result(timeout=60)
+        again = pool.submit(office._profile_dir).result(timeout=60)
+        assert first == again and Path(first).is_dir()
+        assert first != office._profile_dir()          # not the parent's
+    assert not Path(first).exists()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import io
+import multiprocessing.util
 import os
 import resource
 import shutil
@@ -97,7 +98,10 @@ def _profile_dir() -> str:
     if _profile is None or _profile[0] != os.getpid():
         path = tempfile.mkdtemp(prefix="faxengine-soffice-")
         _profile = (os.getpid(), path)
+        # removed at exit: atexit in a main or spawned process; a forked
+        # pool worker leaves by os._exit, running only multiprocessing's own
         atexit.register(shutil.rmtree, path, True)
+        multiprocessing.util.Finalize(None, shutil.rmtree, args=(path, True), exitpriority=0)
     return _profile[1]
 
 
