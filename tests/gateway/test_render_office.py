@@ -5,7 +5,6 @@ import time
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from faxengine.gateway.mail import Document
