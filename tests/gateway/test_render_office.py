@@ -171,7 +171,12 @@ def test_libreoffice_past_its_time_is_killed_with_its_process_group():
 
 
 @needs_soffice
-def test_libreoffice_runs_under_a_memory_limit():
+@pytest.mark.parametrize("prlimit", [True, False], ids=["prlimit", "preexec"])
+def test_libreoffice_runs_under_a_memory_limit(prlimit, monkeypatch):
+    if not prlimit:                    # the fallback without util-linux's prlimit
+        which = office.shutil.which
+        monkeypatch.setattr(office.shutil, "which",
+                            lambda name: None if name == "prlimit" else which(name))
     r = render_documents([Document("m.docx", "word", docx(["x"]))],
                          limits=RenderLimits(office_memory=16 << 20))
     assert r.error is not None
