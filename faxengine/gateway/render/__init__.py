@@ -42,6 +42,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from faxengine.gateway.errors import GatewayError
 from faxengine.gateway.render.common import A4_LINES, WIDTH, RenderError, RenderLimits
 from faxengine.t4 import Page
@@ -75,6 +77,18 @@ class Rendering:
     counts: list[int] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
     error: RenderFailure | None = None
+
+    def __reduce__(self):
+        # from a worker process the pages travel 8 pels a byte: 50 pages are
+        # 25 MB through the pipe instead of 200 MB of bool arrays
+        packed = [(np.packbits(p.image, axis=1), p.width, p.x_res, p.y_res) for p in self.pages]
+        return _unpickle, (self.counts, packed, self.error)
+
+
+def _unpickle(counts, packed, error) -> Rendering:
+    pages = [Page(np.unpackbits(bits, axis=1, count=width).astype(bool), x_res, y_res)
+             for bits, width, x_res, y_res in packed]
+    return Rendering(counts, pages, error)
 
 
 def render_documents(documents: Sequence, *, max_pages: int = 50,
