@@ -138,7 +138,7 @@ def test_a_very_long_line_stops_at_the_page_limit_without_typesetting_it_all():
 
 
 def test_typesetting_is_bounded_in_time():
-    r = render_documents([body("あ\f" * 10)], limits=RenderLimits(max_seconds=-1))
+    r = render_documents([body("あ\f" * 10)], limits=RenderLimits(max_seconds=0))
     assert r.error == RenderFailure(
         "", "the mail body: typesetting page 1 took past the time limit; send it in parts")
 
@@ -187,6 +187,15 @@ def test_an_unknown_type_is_an_error_not_an_exception():
     assert r.error == RenderFailure(
         "x.bin", "x.bin: a document of type 'binary' cannot be rendered; send Word, Excel, PDF, "
         "TIFF, JPEG or text")
+
+
+def test_limits_check_themselves():
+    from faxengine.gateway.errors import GatewayConfigError
+
+    for bad in (-1, float("nan"), "60", None, True):
+        with pytest.raises(GatewayConfigError, match=r"^RenderLimits.max_seconds must be a "
+                                                     r"number of 0 or more, not "):
+            RenderLimits(max_seconds=bad)
 
 
 def test_inputs_and_outputs_pickle_for_a_worker_process():
