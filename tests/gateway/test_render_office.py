@@ -1,6 +1,7 @@
 """faxengine.gateway.render: Word and Excel through LibreOffice, and its bounds."""
 import io
 import os
+import shutil
 import subprocess
 import time
 import zipfile
@@ -243,3 +244,20 @@ def test_each_worker_process_has_a_profile_removed_when_it_exits(method):
         assert first == again and Path(first).is_dir()
         assert first != office._profile_dir()          # not the parent's
     assert not Path(first).exists()
+
+
+def test_profiles_of_killed_processes_are_swept_when_a_new_one_is_made(monkeypatch):
+    import tempfile
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = Path(tempfile.mkdtemp(prefix=f"faxengine-soffice-{gone.pid}-"))
+    mine = Path(tempfile.mkdtemp(prefix=f"faxengine-soffice-{os.getpid()}-"))
+    try:
+        monkeypatch.setattr(office, "_profile", None)
+        made = Path(office._profile_dir())
+        assert made.is_dir() and made.name.startswith(f"faxengine-soffice-{os.getpid()}-")
+        assert not stale.exists() and mine.exists()          # a live process's stays
+    finally:
+        for path in (stale, mine):
+            shutil.rmtree(path, ignore_errors=True)
