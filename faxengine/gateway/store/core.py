@@ -349,12 +349,28 @@ class Store:
                              number=job.number, status=job.status, result_code=job.result_code,
                              attempts=job.attempts, sent_at=job.sent_at, pages=request.pages,
                              due_at=(job.due or row.received_at) if waiting else None,
-                             image_path=str(image) if image is not None and waiting else None))
+                             image_path=self._relative(image) if waiting else None))
             s.flush()
             now = datetime.now(timezone.utc)
             for mail in mails:
                 _queue(s, mail, now, request_seq=seq)
         return True
+
+    def _relative(self, path: str | Path | None) -> str | None:
+        """``path`` as kept in the database: relative to data_dir when it is inside
+        (hosts may mount a shared data_dir at different places)."""
+        if path is None:
+            return None
+        p = Path(path)
+        if p.is_absolute():
+            try:
+                return str(p.relative_to(self.data_dir.resolve()))
+            except ValueError:
+                try:
+                    return str(p.relative_to(self.data_dir.absolute()))
+                except ValueError:
+                    return str(p)
+        return str(p)
 
     # -- jobs -------------------------------------------------------------------------
     @_translated
