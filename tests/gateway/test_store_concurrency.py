@@ -58,3 +58,23 @@ def test_two_processes_never_claim_one_job(store, store_url, data_dir, submit, c
         assert s.scalar(select(func.count()).select_from(AttemptRow)) == JOBS
         workers = dict(s.execute(select(JobRow.detail_no, JobRow.claimed_by)).all())
     assert set(workers.values()) == {None}
+
+
+def test_threads_of_one_process_never_claim_one_job(store, submit):
+    """The service's line workers call claim from a thread pool (asyncio.to_thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import datetime, timezone
+
+    submit(store, [f"0312{i:06d}" for i in range(40)])
+    now = datetime(2026, 12, 2, tzinfo=timezone.utc)
+
+    def worker(name: str) -> list[str]:
+        taken = []
+        while (c := store.claim(now, name)) is not None:
+            taken.append(c.detail_no)
+        return taken
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(worker, [f"host/{i}" for i in range(4)]))
+    every = [d for taken in results for d in taken]
+    assert len(every) == len(set(every)) == 40
