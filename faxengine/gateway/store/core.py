@@ -372,6 +372,24 @@ class Store:
                     return str(p)
         return str(p)
 
+    @_translated
+    def purge_spool(self, before: datetime) -> int:
+        """Delete the spool files of requests expanded already and received before
+        ``before`` (their jobs, images and mails hold all that is still needed);
+        their ``spool_path`` becomes "".  Returns how many.  Requests not yet
+        expanded keep theirs whatever their age."""
+        aware(before, "before")
+        with self.session.begin() as s:
+            rows = s.execute(select(RequestRow.seq, RequestRow.spool_path).where(
+                RequestRow.state == EXPANDED, RequestRow.spool_path != "",
+                RequestRow.received_at < before)).all()
+            if rows:
+                s.execute(update(RequestRow).where(RequestRow.seq.in_([r.seq for r in rows]))
+                          .values(spool_path=""))
+        for _, path in rows:       # after the commit: a crash here leaves only a stray file
+            (self.data_dir / path).unlink(missing_ok=True)
+        return len(rows)
+
     # -- jobs -------------------------------------------------------------------------
     @_translated
     def claim(self, now: datetime, worker: str) -> ClaimedJob | None:
