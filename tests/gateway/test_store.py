@@ -270,7 +270,7 @@ def test_an_unreachable_postgresql_says_so_without_the_password(data_dir):
     with pytest.raises(StoreError) as err:
         Store.open(url, data_dir)
     text = str(err.value)
-    assert text.startswith(f"database postgresql+psycopg://fax:***@127.0.0.1:") and \
+    assert text.startswith("database postgresql+psycopg://fax:***@127.0.0.1:") and \
         "secret" not in text and text.endswith("; check that it runs and the URL (user, "
                                                "password, database name)")
     assert "\n" not in text

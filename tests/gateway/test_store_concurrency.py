@@ -9,7 +9,7 @@ import sys
 from sqlalchemy import func, select
 
 from faxengine.gateway import jobs
-from faxengine.gateway.store import AttemptRow, JobRow, Store
+from faxengine.gateway.store import AttemptRow, JobRow
 
 JOBS = 200
 CHILD = r"""
