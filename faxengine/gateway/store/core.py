@@ -92,6 +92,9 @@ class Store(AccountMethods):
             where = engine.url.render_as_string(hide_password=True)
             raise StoreError(f"database {where}: {first_line(exc)}; check that it runs and "
                              f"the URL (user, password, database name)") from None
+        except BaseException:
+            engine.dispose()
+            raise
         remove_stale_temporaries(data_dir / "spool")
         return cls(engine, data_dir)
 
