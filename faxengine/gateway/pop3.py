@@ -37,12 +37,14 @@ of connections.
 from __future__ import annotations
 
 import asyncio
+import os
 import inspect
 import logging
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from faxengine.gateway.errors import GatewayError
 from faxengine.gateway.maildir import MaildirError, MailStore, Message, mailbox_name
 
 __all__ = ["AUTHORIZATION", "TRANSACTION", "UPDATE", "COMMANDS", "MAX_LINE", "OUTPUT_BATCH",
@@ -471,8 +473,12 @@ class Pop3Server:
 
     async def start(self) -> None:
         """Listen; returns once the socket is bound."""
-        self._server = await asyncio.start_server(self._client, self.host, self._port,
-                                                  limit=MAX_LINE * 4)
+        try:
+            self._server = await asyncio.start_server(self._client, self.host, self._port,
+                                                      limit=MAX_LINE * 4)
+        except OSError as exc:
+            raise GatewayError(f"the POP3 server cannot listen on {self.host}:{self._port}: "
+                               f"{os.strerror(exc.errno) if exc.errno else exc}; give another address or port") from exc
         self._port = self._server.sockets[0].getsockname()[1]
         log.info("POP3 server listening on %s:%d", self.host, self._port)
 
@@ -511,8 +517,8 @@ class Pop3Server:
         except asyncio.CancelledError:
             if writer.transport is not None and not writer.transport.is_closing():
                 writer.write(b"-ERR [SYS/TEMP] server shutting down; try again later\r\n")
-        except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError):
-            pass
+        except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError, asyncio.TimeoutError):
+            pass                        # the client went away or its TLS handshake failed
         except Exception:               # noqa: BLE001 - one broken session, the server goes on
             log.exception("POP3 session failed")
         finally:
@@ -551,7 +557,9 @@ class Pop3Server:
             elif isinstance(event, StartTls):
                 await writer.drain()
                 assert self.tls_context is not None
-                await writer.start_tls(self.tls_context)   # type: ignore[attr-defined]
+                # a handshake takes milliseconds; one that stalls ends the session
+                await writer.start_tls(self.tls_context,  # type: ignore[attr-defined]
+                                       ssl_handshake_timeout=min(self.idle_timeout, 10.0))
                 events = session.tls_started() + events
             elif isinstance(event, Commit):
                 failed = await asyncio.to_thread(self.store.remove, list(event.deleted))
@@ -594,8 +602,11 @@ class Pop3Server:
 
 
 async def _close(writer: asyncio.StreamWriter) -> None:
+    """Close, waiting a little for the octets still queued; never raises (the session
+    is over, also when it is being cancelled)."""
     try:
         writer.close()
         await asyncio.wait_for(writer.wait_closed(), 5)
-    except (ConnectionError, ssl.SSLError, asyncio.TimeoutError, OSError):
+    except (ConnectionError, ssl.SSLError, asyncio.TimeoutError, asyncio.CancelledError,
+            OSError):
         pass

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from _mailio import LoopThread, rss_kib, tls_contexts
+from faxengine.gateway.errors import GatewayError
 from faxengine.gateway.maildir import MailStore
 from faxengine.gateway.pop3 import Pop3Server
 
@@ -229,3 +230,25 @@ def test_garbage_and_a_client_that_never_reads_while_others_are_served(server):
     assert garbage.recv(200).startswith(b"+OK faxengine POP3 server ready\r\n")
     garbage.close()
     greedy.close()
+
+
+def test_a_failing_password_check_is_sys_temp_and_a_taken_port_says_so(server):
+    s = server()
+
+    def broken(user: str, password: str) -> bool:
+        raise ConnectionError("database down")
+    s.pop3.authenticate = broken
+    c = s.client()
+    c.user(USER)
+    with pytest.raises(poplib.error_proto) as err:
+        c.pass_(PASSWORD)
+    assert err.value.args[0] == (b"-ERR [SYS/TEMP] the password cannot be checked now; "
+                                 b"try again later")
+    c.user(USER)                        # not counted as a failure: the connection stays
+    with pytest.raises(poplib.error_proto, match="SYS/TEMP"):
+        c.pass_(PASSWORD)
+    c.quit()
+    taken = Pop3Server("127.0.0.1", s.pop3.port, store=s.store, authenticate=broken)
+    with pytest.raises(GatewayError, match=f"the POP3 server cannot listen on 127.0.0.1:"
+                                           f"{s.pop3.port}: Address already in use; give"):
+        s.loop.run(taken.start())
