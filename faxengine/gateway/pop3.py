@@ -41,10 +41,10 @@ import os
 import inspect
 import logging
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from faxengine.gateway.errors import GatewayError
+from faxengine.gateway.errors import GatewayConfigError
 from faxengine.gateway.maildir import MaildirError, MailStore, Message, mailbox_name
 
 __all__ = ["AUTHORIZATION", "TRANSACTION", "UPDATE", "COMMANDS", "MAX_LINE", "OUTPUT_BATCH",
@@ -477,8 +477,9 @@ class Pop3Server:
             self._server = await asyncio.start_server(self._client, self.host, self._port,
                                                       limit=MAX_LINE * 4)
         except OSError as exc:
-            raise GatewayError(f"the POP3 server cannot listen on {self.host}:{self._port}: "
-                               f"{os.strerror(exc.errno) if exc.errno else exc}; give another address or port") from exc
+            raise GatewayConfigError(f"the POP3 server cannot listen on {self.host}:{self._port}: "
+                               f"{os.strerror(exc.errno) if exc.errno else exc}; "
+                               f"give another address or port") from exc
         self._port = self._server.sockets[0].getsockname()[1]
         log.info("POP3 server listening on %s:%d", self.host, self._port)
 

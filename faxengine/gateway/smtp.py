@@ -42,7 +42,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, TLSSetupException
 
-from faxengine.gateway.errors import GatewayConfigError, GatewayError
+from faxengine.gateway.errors import GatewayConfigError
 from faxengine.gateway.mail import check_sender, parse_request
 
 __all__ = ["SmtpIntake"]
@@ -295,8 +295,9 @@ class SmtpIntake:
         try:
             self._server = await loop.create_server(self._protocol, self.host, self._port)
         except OSError as exc:
-            raise GatewayError(f"the SMTP intake cannot listen on {self.host}:{self._port}: "
-                               f"{os.strerror(exc.errno) if exc.errno else exc}; give another address or port") from exc
+            raise GatewayConfigError(f"the SMTP intake cannot listen on {self.host}:{self._port}: "
+                               f"{os.strerror(exc.errno) if exc.errno else exc}; "
+                               f"give another address or port") from exc
         self._port = self._server.sockets[0].getsockname()[1]
         log.info("SMTP intake listening on %s:%d", self.host, self._port)
 

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from _mailio import LoopThread, rss_kib, tls_contexts
-from faxengine.gateway.errors import GatewayError
+from faxengine.gateway.errors import GatewayConfigError
 from faxengine.gateway.maildir import MailStore
 from faxengine.gateway.pop3 import Pop3Server
 
@@ -249,6 +249,6 @@ def test_a_failing_password_check_is_sys_temp_and_a_taken_port_says_so(server):
         c.pass_(PASSWORD)
     c.quit()
     taken = Pop3Server("127.0.0.1", s.pop3.port, store=s.store, authenticate=broken)
-    with pytest.raises(GatewayError, match=f"the POP3 server cannot listen on 127.0.0.1:"
+    with pytest.raises(GatewayConfigError, match=f"the POP3 server cannot listen on 127.0.0.1:"
                                            f"{s.pop3.port}: Address already in use; give"):
         s.loop.run(taken.start())

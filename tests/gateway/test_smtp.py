@@ -10,7 +10,7 @@ import time
 import pytest
 
 from _mailio import LoopThread, tls_contexts
-from faxengine.gateway.errors import GatewayConfigError, GatewayError
+from faxengine.gateway.errors import GatewayConfigError
 from faxengine.gateway.smtp import SmtpIntake
 
 DOMAIN = "cl1.faximo.jp"
@@ -273,7 +273,7 @@ def test_a_failing_sender_check_is_451_and_bad_setup_says_what_is_wrong(intake, 
                    accept=i.accept)
     taken = SmtpIntake("127.0.0.1", i.server.port, fax_domain=DOMAIN, max_size=1,
                        is_registered=bool, accept=i.accept)
-    with pytest.raises(GatewayError, match=f"the SMTP intake cannot listen on 127.0.0.1:"
+    with pytest.raises(GatewayConfigError, match=f"the SMTP intake cannot listen on 127.0.0.1:"
                                            f"{i.server.port}: Address already in use; give"):
         loop.run(taken.start())
 
