@@ -512,8 +512,7 @@ class Pop3Server:
         self._sessions[task] = session
         mailbox: list[str] = []             # the lock this session holds
         try:
-            writer.write(session.greeting())
-            await writer.drain()
+            await self._send(writer, session.greeting())
             await self._converse(session, reader, writer, mailbox)
         except asyncio.CancelledError:
             if writer.transport is not None and not writer.transport.is_closing():
@@ -539,25 +538,31 @@ class Pop3Server:
                 return
             events = session.receive(data)
             while events:
-                if await self._perform(session, events, writer, mailbox):
+                if await self._perform(session, events, reader, writer, mailbox):
                     return
                 events = session.receive()
 
     async def _perform(self, session: Pop3Session, events: list[Event],
-                       writer: asyncio.StreamWriter, mailbox: list[str]) -> bool:
+                       reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                       mailbox: list[str]) -> bool:
         """Carry out ``events`` (and those their answers lead to); True: close now."""
         while events:
             event = events.pop(0)
-            if isinstance(event, Send):
-                writer.write(event.data)
-                await writer.drain()
+            if isinstance(event, Send) and events and isinstance(events[0], StartTls):
+                writer.write(event.data)        # "+OK begin TLS": no yield before the switch
+            elif isinstance(event, Send):
+                await self._send(writer, event.data)
             elif isinstance(event, Close):
                 return True
             elif isinstance(event, Authenticate):
                 events = await self._login(session, event, mailbox) + events
             elif isinstance(event, StartTls):
-                await writer.drain()
                 assert self.tls_context is not None
+                # RFC 2595 §4: what came in clear before the switch is not read as if it
+                # came under TLS (the stream has no public way to drop it; aiosmtpd does
+                # the same for STARTTLS).  Nothing awaited since the +OK, so the
+                # client's handshake cannot have landed in this buffer.
+                reader._buffer.clear()          # type: ignore[attr-defined]
                 # a handshake takes milliseconds; one that stalls ends the session
                 await writer.start_tls(self.tls_context,  # type: ignore[attr-defined]
                                        ssl_handshake_timeout=min(self.idle_timeout, 10.0))
@@ -566,6 +571,12 @@ class Pop3Server:
                 failed = await asyncio.to_thread(self.store.remove, list(event.deleted))
                 events = session.committed(len(failed)) + events
         return False
+
+    async def _send(self, writer: asyncio.StreamWriter, data: bytes) -> None:
+        """Write; a client that reads nothing for ``idle_timeout`` seconds is idle too
+        (asyncio.TimeoutError ends the session, and its lock)."""
+        writer.write(data)
+        await asyncio.wait_for(writer.drain(), self.idle_timeout)
 
     async def _login(self, session: Pop3Session, event: Authenticate,
                      mailbox: list[str]) -> list[Event]:
@@ -608,6 +619,7 @@ async def _close(writer: asyncio.StreamWriter) -> None:
     try:
         writer.close()
         await asyncio.wait_for(writer.wait_closed(), 5)
-    except (ConnectionError, ssl.SSLError, asyncio.TimeoutError, asyncio.CancelledError,
-            OSError):
+    except asyncio.TimeoutError:
+        writer.transport.abort()        # a client that reads nothing: drop what is queued
+    except (ConnectionError, ssl.SSLError, asyncio.CancelledError, OSError):
         pass
