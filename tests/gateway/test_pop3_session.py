@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from faxengine.gateway.maildir import Message
-from faxengine.gateway.pop3 import (AUTHORIZATION, COMMANDS, TRANSACTION, UPDATE, Authenticate,
-                                    Close, Commit, Maildrop, Pop3Session, Send, StartTls)
+from faxengine.gateway.pop3_session import (AUTHORIZATION, COMMANDS, TRANSACTION, UPDATE,
+                                            Authenticate, Close, Commit, Maildrop, Pop3Session,
+                                            Send, StartTls)
 
 MESSAGES = {
     "m1": b"Subject: one\r\n\r\nfirst\r\n.dot line\r\n",
