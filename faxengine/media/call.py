@@ -73,6 +73,9 @@ Address = tuple[str, int]
 ANSWER_TIMEOUT_S = 60.0      # ringing longer than this: CANCEL
 LINGER_S = 0.5               # caller: line time after its DCN before BYE
 BYE_WAIT_S = 3.0             # answerer: line time it waits for the caller's BYE
+BYE_DRAIN_S = 0.5            # after the far end's BYE: real time in which RTP still in
+                             # the socket (a loaded host reads SIP first) reaches the
+                             # terminal, so a DCN sent just before BYE is heard
 HANGUP_WAIT_S = 5.0          # how long a BYE may take to be answered
 ABORT_BLOCKS = 3000          # an aborted terminal's DCN: 60 s of line time at most
 ABORT_LINE_S = 4.0          # a cancelled call: line time for its DCN (about 1.2 s) to play out
@@ -227,7 +230,7 @@ async def _fax_call(endpoint: SipEndpoint, call_id: str, events: asyncio.Queue[E
     pump = Pump(terminal, port)
     ended: list[CallEnded] = []
     marks: dict[str, int] = {}
-    drain = int((session.jitter.delay + 2 * BLOCK / SAMPLE_RATE) * SAMPLE_RATE)
+    drain = int((session.jitter.delay + 2 * BLOCK / SAMPLE_RATE + BYE_DRAIN_S) * SAMPLE_RATE)
     waits = {"finished": int((LINGER_S if calling else BYE_WAIT_S) * SAMPLE_RATE)}
 
     def until() -> bool:
