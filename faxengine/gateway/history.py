@@ -304,25 +304,25 @@ def _select(m, viewer: Viewer, filters: Filters, zone: ZoneInfo):
 
     if filters.impossible:
         return None, None
-    when = func.coalesce(m.Job.sent_at, m.Request.received_at)
-    stmt = (select(m.Job, m.Request, m.Account.name)
-            .join(m.Request, m.Job.request_seq == m.Request.seq)
-            .outerjoin(m.Account, m.Request.account_id == m.Account.id))
+    when = func.coalesce(m.JobRow.sent_at, m.RequestRow.received_at)
+    stmt = (select(m.JobRow, m.RequestRow, m.Account.name)
+            .join(m.RequestRow, m.JobRow.request_seq == m.RequestRow.seq)
+            .outerjoin(m.Account, m.RequestRow.account_id == m.Account.id))
     if not viewer.operator:
-        stmt = stmt.where(m.Request.account_id == viewer.account_id)
+        stmt = stmt.where(m.RequestRow.account_id == viewer.account_id)
     lo, hi = filters.bounds(zone)
     if lo is not None:
         stmt = stmt.where(when >= lo.astimezone(timezone.utc))
     if hi is not None:
         stmt = stmt.where(when < hi.astimezone(timezone.utc))
     if filters.number:
-        stmt = stmt.where(m.Job.number.like(_like(filters.number), escape="\\"))
+        stmt = stmt.where(m.JobRow.number.like(_like(filters.number), escape="\\"))
     if filters.status:
-        stmt = stmt.where(m.Job.status == filters.status)
+        stmt = stmt.where(m.JobRow.status == filters.status)
     if filters.q:
         pattern = _like(filters.q)
-        stmt = stmt.where(or_(m.Request.subject.ilike(pattern, escape="\\"),
-                              m.Request.sender.ilike(pattern, escape="\\")))
+        stmt = stmt.where(or_(m.RequestRow.subject.ilike(pattern, escape="\\"),
+                              m.RequestRow.sender.ilike(pattern, escape="\\")))
     return stmt, when
 
 
@@ -347,7 +347,7 @@ def query(session, m, viewer: Viewer, filters: Filters, zone: ZoneInfo, now: dat
     if stmt is None:
         return 0, []
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    stmt = stmt.order_by(when.desc(), m.Job.detail_no.desc())
+    stmt = stmt.order_by(when.desc(), m.JobRow.detail_no.desc())
     if limit is not None:
         stmt = stmt.limit(limit).offset((filters.page - 1) * limit)
     return total, [_record(j, r, a, now) for j, r, a in session.execute(stmt)]
@@ -359,12 +359,12 @@ def _own_job(session, m, viewer: Viewer, detail_no: str):
 
     if not (len(detail_no) == 13 and detail_no.isascii() and detail_no.isdigit()):
         return None
-    stmt = (select(m.Job, m.Request, m.Account.name)
-            .join(m.Request, m.Job.request_seq == m.Request.seq)
-            .outerjoin(m.Account, m.Request.account_id == m.Account.id)
-            .where(m.Job.detail_no == detail_no))
+    stmt = (select(m.JobRow, m.RequestRow, m.Account.name)
+            .join(m.RequestRow, m.JobRow.request_seq == m.RequestRow.seq)
+            .outerjoin(m.Account, m.RequestRow.account_id == m.Account.id)
+            .where(m.JobRow.detail_no == detail_no))
     if not viewer.operator:
-        stmt = stmt.where(m.Request.account_id == viewer.account_id)
+        stmt = stmt.where(m.RequestRow.account_id == viewer.account_id)
     return session.execute(stmt).first()
 
 
@@ -385,17 +385,18 @@ def detail(session, m, viewer: Viewer, detail_no: str, now: datetime) -> Detail 
     attempts = tuple(
         Attempt(a.n, a.started_at, a.ended_at, a.result_code, a.detail or "", a.pages_sent,
                 a.trace if isinstance(a.trace, list) else [])
-        for a in session.scalars(select(m.Attempt).where(m.Attempt.detail_no == detail_no)
-                                 .order_by(m.Attempt.n)))
-    mail = session.scalars(select(m.Outbox.raw).where(m.Outbox.detail_no == detail_no)
-                           .order_by(m.Outbox.created_at.desc()).limit(1)).first()
+        for a in session.scalars(select(m.AttemptRow).where(m.AttemptRow.detail_no == detail_no)
+                                 .order_by(m.AttemptRow.n)))
+    mail = session.scalars(select(m.OutboxRow.raw).where(m.OutboxRow.detail_no == detail_no)
+                           .order_by(m.OutboxRow.created_at.desc()).limit(1)).first()
     return Detail(_record(*row, now), request.received_at, job.due_at, attempts, mail,
                   job.image_expires_at, job.pages or request.pages)
 
 
 def image_path(session, m, viewer: Viewer, detail_no: str, now: datetime) -> str | None:
-    """The file of ``detail_no``'s fax image while it may be downloaded (264 hours
-    after sending), None otherwise or when ``viewer`` may not see it."""
+    """The file of ``detail_no``'s fax image (relative to the data directory, or
+    absolute) while it may be downloaded (264 hours after sending), None
+    otherwise or when ``viewer`` may not see it."""
     row = _own_job(session, m, viewer, detail_no)
     if row is None:
         return None

@@ -3,27 +3,26 @@
 Every function takes a SQLAlchemy session of the store and its model
 module, checks what it is given, and raises ``SettingsError`` with a
 message for the page (Japanese: it is shown to the user as it is) when the
-change cannot be made; the caller commits.  Passwords are hashed with
-Argon2 (argon2-cffi's defaults, as the store hashes the accounts of the
-configuration file); API tokens are kept as SHA-256 (``security.token_hash``).
+change cannot be made; the caller commits.  Passwords are hashed, and
+addresses kept, as the store does it (``faxengine.gateway.store.accounts``:
+Argon2id, sender addresses in lower case); a password made here has at
+least ``MIN_PASSWORD`` characters.  API tokens are made by
+``Store.create_token`` (only their SHA-256 is kept).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from argon2 import PasswordHasher
-
 from faxengine.gateway.errors import GatewayError
-from faxengine.gateway.web.security import new_token, token_hash
+from faxengine.gateway.store import accounts as store_accounts
 
 __all__ = ["SettingsError", "Settings", "load", "add_sender", "remove_sender", "set_retries",
-           "set_result_mail", "set_password", "create_token", "revoke_token",
+           "set_result_mail", "set_password", "revoke_token",
            "list_accounts", "create_account", "set_disabled", "MIN_PASSWORD"]
 
 MIN_PASSWORD = 8
 MAX_INTERVAL_S = 24 * 3600
-_hasher = PasswordHasher()
 
 
 class SettingsError(GatewayError):
@@ -56,14 +55,7 @@ def hash_password(password: str) -> str:
         raise SettingsError(f"パスワードは{MIN_PASSWORD}文字以上にしてください。")
     if len(password) > 256:
         raise SettingsError("パスワードは256文字以内にしてください。")
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except Exception:       # argon2's mismatch, invalid hash: the password is not right
-        return False
+    return store_accounts.hash_password(password)
 
 
 def _account(session, m, account_id: int):
@@ -98,11 +90,11 @@ def _address(text: str) -> str:
 
 def add_sender(session, m, account_id: int, text: str) -> str:
     """Register a From address for the account: unique across accounts, without case."""
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
-    address = _address(text)
+    address = store_accounts.normalise_address(_address(text))
     taken = session.scalar(select(m.Sender.account_id)
-                           .where(func.lower(m.Sender.address) == address.lower()))
+                           .where(m.Sender.address == address))
     if taken is not None:
         raise SettingsError(f"{address} は登録済みです"
                             + ("。" if taken == account_id else "(別のアカウント)。"))
@@ -111,11 +103,11 @@ def add_sender(session, m, account_id: int, text: str) -> str:
 
 
 def remove_sender(session, m, account_id: int, text: str) -> None:
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
+    address = store_accounts.normalise_address(text or "")
     row = session.scalars(select(m.Sender).where(m.Sender.account_id == account_id,
-                                                 func.lower(m.Sender.address)
-                                                 == (text or "").strip().lower())).first()
+                                                 m.Sender.address == address)).first()
     if row is None:
         raise SettingsError(f"{(text or '')[:80]} は登録されていません。")
     session.delete(row)
@@ -139,20 +131,11 @@ def set_result_mail(session, m, account_id: int, on: bool) -> None:
 def set_password(session, m, account_id: int, current: str | None, new: str, again: str) -> None:
     """A new password; ``current`` is checked unless None (an operator's reset)."""
     a = _account(session, m, account_id)
-    if current is not None and not verify_password(a.password_hash, current):
+    if current is not None and not store_accounts.verify_password(a.password_hash, current)[0]:
         raise SettingsError("現在のパスワードが違います。")
     if new != again:
         raise SettingsError("新しいパスワードが確認欄と一致しません。")
     a.password_hash = hash_password(new)
-
-
-def create_token(session, m, account_id: int, name: str, now: datetime) -> str:
-    """A new API token for the account; the token itself is returned once, never kept."""
-    name = (name or "").strip()[:80] or "token"
-    token = new_token()
-    session.add(m.ApiToken(account_id=_account(session, m, account_id).id, name=name,
-                           token_hash=token_hash(token), created_at=now))
-    return token
 
 
 def revoke_token(session, m, account_id: int, token_id: str, now: datetime) -> None:

@@ -22,7 +22,7 @@ from faxengine.gateway import history
 from faxengine.gateway.mail import parse_request
 from faxengine.gateway.web.compose import numbers_of, request_mail
 from faxengine.gateway.web.pages import fax_image, state
-from faxengine.gateway.web.security import basic_credentials, bearer_token, token_hash
+from faxengine.gateway.web.security import basic_credentials, bearer_token
 
 router = APIRouter(prefix="/api", tags=["faxes"])
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="faxengine", charset="UTF-8"'}
@@ -71,7 +71,6 @@ def _unauthorized(message: str) -> HTTPException:
 def api_viewer(request: Request) -> history.Viewer:
     """The account of the request's Basic credentials or Bearer token, else 401/429."""
     st = state(request)
-    m = st.models
     header = request.headers.get("authorization", "")
     if not header:
         raise _unauthorized("authentication required: HTTP Basic with the account's name "
@@ -79,15 +78,8 @@ def api_viewer(request: Request) -> history.Viewer:
     account = None
     token = bearer_token(header)
     if token is not None:
-        from sqlalchemy import select
-        with st.store.session() as s:
-            row = s.execute(select(m.Account).join(m.ApiToken, m.ApiToken.account_id == m.Account.id)
-                            .where(m.ApiToken.token_hash == token_hash(token),
-                                   m.ApiToken.revoked_at.is_(None))).scalars().first()
-            if row is not None:
-                s.expunge(row)
-                account = row
-        if account is None or account.disabled:
+        account = st.store.account_for_token(token)
+        if account is None:
             raise _unauthorized("the API token is not valid (revoked, or never made): "
                                 "make one on the settings page")
     else:

@@ -102,7 +102,8 @@ def create_app(store, *, secret_key: str, timezone: str, fax_domain: str,
 
     app = FastAPI(title="faxengine gateway API", version="1",
                   description="The send history and fax submission of the mail-to-fax gateway.",
-                  openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
+                  openapi_url="/api/openapi.json", docs_url=None, redoc_url=None,
+                  redirect_slashes=False)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["zone"] = zone
     app.state.web = WebState(store=store, zone=zone, fax_domain=fax_domain, submit=submit,

@@ -14,17 +14,18 @@ import email.policy
 import io
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 
 from faxengine.gateway import history
 from faxengine.gateway.jobs import FAILED, SENDING, STATUSES, WAITING
 from faxengine.gateway.web import accounts
 from faxengine.gateway.web.app import LoginRequired, WebState
-from faxengine.gateway.web.security import (TOKEN_PREFIX, csrf_ok, new_csrf,
-                                            password_fingerprint)
+from faxengine.gateway.web.security import csrf_ok, new_csrf, password_fingerprint
 from faxengine.gateway.web.timeline import steps, svg
 from faxengine.t30.result import CODES
 
@@ -228,13 +229,17 @@ def history_csv(request: Request, page: Page = Depends(viewer), encoding: str = 
 
 # --- one fax ---
 
+def _image(st: WebState, v: history.Viewer, detail_no: str) -> Path | None:
+    with st.store.session() as s:
+        path = history.image_path(s, st.models, v, detail_no, st.now())
+    return None if path is None else Path(st.store.data_dir) / path     # relative to data_dir
+
+
 def fax_image(request: Request, v: history.Viewer, detail_no: str) -> FileResponse:
     """The TIFF of ``detail_no`` for ``v``, 404 when it is not theirs, expired or gone."""
     st = state(request)
-    with st.store.session() as s:
-        path = history.image_path(s, st.models, v, detail_no, st.now())
-    import os
-    if path is None or not os.path.isfile(path):
+    path = _image(st, v, detail_no)
+    if path is None or not path.is_file():
         raise HTTPException(404, f"{detail_no[:20]} のFAX画像はありません"
                                  f"(送信から264時間で削除されます)。")
     return FileResponse(path, media_type="image/tiff", filename=f"{detail_no}.tif")
@@ -267,8 +272,7 @@ def _thumbnail(path: str, index: int) -> bytes | None:
 def fax_thumbnail(request: Request, detail_no: str, index: int,
                   page: Page = Depends(viewer)) -> Response:
     st = state(request)
-    with st.store.session() as s:
-        path = history.image_path(s, st.models, page.viewer, detail_no, st.now())
+    path = _image(st, page.viewer, detail_no)
     key = (detail_no, index)
     png = st.thumbs.get(key) if path else None
     if path and png is None:
@@ -334,17 +338,17 @@ def settings_page(request: Request, page: Page = Depends(viewer)) -> HTMLRespons
 
 def _apply(request: Request, page: Page, change, done: str, show=None) -> HTMLResponse:
     """Run ``change(session, models)`` in one transaction, then show the page
-    (``show``: the settings page unless given) with ``done`` or the error.  A new
-    API token that ``change`` returns is shown once."""
+    (``show``: the settings page unless given) with ``done`` or the error."""
     st, show = state(request), show or _settings_page
     try:
         with st.store.session() as s:
-            result = change(s, st.models)
+            change(s, st.models)
             s.commit()
     except accounts.SettingsError as e:
         return show(request, page, error=str(e), status_code=400)
-    if isinstance(result, str) and result.startswith(TOKEN_PREFIX):
-        return show(request, page, message=done, token=result)
+    except IntegrityError:      # the same name or address added at the same moment elsewhere
+        return show(request, page, status_code=409,
+                    error="同時に別の変更がありました。画面を開き直して、もう一度お試しください。")
     return show(request, page, message=done)
 
 
@@ -395,9 +399,10 @@ def settings_password(request: Request, page: Page = Depends(checked), current: 
 @router.post("/settings/tokens")
 def settings_token_create(request: Request, page: Page = Depends(checked),
                           name: str = Form("")) -> HTMLResponse:
-    return _apply(request, page, lambda s, m: accounts.create_token(
-        s, m, page.viewer.account_id, name, state(request).now()),
-        "APIトークンを作成しました。この画面を離れると二度と表示されません。")
+    st = state(request)
+    token = st.store.create_token(page.viewer.name, name.strip()[:80] or "token", st.now())
+    return _settings_page(request, page, token=token,
+                          message="APIトークンを作成しました。この画面を離れると二度と表示されません。")
 
 
 @router.post("/settings/tokens/revoke")

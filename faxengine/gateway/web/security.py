@@ -9,9 +9,8 @@
   The login form has one too: the session starts when the form is shown.
 * API: HTTP Basic with the account's name (or a registered sender address)
   and password (RFC 7617), or ``Authorization: Bearer <token>`` (RFC 6750)
-  with a token made in the settings page.  A token is 32 random octets;
-  the database keeps only its SHA-256 (a token is not a password that needs
-  a slow hash: it cannot be guessed).
+  with a token made in the settings page (``Store.create_token``: 256
+  random bits, only their SHA-256 kept).
 * ``LoginLimiter``: after ``max_failures`` failed logins in ``window``
   from one address, or for one name, further attempts are refused (429,
   Retry-After) until the window has passed, so that passwords cannot be
@@ -27,13 +26,14 @@ import base64
 import binascii
 import hashlib
 import hmac
+import math
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 __all__ = ["HEADERS", "LoginLimiter", "basic_credentials", "bearer_token", "csrf_ok",
-           "new_csrf", "new_token", "password_fingerprint", "token_hash"]
+           "new_csrf", "password_fingerprint"]
 
 HEADERS = {
     "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self' data:; "
@@ -43,7 +43,6 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-TOKEN_PREFIX = "fxt_"
 
 
 def new_csrf() -> str:
@@ -60,16 +59,6 @@ def csrf_ok(session_token: object, form_token: object) -> bool:
 def password_fingerprint(password_hash: str) -> str:
     """What a session remembers of the password hash: changes when the password does."""
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
-
-
-def new_token() -> str:
-    """A new API token (shown once to its owner)."""
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-
-def token_hash(token: str) -> str:
-    """What the database keeps of an API token."""
-    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
 def basic_credentials(authorization: str) -> tuple[str, str] | None:
@@ -110,7 +99,7 @@ class LoginLimiter:
             times = [t for t in self._failures.get(key, ()) if now - t < self.window]
             if len(times) >= self.max_failures:
                 wait = max(wait, (times[0] + self.window - now).total_seconds())
-        return int(wait) + 1 if wait > 0 else 0
+        return math.ceil(wait) if wait > 0 else 0
 
     def failed(self, keys: list[str], now: datetime) -> None:
         for key in keys:
