@@ -134,8 +134,15 @@ def svg(trace: object, *, title: str = "") -> str:
         out.append(f'<line x1="{x(t)}" y1="{axis_y}" x2="{x(t)}" y2="{axis_y + 4}" stroke="#888"/>'
                    f'<text x="{x(t)}" y="{axis_y + 16}" text-anchor="middle" fill="#555">'
                    f'{t:g} s</text>')
+    last_x: dict[str, float] = {}      # where the last label of each lane was written
+    level: dict[str, int] = {}
     for s in events:
         y = LANES[s.lane]
+        # labels closer than a line of text to the one before climb a step, so both read
+        near = x(s.time_s) - last_x.get(s.lane, -100.0) < 14
+        level[s.lane] = level.get(s.lane, 0) + 1 if near and level.get(s.lane, 0) < 2 else 0
+        last_x[s.lane] = x(s.time_s)
+        ly = y - 10 - 13 * level[s.lane]
         colour = COLOURS["fail"] if s.failure else COLOURS[s.lane]
         tip = escape(f"{s.time_s:.2f} s {s.label}: {s.words}" if s.words else
                      f"{s.time_s:.2f} s {s.label}")
@@ -150,7 +157,7 @@ def svg(trace: object, *, title: str = "") -> str:
         out.append(f'<g class="step {s.lane}"><title>{tip}</title>'
                    f'<rect x="{x(s.time_s) - 3}" y="{y - 6}" width="6" height="12" '
                    f'fill="{colour}"/>'
-                   f'<text x="{x(s.time_s)}" y="{y - 10}" fill="{colour}" '
-                   f'transform="rotate(-40 {x(s.time_s)} {y - 10})">{escape(s.label)}</text></g>')
+                   f'<text x="{x(s.time_s)}" y="{ly}" fill="{colour}" '
+                   f'transform="rotate(-40 {x(s.time_s)} {ly})">{escape(s.label)}</text></g>')
     out.append("</svg>")
     return "".join(out)

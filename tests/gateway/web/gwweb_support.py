@@ -111,8 +111,14 @@ def send(store, *, account: str = "sample", numbers=("0921234567",), subject="FA
         return done
     trace = trace if trace is not None else (TRACE_OK if outcome == "OK" else TRACE_FAILED)
     settings = ResultSettings(system_address=f"fax_sys@{DOMAIN}", timezone=ZONE)
-    for _ in [j for j in jobs if j.status == WAITING]:
+    ours = {j.detail_no for j in jobs if j.status == WAITING}
+    parked = False
+    while ours:
         claimed = store.claim(when, "test-worker")
+        if claimed.detail_no not in ours:       # another request's job, due earlier
+            parked = True
+            continue
+        ours.discard(claimed.detail_no)
         job, t = claimed.job.finish(outcome, when, claimed.policy)
         mail = None
         if "send result mail" in t.actions and claimed.result_mail:
@@ -123,6 +129,8 @@ def send(store, *, account: str = "sample", numbers=("0921234567",), subject="FA
         store.finish(job.detail_no, job, AttemptRecord(
             started_at=when - timedelta(seconds=30), ended_at=when, result_code=outcome,
             detail="", pages_sent=pages if outcome == "OK" else 0, trace=trace), mail)
+    if parked:
+        store.requeue_stale("test-worker")     # the others' jobs, claimed on the way, go back
     return done
 
 
@@ -169,3 +177,102 @@ def stop(server, thread) -> None:
     server.should_exit = True
     thread.join(10)
     assert not thread.is_alive(), "uvicorn did not stop within 10 s"
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def chromium_args() -> list[str]:
+    """Chromium refuses to run as root with its sandbox."""
+    import os
+    return ["--no-sandbox"] if os.geteuid() == 0 else []
+
+
+def small_png(path: Path) -> None:
+    """Rewrite a screenshot with 128 colours: a page of text stays sharp at a third of the size."""
+    from PIL import Image
+    with Image.open(path) as im:
+        im.convert("RGB").quantize(128, method=Image.Quantize.MEDIANCUT,
+                                   dither=Image.Dither.NONE).save(path, optimize=True)
+
+
+def populate(store) -> dict[str, str]:
+    """The records the browser tour finds: a morning of faxes of ``sample``."""
+    out = {}
+    out["old"] = send(store, numbers=["0312345678"], subject="11月分 請求書",
+                      when=T0 - timedelta(days=3), pages=2)[0]
+    out["failed"] = send(store, numbers=["0451234567"], subject="FAX送信サンプル横浜",
+                         outcome="TIMEOUT_T4", when=T0 - timedelta(minutes=30), pages=2)[0]
+    out["done"] = send(store, numbers=["0921234567"], subject="FAX送信サンプル福岡",
+                       when=T0 - timedelta(minutes=5), pages=3)[0]
+    out["waiting"] = send(store, numbers=["0120123456"], subject="見積書 (再送)", outcome=None,
+                          when=T0)[0]
+    send(store, account="other", numbers=["0661234567"], subject="他のアカウント")
+    return out
+
+
+def tour(browser, url: str, store, shots: Path) -> dict:
+    """Use the web admin as a person does, with screenshots of each page in ``shots``;
+    returns what was downloaded (for the test to check)."""
+    records = populate(store)
+    context = browser.new_context(viewport={"width": 1100, "height": 760}, accept_downloads=True,
+                                  locale="ja-JP")
+    page = context.new_page()
+
+    def shot(name: str, full: bool = True) -> None:
+        page.screenshot(path=shots / f"{name}.png", full_page=full)
+        small_png(shots / f"{name}.png")
+
+    page.goto(url + "/history")
+    assert page.url == url + "/login?next=/history"
+    page.fill("input[name=username]", "sample")
+    page.fill("input[name=password]", PASSWORDS["sample"])
+    shot("login", full=False)
+    page.click("button:has-text('ログイン')")
+    assert page.url == url + "/history"
+    shot("history")
+    # find the fax to Fukuoka by number and date
+    page.fill("input[name=number]", "092-123")
+    page.fill("input[name=from]", "2026-12-06")
+    page.fill("input[name=to]", "2026-12-06")
+    page.click("button:has-text('検索')")
+    rows = page.locator("table.history tbody tr")
+    assert rows.count() == 1 and records["done"] in rows.first.inner_text()
+    page.click(f"a:has-text('{records['done']}')")
+    assert page.url == f"{url}/faxes/{records['done']}"
+    assert page.locator("svg.timeline").count() == 1
+    assert page.locator("img[alt='1ページ目']").evaluate(
+        "img => img.decode().then(() => img.naturalWidth)") == 180
+    assert page.locator("div.thumbs img").count() == 3
+    shot("detail")
+    with page.expect_download() as dl:
+        page.click("a:has-text('TIFF')")
+    tif = Path(dl.value.path()).read_bytes()
+    page.goto(f"{url}/faxes/{records['failed']}")
+    assert page.locator("svg.timeline g.failure").count() == 1
+    shot("detail-error")
+    page.goto(url + "/history")
+    with page.expect_download() as dl:
+        page.click("a:has-text('CP932')")
+    csv = Path(dl.value.path()).read_bytes()
+    # settings: no retries, no result mails
+    page.click("nav a:has-text('設定')")
+    page.select_option("select[name=retries]", "0")
+    page.click("form[action='/settings/retries'] button")
+    assert page.locator("p.ok").inner_text() == "再送の設定を保存しました。"
+    page.check("input[name=result_mail][value=off]")
+    page.click("form[action='/settings/result_mail'] button")
+    assert page.locator("p.ok").inner_text() == "結果メールの設定を保存しました。"
+    shot("settings")
+    # the next request follows them: busy once is the end, and no mail
+    after = send(store, numbers=["0451234567"], subject="設定変更後", outcome="BUSY",
+                 when=T0 + timedelta(minutes=1))[0]
+    page.goto(url + "/history?number=0451234567")
+    assert "送信エラー" in page.locator(f"tr:has-text('{after}')").inner_text()
+    phone = context.new_page()
+    phone.set_viewport_size({"width": 390, "height": 800})
+    phone.goto(url + "/history")
+    phone.screenshot(path=shots / "history-phone.png")
+    small_png(shots / "history-phone.png")
+    context.close()
+    return {"records": records, "tif": tif, "csv": csv, "after": after}
