@@ -32,8 +32,12 @@ def cheap_argon2():
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = store_module.Store.open("", tmp_path / "data")
+def store(request, tmp_path):
+    """A Store with the test accounts: SQLite, or PostgreSQL where a test asks for it
+    (``@POSTGRES_TOO``: the cluster of tests/gateway/conftest.py)."""
+    url = "" if getattr(request, "param", "sqlite") == "sqlite" else \
+        request.getfixturevalue("pg_cluster").new_database()
+    s = store_module.Store.open(url, tmp_path / "data")
     s.sync_accounts(ACCOUNTS)
     yield s
     s.close()

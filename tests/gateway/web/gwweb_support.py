@@ -69,6 +69,10 @@ TRACE_FAILED = TRACE_OK[:4] + [
 ]
 
 
+# the tests whose queries differ most between the two databases run on both
+POSTGRES_TOO = pytest.mark.parametrize("store", ["sqlite", "postgresql"], indirect=True)
+
+
 class Clock:
     """The gateway's clock as the app sees it; tests move it."""
 

@@ -7,8 +7,8 @@ import re
 from datetime import timedelta
 
 import pytest
-from gwweb_support import (DOMAIN, PASSWORDS, SECRET, T0, ZONE, csrf_of, httpx, send, serve,
-                           stop)
+from gwweb_support import (DOMAIN, PASSWORDS, POSTGRES_TOO, SECRET, T0, ZONE, csrf_of, httpx,
+                           send, serve, stop)
 
 from faxengine.gateway.mail import parse_request
 from faxengine.gateway.web import create_app
@@ -34,6 +34,7 @@ def test_without_credentials_401_json_with_a_challenge(web, store):
     assert r.json() == {"error": "the Authorization header is neither Basic nor Bearer"}
 
 
+@POSTGRES_TOO
 def test_history_record_json_as_pinned(web, store):
     [no] = send(store, pages=3)
     [err] = send(store, numbers=["0451234567"], outcome="INCOMPATIBLE", when=T0 + timedelta(hours=1))
@@ -103,6 +104,7 @@ def test_basic_auth_failures_count_against_the_login_limit(web):
     assert r.status_code == 429 and r.headers["retry-after"] == "900"
 
 
+@POSTGRES_TOO
 def test_post_faxes_lands_in_the_store_as_a_request(web, store):
     r = web.client().post("/api/faxes", auth=SAMPLE,
                           data={"to": ["092-123-4567, 0451234567", "0120123456"],

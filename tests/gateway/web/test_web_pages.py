@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from gwweb_support import (DOMAIN, PASSWORDS, SENDERS, T0, TRACE_FAILED, csrf_of, send)
+from gwweb_support import PASSWORDS, POSTGRES_TOO, SENDERS, T0, TRACE_FAILED, csrf_of, send
 from PIL import Image
 from sqlalchemy import select
 
@@ -96,6 +96,7 @@ def test_csrf_missing_or_wrong_is_403(web):
     assert _account(web.store, "sample").retries == 2
 
 
+@POSTGRES_TOO
 def test_history_newest_first_with_filters_count_and_paging(web, store):
     old = send(store, numbers=["0921234567"], subject="古い見積", when=T0 - timedelta(days=2))
     err = send(store, numbers=["0451234567"], subject="請求書", outcome="INCOMPATIBLE",
@@ -138,6 +139,7 @@ def test_live_status_refreshes_while_something_waits(web, store):
     assert '<meta http-equiv="refresh"' not in c.get("/history?status=送信完了").text
 
 
+@POSTGRES_TOO
 def test_csv_bytes_in_both_encodings(web, store):
     send(store, subject="FAX送信サンプル福岡", when=T0 - timedelta(hours=1), pages=3)
     send(store, numbers=["0451234567"], subject="横浜, 'quoted'\n2行目😀",
@@ -215,6 +217,7 @@ def test_odd_detail_numbers_are_404(web, store, name):
         assert c.get(path).status_code == 404, path
 
 
+@POSTGRES_TOO
 def test_another_accounts_fax_is_404_everywhere(web, store):
     [no] = send(store)
     c = web.login("other")
@@ -231,6 +234,7 @@ def _post(c, path, **data):
     return c.post(path, data={"csrf": csrf_of(c.get("/settings").text), **data})
 
 
+@POSTGRES_TOO
 def test_settings_change_retries_result_mail_and_senders(web, store):
     c = web.login("sample")
     r = _post(c, "/settings/retries", retries="0", retry_interval="300")
