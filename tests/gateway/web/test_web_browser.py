@@ -8,6 +8,8 @@ docs/figures/web/ the same way).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from gwweb_support import CHROMIUM, chromium_args, tour
 from sqlalchemy import select
@@ -43,3 +45,11 @@ def test_a_person_uses_the_web_admin(web, store, tmp_path):
         assert s.scalar(select(m.OutboxRow).where(m.OutboxRow.detail_no == got["after"])) is None
     for name in ("login", "history", "detail", "detail-error", "settings", "history-phone"):
         assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_screenshots_of_the_docs_are_committed_and_small():
+    figures = Path(__file__).resolve().parents[3] / "docs" / "figures" / "web"
+    pngs = sorted(p.name for p in figures.glob("*.png"))
+    assert pngs == ["detail-error.png", "detail.png", "history-phone.png", "history.png",
+                    "login.png", "settings.png"]
+    assert sum(p.stat().st_size for p in figures.glob("*.png")) < 250_000
