@@ -170,9 +170,11 @@ class Filters:
 
     def bounds(self, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
         """The range as aware datetimes: [start 00:00, the day after end 00:00) in ``zone``."""
-        lo = datetime.combine(self.start, datetime.min.time(), zone) if self.start else None
+        # the first and last years of the calendar leave no room for a zone: open there
+        lo = datetime.combine(self.start, datetime.min.time(), zone) \
+            if self.start and self.start.year > 1 else None
         hi = datetime.combine(self.end + timedelta(days=1), datetime.min.time(), zone) \
-            if self.end else None
+            if self.end and self.end.year < 9999 else None
         return lo, hi
 
     def query_string(self, **changes) -> str:
