@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from faxengine.gateway.errors import GatewayConfigError
+from faxengine.gateway.store import StoreError
 from faxengine.gateway.web.security import HEADERS, LoginLimiter
 
 __all__ = ["WebState", "create_app", "LoginRequired"]
@@ -154,6 +155,14 @@ def create_app(store, *, secret_key: str, timezone: str, fax_domain: str,
             return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code,
                                 headers=headers)
         return pages.error_page(request, exc.status_code, str(exc.detail), headers)
+
+    @app.exception_handler(StoreError)
+    async def _store(request: Request, exc: StoreError) -> Response:
+        # the database is down or busy beyond its timeout: say so, no traceback
+        message = f"the gateway's database cannot answer now ({exc}); try again in a minute"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message}, status_code=503)
+        return pages.error_page(request, 503, message)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
