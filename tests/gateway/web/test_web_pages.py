@@ -226,7 +226,9 @@ def test_another_accounts_fax_is_404_everywhere(web, store):
     assert DETAIL.findall(c.get("/history").text) == []
     assert DETAIL.findall(c.get("/history?number=0921234567").text) == []
     admin = web.login("admin")
-    assert DETAIL.findall(admin.get("/history").text) == [no]
+    page = admin.get("/history").text
+    assert DETAIL.findall(page) == [no]
+    assert '<td data-label="アカウント">sample</td>' in page      # an operator sees whose it is
     assert admin.get(f"/faxes/{no}.tif").status_code == 200
 
 
