@@ -8,7 +8,7 @@ each its own connection, already logged in) ask for a page of /history at
 the same moment, for ``rounds`` rounds; the latencies of every request are
 kept.  Three kinds of request: a user's first page (their 10 000 records),
 a user's filtered page (number and date range), the operator's first page
-(all 100 000).  The figures are printed and written to
+(all 100 000); and, for scale, one request at a time.  The figures are printed and written to
 bench/results/gateway_web.txt; nothing here fails on a slow neighbour.
 """
 from __future__ import annotations
@@ -90,6 +90,10 @@ async def _load(url: str, name: str, paths: dict[str, str], rounds: int) -> dict
     try:
         await _round(clients, "/login")              # open the 200 connections
         out = {}
+        # what one request costs when it has the server to itself
+        first = next(iter(paths.values()))
+        out["one at a time: " + first] = [t for _ in range(50)
+                                          for t in await _round(clients[:1], first)]
         for label, path in paths.items():
             out[label] = [t for _ in range(rounds) for t in await _round(clients, path)]
         return out

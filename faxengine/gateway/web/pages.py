@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from faxengine.gateway import history
@@ -78,10 +79,10 @@ def viewer(request: Request) -> Page:
     uid, fp = request.session.get("uid"), request.session.get("pw")
     account = None
     if isinstance(uid, int):
+        a = st.models.Account
         with st.store.read_session() as s:
-            account = s.get(st.models.Account, uid)
-            if account is not None:
-                s.expunge(account)
+            account = s.execute(select(a.id, a.name, a.role, a.disabled, a.password_hash)
+                                .where(a.id == uid)).first()
     if account is None or account.disabled or fp != password_fingerprint(account.password_hash):
         request.session.pop("uid", None)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
