@@ -62,7 +62,7 @@ class WebState:
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     max_upload: int = MAX_UPLOAD
     thumbs: OrderedDict = field(default_factory=OrderedDict)    # (detail_no, page) -> PNG
-    models: object = None           # the module of the store's ORM classes
+    models: object = None           # faxengine.gateway.store: its ORM classes
 
 
 class SecurityHeaders:
@@ -119,8 +119,7 @@ def create_app(store, *, secret_key: str, timezone: str, fax_domain: str,
     except (ZoneInfoNotFoundError, ValueError):
         raise GatewayConfigError(f"gateway timezone is {timezone!r}: give an IANA zone name "
                                  f"such as \"Asia/Tokyo\"") from None
-    import importlib
-
+    from faxengine.gateway import store as models
     from faxengine.gateway.web import api, pages
 
     app = FastAPI(title="faxengine gateway API", version="1",
@@ -132,7 +131,7 @@ def create_app(store, *, secret_key: str, timezone: str, fax_domain: str,
     app.state.web = WebState(store=store, zone=zone, fax_domain=fax_domain, submit=submit,
                              now=now, templates=templates, limiter=limiter or LoginLimiter(),
                              max_upload=max_upload,
-                             models=importlib.import_module("faxengine.gateway.store"))
+                             models=models)
     app.add_middleware(SessionMiddleware, secret_key=secret_key, session_cookie="fxsession",
                        max_age=SESSION_HOURS * 3600, same_site="lax", https_only=False)
 

@@ -28,7 +28,6 @@ from faxengine.gateway.web import accounts
 from faxengine.gateway.web.app import LoginRequired, WebState
 from faxengine.gateway.web.security import csrf_ok, new_csrf, password_fingerprint
 from faxengine.gateway.web.timeline import steps, svg
-from faxengine.t30.result import CODES
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,10 +50,6 @@ PLAIN = {"OK": "正常終了", "BUSY": "話し中", "LINE_FAILED": "回線に接
 
 def state(request: Request) -> WebState:
     return request.app.state.web
-
-
-def models(request: Request):
-    return state(request).models
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +312,7 @@ def fax_detail(request: Request, detail_no: str, page: Page = Depends(viewer)) -
         "thumbs": range(1, thumbs + 1),
         "live": d.record.status in (WAITING, SENDING), "failed": FAILED,
         "timelines": [(a, svg(a.trace, title=f"{detail_no} 通信 {a.n}"), steps(a.trace))
-                      for a in d.attempts], "codes": CODES})
+                      for a in d.attempts]})
 
 
 # --- settings ---
