@@ -15,7 +15,6 @@ session redirects to /login, missing API credentials are 401 with a
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -33,6 +32,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from faxengine.gateway.errors import GatewayConfigError
 from faxengine.gateway.store import StoreError
 from faxengine.gateway.web.security import HEADERS, LoginLimiter
+from faxengine.gateway.web.thumbs import Thumbnails
 
 __all__ = ["WebState", "create_app", "LoginRequired"]
 
@@ -61,7 +61,7 @@ class WebState:
     templates: Jinja2Templates
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     max_upload: int = MAX_UPLOAD
-    thumbs: OrderedDict = field(default_factory=OrderedDict)    # (detail_no, page) -> PNG
+    thumbs: Thumbnails = field(default_factory=Thumbnails)
     models: object = None           # faxengine.gateway.store: its ORM classes
 
 

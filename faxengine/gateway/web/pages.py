@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import io
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -27,13 +26,11 @@ from faxengine.gateway.jobs import FAILED, SENDING, STATUSES, WAITING
 from faxengine.gateway.web import accounts
 from faxengine.gateway.web.app import LoginRequired, WebState
 from faxengine.gateway.web.security import csrf_ok, new_csrf, password_fingerprint
+from faxengine.gateway.web.thumbs import MAX_PAGES
 from faxengine.gateway.web.timeline import steps, svg
 
 router = APIRouter(include_in_schema=False)
 
-THUMB_WIDTH = 180
-THUMB_CACHE = 256           # PNGs kept in memory (about 10 kB each)
-MAX_THUMB_PAGES = 50        # the spec's page limit per request
 # the T.30 result in plain words beside an error (the codes of t30.result, and the line's)
 PLAIN = {"OK": "正常終了", "BUSY": "話し中", "LINE_FAILED": "回線に接続できませんでした",
          "NO_ANSWER": "応答なし", "NOT_FAX": "相手がFAXではありません",
@@ -246,43 +243,14 @@ def fax_tif(request: Request, detail_no: str, page: Page = Depends(viewer)) -> F
     return fax_image(request, page.viewer, detail_no)
 
 
-def _thumbnail(path: str, index: int) -> bytes | None:
-    """Page ``index`` (1-based) of the TIFF at ``path`` as a small PNG, None if it has none."""
-    from PIL import Image
-
-    from faxengine import tiff
-    pages = tiff.read(path)
-    if not 1 <= index <= min(len(pages), MAX_THUMB_PAGES):
-        return None
-    p = pages[index - 1]
-    img = Image.fromarray(~p.image).convert("L")
-    # square pels: fine resolution is 204 x 196 dpi, standard 204 x 98
-    height = round(img.height * p.x_res / p.y_res * THUMB_WIDTH / img.width)
-    img = img.resize((THUMB_WIDTH, max(1, height)), Image.Resampling.BOX)
-    out = io.BytesIO()
-    img.convert("1", dither=Image.Dither.NONE).save(out, "PNG", optimize=True)
-    return out.getvalue()
-
-
 @router.get("/faxes/{detail_no}/pages/{index}.png")
 def fax_thumbnail(request: Request, detail_no: str, index: int,
                   page: Page = Depends(viewer)) -> Response:
     st = state(request)
     path = _image(st, page.viewer, detail_no)
-    key = (detail_no, index)
-    png = st.thumbs.get(key) if path else None
-    if path and png is None:
-        try:
-            png = _thumbnail(path, index)
-        except Exception:      # a file removed meanwhile or damaged: no thumbnail, not a 500
-            png = None
-        if png is not None:
-            st.thumbs[key] = png
-            while len(st.thumbs) > THUMB_CACHE:
-                st.thumbs.popitem(last=False)
+    png = st.thumbs.page(detail_no, path, index) if path else None
     if png is None:
         raise HTTPException(404, "そのページの画像はありません。")
-    st.thumbs.move_to_end(key)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
 
@@ -306,7 +274,7 @@ def fax_detail(request: Request, detail_no: str, page: Page = Depends(viewer)) -
         d = history.detail(s, st.models, page.viewer, detail_no, st.now())
     if d is None:
         raise HTTPException(404, f"明細番号 {detail_no[:20]} の送信はありません。")
-    thumbs = min(d.total_pages or 0, MAX_THUMB_PAGES) if d.record.image else 0
+    thumbs = min(d.total_pages or 0, MAX_PAGES) if d.record.image else 0
     return render(request, "detail.html", {
         "page": page, "d": d, "r": d.record, "mail": _mail_text(d.result_mail),
         "thumbs": range(1, thumbs + 1),
