@@ -16,9 +16,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from faxengine.gateway import history
+from faxengine.gateway.jobs import detail_no
 from faxengine.gateway.mail import parse_request
 from faxengine.gateway.web.compose import numbers_of, request_mail
 from faxengine.gateway.web.pages import fax_image, state
@@ -192,14 +194,15 @@ async def api_send(request: Request, v: history.Viewer = Depends(api_viewer)) ->
                        message_id=email.utils.make_msgid("api", st.fax_domain))
     rcpt = [f"{n}@{st.fax_domain}" for n in numbers]
     seq = await st.submit(raw, sender, rcpt)
-    request_ = parse_request(raw, st.fax_domain, mail_from=sender, rcpt_to=rcpt)
-    from faxengine.gateway.jobs import detail_no
+    # the destinations as the gateway will read them (off the event loop: a mail of
+    # 20 MB takes a while), so the caller learns their 明細番号 now
+    parsed = await run_in_threadpool(parse_request, raw, st.fax_domain, mail_from=sender,
+                                     rcpt_to=rcpt)
     return JSONResponse({"request": seq, "detail_nos": [
-        detail_no(seq, i) for i in range(1, len(request_.destinations) + 1)]}, status_code=202)
+        detail_no(seq, i) for i in range(1, len(parsed.destinations) + 1)]}, status_code=202)
 
 
 def _first_sender(st, account_id: int) -> str | None:
-    from sqlalchemy import select
     m = st.models
     with st.store.read_session() as s:
         return s.scalars(select(m.Sender.address).where(m.Sender.account_id == account_id)
