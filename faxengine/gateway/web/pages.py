@@ -72,7 +72,7 @@ def viewer(request: Request) -> Page:
     account = None
     if isinstance(uid, int):
         a = st.models.Account
-        with st.store.read_session() as s:
+        with st.reading() as s:
             account = s.execute(select(a.id, a.name, a.role, a.disabled, a.password_hash)
                                 .where(a.id == uid)).first()
     if account is None or account.disabled or fp != password_fingerprint(account.password_hash):
@@ -183,7 +183,7 @@ def _filters(request: Request) -> tuple[history.Filters, str]:
 def history_page(request: Request, page: Page = Depends(viewer)) -> HTMLResponse:
     st = state(request)
     filters, problem = _filters(request)
-    with st.store.read_session() as s:
+    with st.reading() as s:
         total, records = history.query(s, st.models, page.viewer, filters, st.zone, st.now())
     pages = max(1, -(-total // history.PAGE_SIZE))
     live = any(r.status in (WAITING, SENDING) for r in records)
@@ -210,7 +210,7 @@ def history_csv(request: Request, page: Page = Depends(viewer), encoding: str = 
                                             f"default) or \"utf-8\"")
     except history.HistoryQueryError as e:
         raise HTTPException(400, str(e)) from None
-    with st.store.read_session() as s:
+    with st.reading() as s:
         _, records = history.query(s, st.models, page.viewer, window, st.zone, st.now(),
                                    limit=None)
     body = history.csv_bytes(records, st.zone, encoding)
@@ -223,7 +223,7 @@ def history_csv(request: Request, page: Page = Depends(viewer), encoding: str = 
 # --- one fax ---
 
 def _image(st: WebState, v: history.Viewer, detail_no: str) -> Path | None:
-    with st.store.read_session() as s:
+    with st.reading() as s:
         path = history.image_path(s, st.models, v, detail_no, st.now())
     return None if path is None else Path(st.store.data_dir) / path     # relative to data_dir
 
@@ -270,7 +270,7 @@ def _mail_text(raw: bytes | None) -> dict | None:
 @router.get("/faxes/{detail_no}")
 def fax_detail(request: Request, detail_no: str, page: Page = Depends(viewer)) -> HTMLResponse:
     st = state(request)
-    with st.store.read_session() as s:
+    with st.reading() as s:
         d = history.detail(s, st.models, page.viewer, detail_no, st.now())
     if d is None:
         raise HTTPException(404, f"明細番号 {detail_no[:20]} の送信はありません。")
@@ -288,7 +288,7 @@ def fax_detail(request: Request, detail_no: str, page: Page = Depends(viewer)) -
 def _settings_page(request: Request, page: Page, message: str = "", error: str = "",
                    token: str = "", status_code: int = 200) -> HTMLResponse:
     st = state(request)
-    with st.store.read_session() as s:
+    with st.reading() as s:
         settings = accounts.load(s, st.models, page.viewer.account_id)
     return render(request, "settings.html", {"page": page, "s": settings, "message": message,
                                              "error": error, "token": token},
@@ -305,7 +305,7 @@ def _apply(request: Request, page: Page, change, done: str, show=None) -> HTMLRe
     (``show``: the settings page unless given) with ``done`` or the error."""
     st, show = state(request), show or _settings_page
     try:
-        with st.store.session() as s:
+        with st.writing() as s:
             change(s, st.models)
             s.commit()
     except accounts.SettingsError as e:
@@ -349,7 +349,7 @@ def settings_password(request: Request, page: Page = Depends(checked), current: 
                       new: str = Form(""), again: str = Form("")) -> Response:
     st = state(request)
     try:
-        with st.store.session() as s:
+        with st.writing() as s:
             accounts.set_password(s, st.models, page.viewer.account_id, current, new, again)
             account = s.get(st.models.Account, page.viewer.account_id)
             fingerprint = password_fingerprint(account.password_hash)
@@ -384,7 +384,7 @@ def _accounts_page(request: Request, page: Page, message: str = "", error: str =
     st = state(request)
     if not page.viewer.operator:
         raise HTTPException(404, "ページがありません。")
-    with st.store.read_session() as s:
+    with st.reading() as s:
         rows = [(a.id, a.name, a.role, a.disabled, a.created_at)
                 for a in accounts.list_accounts(s, st.models)]
     return render(request, "accounts.html", {"page": page, "accounts": rows,
