@@ -72,3 +72,17 @@ def test_every_result_code_has_plain_words_for_the_pages():
     from faxengine.gateway.jobs import CALL_OUTCOMES
     from faxengine.gateway.web.pages import PLAIN
     assert set(PLAIN) == set(CALL_OUTCOMES)
+
+
+def test_the_line_drivers_shape_of_events():
+    """gwlines' ``event_dict``: the class name under "event", CallEnded's result flat."""
+    trace = [{"event": "FrameSent", "time_s": 1.25, "name": "DCS", "words": "DCS", "raw": "ff13c1"},
+             {"event": "PageReceived", "time_s": 9.0, "number": 1, "lines": 2200, "width": 1728,
+              "x_res": 204.0, "y_res": 196.0},
+             {"event": "CallEnded", "time_s": 12.5, "code": "REMOTE_DISCONNECT",
+              "message": "the other terminal hung up", "pages": 1, "bit_rate": 14400,
+              "ecm": True, "coding": "mmr"}]
+    assert steps(trace) == [Step(1.25, "sent", "DCS", "DCS"),
+                            Step(9.0, "call", "p1", "ページ 1 確認"),
+                            Step(12.5, "call", "REMOTE_DISCONNECT", "the other terminal hung up",
+                                 failure=True)]
