@@ -46,8 +46,9 @@ from zoneinfo import ZoneInfo
 from faxengine.gateway.errors import GatewayError
 from faxengine.gateway.jobs import DONE, STATUSES
 
-__all__ = ["CSV_HEADER", "CSV_DAYS", "PAGE_SIZE", "GETA", "HistoryQueryError", "Record",
-           "Filters", "csv_bytes", "csv_row", "csv_window", "cp932", "shown_pages"]
+__all__ = ["CSV_HEADER", "CSV_DAYS", "PAGE_SIZE", "GETA", "ENCODINGS", "HistoryQueryError",
+           "Record", "Filters", "Viewer", "Attempt", "Detail", "csv_bytes", "csv_row",
+           "csv_window", "cp932", "shown_pages", "query", "record", "detail", "image_path"]
 
 CSV_HEADER = "送信日時,明細番号,送信先,枚数,件名,発信メールアドレス,発信状況"
 CSV_DAYS = 60               # how far back a CSV goes (spec §4)

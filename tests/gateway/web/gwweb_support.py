@@ -10,7 +10,6 @@ which is the store's durable ``accept``, as in the gateway.
 """
 from __future__ import annotations
 
-import asyncio
 import re
 import threading
 import time
@@ -32,7 +31,6 @@ from faxengine.gateway.jobs import WAITING  # noqa: E402
 from faxengine.gateway.mail import parse_request  # noqa: E402
 from faxengine.gateway.results import ResultSettings, message_id, result_mail  # noqa: E402
 from faxengine.gateway.store.records import AttemptRecord  # noqa: E402
-from faxengine.gateway.web import create_app  # noqa: E402
 from faxengine.gateway.web.compose import request_mail  # noqa: E402
 from faxengine.t4 import Page  # noqa: E402
 
