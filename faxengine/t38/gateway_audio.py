@@ -28,7 +28,10 @@ lands inside a code word.  ``FILL_HOLD_BITS`` of data without any EOL
 
 A signal ends with its sig-end field, the ``no-signal`` indicator, a new
 indicator, or ``SIGNAL_SILENCE_S`` without a packet (a lost end): what
-is queued goes out, then the modem's turn-off.
+is queued goes out, then the modem's turn-off.  A signal that comes while
+the last one still plays (HDLC frames go out one frame late) starts after
+it and 75 ms of silence (T.30 §5.3.2.3): receivers need the gap to switch
+modems.
 """
 from __future__ import annotations
 
@@ -44,6 +47,7 @@ SIGNAL_SILENCE_S = 3.0          # as T38Terminal: a signal with no packet this l
 FILL_HOLD_BITS = 8192           # non-ECM bits held at most waiting for an EOL
 EOL_ZEROS = 11                  # T.4 §4.1.2: EOL is 0000 0000 0001
 V21_RATE = 300
+GAP_SAMPLES = 600               # T.30 §5.3.2.3: 75 ms of silence between signals
 
 _TX = {V17: V17Tx, V29: V29Tx, V27TER: V27terTx}
 
@@ -206,8 +210,10 @@ class AudioOut:
             got = signal.samples(n - have)
             parts.append(got)
             have += got.size
-            if signal.done:
+            if signal.done:             # T.30 §5.3.2.3: 75 ms before the next, even when late
                 self._queue.pop(0)
+                parts.append(np.zeros(GAP_SAMPLES, np.int16))
+                have += GAP_SAMPLES
         if have < n:
             parts.append(np.zeros(n - have, np.int16))
         out = np.concatenate(parts)
