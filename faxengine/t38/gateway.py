@@ -48,10 +48,12 @@ error.  Every frame relayed is in ``frames`` and logged at INFO on
 ``faxengine.t38.gateway``.
 
 The gateway ends (``finished``) when a DCN has passed and both sides are
-quiet, or when nothing at all came from either side for ``IDLE_S``; then
+quiet (IFP that comes 0.5 s after the DCN is ignored: T.30 phase E; at most
+3 s after it whatever comes), or when no frame passed for ``IDLE_S``; then
 ``result`` says how: ``OK`` when the last post-message command (EOP, or
 PPS-EOP) was answered MCF before the DCN, ``CALL_FAILED`` for a DCN
-otherwise, ``NO_SIGNAL`` for the silence.  Bad input from the network
+otherwise, ``NO_SIGNAL`` when no T.30 frame passed either way for
+``IDLE_S`` (silence, or only noise and garbage).  Bad input from the network
 (packets that are not IFP, data of an unexpected modem) is ignored and
 counted, never raised.
 """
@@ -78,13 +80,14 @@ __all__ = ["T38Gateway", "GatewayResult", "RESULT_CODES", "IDLE_S"]
 LOGGER = "faxengine.t38.gateway"
 IDLE_S = 60.0                   # nothing from either side this long: the call is gone
 QUIET_AFTER_DCN_S = 0.5         # the DCN's signal has ended on both sides
+DCN_HANGUP_S = 3.0              # after DCN (T.30 phase E) the call ends this soon, whatever comes
 DIS_V8_BIT, DIS_ECM_BIT, DIS_MMR_BIT = 6, 27, 31        # T.30 Table 2
 
 RESULT_CODES = {
     "OK": "the document passed: the last page was confirmed (MCF) before DCN",
     "CALL_FAILED": "the terminals hung up (DCN) before the last page was confirmed; "
                    "their own results say why",
-    "NO_SIGNAL": f"nothing came from either side for {IDLE_S:.0f} s: the call is gone",
+    "NO_SIGNAL": f"no T.30 frame passed either way for {IDLE_S:.0f} s: the call is gone",
 }
 
 _RX = {V17: V17Rx, V29: V29Rx, V27TER: V27terRx}
@@ -195,6 +198,11 @@ class T38Gateway:
         """True once the call is over (``result`` says how)."""
         return self.result is not None
 
+    @property
+    def fill_bits(self) -> int:
+        """T.4 fill (zeros before an EOL) the audio side got because IFP data was late."""
+        return self._audio.fill_bits
+
     def rx_audio(self, samples) -> None:
         """Take what the fax machine sent (int16 at 8000/s): demodulated into
         IFP packets for ``tx_ifp``.
@@ -239,9 +247,9 @@ class T38Gateway:
         if not isinstance(packet, (Indicator, Data)):
             raise T38Error(f"rx_ifp takes an IFP packet (Indicator or Data, see "
                            f"faxengine.t38.ifp.decode), not {type(packet).__name__}")
-        if self.finished:
-            return
-        self._last_activity = self.now
+        if self.finished or (self._dcn_at is not None
+                             and self.now - self._dcn_at > QUIET_AFTER_DCN_S * SAMPLE_RATE):
+            return                              # phase E: the line is being released
         signal = self._audio.current
         if signal is not None:
             signal.last_packet = self._audio.now
@@ -424,7 +432,6 @@ class T38Gateway:
             self._frame.clear()
             self._frame_bad = False
             if ok:
-                self._activity()
                 signal.frames.append(self._snoop(data, "t38->audio"))
         elif ft is not FieldType.HDLC_SIG_END:
             self.packets_bad += 1               # CM/JM/CI/V.34 rate: not carried here
@@ -486,6 +493,7 @@ class T38Gateway:
         elif fcf is Fcf.DCN:
             self._dcn_at = self.now
         self.frames.append((direction, frame))
+        self._activity()
         self.log.info("%s %s", direction, frame.name)
         return data
 
@@ -497,8 +505,9 @@ class T38Gateway:
         if self.finished:
             return
         quiet = not (self._v21_on or self._hs_on or self._audio.busy)
-        if self._dcn_at is not None and quiet \
-                and self.now - self._dcn_at > QUIET_AFTER_DCN_S * SAMPLE_RATE:
+        since_dcn = self.now - self._dcn_at if self._dcn_at is not None else -1
+        if since_dcn > DCN_HANGUP_S * SAMPLE_RATE or (
+                quiet and since_dcn > QUIET_AFTER_DCN_S * SAMPLE_RATE):
             self._end("OK" if self._document_done else "CALL_FAILED")
         elif self.now - self._last_activity > IDLE_S * SAMPLE_RATE:
             self._end("NO_SIGNAL")

@@ -131,6 +131,7 @@ class _Signal:
     def use_hdlc(self) -> None:
         """The data turned out to be HDLC frames (ECM): flags from now on."""
         self.hdlc = True
+        self.non_ecm = NonEcmBits()     # (non-ECM data before it was garbage)
 
     def samples(self, n: int) -> np.ndarray:
         """About ``n`` samples more of this signal (fewer only at its end)."""
@@ -174,6 +175,12 @@ class AudioOut:
         self._queue: list[_Signal] = []
         self._buf = np.zeros(0, np.int16)
         self.now = 0
+        self._fill_past = 0
+
+    @property
+    def fill_bits(self) -> int:
+        """Zeros sent as T.4 fill in non-ECM signals because data was late."""
+        return self._fill_past + sum(s.non_ecm.fill_bits for s in self._queue)
 
     @property
     def current(self) -> _Signal | None:
@@ -210,8 +217,10 @@ class AudioOut:
             got = signal.samples(n - have)
             parts.append(got)
             have += got.size
+            if not got.size:
+                signal.done = True      # (a modulator with nothing more to give: never loop)
             if signal.done:             # T.30 §5.3.2.3: 75 ms before the next, even when late
-                self._queue.pop(0)
+                self._fill_past += self._queue.pop(0).non_ecm.fill_bits
                 parts.append(np.zeros(GAP_SAMPLES, np.int16))
                 have += GAP_SAMPLES
         if have < n:
