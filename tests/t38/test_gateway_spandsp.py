@@ -4,7 +4,8 @@ spandsp's ``fax_state`` (``tests/spandsp``'s ``FaxTerminal``, its T.30 over
 its own modems) on the audio side, its ``t38_terminal`` (the ctypes shim
 ``spandsp_t38_terminal.py``) on the IFP side, our gateway between: both
 directions, ECM and not, V.17 14400 and V.29 9600, 1 and 3 pages.  Both
-spandsp ends report OK and the pages arrive pixel for pixel.
+spandsp ends report OK and the pages arrive pixel for pixel.  And our two
+terminals through spandsp's ``t38_gateway`` (the benchmark's reference).
 """
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ import numpy as np
 import pytest
 
 import spandsp
+import spandsp_t38_gateway as spgw
 import spandsp_t38_terminal as sp38
-from faxengine import tiff
+from faxengine import FaxTerminal, tiff
 from faxengine.t38.gateway import T38Gateway
+from faxengine.t38.terminal import T38Terminal
 from gateway_pump import pump_gateway
-from t38_pump import text_page
+from t38_pump import received_images, text_page
 
 pytestmark = pytest.mark.skipif(not (spandsp.spandsp_available() and sp38.available()),
                                 reason=sp38.REASON)
@@ -47,3 +50,21 @@ def test_spandsp_through_our_gateway(tmp_path, audio_sends, ecm, modem, npages):
     got = [p.image for p in tiff.read(out)]
     assert len(got) == npages
     assert all(np.array_equal(g, p.image) for g, p in zip(got, pages))
+
+
+@pytest.mark.skipif(not spgw.available(), reason=spgw.REASON)
+@pytest.mark.parametrize("ecm", [False, True], ids=["no-ecm", "ecm"])
+@pytest.mark.parametrize("audio_sends", [True, False], ids=["audio-calls-sends", "t38-calls-sends"])
+def test_our_terminals_through_spandsp_gateway(audio_sends, ecm):
+    """The reference the benchmark measures against: spandsp's t38_gateway
+    (``spandsp_t38_gateway.py``) carries a call between our audio terminal
+    and our T.38 terminal in the same pump, pages pixel-equal."""
+    pages = [text_page(35), text_page(36)]
+    if audio_sends:
+        audio, t38 = FaxTerminal(True, send=pages, ecm=ecm), T38Terminal(False, ecm=ecm)
+    else:
+        t38, audio = T38Terminal(True, send=pages, ecm=ecm), FaxTerminal(False, ecm=ecm)
+    pump_gateway(audio, spgw.SpandspT38Gateway(), t38)
+    assert audio.result.ok and t38.result.ok, (audio.result, t38.result)
+    got = received_images((t38 if audio_sends else audio).events())
+    assert all(np.array_equal(g, p.image) for g, p in zip(got, pages, strict=True))
