@@ -68,8 +68,8 @@ from faxengine.levels import SAMPLE_RATE
 from faxengine.modem import HdlcRx, ToneDetector, V17Rx, V21Rx, V27terRx, V29Rx
 from faxengine.t30.facilities import V17, V27TER, V29, Dcs
 from faxengine.t30.frames import POST_PAGE, Fcf, Frame, lookup_fcf
-from faxengine.t30.errors import RemoteProtocolError
-from faxengine.t30.options import as_int16, sample_count
+from faxengine.t30.errors import LocalProtocolError, RemoteProtocolError
+from faxengine.t30.options import as_int16
 from faxengine.t38 import signals
 from faxengine.t38.errors import T38Error
 from faxengine.t38.gateway_audio import AudioOut
@@ -199,6 +199,12 @@ class T38Gateway:
         return self.result is not None
 
     @property
+    def dropped(self) -> int:
+        """Signals, HDLC frames and non-ECM bit runs dropped because the T.38 side
+        sent far more than the audio side could play (a flood)."""
+        return self._audio.dropped
+
+    @property
     def fill_bits(self) -> int:
         """T.4 fill (zeros before an EOL) the audio side got because IFP data was late."""
         return self._audio.fill_bits
@@ -208,10 +214,13 @@ class T38Gateway:
         IFP packets for ``tx_ifp``.
 
         Raises:
-            LocalProtocolError: float, bool or complex samples, values
-                outside int16, or not a 1-D array.
+            T38Error: float, bool or complex samples, values outside int16,
+                or not a 1-D array.
         """
-        samples = as_int16(samples)
+        try:
+            samples = as_int16(samples)
+        except LocalProtocolError as exc:
+            raise T38Error(str(exc).replace("rx takes", "rx_audio takes", 1)) from None
         self.now += samples.size
         if self.finished or not samples.size:
             return
@@ -226,10 +235,12 @@ class T38Gateway:
         end's signals remodulated, silence when there are none.
 
         Raises:
-            LocalProtocolError: ``n`` is not a whole number of samples >= 0.
+            T38Error: ``n`` is not a whole number of samples >= 0.
         """
-        n = sample_count(n)
-        return self._audio.samples(n)
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise T38Error(f"tx_audio(n) takes a whole number of samples >= 0 (160 is 20 ms), "
+                           f"not {n!r}")
+        return self._audio.samples(int(n))
 
     def tx_ifp(self) -> list[IfpPacket]:
         """The IFP packets made from the audio since the last call, oldest first."""
@@ -418,7 +429,7 @@ class T38Gateway:
         ft = field.kind
         if ft is FieldType.T4_NON_ECM_DATA or ft is FieldType.T4_NON_ECM_SIG_END:
             if field.data and not signal.hdlc:
-                signal.non_ecm.add(np.unpackbits(np.frombuffer(field.data, np.uint8)))
+                self._audio.bits(signal, np.unpackbits(np.frombuffer(field.data, np.uint8)))
             if ft is FieldType.T4_NON_ECM_SIG_END:
                 self._audio.end()
             return
@@ -432,7 +443,7 @@ class T38Gateway:
             self._frame.clear()
             self._frame_bad = False
             if ok:
-                signal.frames.append(self._snoop(data, "t38->audio"))
+                self._audio.frame(signal, self._snoop(data, "t38->audio"))
         elif ft is not FieldType.HDLC_SIG_END:
             self.packets_bad += 1               # CM/JM/CI/V.34 rate: not carried here
             return

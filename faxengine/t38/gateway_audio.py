@@ -24,7 +24,9 @@ zeros, but only where T.4 §4.1.3 allows fill -- inside the run of zeros
 before an EOL's final 1 (or TCF's zeros, or before the first EOL): the
 bits of a scan line are held until its EOL has arrived, so a pause never
 lands inside a code word.  ``FILL_HOLD_BITS`` of data without any EOL
-(garbage) are sent anyway rather than held for ever.
+(garbage) are sent anyway rather than held for ever.  A peer sending far
+faster than the line plays is cut: at most ``MAX_QUEUED_BITS``,
+``MAX_QUEUED_FRAMES`` and ``MAX_SIGNALS`` wait (``dropped`` counts the rest).
 
 A signal ends with its sig-end field, the ``no-signal`` indicator, a new
 indicator, or ``SIGNAL_SILENCE_S`` without a packet (a lost end): what
@@ -45,6 +47,9 @@ __all__ = ["AudioOut", "NonEcmBits", "SIGNAL_SILENCE_S", "FILL_HOLD_BITS"]
 
 SIGNAL_SILENCE_S = 3.0          # as T38Terminal: a signal with no packet this long has ended
 FILL_HOLD_BITS = 8192           # non-ECM bits held at most waiting for an EOL
+MAX_QUEUED_BITS = 1 << 18       # non-ECM bits queued at most (18 s at 14400): a flood is cut
+MAX_QUEUED_FRAMES = 300         # HDLC frames queued at most (an ECM block is 256 and RCPs)
+MAX_SIGNALS = 8                 # signals queued at most; those between are dropped
 EOL_ZEROS = 11                  # T.4 §4.1.2: EOL is 0000 0000 0001
 V21_RATE = 300
 GAP_SAMPLES = 600               # T.30 §5.3.2.3: 75 ms of silence between signals
@@ -65,8 +70,12 @@ class NonEcmBits:
         self._zeros = EOL_ZEROS         # zeros just sent: the start of a signal allows fill
         self.fill_bits = 0
 
-    def add(self, bits: np.ndarray) -> None:
-        self._held = np.concatenate([self._held, bits])
+    def add(self, bits: np.ndarray) -> int:
+        """Queue ``bits``; returns how many were dropped (beyond ``MAX_QUEUED_BITS``:
+        a peer sending far faster than the line plays)."""
+        room = max(0, MAX_QUEUED_BITS - self._held.size)
+        self._held = np.concatenate([self._held, bits[:room]])
+        return max(0, bits.size - room)
 
     def __len__(self) -> int:
         return int(self._held.size)
@@ -176,6 +185,7 @@ class AudioOut:
         self._buf = np.zeros(0, np.int16)
         self.now = 0
         self._fill_past = 0
+        self.dropped = 0                # signals, frames and bits dropped (a flooding peer)
 
     @property
     def fill_bits(self) -> int:
@@ -197,9 +207,23 @@ class AudioOut:
     def start(self, kind: str, modem: str | None = None, rate: int = 0,
               short_train: bool = False, hdlc: bool = False) -> _Signal:
         self.end()
+        if len(self._queue) >= MAX_SIGNALS:     # keep the one playing, drop those waiting
+            self.dropped += len(self._queue) - 1
+            del self._queue[1:]
         signal = _Signal(kind, modem, rate, short_train, hdlc, self.power_dbm0, self.now)
         self._queue.append(signal)
         return signal
+
+    def frame(self, signal: _Signal, data: bytes) -> None:
+        """Queue a whole HDLC frame on ``signal`` (dropped beyond ``MAX_QUEUED_FRAMES``)."""
+        if len(signal.frames) < MAX_QUEUED_FRAMES:
+            signal.frames.append(data)
+        else:
+            self.dropped += 1
+
+    def bits(self, signal: _Signal, bits: np.ndarray) -> None:
+        """Queue non-ECM bits on ``signal`` (cut beyond ``MAX_QUEUED_BITS``)."""
+        self.dropped += signal.non_ecm.add(bits) > 0
 
     def end(self) -> None:
         """The signal data arrives for has ended: play out what it has, then stop."""

@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from faxengine import FaxTerminal
-from faxengine.t30.errors import LocalProtocolError
 from faxengine.t38 import ifp
 from faxengine.t38.errors import T38Error
 from faxengine.t38.gateway import T38Gateway
@@ -195,13 +194,30 @@ def test_wrong_arguments():
     with pytest.raises(T38Error) as e:
         gw.rx_lost(-1)
     assert str(e.value) == "rx_lost takes a count of IFP packets (int >= 0), not -1"
-    with pytest.raises(LocalProtocolError):
+    with pytest.raises(T38Error) as e:
         gw.rx_audio(np.zeros(160, np.float32))
-    with pytest.raises(LocalProtocolError):
+    assert str(e.value).startswith("rx_audio takes int16 samples (8000/s, mono), not float32")
+    with pytest.raises(T38Error) as e:
         gw.tx_audio(-1)
+    assert str(e.value) == "tx_audio(n) takes a whole number of samples >= 0 (160 is 20 ms), not -1"
     with pytest.raises(T38Error) as e:
         T38Gateway(version=4)
     assert str(e.value) == "version must be a T38FaxVersion, one of (0, 1, 2, 3), not 4"
     with pytest.raises(T38Error):
         T38Gateway(max_datagram=3)
     assert gw.tx_audio(0).size == 0 and gw.tx_ifp() == [] and not gw.finished
+
+
+def test_a_flood_from_the_t38_side_is_cut():
+    """A peer sending non-ECM data far faster than the line plays, and a
+    storm of indicators: bounded queues (``dropped``), no hang, quick."""
+    gw = T38Gateway()
+    gw.rx_ifp(Indicator(T30Indicator.V17_14400_LONG_TRAINING))
+    for _ in range(1000):               # 3.2 Mbit: 222 s of line time at 14400
+        gw.rx_ifp(Data(T30Data.V17_14400, (Field(FieldType.T4_NON_ECM_DATA, b"\x55" * 400),)))
+    assert gw.dropped > 0
+    for _ in range(1000):
+        gw.rx_ifp(Indicator(T30Indicator.V21_PREAMBLE))
+        gw.rx_ifp(Indicator(T30Indicator.V29_9600_TRAINING))
+    assert gw.dropped > 1000
+    assert all(gw.tx_audio(160).size == 160 for _ in range(50))
