@@ -62,50 +62,50 @@ class NonEcmBits:
 
     ``add(bits)`` queues data; ``take(k, ending)`` returns ``k`` bits: data
     up to the last point where fill may go (after 11 or more zeros), zeros
-    when the data runs out there, and everything when ``ending``.
+    when the data runs out there, and everything when ``ending``.  Each bit
+    is scanned once, when it is added: ``_safe`` is how many held bits may
+    go with fill after them, ``_run`` the zeros at the end of the stream.
     """
 
     def __init__(self) -> None:
         self._held = np.zeros(0, np.uint8)
-        self._zeros = EOL_ZEROS         # zeros just sent: the start of a signal allows fill
+        self._safe = 0
+        self._run = EOL_ZEROS           # the start of a signal allows fill
         self.fill_bits = 0
 
     def add(self, bits: np.ndarray) -> int:
         """Queue ``bits``; returns how many were dropped (beyond ``MAX_QUEUED_BITS``:
         a peer sending far faster than the line plays)."""
         room = max(0, MAX_QUEUED_BITS - self._held.size)
-        self._held = np.concatenate([self._held, bits[:room]])
-        return max(0, bits.size - room)
+        dropped, bits = max(0, bits.size - room), bits[:room]
+        base = self._held.size
+        self._held = np.concatenate([self._held, bits])
+        ones = np.flatnonzero(bits)
+        if ones.size:
+            # the last 1 that ends an EOL: a pause may go just before it
+            before = np.diff(ones, prepend=-1) - 1
+            before[0] += self._run
+            eols = ones[before >= EOL_ZEROS]
+            if eols.size:
+                self._safe = base + int(eols[-1])
+            self._run = bits.size - 1 - int(ones[-1])
+        else:
+            self._run += bits.size
+        if self._run >= EOL_ZEROS or self._held.size - self._safe > FILL_HOLD_BITS:
+            self._safe = self._held.size        # in 11+ zeros (or garbage): all may go
+        return dropped
 
     def __len__(self) -> int:
         return int(self._held.size)
 
-    def _safe(self) -> int:
-        """How many held bits may go with fill allowed after them."""
-        held = self._held
-        ones = np.flatnonzero(held)
-        if ones.size == 0:
-            return held.size if self._zeros + held.size >= EOL_ZEROS else 0
-        if held.size - ones[-1] - 1 >= EOL_ZEROS:
-            return held.size            # ends in 11+ zeros: fill may follow
-        # the last 1 that ends an EOL: pause just before it, in its run of zeros
-        before = np.diff(ones, prepend=-1 - self._zeros) - 1
-        eols = ones[before >= EOL_ZEROS]
-        if eols.size:
-            return int(eols[-1])
-        return held.size if held.size > FILL_HOLD_BITS else 0
-
     def take(self, k: int, ending: bool) -> np.ndarray:
-        n = self._held.size if ending else self._safe()
-        n = min(n, k)
+        n = min(self._held.size if ending else self._safe, k)
         out = self._held[:n]
         self._held = self._held[n:]
+        self._safe = max(0, self._safe - n)
         if out.size < k and not ending:
             self.fill_bits += k - out.size
             out = np.concatenate([out, np.zeros(k - out.size, np.uint8)])
-        if out.size:
-            ones = np.flatnonzero(out)
-            self._zeros = out.size - 1 - int(ones[-1]) if ones.size else self._zeros + out.size
         return out
 
 
