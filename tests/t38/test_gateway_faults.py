@@ -221,3 +221,23 @@ def test_a_flood_from_the_t38_side_is_cut():
         gw.rx_ifp(Indicator(T30Indicator.V29_9600_TRAINING))
     assert gw.dropped > 1000
     assert all(gw.tx_audio(160).size == 160 for _ in range(50))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(3, 13))
+@pytest.mark.parametrize("ecm", [False, True], ids=["no-ecm", "ecm"])
+@pytest.mark.parametrize("audio_sends", [True, False], ids=["audio-sends", "t38-sends"])
+def test_udptl_loss_sweep(audio_sends, ecm, seed):
+    """10 more loss patterns each way (slow): ECM calls OK and pixel-equal;
+    non-ECM calls end OK (lost packets make bad lines, not failures)."""
+    pages = [text_page(90), text_page(91), text_page(92)]
+    if audio_sends:
+        audio, t38 = FaxTerminal(True, send=pages, ecm=ecm), T38Terminal(False, ecm=ecm)
+    else:
+        t38, audio = T38Terminal(True, send=pages, ecm=ecm), FaxTerminal(False, ecm=ecm)
+    gw = T38Gateway()
+    pump_gateway(audio, gw, t38, UdptlWire(0.05, seed=10 * seed), UdptlWire(0.05, seed=10 * seed + 1))
+    assert audio.result.ok and t38.result.ok and gw.result.ok, (audio.result, t38.result)
+    if ecm:
+        got = received_images((t38 if audio_sends else audio).events())
+        assert all(np.array_equal(g, p.image) for g, p in zip(got, pages, strict=True))

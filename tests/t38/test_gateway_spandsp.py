@@ -68,3 +68,26 @@ def test_our_terminals_through_spandsp_gateway(audio_sends, ecm):
     assert audio.result.ok and t38.result.ok, (audio.result, t38.result)
     got = received_images((t38 if audio_sends else audio).events())
     assert all(np.array_equal(g, p.image) for g, p in zip(got, pages, strict=True))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("version", [0, 3])
+@pytest.mark.parametrize("modem,npages", [("V.17", 3), ("V.29", 1), ("V.27ter", 1), ("V.27ter", 3)])
+@pytest.mark.parametrize("ecm", [False, True], ids=["no-ecm", "ecm"])
+@pytest.mark.parametrize("audio_sends", [True, False], ids=["audio-calls-sends", "t38-calls-sends"])
+def test_spandsp_through_our_gateway_matrix(tmp_path, audio_sends, ecm, modem, npages, version):
+    """The rest of the matrix (slow): V.27ter 4800 too, T.38 versions 0 and 3."""
+    pages = [text_page(80 + i) for i in range(npages)]
+    doc, out = tmp_path / "doc.tif", tmp_path / "rx.tif"
+    tiff.write(doc, pages, coding="mmr")
+    kw = dict(ecm=ecm, modems={"V.27ter": ("v27ter",)}.get(modem, MODEMS.get(modem)))
+    if audio_sends:
+        audio = spandsp.FaxTerminal(True, send=doc, **kw)
+        t38 = sp38.SpandspT38Terminal(False, receive=out, version=version, **kw)
+    else:
+        t38 = sp38.SpandspT38Terminal(True, send=doc, version=version, **kw)
+        audio = spandsp.FaxTerminal(False, receive=out, **kw)
+    pump_gateway(audio, T38Gateway(version=version), t38)
+    assert audio.result.ok and t38.result.ok, (audio.result, t38.result)
+    got = [p.image for p in tiff.read(out)]
+    assert len(got) == npages and all(np.array_equal(g, p.image) for g, p in zip(got, pages))
