@@ -26,7 +26,8 @@ receiver has trained, sends its training indicator (long for the first signal
 after a DCS, V.17's short for later ones), then its data: non-ECM (TCF,
 pages) as ``t4-non-ecm-data`` packets of ``signals.CHUNK_MS`` of line time
 at most (and within ``max_datagram``), ECM frames as ``hdlc-data`` and FCS
-fields; the carrier's end sends the sig-end field and ``no-signal``.  TCF
+fields; the carrier's end (or the receiver's losing its training: line noise can
+hold a carrier detector on) sends the sig-end field and ``no-signal``.  TCF
 passes through as data (T.38 §8.2, ``transferredTCF``): the far end judges
 it.
 
@@ -353,7 +354,9 @@ class T38Gateway:
             else:
                 self._hs_bits = np.concatenate([self._hs_bits, bits])
                 self._non_ecm_out(kind, rate, last=False)
-        if not rx.carrier_present:
+        # the signal's end: carrier lost, or the receiver saw the turn-off and is
+        # no longer trained (noise on the line can hold a carrier detector on)
+        if not rx.carrier_present or not rx.trained:
             self._hs_on = False
             self._hs_signals += 1
             if self._hs_hdlc is not None:

@@ -22,17 +22,23 @@ def _deliver(packets, link, rx, rx_lost):
 
 
 def pump_gateway(audio, gw, t38, to_t38=None, to_gw=None, block: int = 160,
-                 max_seconds: float = 300.0, linger_s: float = 3.0) -> float:
+                 max_seconds: float = 300.0, linger_s: float = 3.0, line_to_gw=None,
+                 line_to_audio=None) -> float:
     """Run the call; the line time in seconds.  Stops ``linger_s`` after both
-    terminals finished (the gateway sees the DCN pass), or at ``max_seconds``."""
+    terminals finished (the gateway sees the DCN pass), or at ``max_seconds``.
+    ``line_to_gw``, ``line_to_audio``: line models (``faxengine.line.Line``,
+    anything with ``process(samples)``) on the audio leg, each way."""
+    def through(line, samples):
+        return samples if line is None else line.process(samples)
+
     t, limit, done_at = 0, int(max_seconds * 8000), None
     while t < limit:
         if done_at is None and audio.finished and t38.finished:
             done_at = t
         if done_at is not None and (gw.finished or t - done_at >= linger_s * 8000):
             break
-        gw.rx_audio(audio.tx(block))
-        audio.rx(gw.tx_audio(block))
+        gw.rx_audio(through(line_to_gw, audio.tx(block)))
+        audio.rx(through(line_to_audio, gw.tx_audio(block)))
         _deliver(gw.tx_ifp(), to_t38, t38.rx, t38.rx_lost)
         _deliver(t38.tx(block), to_gw, gw.rx_ifp, gw.rx_lost)
         t += block
