@@ -34,29 +34,24 @@ it.
 IFP to audio (modulation): see ``faxengine.t38.gateway_audio``: every
 signal is remodulated, with flags or T.4 fill when the network is late.
 
-Snooping (T.30 frames in both directions, as spandsp's gateway does): DCS
-sets the modem and rate of the next high-speed signals and whether they are
-ECM frames; the first one after a DCS is TCF (never ECM), those after CFR
-(or CTR) the image; CTC changes the rate of an ECM call; DCN ends the call;
-the post-message commands and their responses count the pages.
-
-Editing: a DIS or DTC passing either way loses the capabilities the gateway
-cannot carry: V.8 (bit 6: V.34 half duplex needs its own T.38 signals, not
-here), and with ``ecm=False`` error correction (bit 27) and MMR (bit 31,
-which T.30 allows only with ECM).  The frame is sent with a new FCS (the
-HDLC transmitter computes it), so the terminals never see the edit as an
-error.  Every frame relayed is in ``frames`` and logged at INFO on
+Snooping and editing (``faxengine.t38.gateway_t30``, T.30 frames both
+ways, as spandsp's gateway does): DCS sets the modem and rate of the next
+high-speed signals and whether they are ECM frames; a DIS or DTC loses what
+the gateway cannot carry (V.8; with ``ecm=False`` ECM and MMR), with a new
+FCS.  Every control frame relayed is in ``frames`` and logged at INFO on
 ``faxengine.t38.gateway``.
 
 The gateway ends (``finished``) when a DCN has passed and both sides are
 quiet (IFP that comes 0.5 s after the DCN is ignored: T.30 phase E; at most
 3 s after it whatever comes), or when no frame passed for ``IDLE_S``; then
-``result`` says how: ``OK`` when the last post-message command (EOP, or
-PPS-EOP) was answered MCF before the DCN, ``CALL_FAILED`` for a DCN
+``result`` says how: ``OK`` when the last post-message command (EOP,
+PRI-EOP or PPS-EOP) was answered MCF before the DCN, ``CALL_FAILED`` for a DCN
 otherwise, ``NO_SIGNAL`` when no T.30 frame passed either way for
 ``IDLE_S`` (silence, or only noise and garbage).  Bad input from the network
-(packets that are not IFP, data of an unexpected modem) is ignored and
-counted, never raised.
+(indicators and data of modems not carried: V.8, V.34, V.33; field types
+out of place) is ignored and counted in ``packets_bad``, never raised; a
+flood is cut (``dropped``).  Handing ``rx_ifp`` anything but a decoded
+packet is the caller's error: ``T38Error``.
 """
 from __future__ import annotations
 
@@ -67,13 +62,14 @@ import numpy as np
 
 from faxengine.levels import SAMPLE_RATE
 from faxengine.modem import HdlcRx, ToneDetector, V17Rx, V21Rx, V27terRx, V29Rx
-from faxengine.t30.facilities import V17, V27TER, V29, Dcs
-from faxengine.t30.frames import POST_PAGE, Fcf, Frame, lookup_fcf
-from faxengine.t30.errors import LocalProtocolError, RemoteProtocolError
+from faxengine.t30.facilities import V17, V27TER, V29
+from faxengine.t30.frames import Frame
+from faxengine.t30.errors import LocalProtocolError
 from faxengine.t30.options import as_int16
 from faxengine.t38 import signals
 from faxengine.t38.errors import T38Error
 from faxengine.t38.gateway_audio import AudioOut
+from faxengine.t38.gateway_t30 import T30Snoop
 from faxengine.t38.ifp import VERSIONS, Data, Field, FieldType, IfpPacket, Indicator, T30Data, T30Indicator
 
 __all__ = ["T38Gateway", "GatewayResult", "RESULT_CODES", "IDLE_S"]
@@ -82,7 +78,6 @@ LOGGER = "faxengine.t38.gateway"
 IDLE_S = 60.0                   # nothing from either side this long: the call is gone
 QUIET_AFTER_DCN_S = 0.5         # the DCN's signal has ended on both sides
 DCN_HANGUP_S = 3.0              # after DCN (T.30 phase E) the call ends this soon, whatever comes
-DIS_V8_BIT, DIS_ECM_BIT, DIS_MMR_BIT = 6, 27, 31        # T.30 Table 2
 
 RESULT_CODES = {
     "OK": "the document passed: the last page was confirmed (MCF) before DCN",
@@ -96,7 +91,6 @@ _HDLC_ENDS = frozenset({FieldType.HDLC_FCS_OK_SIG_END, FieldType.HDLC_FCS_BAD_SI
                         FieldType.HDLC_SIG_END})
 _FCS_OK = frozenset({FieldType.HDLC_FCS_OK, FieldType.HDLC_FCS_OK_SIG_END})
 _FCS = _FCS_OK | {FieldType.HDLC_FCS_BAD, FieldType.HDLC_FCS_BAD_SIG_END}
-_POST_MESSAGE_END = frozenset({Fcf.EOP, Fcf.PRI_EOP})
 # training indicator -> (modem, rate, short training)
 _TRAINING = {}
 for (_modem, _rate), (_kind, _long, _short) in signals._HS.items():
@@ -122,15 +116,6 @@ class GatewayResult:
     pages: int
     bit_rate: int
     ecm: bool
-
-
-def _bit(fif: bytearray, n: int) -> bool:
-    return len(fif) > (n - 1) // 8 and bool(fif[(n - 1) // 8] & (1 << ((n - 1) % 8)))
-
-
-def _clear(fif: bytearray, n: int) -> None:
-    if len(fif) > (n - 1) // 8:
-        fif[(n - 1) // 8] &= ~(1 << ((n - 1) % 8)) & 0xFF
 
 
 class T38Gateway:
@@ -163,16 +148,11 @@ class T38Gateway:
         self.version, self.max_datagram, self.ecm = version, max_datagram, bool(ecm)
         self.log = logger if logger is not None else logging.getLogger(LOGGER)
         self.now = 0                            # samples heard on the audio side
-        self.frames: list[tuple[str, Frame]] = []   # ("audio->t38" or "t38->audio", frame)
         self.packets_bad = 0                    # IFP packets ignored (not IFP, unexpected)
         self.packets_lost = 0
         self.result: GatewayResult | None = None
-        # snooped T.30 state
-        self._dcs: Dcs | None = None
-        self._hs_next = "tcf"                   # the next high-speed signal: "tcf" or "image"
-        self._pages = 0
-        self._last_command: Fcf | None = None
-        self._document_done = False
+        self._t30 = T30Snoop(self.ecm, self.log)    # what the relayed frames said
+        self._epoch = 0
         self._dcn_at: int | None = None
         self._last_activity = 0
         # audio -> IFP
@@ -198,6 +178,12 @@ class T38Gateway:
     def finished(self) -> bool:
         """True once the call is over (``result`` says how)."""
         return self.result is not None
+
+    @property
+    def frames(self) -> list[tuple[str, Frame]]:
+        """The T.30 control frames relayed, in order: ("audio->t38" or
+        "t38->audio", the frame as sent on, after any edit)."""
+        return self._t30.frames
 
     @property
     def dropped(self) -> int:
@@ -342,8 +328,7 @@ class T38Gateway:
             kind, long, short = signals._HS[modem, rate]
             self._send(Indicator(short if self._hs_signals and modem == V17 else long))
             self._activity()
-            image = self._hs_next == "image"
-            self._hs_hdlc = HdlcRx() if image and self._dcs is not None and self._dcs.ecm else None
+            self._hs_hdlc = HdlcRx() if self._t30.ecm_image else None
             self._hs_bits = np.zeros(0, np.uint8)
         kind = signals.data_kind(modem, rate)
         if bits.size:
@@ -365,8 +350,7 @@ class T38Gateway:
                 self._non_ecm_out(kind, rate, last=True)
                 self._send(Data(kind, (Field(FieldType.T4_NON_ECM_SIG_END),)))
             self._send(signals.NO_SIGNAL)
-            if self._hs_next == "tcf":
-                self._hs_next = "image"         # (CFR says so too; FTT brings a new DCS)
+            self._t30.signal_ended()
             if modem != V17:
                 rx.restart()                    # V.17 keeps its equaliser for short training
 
@@ -404,9 +388,7 @@ class T38Gateway:
             self._audio.end()
 
     def _start_hs(self, modem: str, rate: int, short: bool) -> None:
-        self._audio.start("hs", modem, rate, short,
-                          hdlc=self._hs_next == "image" and self._dcs is not None
-                          and self._dcs.ecm)
+        self._audio.start("hs", modem, rate, short, hdlc=self._t30.ecm_image)
         self._tones = None
 
     def _data_in(self, packet: Data) -> None:
@@ -455,60 +437,17 @@ class T38Gateway:
 
     # ------------------------------------------------------------ snooping
     def _snoop(self, data: bytes, direction: str) -> bytes:
-        """A good T.30 frame passing: learn from it, edit a DIS/DTC; the octets to send."""
-        try:
-            frame = Frame.parse(data)
-        except RemoteProtocolError:
-            return data                         # not T.30 (or an ECM data frame): as it is
-        fcf = frame.fcf
-        if fcf in (Fcf.FCD, Fcf.RCP):
-            return data                         # ECM image frames: not logged one by one
-        if fcf in (Fcf.DIS, Fcf.DTC):
-            fif = bytearray(frame.fif)
-            _clear(fif, DIS_V8_BIT)
-            if not self.ecm:
-                _clear(fif, DIS_ECM_BIT)
-                _clear(fif, DIS_MMR_BIT)
-            if fif != frame.fif:
-                frame = Frame(fcf, bytes(fif), frame.final, frame.x, frame.code)
-                data = frame.to_bytes()
-        elif fcf is Fcf.DCS:
-            try:
-                self._dcs = Dcs.decode(frame.fif)
-            except RemoteProtocolError as exc:
-                self.log.info("DCS not understood (%s): the high-speed mode is unknown", exc)
-                self._dcs = None
-            self._hs_next, self._hs_signals = "tcf", 0
-            self._hs_rx = None
-            if self._dcs is not None:
-                modem, rate = self._dcs.modem, self._dcs.rate
+        """A good frame passing: ``T30Snoop`` learns from it and edits it; a new
+        mode (DCS, CTC) gets a new high-speed receiver, DCN starts phase E."""
+        data = self._t30.frame(data, direction)
+        if self._t30.epoch != self._epoch:
+            self._epoch, self._hs_signals, self._hs_rx = self._t30.epoch, 0, None
+            if self._t30.mode is not None:
+                modem, rate = self._t30.mode
                 self._hs_rx = (modem, rate, _RX[modem](rate=rate))
-        elif fcf is Fcf.CTC and self._dcs is not None:
-            try:                                # T.30 §A.4: CTC carries DCS bits 11-14
-                ctc = Dcs.decode(frame.fif + bytes(max(0, 3 - len(frame.fif))))
-            except RemoteProtocolError:
-                ctc = None
-            if ctc is not None and (ctc.modem, ctc.rate) != (self._dcs.modem, self._dcs.rate):
-                self._dcs = Dcs(modem=ctc.modem, rate=ctc.rate, resolution=self._dcs.resolution,
-                                coding=self._dcs.coding, ecm=True,
-                                frame_size=self._dcs.frame_size)
-                self._hs_rx = (ctc.modem, ctc.rate, _RX[ctc.modem](rate=ctc.rate))
-                self._hs_signals = 0
-        elif fcf in (Fcf.CFR, Fcf.CTR):
-            self._hs_next = "image"
-        elif fcf is Fcf.PPS and frame.fif:      # T.30 §A.4: PPS-EOP, PPS-MPS, ...
-            self._last_command = lookup_fcf(frame.fif[0])[0]
-        elif fcf in (Fcf.EOP, Fcf.PRI_EOP, Fcf.MPS, Fcf.PRI_MPS, Fcf.EOM, Fcf.PRI_EOM):
-            self._last_command = fcf
-        elif fcf is Fcf.MCF and self._last_command in POST_PAGE:
-            self._pages += 1
-            self._document_done = self._last_command in _POST_MESSAGE_END
-            self._last_command = None
-        elif fcf is Fcf.DCN:
+        if self._t30.dcn and self._dcn_at is None:
             self._dcn_at = self.now
-        self.frames.append((direction, frame))
         self._activity()
-        self.log.info("%s %s", direction, frame.name)
         return data
 
     # ------------------------------------------------------------- the end
@@ -522,13 +461,13 @@ class T38Gateway:
         since_dcn = self.now - self._dcn_at if self._dcn_at is not None else -1
         if since_dcn > DCN_HANGUP_S * SAMPLE_RATE or (
                 quiet and since_dcn > QUIET_AFTER_DCN_S * SAMPLE_RATE):
-            self._end("OK" if self._document_done else "CALL_FAILED")
+            self._end("OK" if self._t30.document_done else "CALL_FAILED")
         elif self.now - self._last_activity > IDLE_S * SAMPLE_RATE:
             self._end("NO_SIGNAL")
 
     def _end(self, code: str) -> None:
-        dcs = self._dcs
-        self.result = GatewayResult(code == "OK", code, RESULT_CODES[code], self._pages,
+        dcs = self._t30.dcs
+        self.result = GatewayResult(code == "OK", code, RESULT_CODES[code], self._t30.pages,
                                     dcs.rate if dcs is not None else 0,
                                     bool(dcs is not None and dcs.ecm))
         self.log.info("gateway call ended: %s (%s)", code, self.result.message)
