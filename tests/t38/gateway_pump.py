@@ -4,7 +4,8 @@
 terminal's samples into the gateway and the gateway's back (a direct line),
 the gateway's IFP packets to the T.38 terminal and the T.38 terminal's to
 the gateway, each through an optional link (``t38_pump``'s ``LossyWire``,
-``UdptlWire``: packets or ``Lost(n)``).  Any audio terminal with ``tx(n)``,
+``UdptlWire``, or ``Bursty`` here: a network that stalls), and the audio
+leg through optional line models.  Any audio terminal with ``tx(n)``,
 ``rx(samples)``, ``finished`` (ours or spandsp's) and any T.38 terminal of
 ``t38_pump``'s shape run in it.
 """
@@ -43,3 +44,19 @@ def pump_gateway(audio, gw, t38, to_t38=None, to_gw=None, block: int = 160,
         _deliver(t38.tx(block), to_gw, gw.rx_ifp, gw.rx_lost)
         t += block
     return t / 8000
+
+
+class Bursty:
+    """A link that holds every packet for ``hold`` steps out of each
+    ``period`` (the network stalls), then delivers them all at once, in order."""
+
+    def __init__(self, period: int = 25, hold: int = 10) -> None:
+        self.period, self.hold, self.step, self.held = period, hold, 0, []
+
+    def __call__(self, packets):
+        self.step += 1
+        self.held += packets
+        if self.step % self.period < self.hold:
+            return []
+        out, self.held = self.held, []
+        return out

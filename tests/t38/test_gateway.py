@@ -19,7 +19,7 @@ from faxengine.t38.gateway import T38Gateway
 from faxengine.t38.ifp import Data, Field, FieldType, Indicator, T30Data, T30Indicator
 from faxengine.t38.signals import hdlc_octets
 from faxengine.t38.terminal import T38Terminal
-from gateway_pump import pump_gateway
+from gateway_pump import Bursty, pump_gateway
 from t38_pump import received_images, text_page
 
 MODEMS = {"V.17": ("V.17", "V.29", "V.27ter"), "V.29": ("V.29",)}
@@ -113,22 +113,6 @@ def test_bad_fcs_frame_not_played():
     gw.rx_ifp(Data(T30Data.V21, (Field(FieldType.HDLC_DATA, hdlc_octets(mcf)),
                                  Field(FieldType.HDLC_FCS_OK_SIG_END))))
     assert [f.data for f in _v21_frames_heard(gw, 1.5) if f.ok] == [mcf]
-
-
-class Bursty:
-    """A link that holds every packet for ``hold`` steps out of each
-    ``period`` (the network stalls), then delivers them all at once, in order."""
-
-    def __init__(self, period: int = 25, hold: int = 10) -> None:
-        self.period, self.hold, self.step, self.held = period, hold, 0, []
-
-    def __call__(self, packets):
-        self.step += 1
-        self.held += packets
-        if self.step % self.period < self.hold:
-            return []
-        out, self.held = self.held, []
-        return out
 
 
 @pytest.mark.parametrize("ecm", [False, True], ids=["no-ecm", "ecm"])

@@ -18,7 +18,7 @@ import spandsp_t38_terminal as sp38
 from faxengine import FaxTerminal, tiff
 from faxengine.t38.gateway import T38Gateway
 from faxengine.t38.terminal import T38Terminal
-from gateway_pump import pump_gateway
+from gateway_pump import Bursty, pump_gateway
 from t38_pump import received_images, text_page
 
 pytestmark = pytest.mark.skipif(not (spandsp.spandsp_available() and sp38.available()),
@@ -50,6 +50,22 @@ def test_spandsp_through_our_gateway(tmp_path, audio_sends, ecm, modem, npages):
     got = [p.image for p in tiff.read(out)]
     assert len(got) == npages
     assert all(np.array_equal(g, p.image) for g, p in zip(got, pages))
+
+
+@pytest.mark.parametrize("ecm", [False, True], ids=["no-ecm", "ecm"])
+def test_late_ifp_filled_for_spandsp(tmp_path, ecm):
+    """IFP from spandsp's T.38 sender stalling 200 ms every 0.5 s: spandsp's
+    audio receiver gets T.4 fill (or flags) where data is late, pixel-equal."""
+    pages = [text_page(37), text_page(38)]
+    doc, out = tmp_path / "doc.tif", tmp_path / "rx.tif"
+    tiff.write(doc, pages, coding="mmr")
+    t38 = sp38.SpandspT38Terminal(True, send=doc, ecm=ecm)
+    audio = spandsp.FaxTerminal(False, receive=out, ecm=ecm)
+    gw = T38Gateway()
+    pump_gateway(audio, gw, t38, to_gw=Bursty())
+    assert audio.result.ok and t38.result.ok and gw.result.ok, (audio.result, t38.result)
+    assert all(np.array_equal(g.image, p.image) for g, p in zip(tiff.read(out), pages, strict=True))
+    assert (gw.fill_bits > 1000) != ecm
 
 
 @pytest.mark.skipif(not spgw.available(), reason=spgw.REASON)
