@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -40,6 +39,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from faxengine.gateway.errors import GatewayConfigError
+
+try:
+    import tomllib
+except ImportError:             # Python 3.10: the same parser as a package (gateway extra)
+    import tomli as tomllib     # type: ignore[no-redef]
 from faxengine.gateway.jobs import RetryPolicy
 from faxengine.gateway.results import ResultSettings, Templates
 
