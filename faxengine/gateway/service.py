@@ -641,7 +641,9 @@ def main(argv: list[str] | None = None) -> int:
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     log.setLevel(logging.INFO)
-    # a port in use or a database that cannot be opened: GatewayConfigError, which
-    # faxengine.cli prints as one line (exit 2); Ctrl-C before the handlers: 130
-    asyncio.run(Gateway(config).run(install_signals=True))
+    try:
+        asyncio.run(Gateway(config).run(install_signals=True))
+    except GatewayConfigError as exc:       # a port in use, a database it cannot open
+        print(f"faxengine gateway: {exc}", file=sys.stderr)
+        return 2
     return 0
