@@ -1,0 +1,103 @@
+"""What every renderer shares: the page, the limits, the error, the fitting.
+
+The page is A4 at fine resolution (T.4 §2.2, T.30 DIS bits 15 and 17-18):
+1728 pels across (215 mm at 8 pels/mm) and 297 mm at 7.7 lines/mm, 2287 lines.
+``fit`` scales a grey picture onto such pages: to the line width (or its own
+physical size when it has one and is narrower), cut into A4 lengths, made
+bilevel by a threshold or by Floyd-Steinberg error diffusion.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from faxengine.gateway.errors import GatewayError
+from faxengine.t4 import Page
+
+WIDTH = 1728                # pels of an A4 scan line at R8 (T.4 §2.2)
+X_DPI, Y_DPI = 204.0, 196.0  # fine resolution as TIFF-F writes it
+A4_LINES = 2287             # 297 mm x 7.7 lines/mm
+THRESHOLD = 128             # grey below this is black
+
+
+class RenderError(GatewayError):
+    """A document that cannot be made into fax pages; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderLimits:
+    """The bounds on what one document may cost.
+
+    Attributes:
+        max_pixels: pels of one picture (a JPEG, a TIFF page) before it is
+            decoded; more is refused as a possible decompression bomb.
+        max_document_pixels: pels of all pages of a bilevel TIFF together.
+        max_seconds: wall time of one document: LibreOffice is killed after
+            it, PDF pages stop being rendered after it.
+        office_memory: address space of the LibreOffice process (bytes).
+        office_file_size: the largest file LibreOffice may write (bytes).
+        max_unzipped: what a .docx/.xlsx (a ZIP) may unpack to in all (bytes).
+        max_zip_ratio: the largest unpacked/packed ratio of a ZIP member
+            over 1 MiB (XML packs 5-20 times; a bomb a thousand times).
+    """
+
+    max_pixels: int = 64_000_000
+    max_document_pixels: int = 1 << 28
+    max_seconds: float = 60.0
+    office_memory: int = 2 << 30
+    office_file_size: int = 256 << 20
+    max_unzipped: int = 256 << 20
+    max_zip_ratio: int = 200
+
+
+def fit(grey, *, dither: bool, room: int, dpi: tuple[float, float] | None = None,
+        ) -> tuple[int, list[Page]]:
+    """A grey Pillow picture as A4 fax pages.
+
+    Args:
+        grey: a mode "L" picture.
+        dither: error diffusion (photographs) instead of a threshold.
+        room: render the pages only if there are at most this many.
+        dpi: the picture's resolution: kept at its physical size when it is
+            narrower than the line; None: scaled to the line width.
+
+    Returns:
+        The number of pages (the picture cut into A4 lengths) and, when it is
+        at most ``room``, the pages.
+    """
+    from PIL import Image
+
+    w_in, h_in = grey.size
+    width = WIDTH * 1.0
+    if dpi is not None:
+        width = min(width, w_in * X_DPI / dpi[0])
+        scale_y = width / w_in * dpi[0] / dpi[1] * Y_DPI / X_DPI
+    else:
+        scale_y = width / w_in * Y_DPI / X_DPI
+    w = max(1, min(WIDTH, round(width)))
+    lines = max(1, round(h_in * scale_y))
+    count = math.ceil(lines / A4_LINES)
+    if count > room:
+        return count, []
+    pages = []
+    for i in range(count):
+        top, bottom = i * A4_LINES, min(lines, (i + 1) * A4_LINES)
+        # only this page's band of the picture is scaled: memory stays one page
+        band = grey.resize((w, bottom - top), Image.Resampling.LANCZOS,
+                           box=(0, top / scale_y, w_in, min(h_in, bottom / scale_y)))
+        pages.append(bilevel(band, dither=dither))
+    return count, pages
+
+
+def bilevel(grey, *, dither: bool) -> Page:
+    """A grey picture at most ``WIDTH`` wide as a page, centred on the line."""
+    if dither:
+        black = ~np.asarray(grey.convert("1"), dtype=bool)
+    else:
+        black = np.asarray(grey, dtype=np.uint8) < THRESHOLD
+    image = np.zeros((black.shape[0], WIDTH), dtype=bool)
+    left = (WIDTH - black.shape[1]) // 2
+    image[:, left:left + black.shape[1]] = black
+    return Page(image, X_DPI, Y_DPI)
