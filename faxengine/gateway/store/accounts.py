@@ -1,0 +1,152 @@
+"""Accounts: passwords (Argon2id), API tokens, and the ``[[accounts]]`` of the TOML.
+
+Passwords are hashed with Argon2id (RFC 9106) by argon2-cffi at its default
+cost (64 MiB, 3 passes: about 0.1 s here), which makes guessing slow;
+``verify_password`` also says when a hash was made at an older cost.
+
+API tokens are 256 random bits (``secrets.token_urlsafe(32)``), shown once;
+only their SHA-256 is kept, which is enough for a secret that cannot be
+guessed and lets the token be found by its hash.
+
+``account_fields`` reads one ``[[accounts]]`` entry (a dict as tomllib gives
+it) into column values: only the keys the file gives, so what the file does
+not say keeps the value in the database (set in the web admin).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from faxengine.gateway.errors import GatewayConfigError
+
+__all__ = ["hash_password", "verify_password", "new_token", "token_hash", "account_fields",
+           "normalise_address"]
+
+_hasher = PasswordHasher()
+# an Argon2 hash of nothing anyone knows: verified against when the name is
+# unknown, so an unknown name takes as long to refuse as a wrong password
+# (made on first use: a hash costs 0.1 s)
+_dummy: list[str] = []
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+_KEYS = {"name", "password", "senders", "retries", "retry_interval", "retry_interval_s",
+         "result_mail", "role", "disabled"}
+
+
+def hash_password(password: str) -> str:
+    """The Argon2id hash of ``password`` (a str of 1 character or more)."""
+    if not isinstance(password, str) or not password:
+        raise GatewayConfigError("password is empty: give the account a password")
+    return _hasher.hash(password)
+
+
+def verify_password(stored: str | None, password: str) -> tuple[bool, bool]:
+    """(``password`` matches ``stored``, the hash should be made again at today's cost).
+
+    ``stored`` None (no such account) takes the same time and never matches.
+    """
+    if not isinstance(password, str):
+        return False, False
+    try:
+        if not _dummy:
+            _dummy.append(_hasher.hash(secrets.token_hex(16)))
+        ok = _hasher.verify(stored or _dummy[0], password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False, False
+    return ok, ok and _hasher.check_needs_rehash(stored)
+
+
+def new_token() -> tuple[str, str]:
+    """A new API token and the hash to keep of it: (token, token_hash)."""
+    token = secrets.token_urlsafe(32)
+    return token, token_hash(token)
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 (hex) under which a token is kept."""
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def normalise_address(address: str) -> str:
+    """A sender address as it is kept and compared: stripped, lower case (§1 From:
+    case-insensitive)."""
+    return address.strip().lower()
+
+
+def account_fields(entry: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The column values an ``[[accounts]]`` entry gives (``where`` names it in errors).
+
+    Keys: name (required), password, senders (list of addresses), retries
+    (0-3), retry_interval ("60s", "2m", "1h", seconds, or a timedelta; or
+    retry_interval_s), result_mail, role ("user" | "operator"), disabled.
+    The password is returned as given (``"password"``), to be hashed by the caller.
+    """
+    if not isinstance(entry, Mapping):
+        raise GatewayConfigError(f"{where}: an account is a table of keys, not {entry!r}")
+    unknown = sorted(set(entry) - _KEYS)
+    if unknown:
+        raise GatewayConfigError(f"{where}: unknown key {unknown[0]!r}; an account has "
+                                 f"{', '.join(sorted(_KEYS))}")
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        raise GatewayConfigError(f"{where} name is {name!r}: give a login name of 1 to 100 "
+                                 f"characters")
+    out: dict[str, Any] = {"name": name.strip()}
+    if "password" in entry:
+        if not isinstance(entry["password"], str) or not entry["password"]:
+            raise GatewayConfigError(f"{where} password: give a non-empty string")
+        out["password"] = entry["password"]
+    if "senders" in entry:
+        senders = entry["senders"]
+        if isinstance(senders, str) or not isinstance(senders, (list, tuple)) or \
+                not all(isinstance(a, str) and _is_address(a) for a in senders):
+            raise GatewayConfigError(f"{where} senders is {senders!r}: give a list of mail "
+                                     f"addresses such as [\"sample@edicworks.com\"]")
+        out["senders"] = list(dict.fromkeys(normalise_address(a) for a in senders))
+    if "retries" in entry:
+        r = entry["retries"]
+        if isinstance(r, bool) or not isinstance(r, int) or not 0 <= r <= 3:
+            raise GatewayConfigError(f"{where} retries is {r!r}: an account retries 0, 1, 2 "
+                                     f"or 3 times")
+        out["retries"] = r
+    for key in ("retry_interval", "retry_interval_s"):
+        if key in entry:
+            out["retry_interval_s"] = _seconds(entry[key], f"{where} {key}")
+    for key in ("result_mail", "disabled"):
+        if key in entry:
+            if not isinstance(entry[key], bool):
+                raise GatewayConfigError(f"{where} {key} is {entry[key]!r}: true or false")
+            out[key] = entry[key]
+    if "role" in entry:
+        if entry["role"] not in ("user", "operator"):
+            raise GatewayConfigError(f"{where} role is {entry['role']!r}: \"user\" or "
+                                     f"\"operator\"")
+        out["role"] = entry["role"]
+    return out
+
+
+def _is_address(text: str) -> bool:
+    local, at, domain = text.strip().rpartition("@")
+    return bool(at and local and domain and not any(c.isspace() for c in text.strip()))
+
+
+def _seconds(value: Any, where: str) -> int:
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        seconds = float(m.group(1)) * _UNIT_S[m.group(2)]
+    else:
+        raise GatewayConfigError(f"{where} is {value!r}: give a duration such as \"60s\", "
+                                 f"\"2m\" or \"1h\"")
+    if not 0 <= seconds <= 7 * 86400:
+        raise GatewayConfigError(f"{where} is {value!r}: give a duration from 0 s to 7 days")
+    return round(seconds)

@@ -1,0 +1,555 @@
+"""``Store``: the gateway's database and spool, one object per process.
+
+Every method is one short transaction, synchronous and thread-safe (the
+asyncio service calls them through ``asyncio.to_thread``).  How the two
+databases are made to behave alike:
+
+* SQLite (``url`` ""): ``data_dir/gateway.sqlite3`` in WAL mode with
+  ``synchronous=FULL`` (a commit is on the disk when it returns), foreign
+  keys on, and every transaction ``BEGIN IMMEDIATE``: it takes the one write
+  lock at its start, so two transactions never read, then both try to write
+  (which WAL could only refuse), and a claim is one writer at a time across
+  processes.  A busy database is waited for (``busy_timeout``, 30 s).
+* PostgreSQL (``postgresql://``): through psycopg 3, READ COMMITTED; a claim
+  is ``SELECT ... FOR UPDATE SKIP LOCKED``, so several gateway hosts take
+  different jobs without waiting for each other; connections are checked
+  before use, so a restarted server costs one reconnect.
+
+The migrations run to head when a store opens (under an advisory lock on
+PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite: two hosts starting at once
+migrate once).
+"""
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from faxengine.gateway import jobs as joblife
+from faxengine.gateway.errors import GatewayConfigError, JobStateError
+from faxengine.gateway.mail import Request
+from faxengine.gateway.results import ResultMail
+from faxengine.gateway.store import accounts as acc
+from faxengine.gateway.store.files import remove_stale_temporaries, write_durably
+from faxengine.gateway.store.models import (ACCEPTED, EXPANDED, Account, ApiToken, AttemptRow,
+                                            JobRow, OutboxRow, RequestRow, Sender)
+from faxengine.gateway.store.records import (AttemptRecord, ClaimedJob, ExpiredImage,
+                                             OutboxRecord, RequestRecord, StoreError, aware)
+
+__all__ = ["Store", "IMAGE_LIFETIME", "SQLITE_NAME"]
+
+IMAGE_LIFETIME = timedelta(hours=264)   # mail-gateway.md §4 ダウンロード: 264 hours (11 days)
+SQLITE_NAME = "gateway.sqlite3"
+BUSY_TIMEOUT_MS = 30_000
+_MIGRATION_LOCK = 0x46415845            # "FAXE": pg_advisory_xact_lock key of the migrations
+_DETAIL_IN_ID = re.compile(r"^<(\d{13})\.")
+
+
+class Store:
+    """The gateway's database and spool.  Make one with ``Store.open``."""
+
+    def __init__(self, engine: Engine, data_dir: Path) -> None:
+        self.engine = engine
+        self.data_dir = data_dir
+        self.spool_dir = data_dir / "spool"
+        # the Session factory (read access for the web: ``with store.session() as s``)
+        self.session = sessionmaker(engine, expire_on_commit=False)
+
+    # -- opening ----------------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str, data_dir: Path | str) -> Store:
+        """Open (and create or migrate to head) the store.
+
+        Args:
+            url: "" for SQLite at ``data_dir/gateway.sqlite3``;
+                ``postgresql://user:pw@host:port/db`` (or ``postgresql+psycopg://``).
+            data_dir: the gateway's directory (spool, images); made if missing.
+
+        Raises:
+            GatewayConfigError: the URL is not one of these.
+            StoreError: the database cannot be reached or migrated.
+        """
+        from faxengine.gateway.store.migrate import upgrade
+
+        data_dir = Path(data_dir)
+        try:
+            (data_dir / "spool").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"data_dir {data_dir}: cannot make {data_dir / 'spool'} "
+                             f"({exc.strerror}); check the path and its permissions") from None
+        engine = _engine(url, data_dir)
+        try:
+            upgrade(engine)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            where = engine.url.render_as_string(hide_password=True)
+            raise StoreError(f"database {where}: {_first_line(exc)}; check that it runs and "
+                             f"the URL (user, password, database name)") from None
+        remove_stale_temporaries(data_dir / "spool")
+        return cls(engine, data_dir)
+
+    def close(self) -> None:
+        """Close the connections (the store cannot be used afterwards)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- accounts ---------------------------------------------------------------------
+    def sync_accounts(self, accounts: Sequence[Mapping[str, Any]], now: datetime | None = None
+                      ) -> None:
+        """Create or update the accounts of the TOML's ``[[accounts]]`` (dicts).
+
+        What an entry gives wins over the database (a changed password is
+        hashed and replaces the old one; ``senders`` replaces the account's
+        addresses); what it leaves out keeps the database's value, or the
+        default for a new account.  An account that came from the file and is
+        no longer in it is disabled, not deleted: its history stays, it can no
+        longer log in and its senders are refused.  Accounts made in the web
+        admin are left alone.
+
+        Raises:
+            GatewayConfigError: an entry is wrong, two entries share a name or
+                a sender, or a sender belongs to another account in the database.
+        """
+        now = aware(now, "now") if now is not None else datetime.now(timezone.utc)
+        entries = [acc.account_fields(e, f"accounts[{i}]") for i, e in enumerate(accounts)]
+        _unique(entries)
+        with self.session.begin() as s:
+            rows = {a.name: a for a in s.scalars(select(Account))}
+            for e in entries:
+                row = rows.get(e["name"])
+                if row is None and "password" not in e:
+                    raise GatewayConfigError(f"account {e['name']!r}: a new account needs a "
+                                             f"password")
+                if row is None:
+                    row = Account(name=e["name"], password_hash="", created_at=now, role="user",
+                                  retries=2, retry_interval_s=60, result_mail=True,
+                                  disabled=False)
+                    s.add(row)
+                    rows[row.name] = row
+                elif not row.from_config:
+                    raise GatewayConfigError(f"account {e['name']!r} was made in the web admin;"
+                                             f" rename the one in the file")
+                _apply(row, e)
+                row.from_config = True
+            listed = {e["name"] for e in entries}
+            for row in rows.values():
+                if row.from_config and row.name not in listed:
+                    row.disabled = True
+            s.flush()
+            for e in entries:
+                if "senders" in e:
+                    self._set_senders(s, rows[e["name"]], e["senders"])
+
+    @staticmethod
+    def _set_senders(s: Session, row: Account, addresses: list[str]) -> None:
+        for old in list(row.senders):
+            if old.address not in addresses:
+                row.senders.remove(old)
+        s.flush()
+        have = {x.address for x in row.senders}
+        for address in addresses:
+            if address in have:
+                continue
+            other = s.scalar(select(Sender).where(Sender.address == address))
+            if other is not None:
+                owner = s.get(Account, other.account_id)
+                if owner.from_config:      # moved between two accounts of the file
+                    owner.senders.remove(other)
+                    s.flush()
+                else:
+                    raise GatewayConfigError(
+                        f"account {row.name!r}: sender {address} is registered to account "
+                        f"{owner.name!r} (made in the web admin); remove it there or here")
+            row.senders.append(Sender(address=address))
+        s.flush()
+
+    def account_for_sender(self, address: str) -> Account | None:
+        """The enabled account that registered ``address`` (without regard to case)."""
+        if not isinstance(address, str) or not address.strip():
+            return None
+        with self.session() as s:
+            return s.scalar(select(Account).join(Sender).where(
+                Sender.address == acc.normalise_address(address), Account.disabled.is_(False)))
+
+    def authenticate(self, name_or_address: str, password: str) -> Account | None:
+        """The enabled account whose name, or one of whose sender addresses (as
+        POP3 logs in), is ``name_or_address`` and whose password is ``password``."""
+        if not isinstance(name_or_address, str) or not isinstance(password, str):
+            return None
+        with self.session() as s:
+            row = s.scalar(select(Account).where(Account.name == name_or_address.strip()))
+            if row is None:
+                row = s.scalar(select(Account).join(Sender).where(
+                    Sender.address == acc.normalise_address(name_or_address)))
+        ok, rehash = acc.verify_password(row.password_hash if row else None, password)
+        if not ok or row.disabled:
+            return None
+        if rehash:
+            self.set_password(row.name, password)
+        return row
+
+    def set_password(self, name: str, password: str) -> None:
+        """Give account ``name`` a new password (hashed)."""
+        hashed = acc.hash_password(password)
+        with self.session.begin() as s:
+            _by_name(s, name).password_hash = hashed
+
+    def create_token(self, name: str, token_name: str, now: datetime) -> str:
+        """A new API token for account ``name``: returned once, only its hash is kept."""
+        token, hashed = acc.new_token()
+        with self.session.begin() as s:
+            s.add(ApiToken(account_id=_by_name(s, name).id, name=token_name,
+                           token_hash=hashed, created_at=aware(now, "now")))
+        return token
+
+    def account_for_token(self, token: str) -> Account | None:
+        """The enabled account of an API token that is not revoked."""
+        if not isinstance(token, str) or not token:
+            return None
+        with self.session() as s:
+            return s.scalar(select(Account).join(ApiToken).where(
+                ApiToken.token_hash == acc.token_hash(token), ApiToken.revoked_at.is_(None),
+                Account.disabled.is_(False)))
+
+    # -- requests ---------------------------------------------------------------------
+    def accept(self, raw: bytes, mail_from: str, rcpt_to: Sequence[str],
+               received_at: datetime) -> int:
+        """Store a request durably and return its sequence number.
+
+        When this returns, the mail is in ``data_dir/spool/<seq>.eml``
+        (written, fsynced, renamed into place, the directory fsynced) and its
+        row is committed: a crash from then on loses nothing (SMTP may
+        answer 250).  A failure raises and leaves no row.
+        """
+        if not isinstance(raw, (bytes, bytearray, memoryview)):
+            raise StoreError(f"accept takes the mail as bytes, not {type(raw).__name__}")
+        aware(received_at, "received_at")
+        path = None
+        try:
+            with self.session.begin() as s:
+                row = RequestRow(received_at=received_at, mail_from=str(mail_from),
+                                 rcpt_to=[str(r) for r in rcpt_to], spool_path="",
+                                 state=ACCEPTED)
+                s.add(row)
+                s.flush()
+                row.spool_path = f"spool/{row.seq}.eml"
+                path = self.data_dir / row.spool_path
+                write_durably(path, bytes(raw))
+                seq = row.seq
+        except OSError as exc:
+            raise StoreError(f"cannot write the spool file {path} ({exc.strerror}); "
+                             f"check the disk space and permissions of {self.spool_dir}") \
+                from None
+        except BaseException:
+            if path is not None:
+                path.unlink(missing_ok=True)
+            raise
+        return seq
+
+    def unexpanded(self) -> list[RequestRecord]:
+        """The accepted requests whose jobs are not made yet, oldest first."""
+        with self.session() as s:
+            rows = s.scalars(select(RequestRow).where(RequestRow.state == ACCEPTED)
+                             .order_by(RequestRow.seq)).all()
+            return [RequestRecord(r.seq, r.received_at, r.mail_from, tuple(r.rcpt_to),
+                                  self.data_dir / r.spool_path) for r in rows]
+
+    def expand(self, seq: int, request: Request, jobs: Sequence[joblife.Job],
+               image_path: str | Path | Mapping[str, str | Path] | None,
+               mails: Sequence[ResultMail]) -> bool:
+        """Record what request ``seq`` said: its jobs and its immediate result mails
+        (refusals), in one transaction.
+
+        Args:
+            request: the parsed request (sender, subject, pages).
+            jobs: ``request.jobs(seq, now)``: waiting, or ended with a refusal.
+            image_path: the TIFF the waiting jobs send (relative to data_dir or
+                absolute), or a mapping 明細番号 -> path, or None.
+            mails: result mails to queue now (``refusal_mails``, and those of
+                jobs that ended at once).
+
+        Returns:
+            False (and nothing changes) when the request was expanded already,
+            by this process before a crash or by another host.
+        """
+        with self.session.begin() as s:
+            row = s.get(RequestRow, seq, with_for_update=True)
+            if row is None:
+                raise StoreError(f"no request {seq}: expand only what accept returned")
+            if row.state != ACCEPTED:
+                return False
+            account = s.scalar(select(Account).join(Sender).where(
+                Sender.address == acc.normalise_address(request.sender or "")))
+            row.sender, row.subject, row.pages = request.sender, request.subject, request.pages
+            row.account_id = account.id if account else None
+            row.state = EXPANDED
+            for job in jobs:
+                number = int(job.detail_no)
+                if number // 1000 != seq:
+                    raise StoreError(f"job {job.detail_no} is not of request {seq}")
+                image = image_path.get(job.detail_no) if isinstance(image_path, Mapping) \
+                    else image_path
+                waiting = job.status == joblife.WAITING
+                s.add(JobRow(detail_no=job.detail_no, request_seq=seq, index=number % 1000,
+                             number=job.number, status=job.status, result_code=job.result_code,
+                             attempts=job.attempts, sent_at=job.sent_at, pages=request.pages,
+                             due_at=(job.due or row.received_at) if waiting else None,
+                             image_path=str(image) if image is not None and waiting else None))
+            s.flush()
+            now = datetime.now(timezone.utc)
+            for mail in mails:
+                _queue(s, mail, now, request_seq=seq)
+        return True
+
+    # -- jobs -------------------------------------------------------------------------
+    def claim(self, now: datetime, worker: str) -> ClaimedJob | None:
+        """Take the oldest due 送信待ち job for ``worker`` (it becomes 送信中), or None.
+
+        Two workers, in one process or on two hosts, never take the same job.
+        """
+        aware(now, "now")
+        with self.session.begin() as s:
+            row = s.scalars(
+                select(JobRow)
+                .where(JobRow.status == joblife.WAITING,
+                       or_(JobRow.due_at.is_(None), JobRow.due_at <= now))
+                .order_by(JobRow.due_at, JobRow.detail_no).limit(1)
+                .with_for_update(skip_locked=True)).first()
+            if row is None:
+                return None
+            job, _ = _job(row).claim(now)
+            row.status, row.claimed_by, row.claimed_at = job.status, worker, now
+            req = row.request
+            account = req.account
+            image = None if row.image_path is None else self.data_dir / row.image_path
+            return ClaimedJob(
+                job=job, request_seq=row.request_seq, index=row.index, pages=row.pages,
+                image_path=image, sender=req.sender or "", subject=req.subject or "",
+                account=account.name if account else None,
+                policy=account.retry_policy if account else joblife.RetryPolicy(),
+                result_mail=account.result_mail if account else True,
+                worker=worker, claimed_at=now)
+
+    def finish(self, detail_no: str, job: joblife.Job, attempt: AttemptRecord,
+               mail: ResultMail | None) -> None:
+        """Record the end of a call in one transaction: the job's new state
+        (``ClaimedJob.job.finish(...)``), the attempt, and the result mail (if any)
+        into the outbox.
+
+        Raises:
+            JobStateError: the job is not 送信中 (requeued as stale meanwhile?)
+                or ``job`` is still 送信中.
+        """
+        if job.status == joblife.SENDING or job.detail_no != detail_no:
+            raise JobStateError(f"finish job {detail_no} with the job that Job.finish "
+                                f"returned, not one {job.status} or of {job.detail_no}")
+        with self.session.begin() as s:
+            row = s.get(JobRow, detail_no, with_for_update=True)
+            if row is None:
+                raise StoreError(f"no job {detail_no}")
+            if row.status != joblife.SENDING:
+                raise JobStateError(f"job {detail_no} is {row.status}, not {joblife.SENDING}: "
+                                    f"it was requeued or finished meanwhile; drop this call's "
+                                    f"result")
+            n = attempt.n or 1 + s.scalar(select(func.count()).select_from(AttemptRow)
+                                          .where(AttemptRow.detail_no == detail_no))
+            row.status, row.attempts, row.result_code = job.status, job.attempts, job.result_code
+            row.due_at = (job.due or attempt.ended_at) if job.status == joblife.WAITING else None
+            row.sent_at, row.claimed_by, row.claimed_at = job.sent_at, None, None
+            if job.sent_at is not None and row.image_path is not None:
+                row.image_expires_at = job.sent_at + IMAGE_LIFETIME
+            s.add(AttemptRow(detail_no=detail_no, n=n, started_at=attempt.started_at,
+                             ended_at=attempt.ended_at, result_code=attempt.result_code,
+                             detail=attempt.detail, pages_sent=attempt.pages_sent,
+                             trace=list(attempt.trace)))
+            if mail is not None:
+                _queue(s, mail, attempt.ended_at, detail_no=detail_no,
+                       request_seq=row.request_seq)
+
+    def requeue_stale(self, worker_prefix: str | None = None) -> int:
+        """Put 送信中 jobs of workers whose name starts with ``worker_prefix`` (None or
+        "": every worker) back to 送信待ち, due at once, the attempt not counted
+        (their worker died during the call).  Returns how many."""
+        stmt = update(JobRow).where(JobRow.status == joblife.SENDING)
+        if worker_prefix:
+            stmt = stmt.where(JobRow.claimed_by.startswith(worker_prefix, autoescape=True))
+        with self.session.begin() as s:
+            result = s.execute(stmt.values(status=joblife.WAITING, claimed_by=None,
+                                           claimed_at=None))
+            return result.rowcount
+
+    # -- outbox -----------------------------------------------------------------------
+    def queue_mail(self, mail: ResultMail, now: datetime, *, detail_no: str | None = None,
+                   request_seq: int | None = None) -> bool:
+        """Put a result mail into the outbox; False if one with its Message-ID is there."""
+        with self.session.begin() as s:
+            return _queue(s, mail, aware(now, "now"), detail_no=detail_no,
+                          request_seq=request_seq)
+
+    def outbox_due(self, now: datetime, limit: int = 100) -> list[OutboxRecord]:
+        """Result mails to deliver now (not delivered, not given up, due), oldest first."""
+        aware(now, "now")
+        with self.session() as s:
+            rows = s.scalars(select(OutboxRow).where(
+                OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None),
+                or_(OutboxRow.next_try_at.is_(None), OutboxRow.next_try_at <= now))
+                .order_by(OutboxRow.id).limit(limit)).all()
+            return [OutboxRecord(r.message_id, r.to_address, r.raw, r.detail_no,
+                                 r.request_seq, r.created_at, r.tries) for r in rows]
+
+    def outbox_delivered(self, message_id: str, now: datetime) -> None:
+        """The mail ``message_id`` was delivered at ``now``."""
+        with self.session.begin() as s:
+            s.execute(update(OutboxRow).where(OutboxRow.message_id == message_id,
+                                              OutboxRow.delivered_at.is_(None))
+                      .values(delivered_at=aware(now, "now"), tries=OutboxRow.tries + 1))
+
+    def outbox_failed(self, message_id: str, now: datetime, retry_at: datetime | None,
+                      error: str = "") -> None:
+        """Delivering ``message_id`` failed at ``now``: try again at ``retry_at``, or
+        (None) never again -- the failure was permanent."""
+        values: dict[str, Any] = {"tries": OutboxRow.tries + 1, "last_error": error[:2000]}
+        if retry_at is None:
+            values["failed_at"] = aware(now, "now")
+        else:
+            values["next_try_at"] = aware(retry_at, "retry_at")
+        with self.session.begin() as s:
+            s.execute(update(OutboxRow).where(OutboxRow.message_id == message_id,
+                                              OutboxRow.delivered_at.is_(None)).values(**values))
+
+    # -- images -----------------------------------------------------------------------
+    def expired_images(self, now: datetime) -> list[ExpiredImage]:
+        """Fax images of ended jobs sent more than 264 hours before ``now`` (§4)."""
+        aware(now, "now")
+        ended = [st for st in joblife.STATUSES if st not in (joblife.WAITING, joblife.SENDING)]
+        with self.session() as s:
+            rows = s.execute(select(JobRow.detail_no, JobRow.image_path, JobRow.image_expires_at)
+                             .where(JobRow.image_path.is_not(None),
+                                    JobRow.image_expires_at <= now, JobRow.status.in_(ended))
+                             .order_by(JobRow.image_expires_at)).all()
+        return [ExpiredImage(d, self.data_dir / p, t) for d, p, t in rows]
+
+    def drop_image(self, detail_no: str) -> bool:
+        """Forget job ``detail_no``'s image and delete its file unless another job
+        sends the same file.  Returns whether the job had one."""
+        with self.session.begin() as s:
+            row = s.get(JobRow, detail_no, with_for_update=True)
+            if row is None or row.image_path is None:
+                return False
+            path, row.image_path, row.image_expires_at = row.image_path, None, None
+            s.flush()
+            shared = s.scalar(select(func.count()).select_from(JobRow)
+                              .where(JobRow.image_path == path))
+        if not shared:
+            (self.data_dir / path).unlink(missing_ok=True)
+        return True
+
+
+def _engine(url: str, data_dir: Path) -> Engine:
+    from sqlalchemy import create_engine
+
+    if not isinstance(url, str):
+        raise GatewayConfigError(f"gateway database is {url!r}: give \"\" or a "
+                                 f"postgresql:// URL")
+    try:
+        u = make_url(url or f"sqlite:///{data_dir.resolve() / SQLITE_NAME}")
+    except ArgumentError:
+        u = None
+    if u is not None and u.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
+        return create_engine(u.set(drivername="postgresql+psycopg"), pool_pre_ping=True,
+                             connect_args={"connect_timeout": 10})
+    if u is None or u.drivername not in ("sqlite", "sqlite+pysqlite") or not u.database:
+        raise GatewayConfigError(f"gateway database is {url!r}: give \"\" (SQLite under "
+                                 f"data_dir) or postgresql://user:password@host:port/dbname")
+    engine = create_engine(u, connect_args={"check_same_thread": False,
+                                            "timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi, _record) -> None:
+        dbapi.isolation_level = None        # the transactions are begun below, not by pysqlite
+        cur = dbapi.cursor()
+        for pragma in (f"busy_timeout={BUSY_TIMEOUT_MS}", "journal_mode=WAL",
+                       "synchronous=FULL", "foreign_keys=ON"):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _job(row: JobRow) -> joblife.Job:
+    return joblife.Job(row.detail_no, row.number, row.status, row.attempts, row.result_code,
+                       row.due_at, row.sent_at)
+
+
+def _queue(s: Session, mail: ResultMail, now: datetime, *, detail_no: str | None = None,
+           request_seq: int | None = None) -> bool:
+    head = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(mail.message)
+    message_id = (head.get("Message-ID") or "").strip()
+    if not message_id:
+        raise StoreError(f"result mail to {mail.to} has no Message-ID: make it with "
+                         f"results.result_mail (the outbox is keyed by it)")
+    if detail_no is None and (m := _DETAIL_IN_ID.match(message_id)):
+        detail_no = m.group(1)
+    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+    result = s.execute(insert(OutboxRow).values(
+        message_id=message_id, detail_no=detail_no, request_seq=request_seq,
+        to_address=mail.to, raw=mail.message, created_at=now, tries=0, last_error="")
+        .on_conflict_do_nothing(index_elements=["message_id"]).returning(OutboxRow.id))
+    return result.first() is not None
+
+
+def _apply(row: Account, e: Mapping[str, Any]) -> None:
+    if "password" in e:
+        ok, _ = acc.verify_password(row.password_hash or None, e["password"])
+        if not ok:
+            row.password_hash = acc.hash_password(e["password"])
+    for key in ("retries", "retry_interval_s", "result_mail", "role"):
+        if key in e:
+            setattr(row, key, e[key])
+    row.disabled = e.get("disabled", False)
+
+
+def _unique(entries: list[dict[str, Any]]) -> None:
+    names: set[str] = set()
+    owner: dict[str, str] = {}
+    for e in entries:
+        if e["name"] in names:
+            raise GatewayConfigError(f"accounts: two accounts are named {e['name']!r}")
+        names.add(e["name"])
+        for a in e.get("senders", ()):
+            if a in owner:
+                raise GatewayConfigError(f"accounts: sender {a} is in both {owner[a]!r} and "
+                                         f"{e['name']!r}; a sender belongs to one account")
+            owner[a] = e["name"]
+
+
+def _by_name(s: Session, name: str) -> Account:
+    row = s.scalar(select(Account).where(Account.name == name))
+    if row is None:
+        raise StoreError(f"no account {name!r}")
+    return row
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
