@@ -20,6 +20,7 @@ WIDTH = 1728                # pels of an A4 scan line at R8 (T.4 §2.2)
 X_DPI, Y_DPI = 204.0, 196.0  # fine resolution as TIFF-F writes it
 A4_LINES = 2287             # 297 mm x 7.7 lines/mm
 THRESHOLD = 128             # grey below this is black
+SQUEEZE = 0.03              # a picture up to 3 % longer than A4 is shrunk onto one page
 
 
 class RenderError(GatewayError):
@@ -76,6 +77,11 @@ def fit(grey, *, dither: bool, room: int, dpi: tuple[float, float] | None = None
         scale_y = width / w_in * dpi[0] / dpi[1] * Y_DPI / X_DPI
     else:
         scale_y = width / w_in * Y_DPI / X_DPI
+    if A4_LINES < h_in * scale_y <= A4_LINES * (1 + SQUEEZE):
+        # A4 at 196 dpi is 2292 lines, 5 more than 297 mm at 7.7 lines/mm: a
+        # page that just misses is shrunk onto one page, not cut into two
+        shrink = A4_LINES / (h_in * scale_y)
+        width, scale_y = width * shrink, scale_y * shrink
     w = max(1, min(WIDTH, round(width)))
     lines = max(1, round(h_in * scale_y))
     count = math.ceil(lines / A4_LINES)

@@ -5,7 +5,7 @@ already an A4 fax page at fine resolution (1728 pels, 204 x 196 dpi) passes
 pel for pel; a 1728-pel page at standard resolution (204 x 98) has each line
 doubled; any other bilevel page is scaled by its resolution (its physical
 size kept, shrunk to the line if wider).  A page longer than A4 is cut into
-A4 lengths.  A TIFF the fax reader refuses (grey, colour, JPEG inside) is
+A4 lengths (a last piece that is all white is dropped: paper, not a page).  A TIFF the fax reader refuses (grey, colour, JPEG inside) is
 read by Pillow, as are JPEG files: EXIF orientation applied (Pillow's
 ``ImageOps.exif_transpose``), scaled to the line width keeping the aspect,
 dithered.
@@ -70,11 +70,12 @@ def _fax_page(page: Page, room: int) -> tuple[int, list[Page]]:
     if page.width == WIDTH and page.resolution in ("fine", "standard"):
         if page.resolution == "standard":
             image = np.repeat(image, 2, axis=0)     # 3.85 -> 7.7 lines/mm
-        count = -(-image.shape[0] // A4_LINES)
-        if count > room:
-            return count, []
-        return count, [Page(image[k:k + A4_LINES], 204.0, 196.0)
-                       for k in range(0, image.shape[0], A4_LINES)]
+        cuts = list(range(0, image.shape[0], A4_LINES))
+        if len(cuts) > 1 and not image[cuts[-1]:].any():
+            cuts.pop()              # blank paper past the A4 length is no page
+        if len(cuts) > room:
+            return len(cuts), []
+        return len(cuts), [Page(image[k:k + A4_LINES], 204.0, 196.0) for k in cuts]
     grey = page.to_pil().convert("L")
     return fit(grey, dither=False, room=room, dpi=(page.x_res, page.y_res))
 
