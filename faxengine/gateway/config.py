@@ -21,7 +21,10 @@ Written forms (TOML gives strings, numbers and booleans):
 
 Keys beyond the pinned ones (all optional): ``[gateway] stop_timeout``
 (how long calls in progress may go on after SIGTERM, default 30 s) and
-``image_retention`` (264 h, spec §4), ``[smtp]``/``[pop3] tls_cert`` and
+``name`` (this gateway among several hosts on one PostgreSQL database and
+one shared data_dir; default the host name: a restart requeues the calls
+the gateway of this name left in progress, so each host needs its own),
+``[smtp]``/``[pop3] tls_cert`` and
 ``tls_key`` (STARTTLS / STLS when given), and ``[results.templates]``
 (``success_subject``, ``error_subject``, ``success_body``, ``error_body``,
 ``refusal_body``, ``footer``: ``faxengine.gateway.results.Templates``).
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -74,7 +78,7 @@ class GatewaySection:
     lines: int = 4
     timezone: str = "Asia/Tokyo"
     stop_timeout: timedelta = timedelta(seconds=30)
-    image_retention: timedelta = timedelta(hours=264)
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -280,37 +284,21 @@ def _address_error(value: Any) -> str | None:
 
 def _behaviour_error(text: Any) -> str | None:
     """Why ``text`` is not a behaviour of the simulated network (gateway-interfaces.md
-    ``[line.numbers]``), None if it is one."""
-    try:
-        from faxengine.gateway.lines import parse_behaviour
-    except ImportError:         # the line drivers not there yet: the same forms, checked here
-        parse_behaviour = _parse_behaviour
+    ``[line.numbers]``; ``lines.parse_behaviour`` decides), None if it is one."""
+    from faxengine.gateway.lines import parse_behaviour
+
     try:
         parse_behaviour(text)
-    except (GatewayConfigError, ValueError, TypeError) as exc:
+    except GatewayConfigError as exc:
         return str(exc)
     return None
-
-
-def _parse_behaviour(text: Any) -> str:
-    forms = "answer, busy, no-answer, not-fax, noisy:<snr dB>, hangup-after:<pages>"
-    if not isinstance(text, str):
-        raise ValueError(f"{_show(text)} is not a behaviour ({forms})")
-    kind, _, arg = text.partition(":")
-    if kind in ("answer", "busy", "no-answer", "not-fax") and not _:
-        return text
-    if kind == "noisy" and re.fullmatch(r"-?\d+(\.\d+)?", arg):
-        return text
-    if kind == "hangup-after" and arg.isdigit():
-        return text
-    raise ValueError(f"{_show(text)} is not a behaviour ({forms})")
 
 
 # ---- the file -------------------------------------------------------------------
 
 _KEYS: dict[str, tuple[str, ...]] = {
     "gateway": ("fax_domain", "system_address", "data_dir", "database", "lines", "timezone",
-                "stop_timeout", "image_retention"),
+                "stop_timeout", "name"),
     "smtp": ("listen", "max_message_size", "tls_cert", "tls_key"),
     "pop3": ("listen", "tls_cert", "tls_key"),
     "web": ("listen", "secret_key"),
@@ -443,9 +431,12 @@ def _gateway(s: _Section, base: Path) -> GatewaySection:
         raise s.error("timezone", f"{_show(zone)} is not a time zone (give an IANA name "
                       f"such as \"Asia/Tokyo\")") from None
     stop = s.get("stop_timeout", d.stop_timeout, convert=parse_duration)
-    retention = s.get("image_retention", d.image_retention, convert=parse_duration)
+    name = s.get("name", "", str).strip() or socket.gethostname()
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name):
+        raise s.error("name", f"{_show(name)} is not a name of letters, digits, . _ - "
+                      f"(this gateway among the hosts sharing a database)")
     return GatewaySection(domain, system, (base / data_dir).resolve(), database, lines, zone,
-                          stop, retention)
+                          stop, name)
 
 
 def _tls(s: _Section, base: Path) -> tuple[Path | None, Path | None]:
@@ -539,6 +530,9 @@ def _accounts(entries: list[Any]) -> tuple[AccountConfig, ...]:
         if not 0 <= retries <= 3:
             raise s.error("retries", f"{retries} is outside 0..3")
         interval = s.get("retry_interval", timedelta(seconds=60), convert=parse_duration)
+        if interval.total_seconds() != int(interval.total_seconds()):
+            raise s.error("retry_interval", f"{_show(s.table['retry_interval'])} is not a "
+                          f"whole number of seconds (the store keeps seconds)")
         role = s.get("role", "user", str)
         if role not in ("user", "operator"):
             raise s.error("role", f"{_show(role)} is not \"user\" or \"operator\"")

@@ -22,8 +22,7 @@
    delivery, and the Maildir key is its Message-ID, so a crash in between
    delivers it again onto itself, never twice.
 5. **POP3** and the **web admin** (uvicorn in this loop) when configured.
-6. **Image expiry**: images deleted ``[gateway] image_retention`` (264 h)
-   after sending.
+6. **Image expiry**: images deleted 264 hours after sending (spec §4).
 
 At start: jobs this host left 送信中 are put back (``requeue_stale``),
 accepted requests not yet expanded are expanded, the outbox is delivered.
@@ -61,7 +60,7 @@ from typing import Any
 from faxengine.gateway import jobs as jobs_module
 from faxengine.gateway.config import Config, Listen, load_config
 from faxengine.gateway.errors import GatewayConfigError, GatewayError
-from faxengine.gateway.jobs import RENDER_FAILED, Job, RetryPolicy
+from faxengine.gateway.jobs import RENDER_FAILED, Job
 from faxengine.gateway.mail import Refusal, Request, parse_request
 from faxengine.gateway.results import (ResultMail, message_id, refusal_mails, result_mail)
 
@@ -112,9 +111,9 @@ class Gateway:
     def __init__(self, config: Config, *, worker: str | None = None) -> None:
         self.config = config
         self.data_dir = config.gateway.data_dir
-        host = socket.gethostname()
-        # this host's line workers; a restart requeues the jobs they left 送信中
-        self.worker_prefix = f"{host}:{self.data_dir}:"
+        # this gateway's line workers ([gateway] name); a restart requeues the jobs
+        # they left 送信中
+        self.worker_prefix = f"{config.gateway.name}:"
         self.worker = worker or f"{self.worker_prefix}{os.getpid()}"
         self.settings = config.result_settings
         self.ports: dict[str, int] = {}
@@ -199,8 +198,11 @@ class Gateway:
                 with contextlib.suppress(Exception):
                     await self.driver.close()
             if self._pool is not None:
+                # a render in progress is abandoned: its request stays accepted and is
+                # expanded at the next start
+                workers = list((getattr(self._pool, "_processes", None) or {}).values())
                 self._pool.shutdown(wait=False, cancel_futures=True)
-                for p in list(getattr(self._pool, "_processes", {}).values()):
+                for p in workers:
                     with contextlib.suppress(Exception):
                         p.kill()
             if self.store is not None:
@@ -284,7 +286,10 @@ class Gateway:
         if listen is None:
             return None
         from faxengine.gateway.maildir import MailStore
-        from faxengine.gateway.pop3 import Pop3Server
+        try:
+            from faxengine.gateway.pop3 import Pop3Server
+        except ImportError:     # TEMPORARY until gwmailio's pop3.py is merged
+            return None
 
         pop3 = Pop3Server(listen.host, listen.port, store=MailStore(self.data_dir / "mail"),
                           authenticate=self._authenticate,
@@ -340,8 +345,9 @@ class Gateway:
 
     # ---- intake --------------------------------------------------------------
 
-    def _registered(self, address: str) -> bool:
-        return self.store.account_for_sender(address) is not None
+    async def _registered(self, address: str) -> bool:
+        account = await asyncio.to_thread(self.store.account_for_sender, address)
+        return account is not None and not getattr(account, "disabled", False)
 
     def _authenticate(self, user: str, password: str) -> bool:
         return self.store.authenticate(user, password) is not None
@@ -372,20 +378,22 @@ class Gateway:
 
     async def _expand(self, record: Any) -> None:
         g = self.config.gateway
-        raw = await asyncio.to_thread(Path(record.spool_path).read_bytes)
+        raw = await asyncio.to_thread(record.read)
         request = parse_request(raw, g.fax_domain, mail_from=record.mail_from,
                                 rcpt_to=list(record.rcpt_to))
         seq, now = record.seq, _utcnow()
         image: str | None = None
+        images: dict[str, str] | None = None
         sendable = request.refusal is None and any(d.error is None
                                                    for d in request.destinations)
         if sendable:
             request, image = await self._render(seq, request)
         jobs = request.jobs(seq, now)
-        mails = self._refusal_mails(seq, request, jobs, now, record)
+        mails = await asyncio.to_thread(self._refusal_mails, seq, request, jobs, now, record)
         if image is not None:
-            image = await asyncio.to_thread(self._link_images, image, jobs)
-        await asyncio.to_thread(self.store.expand, seq, request, jobs, image, mails)
+            images = await asyncio.to_thread(self._link_images, image, jobs)
+        if not await asyncio.to_thread(self.store.expand, seq, request, jobs, images, mails):
+            return          # another host expanded it first
         waiting = sum(1 for j in jobs if not j.final)
         log.info("request %d: %s, %s page(s), %d destination(s) to send%s", seq,
                  request.refusal.status if request.refusal else "accepted",
@@ -419,12 +427,12 @@ class Gateway:
             return request, None
         return request, path
 
-    def _link_images(self, path: str, jobs: Sequence[Job]) -> str:
+    def _link_images(self, path: str, jobs: Sequence[Job]) -> dict[str, str]:
         """The request's image as ``images/<明細番号>.tif`` of each destination to send
-        (hard links, a copy where links are not possible); returns the first."""
+        (hard links, a copy where links are not possible): 明細番号 -> path."""
         import shutil
 
-        first = None
+        images = {}
         for job in jobs:
             if job.final:
                 continue
@@ -435,9 +443,9 @@ class Gateway:
                 os.link(path, target)
             except OSError:
                 shutil.copyfile(path, target)
-            first = first or str(target)
+            images[job.detail_no] = str(target)
         os.unlink(path)
-        return first or path
+        return images
 
     def _refusal_mails(self, seq: int, request: Request, jobs: Sequence[Job], now: datetime,
                        record: Any) -> list[ResultMail]:
@@ -497,8 +505,7 @@ class Gateway:
             code, pages_sent, detail, trace = "LINE_FAILED", 0, f"{type(exc).__name__}: " \
                                                                  f"{exc}", []
         ended = _utcnow()
-        policy = _policy(claimed)
-        new, transition = job.finish(code, ended, policy)
+        new, transition = job.finish(code, ended, claimed.policy)
         mail = None
         if "send result mail" in transition.actions and claimed.result_mail:
             mail = result_mail(self.settings, to=claimed.sender, number=new.number,
@@ -508,9 +515,8 @@ class Gateway:
                                result_code=code, detail=new.detail_no)
         from faxengine.gateway.store import AttemptRecord
 
-        attempt = AttemptRecord(n=job.attempts + 1, started_at=started, ended_at=ended,
-                                result_code=code, detail=detail, pages_sent=pages_sent,
-                                trace=trace)
+        attempt = AttemptRecord(started_at=started, ended_at=ended, result_code=code,
+                                detail=detail, pages_sent=pages_sent, trace=trace)
         await asyncio.to_thread(self.store.finish, job.detail_no, new, attempt, mail)
         log.info("job %s to %s: %s %s (%d/%s page(s) sent, attempt %d%s)", job.detail_no,
                  job.number, new.status, code, pages_sent, claimed.pages, job.attempts + 1,
@@ -523,8 +529,20 @@ class Gateway:
     # ---- outbox --------------------------------------------------------------
 
     def _delivery(self) -> Any:
-        from faxengine.gateway import delivery
+        try:
+            from faxengine.gateway import delivery
+        except ImportError:     # TEMPORARY until gwmailio's delivery.py is merged
+            from faxengine.gateway.maildir import MailStore
 
+            class _Box:
+                def __init__(self, store):
+                    self.store = store
+
+                def deliver(self, mail):
+                    import email
+                    mid = email.message_from_bytes(mail.message)["Message-ID"]
+                    self.store.deliver(mail.to, mail.message, mid)
+            return _Box(MailStore(self.data_dir / "mail"))
         if self.config.results.delivery == "smtp":
             host = self.config.results.smarthost
             return delivery.SmarthostDelivery(host.host, host.port)
@@ -533,7 +551,10 @@ class Gateway:
         return delivery.MailboxDelivery(MailStore(self.data_dir / "mail"))
 
     async def _outbox(self) -> None:
-        from faxengine.gateway.delivery import DeliveryError
+        try:
+            from faxengine.gateway.delivery import DeliveryError
+        except ImportError:
+            DeliveryError = OSError
 
         sender = self._delivery()
         while True:
@@ -547,15 +568,15 @@ class Gateway:
                     else:
                         await asyncio.to_thread(sender.deliver, mail)
                 except DeliveryError as exc:
-                    tries = getattr(record, "tries", 0) or 0
                     temporary = getattr(exc, "temporary", True)
-                    retry_at = _utcnow() + OUTBOX_RETRY[min(tries, len(OUTBOX_RETRY) - 1)] \
+                    retry_at = _utcnow() + OUTBOX_RETRY[min(record.tries,
+                                                            len(OUTBOX_RETRY) - 1)] \
                         if temporary else None
                     log.warning("result mail %s to %s not delivered (%s): %s",
                                 record.message_id, record.to_address,
                                 "again later" if temporary else "given up", exc)
                     await asyncio.to_thread(self.store.outbox_failed, record.message_id,
-                                            _utcnow(), retry_at)
+                                            _utcnow(), retry_at, str(exc))
                     continue
                 await asyncio.to_thread(self.store.outbox_delivered, record.message_id,
                                         _utcnow())
@@ -563,22 +584,14 @@ class Gateway:
     # ---- image expiry --------------------------------------------------------
 
     async def _expiry(self) -> None:
+        """Fax images 264 hours after sending (spec §4): the store knows which, and
+        deletes the file with the row's reference."""
         while True:
             for item in await asyncio.to_thread(self.store.expired_images, _utcnow()):
-                detail = getattr(item, "detail_no", item)
-                path = getattr(item, "image_path", None) or \
-                    self.data_dir / "images" / f"{detail}.tif"
-                with contextlib.suppress(FileNotFoundError):
-                    await asyncio.to_thread(os.unlink, path)
-                await asyncio.to_thread(self.store.drop_image, detail)
+                await asyncio.to_thread(self.store.drop_image, item.detail_no)
+                log.info("job %s: image deleted (sent more than 264 hours ago)",
+                         item.detail_no)
             await asyncio.sleep(EXPIRY_EVERY_S)
-
-
-def _policy(claimed: Any) -> RetryPolicy:
-    policy = getattr(claimed, "policy", None)
-    if isinstance(policy, RetryPolicy):
-        return policy
-    return RetryPolicy(claimed.retries, timedelta(seconds=claimed.retry_interval_s))
 
 
 def _read_pages(path: str | None) -> list[Any]:

@@ -1,0 +1,76 @@
+"""The gateway on PostgreSQL (a throwaway cluster of the suite, ``pg_cluster``):
+a core subset of the end-to-end rules as on SQLite, and two gateway
+processes on one database never sending a destination twice."""
+from __future__ import annotations
+
+import collections
+import re
+import time
+
+import psycopg
+
+import pytest
+
+from faxengine.gateway.results import ERROR_SUBJECT, SUCCESS_SUBJECT
+from gateway_harness import (GatewayProcess, InProcessGateway, decode, maildir_files,
+                             mails_of, request, send, wait_for, write_config)
+
+
+@pytest.fixture
+def pg_gateway(pg_cluster, tmp_path):
+    gw = InProcessGateway(write_config(tmp_path, database=pg_cluster.new_database(),
+                                       retries=1, retry_interval="1s")).start()
+    yield gw
+    gw.stop()
+
+
+def test_success_busy_retry_and_a_refusal_on_postgresql(pg_gateway):
+    send(pg_gateway.smtp, request(["0921234567", "0312345678"], subject="PG"))
+    send(pg_gateway.smtp, request("0921234567", subject="===PG"))
+    mails = wait_for(lambda: (lambda m: m if len(m) >= 3 else None)(
+        mails_of(pg_gateway)), "3 result mails", 120, every=0.2)
+    by = {(m.number(), m.subject): m for m in mails}
+    assert set(by) == {("0921234567", SUCCESS_SUBJECT), ("0312345678", ERROR_SUBJECT),
+                       ("0921234567", ERROR_SUBJECT)}
+    assert "送信するデータがありません。" in by[("0921234567", ERROR_SUBJECT)].body
+    assert "枚数:1 枚\n" in by[("0921234567", SUCCESS_SUBJECT)].body
+    assert "送信先様が話し中である場合" in by[("0312345678", ERROR_SUBJECT)].body
+
+
+def test_two_gateway_processes_on_one_database_never_send_a_destination_twice(pg_cluster,
+                                                                              tmp_path):
+    """Two hosts as the docs describe them: one PostgreSQL database, one data_dir
+    (a shared file system), a name each."""
+    url = pg_cluster.new_database()
+    data = tmp_path / "data"
+    hosts = []
+    try:
+        for name in ("a", "b"):
+            d = tmp_path / name
+            d.mkdir()
+            path = write_config(d, database=url, lines=4, fixed_ports=True,
+                                data_dir=str(data), name=f"host-{name}")
+            hosts.append(GatewayProcess(path, d / "gateway.log").start())
+        numbers = [f"092{i:07d}" for i in range(1, 21)]
+        send(hosts[0].smtp, request(numbers[:10], subject="host a"))
+        send(hosts[1].smtp, request(numbers[10:], subject="host b"))
+        wait_for(lambda: len(list((data / "simnet").glob("*/*.tif"))) >= 20 and
+                 len(maildir_files(data)) >= 20, "20 faxes and their result mails", 180,
+                 every=0.2)
+        time.sleep(1.0)                 # a destination sent twice would show up now
+        received = collections.Counter(p.name for p in (data / "simnet").glob("*/*.tif"))
+        assert len(received) == 20 and set(received.values()) == {1}, received
+        mails = [decode(p.read_bytes()) for p in maildir_files(data)]
+        assert sorted(m.number() for m in mails) == sorted(numbers)
+        with psycopg.connect(url.replace("+psycopg", "")) as c:
+            attempts = c.execute("SELECT detail_no, count(*) FROM attempts GROUP BY detail_no "
+                                 "HAVING count(*) > 1").fetchall()
+            workers = {w.split(":")[0] for (w,) in c.execute(
+                "SELECT DISTINCT claimed_by FROM jobs WHERE claimed_by IS NOT NULL")}
+        assert attempts == [] and workers == set()      # each called once, none left 送信中
+        # both hosts called: the jobs were shared out, not all taken by one
+        assert all(re.search(r"job \d{13} to", h.text()) for h in hosts), \
+            [h.text()[-2000:] for h in hosts]
+    finally:
+        for h in hosts:
+            assert h.terminate() == 0
