@@ -253,3 +253,85 @@ def test_an_unreachable_postgresql_says_so_without_the_password(data_dir):
         "secret" not in text and text.endswith("; check that it runs and the URL (user, "
                                                "password, database name)")
     assert "\n" not in text
+
+
+def test_a_reader_does_not_wait_for_a_writer(data_dir, submit, sync_sample):
+    import threading
+    import time
+
+    with Store.open("", data_dir) as store:
+        sync_sample(store)
+        held, release = threading.Event(), threading.Event()
+
+        def hold_the_write_lock():
+            with store.session.begin() as s:
+                s.get(JobRow, "0")          # BEGIN IMMEDIATE: the write lock is taken
+                held.set()
+                release.wait(10)
+
+        writer = threading.Thread(target=hold_the_write_lock)
+        writer.start()
+        try:
+            assert held.wait(10)
+            t = time.monotonic()
+            assert store.account_for_sender("sample@edicworks.com").name == "sample"
+            assert store.unexpanded() == [] and store.outbox_due(T0) == []
+            assert time.monotonic() - t < 2.0
+        finally:
+            release.set()
+            writer.join()
+
+
+def test_a_lost_spool_file_is_named(store, data_dir):
+    seq = store.accept(b"x", "a@b", [], T0)
+    (data_dir / "spool" / f"{seq}.eml").unlink()
+    [record] = store.unexpanded()
+    with pytest.raises(StoreError, match=rf"^request {seq}: its spool file .*/spool/{seq}.eml "
+                                         r"is missing; gateway hosts that share a database "
+                                         r"must share data_dir$"):
+        record.read()
+
+
+def test_accept_wants_the_envelope_as_given_by_smtp(store):
+    with pytest.raises(StoreError, match="^accept takes MAIL FROM as a str and RCPT TO as a "
+                                         "list of str$"):
+        store.accept(b"x", "a@b", "0921234567@cl1.faximo.jp", T0)
+
+
+def test_a_database_gone_away_is_a_store_error(pg_cluster, tmp_path):
+    url = pg_cluster.new_database()
+    store = Store.open(url, tmp_path)
+    try:
+        pg_cluster.admin(f"DROP DATABASE {url.rsplit('/', 1)[1]} WITH (FORCE)")
+        with pytest.raises(StoreError, match=r"^database postgresql\+psycopg://faxengine@"
+                                             r"127\.0\.0\.1:\d+/fax\w+: .*; nothing of claim "
+                                             r"was done$"):
+            store.claim(T0, "w")
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda st: st.claim(T0, None), r'^worker is None: name the worker \("<host>/<n>"\), so '
+                                    r'that requeue_stale can find its calls$'),
+    (lambda st: st.finish("0000000001001", None, None, None),
+     r"^finish's job is NoneType: give a Job$"),
+    (lambda st: st.expand(1, b"raw", (), None, []),
+     r"^expand's request is bytes: give a Request$"),
+    (lambda st: st.queue_mail(b"From: x\r\n\r\n", T0),
+     r"^queue_mail's mail is bytes: give a ResultMail$"),
+    (lambda st: st.drop_image(7001), r"^detail_no is int: give a str$"),
+    (lambda st: st.outbox_due(T0.replace(tzinfo=None)), r"^now is datetime.datetime\(2026, "
+                                                        r"12, 1, 9, 0\): the store takes aware"),
+])
+def test_a_wrong_argument_is_said_plainly(call, message, data_dir):
+    with Store.open("", data_dir) as store, pytest.raises(StoreError, match=message):
+        call(store)
+
+
+def test_a_wrong_accounts_value_names_what_to_give(data_dir):
+    with Store.open("", data_dir) as store:
+        for value in (None, {"name": "a"}, "sample"):
+            with pytest.raises(GatewayConfigError, match=r"^accounts is \w+: give a list of "
+                                                         r"\[\[accounts\]\] tables$"):
+                store.sync_accounts(value)

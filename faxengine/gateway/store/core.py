@@ -6,10 +6,13 @@ databases are made to behave alike:
 
 * SQLite (``url`` ""): ``data_dir/gateway.sqlite3`` in WAL mode with
   ``synchronous=FULL`` (a commit is on the disk when it returns), foreign
-  keys on, and every transaction ``BEGIN IMMEDIATE``: it takes the one write
-  lock at its start, so two transactions never read, then both try to write
-  (which WAL could only refuse), and a claim is one writer at a time across
-  processes.  A busy database is waited for (``busy_timeout``, 30 s).
+  keys on, and every transaction of ``session`` is ``BEGIN IMMEDIATE``: it
+  takes the one write lock at its start, so two transactions never read, then
+  both try to write (which WAL could only refuse), and a claim is one writer
+  at a time across processes.  A busy database is waited for
+  (``busy_timeout``, 30 s).  ``read_session`` begins deferred: it reads a
+  snapshot and never makes a writer wait (the store's own look-ups use it;
+  so should the web pages).
 * PostgreSQL (``postgresql://``): through psycopg 3, READ COMMITTED; a claim
   is ``SELECT ... FOR UPDATE SKIP LOCKED``, so several gateway hosts take
   different jobs without waiting for each other; connections are checked
@@ -22,6 +25,7 @@ migrate once).
 from __future__ import annotations
 
 import email.parser
+import functools
 import email.policy
 import re
 from collections.abc import Mapping, Sequence
@@ -53,6 +57,21 @@ SQLITE_NAME = "gateway.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
 _MIGRATION_LOCK = 0x46415845            # "FAXE": pg_advisory_xact_lock key of the migrations
 _DETAIL_IN_ID = re.compile(r"^<(\d{13})\.")
+_READ = "faxengine_read_only"           # execution option: a SQLite transaction that only reads
+
+
+def _translated(method):
+    """A database failure inside ``method`` raises ``StoreError`` (the transaction
+    was rolled back: nothing of it was done)."""
+    @functools.wraps(method)
+    def run(self: Store, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except SQLAlchemyError as exc:
+            where = self.engine.url.render_as_string(hide_password=True)
+            raise StoreError(f"database {where}: {_first_line(exc)}; nothing of "
+                             f"{method.__name__} was done") from exc
+    return run
 
 
 class Store:
@@ -62,8 +81,11 @@ class Store:
         self.engine = engine
         self.data_dir = data_dir
         self.spool_dir = data_dir / "spool"
-        # the Session factory (read access for the web: ``with store.session() as s``)
+        # Session factories: ``session`` for transactions that write (``with
+        # store.session.begin() as s``), ``read_session`` for those that only read
         self.session = sessionmaker(engine, expire_on_commit=False)
+        self.read_session = sessionmaker(engine.execution_options(**{_READ: True}),
+                                         expire_on_commit=False)
 
     # -- opening ----------------------------------------------------------------------
     @classmethod
@@ -109,6 +131,7 @@ class Store:
         self.close()
 
     # -- accounts ---------------------------------------------------------------------
+    @_translated
     def sync_accounts(self, accounts: Sequence[Mapping[str, Any]], now: datetime | None = None
                       ) -> None:
         """Create or update the accounts of the TOML's ``[[accounts]]`` (dicts).
@@ -126,6 +149,9 @@ class Store:
                 a sender, or a sender belongs to another account in the database.
         """
         now = aware(now, "now") if now is not None else datetime.now(timezone.utc)
+        if isinstance(accounts, (str, bytes, Mapping)) or not isinstance(accounts, Sequence):
+            raise GatewayConfigError(f"accounts is {type(accounts).__name__}: give a list of "
+                                     f"[[accounts]] tables")
         entries = [acc.account_fields(e, f"accounts[{i}]") for i, e in enumerate(accounts)]
         _unique(entries)
         with self.session.begin() as s:
@@ -178,20 +204,22 @@ class Store:
             row.senders.append(Sender(address=address))
         s.flush()
 
+    @_translated
     def account_for_sender(self, address: str) -> Account | None:
         """The enabled account that registered ``address`` (without regard to case)."""
         if not isinstance(address, str) or not address.strip():
             return None
-        with self.session() as s:
+        with self.read_session() as s:
             return s.scalar(select(Account).join(Sender).where(
                 Sender.address == acc.normalise_address(address), Account.disabled.is_(False)))
 
+    @_translated
     def authenticate(self, name_or_address: str, password: str) -> Account | None:
         """The enabled account whose name, or one of whose sender addresses (as
         POP3 logs in), is ``name_or_address`` and whose password is ``password``."""
         if not isinstance(name_or_address, str) or not isinstance(password, str):
             return None
-        with self.session() as s:
+        with self.read_session() as s:
             row = s.scalar(select(Account).where(Account.name == name_or_address.strip()))
             if row is None:
                 row = s.scalar(select(Account).join(Sender).where(
@@ -203,12 +231,14 @@ class Store:
             self.set_password(row.name, password)
         return row
 
+    @_translated
     def set_password(self, name: str, password: str) -> None:
         """Give account ``name`` a new password (hashed)."""
         hashed = acc.hash_password(password)
         with self.session.begin() as s:
             _by_name(s, name).password_hash = hashed
 
+    @_translated
     def create_token(self, name: str, token_name: str, now: datetime) -> str:
         """A new API token for account ``name``: returned once, only its hash is kept."""
         token, hashed = acc.new_token()
@@ -217,16 +247,18 @@ class Store:
                            token_hash=hashed, created_at=aware(now, "now")))
         return token
 
+    @_translated
     def account_for_token(self, token: str) -> Account | None:
         """The enabled account of an API token that is not revoked."""
         if not isinstance(token, str) or not token:
             return None
-        with self.session() as s:
+        with self.read_session() as s:
             return s.scalar(select(Account).join(ApiToken).where(
                 ApiToken.token_hash == acc.token_hash(token), ApiToken.revoked_at.is_(None),
                 Account.disabled.is_(False)))
 
     # -- requests ---------------------------------------------------------------------
+    @_translated
     def accept(self, raw: bytes, mail_from: str, rcpt_to: Sequence[str],
                received_at: datetime) -> int:
         """Store a request durably and return its sequence number.
@@ -238,11 +270,13 @@ class Store:
         """
         if not isinstance(raw, (bytes, bytearray, memoryview)):
             raise StoreError(f"accept takes the mail as bytes, not {type(raw).__name__}")
+        if isinstance(rcpt_to, (str, bytes)) or not isinstance(mail_from, str):
+            raise StoreError("accept takes MAIL FROM as a str and RCPT TO as a list of str")
         aware(received_at, "received_at")
         path = None
         try:
             with self.session.begin() as s:
-                row = RequestRow(received_at=received_at, mail_from=str(mail_from),
+                row = RequestRow(received_at=received_at, mail_from=mail_from,
                                  rcpt_to=[str(r) for r in rcpt_to], spool_path="",
                                  state=ACCEPTED)
                 s.add(row)
@@ -261,14 +295,16 @@ class Store:
             raise
         return seq
 
+    @_translated
     def unexpanded(self) -> list[RequestRecord]:
         """The accepted requests whose jobs are not made yet, oldest first."""
-        with self.session() as s:
+        with self.read_session() as s:
             rows = s.scalars(select(RequestRow).where(RequestRow.state == ACCEPTED)
                              .order_by(RequestRow.seq)).all()
             return [RequestRecord(r.seq, r.received_at, r.mail_from, tuple(r.rcpt_to),
                                   self.data_dir / r.spool_path) for r in rows]
 
+    @_translated
     def expand(self, seq: int, request: Request, jobs: Sequence[joblife.Job],
                image_path: str | Path | Mapping[str, str | Path] | None,
                mails: Sequence[ResultMail]) -> bool:
@@ -287,6 +323,11 @@ class Store:
             False (and nothing changes) when the request was expanded already,
             by this process before a crash or by another host.
         """
+        _need(request, Request, "expand's request")
+        for job in jobs:
+            _need(job, joblife.Job, "a job of expand")
+        for mail in mails:
+            _need(mail, ResultMail, "a mail of expand")
         with self.session.begin() as s:
             row = s.get(RequestRow, seq, with_for_update=True)
             if row is None:
@@ -317,12 +358,16 @@ class Store:
         return True
 
     # -- jobs -------------------------------------------------------------------------
+    @_translated
     def claim(self, now: datetime, worker: str) -> ClaimedJob | None:
         """Take the oldest due 送信待ち job for ``worker`` (it becomes 送信中), or None.
 
         Two workers, in one process or on two hosts, never take the same job.
         """
         aware(now, "now")
+        if not isinstance(worker, str) or not worker:
+            raise StoreError(f"worker is {worker!r}: name the worker (\"<host>/<n>\"), so "
+                             f"that requeue_stale can find its calls")
         with self.session.begin() as s:
             row = s.scalars(
                 select(JobRow)
@@ -345,6 +390,7 @@ class Store:
                 result_mail=account.result_mail if account else True,
                 worker=worker, claimed_at=now)
 
+    @_translated
     def finish(self, detail_no: str, job: joblife.Job, attempt: AttemptRecord,
                mail: ResultMail | None) -> None:
         """Record the end of a call in one transaction: the job's new state
@@ -355,6 +401,9 @@ class Store:
             JobStateError: the job is not 送信中 (requeued as stale meanwhile?)
                 or ``job`` is still 送信中.
         """
+        _need(job, joblife.Job, "finish's job")
+        _need(attempt, AttemptRecord, "finish's attempt")
+        _need(mail, (ResultMail, type(None)), "finish's mail")
         if job.status == joblife.SENDING or job.detail_no != detail_no:
             raise JobStateError(f"finish job {detail_no} with the job that Job.finish "
                                 f"returned, not one {job.status} or of {job.detail_no}")
@@ -381,6 +430,7 @@ class Store:
                 _queue(s, mail, attempt.ended_at, detail_no=detail_no,
                        request_seq=row.request_seq)
 
+    @_translated
     def requeue_stale(self, worker_prefix: str | None = None) -> int:
         """Put 送信中 jobs of workers whose name starts with ``worker_prefix`` (None or
         "": every worker) back to 送信待ち, due at once, the attempt not counted
@@ -394,17 +444,20 @@ class Store:
             return result.rowcount
 
     # -- outbox -----------------------------------------------------------------------
+    @_translated
     def queue_mail(self, mail: ResultMail, now: datetime, *, detail_no: str | None = None,
                    request_seq: int | None = None) -> bool:
         """Put a result mail into the outbox; False if one with its Message-ID is there."""
+        _need(mail, ResultMail, "queue_mail's mail")
         with self.session.begin() as s:
             return _queue(s, mail, aware(now, "now"), detail_no=detail_no,
                           request_seq=request_seq)
 
+    @_translated
     def outbox_due(self, now: datetime, limit: int = 100) -> list[OutboxRecord]:
         """Result mails to deliver now (not delivered, not given up, due), oldest first."""
         aware(now, "now")
-        with self.session() as s:
+        with self.read_session() as s:
             rows = s.scalars(select(OutboxRow).where(
                 OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None),
                 or_(OutboxRow.next_try_at.is_(None), OutboxRow.next_try_at <= now))
@@ -412,6 +465,7 @@ class Store:
             return [OutboxRecord(r.message_id, r.to_address, r.raw, r.detail_no,
                                  r.request_seq, r.created_at, r.tries) for r in rows]
 
+    @_translated
     def outbox_delivered(self, message_id: str, now: datetime) -> None:
         """The mail ``message_id`` was delivered at ``now``."""
         with self.session.begin() as s:
@@ -419,6 +473,7 @@ class Store:
                                               OutboxRow.delivered_at.is_(None))
                       .values(delivered_at=aware(now, "now"), tries=OutboxRow.tries + 1))
 
+    @_translated
     def outbox_failed(self, message_id: str, now: datetime, retry_at: datetime | None,
                       error: str = "") -> None:
         """Delivering ``message_id`` failed at ``now``: try again at ``retry_at``, or
@@ -433,20 +488,23 @@ class Store:
                                               OutboxRow.delivered_at.is_(None)).values(**values))
 
     # -- images -----------------------------------------------------------------------
+    @_translated
     def expired_images(self, now: datetime) -> list[ExpiredImage]:
         """Fax images of ended jobs sent more than 264 hours before ``now`` (§4)."""
         aware(now, "now")
         ended = [st for st in joblife.STATUSES if st not in (joblife.WAITING, joblife.SENDING)]
-        with self.session() as s:
+        with self.read_session() as s:
             rows = s.execute(select(JobRow.detail_no, JobRow.image_path, JobRow.image_expires_at)
                              .where(JobRow.image_path.is_not(None),
                                     JobRow.image_expires_at <= now, JobRow.status.in_(ended))
                              .order_by(JobRow.image_expires_at)).all()
         return [ExpiredImage(d, self.data_dir / p, t) for d, p, t in rows]
 
+    @_translated
     def drop_image(self, detail_no: str) -> bool:
         """Forget job ``detail_no``'s image and delete its file unless another job
         sends the same file.  Returns whether the job had one."""
+        _need(detail_no, str, "detail_no")
         with self.session.begin() as s:
             row = s.get(JobRow, detail_no, with_for_update=True)
             if row is None or row.image_path is None:
@@ -458,6 +516,13 @@ class Store:
         if not shared:
             (self.data_dir / path).unlink(missing_ok=True)
         return True
+
+
+def _need(value: Any, kind: type | tuple[type, ...], what: str) -> None:
+    """``StoreError`` unless ``value`` is a ``kind`` (a caller's mistake, said plainly)."""
+    if not isinstance(value, kind):
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise StoreError(f"{what} is {type(value).__name__}: give a {names}")
 
 
 def _engine(url: str, data_dir: Path) -> Engine:
@@ -490,7 +555,8 @@ def _engine(url: str, data_dir: Path) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read = conn.get_execution_options().get(_READ, False)
+        conn.exec_driver_sql("BEGIN DEFERRED" if read else "BEGIN IMMEDIATE")
 
     return engine
 

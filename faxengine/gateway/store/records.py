@@ -40,8 +40,18 @@ class RequestRecord:
     spool_path: Path
 
     def read(self) -> bytes:
-        """The mail's octets as accepted."""
-        return self.spool_path.read_bytes()
+        """The mail's octets as accepted.
+
+        Raises:
+            StoreError: the spool file is not there (hosts that share a
+                database must share data_dir).
+        """
+        try:
+            return self.spool_path.read_bytes()
+        except FileNotFoundError:
+            raise StoreError(f"request {self.seq}: its spool file {self.spool_path} is missing;"
+                             f" gateway hosts that share a database must share data_dir") \
+                from None
 
 
 @dataclass(frozen=True, slots=True)

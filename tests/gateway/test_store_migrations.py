@@ -1,0 +1,52 @@
+"""The Alembic migrations and the ORM models agree: a database migrated to head
+has exactly the tables, columns, types, indexes and unique keys of
+``faxengine.gateway.store.models`` (autogenerate finds nothing to do)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Column, MetaData, String
+
+import faxengine.gateway.migrations as migrations
+from faxengine.gateway.store import Base, Store
+from faxengine.gateway.store.migrate import current, head
+
+
+def _diff(store, metadata):
+    with store.engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                metadata)
+
+
+def test_the_models_and_the_migrations_agree(store):
+    assert _diff(store, Base.metadata) == []
+    with store.engine.connect() as conn:
+        assert current(conn) == head() == "0001"
+
+
+def test_the_comparison_sees_a_model_the_migrations_lack(store):
+    drifted = MetaData()
+    for table in Base.metadata.sorted_tables:
+        table.to_metadata(drifted)
+    drifted.tables["jobs"].append_column(Column("fax_header", String(80)))
+    drifted.tables["accounts"].c.retries.type = String(3)
+    kinds = sorted(d[0] if isinstance(d, tuple) else d[0][0] for d in _diff(store, drifted))
+    assert kinds == ["add_column", "modify_type"]
+
+
+def test_opening_again_leaves_a_database_at_head_alone(store_url, data_dir):
+    with Store.open(store_url, data_dir) as first:
+        first.accept(b"kept", "a@b", [], datetime.now(timezone.utc))
+    with Store.open(store_url, data_dir) as again:
+        assert [r.read() for r in again.unexpanded()] == [b"kept"]
+        with again.engine.connect() as conn:
+            assert current(conn) == "0001"
+
+
+def test_the_migrations_are_shipped_inside_the_package():
+    root = Path(migrations.__file__).parent
+    assert (root / "env.py").exists() and (root / "versions" / "0001_initial.py").exists()
+    assert not list(root.parents[2].glob("alembic.ini"))
