@@ -27,10 +27,15 @@ terminal's events as plain dicts (JSON-serialisable: frame names, line
 times, decoded words; page events without their images) for the history's
 timeline.
 
-The simulated calls are CPU-bound; they run off the event loop in worker
-threads (the DSP kernels release the GIL: see bench/test_gateway_lines.py
-for calls per minute with 8 lines), each on its own terminals and line
-models, nothing shared.
+The simulated calls are CPU-bound and run off the event loop, each on its
+own terminals and line models, nothing shared.  As fast as the CPU allows
+they run in a process pool of one worker per CPU: the pump hands the C
+kernels one 20 ms block at a time and holds the GIL between them, so
+threads would run one call at a time (bench/test_gateway_lines.py measures
+both with 8 lines).  In real time (``realtime=True``) a call mostly sleeps,
+so there each call has a thread.  A process-pool call reports its events to
+``on_event`` when it has ended (a thread's as they happen), and is stopped
+through a one-byte shared-memory flag it polls every block.
 
 Cancelling ``call`` (the gateway stopping) hangs up as a fax machine's stop
 key does: the calling terminal is aborted (DCN), the DCN is played out (at
@@ -43,13 +48,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import multiprocessing
 import os
 import re
 import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from multiprocessing import shared_memory
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -58,7 +65,7 @@ from typing import Any
 import numpy as np
 
 from faxengine import tiff
-from faxengine.gateway.errors import GatewayConfigError
+from faxengine.gateway.errors import GatewayConfigError, GatewayError
 from faxengine.levels import SAMPLE_RATE
 from faxengine.line import Line
 from faxengine.media.call import ABORT_LINE_S, LINGER_S, SipEndpoint, send_fax
@@ -168,6 +175,39 @@ class CallOutcome:
     trace: list[dict[str, Any]] = field(default_factory=list)
 
 
+class _Driver:
+    """What both drivers share: ``call`` refuses what no call can be made of,
+    then ``_dial`` makes the call."""
+
+    async def call(self, number: str, pages: Sequence[Page], *, detail_no: str,
+                   ecm: bool = True,
+                   on_event: Callable[[dict[str, Any]], None] | None = None) -> CallOutcome:
+        """Call ``number`` and send ``pages``; how it went.
+
+        ``on_event`` is given each trace event (a dict) on the event loop as
+        the call goes on (from the simulated network's process pool: when the
+        call has ended).  Cancelled, the call hangs up (DCN; on SIP then BYE)
+        and CancelledError is raised.
+
+        Raises:
+            GatewayError: no pages, or a ``detail_no`` that is not 13 digits.
+            LocalProtocolError: a page fax cannot carry (no call is made).
+        """
+        if not isinstance(detail_no, str) or not re.fullmatch(r"[0-9]{13}", detail_no):
+            raise GatewayError(f"detail_no must be the 13 digits of jobs.detail_no, "
+                               f"not {detail_no!r}")
+        if not pages:
+            raise GatewayError(f"job {detail_no} has no pages to send; render its documents first")
+        if not (isinstance(number, str) and number.isascii() and number.isdigit()):
+            return CallOutcome("LINE_FAILED", 0, 0.0,
+                               f"{number!r}: not a number that can be dialled (digits only)")
+        return await self._dial(number, list(pages), detail_no, ecm, on_event)
+
+    async def _dial(self, number: str, pages: list[Page], detail_no: str, ecm: bool,
+                    on_event: Callable[[dict[str, Any]], None] | None) -> CallOutcome:
+        raise NotImplementedError
+
+
 def event_dict(event: t30events.Event) -> dict[str, Any]:
     """A terminal event as JSON-serialisable data: its type, line time and
     fields (a frame's raw octets in hex, a page's size instead of its image)."""
@@ -200,7 +240,10 @@ class _Trace(list):
         d = event_dict(event)
         self.append(d)
         if self.emit is not None:
-            self.emit(d)
+            try:
+                self.emit(d)
+            except Exception:       # the watcher's fault: the call goes on
+                logger.exception("on_event failed on %s", d["event"])
 
 
 # ----------------------------------------------------------------- simulated
@@ -274,8 +317,45 @@ def _line(snr_db: float, seed: int) -> Line:
                 noise_dbm0=TX_POWER_DBM0 - LOSS_DB - snr_db, seed=seed)
 
 
+class _StopFlag:
+    """A call's stop key across a process boundary: one byte of shared memory
+    (an ``is_set``/``set`` pair like ``threading.Event``'s, polled every block)."""
+
+    def __init__(self) -> None:
+        self._memory = shared_memory.SharedMemory(create=True, size=1)
+        self._memory.buf[0] = 0
+        self.name = self._memory.name
+
+    def __getstate__(self) -> dict:
+        return {"name": self.name}
+
+    def __setstate__(self, state: dict) -> None:
+        self.name = state["name"]
+        self._memory = None         # attached on first use, in the worker
+
+    def _buf(self) -> Any:
+        if self._memory is None:
+            # (the pool's workers share the creator's resource tracker, so
+            # attaching registers the name a second time, harmlessly; the
+            # creator's unlink unregisters it)
+            self._memory = shared_memory.SharedMemory(name=self.name)
+        return self._memory.buf
+
+    def is_set(self) -> bool:
+        return bool(self._buf()[0])
+
+    def set(self) -> None:
+        self._buf()[0] = 1
+
+    def close(self, unlink: bool = False) -> None:
+        if self._memory is not None:
+            self._memory.close()
+            if unlink:
+                self._memory.unlink()
+
+
 def _simulate(behaviour: Behaviour, pages: list[Page], ecm: bool, out: Path | None, seed: int,
-              realtime: bool, stop: threading.Event, emit: Callable[[dict], None] | None,
+              realtime: bool, stop: Any, emit: Callable[[dict], None] | None,
               log: logging.Logger | logging.LoggerAdapter) -> CallOutcome:
     """One answered simulated call, in a worker thread: our caller against the far end."""
     trace = _Trace(emit)
@@ -317,6 +397,8 @@ def _simulate(behaviour: Behaviour, pages: list[Page], ecm: bool, out: Path | No
     kept = far.pages[:far.kept]
     if kept and out is not None:
         _write_atomically(out, kept)
+    if isinstance(stop, _StopFlag):
+        stop.close()
     result = caller.result
     code = result.code if result is not None else "LOCAL_ABORT"
     message = result.message if result is not None else CODES["LOCAL_ABORT"]
@@ -331,7 +413,7 @@ def _write_atomically(path: Path, pages: list[Page]) -> None:
     os.replace(part, path)
 
 
-class SimulatedNetwork:
+class SimulatedNetwork(_Driver):
     """A telephone network inside the gateway (see the module's doc).
 
     Args:
@@ -342,14 +424,18 @@ class SimulatedNetwork:
             written under ``simnet/``.
         realtime: pace calls to the wall clock instead of running them as
             fast as the CPU allows.
-        workers: threads simulated calls run in at most (more calls wait).
+        processes: the process pool's workers when not ``realtime``
+            (default: one per CPU); 0 runs the calls in threads instead.
+        workers: threads calls run in at most, in real time or with
+            ``processes=0`` (more calls wait).
 
     Raises:
         GatewayConfigError: a bad number or behaviour; the message names it.
     """
 
     def __init__(self, numbers: dict[str, str], data_dir: str | os.PathLike, *,
-                 realtime: bool = False, workers: int = 16) -> None:
+                 realtime: bool = False, processes: int | None = None,
+                 workers: int = 16) -> None:
         if not isinstance(numbers, dict):
             raise GatewayConfigError("line.numbers must be a table of number = behaviour")
         self.behaviours: dict[str, Behaviour] = {}
@@ -362,8 +448,21 @@ class SimulatedNetwork:
             self.behaviours[number] = parse_behaviour(text, entry)
         self.root = Path(data_dir) / "simnet"
         self.realtime = bool(realtime)
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simnet")
+        if processes is None:
+            processes = os.cpu_count() or 1
+        self.processes = 0 if self.realtime else max(0, int(processes))
+        self._workers = workers
+        self._executor: Executor | None = None     # made at the first call
         self._calls = 0
+
+    def _pool(self) -> Executor:
+        if self._executor is None:
+            if self.processes:      # spawn: never fork a process that runs an event loop
+                self._executor = ProcessPoolExecutor(
+                    self.processes, mp_context=multiprocessing.get_context("spawn"))
+            else:
+                self._executor = ThreadPoolExecutor(self._workers, thread_name_prefix="simnet")
+        return self._executor
 
     def behaviour(self, number: str) -> Behaviour | None:
         """What ``number`` does (its own entry, else "default"), None: no such number."""
@@ -373,15 +472,8 @@ class SimulatedNetwork:
         """Where the far end of ``number`` writes what call ``detail_no`` brought."""
         return self.root / number / f"{detail_no}.tif"
 
-    async def call(self, number: str, pages: Sequence[Page], *, detail_no: str,
-                   ecm: bool = True,
-                   on_event: Callable[[dict[str, Any]], None] | None = None) -> CallOutcome:
-        """Call ``number`` and send ``pages``; how it went.
-
-        ``on_event`` is given each trace event (a dict) on the event loop as the
-        call goes on.  Cancelled, the call hangs up (DCN) and CancelledError is
-        raised.
-        """
+    async def _dial(self, number: str, pages: list[Page], detail_no: str, ecm: bool,
+                    on_event: Callable[[dict[str, Any]], None] | None) -> CallOutcome:
         behaviour = self.behaviour(number)
         if behaviour is None:
             return CallOutcome("LINE_FAILED", 0, 0.0,
@@ -400,28 +492,40 @@ class SimulatedNetwork:
         out = None if behaviour.kind == "not-fax" else self.received_path(number, detail_no)
         log = logging.LoggerAdapter(logging.getLogger("faxengine.t30"),
                                     {"detail_no": detail_no})
-        stop = threading.Event()
-        work = loop.run_in_executor(self._executor, _simulate, behaviour, list(pages), ecm,
-                                    out, seed, self.realtime, stop, emit, log)
+        stop: Any = _StopFlag() if self.processes else threading.Event()
+        work = loop.run_in_executor(self._pool(), _simulate, behaviour, pages, ecm, out,
+                                    seed, self.realtime, stop, None if self.processes else emit,
+                                    log)
         try:
-            return await asyncio.shield(work)
+            outcome = await asyncio.shield(work)
         except asyncio.CancelledError:
-            stop.set()          # the thread aborts its caller (DCN) at the next block
+            stop.set()          # the worker aborts its caller (DCN) at the next block
+            work.cancel()       # or it never starts, when it still waits for a worker
             try:
                 await asyncio.wait_for(asyncio.shield(work), ABORT_LINE_S + 5.0)
             except (asyncio.TimeoutError, asyncio.CancelledError):
                 pass
             raise
+        finally:
+            if isinstance(stop, _StopFlag):
+                stop.close(unlink=True)
+        if self.processes and on_event is not None:
+            for d in outcome.trace:
+                on_event(d)
+        return outcome
 
     async def close(self) -> None:
-        """Wait for the calls in their threads to end (cancel ``call`` first to stop them)."""
-        await asyncio.get_running_loop().run_in_executor(None, self._executor.shutdown, True)
+        """Wait for the calls in their workers to end (cancel ``call`` first to
+        stop them) and let the workers go."""
+        if self._executor is not None:
+            executor, self._executor = self._executor, None
+            await asyncio.get_running_loop().run_in_executor(None, executor.shutdown, True)
 
 
 # ----------------------------------------------------------------------- SIP
 
 
-class SipLine:
+class SipLine(_Driver):
     """A SIP trunk: every call is ``send_fax`` to ``uri_template`` with the number.
 
     Args:
@@ -465,15 +569,12 @@ class SipLine:
                 self._endpoint = endpoint
             return self._endpoint
 
-    async def call(self, number: str, pages: Sequence[Page], *, detail_no: str,
-                   ecm: bool = True,
-                   on_event: Callable[[dict[str, Any]], None] | None = None) -> CallOutcome:
-        """Call ``number`` over SIP and send ``pages``; how it went.  Cancelled,
-        it hangs up (DCN, BYE) and CancelledError is raised."""
+    async def _dial(self, number: str, pages: list[Page], detail_no: str, ecm: bool,
+                    on_event: Callable[[dict[str, Any]], None] | None) -> CallOutcome:
         trace = _Trace(on_event)
         try:
             endpoint = await self._open()
-            result = await send_fax(list(pages), self.uri_template.format(number=number),
+            result = await send_fax(pages, self.uri_template.format(number=number),
                                     endpoint=endpoint, ecm=ecm, on_event=trace)
         except (ConnectionError, OSError) as exc:
             return CallOutcome("LINE_FAILED", 0, 0.0, f"the SIP line failed: {exc}", list(trace))

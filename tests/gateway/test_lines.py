@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from faxengine import tiff
 from faxengine.gateway import jobs
-from faxengine.gateway.errors import GatewayConfigError
+from faxengine.gateway.errors import GatewayConfigError, GatewayError
 from faxengine.gateway.lines import (BUSY_S, RING_TIMEOUT_S, Behaviour, CallOutcome,
                                      SimulatedNetwork, SipLine, parse_behaviour,
                                      sip_result_code)
@@ -47,10 +47,11 @@ def _page(seed: int, lines: int = 800) -> Page:
 PAGES = [_page(1), _page(2)]
 
 
-def _call(network: SimulatedNetwork, number: str, pages=PAGES, **options) -> CallOutcome:
+def _call(network: SimulatedNetwork, number: str, pages=PAGES, detail_no=DETAIL,
+          **options) -> CallOutcome:
     async def go():
         try:
-            return await network.call(number, pages, detail_no=DETAIL, **options)
+            return await network.call(number, pages, detail_no=detail_no, **options)
         finally:
             await network.close()
     return asyncio.run(go())
@@ -139,6 +140,29 @@ def test_default_answers_any_other_number_and_a_number_without_one_fails(tmp_pat
         ("LINE_FAILED", "2: no such number on the simulated network")
 
 
+def test_what_no_call_can_be_made_of_is_refused_before_dialling(tmp_path):
+    network = SimulatedNetwork({"default": "answer"}, tmp_path, processes=0)
+    for number in ("", "../../x", "092 123", "０９２"):
+        outcome = _call(network, number)
+        assert (outcome.result_code, outcome.detail) == \
+            ("LINE_FAILED", f"{number!r}: not a number that can be dialled (digits only)")
+    with pytest.raises(GatewayError) as caught:
+        _call(network, "0921", detail_no="../x")
+    assert str(caught.value) == "detail_no must be the 13 digits of jobs.detail_no, not '../x'"
+    with pytest.raises(GatewayError) as caught:
+        _call(network, "0921", pages=[])
+    assert str(caught.value) == f"job {DETAIL} has no pages to send; render its documents first"
+    assert not (tmp_path / "simnet").exists() and not (tmp_path.parent / "x").exists()
+
+
+def test_a_watcher_that_raises_does_not_break_the_call(tmp_path):
+    def broken(event):
+        raise RuntimeError("watcher bug")
+    outcome = _call(SimulatedNetwork({"1": "answer"}, tmp_path, processes=0), "1",
+                    pages=PAGES[:1], on_event=broken)
+    assert outcome.result_code == "OK"
+
+
 def test_busy_and_no_answer_end_before_t30_without_waiting(tmp_path):
     network = SimulatedNetwork({"1": "busy", "2": "no-answer"}, tmp_path)
     started = time.monotonic()
@@ -181,8 +205,9 @@ def test_noisy_at_a_good_snr_goes_through_and_at_a_bad_one_fails_for_real(tmp_pa
     assert jobs.CALL_OUTCOMES[bad.result_code] == "retry"
 
 
-def test_eight_simultaneous_calls_all_complete(tmp_path):
-    network = SimulatedNetwork({"default": "answer"}, tmp_path)
+@pytest.mark.parametrize("processes", [None, 0], ids=["process-pool", "threads"])
+def test_eight_simultaneous_calls_all_complete(tmp_path, processes):
+    network = SimulatedNetwork({"default": "answer"}, tmp_path, processes=processes)
     numbers = [f"09200000{k:02d}" for k in range(8)]
 
     async def go():
@@ -219,6 +244,32 @@ def test_a_cancelled_simulated_call_hangs_up_with_dcn(tmp_path):
     assert took < ABORT_LINE_S + 1.0
     assert [e["name"] for e in events if e["event"] == "FrameSent"][-1] == "DCN"
     assert events[-1]["event"] == "CallEnded" and events[-1]["code"] == "LOCAL_ABORT"
+
+
+def test_a_cancelled_call_in_the_process_pool_stops_at_once(tmp_path):
+    """A long document in a worker process: cancelled, the worker sees the
+    shared stop flag at its next block and the call ends within the bound."""
+    network = SimulatedNetwork({"1": "answer"}, tmp_path, processes=1)
+    many = [_page(k) for k in range(30)]
+
+    async def go():
+        await network.call("1", PAGES[:1], detail_no=DETAIL)        # the worker is up
+        task = asyncio.ensure_future(network.call("1", many, detail_no="0000000007002"))
+        await asyncio.sleep(0.5)
+        task.cancel()
+        started = time.monotonic()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        took = time.monotonic() - started
+        after = await network.call("1", PAGES[:1], detail_no="0000000007003")   # still works
+        await network.close()
+        return took, after
+
+    took, after = asyncio.run(asyncio.wait_for(go(), 120))
+    assert took < ABORT_LINE_S
+    assert after.result_code == "OK"
+    stopped = network.received_path("1", "0000000007002")
+    assert not stopped.exists() or len(tiff.read(stopped)) < 30
 
 
 # --------------------------------------------------------------- result codes
