@@ -1,0 +1,149 @@
+"""The web admin and the REST API as one ASGI application (``create_app``).
+
+Served by uvicorn inside the gateway process; the pages are rendered on the
+server from Jinja2 templates (Japanese, no JavaScript, one small style
+sheet), the API answers JSON.  Both read the store (``faxengine.gateway.store``)
+through ``faxengine.gateway.history`` and ``web.accounts``, in FastAPI's
+thread pool (the store's calls are synchronous), and send faxes through
+``submit``, the gateway's durable accept path that SMTP uses too.
+
+Errors: a page answers with a page that says what was wrong; a route under
+``/api`` with JSON ``{"error": "..."}`` and the HTTP status; a missing
+session redirects to /login, missing API credentials are 401 with a
+``WWW-Authenticate`` challenge.  Every response carries the headers of
+``security.HEADERS``.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from faxengine.gateway.errors import GatewayConfigError
+from faxengine.gateway.web.security import HEADERS, LoginLimiter
+
+__all__ = ["WebState", "create_app", "LoginRequired"]
+
+HERE = Path(__file__).resolve().parent
+SESSION_HOURS = 12
+MAX_UPLOAD = 20 * 1024 * 1024       # the SMTP intake's default max_message_size
+
+
+class LoginRequired(Exception):
+    """A page was asked for without a session: the answer is a redirect to /login."""
+
+    def __init__(self, next_url: str = "") -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+@dataclass
+class WebState:
+    """What every route needs, kept on ``app.state.web``."""
+
+    store: object
+    zone: ZoneInfo
+    fax_domain: str
+    submit: Callable[[bytes, str, list[str]], Awaitable[int]]
+    now: Callable[[], datetime]
+    templates: Jinja2Templates
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    max_upload: int = MAX_UPLOAD
+    thumbs: OrderedDict = field(default_factory=OrderedDict)    # (detail_no, page) -> PNG
+    models: object = None           # the module of the store's ORM classes
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def create_app(store, *, secret_key: str, timezone: str, fax_domain: str,
+               submit: Callable[[bytes, str, list[str]], Awaitable[int]],
+               now: Callable[[], datetime] = _utcnow, max_upload: int = MAX_UPLOAD,
+               limiter: LoginLimiter | None = None) -> FastAPI:
+    """The web admin and REST API over ``store`` (gateway-interfaces.md, "Web admin and API").
+
+    Args:
+        store: the gateway's ``Store``.
+        secret_key: signs the session cookies (at least 16 characters).
+        timezone: the IANA zone of 送信日時 and the CSV ("Asia/Tokyo").
+        fax_domain: the domain of the fax addresses (``<number>@<fax_domain>``).
+        submit: the durable accept path, ``await submit(raw, mail_from, rcpt_to)``
+            returns the request's sequence number.
+        now: the clock (aware UTC), injected by tests that move time.
+        max_upload: the largest POST /api/faxes body in octets.
+        limiter: the login rate limit (the default: 5 failures in 15 minutes).
+
+    Raises:
+        GatewayConfigError: a secret key that is too short, an unknown zone.
+    """
+    if not isinstance(secret_key, str) or len(secret_key) < 16:
+        raise GatewayConfigError("web secret_key is too short: give 16 characters or more "
+                                 "(or leave it empty to have one generated)")
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise GatewayConfigError(f"gateway timezone is {timezone!r}: give an IANA zone name "
+                                 f"such as \"Asia/Tokyo\"") from None
+    import importlib
+
+    from faxengine.gateway.web import api, pages
+
+    app = FastAPI(title="faxengine gateway API", version="1",
+                  description="The send history and fax submission of the mail-to-fax gateway.",
+                  openapi_url="/api/openapi.json", docs_url=None, redoc_url=None,
+                  redirect_slashes=False)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["zone"] = zone
+    app.state.web = WebState(store=store, zone=zone, fax_domain=fax_domain, submit=submit,
+                             now=now, templates=templates, limiter=limiter or LoginLimiter(),
+                             max_upload=max_upload,
+                             models=importlib.import_module("faxengine.gateway.store"))
+    app.add_middleware(SessionMiddleware, secret_key=secret_key, session_cookie="fxsession",
+                       max_age=SESSION_HOURS * 3600, same_site="lax", https_only=False)
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next):
+        response = await call_next(request)
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        from urllib.parse import quote
+        target = "/login" + (f"?next={quote(exc.next_url, safe='/')}" if exc.next_url else "")
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = getattr(exc, "headers", None)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code,
+                                headers=headers)
+        return pages.error_page(request, exc.status_code, str(exc.detail), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: "
+                             f"{e.get('msg', 'invalid')}" for e in exc.errors()[:5])
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": problems}, status_code=400)
+        return pages.error_page(request, 400, problems)
+
+    return app
