@@ -184,3 +184,15 @@ def test_inputs_and_outputs_pickle_for_a_worker_process():
     assert isinstance(back, Rendering) and back.counts == [1]
     assert np.array_equal(back.pages[0].image, r.pages[0].image)
     assert pickle.loads(pickle.dumps(RenderLimits())) == RenderLimits()
+
+
+def test_it_runs_in_a_worker_process_as_the_service_runs_it():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    docs = [body("一\f二"), body("三", "c.txt")]
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        r = pool.submit(render_documents, docs, max_pages=5).result(timeout=120)
+    here = render_documents(docs, max_pages=5)
+    assert r.counts == here.counts == [2, 1] and r.error is None
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(r.pages, here.pages))

@@ -89,6 +89,42 @@ def test_a_photo_page_is_dithered():
     # a threshold would have made it all white (128 is not below 128)
 
 
+def test_on_a_page_of_text_and_a_photo_only_the_photo_is_dithered():
+    from PIL import Image, ImageDraw
+
+    from faxengine.gateway.render.text import font
+
+    img = Image.new("L", (1654, 2339), 255)          # A4 at 200 dpi
+    draw = ImageDraw.Draw(img)
+    for k in range(20):                              # anti-aliased text, as a scan has
+        draw.text((100, 100 + 40 * k), "請求書の送付について Invoice 0123", font=font(28), fill=0)
+    img.paste(100, (900, 1300, 1500, 1900))          # a dark grey photo
+    buf = io.BytesIO()
+    img.save(buf, "PDF", resolution=200)
+    page = render_documents([pdf(buf.getvalue(), "mixed.pdf")]).pages[0].image
+    photo = page[1300 * 196 // 200 + 40:1900 * 196 // 200 - 40, 980:1500]
+    assert 0.45 < photo.mean() < 0.75                 # grey 100: 61 % black, dithered
+    text = page[80:950, 80:850]
+    # the text thresholded: solid strokes, no scattered dots around them
+    isolated = text[1:-1, 1:-1] & ~text[:-2, 1:-1] & ~text[2:, 1:-1] & ~text[1:-1, :-2] & ~text[1:-1, 2:]
+    assert text.mean() > 0.05 and isolated.sum() < 20
+
+
+def test_a_picture_in_a_pdf_past_the_pixel_limit_is_refused_before_it_is_decoded():
+    from PIL import Image
+
+    from faxengine.gateway.render import RenderLimits
+
+    buf = io.BytesIO()
+    Image.new("L", (500, 400), 90).save(buf, "PDF", resolution=72)
+    r = render_documents([pdf(buf.getvalue(), "scan.pdf")],
+                         limits=RenderLimits(max_pixels=100_000))
+    assert r.error == RenderFailure(
+        "scan.pdf", "scan.pdf: page 1 holds a picture of 500 x 400 pels, more than 100,000 (a "
+        "decompression bomb?); scale it down")
+    assert render_documents([pdf(buf.getvalue(), "scan.pdf")]).error is None
+
+
 def test_ten_thousand_pages_are_counted_not_rendered():
     data = make_pdf([TEXT], repeat=10_000)
     t = time.monotonic()

@@ -112,6 +112,14 @@ def test_jpeg_exif_orientation_is_honoured():
     assert first[:1500].mean() > 0.95 and first[1700:].mean() < 0.05
 
 
+def test_a_multi_frame_jpeg_is_its_first_frame():
+    buf = io.BytesIO()
+    Image.new("RGB", (400, 300), (0, 0, 0)).save(
+        buf, "MPO", save_all=True, append_images=[Image.new("RGB", (400, 300), (255, 255, 255))])
+    r = render_documents([Document("camera.jpg", "jpeg", buf.getvalue())])
+    assert r.counts == [1] and r.pages[0].image.mean() > 0.95
+
+
 def test_a_tall_picture_past_the_page_limit_is_counted_not_scaled():
     r = render_documents([jpeg(Image.new("L", (10, 6000), 0), "strip.jpg")], max_pages=50)
     # 10 x 6000 pels at the line width: 996 147 lines, 436 A4 pages

@@ -1,6 +1,8 @@
 """Word and Excel to PDF: LibreOffice headless, bounded.
 
-``soffice --headless --convert-to pdf`` runs once per document, with a user
+``soffice --headless --convert-to pdf`` runs once per document, with the
+import filter of its extension named (``IMPORT_FILTERS``: a damaged file is
+refused, not typeset as plain text by LibreOffice's guess), with a user
 profile (``-env:UserInstallation``) of its own per worker process: a
 temporary directory made on first use and reused by that process (a profile
 takes LibreOffice a second or two to create; two instances sharing one
@@ -34,9 +36,13 @@ from pathlib import Path
 
 from faxengine.gateway.render.common import RenderError, RenderLimits
 
-__all__ = ["soffice", "check_zip", "to_pdf"]
+__all__ = ["IMPORT_FILTERS", "soffice", "check_zip", "to_pdf"]
 
 _ZIP = b"PK\x03\x04"
+# the import filter of each extension, named so LibreOffice does not guess:
+# a file it cannot read as that type would otherwise be typeset as plain text
+IMPORT_FILTERS = {".doc": "MS Word 97", ".docx": "MS Word 2007 XML",
+                  ".xls": "MS Excel 97", ".xlsx": "Calc MS Excel 2007 XML"}
 _MAX_MEMBERS = 10_000
 _BIG_MEMBER = 1 << 20          # ratios are checked for members larger than this
 _LOCK = threading.Lock()
@@ -110,7 +116,7 @@ def to_pdf(data: bytes, name: str, what: str, limits: RenderLimits) -> bytes:
     if data[:4] == _ZIP:
         check_zip(data, what, limits)
     suffix = Path(name).suffix.lower()
-    if suffix not in (".doc", ".docx", ".xls", ".xlsx"):
+    if suffix not in IMPORT_FILTERS:
         suffix = ".docx" if data[:4] == _ZIP else ".doc"
     with _LOCK, tempfile.TemporaryDirectory(prefix="faxengine-render-") as work:
         source = Path(work, "document" + suffix)
@@ -127,7 +133,8 @@ def to_pdf(data: bytes, name: str, what: str, limits: RenderLimits) -> bytes:
         env = dict(os.environ, HOME=profile)
         proc = subprocess.Popen(
             [program, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
-             "--norestore", "--nolockcheck", "--nodefault", "--convert-to", "pdf",
+             "--norestore", "--nolockcheck", "--nodefault",
+             f"--infilter={IMPORT_FILTERS[suffix]}", "--convert-to", "pdf",
              "--outdir", str(out), str(source)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True, preexec_fn=limit, env=env, cwd=work)

@@ -4,37 +4,28 @@ The page count is read from the page tree first, so a document of more
 pages than the request has room for is counted, not rendered.  Each page is
 fitted to the A4 fax page (a landscape page turned a quarter, as fax drivers
 print it): rendered at 204 dpi times the fitting scale, scaled to 196 lines
-per inch, then made bilevel.  A page that is mostly mid-grey pels (a photo,
-a scan in grey) is dithered (Floyd-Steinberg); a text page is thresholded,
-which keeps the strokes crisp.  Encrypted (a user password) and damaged
-files are a ``RenderError`` that names the file.
+per inch, then made bilevel: the parts that are mostly mid-grey pels (a
+photo, a grey scan) by error diffusion (Floyd-Steinberg), the text by a
+threshold, which keeps the strokes crisp (``common.bilevel``).  The pictures
+on a page are measured before it is drawn (``RenderLimits.max_pixels``), as
+PDFium decodes each whole; a page of millions of drawing operations is not
+bounded inside PDFium, only between pages (``max_seconds``).  Encrypted
+(a user password) and damaged files are a ``RenderError`` that names the
+file.
 """
 from __future__ import annotations
 
 import threading
 import time
 
-import numpy as np
-
 from faxengine.gateway.render.common import (A4_LINES, WIDTH, X_DPI, Y_DPI, RenderError,
                                              RenderLimits, bilevel)
 from faxengine.t4 import Page
 
-__all__ = ["PHOTO_SHARE", "pdf_pages", "is_photo"]
+__all__ = ["pdf_pages"]
 
-# a page is a photo when more than this share of its pels are mid-grey; the
-# anti-aliased edges of dense 10 pt text make about 5 %
-PHOTO_SHARE = 0.15
-_MID_GREY = (48, 208)
 # PDFium is not thread-safe: one rendering at a time in a process
 _LOCK = threading.Lock()
-
-
-def is_photo(grey) -> bool:
-    """Mostly mid-grey pels: a photograph or a grey scan, to be dithered."""
-    a = np.asarray(grey, dtype=np.uint8)
-    mid = np.count_nonzero((a > _MID_GREY[0]) & (a < _MID_GREY[1]))
-    return mid > PHOTO_SHARE * a.size
 
 
 def pdf_pages(data: bytes, room: int, deadline: float, what: str,
@@ -66,16 +57,25 @@ def pdf_pages(data: bytes, room: int, deadline: float, what: str,
                 if time.monotonic() > deadline:
                     raise RenderError(f"{what}: rendering page {i + 1} of {count} took more "
                                       f"than {limits.max_seconds:g} s in all; send it in parts")
-                pages.append(_page(doc[i], i, what))
+                pages.append(_page(doc[i], i, what, limits))
             return count, pages
         finally:
             doc.close()
 
 
-def _page(page, index: int, what: str) -> Page:
+def _page(page, index: int, what: str, limits: RenderLimits) -> Page:
+    import pypdfium2.raw as pdfium_c
     from PIL import Image
 
     try:
+        # PDFium decodes an image whole to draw it: a few bytes of Flate can
+        # hold gigapels, so their size is checked first (as for a JPEG)
+        for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=4):
+            w, h = obj.get_px_size()
+            if w * h > limits.max_pixels:
+                raise RenderError(
+                    f"{what}: page {index + 1} holds a picture of {w} x {h} pels, more than "
+                    f"{limits.max_pixels:,} (a decompression bomb?); scale it down")
         w_pt, h_pt = page.get_size()
         if not (w_pt > 0 and h_pt > 0):
             raise RenderError(f"{what}: page {index + 1} has no size ({w_pt} x {h_pt} pt)")
@@ -92,4 +92,4 @@ def _page(page, index: int, what: str) -> Page:
     w = min(WIDTH, grey.width)
     lines = max(1, min(A4_LINES, round(h_pt * Y_DPI / 72 * fit)))
     grey = grey.resize((w, lines), Image.Resampling.LANCZOS)
-    return bilevel(grey, dither=is_photo(grey))
+    return bilevel(grey, dither=None)

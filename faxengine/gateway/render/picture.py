@@ -6,9 +6,9 @@ pel for pel; a 1728-pel page at standard resolution (204 x 98) has each line
 doubled; any other bilevel page is scaled by its resolution (its physical
 size kept, shrunk to the line if wider).  A page longer than A4 is cut into
 A4 lengths (a last piece that is all white is dropped: paper, not a page).  A TIFF the fax reader refuses (grey, colour, JPEG inside) is
-read by Pillow, as are JPEG files: EXIF orientation applied (Pillow's
-``ImageOps.exif_transpose``), scaled to the line width keeping the aspect,
-dithered.
+read by Pillow (a grey scan: its photos dithered, its text thresholded), as
+are JPEG files: EXIF orientation applied (Pillow's ``ImageOps.exif_transpose``),
+scaled to the line width keeping the aspect, dithered.
 
 Decompression bombs: the pels a picture declares are checked against
 ``RenderLimits.max_pixels`` before anything is decoded (Pillow's own
@@ -47,7 +47,8 @@ def tiff_pages(data: bytes, room: int, what: str,
             read = tiff.read(data, max_pixels=limits.max_document_pixels)
     except tiff.TiffError as exc:
         try:
-            return picture_pages(data, room, what, limits, exif=False)
+            return picture_pages(data, room, what, limits, exif=False, dither=None,
+                                 every_frame=True)
         except RenderError as pillow:
             if "bomb" in str(pillow):
                 raise
@@ -81,8 +82,12 @@ def _fax_page(page: Page, room: int) -> tuple[int, list[Page]]:
 
 
 def picture_pages(data: bytes, room: int, what: str, limits: RenderLimits, *,
-                  exif: bool = True) -> tuple[int, list[Page]]:
-    """The pages of a picture Pillow reads (every frame of a TIFF), dithered."""
+                  exif: bool = True, dither: bool | None = True,
+                  every_frame: bool = False) -> tuple[int, list[Page]]:
+    """The pages of a picture Pillow reads; ``exif``: apply its EXIF
+    orientation; ``dither`` as ``common.bilevel`` takes it; ``every_frame``:
+    each frame a page (a TIFF), else the first only (a camera's JPEG may be
+    an MPO whose second frame is a preview or the other eye)."""
     from PIL import Image, ImageOps
 
     count, pages = 0, []
@@ -91,7 +96,7 @@ def picture_pages(data: bytes, room: int, what: str, limits: RenderLimits, *,
             warnings.simplefilter("ignore")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as img:
-                frames = getattr(img, "n_frames", 1)
+                frames = getattr(img, "n_frames", 1) if every_frame else 1
                 for k in range(frames):
                     img.seek(k)
                     if img.width * img.height > limits.max_pixels:
@@ -100,7 +105,7 @@ def picture_pages(data: bytes, room: int, what: str, limits: RenderLimits, *,
                             f"than {limits.max_pixels:,} pels (a decompression bomb?): scale "
                             "it down")
                     frame = ImageOps.exif_transpose(img) if exif else img
-                    n, made = fit(_to_grey(frame), dither=True, room=room - count)
+                    n, made = fit(_to_grey(frame), dither=dither, room=room - count)
                     count += n
                     pages.extend(made)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -1,10 +1,11 @@
 """Text to pages: the body and .txt files typeset in IPAexGothic.
 
-The page is A4 at 204 dpi both ways while it is drawn (FreeType's pels are
-square), 15 mm margins, 10.5 pt type (the size of Japanese business
-letters) on a 1.5 line pitch: 47 lines of about 50 full-width characters.  The
-grey page is then scaled to 196 lines per inch (2287 lines) and thresholded,
-so the strokes stay crisp.  Every text page is a full A4 page.
+The page is A4 (2287 lines), 15 mm margins, 10.5 pt type (the size of
+Japanese business letters) on a 1.5 line pitch: 47 lines of about 50
+full-width characters.  FreeType draws each character once, in grey at 204
+dpi both ways (its pels are square), scaled to 196 lines per inch; the page
+is inked from these glyphs (cached per process) and thresholded, so the
+strokes stay crisp.  Every text page is a full A4 page.
 
 Lines are broken as JIS X 4051 (日本語文書の組版方法) describes, kinsoku shori:
 
@@ -34,7 +35,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from faxengine.gateway.render.common import A4_LINES, THRESHOLD, WIDTH, X_DPI, RenderError
+from faxengine.gateway.render.common import (A4_LINES, THRESHOLD, WIDTH, X_DPI, Y_DPI,
+                                             RenderError)
 from faxengine.t4 import Page
 
 __all__ = ["FONT_SIZE_PT", "NO_START", "NO_END", "HANGING", "font", "wrap_text", "text_pages"]
@@ -175,8 +177,6 @@ def text_pages(text: str, room: int, deadline: float, what: str) -> tuple[int, l
     Raises:
         RenderError: the font is missing, or it took past ``deadline``.
     """
-    from PIL import Image, ImageDraw
-
     f = font()
     margin = round(MARGIN_MM / 25.4 * X_DPI)
     square_lines = round(A4_LINES * X_DPI / 196.0)       # the page at 204 x 204 dpi
@@ -204,22 +204,50 @@ def text_pages(text: str, room: int, deadline: float, what: str) -> tuple[int, l
                 return len(pages) + 1, []
             if time.monotonic() > deadline:
                 raise RenderError(f"{what}: typesetting took too long; send it in parts")
-            img = Image.new("L", (WIDTH, square_lines), 255)
-            draw = ImageDraw.Draw(img)
+            ink = np.zeros((A4_LINES, WIDTH), dtype=np.uint8)
             for k, line in enumerate(sheet):
-                _draw_line(draw, line, margin, margin + k * pitch, f)
-            img = img.resize((WIDTH, A4_LINES), Image.Resampling.LANCZOS)
-            pages.append(Page(np.asarray(img, dtype=np.uint8) < THRESHOLD, X_DPI, 196.0))
+                _draw_line(ink, line, margin, (margin + k * pitch) * Y_DPI / X_DPI, f)
+            pages.append(Page(ink > 255 - THRESHOLD, X_DPI, Y_DPI))
     return len(pages), pages
 
 
-def _draw_line(draw, line: str, left: int, top: int, f) -> None:
-    """Draw one line, its tabs taken to the next stop."""
+def _draw_line(ink: np.ndarray, line: str, left: int, top: float, f) -> None:
+    """Ink one line on a page of 196 lines per inch, its tabs taken to the next stop."""
     tab = TAB_EMS * f.size
     x = 0.0
-    for k, part in enumerate(line.split("\t")):
-        if k:
+    y = round(top)
+    for c in line:
+        if c == "\t":
             x += tab - x % tab
-        if part.strip():
-            draw.text((left + x, top), part, font=f, fill=0)
-        x += f.getlength(part)
+            continue
+        glyph, dx, dy = _glyph(f.size, c)
+        if glyph.size:
+            x0, y0 = left + round(x) + dx, y + dy
+            x1, y1 = min(ink.shape[1], x0 + glyph.shape[1]), min(ink.shape[0], y0 + glyph.shape[0])
+            if x0 >= 0 and y0 >= 0 and x1 > x0 and y1 > y0:
+                region = ink[y0:y1, x0:x1]
+                np.maximum(region, glyph[:y1 - y0, :x1 - x0], out=region)
+        x += _advance(f.size, c)
+
+
+@lru_cache(maxsize=16384)
+def _advance(size: float, c: str) -> float:
+    return font(size).getlength(c)
+
+
+@lru_cache(maxsize=16384)
+def _glyph(size: float, c: str) -> tuple[np.ndarray, int, int]:
+    """A character's coverage (0-255) at 204 x 196 dpi and its offset from the
+    pen (left, top of the line): FreeType draws at 204 dpi both ways, the
+    glyph is then scaled to 196 lines per inch, once per character."""
+    from PIL import Image, ImageDraw
+
+    f = font(size)
+    left, top, right, bottom = f.getbbox(c, anchor="la")
+    if right <= left or bottom <= top:
+        return np.zeros((0, 0), dtype=np.uint8), 0, 0
+    img = Image.new("L", (right - left, bottom - top), 0)
+    ImageDraw.Draw(img).text((-left, -top), c, font=f, fill=255, anchor="la")
+    lines = max(1, round((bottom - top) * Y_DPI / X_DPI))
+    img = img.resize((right - left, lines), Image.Resampling.LANCZOS)
+    return np.asarray(img, dtype=np.uint8), left, round(top * Y_DPI / X_DPI)
