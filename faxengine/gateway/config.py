@@ -396,7 +396,7 @@ def parse_config(text: str, *, base: Path, path: Path | None = None) -> Config:
     web = tables["web"]
     web_section = WebSection(
         web.get("listen", WebSection.listen, convert=lambda v: parse_listen(v, optional=True)),
-        web.get("secret_key", "", str))
+        _secret_key(web))
     results = _results(tables["results"])
     line = _line(tables["line"])
     accounts_raw = top.get("accounts", [], list)
@@ -449,6 +449,14 @@ def _tls(s: _Section, base: Path) -> tuple[Path | None, Path | None]:
         if p is not None and not p.is_file():
             raise s.error(name, f"{_show(str(p))}: no such file")
     return cert, key
+
+
+def _secret_key(s: _Section) -> str:
+    key = s.get("secret_key", "", str)
+    if key and len(key) < 16:
+        raise s.error("secret_key", f"has {len(key)} characters: give 16 or more (it signs the "
+                      f"login cookies), or \"\" to have one generated")
+    return key
 
 
 def _results(s: _Section) -> ResultsSection:

@@ -286,10 +286,7 @@ class Gateway:
         if listen is None:
             return None
         from faxengine.gateway.maildir import MailStore
-        try:
-            from faxengine.gateway.pop3 import Pop3Server
-        except ImportError:     # TEMPORARY until gwmailio's pop3.py is merged
-            return None
+        from faxengine.gateway.pop3 import Pop3Server
 
         pop3 = Pop3Server(listen.host, listen.port, store=MailStore(self.data_dir / "mail"),
                           authenticate=self._authenticate,
@@ -302,16 +299,14 @@ class Gateway:
         listen = self.config.web.listen
         if listen is None:
             return None
-        try:
-            from faxengine.gateway.web import create_app
-        except ImportError:
-            log.warning("[web] listen is set but the web admin is not installed: web off")
-            return None
         import uvicorn
+
+        from faxengine.gateway.web import create_app
 
         g = self.config.gateway
         app = create_app(self.store, secret_key=self._secret_key(), timezone=g.timezone,
-                         fax_domain=g.fax_domain, submit=self.accept)
+                         fax_domain=g.fax_domain, submit=self.accept,
+                         max_upload=self.config.smtp.max_message_size)
         family = socket.AF_INET6 if ":" in listen.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -323,8 +318,12 @@ class Gateway:
                                      f"{exc.strerror or exc}") from None
         sock.listen(128)
         sock.setblocking(False)
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
-                                               access_log=False))
+        # uvicorn's serve() would install its own SIGINT/SIGTERM handlers (and raise the
+        # signal again when done): its steps without that, in this loop
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+        config.load()
+        server = uvicorn.Server(config)
+        server.lifespan = config.lifespan_class(config)
         await server.startup(sockets=[sock])
         self.ports["web"] = sock.getsockname()[1]
         return server, asyncio.create_task(server.main_loop(), name="web"), sock
@@ -529,20 +528,8 @@ class Gateway:
     # ---- outbox --------------------------------------------------------------
 
     def _delivery(self) -> Any:
-        try:
-            from faxengine.gateway import delivery
-        except ImportError:     # TEMPORARY until gwmailio's delivery.py is merged
-            from faxengine.gateway.maildir import MailStore
+        from faxengine.gateway import delivery
 
-            class _Box:
-                def __init__(self, store):
-                    self.store = store
-
-                def deliver(self, mail):
-                    import email
-                    mid = email.message_from_bytes(mail.message)["Message-ID"]
-                    self.store.deliver(mail.to, mail.message, mid)
-            return _Box(MailStore(self.data_dir / "mail"))
         if self.config.results.delivery == "smtp":
             host = self.config.results.smarthost
             return delivery.SmarthostDelivery(host.host, host.port)
@@ -551,10 +538,7 @@ class Gateway:
         return delivery.MailboxDelivery(MailStore(self.data_dir / "mail"))
 
     async def _outbox(self) -> None:
-        try:
-            from faxengine.gateway.delivery import DeliveryError
-        except ImportError:
-            DeliveryError = OSError
+        from faxengine.gateway.delivery import DeliveryError
 
         sender = self._delivery()
         while True:

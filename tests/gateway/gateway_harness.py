@@ -155,16 +155,14 @@ def pop3_mails(port: int, user: str = SENDER, password: str = PASSWORD) -> list[
         pop.user(user)
         pop.pass_(password)
         count, _ = pop.stat()
-        return [decode(b"\r\n".join(pop.retr(i)[1])) for i in range(1, count + 1)]
+        return [decode(b"".join(line + b"\r\n" for line in pop.retr(i)[1]))
+                for i in range(1, count + 1)]
     finally:
         pop.quit()
 
 
 def mails_of(gw: "InProcessGateway", user: str = SENDER, password: str = PASSWORD) -> list[Mail]:
     """The result mails in ``user``'s mailbox, read by POP3."""
-    if "pop3" not in gw.gateway.ports:      # TEMPORARY until POP3 is merged: the Maildir
-        return [decode(p.read_bytes()) for p in sorted(maildir_files(gw.data_dir, user),
-                                                       key=lambda p: p.stat().st_mtime)]
     return pop3_mails(gw.pop3, user, password)
 
 
@@ -264,10 +262,11 @@ class GatewayProcess:
         if self.proc.poll() is not None:
             raise AssertionError(f"the gateway exited with {self.proc.returncode}: "
                                  f"{self.text()}")
-        try:        # SMTP listens last but one (POP3 after it): the gateway is up
-            socket.create_connection(("127.0.0.1", self.smtp), timeout=1).close()
-        except OSError:
-            return False
+        for port in (self.smtp, self.pop3):     # POP3 starts after SMTP
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            except OSError:
+                return False
         return True
 
     def text(self) -> str:

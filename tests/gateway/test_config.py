@@ -78,7 +78,7 @@ max_message_size = "1MiB"
 listen = ""
 [web]
 listen = ""
-secret_key = "s3cret"
+secret_key = "s3cret-s3cret-s3cret"
 [results]
 delivery = "smtp"
 smarthost = "relay.local:25"
@@ -190,6 +190,8 @@ ERRORS = [
     ('[web]\nlisten = false',
      '[web] listen: false is not HOST:PORT (give e.g. "127.0.0.1:2525" or "" for off)'),
     ('[web]\nsecret_key = 1', '[web] secret_key: 1 is not a string'),
+    ('[web]\nsecret_key = "short"', '[web] secret_key: has 5 characters: give 16 or more (it '
+     'signs the login cookies), or "" to have one generated'),
     # [results]
     ('[results]\ndelivery = "pigeon"', '[results] delivery: "pigeon" is not "mailbox" or "smtp"'),
     ('[results]\ndelivery = "smtp"',

@@ -273,3 +273,33 @@ def outbox_count(gw: InProcessGateway, to: str | None = None) -> int:
         if to is not None:
             q = q.where(OutboxRow.to_address == to)
         return s.scalar(q)
+
+
+# ---- the web admin in the same loop -----------------------------------------------------
+
+def test_the_web_admin_runs_in_the_gateway_and_its_api_sends_through_the_same_path(tmp_path):
+    import httpx
+
+    path = write_config(tmp_path, retries=0)
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        '[web]\nlisten = ""', '[web]\nlisten = "127.0.0.1:0"'), encoding="utf-8")
+    gw = InProcessGateway(path).start()
+    try:
+        base = f"http://127.0.0.1:{gw.gateway.ports['web']}"
+        login = httpx.get(f"{base}/login", timeout=30)
+        assert login.status_code == 200 and 'name="username"' in login.text
+        data = fax_tiff(pages=1, seed=3)
+        sent = httpx.post(f"{base}/api/faxes", auth=("sample", "change-me"), timeout=60,
+                          data={"to": "0921234567", "subject": "API送信"},
+                          files={"files": ("api.tif", data, "image/tiff")})
+        assert sent.status_code == 202, sent.text
+        (detail,) = sent.json()["detail_nos"]
+        (mail,) = wait_for(lambda: mails_of(gw), "the API fax's result mail")
+        assert mail.subject == SUCCESS_SUBJECT and "件名:API送信\n" in mail.body
+        record = httpx.get(f"{base}/api/faxes/{detail}", auth=("sample", "change-me"),
+                           timeout=30).json()
+        assert (record["status"], record["result_code"], record["pages"]) == ("送信完了", "OK", 1)
+        # the secret key was generated once and kept
+        assert len((gw.data_dir / "secret_key").read_text().strip()) >= 32
+    finally:
+        gw.stop()
