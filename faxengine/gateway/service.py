@@ -122,6 +122,7 @@ class Gateway:
         self.driver: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = asyncio.Event()
+        self._hang_up = asyncio.Event()         # a second signal: calls end now
         self._work = asyncio.Event()            # an accepted request: expand it
         self._due = asyncio.Event()             # jobs may be due: line workers look
         self._mail = asyncio.Event()            # outbox rows: deliver them
@@ -150,7 +151,7 @@ class Gateway:
         self._loop = asyncio.get_running_loop()
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
-                self._loop.add_signal_handler(sig, self._stopping.set)
+                self._loop.add_signal_handler(sig, self._signalled)
         servers: list[Any] = []
         tasks: list[asyncio.Task] = []
         try:
@@ -205,6 +206,8 @@ class Gateway:
                 for p in workers:
                     with contextlib.suppress(Exception):
                         p.kill()
+            if self.started.is_set():
+                log.info("gateway stopped")
             if self.store is not None:
                 # calls cut short by the stop: back to 送信待ち, the attempt not counted
                 with contextlib.suppress(Exception):
@@ -213,19 +216,33 @@ class Gateway:
                     close = getattr(self.store, "close", None)
                     if close is not None:
                         await asyncio.to_thread(close)
-            log.info("gateway stopped")
+
+    def _signalled(self) -> None:
+        """SIGTERM/SIGINT: stop; a second one: hang up the calls now."""
+        if self._stopping.is_set():
+            log.info("second signal: hanging up the calls in progress now")
+            self._hang_up.set()
+        self._stopping.set()
 
     def _busy(self, worker: asyncio.Task) -> bool:
         return any(getattr(c, "line_worker", None) is worker for c in self._calls)
 
     async def _drain_calls(self, workers: list[asyncio.Task]) -> None:
+        """Let the calls in progress end, within stop_timeout (or until a second
+        signal); then cancel them: the drivers hang up, run() requeues their jobs."""
         limit = self.config.gateway.stop_timeout.total_seconds()
         pending = [w for w in workers if not w.done()]
         if pending:
-            done, pending = await asyncio.wait(pending, timeout=limit)
+            ended = asyncio.ensure_future(asyncio.wait(pending))
+            hang_up = asyncio.ensure_future(self._hang_up.wait())
+            await asyncio.wait([ended, hang_up], timeout=limit,
+                               return_when=asyncio.FIRST_COMPLETED)
+            ended.cancel()          # the waits only: the workers go on
+            hang_up.cancel()
+        pending = [w for w in workers if not w.done()]
         if pending:
-            log.info("stop: %d call(s) still in progress after %g s: hanging up, their jobs "
-                     "are requeued", len(pending), limit)
+            log.info("stop: %d call(s) still in progress: hanging up, their jobs are "
+                     "requeued", len(pending))
             for w in pending:
                 w.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
@@ -235,8 +252,13 @@ class Gateway:
     async def _open_store(self) -> None:
         from faxengine.gateway.store import Store
 
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        (self.data_dir / "images").mkdir(exist_ok=True)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            (self.data_dir / "images").mkdir(exist_ok=True)
+        except OSError as exc:
+            raise GatewayConfigError(f"[gateway] data_dir: cannot make {self.data_dir} "
+                                     f"({_why(exc)}); give a directory the gateway may "
+                                     f"write") from None
         self.store = await asyncio.to_thread(Store.open, self.config.gateway.database,
                                              self.data_dir)
         await asyncio.to_thread(self.store.sync_accounts,
@@ -315,7 +337,7 @@ class Gateway:
         except OSError as exc:
             sock.close()
             raise GatewayConfigError(f"[web] listen: cannot listen on {listen}: "
-                                     f"{exc.strerror or exc}") from None
+                                     f"{_why(exc)}") from None
         sock.listen(128)
         sock.setblocking(False)
         # uvicorn's serve() would install its own SIGINT/SIGTERM handlers (and raise the
@@ -595,8 +617,13 @@ async def _listening(key: str, listen: Listen, start: Any) -> None:
     try:
         await start
     except OSError as exc:
-        raise GatewayConfigError(f"{key}: cannot listen on {listen}: "
-                                 f"{exc.strerror or exc}") from None
+        raise GatewayConfigError(f"{key}: cannot listen on {listen}: {_why(exc)}") from None
+
+
+def _why(exc: OSError) -> str:
+    """An OSError in words without the call that raised it (asyncio's bind error
+    repeats the address)."""
+    return os.strerror(exc.errno) if exc.errno else str(exc)
 
 
 # ---- the command ---------------------------------------------------------------
@@ -640,7 +667,7 @@ def main(argv: list[str] | None = None) -> int:
     log.setLevel(logging.INFO)
     try:
         asyncio.run(Gateway(config).run(install_signals=True))
-    except GatewayConfigError as exc:       # a port in use, a database it cannot open
+    except GatewayError as exc:     # a port in use, a database it cannot open, a data_dir
         print(f"faxengine gateway: {exc}", file=sys.stderr)
         return 2
     return 0
