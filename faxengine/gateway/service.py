@@ -60,7 +60,7 @@ from typing import Any
 from faxengine.gateway import jobs as jobs_module
 from faxengine.gateway.config import Config, Listen, load_config
 from faxengine.gateway.errors import GatewayConfigError, GatewayError
-from faxengine.gateway.jobs import RENDER_FAILED, Job
+from faxengine.gateway.jobs import NOTHING_TO_SEND, RENDER_FAILED, Job
 from faxengine.gateway.mail import Refusal, Request, parse_request
 from faxengine.gateway.results import (ResultMail, message_id, refusal_mails, result_mail)
 
@@ -114,7 +114,7 @@ class Gateway:
         # this gateway's line workers ([gateway] name); a restart requeues the jobs
         # they left 送信中
         self.worker_prefix = f"{config.gateway.name}:"
-        self.worker = worker or f"{self.worker_prefix}{os.getpid()}"
+        self.worker = worker or f"{self.worker_prefix}{os.getpid()}/"
         self.settings = config.result_settings
         self.ports: dict[str, int] = {}
         self.started = asyncio.Event()
@@ -154,6 +154,7 @@ class Gateway:
                 self._loop.add_signal_handler(sig, self._signalled)
         servers: list[Any] = []
         tasks: list[asyncio.Task] = []
+        web = None
         try:
             await self._open_store()
             await asyncio.to_thread(self._recover)
@@ -183,12 +184,13 @@ class Gateway:
                 w.cancel() if not self._busy(w) else None
             self._due.set()
             await self._drain_calls(workers)
+        finally:
             if web is not None:
                 web_server, web_task, sock = web
                 web_server.should_exit = True
-                await web_task
-                await web_server.shutdown(sockets=[sock])
-        finally:
+                with contextlib.suppress(Exception):
+                    await web_task
+                    await web_server.shutdown(sockets=[sock])
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -385,23 +387,34 @@ class Gateway:
     # ---- expander ------------------------------------------------------------
 
     async def _expander(self) -> None:
+        retry: dict[int, tuple[float, float]] = {}      # seq -> (next try, delay), monotonic
         while True:
             await _wait(self._work, POLL_S * 5)
             self._work.clear()
             for record in await asyncio.to_thread(self.store.unexpanded):
+                due, delay = retry.get(record.seq, (0.0, 5.0))
+                if time.monotonic() < due:
+                    continue
                 try:
                     await self._expand(record)
+                    retry.pop(record.seq, None)
                 except asyncio.CancelledError:
                     raise
                 except Exception:       # noqa: BLE001 - one request must not stop the others
-                    log.exception("request %d: cannot expand it; it is tried again at the "
-                                  "next start", record.seq)
+                    log.exception("request %d: cannot expand it; trying again in %g s",
+                                  record.seq, delay)
+                    retry[record.seq] = (time.monotonic() + delay, min(delay * 2, 600.0))
 
     async def _expand(self, record: Any) -> None:
         g = self.config.gateway
         raw = await asyncio.to_thread(record.read)
-        request = parse_request(raw, g.fax_domain, mail_from=record.mail_from,
-                                rcpt_to=list(record.rcpt_to))
+        request = await asyncio.to_thread(parse_request, raw, g.fax_domain,
+                                          mail_from=record.mail_from,
+                                          rcpt_to=list(record.rcpt_to))
+        if request.refusal is not None and not request.sender and record.mail_from:
+            # a mail too broken to name its From: answer the envelope sender, whom the
+            # SMTP dialogue found registered
+            request = replace(request, sender=record.mail_from.strip().strip("<>"))
         seq, now = record.seq, _utcnow()
         image: str | None = None
         images: dict[str, str] | None = None
@@ -433,15 +446,26 @@ class Gateway:
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 RENDER_WORKERS, mp_context=multiprocessing.get_context("spawn"))
         loop = asyncio.get_running_loop()
-        counts, failure = await loop.run_in_executor(self._pool, render_to_tiff,
-                                                     list(request.documents), path, MAX_PAGES)
-        if failure is not None:
-            name = getattr(failure, "document", None) or getattr(failure, "name", "")
-            message = getattr(failure, "message", str(failure))
+        try:
+            counts, failure = await loop.run_in_executor(
+                self._pool, render_to_tiff, list(request.documents), path, MAX_PAGES)
+        except concurrent.futures.BrokenExecutor:
+            # the worker died on these documents (a crash in a decoder, killed for its
+            # memory): the next request gets a new pool, this one is not tried again
+            self._pool = None
+            names = ", ".join(d.name for d in request.documents if d.name) or "本文"
             return replace(request, refusal=Refusal(
-                RENDER_FAILED, f"{name or 'the body'}: {message}", name or "本文")), None
+                RENDER_FAILED, "the renderer's process died on the documents; check them",
+                names)), None
+        if failure is not None:
+            name = failure.document
+            return replace(request, refusal=Refusal(
+                RENDER_FAILED, f"{name or 'the body'}: {failure.message}", name or "本文")), None
         request = request.with_page_counts(counts[:len(request.documents)] +
                                            [0] * (len(request.documents) - len(counts)))
+        if request.refusal is None and request.pages == 0:
+            request = replace(request, refusal=Refusal(
+                NOTHING_TO_SEND, "the documents make no page: nothing to send"))
         if request.refusal is not None or not os.path.exists(path):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
@@ -493,7 +517,12 @@ class Gateway:
     async def _line_worker(self, index: int) -> None:
         me = asyncio.current_task()
         while not self._stopping.is_set():
-            claimed = await asyncio.to_thread(self.store.claim, _utcnow(), self.worker)
+            try:
+                claimed = await asyncio.to_thread(self.store.claim, _utcnow(), self.worker)
+            except GatewayError as exc:         # the database away for a moment
+                log.warning("line %d: cannot claim a job: %s", index, exc)
+                await _wait(self._stopping, POLL_S * 5)
+                continue
             if claimed is None:
                 await _wait(self._due, POLL_S)
                 if not self._stopping.is_set() and not self._due.is_set():
@@ -506,6 +535,12 @@ class Gateway:
             self._calls.add(call)
             try:
                 await self._call(claimed)
+            except GatewayError as exc:
+                # the call's end could not be recorded (the database away, or the job
+                # requeued meanwhile by a gateway of the same name): the job stays
+                # 送信中 and is requeued at the next start of this gateway
+                log.error("job %s: the call ended but could not be recorded: %s",
+                          claimed.job.detail_no, exc)
             finally:
                 self._calls.discard(call)
 

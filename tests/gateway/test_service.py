@@ -116,15 +116,16 @@ def test_the_sample_request_two_destinations_and_a_tiff_pixel_equal_at_the_far_e
     assert {m.number() for m in mails} == {"0921234567", "0451234567"}
     for m in mails:
         assert m.subject == SUCCESS_SUBJECT, m.body
-        pages = int(re.search(r"枚数:(\d+) 枚", m.body).group(1))
-        assert pages >= 3                      # the body, then 地図.tif, then 見積書.pdf
-        assert "件名:FAX送信サンプル福岡\n" in m.body
+        # one page each: the body, then 地図.tif, then 見積書.pdf
+        assert "\n枚数:3 枚\n件名:FAX送信サンプル福岡\n" in m.body
     attached = tiff.read(REPO / "samples" / "request" / "地図.tif")[0].image
     received = sorted((gateway.data_dir / "simnet" / "0451234567").glob("*.tif"))[-1]
     far = tiff.read(received)
-    # the attachments follow the body in code-point order: 地図.tif before 見積書.pdf
-    assert any(p.image.shape == attached.shape and np.array_equal(p.image, attached)
-               for p in far[:-1]), "the TIFF attachment is not at the far end pel for pel"
+    assert len(far) == 3
+    # the attachments follow the body in code-point order: 地図.tif (U+5730) second,
+    # pel for pel, before 見積書.pdf (U+898B)
+    assert np.array_equal(far[1].image, attached)
+    assert not np.array_equal(far[2].image[:attached.shape[0]], attached[:far[2].height])
 
 
 def test_a_tiff_attachment_arrives_pixel_for_pixel_and_pages_are_counted(gateway, tmp_path):
@@ -303,3 +304,15 @@ def test_the_web_admin_runs_in_the_gateway_and_its_api_sends_through_the_same_pa
         assert len((gw.data_dir / "secret_key").read_text().strip()) >= 32
     finally:
         gw.stop()
+
+
+def test_a_mail_too_broken_to_read_gets_its_error_mail_at_the_envelope_sender(gateway):
+    parts = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\n\n--b{i}\n'
+                    for i in range(120))
+    raw = (f"From: {SENDER}\nTo: 0921234567@{DOMAIN}\nSubject: broken\nMIME-Version: 1.0\n"
+           f"{parts}").encode()
+    send(gateway.smtp, raw, rcpt_to=[f"0921234567@{DOMAIN}"])
+    (mail,) = new_mails(gateway, 1)
+    assert mail.subject == ERROR_SUBJECT and mail.to == SENDER
+    assert mail.body.startswith(WHOLE_REQUEST + "メールの形式を読み取れなかったため、送信処理を行いません"
+                                "でした。\n"), mail.body
