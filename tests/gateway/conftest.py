@@ -104,10 +104,11 @@ class PgCluster:
                              dbname="postgres", autocommit=True) as conn:
             conn.execute(sql)
 
-    def new_database(self) -> str:
-        """The URL of a new database with the gateway's tables (empty)."""
+    def new_database(self, migrated: bool = True) -> str:
+        """The URL of a new database: with the gateway's tables (no rows), or
+        (``migrated=False``) with no tables at all."""
         name = f"fax{os.getpid()}_{next(self._names)}"
-        self.admin(f"CREATE DATABASE {name} TEMPLATE faxtemplate")
+        self.admin(f"CREATE DATABASE {name} TEMPLATE {'faxtemplate' if migrated else 'template0'}")
         return self.url(name)
 
     def stop(self) -> None:

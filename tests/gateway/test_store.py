@@ -18,6 +18,11 @@ T0 = datetime(2026, 12, 1, 9, 0, 0, tzinfo=timezone.utc)
 SETTINGS = results.ResultSettings()
 
 
+def request_mail(numbers) -> bytes:
+    to = ", ".join(f"{n}@cl1.faximo.jp" for n in numbers)
+    return f"From: sample@edicworks.com\r\nTo: {to}\r\nSubject: s\r\n\r\nbody\r\n".encode()
+
+
 def _mail(detail_no: str, status: str = jobs.DONE) -> results.ResultMail:
     return results.result_mail(SETTINGS, to="sample@edicworks.com", number="0921234567",
                                 status=status, sent_at=T0, pages=1, subject="件名", date=T0,
@@ -207,6 +212,22 @@ def test_images_expire_264_hours_after_the_last_attempt(store, submit, data_dir)
     assert store.drop_image(second[0]) is True and not shared.exists()
     assert store.drop_image(second[0]) is False
     assert store.expired_images(T0 + timedelta(days=30)) == []
+
+
+def test_image_paths_are_kept_relative_to_data_dir(store, data_dir, submit):
+    from faxengine.gateway import mail
+
+    seq = store.accept(b"x", "a@b", [], T0)
+    request = mail.parse_request(request_mail(["0921234567", "0451234567", "0312345678"]),
+                                 "cl1.faximo.jp")
+    jobs_ = request.jobs(seq, T0)
+    images = {jobs_[0].detail_no: data_dir / "images" / "a.tif",
+              jobs_[1].detail_no: "/elsewhere/b.tif"}       # the third: no image
+    assert store.expand(seq, request, jobs_, images, [])
+    with store.session() as s:
+        paths = [r.image_path for r in s.scalars(select(JobRow).order_by(JobRow.detail_no))]
+    assert paths == ["images/a.tif", "/elsewhere/b.tif", None]
+    assert store.claim(T0, "w").image_path == data_dir / "images" / "a.tif"
 
 
 def test_a_waiting_job_keeps_its_image(store, submit):

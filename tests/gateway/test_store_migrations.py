@@ -3,8 +3,12 @@ has exactly the tables, columns, types, indexes and unique keys of
 ``faxengine.gateway.store.models`` (autogenerate finds nothing to do)."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
+
+import pytest
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -50,3 +54,36 @@ def test_the_migrations_are_shipped_inside_the_package():
     root = Path(migrations.__file__).parent
     assert (root / "env.py").exists() and (root / "versions" / "0001_initial.py").exists()
     assert not list(root.parents[2].glob("alembic.ini"))
+
+
+OPEN = r"""
+import sys
+from faxengine.gateway.store import Store
+assert sys.stdin.readline() == "go\n"
+Store.open(sys.argv[1], sys.argv[2]).close()
+print("opened", flush=True)
+"""
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_hosts_opening_a_new_database_at_once_migrate_it_once(backend, request, tmp_path,
+                                                                   child_env):
+    url = "" if backend == "sqlite" else \
+        request.getfixturevalue("pg_cluster").new_database(migrated=False)
+    children = [subprocess.Popen([sys.executable, "-c", OPEN, url, str(tmp_path / "data")],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                 env=child_env) for _ in range(2)]
+    try:
+        for child in children:
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        assert [child.communicate(timeout=120)[0] for child in children] == ["opened\n"] * 2
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    with Store.open(url, tmp_path / "data") as store:
+        assert _diff(store, Base.metadata) == []
+        with store.engine.connect() as conn:
+            assert current(conn) == "0001"

@@ -266,7 +266,8 @@ class Store:
         When this returns, the mail is in ``data_dir/spool/<seq>.eml``
         (written, fsynced, renamed into place, the directory fsynced) and its
         row is committed: a crash from then on loses nothing (SMTP may
-        answer 250).  A failure raises and leaves no row.
+        answer 250).  A failure raises and leaves no row, at most a spool
+        file no row names (overwritten when its number comes again).
         """
         if not isinstance(raw, (bytes, bytearray, memoryview)):
             raise StoreError(f"accept takes the mail as bytes, not {type(raw).__name__}")
@@ -274,6 +275,8 @@ class Store:
             raise StoreError("accept takes MAIL FROM as a str and RCPT TO as a list of str")
         aware(received_at, "received_at")
         path = None
+        # the file is never removed here on failure: an interrupt (Ctrl-C) that comes
+        # during the commit cannot tell whether the row is in
         try:
             with self.session.begin() as s:
                 row = RequestRow(received_at=received_at, mail_from=mail_from,
@@ -289,10 +292,6 @@ class Store:
             raise StoreError(f"cannot write the spool file {path} ({exc.strerror}); "
                              f"check the disk space and permissions of {self.spool_dir}") \
                 from None
-        except BaseException:
-            if path is not None:
-                path.unlink(missing_ok=True)
-            raise
         return seq
 
     @_translated
@@ -350,12 +349,28 @@ class Store:
                              number=job.number, status=job.status, result_code=job.result_code,
                              attempts=job.attempts, sent_at=job.sent_at, pages=request.pages,
                              due_at=(job.due or row.received_at) if waiting else None,
-                             image_path=str(image) if image is not None and waiting else None))
+                             image_path=self._relative(image) if waiting else None))
             s.flush()
             now = datetime.now(timezone.utc)
             for mail in mails:
                 _queue(s, mail, now, request_seq=seq)
         return True
+
+    def _relative(self, path: str | Path | None) -> str | None:
+        """``path`` as kept in the database: relative to data_dir when it is inside
+        (hosts may mount a shared data_dir at different places)."""
+        if path is None:
+            return None
+        p = Path(path)
+        if p.is_absolute():
+            try:
+                return str(p.relative_to(self.data_dir.resolve()))
+            except ValueError:
+                try:
+                    return str(p.relative_to(self.data_dir.absolute()))
+                except ValueError:
+                    return str(p)
+        return str(p)
 
     # -- jobs -------------------------------------------------------------------------
     @_translated
