@@ -56,6 +56,7 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import shared_memory
 from dataclasses import dataclass, field
 from functools import partial
@@ -493,11 +494,19 @@ class SimulatedNetwork(_Driver):
         log = logging.LoggerAdapter(logging.getLogger("faxengine.t30"),
                                     {"detail_no": detail_no})
         stop: Any = _StopFlag() if self.processes else threading.Event()
-        work = loop.run_in_executor(self._pool(), _simulate, behaviour, pages, ecm, out,
+        pool = self._pool()
+        work = loop.run_in_executor(pool, _simulate, behaviour, pages, ecm, out,
                                     seed, self.realtime, stop, None if self.processes else emit,
                                     log)
         try:
             outcome = await asyncio.shield(work)
+        except BrokenProcessPool as exc:    # a worker died (killed, out of memory)
+            if self._executor is pool:      # (not one a call since has started anew)
+                pool.shutdown(wait=False)
+                self._executor = None       # the next call starts a new pool
+            return CallOutcome("LINE_FAILED", 0, 0.0,
+                               f"the simulated network's worker process died ({exc}); "
+                               "the call is tried again")
         except asyncio.CancelledError:
             stop.set()          # the worker aborts its caller (DCN) at the next block
             work.cancel()       # or it never starts, when it still waits for a worker

@@ -246,30 +246,49 @@ def test_a_cancelled_simulated_call_hangs_up_with_dcn(tmp_path):
     assert events[-1]["event"] == "CallEnded" and events[-1]["code"] == "LOCAL_ABORT"
 
 
-def test_a_cancelled_call_in_the_process_pool_stops_at_once(tmp_path):
-    """A long document in a worker process: cancelled, the worker sees the
-    shared stop flag at its next block and the call ends within the bound."""
+def _interrupt_a_long_call_in_the_pool(tmp_path, interrupt):
+    """One worker process: a short call (the worker is up), a 30-page call
+    that ``interrupt(network, task)`` disturbs half a second in, a short call
+    again.  The long call's outcome (or exception) and the last outcome."""
     network = SimulatedNetwork({"1": "answer"}, tmp_path, processes=1)
     many = [_page(k) for k in range(30)]
 
     async def go():
-        await network.call("1", PAGES[:1], detail_no=DETAIL)        # the worker is up
+        await network.call("1", PAGES[:1], detail_no=DETAIL)
         task = asyncio.ensure_future(network.call("1", many, detail_no="0000000007002"))
         await asyncio.sleep(0.5)
-        task.cancel()
         started = time.monotonic()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        interrupt(network, task)
+        try:
+            long = await asyncio.wait_for(task, 30)
+        except asyncio.CancelledError as exc:
+            long = exc
         took = time.monotonic() - started
-        after = await network.call("1", PAGES[:1], detail_no="0000000007003")   # still works
+        after = await network.call("1", PAGES[:1], detail_no="0000000007003")
         await network.close()
-        return took, after
+        return long, took, after
 
-    took, after = asyncio.run(asyncio.wait_for(go(), 120))
-    assert took < ABORT_LINE_S
-    assert after.result_code == "OK"
+    long, took, after = asyncio.run(asyncio.wait_for(go(), 120))
+    assert after.result_code == "OK"            # the network still works
     stopped = network.received_path("1", "0000000007002")
     assert not stopped.exists() or len(tiff.read(stopped)) < 30
+    return long, took
+
+
+def test_a_cancelled_call_in_the_process_pool_stops_at_once(tmp_path):
+    """Cancelled, the worker sees the shared stop flag at its next block."""
+    long, took = _interrupt_a_long_call_in_the_pool(tmp_path, lambda network, task: task.cancel())
+    assert isinstance(long, asyncio.CancelledError)
+    assert took < ABORT_LINE_S
+
+
+def test_a_worker_process_that_dies_fails_the_call_and_the_next_one_works(tmp_path):
+    def kill(network, task):
+        for process in list(network._executor._processes.values()):
+            process.kill()
+    died, _ = _interrupt_a_long_call_in_the_pool(tmp_path, kill)
+    assert died.result_code == "LINE_FAILED"
+    assert died.detail.startswith("the simulated network's worker process died (")
 
 
 # --------------------------------------------------------------- result codes
@@ -341,3 +360,37 @@ def test_a_refused_sip_call_maps_to_the_line_result(status, code):
     outcome = asyncio.run(asyncio.wait_for(go(), HANGUP_WAIT_S * 4))
     assert (outcome.result_code, outcome.pages_sent, outcome.trace) == (code, 0, [])
     assert outcome.detail.startswith(f"SIP {status} ")
+
+
+def test_a_cancelled_sip_call_hangs_up_and_the_far_end_hears_dcn(tmp_path):
+    """The gateway stopping: the line's call is cancelled once the far end's
+    DIS is in; it raises CancelledError within the bound, and our receiver
+    ends with a remote disconnect and the caller's BYE."""
+    async def go():
+        rx = await SipEndpoint.open(LOCAL, user="fax")
+        line = SipLine("sip:{number}@%s:%d" % rx.sip.local)
+        events: list[dict] = []
+        try:
+            serving = asyncio.ensure_future(FaxReceiver(rx, tmp_path).serve(once=True))
+            calling = asyncio.ensure_future(line.call("0921234567", PAGES[:1], detail_no=DETAIL,
+                                                      on_event=events.append))
+            deadline = time.monotonic() + 30
+            while not any(e.get("name") == "DIS" for e in events):
+                assert time.monotonic() < deadline and not calling.done()
+                await asyncio.sleep(0.05)
+            calling.cancel()
+            started = time.monotonic()
+            with pytest.raises(asyncio.CancelledError):
+                await calling
+            took = time.monotonic() - started
+            (received,) = await asyncio.wait_for(serving, 10)
+            return took, received, events
+        finally:
+            await line.close()
+            rx.close()
+
+    took, received, events = asyncio.run(asyncio.wait_for(go(), 60))
+    assert took < ABORT_LINE_S + HANGUP_WAIT_S
+    assert received.fax.code == "REMOTE_DISCONNECT"
+    assert received.sip_reason == "BYE from the far end"
+    assert [e["name"] for e in events if e["event"] == "FrameSent"][-1] == "DCN"

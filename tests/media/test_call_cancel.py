@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pytest
 
 from faxengine import tiff
 from faxengine.media.call import ABORT_LINE_S, HANGUP_WAIT_S, FaxReceiver, SipEndpoint, send_fax
+from faxengine.media.sip.events import CallEnded
 from test_pump import _page
 
 LOCAL = ("127.0.0.1", 0)
@@ -128,9 +130,14 @@ def test_ctrl_c_on_faxengine_send_hangs_up_and_the_receiver_says_why(tmp_path):
         sender = subprocess.Popen([sys.executable, "-c", SEND, str(doc), "--to", listening[2]],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                   env=env)
-        # the progress bar (not a terminal: a line per page) says when page 1 starts
-        time.sleep(12.0)        # CED, DIS, DCS, TCF, CFR: into the first page
-        assert sender.poll() is None, sender.communicate()
+        # the progress bar (not a terminal: a line per page) says when page 1
+        # has gone out: the call is in the middle of the document
+        deadline = time.monotonic() + 90
+        line = ""
+        while line != "page 1/2 sent\n":
+            assert time.monotonic() < deadline and sender.poll() is None, line
+            if select.select([sender.stderr], [], [], 1.0)[0]:
+                line = sender.stderr.readline()
         sender.send_signal(signal.SIGINT)
         started = time.monotonic()
         _, err = sender.communicate(timeout=HANG_UP_BOUND)
@@ -144,5 +151,26 @@ def test_ctrl_c_on_faxengine_send_hangs_up_and_the_receiver_says_why(tmp_path):
     assert sender.returncode == 130, err
     assert "interrupted" in err
     assert receiver.returncode == 1
-    assert "REMOTE_DISCONNECT" in out, out
+    assert "received: REMOTE_DISCONNECT" in out and "BYE from the far end" in out, out
     assert took < HANG_UP_BOUND
+
+
+async def _cancel_while_ringing():
+    uas = await SipEndpoint.open(LOCAL, user="fax")      # rings (180) and never answers
+    try:
+        sending = _send(uas, [_page(6)], None)
+        incoming = await asyncio.wait_for(uas.incoming.get(), 10)
+        events = uas.watch(incoming.call_id)
+        started = await _cancelled(sending)
+        while not isinstance(event := await asyncio.wait_for(events.get(), HANGUP_WAIT_S),
+                             CallEnded):
+            pass
+        return time.monotonic() - started, event
+    finally:
+        uas.close()
+
+
+def test_a_call_cancelled_while_it_rings_is_cancelled_in_sip():
+    took, ended = asyncio.run(_cancel_while_ringing())
+    assert (ended.status, ended.reason) == (487, "cancelled by the caller")    # RFC 3261 §9.2
+    assert took < HANGUP_WAIT_S
