@@ -170,9 +170,11 @@ class Filters:
 
     def bounds(self, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
         """The range as aware datetimes: [start 00:00, the day after end 00:00) in ``zone``."""
-        lo = datetime.combine(self.start, datetime.min.time(), zone) if self.start else None
+        # the first and last years of the calendar leave no room for a zone: open there
+        lo = datetime.combine(self.start, datetime.min.time(), zone) \
+            if self.start and self.start.year > 1 else None
         hi = datetime.combine(self.end + timedelta(days=1), datetime.min.time(), zone) \
-            if self.end else None
+            if self.end and self.end.year < 9999 else None
         return lo, hi
 
     def query_string(self, **changes) -> str:
@@ -297,33 +299,33 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _select(m, viewer: Viewer, filters: Filters, zone: ZoneInfo):
-    """The history's SELECT (jobs with their request and account), filtered; None if
-    nothing can match."""
-    from sqlalchemy import func, or_, select
+def _conditions(m, viewer: Viewer, filters: Filters, zone: ZoneInfo) -> tuple[list, bool]:
+    """The WHERE terms of the history's query, and whether they need the request's
+    columns (the join to ``requests``)."""
+    from sqlalchemy import func, or_
 
-    if filters.impossible:
-        return None, None
-    when = func.coalesce(m.JobRow.sent_at, m.RequestRow.received_at)
-    stmt = (select(m.JobRow, m.RequestRow, m.Account.name)
-            .join(m.RequestRow, m.JobRow.request_seq == m.RequestRow.seq)
-            .outerjoin(m.Account, m.RequestRow.account_id == m.Account.id))
+    terms, on_request = [], False
     if not viewer.operator:
-        stmt = stmt.where(m.RequestRow.account_id == viewer.account_id)
+        terms.append(m.RequestRow.account_id == viewer.account_id)
+        on_request = True
     lo, hi = filters.bounds(zone)
+    when = func.coalesce(m.JobRow.sent_at, m.RequestRow.received_at)
     if lo is not None:
-        stmt = stmt.where(when >= lo.astimezone(timezone.utc))
+        terms.append(when >= lo.astimezone(timezone.utc))
+        on_request = True
     if hi is not None:
-        stmt = stmt.where(when < hi.astimezone(timezone.utc))
+        terms.append(when < hi.astimezone(timezone.utc))
+        on_request = True
     if filters.number:
-        stmt = stmt.where(m.JobRow.number.like(_like(filters.number), escape="\\"))
+        terms.append(m.JobRow.number.like(_like(filters.number), escape="\\"))
     if filters.status:
-        stmt = stmt.where(m.JobRow.status == filters.status)
+        terms.append(m.JobRow.status == filters.status)
     if filters.q:
         pattern = _like(filters.q)
-        stmt = stmt.where(or_(m.RequestRow.subject.ilike(pattern, escape="\\"),
-                              m.RequestRow.sender.ilike(pattern, escape="\\")))
-    return stmt, when
+        terms.append(or_(m.RequestRow.subject.ilike(pattern, escape="\\"),
+                         m.RequestRow.sender.ilike(pattern, escape="\\")))
+        on_request = True
+    return terms, on_request
 
 
 def _record(job, request, account: str | None, now: datetime) -> Record:
@@ -340,14 +342,30 @@ def query(session, m, viewer: Viewer, filters: Filters, zone: ZoneInfo, now: dat
           limit: int | None = PAGE_SIZE) -> tuple[int, list[Record]]:
     """The records ``viewer`` may see that match ``filters``, newest first: the
     count of all matches and the page ``filters.page`` of them (all of them
-    when ``limit`` is None)."""
+    when ``limit`` is None).
+
+    Newest first is the order the requests came in (the request sequence,
+    then the destination: the 明細番号), not 送信日時: a page does not change
+    under the reader when a job is retried, and an index gives the first page
+    without sorting every record -- the request's ``(account_id, seq)`` for
+    a user, the jobs' ``request_seq`` for an operator (the two sequence
+    columns are equal by the join; each is the one the database walks).
+    The count joins only what its filters need.
+    """
     from sqlalchemy import func, select
 
-    stmt, when = _select(m, viewer, filters, zone)
-    if stmt is None:
+    if filters.impossible:
         return 0, []
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    stmt = stmt.order_by(when.desc(), m.JobRow.detail_no.desc())
+    terms, on_request = _conditions(m, viewer, filters, zone)
+    count = select(func.count()).select_from(m.JobRow)
+    if on_request:
+        count = count.join(m.RequestRow, m.JobRow.request_seq == m.RequestRow.seq)
+    total = session.scalar(count.where(*terms))
+    sequence = m.JobRow.request_seq if viewer.operator else m.RequestRow.seq
+    stmt = (select(m.JobRow, m.RequestRow, m.Account.name)
+            .join(m.RequestRow, m.JobRow.request_seq == m.RequestRow.seq)
+            .outerjoin(m.Account, m.RequestRow.account_id == m.Account.id)
+            .where(*terms).order_by(sequence.desc(), m.JobRow.index.desc()))
     if limit is not None:
         stmt = stmt.limit(limit).offset((filters.page - 1) * limit)
     return total, [_record(j, r, a, now) for j, r, a in session.execute(stmt)]

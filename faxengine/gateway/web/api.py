@@ -112,7 +112,7 @@ def api_history(request: Request, v: history.Viewer = Depends(api_viewer)) -> di
         filters = history.Filters.parse(dict(request.query_params))
     except history.HistoryQueryError as e:
         raise HTTPException(400, str(e)) from None
-    with st.store.session() as s:
+    with st.store.read_session() as s:
         total, records = history.query(s, st.models, v, filters, st.zone, st.now())
     return {"total": total, "page": filters.page, "records": [r.json(st.zone) for r in records]}
 
@@ -127,7 +127,7 @@ def api_fax_tif(request: Request, detail_no: str, v: history.Viewer = Depends(ap
 def api_fax(request: Request, detail_no: str, v: history.Viewer = Depends(api_viewer)) -> dict:
     """One destination by its 明細番号."""
     st = state(request)
-    with st.store.session() as s:
+    with st.store.read_session() as s:
         r = history.record(s, st.models, v, detail_no, st.now())
     if r is None:
         raise HTTPException(404, f"no fax {detail_no[:20]!r} for this account")
@@ -201,6 +201,6 @@ async def api_send(request: Request, v: history.Viewer = Depends(api_viewer)) ->
 def _first_sender(st, account_id: int) -> str | None:
     from sqlalchemy import select
     m = st.models
-    with st.store.session() as s:
+    with st.store.read_session() as s:
         return s.scalars(select(m.Sender.address).where(m.Sender.account_id == account_id)
                          .order_by(m.Sender.id).limit(1)).first()

@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from faxengine.gateway.errors import GatewayConfigError
+from faxengine.gateway.store import StoreError
 from faxengine.gateway.web.security import HEADERS, LoginLimiter
 
 __all__ = ["WebState", "create_app", "LoginRequired"]
@@ -62,6 +63,28 @@ class WebState:
     max_upload: int = MAX_UPLOAD
     thumbs: OrderedDict = field(default_factory=OrderedDict)    # (detail_no, page) -> PNG
     models: object = None           # the module of the store's ORM classes
+
+
+class SecurityHeaders:
+    """ASGI middleware: ``security.HEADERS`` on every response that does not set them
+    itself (plain ASGI: Starlette's BaseHTTPMiddleware costs a task per request)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + \
+                    [(k, v) for k, v in self.headers if k not in present]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _utcnow() -> datetime:
@@ -113,12 +136,7 @@ def create_app(store, *, secret_key: str, timezone: str, fax_domain: str,
     app.add_middleware(SessionMiddleware, secret_key=secret_key, session_cookie="fxsession",
                        max_age=SESSION_HOURS * 3600, same_site="lax", https_only=False)
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next):
-        response = await call_next(request)
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
@@ -137,6 +155,14 @@ def create_app(store, *, secret_key: str, timezone: str, fax_domain: str,
             return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code,
                                 headers=headers)
         return pages.error_page(request, exc.status_code, str(exc.detail), headers)
+
+    @app.exception_handler(StoreError)
+    async def _store(request: Request, exc: StoreError) -> Response:
+        # the database is down or busy beyond its timeout: say so, no traceback
+        message = f"the gateway's database cannot answer now ({exc}); try again in a minute"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message}, status_code=503)
+        return pages.error_page(request, 503, message)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -78,7 +78,7 @@ def viewer(request: Request) -> Page:
     uid, fp = request.session.get("uid"), request.session.get("pw")
     account = None
     if isinstance(uid, int):
-        with st.store.session() as s:
+        with st.store.read_session() as s:
             account = s.get(st.models.Account, uid)
             if account is not None:
                 s.expunge(account)
@@ -113,7 +113,7 @@ def render(request: Request, name: str, context: dict, status_code: int = 200,
 def error_page(request: Request, status: int, message: str, headers=None) -> HTMLResponse:
     titles = {400: "入力に誤りがあります", 401: "ログインしてください", 403: "許可されていません",
               404: "見つかりません", 405: "この方法では使えません", 413: "大きすぎます",
-              429: "しばらくお待ちください"}
+              429: "しばらくお待ちください", 503: "ただいま応答できません"}
     return render(request, "error.html", {"title": titles.get(status, "エラー"),
                                           "message": message, "page": None},
                   status_code=status, headers=headers)
@@ -190,7 +190,7 @@ def _filters(request: Request) -> tuple[history.Filters, str]:
 def history_page(request: Request, page: Page = Depends(viewer)) -> HTMLResponse:
     st = state(request)
     filters, problem = _filters(request)
-    with st.store.session() as s:
+    with st.store.read_session() as s:
         total, records = history.query(s, st.models, page.viewer, filters, st.zone, st.now())
     pages = max(1, -(-total // history.PAGE_SIZE))
     live = any(r.status in (WAITING, SENDING) for r in records)
@@ -217,7 +217,7 @@ def history_csv(request: Request, page: Page = Depends(viewer), encoding: str = 
                                             f"default) or \"utf-8\"")
     except history.HistoryQueryError as e:
         raise HTTPException(400, str(e)) from None
-    with st.store.session() as s:
+    with st.store.read_session() as s:
         _, records = history.query(s, st.models, page.viewer, window, st.zone, st.now(),
                                    limit=None)
     body = history.csv_bytes(records, st.zone, encoding)
@@ -230,7 +230,7 @@ def history_csv(request: Request, page: Page = Depends(viewer), encoding: str = 
 # --- one fax ---
 
 def _image(st: WebState, v: history.Viewer, detail_no: str) -> Path | None:
-    with st.store.session() as s:
+    with st.store.read_session() as s:
         path = history.image_path(s, st.models, v, detail_no, st.now())
     return None if path is None else Path(st.store.data_dir) / path     # relative to data_dir
 
@@ -306,7 +306,7 @@ def _mail_text(raw: bytes | None) -> dict | None:
 @router.get("/faxes/{detail_no}")
 def fax_detail(request: Request, detail_no: str, page: Page = Depends(viewer)) -> HTMLResponse:
     st = state(request)
-    with st.store.session() as s:
+    with st.store.read_session() as s:
         d = history.detail(s, st.models, page.viewer, detail_no, st.now())
     if d is None:
         raise HTTPException(404, f"明細番号 {detail_no[:20]} の送信はありません。")
@@ -324,7 +324,7 @@ def fax_detail(request: Request, detail_no: str, page: Page = Depends(viewer)) -
 def _settings_page(request: Request, page: Page, message: str = "", error: str = "",
                    token: str = "", status_code: int = 200) -> HTMLResponse:
     st = state(request)
-    with st.store.session() as s:
+    with st.store.read_session() as s:
         settings = accounts.load(s, st.models, page.viewer.account_id)
     return render(request, "settings.html", {"page": page, "s": settings, "message": message,
                                              "error": error, "token": token},
@@ -420,7 +420,7 @@ def _accounts_page(request: Request, page: Page, message: str = "", error: str =
     st = state(request)
     if not page.viewer.operator:
         raise HTTPException(404, "ページがありません。")
-    with st.store.session() as s:
+    with st.store.read_session() as s:
         rows = [(a.id, a.name, a.role, a.disabled, a.created_at)
                 for a in accounts.list_accounts(s, st.models)]
     return render(request, "accounts.html", {"page": page, "accounts": rows,

@@ -162,10 +162,11 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
-def serve(app) -> tuple[uvicorn.Server, threading.Thread, str]:
-    """``app`` on a free port of 127.0.0.1 in a thread: (server, thread, base URL)."""
+def serve(app, **config) -> tuple[uvicorn.Server, threading.Thread, str]:
+    """``app`` on a free port of 127.0.0.1 in a thread: (server, thread, base URL);
+    ``config``: more settings of ``uvicorn.Config``."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                           lifespan="off"))
+                                           lifespan="off", **config))
     thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -104,6 +104,12 @@ def test_filters_from_query_parameters():
     assert lo == datetime(2026, 12, 1, tzinfo=JST) and hi == datetime(2026, 12, 7, tzinfo=JST)
 
 
+def test_the_ends_of_the_calendar_are_open_bounds():
+    assert Filters.parse({"from": "0001-01-01", "to": "9999-12-31"}).bounds(TOKYO) == (None, None)
+    lo, hi = Filters.parse({"from": "0002-01-01", "to": "9998-12-31"}).bounds(TOKYO)
+    assert lo.astimezone(timezone.utc).year == 1 and hi.year == 9999
+
+
 @pytest.mark.parametrize("params, message", [
     ({"from": "2026-13-01"}, "from is '2026-13-01': give a date as YYYY-MM-DD"),
     ({"to": "' OR 1=1 --"}, "to is \"' OR 1=1 --\": give a date as YYYY-MM-DD"),

@@ -226,7 +226,9 @@ def test_another_accounts_fax_is_404_everywhere(web, store):
     assert DETAIL.findall(c.get("/history").text) == []
     assert DETAIL.findall(c.get("/history?number=0921234567").text) == []
     admin = web.login("admin")
-    assert DETAIL.findall(admin.get("/history").text) == [no]
+    page = admin.get("/history").text
+    assert DETAIL.findall(page) == [no]
+    assert '<td data-label="アカウント">sample</td>' in page      # an operator sees whose it is
     assert admin.get(f"/faxes/{no}.tif").status_code == 200
 
 
@@ -306,3 +308,13 @@ def test_operator_creates_disables_and_resets_accounts(web, store):
     u = web.login("sample")
     r = u.post(f"/accounts/{aid}/disable", data={"csrf": csrf_of(u.get("/settings").text)})
     assert r.status_code == 404 and not _account(store, "newco").disabled
+
+
+def test_one_account_cannot_change_anothers_settings(web, store):
+    c = web.login("other")
+    r = _post(c, "/settings/senders/delete", address="sample@edicworks.com")
+    assert r.status_code == 400 and "sample@edicworks.com は登録されていません。" in r.text
+    assert store.account_for_sender("sample@edicworks.com").name == "sample"
+    # the settings forms name no account: each changes the session's own
+    _post(c, "/settings/retries", retries="3", retry_interval="10")
+    assert (_account(store, "sample").retries, _account(store, "other").retries) == (2, 3)
