@@ -67,6 +67,11 @@ def test_a_word_longer_than_a_line_is_cut_where_the_line_is_full(em_font):
     assert all(em_font.getlength(line) <= 10 * em_font.size for line in lines)
 
 
+def test_an_indented_word_longer_than_a_line_is_cut_not_moved_off_its_indent(em_font):
+    lines = wrap("  " + "W" * 40, 10, em_font)
+    assert lines[0].startswith("  W") and "".join(lines) == "  " + "W" * 40
+
+
 def test_empty_lines_and_indentation_are_kept(em_font):
     assert wrap("あ\n\n  い\n", 10, em_font) == ["あ", "", "  い", ""]
 

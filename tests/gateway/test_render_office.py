@@ -5,7 +5,6 @@ import time
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from faxengine.gateway.mail import Document
@@ -172,7 +171,12 @@ def test_libreoffice_past_its_time_is_killed_with_its_process_group():
 
 
 @needs_soffice
-def test_libreoffice_runs_under_a_memory_limit():
+@pytest.mark.parametrize("prlimit", [True, False], ids=["prlimit", "preexec"])
+def test_libreoffice_runs_under_a_memory_limit(prlimit, monkeypatch):
+    if not prlimit:                    # the fallback without util-linux's prlimit
+        which = office.shutil.which
+        monkeypatch.setattr(office.shutil, "which",
+                            lambda name: None if name == "prlimit" else which(name))
     r = render_documents([Document("m.docx", "word", docx(["x"]))],
                          limits=RenderLimits(office_memory=16 << 20))
     assert r.error is not None
@@ -195,3 +199,16 @@ def test_garbage_named_doc_is_an_error_naming_the_file():
     assert r.error is not None and r.error.document == "壊れた.doc"
     assert r.error.message.startswith("壊れた.doc: LibreOffice could not convert it (exit ")
     assert r.error.message.endswith("); send it as PDF")
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_each_worker_process_has_a_profile_removed_when_it_exits(method):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method)) as pool:
+        first = pool.submit(office._profile_dir).result(timeout=60)
+        again = pool.submit(office._profile_dir).result(timeout=60)
+        assert first == again and Path(first).is_dir()
+        assert first != office._profile_dir()          # not the parent's
+    assert not Path(first).exists()

@@ -18,12 +18,14 @@ Bounds, so that no document takes the host with it:
   caught too (a ZIP bomb renamed .docx);
 * LibreOffice runs in a session of its own under ``RLIMIT_AS``
   (``office_memory``), ``RLIMIT_FSIZE`` (``office_file_size``) and no core
-  files; after ``max_seconds`` its process group is killed.
+  files, set by util-linux's ``prlimit`` (or, without it, between fork and
+  exec); after ``max_seconds`` its process group is killed.
 """
 from __future__ import annotations
 
 import atexit
 import io
+import multiprocessing.util
 import os
 import resource
 import shutil
@@ -97,7 +99,10 @@ def _profile_dir() -> str:
     if _profile is None or _profile[0] != os.getpid():
         path = tempfile.mkdtemp(prefix="faxengine-soffice-")
         _profile = (os.getpid(), path)
+        # removed at exit: atexit in a main or spawned process; a forked
+        # pool worker leaves by os._exit, running only multiprocessing's own
         atexit.register(shutil.rmtree, path, True)
+        multiprocessing.util.Finalize(None, shutil.rmtree, args=(path, True), exitpriority=0)
     return _profile[1]
 
 
@@ -124,20 +129,26 @@ def to_pdf(data: bytes, name: str, what: str, limits: RenderLimits) -> bytes:
         out = Path(work, "out")
         profile = _profile_dir()
 
-        def limit() -> None:        # in the child, before exec
-            resource.setrlimit(resource.RLIMIT_AS, (limits.office_memory, limits.office_memory))
-            resource.setrlimit(resource.RLIMIT_FSIZE,
-                               (limits.office_file_size, limits.office_file_size))
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-        env = dict(os.environ, HOME=profile)
+        command = [program, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
+                   "--norestore", "--nolockcheck", "--nodefault",
+                   f"--infilter={IMPORT_FILTERS[suffix]}", "--convert-to", "pdf",
+                   "--outdir", str(out), str(source)]
+        rlimits = {resource.RLIMIT_AS: limits.office_memory,
+                   resource.RLIMIT_FSIZE: limits.office_file_size, resource.RLIMIT_CORE: 0}
+        preexec = None
+        if prlimit := shutil.which("prlimit"):
+            # util-linux sets them and execs: no Python between fork and exec,
+            # which a process with threads (the service's) must avoid
+            command = [prlimit, f"--as={limits.office_memory}",
+                       f"--fsize={limits.office_file_size}", "--core=0", "--", *command]
+        else:
+            def preexec() -> None:          # in the child, before exec
+                for which, value in rlimits.items():
+                    resource.setrlimit(which, (value, value))
         proc = subprocess.Popen(
-            [program, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
-             "--norestore", "--nolockcheck", "--nodefault",
-             f"--infilter={IMPORT_FILTERS[suffix]}", "--convert-to", "pdf",
-             "--outdir", str(out), str(source)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=limit, env=env, cwd=work)
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True, preexec_fn=preexec, env=dict(os.environ, HOME=profile),
+            cwd=work)
         try:
             output, _ = proc.communicate(timeout=limits.max_seconds)
         except subprocess.TimeoutExpired:

@@ -160,7 +160,7 @@ def _wrap_line(line: str, width: float, advance, tab: float) -> Iterator[str]:
             brk = i
             while brk > start + 1 and not _can_break(line, brk):
                 brk -= 1                         # 追い出し
-            if not _can_break(line, brk):
+            if not _can_break(line, brk) or not line[start:brk].strip(" "):
                 brk = i                          # longer than a line: cut where it is full
         yield line[start:brk].rstrip(" ")
         start = brk
