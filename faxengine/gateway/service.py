@@ -697,6 +697,7 @@ def main(argv: list[str] | None = None) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
     root = logging.getLogger("faxengine")
+    levels = root.level, log.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     log.setLevel(logging.INFO)
@@ -705,4 +706,8 @@ def main(argv: list[str] | None = None) -> int:
     except GatewayError as exc:     # a port in use, a database it cannot open, a data_dir
         print(f"faxengine gateway: {exc}", file=sys.stderr)
         return 2
+    finally:                        # main() may be called as a function (tests)
+        root.removeHandler(handler)
+        root.setLevel(levels[0])
+        log.setLevel(levels[1])
     return 0

@@ -3,45 +3,35 @@ at start; a second SIGINT hangs up the calls at once and exits 0 (SIGTERM during
 call: test_durability.py)."""
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
 import sqlite3
-import sys
 import time
 
-from gateway_harness import REPO, GatewayProcess, request, send, wait_for, write_config
+from faxengine.cli import main
+
+from gateway_harness import GatewayProcess, request, send, wait_for, write_config
 
 
-def run(args: list[str], timeout: float = 60) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "faxengine", "gateway", *args],
-                          capture_output=True, text=True, env=env, timeout=timeout)
-
-
-def test_a_port_in_use_is_one_line_and_status_2(tmp_path):
+def test_a_port_in_use_is_one_line_and_status_2(tmp_path, capsys):
     path = write_config(tmp_path, fixed_ports=True)
     port = GatewayProcess(path, tmp_path / "unused.log").smtp
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", port))
         taken.listen()
-        result = run(["--config", str(path)])
-    assert result.returncode == 2
-    assert result.stderr.splitlines()[-1] == \
+        assert main(["gateway", "--config", str(path)]) == 2
+    assert capsys.readouterr().err == \
         f"faxengine gateway: [smtp] listen: cannot listen on 127.0.0.1:{port}: Address " \
-        f"already in use"
-    assert "Traceback" not in result.stderr
+        f"already in use\n"
 
 
-def test_a_data_dir_that_is_a_file_is_one_line_and_status_2(tmp_path):
+def test_a_data_dir_that_is_a_file_is_one_line_and_status_2(tmp_path, capsys):
     path = write_config(tmp_path)
     (tmp_path / "data").write_text("not a directory")
-    result = run(["--config", str(path)])
-    assert result.returncode == 2
-    assert result.stderr == f"faxengine gateway: [gateway] data_dir: cannot make " \
-                            f"{tmp_path / 'data'} (File exists); give a directory the " \
-                            f"gateway may write\n"
+    assert main(["gateway", "--config", str(path)]) == 2
+    assert capsys.readouterr().err == f"faxengine gateway: [gateway] data_dir: cannot make " \
+                                      f"{tmp_path / 'data'} (File exists); give a directory " \
+                                      f"the gateway may write\n"
 
 
 def test_a_second_sigint_hangs_up_the_call_at_once(tmp_path):
