@@ -127,7 +127,7 @@ class Gateway:
         self._due = asyncio.Event()             # jobs may be due: line workers look
         self._mail = asyncio.Event()            # outbox rows: deliver them
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
-        self._calls: set[asyncio.Task] = set()
+        self._calls: set[asyncio.Task] = set()     # line workers in a call
 
     # ---- control -------------------------------------------------------------
 
@@ -181,8 +181,8 @@ class Gateway:
             servers.remove(smtp)
             # 2. no new call; calls in progress may end within stop_timeout
             for w in workers:
-                w.cancel() if not self._busy(w) else None
-            self._due.set()
+                if not self._busy(w):
+                    w.cancel()
             await self._drain_calls(workers)
         finally:
             if web is not None:
@@ -227,7 +227,7 @@ class Gateway:
         self._stopping.set()
 
     def _busy(self, worker: asyncio.Task) -> bool:
-        return any(getattr(c, "line_worker", None) is worker for c in self._calls)
+        return worker in self._calls
 
     async def _drain_calls(self, workers: list[asyncio.Task]) -> None:
         """Let the calls in progress end, within stop_timeout (or until a second
@@ -441,7 +441,9 @@ class Gateway:
     async def _render(self, seq: int, request: Request) -> tuple[Request, str | None]:
         from faxengine.gateway.mail import MAX_PAGES
 
-        path = str(self.data_dir / "images" / f"request-{seq}.tif")
+        # this gateway's own file: two hosts may expand one request at once (one of
+        # them stores it, Store.expand)
+        path = str(self.data_dir / "images" / f"request-{seq}.{self.worker.strip('/')}.tif")
         if self._pool is None:
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 RENDER_WORKERS, mp_context=multiprocessing.get_context("spawn"))
@@ -482,12 +484,12 @@ class Gateway:
             if job.final:
                 continue
             target = self.data_dir / "images" / f"{job.detail_no}.tif"
-            with contextlib.suppress(FileNotFoundError):
-                target.unlink()
+            tmp = f"{path}.{job.detail_no}"
             try:
-                os.link(path, target)
+                os.link(path, tmp)
             except OSError:
-                shutil.copyfile(path, target)
+                shutil.copyfile(path, tmp)
+            os.replace(tmp, target)     # atomic: a call reading it never finds it missing
             images[job.detail_no] = str(target)
         os.unlink(path)
         return images
@@ -516,33 +518,33 @@ class Gateway:
 
     async def _line_worker(self, index: int) -> None:
         me = asyncio.current_task()
+        idle = min(POLL_S * self.config.gateway.lines, 10.0)    # about one look a second
         while not self._stopping.is_set():
             try:
                 claimed = await asyncio.to_thread(self.store.claim, _utcnow(), self.worker)
-            except GatewayError as exc:         # the database away for a moment
-                log.warning("line %d: cannot claim a job: %s", index, exc)
+            except Exception as exc:        # noqa: BLE001 - the database away for a moment
+                log.warning("line %d: cannot claim a job: %s: %s", index,
+                            type(exc).__name__, exc)
                 await _wait(self._stopping, POLL_S * 5)
                 continue
             if claimed is None:
-                await _wait(self._due, POLL_S)
-                if not self._stopping.is_set() and not self._due.is_set():
-                    continue
+                # woken when a job may be due (a request expanded, a retry's time come);
+                # otherwise a look now and then for what another host left due
+                await _wait(self._due, idle)
                 self._due.clear()
                 continue
             self._due.set()         # there may be more: wake another idle line
-            call = asyncio.current_task()
-            call.line_worker = me   # type: ignore[attr-defined]
-            self._calls.add(call)
+            self._calls.add(me)
             try:
                 await self._call(claimed)
-            except GatewayError as exc:
+            except Exception:       # noqa: BLE001 - a line must outlive any one job
                 # the call's end could not be recorded (the database away, or the job
                 # requeued meanwhile by a gateway of the same name): the job stays
                 # 送信中 and is requeued at the next start of this gateway
-                log.error("job %s: the call ended but could not be recorded: %s",
-                          claimed.job.detail_no, exc)
+                log.exception("job %s: the call ended but could not be recorded",
+                              claimed.job.detail_no)
             finally:
-                self._calls.discard(call)
+                self._calls.discard(me)
 
     async def _call(self, claimed: Any) -> None:
         job: Job = claimed.job
@@ -579,8 +581,9 @@ class Gateway:
                  f", again at {new.due:%H:%M:%S}" if new.due else "")
         if mail is not None:
             self._mail.set()
-        if new.due is not None:
-            self._due.set()
+        if new.due is not None:         # the retry: wake a line when it is due
+            asyncio.get_running_loop().call_later(
+                max(0.0, (new.due - _utcnow()).total_seconds()), self._due.set)
 
     # ---- outbox --------------------------------------------------------------
 

@@ -174,7 +174,8 @@ def wait_for(check, what: str, timeout: float = WAIT_S, every: float = 0.1):
         if value:
             return value
         if time.monotonic() > until:
-            raise AssertionError(f"not within {timeout:g} s: {what}")
+            raise AssertionError(f"not within {timeout:g} s: "
+                                 f"{what() if callable(what) else what}")
         time.sleep(every)
 
 
@@ -255,7 +256,8 @@ class GatewayProcess:
         self.proc = subprocess.Popen([sys.executable, "-m", "faxengine", "gateway",
                                       "--config", str(self.config_path)],
                                      stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        wait_for(self._listening, f"the gateway listens on {self.smtp} ({self.text()})", 60)
+        wait_for(self._listening, lambda: f"the gateway listens on {self.smtp} and {self.pop3}"
+                 f" ({self.text()})", 60)
         return self
 
     def _listening(self) -> bool:

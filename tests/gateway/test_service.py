@@ -316,3 +316,38 @@ def test_a_mail_too_broken_to_read_gets_its_error_mail_at_the_envelope_sender(ga
     assert mail.subject == ERROR_SUBJECT and mail.to == SENDER
     assert mail.body.startswith(WHOLE_REQUEST + "メールの形式を読み取れなかったため、送信処理を行いません"
                                 "でした。\n"), mail.body
+
+
+def test_starttls_and_stls_with_the_configured_certificate(tmp_path):
+    import poplib
+    import ssl
+
+    from _mailio import self_signed
+
+    cert, key = self_signed(tmp_path)
+    tls = f'tls_cert = "{cert}"\ntls_key = "{key}"\n'
+    path = write_config(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('[smtp]\n', f'[smtp]\n{tls}').replace('[pop3]\n', f'[pop3]\n{tls}')
+    path.write_text(text, encoding="utf-8")
+    gw = InProcessGateway(path).start()
+    try:
+        client = ssl.create_default_context(cafile=str(cert))
+        with smtplib.SMTP("127.0.0.1", gw.smtp, timeout=30) as smtp:
+            smtp.starttls(context=client)
+            smtp.sendmail(SENDER, [f"0921234567@{DOMAIN}"],
+                          request("0921234567", subject="TLS").as_bytes())
+
+        def fetch():
+            pop = poplib.POP3("127.0.0.1", gw.pop3, timeout=30)
+            try:
+                pop.stls(context=client)
+                pop.user(SENDER)
+                pop.pass_("change-me")
+                return pop.stat()[0]
+            finally:
+                pop.quit()
+
+        assert wait_for(fetch, "the result mail over STLS") == 1
+    finally:
+        gw.stop()

@@ -48,7 +48,7 @@ def test_two_gateway_processes_on_one_database_never_send_a_destination_twice(pg
         for name in ("a", "b"):
             d = tmp_path / name
             d.mkdir()
-            path = write_config(d, database=url, lines=4, fixed_ports=True,
+            path = write_config(d, database=url, lines=2, fixed_ports=True,
                                 data_dir=str(data), name=f"host-{name}")
             hosts.append(GatewayProcess(path, d / "gateway.log").start())
         numbers = [f"092{i:07d}" for i in range(1, 13)]
