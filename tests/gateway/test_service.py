@@ -351,3 +351,26 @@ def test_starttls_and_stls_with_the_configured_certificate(tmp_path):
         assert wait_for(fetch, "the result mail over STLS") == 1
     finally:
         gw.stop()
+
+
+def test_images_are_deleted_264_hours_after_sending(tmp_path, monkeypatch):
+    from sqlalchemy import update
+
+    from faxengine.gateway import service
+    from faxengine.gateway.store import JobRow
+
+    monkeypatch.setattr(service, "EXPIRY_EVERY_S", 0.2)
+    gw = InProcessGateway(write_config(tmp_path)).start()
+    try:
+        send(gw.smtp, request(["0921234567", "0451234567"], subject="期限"))
+        wait_for(lambda: len(mails_of(gw)) == 2, "both faxes sent")
+        images = sorted((gw.data_dir / "images").glob("*.tif"))
+        assert [p.name for p in images] == ["0000000001001.tif", "0000000001002.tif"]
+        with gw.store.session.begin() as s:     # the first was sent 264 hours ago
+            s.execute(update(JobRow).where(JobRow.detail_no == "0000000001001").values(
+                image_expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        wait_for(lambda: not images[0].exists(), "the expired image deleted", 30)
+        assert images[1].exists()
+        assert job_row(gw, "0921234567").image_path is None
+    finally:
+        gw.stop()
