@@ -270,7 +270,7 @@ def test_an_unreachable_postgresql_says_so_without_the_password(data_dir):
     with pytest.raises(StoreError) as err:
         Store.open(url, data_dir)
     text = str(err.value)
-    assert text.startswith(f"database postgresql+psycopg://fax:***@127.0.0.1:") and \
+    assert text.startswith("database postgresql+psycopg://fax:***@127.0.0.1:") and \
         "secret" not in text and text.endswith("; check that it runs and the URL (user, "
                                                "password, database name)")
     assert "\n" not in text
@@ -356,3 +356,17 @@ def test_a_wrong_accounts_value_names_what_to_give(data_dir):
             with pytest.raises(GatewayConfigError, match=r"^accounts is \w+: give a list of "
                                                          r"\[\[accounts\]\] tables$"):
                 store.sync_accounts(value)
+
+
+def test_purge_spool_deletes_the_mails_of_expanded_requests_only(store, data_dir, submit):
+    old = submit(store, ["0921234567"], now=T0)
+    pending = store.accept(b"not expanded yet", "a@b", [], T0)
+    new = submit(store, ["0921234567"], now=T0 + timedelta(days=20))
+    spool = data_dir / "spool"
+    assert store.purge_spool(T0 + timedelta(days=11)) == 1
+    assert sorted(p.name for p in spool.iterdir()) == sorted([f"{pending}.eml", f"{new}.eml"])
+    with store.session() as s:
+        assert s.get(RequestRow, old).spool_path == ""
+        assert s.get(JobRow, f"{old:010d}001").status == jobs.WAITING    # the job is kept
+    assert store.purge_spool(T0 + timedelta(days=11)) == 0
+    assert [r.seq for r in store.unexpanded()] == [pending]

@@ -9,7 +9,7 @@ import sys
 from sqlalchemy import func, select
 
 from faxengine.gateway import jobs
-from faxengine.gateway.store import AttemptRow, JobRow, Store
+from faxengine.gateway.store import AttemptRow, JobRow
 
 JOBS = 200
 CHILD = r"""
@@ -58,3 +58,48 @@ def test_two_processes_never_claim_one_job(store, store_url, data_dir, submit, c
         assert s.scalar(select(func.count()).select_from(AttemptRow)) == JOBS
         workers = dict(s.execute(select(JobRow.detail_no, JobRow.claimed_by)).all())
     assert set(workers.values()) == {None}
+
+
+def test_threads_of_one_process_never_claim_one_job(store, submit):
+    """The service's line workers call claim from a thread pool (asyncio.to_thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import datetime, timezone
+
+    submit(store, [f"0312{i:06d}" for i in range(40)])
+    now = datetime(2026, 12, 2, tzinfo=timezone.utc)
+
+    def worker(name: str) -> list[str]:
+        taken = []
+        while (c := store.claim(now, name)) is not None:
+            taken.append(c.detail_no)
+        return taken
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(worker, [f"host/{i}" for i in range(4)]))
+    every = [d for taken in results for d in taken]
+    assert len(every) == len(set(every)) == 40
+
+
+def test_claim_locks_as_each_database_wants(store, store_url, submit):
+    """PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED (hosts never wait for each
+    other's claims); SQLite: the claim's transaction is BEGIN IMMEDIATE."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import event
+
+    submit(store, ["0921234567"])
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        sent.append(" ".join(statement.split()))
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        assert store.claim(datetime(2026, 12, 2, tzinfo=timezone.utc), "w") is not None
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
+    select_job = next(s for s in sent if s.startswith("SELECT") and "FROM jobs" in s)
+    if store_url:
+        assert select_job.endswith("LIMIT %(param_1)s::INTEGER FOR UPDATE SKIP LOCKED")
+    else:
+        assert sent[0] == "BEGIN IMMEDIATE" and "FOR UPDATE" not in select_job

@@ -15,7 +15,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Column, MetaData, String
 
 import faxengine.gateway.migrations as migrations
-from faxengine.gateway.store import Base, Store
+from faxengine.gateway.store import Base, Store, StoreError
+from faxengine.gateway.store.engine import make_engine
 from faxengine.gateway.store.migrate import current, head
 
 
@@ -87,3 +88,19 @@ def test_two_hosts_opening_a_new_database_at_once_migrate_it_once(backend, reque
         assert _diff(store, Base.metadata) == []
         with store.engine.connect() as conn:
             assert current(conn) == "0001"
+
+
+def test_a_database_of_a_newer_faxengine_is_refused(store_url, data_dir):
+    with Store.open(store_url, data_dir) as store, store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0099'")
+    try:
+        with pytest.raises(StoreError, match=r"^the database is at revision 0099, which this "
+                                             r"faxengine does not know \(its newest is 0001\): "
+                                             r"it was made by a newer faxengine; run that one, "
+                                             r"or upgrade this one$"):
+            Store.open(store_url, data_dir)
+    finally:                # the shared test database: back to this revision
+        engine = make_engine(store_url, data_dir)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0001'")
+        engine.dispose()

@@ -5,10 +5,12 @@ PostgreSQL database shared by several gateway hosts, and migrates it to head
 (Alembic, scripts in ``faxengine/gateway/migrations``).  docs/gateway.md,
 "Storage", describes the tables and the durability the store guarantees.
 
-* ``core``: ``Store`` (accept, expand, claim, finish, outbox, images, accounts).
+* ``core``: ``Store`` (accept, expand, claim, finish, requeue, outbox, images, spool).
+* ``engine``: SQLite and PostgreSQL made to behave alike; database errors as ``StoreError``.
 * ``models``: the ORM classes (the web admin reads them through ``Store.session``).
 * ``records``: the plain records the store hands out and takes in.
-* ``accounts``: Argon2 passwords, API tokens, ``[[accounts]]`` entries.
+* ``accounts``: Argon2 passwords, API tokens, ``[[accounts]]`` entries, and the
+  account methods of ``Store``.
 * ``files``: durable files (write, fsync, rename, fsync the directory).
 * ``migrate``: Alembic without ``alembic.ini``.
 """

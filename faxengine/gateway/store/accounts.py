@@ -14,23 +14,33 @@ guessed and lets the token be found by its hash.
 ``account_fields`` reads one ``[[accounts]]`` entry (a dict as tomllib gives
 it) into column values: only the keys the file gives, so what the file does
 not say keeps the value in the database (set in the web admin).
+
+``AccountMethods`` are the ``Store`` methods on accounts: ``sync_accounts``
+(the file's accounts; one removed from the file is disabled, not deleted),
+``account_for_sender``, ``authenticate`` (by name, or by sender address as
+POP3 logs in), ``set_password``, ``create_token``, ``account_for_token``.
 """
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from faxengine.gateway.errors import GatewayConfigError
+from faxengine.gateway.store.engine import translated
+from faxengine.gateway.store.models import Account, ApiToken, Sender
+from faxengine.gateway.store.records import StoreError, aware
 
-__all__ = ["hash_password", "verify_password", "new_token", "token_hash", "account_fields",
-           "normalise_address"]
+__all__ = ["AccountMethods", "hash_password", "verify_password", "new_token", "token_hash",
+           "account_fields", "normalise_address"]
 
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # an Argon2 hash of nothing anyone knows: verified against when the name is
@@ -153,3 +163,168 @@ def _seconds(value: Any, where: str) -> int:
     if not 0 <= seconds <= 7 * 86400:
         raise GatewayConfigError(f"{where} is {value!r}: give a duration from 0 s to 7 days")
     return round(seconds)
+
+
+class AccountMethods:
+    """The account methods of ``Store`` (it provides ``session``, ``read_session``)."""
+
+    session: sessionmaker
+    read_session: sessionmaker
+
+    @translated
+    def sync_accounts(self, accounts: Sequence[Mapping[str, Any]], now: datetime | None = None
+                      ) -> None:
+        """Create or update the accounts of the TOML's ``[[accounts]]`` (dicts).
+
+        What an entry gives wins over the database (a changed password is
+        hashed and replaces the old one; ``senders`` replaces the account's
+        addresses); what it leaves out keeps the database's value, or the
+        default for a new account.  An account that came from the file and is
+        no longer in it is disabled, not deleted: its history stays, it can no
+        longer log in and its senders are refused.  Accounts made in the web
+        admin are left alone.
+
+        Raises:
+            GatewayConfigError: an entry is wrong, two entries share a name or
+                a sender, or a sender belongs to another account in the database.
+        """
+        now = aware(now, "now") if now is not None else datetime.now(timezone.utc)
+        if isinstance(accounts, (str, bytes, Mapping)) or not isinstance(accounts, Sequence):
+            raise GatewayConfigError(f"accounts is {type(accounts).__name__}: give a list of "
+                                     f"[[accounts]] tables")
+        entries = [account_fields(e, f"accounts[{i}]") for i, e in enumerate(accounts)]
+        _unique(entries)
+        with self.session.begin() as s:
+            rows = {a.name: a for a in s.scalars(select(Account))}
+            for e in entries:
+                row = rows.get(e["name"])
+                if row is None and "password" not in e:
+                    raise GatewayConfigError(f"account {e['name']!r}: a new account needs a "
+                                             f"password")
+                if row is None:
+                    row = Account(name=e["name"], password_hash="", created_at=now, role="user",
+                                  retries=2, retry_interval_s=60, result_mail=True,
+                                  disabled=False)
+                    s.add(row)
+                    rows[row.name] = row
+                elif not row.from_config:
+                    raise GatewayConfigError(f"account {e['name']!r} was made in the web admin;"
+                                             f" rename the one in the file")
+                _apply(row, e)
+                row.from_config = True
+            listed = {e["name"] for e in entries}
+            for row in rows.values():
+                if row.from_config and row.name not in listed:
+                    row.disabled = True
+            s.flush()
+            for e in entries:
+                if "senders" in e:
+                    self._set_senders(s, rows[e["name"]], e["senders"])
+
+    @staticmethod
+    def _set_senders(s: Session, row: Account, addresses: list[str]) -> None:
+        for old in list(row.senders):
+            if old.address not in addresses:
+                row.senders.remove(old)
+        s.flush()
+        have = {x.address for x in row.senders}
+        for address in addresses:
+            if address in have:
+                continue
+            other = s.scalar(select(Sender).where(Sender.address == address))
+            if other is not None:
+                owner = s.get(Account, other.account_id)
+                if owner.from_config:      # moved between two accounts of the file
+                    owner.senders.remove(other)
+                    s.flush()
+                else:
+                    raise GatewayConfigError(
+                        f"account {row.name!r}: sender {address} is registered to account "
+                        f"{owner.name!r} (made in the web admin); remove it there or here")
+            row.senders.append(Sender(address=address))
+        s.flush()
+
+    @translated
+    def account_for_sender(self, address: str) -> Account | None:
+        """The enabled account that registered ``address`` (without regard to case)."""
+        if not isinstance(address, str) or not address.strip():
+            return None
+        with self.read_session() as s:
+            return s.scalar(select(Account).join(Sender).where(
+                Sender.address == normalise_address(address), Account.disabled.is_(False)))
+
+    @translated
+    def authenticate(self, name_or_address: str, password: str) -> Account | None:
+        """The enabled account whose name, or one of whose sender addresses (as
+        POP3 logs in), is ``name_or_address`` and whose password is ``password``."""
+        if not isinstance(name_or_address, str) or not isinstance(password, str):
+            return None
+        with self.read_session() as s:
+            row = s.scalar(select(Account).where(Account.name == name_or_address.strip()))
+            if row is None:
+                row = s.scalar(select(Account).join(Sender).where(
+                    Sender.address == normalise_address(name_or_address)))
+        ok, rehash = verify_password(row.password_hash if row else None, password)
+        if not ok or row.disabled:
+            return None
+        if rehash:
+            self.set_password(row.name, password)
+        return row
+
+    @translated
+    def set_password(self, name: str, password: str) -> None:
+        """Give account ``name`` a new password (hashed)."""
+        hashed = hash_password(password)
+        with self.session.begin() as s:
+            _by_name(s, name).password_hash = hashed
+
+    @translated
+    def create_token(self, name: str, token_name: str, now: datetime) -> str:
+        """A new API token for account ``name``: returned once, only its hash is kept."""
+        token, hashed = new_token()
+        with self.session.begin() as s:
+            s.add(ApiToken(account_id=_by_name(s, name).id, name=token_name,
+                           token_hash=hashed, created_at=aware(now, "now")))
+        return token
+
+    @translated
+    def account_for_token(self, token: str) -> Account | None:
+        """The enabled account of an API token that is not revoked."""
+        if not isinstance(token, str) or not token:
+            return None
+        with self.read_session() as s:
+            return s.scalar(select(Account).join(ApiToken).where(
+                ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None),
+                Account.disabled.is_(False)))
+
+
+def _apply(row: Account, e: Mapping[str, Any]) -> None:
+    if "password" in e:
+        ok, _ = verify_password(row.password_hash or None, e["password"])
+        if not ok:
+            row.password_hash = hash_password(e["password"])
+    for key in ("retries", "retry_interval_s", "result_mail", "role"):
+        if key in e:
+            setattr(row, key, e[key])
+    row.disabled = e.get("disabled", False)
+
+
+def _unique(entries: list[dict[str, Any]]) -> None:
+    names: set[str] = set()
+    owner: dict[str, str] = {}
+    for e in entries:
+        if e["name"] in names:
+            raise GatewayConfigError(f"accounts: two accounts are named {e['name']!r}")
+        names.add(e["name"])
+        for a in e.get("senders", ()):
+            if a in owner:
+                raise GatewayConfigError(f"accounts: sender {a} is in both {owner[a]!r} and "
+                                         f"{e['name']!r}; a sender belongs to one account")
+            owner[a] = e["name"]
+
+
+def _by_name(s: Session, name: str) -> Account:
+    row = s.scalar(select(Account).where(Account.name == name))
+    if row is None:
+        raise StoreError(f"no account {name!r}")
+    return row

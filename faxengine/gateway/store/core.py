@@ -1,31 +1,21 @@
 """``Store``: the gateway's database and spool, one object per process.
 
 Every method is one short transaction, synchronous and thread-safe (the
-asyncio service calls them through ``asyncio.to_thread``).  How the two
-databases are made to behave alike:
-
-* SQLite (``url`` ""): ``data_dir/gateway.sqlite3`` in WAL mode with
-  ``synchronous=FULL`` (a commit is on the disk when it returns), foreign
-  keys on, and every transaction of ``session`` is ``BEGIN IMMEDIATE``: it
-  takes the one write lock at its start, so two transactions never read, then
-  both try to write (which WAL could only refuse), and a claim is one writer
-  at a time across processes.  A busy database is waited for
-  (``busy_timeout``, 30 s).  ``read_session`` begins deferred: it reads a
-  snapshot and never makes a writer wait (the store's own look-ups use it;
-  so should the web pages).
-* PostgreSQL (``postgresql://``): through psycopg 3, READ COMMITTED; a claim
-  is ``SELECT ... FOR UPDATE SKIP LOCKED``, so several gateway hosts take
-  different jobs without waiting for each other; connections are checked
-  before use, so a restarted server costs one reconnect.
+asyncio service calls them through ``asyncio.to_thread``); how SQLite and
+PostgreSQL are made to behave alike is in ``engine``.  ``session`` begins
+transactions that may write (``BEGIN IMMEDIATE`` on SQLite), ``read_session``
+ones that only read (a snapshot: never makes a writer wait; the store's own
+look-ups use it, and so should the web pages).  A claim is ``SELECT ... FOR
+UPDATE SKIP LOCKED`` on PostgreSQL, so several gateway hosts take different
+jobs without waiting for each other; on SQLite the write lock serialises it.
 
 The migrations run to head when a store opens (under an advisory lock on
 PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite: two hosts starting at once
-migrate once).
+migrate once).  The account methods are in ``accounts.AccountMethods``.
 """
 from __future__ import annotations
 
 import email.parser
-import functools
 import email.policy
 import re
 from collections.abc import Mapping, Sequence
@@ -33,48 +23,33 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from faxengine.gateway import jobs as joblife
-from faxengine.gateway.errors import GatewayConfigError, JobStateError
+from faxengine.gateway.errors import JobStateError
 from faxengine.gateway.mail import Request
 from faxengine.gateway.results import ResultMail
 from faxengine.gateway.store import accounts as acc
+from faxengine.gateway.store.accounts import AccountMethods
+from faxengine.gateway.store.engine import (READ_ONLY, SQLITE_NAME, first_line, make_engine,
+                                            need, translated)
 from faxengine.gateway.store.files import remove_stale_temporaries, write_durably
-from faxengine.gateway.store.models import (ACCEPTED, EXPANDED, Account, ApiToken, AttemptRow,
-                                            JobRow, OutboxRow, RequestRow, Sender)
+from faxengine.gateway.store.models import (ACCEPTED, EXPANDED, Account, AttemptRow, JobRow,
+                                            OutboxRow, RequestRow, Sender)
 from faxengine.gateway.store.records import (AttemptRecord, ClaimedJob, ExpiredImage,
                                              OutboxRecord, RequestRecord, StoreError, aware)
 
 __all__ = ["Store", "IMAGE_LIFETIME", "SQLITE_NAME"]
 
 IMAGE_LIFETIME = timedelta(hours=264)   # mail-gateway.md §4 ダウンロード: 264 hours (11 days)
-SQLITE_NAME = "gateway.sqlite3"
-BUSY_TIMEOUT_MS = 30_000
-_MIGRATION_LOCK = 0x46415845            # "FAXE": pg_advisory_xact_lock key of the migrations
 _DETAIL_IN_ID = re.compile(r"^<(\d{13})\.")
-_READ = "faxengine_read_only"           # execution option: a SQLite transaction that only reads
 
 
-def _translated(method):
-    """A database failure inside ``method`` raises ``StoreError`` (the transaction
-    was rolled back: nothing of it was done)."""
-    @functools.wraps(method)
-    def run(self: Store, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except SQLAlchemyError as exc:
-            where = self.engine.url.render_as_string(hide_password=True)
-            raise StoreError(f"database {where}: {_first_line(exc)}; nothing of "
-                             f"{method.__name__} was done") from exc
-    return run
-
-
-class Store:
+class Store(AccountMethods):
     """The gateway's database and spool.  Make one with ``Store.open``."""
 
     def __init__(self, engine: Engine, data_dir: Path) -> None:
@@ -84,7 +59,7 @@ class Store:
         # Session factories: ``session`` for transactions that write (``with
         # store.session.begin() as s``), ``read_session`` for those that only read
         self.session = sessionmaker(engine, expire_on_commit=False)
-        self.read_session = sessionmaker(engine.execution_options(**{_READ: True}),
+        self.read_session = sessionmaker(engine.execution_options(**{READ_ONLY: True}),
                                          expire_on_commit=False)
 
     # -- opening ----------------------------------------------------------------------
@@ -109,14 +84,17 @@ class Store:
         except OSError as exc:
             raise StoreError(f"data_dir {data_dir}: cannot make {data_dir / 'spool'} "
                              f"({exc.strerror}); check the path and its permissions") from None
-        engine = _engine(url, data_dir)
+        engine = make_engine(url, data_dir)
         try:
             upgrade(engine)
         except SQLAlchemyError as exc:
             engine.dispose()
             where = engine.url.render_as_string(hide_password=True)
-            raise StoreError(f"database {where}: {_first_line(exc)}; check that it runs and "
+            raise StoreError(f"database {where}: {first_line(exc)}; check that it runs and "
                              f"the URL (user, password, database name)") from None
+        except BaseException:
+            engine.dispose()
+            raise
         remove_stale_temporaries(data_dir / "spool")
         return cls(engine, data_dir)
 
@@ -130,135 +108,8 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- accounts ---------------------------------------------------------------------
-    @_translated
-    def sync_accounts(self, accounts: Sequence[Mapping[str, Any]], now: datetime | None = None
-                      ) -> None:
-        """Create or update the accounts of the TOML's ``[[accounts]]`` (dicts).
-
-        What an entry gives wins over the database (a changed password is
-        hashed and replaces the old one; ``senders`` replaces the account's
-        addresses); what it leaves out keeps the database's value, or the
-        default for a new account.  An account that came from the file and is
-        no longer in it is disabled, not deleted: its history stays, it can no
-        longer log in and its senders are refused.  Accounts made in the web
-        admin are left alone.
-
-        Raises:
-            GatewayConfigError: an entry is wrong, two entries share a name or
-                a sender, or a sender belongs to another account in the database.
-        """
-        now = aware(now, "now") if now is not None else datetime.now(timezone.utc)
-        if isinstance(accounts, (str, bytes, Mapping)) or not isinstance(accounts, Sequence):
-            raise GatewayConfigError(f"accounts is {type(accounts).__name__}: give a list of "
-                                     f"[[accounts]] tables")
-        entries = [acc.account_fields(e, f"accounts[{i}]") for i, e in enumerate(accounts)]
-        _unique(entries)
-        with self.session.begin() as s:
-            rows = {a.name: a for a in s.scalars(select(Account))}
-            for e in entries:
-                row = rows.get(e["name"])
-                if row is None and "password" not in e:
-                    raise GatewayConfigError(f"account {e['name']!r}: a new account needs a "
-                                             f"password")
-                if row is None:
-                    row = Account(name=e["name"], password_hash="", created_at=now, role="user",
-                                  retries=2, retry_interval_s=60, result_mail=True,
-                                  disabled=False)
-                    s.add(row)
-                    rows[row.name] = row
-                elif not row.from_config:
-                    raise GatewayConfigError(f"account {e['name']!r} was made in the web admin;"
-                                             f" rename the one in the file")
-                _apply(row, e)
-                row.from_config = True
-            listed = {e["name"] for e in entries}
-            for row in rows.values():
-                if row.from_config and row.name not in listed:
-                    row.disabled = True
-            s.flush()
-            for e in entries:
-                if "senders" in e:
-                    self._set_senders(s, rows[e["name"]], e["senders"])
-
-    @staticmethod
-    def _set_senders(s: Session, row: Account, addresses: list[str]) -> None:
-        for old in list(row.senders):
-            if old.address not in addresses:
-                row.senders.remove(old)
-        s.flush()
-        have = {x.address for x in row.senders}
-        for address in addresses:
-            if address in have:
-                continue
-            other = s.scalar(select(Sender).where(Sender.address == address))
-            if other is not None:
-                owner = s.get(Account, other.account_id)
-                if owner.from_config:      # moved between two accounts of the file
-                    owner.senders.remove(other)
-                    s.flush()
-                else:
-                    raise GatewayConfigError(
-                        f"account {row.name!r}: sender {address} is registered to account "
-                        f"{owner.name!r} (made in the web admin); remove it there or here")
-            row.senders.append(Sender(address=address))
-        s.flush()
-
-    @_translated
-    def account_for_sender(self, address: str) -> Account | None:
-        """The enabled account that registered ``address`` (without regard to case)."""
-        if not isinstance(address, str) or not address.strip():
-            return None
-        with self.read_session() as s:
-            return s.scalar(select(Account).join(Sender).where(
-                Sender.address == acc.normalise_address(address), Account.disabled.is_(False)))
-
-    @_translated
-    def authenticate(self, name_or_address: str, password: str) -> Account | None:
-        """The enabled account whose name, or one of whose sender addresses (as
-        POP3 logs in), is ``name_or_address`` and whose password is ``password``."""
-        if not isinstance(name_or_address, str) or not isinstance(password, str):
-            return None
-        with self.read_session() as s:
-            row = s.scalar(select(Account).where(Account.name == name_or_address.strip()))
-            if row is None:
-                row = s.scalar(select(Account).join(Sender).where(
-                    Sender.address == acc.normalise_address(name_or_address)))
-        ok, rehash = acc.verify_password(row.password_hash if row else None, password)
-        if not ok or row.disabled:
-            return None
-        if rehash:
-            self.set_password(row.name, password)
-        return row
-
-    @_translated
-    def set_password(self, name: str, password: str) -> None:
-        """Give account ``name`` a new password (hashed)."""
-        hashed = acc.hash_password(password)
-        with self.session.begin() as s:
-            _by_name(s, name).password_hash = hashed
-
-    @_translated
-    def create_token(self, name: str, token_name: str, now: datetime) -> str:
-        """A new API token for account ``name``: returned once, only its hash is kept."""
-        token, hashed = acc.new_token()
-        with self.session.begin() as s:
-            s.add(ApiToken(account_id=_by_name(s, name).id, name=token_name,
-                           token_hash=hashed, created_at=aware(now, "now")))
-        return token
-
-    @_translated
-    def account_for_token(self, token: str) -> Account | None:
-        """The enabled account of an API token that is not revoked."""
-        if not isinstance(token, str) or not token:
-            return None
-        with self.read_session() as s:
-            return s.scalar(select(Account).join(ApiToken).where(
-                ApiToken.token_hash == acc.token_hash(token), ApiToken.revoked_at.is_(None),
-                Account.disabled.is_(False)))
-
     # -- requests ---------------------------------------------------------------------
-    @_translated
+    @translated
     def accept(self, raw: bytes, mail_from: str, rcpt_to: Sequence[str],
                received_at: datetime) -> int:
         """Store a request durably and return its sequence number.
@@ -294,7 +145,7 @@ class Store:
                 from None
         return seq
 
-    @_translated
+    @translated
     def unexpanded(self) -> list[RequestRecord]:
         """The accepted requests whose jobs are not made yet, oldest first."""
         with self.read_session() as s:
@@ -303,7 +154,7 @@ class Store:
             return [RequestRecord(r.seq, r.received_at, r.mail_from, tuple(r.rcpt_to),
                                   self.data_dir / r.spool_path) for r in rows]
 
-    @_translated
+    @translated
     def expand(self, seq: int, request: Request, jobs: Sequence[joblife.Job],
                image_path: str | Path | Mapping[str, str | Path] | None,
                mails: Sequence[ResultMail]) -> bool:
@@ -322,11 +173,11 @@ class Store:
             False (and nothing changes) when the request was expanded already,
             by this process before a crash or by another host.
         """
-        _need(request, Request, "expand's request")
+        need(request, Request, "expand's request")
         for job in jobs:
-            _need(job, joblife.Job, "a job of expand")
+            need(job, joblife.Job, "a job of expand")
         for mail in mails:
-            _need(mail, ResultMail, "a mail of expand")
+            need(mail, ResultMail, "a mail of expand")
         with self.session.begin() as s:
             row = s.get(RequestRow, seq, with_for_update=True)
             if row is None:
@@ -372,8 +223,26 @@ class Store:
                     return str(p)
         return str(p)
 
+    @translated
+    def purge_spool(self, before: datetime) -> int:
+        """Delete the spool files of requests expanded already and received before
+        ``before`` (their jobs, images and mails hold all that is still needed);
+        their ``spool_path`` becomes "".  Returns how many.  Requests not yet
+        expanded keep theirs whatever their age."""
+        aware(before, "before")
+        with self.session.begin() as s:
+            rows = s.execute(select(RequestRow.seq, RequestRow.spool_path).where(
+                RequestRow.state == EXPANDED, RequestRow.spool_path != "",
+                RequestRow.received_at < before)).all()
+            if rows:
+                s.execute(update(RequestRow).where(RequestRow.seq.in_([r.seq for r in rows]))
+                          .values(spool_path=""))
+        for _, path in rows:       # after the commit: a crash here leaves only a stray file
+            (self.data_dir / path).unlink(missing_ok=True)
+        return len(rows)
+
     # -- jobs -------------------------------------------------------------------------
-    @_translated
+    @translated
     def claim(self, now: datetime, worker: str) -> ClaimedJob | None:
         """Take the oldest due 送信待ち job for ``worker`` (it becomes 送信中), or None.
 
@@ -405,7 +274,7 @@ class Store:
                 result_mail=account.result_mail if account else True,
                 worker=worker, claimed_at=now)
 
-    @_translated
+    @translated
     def finish(self, detail_no: str, job: joblife.Job, attempt: AttemptRecord,
                mail: ResultMail | None) -> None:
         """Record the end of a call in one transaction: the job's new state
@@ -416,9 +285,9 @@ class Store:
             JobStateError: the job is not 送信中 (requeued as stale meanwhile?)
                 or ``job`` is still 送信中.
         """
-        _need(job, joblife.Job, "finish's job")
-        _need(attempt, AttemptRecord, "finish's attempt")
-        _need(mail, (ResultMail, type(None)), "finish's mail")
+        need(job, joblife.Job, "finish's job")
+        need(attempt, AttemptRecord, "finish's attempt")
+        need(mail, (ResultMail, type(None)), "finish's mail")
         if job.status == joblife.SENDING or job.detail_no != detail_no:
             raise JobStateError(f"finish job {detail_no} with the job that Job.finish "
                                 f"returned, not one {job.status} or of {job.detail_no}")
@@ -445,7 +314,7 @@ class Store:
                 _queue(s, mail, attempt.ended_at, detail_no=detail_no,
                        request_seq=row.request_seq)
 
-    @_translated
+    @translated
     def requeue_stale(self, worker_prefix: str | None = None) -> int:
         """Put 送信中 jobs of workers whose name starts with ``worker_prefix`` (None or
         "": every worker) back to 送信待ち, due at once, the attempt not counted
@@ -459,16 +328,16 @@ class Store:
             return result.rowcount
 
     # -- outbox -----------------------------------------------------------------------
-    @_translated
+    @translated
     def queue_mail(self, mail: ResultMail, now: datetime, *, detail_no: str | None = None,
                    request_seq: int | None = None) -> bool:
         """Put a result mail into the outbox; False if one with its Message-ID is there."""
-        _need(mail, ResultMail, "queue_mail's mail")
+        need(mail, ResultMail, "queue_mail's mail")
         with self.session.begin() as s:
             return _queue(s, mail, aware(now, "now"), detail_no=detail_no,
                           request_seq=request_seq)
 
-    @_translated
+    @translated
     def outbox_due(self, now: datetime, limit: int = 100) -> list[OutboxRecord]:
         """Result mails to deliver now (not delivered, not given up, due), oldest first."""
         aware(now, "now")
@@ -480,7 +349,7 @@ class Store:
             return [OutboxRecord(r.message_id, r.to_address, r.raw, r.detail_no,
                                  r.request_seq, r.created_at, r.tries) for r in rows]
 
-    @_translated
+    @translated
     def outbox_delivered(self, message_id: str, now: datetime) -> None:
         """The mail ``message_id`` was delivered at ``now``."""
         with self.session.begin() as s:
@@ -488,7 +357,7 @@ class Store:
                                               OutboxRow.delivered_at.is_(None))
                       .values(delivered_at=aware(now, "now"), tries=OutboxRow.tries + 1))
 
-    @_translated
+    @translated
     def outbox_failed(self, message_id: str, now: datetime, retry_at: datetime | None,
                       error: str = "") -> None:
         """Delivering ``message_id`` failed at ``now``: try again at ``retry_at``, or
@@ -503,7 +372,7 @@ class Store:
                                               OutboxRow.delivered_at.is_(None)).values(**values))
 
     # -- images -----------------------------------------------------------------------
-    @_translated
+    @translated
     def expired_images(self, now: datetime) -> list[ExpiredImage]:
         """Fax images of ended jobs sent more than 264 hours before ``now`` (§4)."""
         aware(now, "now")
@@ -515,11 +384,11 @@ class Store:
                              .order_by(JobRow.image_expires_at)).all()
         return [ExpiredImage(d, self.data_dir / p, t) for d, p, t in rows]
 
-    @_translated
+    @translated
     def drop_image(self, detail_no: str) -> bool:
         """Forget job ``detail_no``'s image and delete its file unless another job
         sends the same file.  Returns whether the job had one."""
-        _need(detail_no, str, "detail_no")
+        need(detail_no, str, "detail_no")
         with self.session.begin() as s:
             row = s.get(JobRow, detail_no, with_for_update=True)
             if row is None or row.image_path is None:
@@ -531,49 +400,6 @@ class Store:
         if not shared:
             (self.data_dir / path).unlink(missing_ok=True)
         return True
-
-
-def _need(value: Any, kind: type | tuple[type, ...], what: str) -> None:
-    """``StoreError`` unless ``value`` is a ``kind`` (a caller's mistake, said plainly)."""
-    if not isinstance(value, kind):
-        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
-        raise StoreError(f"{what} is {type(value).__name__}: give a {names}")
-
-
-def _engine(url: str, data_dir: Path) -> Engine:
-    from sqlalchemy import create_engine
-
-    if not isinstance(url, str):
-        raise GatewayConfigError(f"gateway database is {url!r}: give \"\" or a "
-                                 f"postgresql:// URL")
-    try:
-        u = make_url(url or f"sqlite:///{data_dir.resolve() / SQLITE_NAME}")
-    except ArgumentError:
-        u = None
-    if u is not None and u.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
-        return create_engine(u.set(drivername="postgresql+psycopg"), pool_pre_ping=True,
-                             connect_args={"connect_timeout": 10})
-    if u is None or u.drivername not in ("sqlite", "sqlite+pysqlite") or not u.database:
-        raise GatewayConfigError(f"gateway database is {url!r}: give \"\" (SQLite under "
-                                 f"data_dir) or postgresql://user:password@host:port/dbname")
-    engine = create_engine(u, connect_args={"check_same_thread": False,
-                                            "timeout": BUSY_TIMEOUT_MS / 1000})
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi, _record) -> None:
-        dbapi.isolation_level = None        # the transactions are begun below, not by pysqlite
-        cur = dbapi.cursor()
-        for pragma in (f"busy_timeout={BUSY_TIMEOUT_MS}", "journal_mode=WAL",
-                       "synchronous=FULL", "foreign_keys=ON"):
-            cur.execute(f"PRAGMA {pragma}")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn) -> None:
-        read = conn.get_execution_options().get(_READ, False)
-        conn.exec_driver_sql("BEGIN DEFERRED" if read else "BEGIN IMMEDIATE")
-
-    return engine
 
 
 def _job(row: JobRow) -> joblife.Job:
@@ -597,40 +423,4 @@ def _queue(s: Session, mail: ResultMail, now: datetime, *, detail_no: str | None
         .on_conflict_do_nothing(index_elements=["message_id"]).returning(OutboxRow.id))
     return result.first() is not None
 
-
-def _apply(row: Account, e: Mapping[str, Any]) -> None:
-    if "password" in e:
-        ok, _ = acc.verify_password(row.password_hash or None, e["password"])
-        if not ok:
-            row.password_hash = acc.hash_password(e["password"])
-    for key in ("retries", "retry_interval_s", "result_mail", "role"):
-        if key in e:
-            setattr(row, key, e[key])
-    row.disabled = e.get("disabled", False)
-
-
-def _unique(entries: list[dict[str, Any]]) -> None:
-    names: set[str] = set()
-    owner: dict[str, str] = {}
-    for e in entries:
-        if e["name"] in names:
-            raise GatewayConfigError(f"accounts: two accounts are named {e['name']!r}")
-        names.add(e["name"])
-        for a in e.get("senders", ()):
-            if a in owner:
-                raise GatewayConfigError(f"accounts: sender {a} is in both {owner[a]!r} and "
-                                         f"{e['name']!r}; a sender belongs to one account")
-            owner[a] = e["name"]
-
-
-def _by_name(s: Session, name: str) -> Account:
-    row = s.scalar(select(Account).where(Account.name == name))
-    if row is None:
-        raise StoreError(f"no account {name!r}")
-    return row
-
-
-def _first_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
 

@@ -19,6 +19,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
+from faxengine.gateway.store.records import StoreError
+
 __all__ = ["MIGRATIONS", "config", "upgrade", "current", "head"]
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -38,8 +40,15 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK})")
-        if current(conn) != head():
-            command.upgrade(config(conn), "head")
+        at = current(conn)
+        if at == head():
+            return
+        scripts = ScriptDirectory.from_config(config())
+        if at is not None and at not in {r.revision for r in scripts.walk_revisions()}:
+            raise StoreError(f"the database is at revision {at}, which this faxengine does "
+                             f"not know (its newest is {head()}): it was made by a newer "
+                             f"faxengine; run that one, or upgrade this one")
+        command.upgrade(config(conn), "head")
 
 
 def current(conn: Connection) -> str | None:
