@@ -22,6 +22,8 @@ How it works:
   outbox only retries deliveries it never saw finish.
 * Messages are stored with LF line ends (the Maildir convention); POP3 sends
   them with CRLF.
+* What a crashed delivery left in ``tmp/`` is removed when a POP3 session
+  opens the mailbox, once it is ``TMP_MAX_AGE_S`` (36 hours) old.
 * The directory name of an address is the address in lower case (addresses are
   compared without case), with every character other than letters, digits and
   ``@ . _ + = -`` written ``%XX`` (UTF-8), and a leading ``.`` too: an address
@@ -33,16 +35,18 @@ import hashlib
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from faxengine.gateway.errors import GatewayError
 
-__all__ = ["MailStore", "Message", "MaildirError", "mailbox_name"]
+__all__ = ["MailStore", "Message", "MaildirError", "mailbox_name", "TMP_MAX_AGE_S"]
 
 _SAFE = re.compile(rb"[a-z0-9@._+=-]")
 _SUFFIX = ".faxengine"
 _SIZES = re.compile(r",S=(\d+)(?:,W=(\d+))?")
+TMP_MAX_AGE_S = 36 * 3600   # what a crashed delivery left in tmp/ is removed after this
 
 
 class MaildirError(GatewayError):
@@ -174,6 +178,7 @@ class MailStore:
         """The messages of ``address``'s mailbox, oldest first, after moving ``new/``
         to ``cur/`` (what a POP3 session does when it opens the mailbox)."""
         box = self.mailbox(address)
+        self._clean_tmp(box)
         try:
             with os.scandir(box / "new") as entries:
                 fresh = [e.name for e in entries if not e.name.startswith(".")]
@@ -195,6 +200,19 @@ class MailStore:
         found.sort()
         return [Message(name.partition(":")[0], path, self._size(name, path))
                 for _, name, path in found]
+
+    @staticmethod
+    def _clean_tmp(box: Path) -> None:
+        """Remove what a delivery that crashed left in ``tmp/``: files not touched for
+        36 hours (the Maildir rule; a delivery in progress is seconds old)."""
+        old = time.time() - TMP_MAX_AGE_S
+        try:
+            with os.scandir(box / "tmp") as entries:
+                for entry in entries:
+                    if entry.is_file() and entry.stat().st_mtime < old:
+                        os.unlink(entry.path)
+        except OSError:
+            pass                    # only housekeeping: the next session tries again
 
     @staticmethod
     def _size(name: str, path: Path) -> int:

@@ -30,6 +30,7 @@ progress reach its reply, and after ``stop_timeout`` closes what is left.
 from __future__ import annotations
 
 import asyncio
+import os
 import collections
 import email.utils
 import inspect
@@ -39,8 +40,9 @@ import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, TLSSetupException
 
+from faxengine.gateway.errors import GatewayConfigError
 from faxengine.gateway.mail import check_sender, parse_request
 
 __all__ = ["SmtpIntake"]
@@ -69,9 +71,20 @@ class _Dialogue(SMTP):
     # ---- life cycle ----------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if self._original_transport is None:        # not the STARTTLS re-entry
+        first = self._original_transport is None    # not the STARTTLS re-entry
+        if first:
             self.intake._dialogues.add(self)
         super().connection_made(transport)
+        if first and self._handler_coroutine is not None:
+            # the command loop is the dialogue: when it ends, for whatever reason, so
+            # does the dialogue (a client gone in the middle of a TLS handshake is
+            # never reported by connection_lost)
+            self._handler_coroutine.add_done_callback(self._loop_ended)
+
+    def _loop_ended(self, task: asyncio.Task[None]) -> None:
+        if self._original_transport is not None:
+            self._original_transport.close()
+        self.intake._dialogue_ended(self)
 
     def connection_lost(self, error: Exception | None) -> None:
         self.intake._dialogue_ended(self)
@@ -83,10 +96,22 @@ class _Dialogue(SMTP):
         return not self.in_data and (self.envelope is None or self.envelope.mail_from is None)
 
     def shut_down(self, text: str = "421 4.3.2 Service shutting down; try again later") -> None:
-        """Close with 421 (RFC 5321 §3.8) now."""
+        """Close with 421 (RFC 5321 §3.8) now; the dialogue counts as ended."""
         if self.transport is not None and not self.transport.is_closing():
             self._writer.write(text.encode() + b"\r\n")
             self.transport.close()
+        if self._original_transport is not None:      # under TLS, or in its handshake
+            self._original_transport.close()
+        self.intake._dialogue_ended(self)
+
+    async def smtp_STARTTLS(self, arg: str) -> None:
+        """RFC 3207, with the handshake bounded in time (10 s, or the idle timeout if
+        shorter): a client that stops in the middle, or goes away, is not reported
+        until then, and would otherwise hold its connection slot for asyncio's 60 s."""
+        try:
+            await asyncio.wait_for(super().smtp_STARTTLS(arg), self.intake.tls_timeout)
+        except asyncio.TimeoutError:
+            raise TLSSetupException("the TLS handshake did not finish in time") from None
 
     async def push(self, status: Any) -> None:
         await super().push(status)
@@ -208,7 +233,10 @@ class _Rules:
         return "250 2.1.5 OK"
 
     async def handle_exception(self, error: Exception) -> str:
-        log.error("SMTP dialogue failed", exc_info=error)
+        if isinstance(error, TLSSetupException):    # the client's handshake failed
+            log.info("STARTTLS handshake failed: %s", error.__cause__ or error)
+        else:
+            log.error("SMTP dialogue failed", exc_info=error)
         return "451 4.3.0 Local error in processing; try again later"
 
 
@@ -237,8 +265,9 @@ class SmtpIntake:
                  tls_context: ssl.SSLContext | None = None, hostname: str | None = None,
                  max_connections: int = 100, max_recipients: int = 1000,
                  idle_timeout: float = 300.0, stop_timeout: float = 30.0) -> None:
-        if not isinstance(max_size, int) or max_size <= 0:
-            raise ValueError(f"max_size must be a positive number of octets, not {max_size!r}")
+        if not isinstance(max_size, int) or isinstance(max_size, bool) or max_size <= 0:
+            raise GatewayConfigError(f"the SMTP max_size is {max_size!r}: give a positive "
+                                     f"number of octets")
         self.host, self._port = host, port
         self.fax_domain = fax_domain.lower()
         self.max_size = max_size
@@ -250,6 +279,7 @@ class SmtpIntake:
         self.max_recipients = max_recipients
         self.idle_timeout = idle_timeout
         self.stop_timeout = stop_timeout
+        self.tls_timeout = min(idle_timeout, 10.0)     # a handshake takes milliseconds
         self._server: asyncio.AbstractServer | None = None
         self._dialogues: set[_Dialogue] = set()
         self._all_ended: asyncio.Event | None = None
@@ -262,7 +292,12 @@ class SmtpIntake:
     async def start(self) -> None:
         """Listen; returns once the socket is bound."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._protocol, self.host, self._port)
+        try:
+            self._server = await loop.create_server(self._protocol, self.host, self._port)
+        except OSError as exc:
+            raise GatewayConfigError(f"the SMTP intake cannot listen on {self.host}:{self._port}: "
+                               f"{os.strerror(exc.errno) if exc.errno else exc}; "
+                               f"give another address or port") from exc
         self._port = self._server.sockets[0].getsockname()[1]
         log.info("SMTP intake listening on %s:%d", self.host, self._port)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ssl
+import subprocess
 import threading
 from collections.abc import Coroutine
 from pathlib import Path
@@ -36,7 +37,12 @@ class LoopThread:
 
 
 def self_signed(tmp: Path, name: str = "localhost") -> tuple[Path, Path]:
-    """A certificate and key for ``name`` and 127.0.0.1, valid for a day (PEM files)."""
+    """A certificate and key for ``name`` and 127.0.0.1, valid for a day (PEM files):
+    made with the ``cryptography`` package, else with ``openssl req``."""
+    try:
+        import cryptography  # noqa: F401
+    except ImportError:
+        return _self_signed_openssl(tmp, name)
     import ipaddress
 
     from cryptography import x509
@@ -60,6 +66,16 @@ def self_signed(tmp: Path, name: str = "localhost") -> tuple[Path, Path]:
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
                                            serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def _self_signed_openssl(tmp: Path, name: str) -> tuple[Path, Path]:
+    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", f"/CN={name}",
+                    "-addext", f"subjectAltName=DNS:{name},IP:127.0.0.1",
+                    "-keyout", str(key_path), "-out", str(cert_path)],
+                   check=True, capture_output=True, timeout=60)
     return cert_path, key_path
 
 

@@ -78,7 +78,9 @@ class Relay:
         self.port = self.server.sockets[0].getsockname()[1]
 
     def close(self) -> None:
-        self.server.close()
+        async def close() -> None:          # in the loop's own thread
+            self.server.close()
+        self.loop.run(close())
 
 
 @pytest.fixture

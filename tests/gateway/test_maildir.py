@@ -137,3 +137,15 @@ def test_killed_while_delivering_then_redelivered_leaves_each_message_once(tmp_p
             sorted(b"Subject: %d" % i for i in range(count))
         assert all(m.size == len(store.read(m)) for m in messages)
         store.remove(messages)
+
+
+def test_what_a_crash_left_in_tmp_goes_after_36_hours(tmp_path):
+    store = MailStore(tmp_path)
+    box = store.mailbox("a@x.jp")
+    stale, fresh = box / "tmp" / "stale", box / "tmp" / "fresh"
+    stale.write_bytes(b"half a mess")
+    fresh.write_bytes(b"being written")
+    hours_ago = time.time() - 37 * 3600
+    os.utime(stale, (hours_ago, hours_ago))
+    assert store.messages("a@x.jp") == []
+    assert sorted(p.name for p in (box / "tmp").iterdir()) == ["fresh"]

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from _mailio import LoopThread, rss_kib, tls_contexts
+from faxengine.gateway.errors import GatewayConfigError
 from faxengine.gateway.maildir import MailStore
 from faxengine.gateway.pop3 import Pop3Server
 
@@ -169,6 +170,15 @@ def test_stls(server, tmp_path):
     c.pass_(PASSWORD)
     assert c.retr(1)[1][2] == b"Subject: result 1"
     c.quit()
+    # commands sent in clear behind STLS are dropped, not run under TLS (RFC 2595 §4)
+    raw = socket.create_connection(("127.0.0.1", s.pop3.port), timeout=5)
+    assert raw.recv(100).startswith(b"+OK")
+    raw.sendall(f"STLS\r\nUSER {USER}\r\n".encode())
+    assert raw.recv(100) == b"+OK begin TLS negotiation\r\n"
+    tls = client_ctx.wrap_socket(raw, server_hostname="localhost")
+    tls.sendall(f"PASS {PASSWORD}\r\n".encode())
+    assert tls.recv(100) == b"-ERR send USER first\r\n"
+    tls.close()
 
 
 def test_idle_timeout_and_connection_limit(server):
@@ -229,3 +239,45 @@ def test_garbage_and_a_client_that_never_reads_while_others_are_served(server):
     assert garbage.recv(200).startswith(b"+OK faxengine POP3 server ready\r\n")
     garbage.close()
     greedy.close()
+
+
+def test_a_failing_password_check_is_sys_temp_and_a_taken_port_says_so(server):
+    s = server()
+
+    def broken(user: str, password: str) -> bool:
+        raise ConnectionError("database down")
+    s.pop3.authenticate = broken
+    c = s.client()
+    c.user(USER)
+    with pytest.raises(poplib.error_proto) as err:
+        c.pass_(PASSWORD)
+    assert err.value.args[0] == (b"-ERR [SYS/TEMP] the password cannot be checked now; "
+                                 b"try again later")
+    c.user(USER)                        # not counted as a failure: the connection stays
+    with pytest.raises(poplib.error_proto, match="SYS/TEMP"):
+        c.pass_(PASSWORD)
+    c.quit()
+    taken = Pop3Server("127.0.0.1", s.pop3.port, store=s.store, authenticate=broken)
+    with pytest.raises(GatewayConfigError, match=f"the POP3 server cannot listen on 127.0.0.1:"
+                                           f"{s.pop3.port}: Address already in use; give"):
+        s.loop.run(taken.start())
+
+
+def test_a_client_that_stops_reading_is_closed_and_frees_its_mailbox(server):
+    s = server(idle_timeout=1)
+    s.store.deliver(USER, mail(1, (b"y" * 900 + b"\n") * 2000), "big")
+    stuck = socket.create_connection(("127.0.0.1", s.pop3.port), timeout=5)
+    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stuck.sendall(f"USER {USER}\r\nPASS {PASSWORD}\r\n".encode() + b"RETR 1\r\n" * 50)
+    time.sleep(0.3)
+    c = s.client()
+    c.user(USER)
+    with pytest.raises(poplib.error_proto, match=r"\[IN-USE\]"):
+        c.pass_(PASSWORD)
+    deadline = time.monotonic() + 10
+    while s.pop3._locked and time.monotonic() < deadline:
+        time.sleep(0.1)
+    c.user(USER)
+    assert c.pass_(PASSWORD).startswith(b"+OK maildrop has 1 messages")
+    c.quit()
+    stuck.close()

@@ -135,7 +135,8 @@ def snapshot(port: int) -> dict[bytes, tuple[int, bytes]]:
 
 
 def test_dovecot_and_ours_serve_the_same_messages(dovecot, ours):
-    bodies = [b"body\n", b".a line with a dot\n..two\n", "日本語 ①\n".encode(), (b"x" * 900 + b"\n") * 20,
+    bodies = [b"body\n", b".a line with a dot\n..two\n", "日本語 ①\n".encode(),
+              (b"x" * 900 + b"\n") * 20,
               b"no newline at the end"]
     for n, body in enumerate(bodies):
         ours.store.deliver(USER, mail(n, body), f"key{n}")
@@ -175,10 +176,11 @@ def test_fetchmail_downloads_and_deletes(ours, fetchmail_bin, tmp_path):
     out = tmp_path / "fetched"
     out.mkdir()
     rc = tmp_path / "fetchmailrc"
+    me = pwd.getpwuid(os.geteuid()).pw_name
     rc.write_text(
         f'set no syslog\n'
         f'poll 127.0.0.1 with proto POP3 port {ours.pop3.port} timeout 20\n'
-        f'  user "{USER}" there with password "{PASSWORD}" is "{pwd.getpwuid(os.geteuid()).pw_name}" here\n'
+        f'  user "{USER}" there with password "{PASSWORD}" is "{me}" here\n'
         f"  options fetchall no keep sslproto '' no sslcertck\n"
         f"  mda \"/bin/sh -c 'cat > {out}/msg.$$'\"\n")
     rc.chmod(0o600)

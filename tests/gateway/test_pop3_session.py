@@ -4,10 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from faxengine.gateway.maildir import Message
-from faxengine.gateway.pop3 import (AUTHORIZATION, COMMANDS, TRANSACTION, UPDATE, Authenticate,
-                                    Close, Commit, Maildrop, Pop3Session, Send, StartTls)
+from faxengine.gateway.pop3_session import (AUTHORIZATION, COMMANDS, TRANSACTION, UPDATE,
+                                            Authenticate, Close, Commit, Maildrop, Pop3Session,
+                                            Send, StartTls)
 
 MESSAGES = {
     "m1": b"Subject: one\r\n\r\nfirst\r\n.dot line\r\n",
@@ -138,3 +141,41 @@ def test_stuffing_round_trips(data):
     unstuffed = b"\r\n".join(line[1:] if line.startswith(b".") else line for line in lines)
     expect = data if data.endswith(b"\r\n") or not data else data + b"\r\n"
     assert unstuffed == expect
+
+
+COMMAND_WORDS = [b"USER a", b"PASS b", b"STAT", b"LIST", b"LIST 1", b"UIDL", b"UIDL 2", b"RETR 1",
+                 b"RETR 9", b"TOP 2 1", b"DELE 1", b"RSET", b"NOOP", b"CAPA", b"STLS", b"QUIT",
+                 b"APOP x y", b"", b"\x00", b"X" * 2000]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(COMMAND_WORDS), st.binary(max_size=300)), max_size=30),
+       st.lists(st.integers(1, 50), max_size=10), st.booleans())
+def test_any_octets_give_whole_replies_and_never_raise(parts, splits, tls):
+    """Whatever arrives, in whatever pieces: only +OK/-ERR lines (and multi-line bodies
+    ended by '.'), never an exception; logins and STLS answered as they come."""
+    s = Pop3Session(tls=tls)
+    data = b"\r\n".join(parts) + b"\r\n"
+    out = bytearray()
+    pieces = []
+    for n in splits:
+        pieces.append(data[:n])
+        data = data[n:]
+    pieces.append(data)
+    for piece in pieces:
+        events = s.receive(piece)
+        while events:                   # as the adapter does: answer, then ask for more
+            event = events.pop(0)
+            if isinstance(event, Send):
+                out += event.data
+            elif isinstance(event, Authenticate):
+                events = (s.accepted(drop()) if event.password == "b" else s.refused("AUTH")) \
+                    + events
+            elif isinstance(event, StartTls):
+                events = s.tls_started() + events
+            elif isinstance(event, Commit):
+                events = s.committed(0) + events
+            if not events:
+                events = s.receive()
+    assert out == b"" or out.endswith(b"\r\n")
+    assert bytes(out[:3]) in (b"", b"+OK", b"-ER")

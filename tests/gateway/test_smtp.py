@@ -10,6 +10,7 @@ import time
 import pytest
 
 from _mailio import LoopThread, tls_contexts
+from faxengine.gateway.errors import GatewayConfigError
 from faxengine.gateway.smtp import SmtpIntake
 
 DOMAIN = "cl1.faximo.jp"
@@ -256,3 +257,35 @@ def test_connection_limit_and_idle_timeout(intake):
     assert time.monotonic() - started < 3
     first.close()
     second.close()
+
+
+def test_a_failing_sender_check_is_451_and_bad_setup_says_what_is_wrong(intake, loop):
+    i = intake()
+
+    def broken(address: str) -> bool:
+        raise ConnectionError("database down")
+    i.server.is_registered = broken
+    with i.client() as c:
+        c.ehlo("x")
+        assert c.mail(SENDER) == (451, b"4.3.0 Local error in processing; try again later")
+    with pytest.raises(GatewayConfigError, match="the SMTP max_size is '20MB': give a positive"):
+        SmtpIntake("127.0.0.1", 0, fax_domain=DOMAIN, max_size="20MB", is_registered=bool,
+                   accept=i.accept)
+    taken = SmtpIntake("127.0.0.1", i.server.port, fax_domain=DOMAIN, max_size=1,
+                       is_registered=bool, accept=i.accept)
+    with pytest.raises(GatewayConfigError, match=f"the SMTP intake cannot listen on 127.0.0.1:"
+                                           f"{i.server.port}: Address already in use; give"):
+        loop.run(taken.start())
+
+
+def test_helo_clients_and_async_sender_checks(intake):
+    i = intake()
+
+    async def registered(address: str) -> bool:
+        return address == SENDER
+    i.server.is_registered = registered
+    with i.client() as c:
+        c.helo("old.example.jp")
+        c.sendmail(SENDER, [f"0921234567@{DOMAIN}"], request())
+    assert b"from old.example.jp ([127.0.0.1])\r\n\tby cl1.faximo.jp (faxengine) with SMTP;" \
+        in i.accepted[0][0]

@@ -2,6 +2,7 @@
 other clients are served meanwhile."""
 from __future__ import annotations
 
+import random
 import smtplib
 import socket
 import threading
@@ -9,7 +10,7 @@ import time
 
 import pytest
 
-from _mailio import LoopThread, rss_kib
+from _mailio import LoopThread, rss_kib, tls_contexts
 from test_smtp import DOMAIN, SENDER, Intake, request
 
 
@@ -123,3 +124,25 @@ def test_a_client_that_never_sends_and_one_that_never_reads(intake):
     assert rss_kib() - before < 20_000
     silent.close()
     deaf.close()
+
+
+def test_clients_gone_in_the_tls_handshake_free_their_slot(tmp_path):
+    server_ctx, _ = tls_contexts(tmp_path)
+    loop = LoopThread()
+    i = Intake(loop, max_connections=3, tls_context=server_ctx, idle_timeout=1)
+    try:
+        rng = random.Random(5)
+        for _ in range(3):
+            s = Raw(i)                  # STARTTLS and, at once, octets that are no handshake
+            s.sendall(b"EHLO x\r\nSTARTTLS\r\n" + rng.randbytes(2000))
+            time.sleep(0.2)
+            s.close()
+        assert len(i.server._dialogues) == 3    # each held until its handshake times out
+        deadline = time.monotonic() + 5
+        while i.server._dialogues and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not i.server._dialogues
+        another_client_succeeds(i)
+    finally:
+        loop.run(i.server.stop())
+        loop.close()
