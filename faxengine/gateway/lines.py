@@ -51,6 +51,7 @@ import math
 import multiprocessing
 import os
 import re
+import signal
 import threading
 import time
 import zlib
@@ -251,24 +252,28 @@ class _Trace(list):
 
 
 class _Voice:
-    """A far end that answers with a voice: syllables of band-limited noise,
-    about four a second, with pauses (a pump ``End`` that never finishes)."""
+    """A far end that answers with a voice: syllables of low-passed noise at
+    ``VOICE_DBM0`` at their peak, four a second, with a pause every ~3 s
+    (a pump ``End`` that never finishes)."""
 
     finished = False
+    _TAPS = np.array([1.0, 0.9, 0.5])           # a gentle low-pass: speech-like spectrum
 
     def __init__(self, seed: int) -> None:
         self._rng = np.random.default_rng(seed)
         self._t = 0
-        rms = 32768 / math.sqrt(2) * 10 ** ((VOICE_DBM0 + 3.14) / 20)   # dBm0 -> a sine's rms
-        self._rms = rms
+        # a sine's rms at VOICE_DBM0 (0 dBm0 is 3.14 dB below full scale), over the
+        # filtered noise's own rms
+        self._gain = (32768 / math.sqrt(2) * 10 ** ((VOICE_DBM0 - 3.14) / 20)
+                      / float(np.sqrt(np.sum(self._TAPS ** 2))))
 
     def tx(self, n: int) -> np.ndarray:
         t = (self._t + np.arange(n)) / SAMPLE_RATE
         self._t += n
-        noise = self._rng.standard_normal(n + 2)
-        voiced = noise[2:] + 0.9 * noise[1:-1] + 0.5 * noise[:-2]     # low-pass: speech-ish
-        envelope = np.clip(np.sin(2 * math.pi * 4.0 * t), 0, None) * (np.sin(2 * math.pi * 0.3 * t) > -0.5)
-        return np.clip(voiced / 1.55 * envelope * self._rms * 1.7, -32768, 32767).astype(np.int16)
+        voiced = np.convolve(self._rng.standard_normal(n + 2), self._TAPS, mode="valid")
+        syllables = np.clip(np.sin(2 * math.pi * 4.0 * t), 0.0, None)
+        talking = np.sin(2 * math.pi * 0.3 * t) > -0.5
+        return np.clip(voiced * syllables * talking * self._gain, -32768, 32767).astype(np.int16)
 
     def rx(self, samples: np.ndarray) -> None:
         pass
@@ -358,7 +363,8 @@ class _StopFlag:
 def _simulate(behaviour: Behaviour, pages: list[Page], ecm: bool, out: Path | None, seed: int,
               realtime: bool, stop: Any, emit: Callable[[dict], None] | None,
               log: logging.Logger | logging.LoggerAdapter) -> CallOutcome:
-    """One answered simulated call, in a worker thread: our caller against the far end."""
+    """One answered simulated call, in a worker thread or process: our caller against
+    the far end, block by block; ``stop`` (set: hang up) is polled every block."""
     trace = _Trace(emit)
     caller = FaxTerminal(True, send=pages, ecm=ecm, logger=log, on_event=trace)
     far = _FarEnd(behaviour.pages if behaviour.kind == "hangup-after" else None)
@@ -403,8 +409,16 @@ def _simulate(behaviour: Behaviour, pages: list[Page], ecm: bool, out: Path | No
     result = caller.result
     code = result.code if result is not None else "LOCAL_ABORT"
     message = result.message if result is not None else CODES["LOCAL_ABORT"]
-    return CallOutcome(code, result.pages if result is not None else 0,
-                       round(pump.seconds + LINGER_S * (stopped_at is None), 2), message, list(trace))
+    seconds = pump.seconds + (LINGER_S if stopped_at is None else 0.0)    # till we hang up
+    return CallOutcome(code, result.pages if result is not None else 0, round(seconds, 2),
+                       message, list(trace))
+
+
+def _worker_ignores_ctrl_c() -> None:
+    """A pool worker leaves Ctrl-C to the gateway: the SIGINT a terminal sends
+    to the whole process group would kill it mid-call (and count the call
+    as an attempt); the gateway stops its calls itself (stop flag, DCN)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _write_atomically(path: Path, pages: list[Page]) -> None:
@@ -460,7 +474,8 @@ class SimulatedNetwork(_Driver):
         if self._executor is None:
             if self.processes:      # spawn: never fork a process that runs an event loop
                 self._executor = ProcessPoolExecutor(
-                    self.processes, mp_context=multiprocessing.get_context("spawn"))
+                    self.processes, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_worker_ignores_ctrl_c)
             else:
                 self._executor = ThreadPoolExecutor(self._workers, thread_name_prefix="simnet")
         return self._executor

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -132,10 +135,10 @@ def test_answer_sends_every_page_and_the_far_end_keeps_them(tmp_path):
 
 
 def test_default_answers_any_other_number_and_a_number_without_one_fails(tmp_path):
-    network = SimulatedNetwork({"default": "answer"}, tmp_path)
+    network = SimulatedNetwork({"default": "answer"}, tmp_path, processes=0)
     assert _call(network, "0311112222", pages=PAGES[:1]).result_code == "OK"
     assert _same(_received(network, "0311112222"), PAGES[:1])
-    outcome = _call(SimulatedNetwork({"1": "answer"}, tmp_path), "2")
+    outcome = _call(SimulatedNetwork({"1": "answer"}, tmp_path, processes=0), "2")
     assert (outcome.result_code, outcome.detail) == \
         ("LINE_FAILED", "2: no such number on the simulated network")
 
@@ -175,14 +178,14 @@ def test_busy_and_no_answer_end_before_t30_without_waiting(tmp_path):
 
 
 def test_a_voice_answering_is_not_a_fax(tmp_path):
-    outcome = _call(SimulatedNetwork({"1": "not-fax"}, tmp_path), "1")
+    outcome = _call(SimulatedNetwork({"1": "not-fax"}, tmp_path, processes=0), "1")
     assert (outcome.result_code, outcome.pages_sent) == ("NOT_FAX", 0)
     assert 35.0 <= outcome.line_seconds < 40.0       # T1 ran out
     assert not [e for e in outcome.trace if e["event"] == "FrameReceived"]
 
 
 def test_a_far_end_that_hangs_up_after_one_page(tmp_path):
-    network = SimulatedNetwork({"1": "hangup-after:1"}, tmp_path)
+    network = SimulatedNetwork({"1": "hangup-after:1"}, tmp_path, processes=0)
     outcome = _call(network, "1")
     assert (outcome.result_code, outcome.pages_sent) == ("REMOTE_DISCONNECT", 1)
     assert [e["name"] for e in outcome.trace if e["event"] == "FrameReceived"][-1] == "DCN"
@@ -190,16 +193,17 @@ def test_a_far_end_that_hangs_up_after_one_page(tmp_path):
 
 
 def test_hangup_after_zero_pages_keeps_no_file(tmp_path):
-    network = SimulatedNetwork({"1": "hangup-after:0"}, tmp_path)
+    network = SimulatedNetwork({"1": "hangup-after:0"}, tmp_path, processes=0)
     outcome = _call(network, "1")
     assert (outcome.result_code, outcome.pages_sent) == ("REMOTE_DISCONNECT", 0)
     assert not network.received_path("1", DETAIL).exists()
 
 
 def test_noisy_at_a_good_snr_goes_through_and_at_a_bad_one_fails_for_real(tmp_path):
-    good = _call(SimulatedNetwork({"1": "noisy:30"}, tmp_path), "1", pages=PAGES[:1])
+    good = _call(SimulatedNetwork({"1": "noisy:30"}, tmp_path, processes=0), "1",
+                 pages=PAGES[:1])
     assert good.result_code == "OK"
-    bad = _call(SimulatedNetwork({"1": "noisy:3"}, tmp_path), "1")
+    bad = _call(SimulatedNetwork({"1": "noisy:3"}, tmp_path, processes=0), "1")
     assert bad.result_code in ("PAGE_REJECTED", "TRAINING_FAILED"), bad
     assert bad.pages_sent < 2 and bad.detail.startswith(CODES[bad.result_code][:30])
     assert jobs.CALL_OUTCOMES[bad.result_code] == "retry"
@@ -394,3 +398,35 @@ def test_a_cancelled_sip_call_hangs_up_and_the_far_end_hears_dcn(tmp_path):
     assert received.fax.code == "REMOTE_DISCONNECT"
     assert received.sip_reason == "BYE from the far end"
     assert [e["name"] for e in events if e["event"] == "FrameSent"][-1] == "DCN"
+
+
+CTRL_C_SCRIPT = """
+import asyncio, os, signal, sys
+sys.path.insert(0, sys.argv[1])
+from test_lines import _page
+from faxengine.gateway.lines import SimulatedNetwork
+
+async def main():
+    network = SimulatedNetwork({"1": "answer"}, sys.argv[2], processes=1)
+    await network.call("1", [_page(0)], detail_no="0000000007000")      # the worker is up
+    task = asyncio.ensure_future(network.call("1", [_page(k) for k in range(20)],
+                                              detail_no="0000000007001"))
+    await asyncio.sleep(0.5)
+    for pid in list(network._executor._processes):      # what Ctrl-C does to the worker
+        os.kill(pid, signal.SIGINT)
+    outcome = await task
+    print("ended", outcome.result_code, outcome.pages_sent, flush=True)
+    await network.close()
+
+asyncio.run(main())
+"""
+
+
+def test_ctrl_c_does_not_kill_a_call_in_a_pool_worker(tmp_path):
+    """A terminal's Ctrl-C reaches every process of the group: a pool worker
+    must not die of it mid-call (KeyboardInterrupt came back out of
+    ``call``); the gateway decides when its calls stop."""
+    proc = subprocess.run([sys.executable, "-c", CTRL_C_SCRIPT, str(Path(__file__).parent),
+                           str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert (proc.stdout, proc.returncode) == ("ended OK 20\n", 0), proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
