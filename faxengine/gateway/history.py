@@ -328,14 +328,32 @@ def _conditions(m, viewer: Viewer, filters: Filters, zone: ZoneInfo) -> tuple[li
     return terms, on_request
 
 
-def _record(job, request, account: str | None, now: datetime) -> Record:
-    expires = job.image_expires_at
-    return Record(detail_no=job.detail_no, sent_at=job.sent_at or request.received_at,
-                  number=job.number, pages=shown_pages(job.status, job.pages or request.pages),
-                  subject=request.subject or "", sender=request.sender or request.mail_from or "",
-                  status=job.status, result_code=job.result_code, attempts=job.attempts or 0,
-                  image=bool(job.image_path) and expires is not None and now < expires,
-                  account=account or "")
+def _columns(m) -> tuple:
+    """What a record is made of: plain columns, not ORM objects (a page of 50 rows
+    needs no identity map, and the request's JSON columns are never read)."""
+    return (m.JobRow.detail_no, m.JobRow.sent_at, m.JobRow.number, m.JobRow.status,
+            m.JobRow.result_code, m.JobRow.attempts, m.JobRow.pages, m.JobRow.image_path,
+            m.JobRow.image_expires_at, m.JobRow.due_at, m.RequestRow.received_at,
+            m.RequestRow.pages.label("request_pages"), m.RequestRow.subject,
+            m.RequestRow.sender, m.RequestRow.mail_from, m.Account.name.label("account"))
+
+
+def _select_records(m):
+    from sqlalchemy import select
+
+    return (select(*_columns(m))
+            .join(m.RequestRow, m.JobRow.request_seq == m.RequestRow.seq)
+            .outerjoin(m.Account, m.RequestRow.account_id == m.Account.id))
+
+
+def _record(row, now: datetime) -> Record:
+    expires = row.image_expires_at
+    return Record(detail_no=row.detail_no, sent_at=row.sent_at or row.received_at,
+                  number=row.number, pages=shown_pages(row.status, row.pages or row.request_pages),
+                  subject=row.subject or "", sender=row.sender or row.mail_from or "",
+                  status=row.status, result_code=row.result_code, attempts=row.attempts or 0,
+                  image=bool(row.image_path) and expires is not None and now < expires,
+                  account=row.account or "")
 
 
 def query(session, m, viewer: Viewer, filters: Filters, zone: ZoneInfo, now: datetime, *,
@@ -362,25 +380,17 @@ def query(session, m, viewer: Viewer, filters: Filters, zone: ZoneInfo, now: dat
         count = count.join(m.RequestRow, m.JobRow.request_seq == m.RequestRow.seq)
     total = session.scalar(count.where(*terms))
     sequence = m.JobRow.request_seq if viewer.operator else m.RequestRow.seq
-    stmt = (select(m.JobRow, m.RequestRow, m.Account.name)
-            .join(m.RequestRow, m.JobRow.request_seq == m.RequestRow.seq)
-            .outerjoin(m.Account, m.RequestRow.account_id == m.Account.id)
-            .where(*terms).order_by(sequence.desc(), m.JobRow.index.desc()))
+    stmt = _select_records(m).where(*terms).order_by(sequence.desc(), m.JobRow.index.desc())
     if limit is not None:
         stmt = stmt.limit(limit).offset((filters.page - 1) * limit)
-    return total, [_record(j, r, a, now) for j, r, a in session.execute(stmt)]
+    return total, [_record(row, now) for row in session.execute(stmt)]
 
 
 def _own_job(session, m, viewer: Viewer, detail_no: str):
-    """(job, request, account name) of 明細番号 ``detail_no`` if ``viewer`` may see it, else None."""
-    from sqlalchemy import select
-
+    """The row (``_columns``) of 明細番号 ``detail_no`` if ``viewer`` may see it, else None."""
     if not (len(detail_no) == 13 and detail_no.isascii() and detail_no.isdigit()):
         return None
-    stmt = (select(m.JobRow, m.RequestRow, m.Account.name)
-            .join(m.RequestRow, m.JobRow.request_seq == m.RequestRow.seq)
-            .outerjoin(m.Account, m.RequestRow.account_id == m.Account.id)
-            .where(m.JobRow.detail_no == detail_no))
+    stmt = _select_records(m).where(m.JobRow.detail_no == detail_no)
     if not viewer.operator:
         stmt = stmt.where(m.RequestRow.account_id == viewer.account_id)
     return session.execute(stmt).first()
@@ -389,7 +399,7 @@ def _own_job(session, m, viewer: Viewer, detail_no: str):
 def record(session, m, viewer: Viewer, detail_no: str, now: datetime) -> Record | None:
     """The record of ``detail_no``, None when there is none ``viewer`` may see."""
     row = _own_job(session, m, viewer, detail_no)
-    return None if row is None else _record(*row, now)
+    return None if row is None else _record(row, now)
 
 
 def detail(session, m, viewer: Viewer, detail_no: str, now: datetime) -> Detail | None:
@@ -399,7 +409,6 @@ def detail(session, m, viewer: Viewer, detail_no: str, now: datetime) -> Detail 
     row = _own_job(session, m, viewer, detail_no)
     if row is None:
         return None
-    job, request, _ = row
     attempts = tuple(
         Attempt(a.n, a.started_at, a.ended_at, a.result_code, a.detail or "", a.pages_sent,
                 a.trace if isinstance(a.trace, list) else [])
@@ -407,8 +416,8 @@ def detail(session, m, viewer: Viewer, detail_no: str, now: datetime) -> Detail 
                                  .order_by(m.AttemptRow.n)))
     mail = session.scalars(select(m.OutboxRow.raw).where(m.OutboxRow.detail_no == detail_no)
                            .order_by(m.OutboxRow.created_at.desc()).limit(1)).first()
-    return Detail(_record(*row, now), request.received_at, job.due_at, attempts, mail,
-                  job.image_expires_at, job.pages or request.pages)
+    return Detail(_record(row, now), row.received_at, row.due_at, attempts, mail,
+                  row.image_expires_at, row.pages or row.request_pages)
 
 
 def image_path(session, m, viewer: Viewer, detail_no: str, now: datetime) -> str | None:
@@ -416,9 +425,7 @@ def image_path(session, m, viewer: Viewer, detail_no: str, now: datetime) -> str
     absolute) while it may be downloaded (264 hours after sending), None
     otherwise or when ``viewer`` may not see it."""
     row = _own_job(session, m, viewer, detail_no)
-    if row is None:
+    if row is None or not row.image_path or row.image_expires_at is None \
+            or now >= row.image_expires_at:
         return None
-    job = row[0]
-    if not job.image_path or job.image_expires_at is None or now >= job.image_expires_at:
-        return None
-    return job.image_path
+    return row.image_path

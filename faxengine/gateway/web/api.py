@@ -16,9 +16,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from faxengine.gateway import history
+from faxengine.gateway.jobs import detail_no
 from faxengine.gateway.mail import parse_request
 from faxengine.gateway.web.compose import numbers_of, request_mail
 from faxengine.gateway.web.pages import fax_image, state
@@ -112,7 +114,7 @@ def api_history(request: Request, v: history.Viewer = Depends(api_viewer)) -> di
         filters = history.Filters.parse(dict(request.query_params))
     except history.HistoryQueryError as e:
         raise HTTPException(400, str(e)) from None
-    with st.store.read_session() as s:
+    with st.reading() as s:
         total, records = history.query(s, st.models, v, filters, st.zone, st.now())
     return {"total": total, "page": filters.page, "records": [r.json(st.zone) for r in records]}
 
@@ -127,7 +129,7 @@ def api_fax_tif(request: Request, detail_no: str, v: history.Viewer = Depends(ap
 def api_fax(request: Request, detail_no: str, v: history.Viewer = Depends(api_viewer)) -> dict:
     """One destination by its 明細番号."""
     st = state(request)
-    with st.store.read_session() as s:
+    with st.reading() as s:
         r = history.record(s, st.models, v, detail_no, st.now())
     if r is None:
         raise HTTPException(404, f"no fax {detail_no[:20]!r} for this account")
@@ -192,15 +194,16 @@ async def api_send(request: Request, v: history.Viewer = Depends(api_viewer)) ->
                        message_id=email.utils.make_msgid("api", st.fax_domain))
     rcpt = [f"{n}@{st.fax_domain}" for n in numbers]
     seq = await st.submit(raw, sender, rcpt)
-    request_ = parse_request(raw, st.fax_domain, mail_from=sender, rcpt_to=rcpt)
-    from faxengine.gateway.jobs import detail_no
+    # the destinations as the gateway will read them (off the event loop: a mail of
+    # 20 MB takes a while), so the caller learns their 明細番号 now
+    parsed = await run_in_threadpool(parse_request, raw, st.fax_domain, mail_from=sender,
+                                     rcpt_to=rcpt)
     return JSONResponse({"request": seq, "detail_nos": [
-        detail_no(seq, i) for i in range(1, len(request_.destinations) + 1)]}, status_code=202)
+        detail_no(seq, i) for i in range(1, len(parsed.destinations) + 1)]}, status_code=202)
 
 
 def _first_sender(st, account_id: int) -> str | None:
-    from sqlalchemy import select
     m = st.models
-    with st.store.read_session() as s:
+    with st.reading() as s:
         return s.scalars(select(m.Sender.address).where(m.Sender.account_id == account_id)
                          .order_by(m.Sender.id).limit(1)).first()

@@ -15,8 +15,9 @@ session redirects to /login, missing API credentials are 401 with a
 """
 from __future__ import annotations
 
-from collections import OrderedDict
+import threading
 from collections.abc import Awaitable, Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,17 +29,20 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.sessions import SessionMiddleware
 
 from faxengine.gateway.errors import GatewayConfigError
 from faxengine.gateway.store import StoreError
 from faxengine.gateway.web.security import HEADERS, LoginLimiter
+from faxengine.gateway.web.thumbs import Thumbnails
 
 __all__ = ["WebState", "create_app", "LoginRequired"]
 
 HERE = Path(__file__).resolve().parent
 SESSION_HOURS = 12
 MAX_UPLOAD = 20 * 1024 * 1024       # the SMTP intake's default max_message_size
+DB_SESSIONS = 8
 
 
 class LoginRequired(Exception):
@@ -61,8 +65,25 @@ class WebState:
     templates: Jinja2Templates
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     max_upload: int = MAX_UPLOAD
-    thumbs: OrderedDict = field(default_factory=OrderedDict)    # (detail_no, page) -> PNG
-    models: object = None           # the module of the store's ORM classes
+    thumbs: Thumbnails = field(default_factory=Thumbnails)
+    models: object = None           # faxengine.gateway.store: its ORM classes
+    # database sessions open at once: fewer than the store's connection pool
+    # (5 + 10), so that the thread pool's 40 requests queue here, for as long as
+    # it takes, rather than time out in the pool after 30 s
+    sessions: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(DB_SESSIONS))
+
+    @contextmanager
+    def reading(self):
+        """A read-only session of the store (``Store.read_session``: never makes a writer wait)."""
+        with self.sessions, self.store.read_session() as s:
+            yield s
+
+    @contextmanager
+    def writing(self):
+        """A session of the store for a change (the caller commits)."""
+        with self.sessions, self.store.session() as s:
+            yield s
 
 
 class SecurityHeaders:
@@ -119,8 +140,7 @@ def create_app(store, *, secret_key: str, timezone: str, fax_domain: str,
     except (ZoneInfoNotFoundError, ValueError):
         raise GatewayConfigError(f"gateway timezone is {timezone!r}: give an IANA zone name "
                                  f"such as \"Asia/Tokyo\"") from None
-    import importlib
-
+    from faxengine.gateway import store as models
     from faxengine.gateway.web import api, pages
 
     app = FastAPI(title="faxengine gateway API", version="1",
@@ -132,7 +152,7 @@ def create_app(store, *, secret_key: str, timezone: str, fax_domain: str,
     app.state.web = WebState(store=store, zone=zone, fax_domain=fax_domain, submit=submit,
                              now=now, templates=templates, limiter=limiter or LoginLimiter(),
                              max_upload=max_upload,
-                             models=importlib.import_module("faxengine.gateway.store"))
+                             models=models)
     app.add_middleware(SessionMiddleware, secret_key=secret_key, session_cookie="fxsession",
                        max_age=SESSION_HOURS * 3600, same_site="lax", https_only=False)
 
@@ -157,9 +177,11 @@ def create_app(store, *, secret_key: str, timezone: str, fax_domain: str,
         return pages.error_page(request, exc.status_code, str(exc.detail), headers)
 
     @app.exception_handler(StoreError)
-    async def _store(request: Request, exc: StoreError) -> Response:
+    @app.exception_handler(SQLAlchemyError)
+    async def _store(request: Request, exc: Exception) -> Response:
         # the database is down or busy beyond its timeout: say so, no traceback
-        message = f"the gateway's database cannot answer now ({exc}); try again in a minute"
+        what = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        message = f"the gateway's database cannot answer now ({what}); try again in a minute"
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": message}, status_code=503)
         return pages.error_page(request, 503, message)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import io
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from faxengine.gateway import history
@@ -26,14 +26,11 @@ from faxengine.gateway.jobs import FAILED, SENDING, STATUSES, WAITING
 from faxengine.gateway.web import accounts
 from faxengine.gateway.web.app import LoginRequired, WebState
 from faxengine.gateway.web.security import csrf_ok, new_csrf, password_fingerprint
+from faxengine.gateway.web.thumbs import MAX_PAGES
 from faxengine.gateway.web.timeline import steps, svg
-from faxengine.t30.result import CODES
 
 router = APIRouter(include_in_schema=False)
 
-THUMB_WIDTH = 180
-THUMB_CACHE = 256           # PNGs kept in memory (about 10 kB each)
-MAX_THUMB_PAGES = 50        # the spec's page limit per request
 # the T.30 result in plain words beside an error (the codes of t30.result, and the line's)
 PLAIN = {"OK": "正常終了", "BUSY": "話し中", "LINE_FAILED": "回線に接続できませんでした",
          "NO_ANSWER": "応答なし", "NOT_FAX": "相手がFAXではありません",
@@ -50,10 +47,6 @@ PLAIN = {"OK": "正常終了", "BUSY": "話し中", "LINE_FAILED": "回線に接
 
 def state(request: Request) -> WebState:
     return request.app.state.web
-
-
-def models(request: Request):
-    return state(request).models
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +71,10 @@ def viewer(request: Request) -> Page:
     uid, fp = request.session.get("uid"), request.session.get("pw")
     account = None
     if isinstance(uid, int):
-        with st.store.read_session() as s:
-            account = s.get(st.models.Account, uid)
-            if account is not None:
-                s.expunge(account)
+        a = st.models.Account
+        with st.reading() as s:
+            account = s.execute(select(a.id, a.name, a.role, a.disabled, a.password_hash)
+                                .where(a.id == uid)).first()
     if account is None or account.disabled or fp != password_fingerprint(account.password_hash):
         request.session.pop("uid", None)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -190,7 +183,7 @@ def _filters(request: Request) -> tuple[history.Filters, str]:
 def history_page(request: Request, page: Page = Depends(viewer)) -> HTMLResponse:
     st = state(request)
     filters, problem = _filters(request)
-    with st.store.read_session() as s:
+    with st.reading() as s:
         total, records = history.query(s, st.models, page.viewer, filters, st.zone, st.now())
     pages = max(1, -(-total // history.PAGE_SIZE))
     live = any(r.status in (WAITING, SENDING) for r in records)
@@ -217,7 +210,7 @@ def history_csv(request: Request, page: Page = Depends(viewer), encoding: str = 
                                             f"default) or \"utf-8\"")
     except history.HistoryQueryError as e:
         raise HTTPException(400, str(e)) from None
-    with st.store.read_session() as s:
+    with st.reading() as s:
         _, records = history.query(s, st.models, page.viewer, window, st.zone, st.now(),
                                    limit=None)
     body = history.csv_bytes(records, st.zone, encoding)
@@ -230,7 +223,7 @@ def history_csv(request: Request, page: Page = Depends(viewer), encoding: str = 
 # --- one fax ---
 
 def _image(st: WebState, v: history.Viewer, detail_no: str) -> Path | None:
-    with st.store.read_session() as s:
+    with st.reading() as s:
         path = history.image_path(s, st.models, v, detail_no, st.now())
     return None if path is None else Path(st.store.data_dir) / path     # relative to data_dir
 
@@ -250,43 +243,14 @@ def fax_tif(request: Request, detail_no: str, page: Page = Depends(viewer)) -> F
     return fax_image(request, page.viewer, detail_no)
 
 
-def _thumbnail(path: str, index: int) -> bytes | None:
-    """Page ``index`` (1-based) of the TIFF at ``path`` as a small PNG, None if it has none."""
-    from PIL import Image
-
-    from faxengine import tiff
-    pages = tiff.read(path)
-    if not 1 <= index <= min(len(pages), MAX_THUMB_PAGES):
-        return None
-    p = pages[index - 1]
-    img = Image.fromarray(~p.image).convert("L")
-    # square pels: fine resolution is 204 x 196 dpi, standard 204 x 98
-    height = round(img.height * p.x_res / p.y_res * THUMB_WIDTH / img.width)
-    img = img.resize((THUMB_WIDTH, max(1, height)), Image.Resampling.BOX)
-    out = io.BytesIO()
-    img.convert("1", dither=Image.Dither.NONE).save(out, "PNG", optimize=True)
-    return out.getvalue()
-
-
 @router.get("/faxes/{detail_no}/pages/{index}.png")
 def fax_thumbnail(request: Request, detail_no: str, index: int,
                   page: Page = Depends(viewer)) -> Response:
     st = state(request)
     path = _image(st, page.viewer, detail_no)
-    key = (detail_no, index)
-    png = st.thumbs.get(key) if path else None
-    if path and png is None:
-        try:
-            png = _thumbnail(path, index)
-        except Exception:      # a file removed meanwhile or damaged: no thumbnail, not a 500
-            png = None
-        if png is not None:
-            st.thumbs[key] = png
-            while len(st.thumbs) > THUMB_CACHE:
-                st.thumbs.popitem(last=False)
+    png = st.thumbs.page(detail_no, path, index) if path else None
     if png is None:
         raise HTTPException(404, "そのページの画像はありません。")
-    st.thumbs.move_to_end(key)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
 
@@ -306,17 +270,17 @@ def _mail_text(raw: bytes | None) -> dict | None:
 @router.get("/faxes/{detail_no}")
 def fax_detail(request: Request, detail_no: str, page: Page = Depends(viewer)) -> HTMLResponse:
     st = state(request)
-    with st.store.read_session() as s:
+    with st.reading() as s:
         d = history.detail(s, st.models, page.viewer, detail_no, st.now())
     if d is None:
         raise HTTPException(404, f"明細番号 {detail_no[:20]} の送信はありません。")
-    thumbs = min(d.total_pages or 0, MAX_THUMB_PAGES) if d.record.image else 0
+    thumbs = min(d.total_pages or 0, MAX_PAGES) if d.record.image else 0
     return render(request, "detail.html", {
         "page": page, "d": d, "r": d.record, "mail": _mail_text(d.result_mail),
         "thumbs": range(1, thumbs + 1),
         "live": d.record.status in (WAITING, SENDING), "failed": FAILED,
         "timelines": [(a, svg(a.trace, title=f"{detail_no} 通信 {a.n}"), steps(a.trace))
-                      for a in d.attempts], "codes": CODES})
+                      for a in d.attempts]})
 
 
 # --- settings ---
@@ -324,7 +288,7 @@ def fax_detail(request: Request, detail_no: str, page: Page = Depends(viewer)) -
 def _settings_page(request: Request, page: Page, message: str = "", error: str = "",
                    token: str = "", status_code: int = 200) -> HTMLResponse:
     st = state(request)
-    with st.store.read_session() as s:
+    with st.reading() as s:
         settings = accounts.load(s, st.models, page.viewer.account_id)
     return render(request, "settings.html", {"page": page, "s": settings, "message": message,
                                              "error": error, "token": token},
@@ -341,7 +305,7 @@ def _apply(request: Request, page: Page, change, done: str, show=None) -> HTMLRe
     (``show``: the settings page unless given) with ``done`` or the error."""
     st, show = state(request), show or _settings_page
     try:
-        with st.store.session() as s:
+        with st.writing() as s:
             change(s, st.models)
             s.commit()
     except accounts.SettingsError as e:
@@ -385,7 +349,7 @@ def settings_password(request: Request, page: Page = Depends(checked), current: 
                       new: str = Form(""), again: str = Form("")) -> Response:
     st = state(request)
     try:
-        with st.store.session() as s:
+        with st.writing() as s:
             accounts.set_password(s, st.models, page.viewer.account_id, current, new, again)
             account = s.get(st.models.Account, page.viewer.account_id)
             fingerprint = password_fingerprint(account.password_hash)
@@ -420,7 +384,7 @@ def _accounts_page(request: Request, page: Page, message: str = "", error: str =
     st = state(request)
     if not page.viewer.operator:
         raise HTTPException(404, "ページがありません。")
-    with st.store.read_session() as s:
+    with st.reading() as s:
         rows = [(a.id, a.name, a.role, a.disabled, a.created_at)
                 for a in accounts.list_accounts(s, st.models)]
     return render(request, "accounts.html", {"page": page, "accounts": rows,

@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import math
 import secrets
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -91,23 +92,28 @@ class LoginLimiter:
     window: timedelta = timedelta(minutes=15)
     max_keys: int = 10_000
     _failures: OrderedDict[str, list[datetime]] = field(default_factory=OrderedDict)
+    # the routes run in a thread pool: one change at a time
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def retry_after(self, keys: list[str], now: datetime) -> int:
         """Seconds until ``keys`` may try again; 0: they may now."""
         wait = 0.0
-        for key in keys:
-            times = [t for t in self._failures.get(key, ()) if now - t < self.window]
-            if len(times) >= self.max_failures:
-                wait = max(wait, (times[0] + self.window - now).total_seconds())
+        with self._lock:
+            for key in keys:
+                times = [t for t in self._failures.get(key, ()) if now - t < self.window]
+                if len(times) >= self.max_failures:
+                    wait = max(wait, (times[0] + self.window - now).total_seconds())
         return math.ceil(wait) if wait > 0 else 0
 
     def failed(self, keys: list[str], now: datetime) -> None:
-        for key in keys:
-            times = [t for t in self._failures.pop(key, ()) if now - t < self.window]
-            self._failures[key] = (times + [now])[-self.max_failures:]
-        while len(self._failures) > self.max_keys:
-            self._failures.popitem(last=False)
+        with self._lock:
+            for key in keys:
+                times = [t for t in self._failures.pop(key, ()) if now - t < self.window]
+                self._failures[key] = (times + [now])[-self.max_failures:]
+            while len(self._failures) > self.max_keys:
+                self._failures.popitem(last=False)
 
     def succeeded(self, keys: list[str]) -> None:
-        for key in keys:
-            self._failures.pop(key, None)
+        with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)

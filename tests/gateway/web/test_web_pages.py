@@ -318,3 +318,15 @@ def test_one_account_cannot_change_anothers_settings(web, store):
     # the settings forms name no account: each changes the session's own
     _post(c, "/settings/retries", retries="3", retry_interval="10")
     assert (_account(store, "sample").retries, _account(store, "other").retries) == (2, 3)
+
+
+def test_a_database_that_cannot_answer_is_503_not_a_traceback(web, store):
+    c = web.login("sample")
+    store.close()
+    for name in ("gateway.sqlite3", "gateway.sqlite3-wal", "gateway.sqlite3-shm"):
+        (store.data_dir / name).unlink(missing_ok=True)     # the database is gone
+    r = c.get("/history")
+    assert r.status_code == 503 and "database cannot answer now (" in r.text
+    r = web.client().get("/api/history", auth=("sample", PASSWORDS["sample"]))
+    assert r.status_code == 503
+    assert r.json()["error"].startswith("the gateway's database cannot answer now (")

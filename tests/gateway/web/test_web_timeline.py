@@ -66,3 +66,9 @@ def test_any_trace_draws_without_failing_and_escapes_text(trace):
     text = svg(trace)
     ET.fromstring(text)                     # well-formed whatever came in
     assert "<script" not in text
+
+
+def test_every_result_code_has_plain_words_for_the_pages():
+    from faxengine.gateway.jobs import CALL_OUTCOMES
+    from faxengine.gateway.web.pages import PLAIN
+    assert set(PLAIN) == set(CALL_OUTCOMES)
