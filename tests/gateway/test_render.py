@@ -137,6 +137,12 @@ def test_a_very_long_line_stops_at_the_page_limit_without_typesetting_it_all():
     assert r.counts == [4] and r.pages == [] and r.error is None
 
 
+def test_typesetting_is_bounded_in_time():
+    r = render_documents([body("あ\f" * 10)], limits=RenderLimits(max_seconds=0))
+    assert r.error == RenderFailure(
+        "", "the mail body: typesetting page 1 took past the time limit; send it in parts")
+
+
 def test_the_font_missing_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(text_mod, "FONT_PATHS", ("/nonexistent/ipaexg.ttf",))
     monkeypatch.setattr(text_mod, "FONT_NAME", "NoSuchFontAtAll")
@@ -183,11 +189,26 @@ def test_an_unknown_type_is_an_error_not_an_exception():
         "TIFF, JPEG or text")
 
 
+def test_limits_check_themselves():
+    from faxengine.gateway.errors import GatewayConfigError
+
+    for bad in (-1, float("nan"), "60", None, True):
+        with pytest.raises(GatewayConfigError, match=r"^RenderLimits.max_seconds must be a "
+                                                     r"number of 0 or more, not "):
+            RenderLimits(max_seconds=bad)
+
+
 def test_inputs_and_outputs_pickle_for_a_worker_process():
     r = render_documents([body("あ")], limits=RenderLimits(max_seconds=10))
-    back = pickle.loads(pickle.dumps(r))
-    assert isinstance(back, Rendering) and back.counts == [1]
+    data = pickle.dumps(r)
+    assert len(data) < 1728 * 2287 // 8 + 1000        # 8 pels a byte, not a bool each
+    back = pickle.loads(data)
+    assert isinstance(back, Rendering) and back.counts == [1] and back.error is None
+    assert back.pages[0].image.dtype == bool
     assert np.array_equal(back.pages[0].image, r.pages[0].image)
+    assert (back.pages[0].x_res, back.pages[0].y_res) == (204.0, 196.0)
+    failed = render_documents([Document("x.pdf", "pdf", b"")])
+    assert pickle.loads(pickle.dumps(failed)) == failed
     assert pickle.loads(pickle.dumps(RenderLimits())) == RenderLimits()
 
 

@@ -1,6 +1,8 @@
 """faxengine.gateway.render: Word and Excel through LibreOffice, and its bounds."""
 import io
 import os
+import shutil
+import subprocess
 import time
 import zipfile
 from pathlib import Path
@@ -101,6 +103,16 @@ def zip_bomb(size: int, *, lie: int | None = None) -> bytes:
     return bytes(data)
 
 
+def _binary(data: bytes, suffix: str, target: str, work: Path) -> bytes:
+    """The Word 97 / Excel 97 file LibreOffice saves of an OOXML one."""
+    source = work / f"source{suffix}"
+    source.write_bytes(data)
+    subprocess.run([office.soffice(), f"-env:UserInstallation={Path(office._profile_dir()).as_uri()}",
+                    "--headless", "--convert-to", target, "--outdir", str(work), str(source)],
+                   capture_output=True, timeout=120, check=True)
+    return (work / f"source.{target}").read_bytes()
+
+
 @pytest.fixture(scope="module")
 def office_rendering():
     if office.soffice() is None:
@@ -119,6 +131,26 @@ def test_word_and_excel_become_fax_pages(office_rendering):
         assert page.width == WIDTH and page.resolution == "fine" and page.image.any()
     # an A4 page at its own size
     assert r.pages[0].height == 2287
+
+
+@needs_soffice
+def test_the_import_filters_are_names_libreoffice_knows():
+    registry = Path(os.path.realpath(office.soffice())).parent.parent / "share" / "registry"
+    known = "".join(p.read_text(errors="replace") for p in registry.glob("*.xcd"))
+    for suffix, name in office.IMPORT_FILTERS.items():
+        assert f'<node oor:name="{name}" oor:op="replace">' in known, suffix
+
+
+@needs_soffice
+@pytest.mark.slow            # four LibreOffice runs: 10-20 s
+def test_word_97_and_excel_97_files_become_fax_pages(tmp_path):
+    letter = docx(["FAX送信サンプル", "東京都千代田区", "\f", "二枚目"])
+    table = xlsx([("品名", 42), ("数量", 7)])
+    docs = [Document("手紙.doc", "word", _binary(letter, ".docx", "doc", tmp_path)),
+            Document("表.xls", "excel", _binary(table, ".xlsx", "xls", tmp_path))]
+    r = render_documents(docs)
+    assert r.error is None and r.counts == [2, 1]
+    assert all(p.width == WIDTH and p.image.any() for p in r.pages)
 
 
 def test_a_zip_bomb_renamed_docx_is_refused_before_libreoffice_sees_it():
@@ -212,3 +244,20 @@ def test_each_worker_process_has_a_profile_removed_when_it_exits(method):
         assert first == again and Path(first).is_dir()
         assert first != office._profile_dir()          # not the parent's
     assert not Path(first).exists()
+
+
+def test_profiles_of_killed_processes_are_swept_when_a_new_one_is_made(monkeypatch):
+    import tempfile
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = Path(tempfile.mkdtemp(prefix=f"faxengine-soffice-{gone.pid}-"))
+    mine = Path(tempfile.mkdtemp(prefix=f"faxengine-soffice-{os.getpid()}-"))
+    try:
+        monkeypatch.setattr(office, "_profile", None)
+        made = Path(office._profile_dir())
+        assert made.is_dir() and made.name.startswith(f"faxengine-soffice-{os.getpid()}-")
+        assert not stale.exists() and mine.exists()          # a live process's stays
+    finally:
+        for path in (stale, mine):
+            shutil.rmtree(path, ignore_errors=True)

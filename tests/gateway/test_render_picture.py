@@ -99,6 +99,15 @@ def test_jpeg_fills_the_line_width_keeping_the_aspect_and_is_dithered():
     assert 0.35 < page.image.mean() < 0.65
 
 
+def test_a_camera_sized_jpeg_is_decoded_at_a_reduced_scale_to_the_same_page():
+    img = Image.new("L", (4000, 3000), 255)
+    img.paste(0, (0, 0, 2000, 3000))
+    r = render_documents([jpeg(img, "camera.jpg")])
+    page = r.pages[0]
+    assert r.counts == [1] and page.image.shape == (round(3000 * 1728 / 4000 * 196 / 204), WIDTH)
+    assert page.image[:, :850].mean() > 0.99 and page.image[:, 880:].mean() < 0.01
+
+
 def test_jpeg_exif_orientation_is_honoured():
     img = Image.new("L", (200, 100), 255)
     img.paste(0, (0, 0, 100, 100))                 # left half black as stored

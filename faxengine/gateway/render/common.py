@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faxengine.gateway.errors import GatewayError
+from faxengine.gateway.errors import GatewayConfigError, GatewayError
 from faxengine.t4 import Page
 
 WIDTH = 1728                # pels of an A4 scan line at R8 (T.4 §2.2)
@@ -55,6 +55,13 @@ class RenderLimits:
     office_file_size: int = 256 << 20
     max_unzipped: int = 256 << 20
     max_zip_ratio: int = 200
+
+    def __post_init__(self) -> None:
+        for name in self.__slots__:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise GatewayConfigError(f"RenderLimits.{name} must be a number of 0 or more, "
+                                         f"not {value!r}")
 
 
 def fit(grey, *, dither: bool | None, room: int, dpi: tuple[float, float] | None = None,

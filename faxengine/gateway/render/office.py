@@ -6,7 +6,8 @@ refused, not typeset as plain text by LibreOffice's guess), with a user
 profile (``-env:UserInstallation``) of its own per worker process: a
 temporary directory made on first use and reused by that process (a profile
 takes LibreOffice a second or two to create; two instances sharing one
-block each other), removed when the process exits.  Conversions in one
+block each other), removed when the process exits; profiles left by processes
+that were killed are removed when the next one is made.  Conversions in one
 process take turns.
 
 Bounds, so that no document takes the host with it:
@@ -24,6 +25,7 @@ Bounds, so that no document takes the host with it:
 from __future__ import annotations
 
 import atexit
+import functools
 import io
 import multiprocessing.util
 import os
@@ -49,6 +51,7 @@ _MAX_MEMBERS = 10_000
 _BIG_MEMBER = 1 << 20          # ratios are checked for members larger than this
 _LOCK = threading.Lock()
 _profile: tuple[int, str] | None = None     # (pid, directory)
+_PROFILE_PREFIX = "faxengine-soffice-"      # then the process id
 
 
 def soffice() -> str | None:
@@ -97,13 +100,33 @@ def _profile_dir() -> str:
     """This process's LibreOffice profile (made on first use)."""
     global _profile
     if _profile is None or _profile[0] != os.getpid():
-        path = tempfile.mkdtemp(prefix="faxengine-soffice-")
+        _sweep()
+        path = tempfile.mkdtemp(prefix=f"{_PROFILE_PREFIX}{os.getpid()}-")
         _profile = (os.getpid(), path)
         # removed at exit: atexit in a main or spawned process; a forked
         # pool worker leaves by os._exit, running only multiprocessing's own
         atexit.register(shutil.rmtree, path, True)
         multiprocessing.util.Finalize(None, shutil.rmtree, args=(path, True), exitpriority=0)
     return _profile[1]
+
+
+def _sweep() -> None:
+    """Remove the profiles of processes that are gone (a pool worker killed
+    has no exit handlers run); the directory names carry the process id."""
+    for path in Path(tempfile.gettempdir()).glob(f"{_PROFILE_PREFIX}*-*"):
+        pid = path.name[len(_PROFILE_PREFIX):].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:         # someone else's: alive
+        return True
+    return True
 
 
 def to_pdf(data: bytes, name: str, what: str, limits: RenderLimits) -> bytes:
@@ -133,8 +156,6 @@ def to_pdf(data: bytes, name: str, what: str, limits: RenderLimits) -> bytes:
                    "--norestore", "--nolockcheck", "--nodefault",
                    f"--infilter={IMPORT_FILTERS[suffix]}", "--convert-to", "pdf",
                    "--outdir", str(out), str(source)]
-        rlimits = {resource.RLIMIT_AS: limits.office_memory,
-                   resource.RLIMIT_FSIZE: limits.office_file_size, resource.RLIMIT_CORE: 0}
         preexec = None
         if prlimit := shutil.which("prlimit"):
             # util-linux sets them and execs: no Python between fork and exec,
@@ -142,9 +163,9 @@ def to_pdf(data: bytes, name: str, what: str, limits: RenderLimits) -> bytes:
             command = [prlimit, f"--as={limits.office_memory}",
                        f"--fsize={limits.office_file_size}", "--core=0", "--", *command]
         else:
-            def preexec() -> None:          # in the child, before exec
-                for which, value in rlimits.items():
-                    resource.setrlimit(which, (value, value))
+            preexec = functools.partial(_set_rlimits, {
+                resource.RLIMIT_AS: limits.office_memory,
+                resource.RLIMIT_FSIZE: limits.office_file_size, resource.RLIMIT_CORE: 0})
         proc = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True, preexec_fn=preexec, env=dict(os.environ, HOME=profile),
@@ -166,6 +187,12 @@ def to_pdf(data: bytes, name: str, what: str, limits: RenderLimits) -> bytes:
                               f"{proc.returncode}{': ' + said[-1] if said else ''}); "
                               "send it as PDF")
         return pdf.read_bytes()
+
+
+def _set_rlimits(rlimits: dict[int, int]) -> None:
+    """In the child, before exec, when there is no prlimit."""
+    for which, value in rlimits.items():
+        resource.setrlimit(which, (value, value))
 
 
 def _kill(proc: subprocess.Popen) -> None:

@@ -104,6 +104,10 @@ def picture_pages(data: bytes, room: int, what: str, limits: RenderLimits, *,
                             f"{what}: a picture of {img.width} x {img.height} pels is more "
                             f"than {limits.max_pixels:,} pels (a decompression bomb?): scale "
                             "it down")
+                    if img.format in ("JPEG", "MPO"):
+                        # libjpeg decodes at 1/2, 1/4 or 1/8 scale while the
+                        # picture stays at least a line wide either way up
+                        img.draft("L", (WIDTH, WIDTH))
                     frame = ImageOps.exif_transpose(img) if exif else img
                     n, made = fit(_to_grey(frame), dither=dither, room=room - count)
                     count += n

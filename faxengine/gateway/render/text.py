@@ -203,7 +203,8 @@ def text_pages(text: str, room: int, deadline: float, what: str) -> tuple[int, l
             if len(pages) >= room:
                 return len(pages) + 1, []
             if time.monotonic() > deadline:
-                raise RenderError(f"{what}: typesetting took too long; send it in parts")
+                raise RenderError(f"{what}: typesetting page {len(pages) + 1} took past the "
+                                  "time limit; send it in parts")
             ink = np.zeros((A4_LINES, WIDTH), dtype=np.uint8)
             for k, line in enumerate(sheet):
                 _draw_line(ink, line, margin, (margin + k * pitch) * Y_DPI / X_DPI, f)
