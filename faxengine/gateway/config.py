@@ -195,8 +195,9 @@ class Config:
                f"data   {g.data_dir}", f"db     {db}"]
         if line.driver == "simulated":
             pace = "real time" if line.realtime else "as fast as the CPU allows"
-            out.append(f"lines  {g.lines} x simulated network ({len(line.numbers)} numbers, "
-                       f"{pace})")
+            count = len(line.numbers)
+            out.append(f"lines  {g.lines} x simulated network ({count} "
+                       f"number{'' if count == 1 else 's'}, {pace})")
         else:
             out.append(f"lines  {g.lines} x sip {line.sip.uri}")
         where = f"smarthost {self.results.smarthost}" if self.results.delivery == "smtp" \
@@ -219,7 +220,9 @@ _SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
                "kib": 2**10, "mib": 2**20, "gib": 2**30}
 _DURATION = re.compile(r"(?i)\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*")
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-_ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+# local@domain; either may be UTF-8 (RFC 6532: the SMTP intake speaks SMTPUTF8)
+_ATOMS = r"[^@\s<>()\[\],;:\"/\\.]+"
+_ADDRESS = re.compile(rf"[^@\s<>()\[\],;:\"]+@{_ATOMS}(?:\.{_ATOMS})*")
 _DOMAIN = re.compile(r"(?i)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}"
                      r"[a-z0-9])?)*")
 

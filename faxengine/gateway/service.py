@@ -656,6 +656,8 @@ async def _listening(key: str, listen: Listen, start: Any) -> None:
         await start
     except OSError as exc:
         raise GatewayConfigError(f"{key}: cannot listen on {listen}: {_why(exc)}") from None
+    except GatewayError as exc:     # the server's own words: name the key beside them
+        raise GatewayConfigError(f"{key}: {exc}") from None
 
 
 def _why(exc: OSError) -> str:

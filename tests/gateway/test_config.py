@@ -134,6 +134,16 @@ def test_durations(text, seconds):
     assert parse_duration(text) == timedelta(seconds=seconds)
 
 
+def test_addresses_may_be_utf_8_and_are_checked():
+    c = parse('[[accounts]]\nname = "日本"\npassword = "x"\nsenders = ["山田@例え.jp", '
+              '"a.b+fax@mail.example.co.jp"]')
+    assert c.accounts[0].senders == ("山田@例え.jp", "a.b+fax@mail.example.co.jp")
+    for wrong in ("a@b@c", "a b@c.jp", "@c.jp", "a@", "a@.jp", "a@c..jp", "<a@c.jp>"):
+        assert error(f'[[accounts]]\nname = "a"\npassword = "x"\nsenders = ["{wrong}"]') == \
+            f'[[accounts]] "a" senders: "{wrong}" is not a mail address (give e.g. ' \
+            f'"sample@edicworks.com")'
+
+
 def test_listen_forms():
     assert parse_listen("localhost:25") == Listen("localhost", 25)
     assert parse_listen("", optional=True) is None

@@ -21,8 +21,8 @@ def test_a_port_in_use_is_one_line_and_status_2(tmp_path, capsys):
         taken.listen()
         assert main(["gateway", "--config", str(path)]) == 2
     assert capsys.readouterr().err == \
-        f"faxengine gateway: [smtp] listen: cannot listen on 127.0.0.1:{port}: Address " \
-        f"already in use\n"
+        f"faxengine gateway: [smtp] listen: the SMTP intake cannot listen on " \
+        f"127.0.0.1:{port}: Address already in use; give another address or port\n"
 
 
 def test_a_data_dir_that_is_a_file_is_one_line_and_status_2(tmp_path, capsys):
