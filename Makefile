@@ -50,6 +50,8 @@ test: build
 # The main job: the sample letter faxed between two of our terminals through
 # the line model, then over SIP/RTP on 127.0.0.1 in real time (about 35 s):
 # a receiver answering once, a sender calling it; both bounded by timeout.
+# Then the mail-to-fax gateway on its demo configuration: samples/request.eml
+# in by SMTP, the result mails out by POP3, printed (samples/gateway_demo.py).
 SIP_DEMO := 127.0.0.1:5062
 run: build
 	$(PYTHON) -m faxengine loopback samples/letter.png --out build/letter-received.tif --g711 alaw --snr 30
@@ -58,6 +60,7 @@ run: build
 	  rx=$$!; sleep 1; \
 	  timeout 110 $(PYTHON) -m faxengine send samples/letter.png --to sip:fax@$(SIP_DEMO); tx=$$?; \
 	  wait $$rx; rxs=$$?; [ $$tx -eq 0 ] && [ $$rxs -eq 0 ]
+	$(PYTHON) samples/gateway_demo.py --config samples/gateway.toml --request samples/request.eml
 
 bench: build
 	$(PYTHON) -m pytest -q -s bench --benchmark-columns=min,mean,rounds
