@@ -213,6 +213,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         self._hs_sent = 0
         # receive side
         self._hs: link.HsReceiver | None = None
+        self._v21_rests = False     # V.21 not listening while a high-speed signal holds the line
         self._carrier_since: int | None = None
         self._heard_fax = False
         self._heard_energy = False
@@ -463,12 +464,27 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
             self._end("LOCAL_ABORT", "send DCN")
 
     def _rx(self, samples: np.ndarray) -> None:
-        frames = self._hdlc.decode(self._v21.demodulate(samples))
+        hs = self._hs
+        if hs is not None and hs.holds_line:
+            # A trained high-speed signal with good decisions holds the line:
+            # no V.21 frame can come with it (T.30 is half duplex; spandsp's
+            # fax_modems likewise drops its V.21 receiver once the fast modem
+            # has trained).  V.21 listens afresh when the signal ends.
+            self._v21_rests = True
+            self._hs_heard(hs.feed(samples))
+            if self._state != END:
+                self._timers()
+            return
+        if self._v21_rests:
+            self._v21_rests = False
+            self._listen()
+        # the samples are checked int16 (``rx``): straight to the compiled cores
+        frames = self._hdlc._core.decode(self._v21._core.demodulate(samples))
         if self._cng is not None:
             self._phase_a(samples)
-        for f in frames:
-            if f.ok:
-                self._frame_in(f.data)
+        for data, ok in frames:
+            if ok:
+                self._frame_in(data)
             if self._state == END:
                 return
         if self._hs is not None:
