@@ -560,11 +560,11 @@ class HsReceiver:
     @property
     def receiving(self) -> bool:
         """True while a trained signal is coming in (timers wait meanwhile)."""
-        return self._count > 0 and self._rx.carrier_present
+        return self._count > 0 and self._rx._core.carrier_present
 
     @property
     def carrier_present(self) -> bool:
-        return self._rx.carrier_present
+        return self._rx._core.carrier_present
 
     @property
     def holds_line(self) -> bool:
@@ -579,9 +579,10 @@ class HsReceiver:
         signal, and a V.21 signal can keep their carrier on with passable
         decisions (seen at V.27ter 2400 on a jammed line), so with them V.21
         always listens."""
-        rx = self._rx
-        return (self._flowing and self.modem == V17 and rx.carrier_present
-                and rx.snr_db >= self._poor_snr)
+        if not self._flowing or self.modem != V17:
+            return False
+        core = self._rx._core               # (a restart makes a new one)
+        return core.carrier_present and core.snr_db >= self._poor_snr
 
     @property
     def snr_db(self) -> float:
@@ -602,7 +603,8 @@ class HsReceiver:
         return self._bits.view().copy()
 
     def feed(self, samples: np.ndarray) -> np.ndarray | None:
-        return self._took(self._rx.demodulate(samples), False)
+        """A block heard (int16, contiguous: the terminal's ``rx`` checked it)."""
+        return self._took(self._rx._core.demodulate(samples), False)
 
     def fillin(self, n: int) -> np.ndarray | None:
         """``n`` samples that never arrived: the modem keeps its timing and
@@ -611,19 +613,21 @@ class HsReceiver:
         return self._took(self._rx.fillin(n), True)
 
     def _took(self, got: np.ndarray, lost: bool) -> np.ndarray | None:
-        self._flowing = got.size > 0
+        size = got.size
+        self._flowing = size > 0
+        core = self._rx._core
         if self._count:
-            poor = lost or self._rx.snr_db < self._poor_snr
-            self._quality[0].push(self._count + got.size)
+            poor = lost or core.snr_db < self._poor_snr
+            self._quality[0].push(self._count + size)
             self._quality[1].push(poor)
-        if got.size:
+        if size:
             self._bits.append(got)
-            self._count += got.size
+            self._count += size
             if self.decoder is not None:        # a non-ECM page: its lines as they come
                 self.decoder.add(got)
             if self._hdlc is not None:      # the demodulator's own bits: no checks needed
                 self.frames.extend(data for data, ok in self._hdlc_core.decode(got) if ok)
-        if self._count and not self._rx.carrier_present:
+        if self._count and not core.carrier_present:
             return self.end()
         return None
 
