@@ -444,6 +444,11 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         if self._finished or (self._txq and not self._holding) or n == 0:
             return
         try:
+            if self._v21_rest():
+                self._hs_heard(self._hs.fillin(n))
+                if self._state != END:
+                    self._timers()
+                return
             for f in self._hdlc.decode(self._v21.fillin(n)):
                 if f.ok:
                     self._frame_in(f.data)
@@ -463,21 +468,26 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
             self._detail = str(exc)
             self._end("LOCAL_ABORT", "send DCN")
 
-    def _rx(self, samples: np.ndarray) -> None:
-        hs = self._hs
-        if hs is not None and hs.holds_line:
-            # A trained high-speed signal with good decisions holds the line:
-            # no V.21 frame can come with it (T.30 is half duplex; spandsp's
-            # fax_modems likewise drops its V.21 receiver once the fast modem
-            # has trained).  V.21 listens afresh when the signal ends.
+    def _v21_rest(self) -> bool:
+        """True while V.21 need not listen: a trained high-speed signal with
+        good decisions holds the line (``link.HsReceiver.holds_line``), and
+        no V.21 frame can come with it (T.30 is half duplex; spandsp's
+        fax_modems likewise drops its V.21 receiver once the fast modem has
+        trained).  V.21 listens afresh when the signal ends."""
+        if self._hs is not None and self._hs.holds_line:
             self._v21_rests = True
-            self._hs_heard(hs.feed(samples))
-            if self._state != END:
-                self._timers()
-            return
+            return True
         if self._v21_rests:
             self._v21_rests = False
             self._listen()
+        return False
+
+    def _rx(self, samples: np.ndarray) -> None:
+        if self._v21_rest():
+            self._hs_heard(self._hs.feed(samples))
+            if self._state != END:
+                self._timers()
+            return
         # the samples are checked int16 (``rx``): straight to the compiled cores
         frames = self._hdlc._core.decode(self._v21._core.demodulate(samples))
         if self._cng is not None:

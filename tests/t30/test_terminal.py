@@ -237,35 +237,52 @@ class _CountingV21:
         self.samples = self.samples_held = 0
 
     def demodulate(self, samples):
-        self.samples += samples.size
-        self.samples_held += samples.size if self.busy else 0
+        self._count(samples.size)
         return self._core.demodulate(samples)
+
+    def fillin(self, n):
+        self._count(n)
+        return self._core.fillin(n)
+
+    def _count(self, n):
+        self.samples += n
+        self.samples_held += n if self.busy else 0
 
     def __getattr__(self, name):
         return getattr(self._core, name)
 
 
-@pytest.mark.parametrize("ecm", [True, False], ids=["ecm", "non-ecm"])
-def test_v21_rests_while_a_v17_page_holds_the_line(tmp_path, ecm):
-    """Half duplex: while a trained V.17 signal with good decisions comes in,
-    no V.21 frame can; the receiver's V.21 does not listen then, and still
-    hears every frame after it (the call completes pixel for pixel)."""
+@pytest.mark.parametrize("ecm,loss", [(True, 0.0), (False, 0.0), (True, 0.01)],
+                         ids=["ecm", "non-ecm", "ecm-1%-lost"])
+def test_v21_rests_while_a_v17_page_holds_the_line(tmp_path, ecm, loss):
+    """Half duplex: while a trained V.17 signal with good decisions comes in
+    (heard or filled in), no V.21 frame can; the receiver's V.21 does not
+    listen then, and still hears every frame after it (the call completes
+    pixel for pixel)."""
     page = text_page(7, rows=1200)
     tx = FaxTerminal(True, send=[page], ecm=ecm)
     rx = FaxTerminal(False, receive=tmp_path / "rx.tif", ecm=ecm)
     counting = _CountingV21(rx._v21._core)
     rx._v21._core = counting
     held = 0
-    original = rx._rx
+    original, original_fillin = rx._rx, rx.rx_fillin
 
-    def listening(samples):
+    def holding(n):
         nonlocal held
         counting.busy = rx._hs is not None and rx._hs.holds_line
-        held += samples.size if counting.busy else 0
+        held += n if counting.busy else 0
+
+    def listening(samples):
+        holding(samples.size)
         original(samples)
 
-    rx._rx = listening
-    pump(tx, rx)
+    def filling(n):
+        if not rx.finished and not rx.transmitting:
+            holding(n)
+        original_fillin(n)
+
+    rx._rx, rx.rx_fillin = listening, filling
+    pump(tx, rx, loss=loss, seed=3)
     assert tx.result.ok and rx.result.ok, (tx.result, rx.result)
     assert np.array_equal(received(tmp_path / "rx.tif")[0], page.image)
     assert rx._v21._core is counting
