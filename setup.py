@@ -21,7 +21,7 @@ from setuptools import Extension, setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CSRC = "csrc"
-CFLAGS = ["-O3", "-std=c99", "-fno-strict-aliasing", "-Wall", "-Wno-unused-function"]
+CFLAGS = ["-O3", "-std=c99", "-fno-strict-aliasing", "-fno-math-errno", "-Wall", "-Wno-unused-function"]
 
 
 def _csources(pyx):

@@ -100,6 +100,18 @@ enum rx_state {
 #define MU_DATA 0.005f
 #define PLL_KP_DATA 0.01f
 #define PLL_KI_DATA 0.0001f
+/* At 7200 and 9600 bit/s, after PLL_GEAR_SYMBOLS of data (0.42 s), the
+ * carrier loop has settled what the training left and shifts down again:
+ * at 9600 the sweep's threshold went from 16.0 to 15.0 dB and 7200 kept
+ * its 11.5 (fewer errors below both); lower still (0.001) lost the start
+ * of the data, and a gear for the equaliser step or the timing loop
+ * changed nothing.  12 000 and 14 400 gained nothing from it, and below
+ * threshold the slow loop did not recover from a phase slip (14 400 at
+ * 19 dB: 4870 bit errors in 20 000 instead of about 90), so they keep
+ * the data gains. */
+#define PLL_GEAR_SYMBOLS 1000
+#define PLL_KP_SETTLED 0.0015f
+#define PLL_KI_SETTLED 0.00001f
 #define TIMING_KP 0.002f
 #define TIMING_KI 0.00002f
 
@@ -276,8 +288,15 @@ static int data_symbol(v17_rx_state_t *s, cf_t z, cf_t zr, cf_t rot, int adapt, 
     if (!s->lost) {
         dsp_symtap_put(&s->tap, zr);
         s->window_err += cf_abs2(cf_sub(zr, point(s->c->map[tentative])));
-        if (adapt)
-            track(s, z, zr, point(s->c->map[tentative]), rot, MU_DATA, PLL_KP_DATA, PLL_KI_DATA);
+        if (adapt) {
+            /* the carrier loop shifts down once the data has settled it
+             * (at 7200 and 9600 bit/s: see PLL_GEAR_SYMBOLS) */
+            int settled = s->count >= PLL_GEAR_SYMBOLS && s->c->bits_per_symbol <= 4;
+            if (!settled)
+                s->count++;
+            track(s, z, zr, point(s->c->map[tentative]), rot, MU_DATA,
+                  settled ? PLL_KP_SETTLED : PLL_KP_DATA, settled ? PLL_KI_SETTLED : PLL_KI_DATA);
+        }
         /* The signal may end without the level falling below the carrier-off
          * threshold (a noisy line): a quarter of the constellation's power at
          * the equaliser's output means it has. */

@@ -538,6 +538,7 @@ class HsReceiver:
         self._rx = _RX[modem](rate=rate)
         self._bits = _Growing(np.uint8)     # the signal in progress
         self._count = 0
+        self._flowing = False               # the last block gave bits
         self._hdlc: HdlcRx | None = None
         self.frames: list[bytes] = []
         self.signals = 0
@@ -554,15 +555,34 @@ class HsReceiver:
         """From now on, also decode HDLC frames (ECM) from the bits."""
         if self._hdlc is None:
             self._hdlc = HdlcRx(max_len=260)
+            self._hdlc_core = self._hdlc._core
 
     @property
     def receiving(self) -> bool:
         """True while a trained signal is coming in (timers wait meanwhile)."""
-        return self._count > 0 and self._rx.carrier_present
+        return self._count > 0 and self._rx._core.carrier_present
 
     @property
     def carrier_present(self) -> bool:
-        return self._rx.carrier_present
+        return self._rx._core.carrier_present
+
+    @property
+    def holds_line(self) -> bool:
+        """True while a trained signal comes in and its decisions are good
+        (decision SNR at or above ``POOR_SNR_DB``): nothing else can be on the
+        line then (T.30 is half duplex), so the terminal need not listen for
+        V.21 meanwhile.  Noise that holds the carrier detector on after the
+        signal ended does not hold the line: the receiver stops giving bits
+        when its signal ends.  Only V.17's receiver does that while the level
+        stays up (its equaliser's output power falls: csrc/v17rx.c); the
+        V.29 and V.27ter receivers go on deciding whatever follows their
+        signal, and a V.21 signal can keep their carrier on with passable
+        decisions (seen at V.27ter 2400 on a jammed line), so with them V.21
+        always listens."""
+        if not self._flowing or self.modem != V17:
+            return False
+        core = self._rx._core               # (a restart makes a new one)
+        return core.carrier_present and core.snr_db >= self._poor_snr
 
     @property
     def snr_db(self) -> float:
@@ -583,7 +603,8 @@ class HsReceiver:
         return self._bits.view().copy()
 
     def feed(self, samples: np.ndarray) -> np.ndarray | None:
-        return self._took(self._rx.demodulate(samples), False)
+        """A block heard (int16, contiguous: the terminal's ``rx`` checked it)."""
+        return self._took(self._rx._core.demodulate(samples), False)
 
     def fillin(self, n: int) -> np.ndarray | None:
         """``n`` samples that never arrived: the modem keeps its timing and
@@ -592,18 +613,21 @@ class HsReceiver:
         return self._took(self._rx.fillin(n), True)
 
     def _took(self, got: np.ndarray, lost: bool) -> np.ndarray | None:
+        size = got.size
+        self._flowing = size > 0
+        core = self._rx._core
         if self._count:
-            poor = lost or self._rx.snr_db < self._poor_snr
-            self._quality[0].push(self._count + got.size)
+            poor = lost or core.snr_db < self._poor_snr
+            self._quality[0].push(self._count + size)
             self._quality[1].push(poor)
-        if got.size:
+        if size:
             self._bits.append(got)
-            self._count += got.size
+            self._count += size
             if self.decoder is not None:        # a non-ECM page: its lines as they come
                 self.decoder.add(got)
-            if self._hdlc is not None:
-                self.frames.extend(f.data for f in self._hdlc.decode(got) if f.ok)
-        if self._count and not self._rx.carrier_present:
+            if self._hdlc is not None:      # the demodulator's own bits: no checks needed
+                self.frames.extend(data for data, ok in self._hdlc_core.decode(got) if ok)
+        if self._count and not core.carrier_present:
             return self.end()
         return None
 
@@ -612,6 +636,7 @@ class HsReceiver:
         bits = self._bits.view()
         self._bits = _Growing(np.uint8)
         self._count = 0
+        self._flowing = False
         self._last_quality = (self._quality[0].view(), self._quality[1].view())
         self._quality = (_Growing(np.int64), _Growing(np.bool_))
         self.last_decoder, self.decoder = self.decoder, None

@@ -88,7 +88,7 @@ def as_int16(samples) -> np.ndarray:
     """``rx``'s samples as int16, converted only when that is exact."""
     a = np.asarray(samples)
     if a.dtype == np.int16 and a.ndim == 1:
-        return a
+        return np.ascontiguousarray(a)      # the compiled receivers take contiguous blocks
     if a.ndim != 1:
         raise LocalProtocolError(f"rx takes a 1-D array of mono samples, not one of shape "
                                  f"{a.shape}")

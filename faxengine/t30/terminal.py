@@ -213,6 +213,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         self._hs_sent = 0
         # receive side
         self._hs: link.HsReceiver | None = None
+        self._v21_rests = False     # V.21 not listening while a high-speed signal holds the line
         self._carrier_since: int | None = None
         self._heard_fax = False
         self._heard_energy = False
@@ -443,6 +444,11 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         if self._finished or (self._txq and not self._holding) or n == 0:
             return
         try:
+            if self._v21_rest():
+                self._hs_heard(self._hs.fillin(n))
+                if self._state != END:
+                    self._timers()
+                return
             for f in self._hdlc.decode(self._v21.fillin(n)):
                 if f.ok:
                     self._frame_in(f.data)
@@ -462,13 +468,33 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
             self._detail = str(exc)
             self._end("LOCAL_ABORT", "send DCN")
 
+    def _v21_rest(self) -> bool:
+        """True while V.21 need not listen: a trained high-speed signal with
+        good decisions holds the line (``link.HsReceiver.holds_line``), and
+        no V.21 frame can come with it (T.30 is half duplex; spandsp's
+        fax_modems likewise drops its V.21 receiver once the fast modem has
+        trained).  V.21 listens afresh when the signal ends."""
+        if self._hs is not None and self._hs.holds_line:
+            self._v21_rests = True
+            return True
+        if self._v21_rests:
+            self._v21_rests = False
+            self._listen()
+        return False
+
     def _rx(self, samples: np.ndarray) -> None:
-        frames = self._hdlc.decode(self._v21.demodulate(samples))
+        if self._v21_rest():
+            self._hs_heard(self._hs.feed(samples))
+            if self._state != END:
+                self._timers()
+            return
+        # the samples are checked int16 (``rx``): straight to the compiled cores
+        frames = self._hdlc._core.decode(self._v21._core.demodulate(samples))
         if self._cng is not None:
             self._phase_a(samples)
-        for f in frames:
-            if f.ok:
-                self._frame_in(f.data)
+        for data, ok in frames:
+            if ok:
+                self._frame_in(data)
             if self._state == END:
                 return
         if self._hs is not None:

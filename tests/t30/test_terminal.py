@@ -224,3 +224,85 @@ def test_progress_follows_the_pages_as_they_go_out(tmp_path, ecm):
         assert fracs[0] == 0.0 and fracs == sorted(fracs)        # it only goes up
         assert any(0.2 < f < 0.8 for f in fracs)                 # ... in steps, while sending
     assert seen[[p for p, _, _ in seen].index(2) - 1][2] == 1.0  # page 1 done before page 2
+
+
+class _CountingV21:
+    """Stands in front of a terminal's compiled V.21 receiver core and counts
+    the samples it is given while ``busy`` says the line is held (the real
+    core still does the work)."""
+
+    def __init__(self, core):
+        self._core = core
+        self.busy = False
+        self.samples = self.samples_held = 0
+
+    def demodulate(self, samples):
+        self._count(samples.size)
+        return self._core.demodulate(samples)
+
+    def fillin(self, n):
+        self._count(n)
+        return self._core.fillin(n)
+
+    def _count(self, n):
+        self.samples += n
+        self.samples_held += n if self.busy else 0
+
+    def __getattr__(self, name):
+        return getattr(self._core, name)
+
+
+@pytest.mark.parametrize("ecm,loss", [(True, 0.0), (False, 0.0), (True, 0.01)],
+                         ids=["ecm", "non-ecm", "ecm-1%-lost"])
+def test_v21_rests_while_a_v17_page_holds_the_line(tmp_path, ecm, loss):
+    """Half duplex: while a trained V.17 signal with good decisions comes in
+    (heard or filled in), no V.21 frame can; the receiver's V.21 does not
+    listen then, and still hears every frame after it (the call completes
+    pixel for pixel)."""
+    page = text_page(7, rows=1200)
+    tx = FaxTerminal(True, send=[page], ecm=ecm)
+    rx = FaxTerminal(False, receive=tmp_path / "rx.tif", ecm=ecm)
+    counting = _CountingV21(rx._v21._core)
+    rx._v21._core = counting
+    held = 0
+    original, original_fillin = rx._rx, rx.rx_fillin
+
+    def holding(n):
+        nonlocal held
+        counting.busy = rx._hs is not None and rx._hs.holds_line
+        held += n if counting.busy else 0
+
+    def listening(samples):
+        holding(samples.size)
+        original(samples)
+
+    def filling(n):
+        if not rx.finished and not rx.transmitting:
+            holding(n)
+        original_fillin(n)
+
+    rx._rx, rx.rx_fillin = listening, filling
+    pump(tx, rx, loss=loss, seed=3)
+    assert tx.result.ok and rx.result.ok, (tx.result, rx.result)
+    assert np.array_equal(received(tmp_path / "rx.tif")[0], page.image)
+    assert rx._v21._core is counting
+    assert held > 2 * 8000                          # the page: seconds of V.17
+    assert counting.samples > 8000 and counting.samples_held == 0
+
+
+@pytest.mark.parametrize("modem,rate", [("V.29", 9600), ("V.27ter", 4800)])
+def test_v21_listens_through_v29_and_v27ter_signals(modem, rate):
+    """Their receivers go on deciding whatever follows their signal, so they
+    never say they hold the line."""
+    from faxengine.modem import V27terTx, V29Tx
+    from faxengine.t30 import link
+    tx = V29Tx(rate=rate) if modem == "V.29" else V27terTx(rate=rate)
+    bits = np.random.default_rng(1).integers(0, 2, rate * 2, dtype=np.uint8)
+    signal = np.concatenate([tx.modulate(bits), tx.finish()])
+    hs = link.HsReceiver(modem, rate)
+    receiving = False
+    for i in range(0, signal.size - 160, 160):
+        hs.feed(signal[i:i + 160])
+        receiving |= hs.receiving
+        assert not hs.holds_line
+    assert receiving
