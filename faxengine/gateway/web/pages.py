@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from faxengine.gateway import history
@@ -69,12 +68,7 @@ def viewer(request: Request) -> Page:
     password: to the login page."""
     st = state(request)
     uid, fp = request.session.get("uid"), request.session.get("pw")
-    account = None
-    if isinstance(uid, int):
-        a = st.models.Account
-        with st.reading() as s:
-            account = s.execute(select(a.id, a.name, a.role, a.disabled, a.password_hash)
-                                .where(a.id == uid)).first()
+    account = st.account(uid) if isinstance(uid, int) else None
     if account is None or account.disabled or fp != password_fingerprint(account.password_hash):
         request.session.pop("uid", None)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -183,8 +177,7 @@ def _filters(request: Request) -> tuple[history.Filters, str]:
 def history_page(request: Request, page: Page = Depends(viewer)) -> HTMLResponse:
     st = state(request)
     filters, problem = _filters(request)
-    with st.reading() as s:
-        total, records = history.query(s, st.models, page.viewer, filters, st.zone, st.now())
+    total, records = st.history(page.viewer, filters)
     pages = max(1, -(-total // history.PAGE_SIZE))
     live = any(r.status in (WAITING, SENDING) for r in records)
     today = st.now().astimezone(st.zone).date()
