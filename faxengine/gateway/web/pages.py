@@ -18,12 +18,13 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
 from faxengine.gateway import history
-from faxengine.gateway.jobs import FAILED, SENDING, STATUSES, WAITING
+from faxengine.gateway.jobs import DONE, FAILED, SENDING, STATUSES, WAITING
 from faxengine.gateway.web import accounts
-from faxengine.gateway.web.app import LoginRequired, WebState
+from faxengine.gateway.web.app import REUSE_SECONDS, LoginRequired, WebState
 from faxengine.gateway.web.security import csrf_ok, new_csrf, password_fingerprint
 from faxengine.gateway.web.thumbs import MAX_PAGES
 from faxengine.gateway.web.timeline import steps, svg
@@ -173,18 +174,36 @@ def _filters(request: Request) -> tuple[history.Filters, str]:
         return history.Filters(number="x"), str(e)     # matches nothing; the page says why
 
 
+ERRORS = frozenset(STATUSES) - {WAITING, SENDING, DONE}    # the 送信状況 shown as errors
+
+
+def listing(st: WebState, viewer: history.Viewer,
+            filters: history.Filters) -> tuple[int, bool, Markup]:
+    """The count, whether a job is in progress, and the table rows (HTML) of a
+    history page: rendering 50 rows costs more than everything else of a
+    page, so they are rendered once per account, filters and data version
+    (``WebState.reuse``), the count and the rows from the same query."""
+    now = st.now()
+
+    def compute():
+        total, records = st.history(viewer, filters)
+        rows = st.templates.get_template("history_rows.html").render(
+            records=records, errors=ERRORS, plain=PLAIN, operator=viewer.operator)
+        live = any(r.status in (WAITING, SENDING) for r in records)
+        return (total, live, Markup(rows)), now + timedelta(seconds=REUSE_SECONDS)
+    return st.reuse.get(("rows", viewer, filters), st.version(), now, compute)
+
+
 @router.get("/history")
 def history_page(request: Request, page: Page = Depends(viewer)) -> HTMLResponse:
     st = state(request)
     filters, problem = _filters(request)
-    total, records = st.history(page.viewer, filters)
+    total, live, rows = listing(st, page.viewer, filters)
     pages = max(1, -(-total // history.PAGE_SIZE))
-    live = any(r.status in (WAITING, SENDING) for r in records)
     today = st.now().astimezone(st.zone).date()
     return render(request, "history.html", {
-        "page": page, "records": records, "total": total, "filters": filters,
+        "page": page, "rows": rows, "total": total, "filters": filters,
         "problem": problem, "pages": pages, "live": live, "statuses": STATUSES,
-        "errors": set(STATUSES) - {WAITING, SENDING, "送信完了"},
         "csv_from": (today - timedelta(days=history.CSV_DAYS)).isoformat(),
         "today": today.isoformat(),
         "prev": filters.query_string(page=filters.page - 1) if filters.page > 1 else None,
