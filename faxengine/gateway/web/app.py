@@ -99,6 +99,15 @@ class WebState:
             return found, now + timedelta(seconds=REUSE_SECONDS)
         return self.reuse.get(("history", viewer, filters), self.version(), now, compute)
 
+    def reused(self, key) -> tuple[bool, object]:
+        """(True, the value kept for ``key``) when it is at hand without waiting on the
+        database (on SQLite: its version is read in microseconds), else (False, None):
+        for async routes, which answer from memory in the event loop and go to the
+        thread pool only for the database."""
+        if not getattr(self.version, "cheap", False):
+            return False, None
+        return self.reuse.peek(key, self.version(), self.now())
+
     def account(self, uid: int):
         """The account row (id, name, role, disabled, password_hash) of ``uid``, None if
         there is none; reused while the store is unchanged."""

@@ -49,6 +49,8 @@ class DataVersion:
 
     def __init__(self, engine) -> None:
         self.engine = engine
+        # read without waiting on the database (SQLite); PostgreSQL's needs a round trip
+        self.cheap = engine.dialect.name == "sqlite"
         self._lock = threading.Lock()
         self._sqlite: sqlite3.Connection | None = None
         if engine.dialect.name == "sqlite":
@@ -83,7 +85,9 @@ class Reuse:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def _fresh(self, key: Hashable, version: Hashable, now: datetime) -> tuple[bool, Any]:
+    def peek(self, key: Hashable, version: Hashable, now: datetime) -> tuple[bool, Any]:
+        """(True, the value of ``key``) if one is kept for ``version`` at ``now``, else
+        (False, None); never waits."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry[0] == version and entry[1] <= now < entry[2]:
@@ -96,13 +100,13 @@ class Reuse:
             compute: Callable[[], tuple[Any, datetime]]) -> Any:
         """The value of ``key`` at ``version``: kept, or ``compute()`` -> (value, until),
         kept for requests at ``version`` from ``now`` until ``until``."""
-        found, value = self._fresh(key, version, now)
+        found, value = self.peek(key, version, now)
         if found:
             return value
         with self._lock:
             gate = self._computing.setdefault(key, threading.Lock())
         with gate:                  # the same value asked for at once: computed once
-            found, value = self._fresh(key, version, now)
+            found, value = self.peek(key, version, now)
             if found:
                 return value
             try:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
 
 from faxengine.gateway import history
@@ -64,12 +65,17 @@ def _session_csrf(request: Request) -> str:
     return token
 
 
-def viewer(request: Request) -> Page:
+async def viewer(request: Request) -> Page:
     """The account of the session; no session, a disabled account or a changed
-    password: to the login page."""
+    password: to the login page.  (Async: a session seen before costs no trip
+    to the thread pool, ``WebState.reused``.)"""
     st = state(request)
     uid, fp = request.session.get("uid"), request.session.get("pw")
-    account = st.account(uid) if isinstance(uid, int) else None
+    account = None
+    if isinstance(uid, int):
+        found, account = st.reused(("account", uid))
+        if not found:
+            account = await run_in_threadpool(st.account, uid)
     if account is None or account.disabled or fp != password_fingerprint(account.password_hash):
         request.session.pop("uid", None)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -195,10 +201,13 @@ def listing(st: WebState, viewer: history.Viewer,
 
 
 @router.get("/history")
-def history_page(request: Request, page: Page = Depends(viewer)) -> HTMLResponse:
+async def history_page(request: Request, page: Page = Depends(viewer)) -> HTMLResponse:
     st = state(request)
     filters, problem = _filters(request)
-    total, live, rows = listing(st, page.viewer, filters)
+    found, listed = st.reused(("rows", page.viewer, filters))
+    if not found:
+        listed = await run_in_threadpool(listing, st, page.viewer, filters)
+    total, live, rows = listed
     pages = max(1, -(-total // history.PAGE_SIZE))
     today = st.now().astimezone(st.zone).date()
     return render(request, "history.html", {
