@@ -5,7 +5,9 @@ server from Jinja2 templates (Japanese, no JavaScript, one small style
 sheet), the API answers JSON.  Both read the store (``faxengine.gateway.store``)
 through ``faxengine.gateway.history`` and ``web.accounts``, in FastAPI's
 thread pool (the store's calls are synchronous), and send faxes through
-``submit``, the gateway's durable accept path that SMTP uses too.
+``submit``, the gateway's durable accept path that SMTP uses too.  History
+pages and session accounts are reused while the store's data version is
+unchanged (``web.cache``, ``WebState.history``).
 
 Errors: a page answers with a page that says what was wrong; a route under
 ``/api`` with JSON ``{"error": "..."}`` and the HTTP status; a missing

@@ -5,7 +5,9 @@ route finds the account from the session first (``viewer``); a route about
 one 明細番号 answers 404 unless the account may see it (an operator sees
 all), whether or not the number exists.  Every POST checks the session's
 CSRF token (``checked``) before it looks at anything else.  The database
-work runs in FastAPI's thread pool (the routes are plain functions).
+work runs in FastAPI's thread pool (the routes are plain functions); the
+history page and the session check are async and answer from what
+``web.cache`` keeps when the store is unchanged.
 """
 from __future__ import annotations
 
