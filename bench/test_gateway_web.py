@@ -33,6 +33,9 @@ from gwweb_support import ACCOUNTS, PASSWORDS, T0, csrf_of  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results"
 RECORDS = 100_000
 ACCOUNTS_N = 10             # "sample" is one of them: 10 000 records each
+# printed beside the latencies: the CPU each request costs the server (what the
+# target demands: 200 requests with a median of 50 ms leave 0.5 ms of CPU each
+# on 2 cores) and the 200 httpx clients, which share the 2 cores with it
 CLIENTS = 200
 # the web admin in a process of its own: argv[1] the data_dir; prints its port
 SERVER = """
@@ -101,7 +104,14 @@ async def _round(clients: list, path: str) -> list[float]:
     return await asyncio.gather(*(one(c) for c in clients))
 
 
-async def _load(url: str, name: str, paths: dict[str, str], rounds: int) -> dict[str, list[float]]:
+def _cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) process ``pid`` has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _load(url: str, name: str, paths: dict[str, str], rounds: int,
+                pid: int) -> tuple[dict[str, list[float]], dict[str, float]]:
     # log in once (one session cookie), then 200 connections share it
     async with httpx.AsyncClient(base_url=url) as c:
         page = await c.get("/login")
@@ -113,22 +123,27 @@ async def _load(url: str, name: str, paths: dict[str, str], rounds: int) -> dict
                for _ in range(CLIENTS)]
     try:
         await _round(clients, "/login")              # open the 200 connections
-        out = {}
+        out, cpu = {}, {}
         # what one request costs when it has the server to itself
         first = next(iter(paths.values()))
         out["one at a time: " + first] = [t for _ in range(50)
                                           for t in await _round(clients[:1], first)]
         for label, path in paths.items():
+            used, mine = _cpu_seconds(pid), time.process_time()
             out[label] = [t for _ in range(rounds) for t in await _round(clients, path)]
-        return out
+            cpu[label] = ((_cpu_seconds(pid) - used) / len(out[label]),
+                          (time.process_time() - mine) / len(out[label]))
+        return out, cpu
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
 
 
-def _line(label: str, times: list[float]) -> str:
+def _line(label: str, times: list[float], cpu: tuple[float, float] | None) -> str:
     ms = sorted(t * 1000 for t in times)
     return (f"{label:34s} n={len(ms):5d}  median {statistics.median(ms):7.1f} ms  "
-            f"p90 {ms[int(len(ms) * 0.9)]:7.1f} ms  max {ms[-1]:7.1f} ms")
+            f"p90 {ms[int(len(ms) * 0.9)]:7.1f} ms  max {ms[-1]:7.1f} ms"
+            + ("" if cpu is None else f"  CPU per request: server {cpu[0] * 1000:5.2f} ms, "
+                                      f"clients {cpu[1] * 1000:5.2f} ms"))
 
 
 def test_history_under_200_concurrent_requests(tmp_path):
@@ -140,6 +155,7 @@ def test_history_under_200_concurrent_requests(tmp_path):
     made = time.perf_counter() - t
 
     store.close()
+    load = os.getloadavg()
     here = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(here), os.environ.get("PYTHONPATH", "")])}
@@ -148,18 +164,22 @@ def test_history_under_200_concurrent_requests(tmp_path):
                              stdout=subprocess.PIPE, text=True, env=env)
     try:
         url = f"http://127.0.0.1:{int(child.stdout.readline())}"
-        user = asyncio.run(_load(url, "sample", {
+        user, user_cpu = asyncio.run(_load(url, "sample", {
             "user, first page": "/history",
             "user, number + dates": "/history?number=0123&from=2026-11-01&to=2026-11-30",
-            "user, page 2": "/history?page=2"}, rounds=3))
-        operator = asyncio.run(_load(url, "admin", {"operator, first page (all)": "/history"},
-                                     rounds=2))
+            "user, page 2": "/history?page=2"}, rounds=3, pid=child.pid))
+        operator, operator_cpu = asyncio.run(_load(
+            url, "admin", {"operator, first page (all)": "/history"}, rounds=2, pid=child.pid))
     finally:
         child.terminate()
         child.wait(30)
     lines = [f"web admin: {CLIENTS} concurrent /history requests, {RECORDS} records "
-             f"(SQLite, made in {made:.1f} s), uvicorn in a process of its own"]
-    lines += [_line(label, times) for label, times in {**user, **operator}.items()]
+             f"(SQLite, made in {made:.1f} s), uvicorn in a process of its own; "
+             f"load average before: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}, "
+             f"after: {os.getloadavg()[0]:.1f}"]
+    cpu = {**user_cpu, **operator_cpu}
+    lines += [_line(label, times, cpu.get(label))
+              for label, times in {**user, **operator}.items()]
     text = "\n".join(lines) + "\n"
     print("\n" + text)
     RESULTS.mkdir(exist_ok=True)

@@ -114,8 +114,7 @@ def api_history(request: Request, v: history.Viewer = Depends(api_viewer)) -> di
         filters = history.Filters.parse(dict(request.query_params))
     except history.HistoryQueryError as e:
         raise HTTPException(400, str(e)) from None
-    with st.reading() as s:
-        total, records = history.query(s, st.models, v, filters, st.zone, st.now())
+    total, records = st.history(v, filters)
     return {"total": total, "page": filters.page, "records": [r.json(st.zone) for r in records]}
 
 

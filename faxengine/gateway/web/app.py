@@ -5,7 +5,9 @@ server from Jinja2 templates (Japanese, no JavaScript, one small style
 sheet), the API answers JSON.  Both read the store (``faxengine.gateway.store``)
 through ``faxengine.gateway.history`` and ``web.accounts``, in FastAPI's
 thread pool (the store's calls are synchronous), and send faxes through
-``submit``, the gateway's durable accept path that SMTP uses too.
+``submit``, the gateway's durable accept path that SMTP uses too.  History
+pages and session accounts are reused while the store's data version is
+unchanged (``web.cache``, ``WebState.history``).
 
 Errors: a page answers with a page that says what was wrong; a route under
 ``/api`` with JSON ``{"error": "..."}`` and the HTTP status; a missing
@@ -19,7 +21,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,11 +31,14 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.sessions import SessionMiddleware
 
+from faxengine.gateway import history
 from faxengine.gateway.errors import GatewayConfigError
 from faxengine.gateway.store import StoreError
+from faxengine.gateway.web.cache import DataVersion, Reuse
 from faxengine.gateway.web.security import HEADERS, LoginLimiter
 from faxengine.gateway.web.thumbs import Thumbnails
 
@@ -43,6 +48,9 @@ HERE = Path(__file__).resolve().parent
 SESSION_HOURS = 12
 MAX_UPLOAD = 20 * 1024 * 1024       # the SMTP intake's default max_message_size
 DB_SESSIONS = 8
+# how long a history page computed at one moment may be shown again (its
+# database unchanged): a TIFF link ends with its 264 hours without any write
+REUSE_SECONDS = 1
 
 
 class LoginRequired(Exception):
@@ -72,12 +80,47 @@ class WebState:
     # it takes, rather than time out in the pool after 30 s
     sessions: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(DB_SESSIONS))
+    version: Callable[[], object] = lambda: None    # the store's DataVersion
+    reuse: Reuse = field(default_factory=Reuse)
 
     @contextmanager
     def reading(self):
         """A read-only session of the store (``Store.read_session``: never makes a writer wait)."""
         with self.sessions, self.store.read_session() as s:
             yield s
+
+    def history(self, viewer: history.Viewer,
+                filters: history.Filters) -> tuple[int, list[history.Record]]:
+        """``history.query``'s count and page for ``viewer`` and ``filters``, the same
+        answer reused while the store is unchanged, for ``REUSE_SECONDS``."""
+        now = self.now()
+
+        def compute():
+            with self.reading() as s:
+                found = history.query(s, self.models, viewer, filters, self.zone, now)
+            return found, now + timedelta(seconds=REUSE_SECONDS)
+        return self.reuse.get(("history", viewer, filters), self.version(), now, compute)
+
+    def reused(self, key) -> tuple[bool, object]:
+        """(True, the value kept for ``key``) when it is at hand without waiting on the
+        database (on SQLite: its version is read in microseconds), else (False, None):
+        for async routes, which answer from memory in the event loop and go to the
+        thread pool only for the database."""
+        if not getattr(self.version, "cheap", False):
+            return False, None
+        return self.reuse.peek(key, self.version(), self.now())
+
+    def account(self, uid: int):
+        """The account row (id, name, role, disabled, password_hash) of ``uid``, None if
+        there is none; reused while the store is unchanged."""
+        a = self.models.Account
+
+        def compute():
+            with self.reading() as s:
+                row = s.execute(select(a.id, a.name, a.role, a.disabled, a.password_hash)
+                                .where(a.id == uid)).first()
+            return row, datetime.max.replace(tzinfo=timezone.utc)
+        return self.reuse.get(("account", uid), self.version(), self.now(), compute)
 
     @contextmanager
     def writing(self):
@@ -148,11 +191,12 @@ def create_app(store, *, secret_key: str, timezone: str, fax_domain: str,
                   openapi_url="/api/openapi.json", docs_url=None, redoc_url=None,
                   redirect_slashes=False)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.auto_reload = False       # compiled once: no stat() of the file per page
     templates.env.globals["zone"] = zone
     app.state.web = WebState(store=store, zone=zone, fax_domain=fax_domain, submit=submit,
                              now=now, templates=templates, limiter=limiter or LoginLimiter(),
                              max_upload=max_upload,
-                             models=models)
+                             models=models, version=DataVersion(store.engine))
     app.add_middleware(SessionMiddleware, secret_key=secret_key, session_cookie="fxsession",
                        max_age=SESSION_HOURS * 3600, same_site="lax", https_only=False)
 

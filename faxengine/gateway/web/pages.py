@@ -5,7 +5,9 @@ route finds the account from the session first (``viewer``); a route about
 one 明細番号 answers 404 unless the account may see it (an operator sees
 all), whether or not the number exists.  Every POST checks the session's
 CSRF token (``checked``) before it looks at anything else.  The database
-work runs in FastAPI's thread pool (the routes are plain functions).
+work runs in FastAPI's thread pool (the routes are plain functions); the
+history page and the session check are async and answer from what
+``web.cache`` keeps when the store is unchanged.
 """
 from __future__ import annotations
 
@@ -18,13 +20,14 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
 
 from faxengine.gateway import history
-from faxengine.gateway.jobs import FAILED, SENDING, STATUSES, WAITING
+from faxengine.gateway.jobs import DONE, FAILED, SENDING, STATUSES, WAITING
 from faxengine.gateway.web import accounts
-from faxengine.gateway.web.app import LoginRequired, WebState
+from faxengine.gateway.web.app import REUSE_SECONDS, LoginRequired, WebState
 from faxengine.gateway.web.security import csrf_ok, new_csrf, password_fingerprint
 from faxengine.gateway.web.thumbs import MAX_PAGES
 from faxengine.gateway.web.timeline import steps, svg
@@ -64,17 +67,17 @@ def _session_csrf(request: Request) -> str:
     return token
 
 
-def viewer(request: Request) -> Page:
+async def viewer(request: Request) -> Page:
     """The account of the session; no session, a disabled account or a changed
-    password: to the login page."""
+    password: to the login page.  (Async: a session seen before costs no trip
+    to the thread pool, ``WebState.reused``.)"""
     st = state(request)
     uid, fp = request.session.get("uid"), request.session.get("pw")
     account = None
     if isinstance(uid, int):
-        a = st.models.Account
-        with st.reading() as s:
-            account = s.execute(select(a.id, a.name, a.role, a.disabled, a.password_hash)
-                                .where(a.id == uid)).first()
+        found, account = st.reused(("account", uid))
+        if not found:
+            account = await run_in_threadpool(st.account, uid)
     if account is None or account.disabled or fp != password_fingerprint(account.password_hash):
         request.session.pop("uid", None)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -179,19 +182,39 @@ def _filters(request: Request) -> tuple[history.Filters, str]:
         return history.Filters(number="x"), str(e)     # matches nothing; the page says why
 
 
+ERRORS = frozenset(STATUSES) - {WAITING, SENDING, DONE}    # the 送信状況 shown as errors
+
+
+def listing(st: WebState, viewer: history.Viewer,
+            filters: history.Filters) -> tuple[int, bool, Markup]:
+    """The count, whether a job is in progress, and the table rows (HTML) of a
+    history page: rendering 50 rows costs more than everything else of a
+    page, so they are rendered once per account, filters and data version
+    (``WebState.reuse``), the count and the rows from the same query."""
+    now = st.now()
+
+    def compute():
+        total, records = st.history(viewer, filters)
+        rows = st.templates.get_template("history_rows.html").render(
+            records=records, errors=ERRORS, plain=PLAIN, operator=viewer.operator)
+        live = any(r.status in (WAITING, SENDING) for r in records)
+        return (total, live, Markup(rows)), now + timedelta(seconds=REUSE_SECONDS)
+    return st.reuse.get(("rows", viewer, filters), st.version(), now, compute)
+
+
 @router.get("/history")
-def history_page(request: Request, page: Page = Depends(viewer)) -> HTMLResponse:
+async def history_page(request: Request, page: Page = Depends(viewer)) -> HTMLResponse:
     st = state(request)
     filters, problem = _filters(request)
-    with st.reading() as s:
-        total, records = history.query(s, st.models, page.viewer, filters, st.zone, st.now())
+    found, listed = st.reused(("rows", page.viewer, filters))
+    if not found:
+        listed = await run_in_threadpool(listing, st, page.viewer, filters)
+    total, live, rows = listed
     pages = max(1, -(-total // history.PAGE_SIZE))
-    live = any(r.status in (WAITING, SENDING) for r in records)
     today = st.now().astimezone(st.zone).date()
     return render(request, "history.html", {
-        "page": page, "records": records, "total": total, "filters": filters,
+        "page": page, "rows": rows, "total": total, "filters": filters,
         "problem": problem, "pages": pages, "live": live, "statuses": STATUSES,
-        "errors": set(STATUSES) - {WAITING, SENDING, "送信完了"},
         "csv_from": (today - timedelta(days=history.CSV_DAYS)).isoformat(),
         "today": today.isoformat(),
         "prev": filters.query_string(page=filters.page - 1) if filters.page > 1 else None,

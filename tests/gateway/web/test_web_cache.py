@@ -1,0 +1,108 @@
+"""What the web admin reuses while the store is unchanged (``web.cache``): a
+change by any connection shows on the next page, a TIFF link still ends on
+time, and many identical requests at once cost one query."""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+from gwweb_support import PASSWORDS, POSTGRES_TOO, T0, send
+from sqlalchemy import text
+
+from faxengine.gateway.store import Store
+from faxengine.gateway.web.cache import DataVersion, Reuse
+
+
+def _count(html: str) -> str:
+    return html.split('<p class="count"><strong>', 1)[1].split("</strong>", 1)[0]
+
+
+@POSTGRES_TOO
+def test_data_version_changes_with_every_commit_and_only_then(store):
+    version = DataVersion(store.engine)
+    try:
+        before = version()
+        with store.read_session() as s:         # reading is no change
+            s.execute(text("SELECT count(*) FROM jobs"))
+        assert version() == before
+        send(store, outcome=None)
+        after = version()
+        assert after != before
+        assert version() == after
+    finally:
+        version.close()
+
+
+@POSTGRES_TOO
+def test_a_write_shows_on_the_next_page_without_time_passing(web, store):
+    c = web.login("sample")
+    api = web.client(auth=("sample", PASSWORDS["sample"]))
+    assert _count(c.get("/history").text) == "0"
+    assert api.get("/api/history").json()["total"] == 0
+    first = send(store, outcome=None)
+    r = c.get("/history")
+    assert _count(r.text) == "1" and first[0] in r.text and "送信待ち" in r.text
+    assert api.get("/api/history").json()["records"][0]["status"] == "送信待ち"
+    # a write through connections the app does not share (another Store, as another process)
+    other = Store.open("", store.data_dir) if store.engine.dialect.name == "sqlite" else store
+    try:
+        second = send(other, numbers=["0451234567"])
+    finally:
+        if other is not store:
+            other.close()
+    r = c.get("/history")
+    assert _count(r.text) == "2" and second[0] in r.text
+
+
+def test_a_tiff_link_ends_at_264_hours_without_any_write(web, store):
+    [detail_no] = send(store, when=T0)
+    c = web.login("sample")
+    link = f'href="/faxes/{detail_no}.tif"'
+    web.clock.t = T0 + timedelta(hours=264) - timedelta(seconds=1)
+    assert link in c.get("/history").text
+    web.clock.t = T0 + timedelta(hours=264)
+    assert link not in c.get("/history").text
+    assert c.get(f"/faxes/{detail_no}.tif").status_code == 404
+
+
+def test_a_password_change_is_seen_by_the_next_request(web, store):
+    c = web.login("sample")
+    assert c.get("/history").status_code == 200
+    store.set_password("sample", "a-new-password-123")
+    r = c.get("/history")
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/history"
+
+
+def test_reuse_computes_once_for_many_asking_at_once():
+    reuse, calls, answers = Reuse(), [], []
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.05)
+        return "page", T0 + timedelta(seconds=1)
+    threads = [threading.Thread(target=lambda: answers.append(reuse.get("k", 1, T0, compute)))
+               for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert answers == ["page"] * 20 and len(calls) == 1
+    assert (reuse.hits, reuse.misses) == (19, 1)
+
+
+def test_reuse_holds_for_its_version_and_time_only():
+    reuse, n = Reuse(size=2), iter(range(100))
+    second = timedelta(seconds=1)
+
+    def compute():
+        return next(n), T0 + second
+    assert reuse.get("a", 1, T0, compute) == 0
+    assert reuse.get("a", 1, T0 + second * 0.999, compute) == 0
+    assert reuse.get("a", 2, T0, compute) == 1                      # another version
+    assert reuse.get("a", 2, T0 + second, compute) == 2             # its time is up
+    assert reuse.get("a", 3, T0 + second / 2, compute) == 3
+    assert reuse.get("a", 3, T0 + second / 4, compute) == 4         # the clock went back
+    reuse.get("b", 3, T0, compute)
+    reuse.get("c", 3, T0, compute)                                  # "a" goes: size 2
+    assert reuse.get("a", 3, T0 + second / 4, compute) == 7
