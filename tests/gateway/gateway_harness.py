@@ -45,7 +45,7 @@ def write_config(directory: Path, *, numbers: dict[str, str] | None = None,
                  retry_interval: str = "1s", result_mail: bool = True,
                  realtime: bool = False, fixed_ports: bool = False,
                  stop_timeout: str = "10s", data_dir: str = "data", name: str = "",
-                 extra: str = "") -> Path:
+                 driver: str = "simulated", extra: str = "") -> Path:
     """A gateway.toml in ``directory``; ports 0 (or free ports probed now, for a
     process whose ports the test must know before it starts)."""
     numbers = numbers or {"0921234567": "answer", "0451234567": "answer",
@@ -68,6 +68,7 @@ listen = "{pop3}"
 [web]
 listen = ""
 [line]
+driver = "{driver}"
 realtime = {str(realtime).lower()}
 [line.numbers]
 {entries}
