@@ -44,6 +44,10 @@ def pdf_pages(data: bytes, room: int, deadline: float, what: str,
             if "password" in str(exc).lower():
                 raise RenderError(f"{what}: the PDF is encrypted with a password; "
                                   "send it without one") from None
+            if getattr(exc, "err_code", None) == 0:
+                # FPDF_ERR_SUCCESS: PDFium read the file but refuses a document whose
+                # page tree is empty ("Failed to load document (PDFium: Success)")
+                raise RenderError(f"{what}: the PDF has no pages") from None
             raise RenderError(f"{what}: not a PDF that can be read (damaged or "
                               f"incomplete: {exc}); send it again") from None
         try:
