@@ -49,6 +49,7 @@ import email.utils
 import html.parser
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -321,6 +322,12 @@ def number_error(number: str) -> str | None:
     numbers: ``010``, the country code and number, 7 to 15 digits (E.164).
     """
     if not number.isascii() or not number.isdigit():
+        if number and unicodedata.normalize("NFKC", number).replace("-", "").isdigit() and \
+                unicodedata.normalize("NFKC", number).isascii():
+            # a phone's input method writes ０３ and －: the address is not ours to rewrite
+            # (another mail system would not deliver it either), but say what is wrong
+            return (f"{number!r} is written in full-width digits: write the number in "
+                    f"half-width digits 0-9 (and -)")
         return f"{number!r} is not a fax number: digits (and -) only"
     if number.startswith("010"):
         if 7 <= len(number) - 3 <= 15 and number[3] != "0":

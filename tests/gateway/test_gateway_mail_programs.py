@@ -113,3 +113,15 @@ def test_damaged_iso_2022_jp_keeps_the_lines_that_are_whole():
     r = parse_request(raw, DOMAIN)
     assert r.subject == "てすと"
     assert r.documents[0].text == "こんにちは\nok \ufffd broken\n"
+
+
+def test_a_number_in_full_width_digits_says_to_write_half_width():
+    r = parse_request(f"From: a@b.example\r\nTo: ０３－１２３４－５６７８@{DOMAIN}, "
+                      f"０３1234５６７８@{DOMAIN}, ０３ア@{DOMAIN}\r\nSubject: x\r\n\r\nb\r\n"
+                      .encode(), DOMAIN)
+    assert [(d.number, d.error, d.detail) for d in r.destinations] == [
+        ("０３－１２３４－５６７８", "FAX番号エラー", "'０３－１２３４－５６７８' is written in "
+         "full-width digits: write the number in half-width digits 0-9 (and -)"),
+        ("０３1234５６７８", "FAX番号エラー", "'０３1234５６７８' is written in full-width "
+         "digits: write the number in half-width digits 0-9 (and -)"),
+        ("０３ア", "FAX番号エラー", "'０３ア' is not a fax number: digits (and -) only")]
