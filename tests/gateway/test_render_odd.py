@@ -48,3 +48,14 @@ def test_cmyk_and_progressive_jpegs_render():
         r = render_documents([Document("p.jpg", "jpeg", out.getvalue())])
         assert r.error is None and r.counts == [1]
         assert r.pages[0].width == 1728 and 0 < r.pages[0].image.mean() < 1
+
+
+def test_no_pages_is_told_also_after_another_pdf_failed():
+    """PDFium's last error is the previous document's: the check cannot rely on it."""
+    out = io.BytesIO()
+    pypdfium2.PdfDocument.new().save(out)
+    render_documents([Document("bad.pdf", "pdf", b"%PDF-1.4 garbage")])
+    r = render_documents([Document("empty.pdf", "pdf", out.getvalue())])
+    assert r.error == RenderFailure("empty.pdf", "empty.pdf: the PDF has no pages")
+    r = render_documents([Document("bad.pdf", "pdf", b"%PDF-1.4 garbage")])
+    assert r.error.message.startswith("bad.pdf: not a PDF that can be read (damaged")
