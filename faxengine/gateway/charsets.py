@@ -15,9 +15,11 @@ and ``iso2022_jp`` codecs refuse them, so, as Microsoft's CP50221 does:
 
 A charset that is missing, unknown or wrong is found out by trying
 ISO-2022-JP (the octets have ``ESC $``), UTF-8, CP932 and EUC-JP, and the
-labelled charset read with U+FFFD for the octets it cannot decode: of the
-texts these give, the one with the fewest half-width katakana, private-use
-characters and U+FFFD wins, the first of them on a tie.  (EUC-JP octets are
+labelled charset read with U+FFFD for the octets it cannot decode (damaged
+ISO-2022-JP, an unknown escape or a cut character, read with U+FFFD for
+just those): of the texts these give, the one with the fewest half-width
+katakana, private-use characters, U+FFFD and ESC wins, the first of them on
+a tie.  (EUC-JP octets are
 mostly valid CP932, as half-width katakana; a damaged UTF-8 mail is UTF-8
 with one U+FFFD, not CP932.)  Never an exception.
 
@@ -85,12 +87,16 @@ def decode(data: bytes, charset: str | None = None) -> str:
         text = _strict(data, guess)
         if text is not None:
             fits.append(text)
+    if codec == "iso-2022-jp" or ESC + b"$" in data:
+        # damaged ISO-2022-JP: the rest is still read; first, as its escapes are
+        # ASCII too and would tie as "UTF-8" with the escapes left in the text
+        fits.insert(0, decode_iso2022jp(data, "replace"))
     # the label itself, damaged octets as U+FFFD (a flipped bit is not another charset)
     fits.append(data.decode(codec if codec and codec != "iso-2022-jp" else "utf-8", "replace"))
     return min(fits, key=_oddness)          # the first of the most plausible
 
 
-_ODD = re.compile("[\ue000-\uf8ff\uff61-\uff9f\ufffd]")
+_ODD = re.compile("[\x1b\ue000-\uf8ff\uff61-\uff9f\ufffd]")  # ESC: escapes not decoded
 
 
 def _oddness(text: str) -> int:
@@ -130,30 +136,68 @@ def _jis(s1: int, s2: int) -> tuple[int, int]:
     return row, s2 - 0x7E
 
 
-def decode_iso2022jp(data: bytes) -> str | None:
-    """ISO-2022-JP octets as text with CP932's extensions (CP50221), None if invalid."""
+def decode_iso2022jp(data: bytes, errors: str = "strict") -> str | None:
+    """ISO-2022-JP octets as text with CP932's extensions (CP50221).
+
+    ``errors="strict"``: None if the octets are not valid ISO-2022-JP.
+    ``errors="replace"``: what is broken (an escape sequence RFC 1468 does not
+    have, 8-bit octets, an odd octet or a code with no character in a JIS X 0208
+    run) becomes U+FFFD and the rest is read, as mobile carriers' gateways that
+    cut a message mid-character need: the other lines are still Japanese.
+    """
+    lenient = errors == "replace"
     out: list[str] = []
     mode, pos = "ascii", 0
     for m in list(_ESCAPE.finditer(data)) + [None]:
         end = m.start() if m else len(data)
         chunk = data[pos:end]
         if ESC in chunk or any(b > 0x7F for b in chunk):
-            return None                 # an escape we do not know, or 8-bit octets
+            if not lenient:
+                return None             # an escape we do not know, or 8-bit octets
+            chunk = re.sub(rb"\x1b[\x20-\x2f]*[\x30-\x7e]?|[\x80-\xff]", b"\x00", chunk)
         if mode == "ascii":
-            out.append(chunk.decode("ascii"))
+            out.append(chunk.decode("ascii").replace("\x00", "\ufffd"))
         elif mode == "kana":
-            out.append(bytes(b | 0x80 for b in chunk).decode("cp932"))
+            if lenient:     # JIS X 0201 katakana are 0x21..0x5F; the rest as it is
+                out.append("".join(chr(0xFF61 + b - 0x21) if 0x21 <= b <= 0x5F else
+                                   "\ufffd" if b == 0 else chr(b) for b in chunk))
+            else:
+                out.append(bytes(b | 0x80 for b in chunk).decode("cp932"))
         else:
-            chunk = chunk.replace(b"\r", b"").replace(b"\n", b"")   # a line break is no character
-            if len(chunk) % 2 or any(b < 0x21 or b > 0x7E for b in chunk):
-                return None
-            sjis = b"".join(_sjis(chunk[i], chunk[i + 1]) for i in range(0, len(chunk), 2))
-            try:
-                out.append(sjis.decode("cp932"))
-            except UnicodeDecodeError:
-                return None
+            if lenient:     # a line left in JIS X 0208 (no ESC ( B): its break kept
+                out.append("".join(_jis_run(piece, True) if i % 2 == 0 else
+                                   piece.decode("ascii")
+                                   for i, piece in enumerate(re.split(rb"(\r?\n)", chunk))))
+            else:
+                text = _jis_run(chunk.replace(b"\r", b"").replace(b"\n", b""), False)
+                if text is None:
+                    return None
+                out.append(text)
         if m:
             mode, pos = _ESCAPES[m.group()], m.end()
+    return "".join(out)
+
+
+def _jis_run(chunk: bytes, lenient: bool) -> str | None:
+    """A run of two-octet JIS X 0208 codes (a line break is no character); with
+    ``lenient`` a broken code is U+FFFD, else the run is None."""
+    if len(chunk) % 2 or any(b < 0x21 or b > 0x7E for b in chunk):
+        if not lenient:
+            return None
+    out: list[str] = []
+    for i in range(0, len(chunk) - 1, 2):
+        a, b = chunk[i], chunk[i + 1]
+        if not (0x21 <= a <= 0x7E and 0x21 <= b <= 0x7E):
+            out.append("\ufffd")
+            continue
+        try:
+            out.append(_sjis(a, b).decode("cp932"))
+        except UnicodeDecodeError:
+            if not lenient:
+                return None
+            out.append("\ufffd")
+    if len(chunk) % 2:
+        out.append("\ufffd")
     return "".join(out)
 
 

@@ -15,13 +15,16 @@ service calls them through ``asyncio.to_thread``.
   reply is a transient failure, ``5yz`` a permanent one; a connection refused,
   dropped or timed out is transient.  The envelope sender is the mail's From
   (the system address) unless ``mail_from`` says otherwise; SMTPUTF8 is asked
-  for only when an address needs it.
+  for only when an address needs it.  An address with control characters
+  (a CR LF would be a command of its own) or octets that are not UTF-8 is
+  refused for good before connecting.
 """
 from __future__ import annotations
 
 import email.parser
 import email.utils
 import hashlib
+import re
 import smtplib
 import ssl
 
@@ -87,6 +90,14 @@ class SmarthostDelivery:
         sender = self.mail_from or email.utils.parseaddr(_header(mail.message, "From"))[1]
         options = [] if (sender + mail.to).isascii() else ["SMTPUTF8"]
         where = f"the smarthost {self.host}:{self.port}"
+        for role, address in (("recipient", mail.to), ("sender", sender)):
+            # RFC 5321 §4.1.2: a path has no control characters; a CR LF in one would
+            # be a command of its own (another RCPT TO), and octets that are not
+            # UTF-8 (surrogates) made smtplib raise UnicodeEncodeError out of here
+            if _UNWRITABLE.search(address) or not _utf8(address):
+                raise DeliveryError(f"the {role} address {address!r} cannot be written in "
+                                    f"an SMTP command (control characters or octets that are "
+                                    f"not UTF-8); correct the address", temporary=False)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout,
                               local_hostname=self.helo or sender.rpartition("@")[2] or "localhost"
@@ -105,6 +116,17 @@ class SmarthostDelivery:
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"{where} cannot be reached: {exc or type(exc).__name__}; "
                                 f"will try again", temporary=True) from exc
+
+
+_UNWRITABLE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _refused(where: str, what: str, code: int, text: bytes | str) -> DeliveryError:

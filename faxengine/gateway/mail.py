@@ -49,6 +49,7 @@ import email.utils
 import html.parser
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -80,6 +81,8 @@ FILE_TYPES: dict[str, str] = {
     ".tif": "tiff", ".tiff": "tiff", ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg",
     ".jfif": "jpeg", ".txt": "text",
 }
+# Outlook's Transport Neutral Encapsulation Format (MS-OXTNEF): winmail.dat
+_TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"     # .doc and .xls (Compound File Binary)
 _OOXML_PART = {".docx": "word/", ".xlsx": "xl/"}
 
@@ -319,6 +322,12 @@ def number_error(number: str) -> str | None:
     numbers: ``010``, the country code and number, 7 to 15 digits (E.164).
     """
     if not number.isascii() or not number.isdigit():
+        if number and unicodedata.normalize("NFKC", number).replace("-", "").isdigit() and \
+                unicodedata.normalize("NFKC", number).isascii():
+            # a phone's input method writes ０３ and －: the address is not ours to rewrite
+            # (another mail system would not deliver it either), but say what is wrong
+            return (f"{number!r} is written in full-width digits: write the number in "
+                    f"half-width digits 0-9 (and -)")
         return f"{number!r} is not a fax number: digits (and -) only"
     if number.startswith("010"):
         if 7 <= len(number) - 3 <= 15 and number[3] != "0":
@@ -437,24 +446,69 @@ def _filename(part: Message) -> str | None:
             continue
         if isinstance(value, tuple):                    # RFC 2231: (charset, language, octets)
             cs, _, text = value
-            return charsets.decode(text.encode("latin-1", "surrogateescape"), cs or None)
-        return header_text(email.utils.unquote(value)).strip()
+            return _base_name(charsets.decode(text.encode("latin-1", "surrogateescape"),
+                                              cs or None))
+        return _base_name(header_text(email.utils.unquote(value)))
     return None
+
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def _base_name(name: str) -> str:
+    """The last component of a suggested file name, without control characters:
+    RFC 2183 §2.3 -- the directories a sender puts in it (``../../etc/x.pdf``,
+    ``C:\\x\\y.pdf``) are not the receiver's, and a CR LF in a name would end
+    up in the result mail's and the history's lines."""
+    name = _CONTROLS.sub(" ", name).strip()
+    return re.split(r"[/\\]", name)[-1].strip()
 
 
 def _part_text(part: Message) -> str:
     data = part.get_payload(decode=True) or b""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         text = data.decode("utf-16", "replace")
+    elif data[:3] == b"\xef\xbb\xbf":        # Notepad's UTF-8 signature: no character to print
+        text = data[3:].decode("utf-8", "replace")
     else:
         text = charsets.decode(data, part.get_content_charset())
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if (part.get_param("format") or "").lower() == "flowed":
+        text = _unflow(text, (part.get_param("delsp") or "").lower() == "yes")
     return re.sub(r"[\x00-\x08\x0b\x0e-\x1f\x7f]", "", text)   # keep \t \n \f
+
+
+def _unflow(text: str, delsp: bool) -> str:
+    """format=flowed text (RFC 3676 §4.2) as its paragraphs: a line ending in a
+    space goes on in the next line of the same quote depth; the space-stuffing
+    of §4.4 is removed; "-- " (the signature separator, §4.3) is never flowed.
+    Thunderbird writes this: faxed as sent, its paragraphs would be cut at 72."""
+    out: list[str] = []
+    joining = False
+    prev_depth = 0
+    for line in text.split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        quote, line = line[:depth], line[depth:]
+        if line.startswith(" "):
+            line = line[1:]                                     # §4.4 space-stuffing
+        if joining and depth == prev_depth:
+            out[-1] += line
+        else:
+            out.append(f"{quote} {line}" if quote and line else quote + line)
+        joining = line.endswith(" ") and line != "-- "
+        if joining and delsp:
+            out[-1] = out[-1][:-1]
+        prev_depth = depth
+    return "\n".join(out)
 
 
 def _attachment(name: str, part: Message) -> Document:
     """The document of an attachment, or a 添付ファイルエラー naming it."""
     shown = name or f"(a {part.get_content_type()} part without a file name)"
+    if part.get_content_type() in _TNEF_TYPES or name.lower() == "winmail.dat":
+        raise _Refuse(BAD_ATTACHMENT, f"attachment {name or 'winmail.dat'}: Outlook wrapped the "
+                      f"mail in its own TNEF format (Rich Text); send it again in HTML or "
+                      f"plain-text format", name or "winmail.dat")
     if not name:
         raise _Refuse(BAD_ATTACHMENT, f"attachment {shown}: give the file a name ending in "
                       f"{', '.join(FILE_TYPES)}", shown)

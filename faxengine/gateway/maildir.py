@@ -222,28 +222,59 @@ class MailStore:
         return _crlf_size(path.read_bytes())
 
     @staticmethod
-    def read(message: Message) -> bytes:
+    def _moved(message: Message) -> Path | None:
+        """Where ``message`` is now when it is no longer at ``message.path``: another
+        reader of the Maildir (Dovecot, a mail program) renames a message to set
+        its flags (``cur/<uid>:2,S`` once seen) or moves it from ``new/``; the
+        unique name before ``:`` stays (Maildir's rule).  None if it is gone."""
+        box = message.path.parent.parent
+        for sub in ("cur", "new"):
+            try:
+                with os.scandir(box / sub) as entries:
+                    for entry in entries:
+                        if entry.name.partition(":")[0] == message.uid:
+                            return Path(entry.path)
+            except OSError:
+                continue
+        return None
+
+    @classmethod
+    def read(cls, message: Message) -> bytes:
         """The octets of ``message`` with CRLF line ends (raises ``MaildirError`` if gone)."""
         try:
             data = message.path.read_bytes()
+        except FileNotFoundError as exc:
+            moved = cls._moved(message)
+            try:
+                if moved is None:
+                    raise exc
+                data = moved.read_bytes()
+            except OSError as again:
+                raise MaildirError(f"message {message.uid} is gone: {again.strerror}") \
+                    from again
         except OSError as exc:
             raise MaildirError(f"message {message.uid} is gone: {exc.strerror}") from exc
         return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
-    @staticmethod
-    def remove(messages: list[Message]) -> list[Message]:
+    @classmethod
+    def remove(cls, messages: list[Message]) -> list[Message]:
         """Delete ``messages``; returns those that could not be removed (already gone
-        counts as removed)."""
+        counts as removed; one renamed meanwhile by another reader is removed
+        where it is now, else a client that deleted it would get it again)."""
         failed = []
         dirs = set()
         for message in messages:
+            path: Path | None = message.path
             try:
-                message.path.unlink()
-            except FileNotFoundError:
-                pass
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    path = cls._moved(message)
+                    if path is not None:
+                        path.unlink(missing_ok=True)
             except OSError:
                 failed.append(message)
-            dirs.add(message.path.parent)
+            dirs.add((path or message.path).parent)
         for d in dirs:
             try:
                 _fsync_dir(d)

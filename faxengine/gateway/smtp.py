@@ -197,6 +197,15 @@ class _Dialogue(SMTP):
                 f"with {with_};\r\n\t{date}\r\n").encode()
 
 
+def _shown(address: str) -> str:
+    """An address as a reply may echo it: aiosmtpd hands octets that are not UTF-8
+    over as surrogates (which no reply can encode: the dialogue failed with 451,
+    a temporary error the client retries for days), and the null reverse-path
+    (RFC 5321 §4.5.5) as ``<>``."""
+    address = address.strip("<>")
+    return address.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 class _Rules:
     """aiosmtpd's handler hooks: the checks at EHLO, MAIL and RCPT."""
 
@@ -213,8 +222,8 @@ class _Rules:
     async def handle_MAIL(self, server: SMTP, session: Any, envelope: Any, address: str,
                           mail_options: list[str]) -> str:
         if not await self.intake._registered(address):
-            return (f"550 5.7.1 MAIL FROM <{address}> is not registered for fax sending; "
-                    f"register it in the account's settings")
+            return (f"550 5.7.1 MAIL FROM <{_shown(address)}> is not registered for fax "
+                    f"sending; register it in the account's settings")
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 OK"
@@ -223,8 +232,8 @@ class _Rules:
                           rcpt_options: list[str]) -> str:
         intake = self.intake
         if address.rpartition("@")[2].lower() != intake.fax_domain:
-            return (f"550 5.7.1 <{address}>: not a fax address; this gateway takes mail for "
-                    f"<number>@{intake.fax_domain} only")
+            return (f"550 5.7.1 <{_shown(address)}>: not a fax address; this gateway takes "
+                    f"mail for <number>@{intake.fax_domain} only")
         if len(envelope.rcpt_tos) >= intake.max_recipients:
             return (f"452 4.5.3 Too many recipients: at most {intake.max_recipients} "
                     f"per mail")

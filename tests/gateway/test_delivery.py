@@ -141,3 +141,20 @@ def test_smarthost_refused_or_silent_is_temporary():
             SmarthostDelivery("127.0.0.1", silent.getsockname()[1], timeout=0.5).deliver(result())
         assert err.value.temporary
         assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize("to", ["a@x.example\r\nRCPT TO:<victim@x.example>",
+                                "\udcff@x.example", "a\x00@x.example"])
+def test_an_address_no_smtp_command_can_carry_is_refused_for_good_before_sending(loop, to):
+    """A CR LF in the address went to the relay as a second RCPT TO (the mail was
+    delivered to both); surrogates raised UnicodeEncodeError, not DeliveryError."""
+    relay = Relay(loop)
+    with pytest.raises(DeliveryError) as caught:
+        SmarthostDelivery("127.0.0.1", relay.port, timeout=5).deliver(result(to=to))
+    relay.close()
+    assert caught.value.temporary is False and relay.received == []
+    assert str(caught.value) == (f"the recipient address {to!r} cannot be written in an SMTP "
+                                 f"command (control characters or octets that are not UTF-8); "
+                                 f"correct the address")
+    with pytest.raises(DeliveryError, match=r"^the sender address 'fax\\r\\n@x' cannot be"):
+        SmarthostDelivery("127.0.0.1", 9, timeout=5, mail_from="fax\r\n@x").deliver(result())

@@ -149,3 +149,26 @@ def test_what_a_crash_left_in_tmp_goes_after_36_hours(tmp_path):
     os.utime(stale, (hours_ago, hours_ago))
     assert store.messages("a@x.jp") == []
     assert sorted(p.name for p in (box / "tmp").iterdir()) == ["fresh"]
+
+
+def test_a_message_another_reader_flagged_meanwhile_is_read_and_deleted_where_it_is(tmp_path):
+    """Dovecot renames cur/<uid>:2, to cur/<uid>:2,S when its client has seen the
+    message: our session's path is then stale.  RETR failed ('gone'), and DELE +
+    QUIT left the message, so the client downloaded it again next time."""
+    store = MailStore(tmp_path)
+    for i in range(2):
+        store.deliver("a@example.jp", MAIL + b"n%d\n" % i, f"k{i}")
+        time.sleep(0.01)
+    first, second = store.messages("a@example.jp")
+    first.path.rename(first.path.with_name(first.path.name + "S"))
+    assert store.read(first)[-4:] == b"n0\r\n"
+    assert store.remove([first]) == []
+    assert [m.uid for m in store.messages("a@example.jp")] == [second.uid]
+    # one a reader put back in new/ is found there; one deleted is gone for good
+    back_in_new = second.path.parent.parent / "new" / second.uid
+    second.path.rename(back_in_new)
+    assert store.read(second)[-4:] == b"n1\r\n"
+    back_in_new.unlink()
+    with pytest.raises(MaildirError, match=rf"^message {second.uid} is gone: No such file"):
+        store.read(second)
+    assert store.remove([second]) == []

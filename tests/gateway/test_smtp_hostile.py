@@ -146,3 +146,42 @@ def test_clients_gone_in_the_tls_handshake_free_their_slot(tmp_path):
     finally:
         loop.run(i.server.stop())
         loop.close()
+
+
+def test_addresses_that_are_not_utf8_are_refused_for_good_not_451(intake):
+    """aiosmtpd hands non-UTF-8 octets over as surrogates; echoing them in the
+    reply raised, and the client got 451 (retry) for an address that never works."""
+    s = Raw(intake)
+    s.sendall(b"EHLO x\r\nMAIL FROM:<\xff\xfe@x.example>\r\nMAIL FROM:<>\r\n"
+              b"MAIL FROM:<" + SENDER.encode() + b">\r\nRCPT TO:<\xff@x\xfe>\r\n"
+              b"RCPT TO:<0921234567@" + DOMAIN.encode() + b">\r\nDATA\r\n"
+              + request() + b".\r\nQUIT\r\n")
+    replies = s.replies(6 + 8)[6:]
+    assert replies == [
+        "550 5.7.1 MAIL FROM <\ufffd\ufffd@x.example> is not registered for fax sending; "
+        "register it in the account's settings".encode(),
+        b"550 5.7.1 MAIL FROM <> is not registered for fax sending; "
+        b"register it in the account's settings",
+        b"250 2.1.0 OK",
+        "550 5.7.1 <\ufffd@x\ufffd>: not a fax address; this gateway takes mail for "
+        "<number>@cl1.faximo.jp only".encode(),
+        b"250 2.1.5 OK", b"354 End data with <CR><LF>.<CR><LF>",
+        b"250 2.0.0 OK: queued as 7", b"221 Bye"]
+    s.close()
+
+
+def test_bare_lf_and_bare_cr_never_end_the_data_and_stuffing_is_undone(intake):
+    """RFC 5321 §4.1.1.4: only CR LF . CR LF ends the mail text (a bare LF . LF
+    ending it is how SMTP smuggling hides a second mail)."""
+    i = intake
+    s = Raw(i)
+    body = b"a\n.\nMAIL FROM:<x@y>\r\nb\r.\rc\r\n..dot\r\n" + b"l" * 5000 + b"\r\n"
+    s.sendall(b"EHLO x\r\nMAIL FROM:<" + SENDER.encode() + b">\r\nRCPT TO:<0921234567@"
+              + DOMAIN.encode() + b">\r\nDATA\r\n" + request() + body + b".\r\nRSET\r\nQUIT\r\n")
+    assert s.replies(6 + 6)[6:] == [b"250 2.1.0 OK", b"250 2.1.5 OK",
+                                    b"354 End data with <CR><LF>.<CR><LF>",
+                                    b"250 2.0.0 OK: queued as 7", b"250 OK", b"221 Bye"]
+    assert len(i.accepted) == 1
+    assert i.accepted[0][0].endswith(request() + b"a\n.\nMAIL FROM:<x@y>\r\nb\r.\rc\r\n.dot\r\n"
+                                     + b"l" * 5000 + b"\r\n")
+    s.close()

@@ -15,6 +15,7 @@ file.
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -26,6 +27,11 @@ __all__ = ["pdf_pages"]
 
 # PDFium is not thread-safe: one rendering at a time in a process
 _LOCK = threading.Lock()
+
+
+# an empty page tree (ISO 32000-1 §7.7.3.2: /Kids [] with /Count 0) and no page object
+_NO_KIDS = re.compile(rb"/Kids\s*\[\s*\]")
+_PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
 
 
 def pdf_pages(data: bytes, room: int, deadline: float, what: str,
@@ -44,6 +50,11 @@ def pdf_pages(data: bytes, room: int, deadline: float, what: str,
             if "password" in str(exc).lower():
                 raise RenderError(f"{what}: the PDF is encrypted with a password; "
                                   "send it without one") from None
+            if _NO_KIDS.search(data) and not _PAGE_OBJECT.search(data):
+                # PDFium refuses a document whose page tree is empty without an error
+                # code of its own: FPDF_GetLastError then tells the previous failure
+                # ("PDFium: Success", or a stale "Data format error")
+                raise RenderError(f"{what}: the PDF has no pages") from None
             raise RenderError(f"{what}: not a PDF that can be read (damaged or "
                               f"incomplete: {exc}); send it again") from None
         try:

@@ -115,10 +115,45 @@ def picture_pages(data: bytes, room: int, what: str, limits: RenderLimits, *,
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise RenderError(f"{what}: refused as a possible decompression bomb: {exc}") from None
     except Image.UnidentifiedImageError:
-        raise RenderError(f"{what}: not a picture that can be read (damaged?); "
+        odd = _jpeg_frame_error(data)
+        raise RenderError(f"{what}: {odd}" if odd else
+                          f"{what}: not a picture that can be read (damaged?); "
                           "send it again as JPEG or TIFF") from None
     except RenderError:
         raise
     except _BROKEN as exc:
         raise RenderError(f"{what}: cannot read the picture ({exc}); send it again") from None
     return count, pages if count <= room else []
+
+
+# T.81 Table B.1: the start-of-frame markers and their coding processes
+_SOF_PROCESS = {0xC0: "baseline", 0xC1: "extended sequential", 0xC2: "progressive",
+                0xC3: "lossless", 0xC5: "hierarchical", 0xC6: "hierarchical progressive",
+                0xC7: "hierarchical lossless", 0xC9: "arithmetic sequential",
+                0xCA: "arithmetic progressive", 0xCB: "arithmetic lossless",
+                0xCD: "hierarchical arithmetic", 0xCE: "hierarchical arithmetic progressive",
+                0xCF: "hierarchical arithmetic lossless"}
+
+
+def _jpeg_frame_error(data: bytes) -> str | None:
+    """Why a JPEG that Pillow refused is a kind it cannot read (T.81 §B.2.2: the
+    frame header's sample precision P and the SOF marker's process), as a camera
+    or a scanner writes them (12-bit medical and industrial pictures, lossless);
+    None when the frame header is ordinary (then the file is damaged)."""
+    if data[:2] != b"\xff\xd8":
+        return None
+    pos = 2
+    while pos + 9 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker in _SOF_PROCESS:
+            precision = data[pos + 4]
+            if precision != 8 or marker in (0xC3, 0xC7, 0xCB, 0xCF):
+                return (f"a {precision}-bit {_SOF_PROCESS[marker]} JPEG cannot be read; "
+                        "save it as an ordinary 8-bit JPEG (or as PDF) and send it again")
+            return None
+        if marker == 0xFF:
+            pos += 1                                # fill octet (T.81 §B.1.1.2)
+            continue
+        pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+    return None
+

@@ -90,6 +90,10 @@ class Store(AccountMethods):
         except SQLAlchemyError as exc:
             engine.dispose()
             where = engine.url.render_as_string(hide_password=True)
+            if engine.dialect.name == "sqlite":     # a file: no server, user or password
+                raise StoreError(f"database {where}: {first_line(exc)}; check that the file "
+                                 f"is a database and that it and {data_dir} can be written "
+                                 f"(not read-only, space left)") from None
             raise StoreError(f"database {where}: {first_line(exc)}; check that it runs and "
                              f"the URL (user, password, database name)") from None
         except BaseException:
