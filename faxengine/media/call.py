@@ -24,6 +24,20 @@ the document got.
 
 Everything is bounded: a call that is not answered in ``ANSWER_TIMEOUT_S``
 is cancelled, and a call is stopped after ``max_seconds`` of line time.
+
+Cancelling a call
+-----------------
+Cancelling the task that runs ``send_fax`` or ``FaxReceiver.answer``
+(Ctrl-C on ``faxengine send``, a gateway that stops) hangs up as a fax
+machine's stop key does, not by dropping the line: the terminal is aborted
+(T.30 §5.3.6.2.8: it sends DCN), the pump runs on in real time until that
+DCN has played out over RTP and ``LINGER_S`` more (at most ``ABORT_LINE_S``
+of line time), then BYE is sent and its answer awaited (at most
+``HANGUP_WAIT_S``), and only then is ``CancelledError`` raised again.  The
+far end hears a DCN and a BYE, and ends at once with a remote disconnect
+instead of waiting out its T.30 timers.  A call cancelled while it rings
+is CANCELled (RFC 3261 §9).  A second cancellation during the hang-up
+stops at once.
 """
 from __future__ import annotations
 
@@ -41,7 +55,7 @@ import numpy as np
 from faxengine.levels import SAMPLE_RATE
 from faxengine.media.pump import BLOCK, MAX_SECONDS, Pump
 from faxengine.media.rtp.session import RtpSession, RtpStats, codec
-from faxengine.media.rtpport import RtpPort, RtpSocket, open_rtp_socket, run_paced
+from faxengine.media.rtpport import RtpPort, RtpSocket, open_rtp_socket, pace
 from faxengine.media.sip.events import (CallEnded, CallEstablished, Event, IncomingCall,
                                         Registered, RegistrationFailed)
 from faxengine.media.sip.errors import SipLocalError
@@ -61,6 +75,7 @@ LINGER_S = 0.5               # caller: line time after its DCN before BYE
 BYE_WAIT_S = 3.0             # answerer: line time it waits for the caller's BYE
 HANGUP_WAIT_S = 5.0          # how long a BYE may take to be answered
 ABORT_BLOCKS = 3000          # an aborted terminal's DCN: 60 s of line time at most
+ABORT_LINE_S = 4.0          # a cancelled call: line time for its DCN (about 1.2 s) to play out
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +228,7 @@ async def _fax_call(endpoint: SipEndpoint, call_id: str, events: asyncio.Queue[E
     ended: list[CallEnded] = []
     marks: dict[str, int] = {}
     drain = int((session.jitter.delay + 2 * BLOCK / SAMPLE_RATE) * SAMPLE_RATE)
-    wait = int((LINGER_S if calling else BYE_WAIT_S) * SAMPLE_RATE)
+    waits = {"finished": int((LINGER_S if calling else BYE_WAIT_S) * SAMPLE_RATE)}
 
     def until() -> bool:
         while not events.empty():
@@ -224,24 +239,36 @@ async def _fax_call(endpoint: SipEndpoint, call_id: str, events: asyncio.Queue[E
             progress(terminal)
         if ended:           # the far end hung up: play out what the buffer holds
             return pump.samples - marks.setdefault("ended", pump.samples) >= drain
+        if "cancelled" in marks and pump.samples - marks["cancelled"] >= waits["cancelled"]:
+            return True
         if terminal.finished:
-            return pump.samples - marks.setdefault("finished", pump.samples) >= wait
+            return pump.samples - marks.setdefault("finished", pump.samples) >= waits["finished"]
         return False
 
+    paced = pace(pump, port, until=until, max_seconds=max_seconds)
+    cancelled = False
     try:
-        await run_paced(pump, port, until=until, max_seconds=max_seconds)
+        try:
+            await asyncio.shield(paced)
+        except asyncio.CancelledError:
+            # stop key: DCN out over RTP (the pacer keeps stepping the call
+            # while its future is not done), then BYE below
+            cancelled = True
+            _uncancel()
+            marks["cancelled"] = pump.samples
+            waits["cancelled"] = int(ABORT_LINE_S * SAMPLE_RATE)
+            waits["finished"] = min(waits["finished"], int(LINGER_S * SAMPLE_RATE))
+            terminal.abort()
+            try:
+                await asyncio.wait_for(asyncio.shield(paced), ABORT_LINE_S + 1.0)
+            except asyncio.TimeoutError:
+                pass
     finally:
+        paced.cancel()              # done already, or the pacer drops it now
         if recording is not None:
             recording.close()
     if not ended:
-        try:
-            endpoint.sip.hangup(call_id)
-        except SipLocalError:       # it ended in the agent; its event is on the way
-            pass
-        try:
-            ended.append(await asyncio.wait_for(_ended(events), HANGUP_WAIT_S))
-        except asyncio.TimeoutError:
-            ended.append(CallEnded(call_id, 408, "no answer to our BYE"))
+        ended.append(await _hang_up(endpoint, call_id, events, "BYE"))
     endpoint.forget(call_id)
     if not terminal.finished:
         terminal.abort()
@@ -249,6 +276,11 @@ async def _fax_call(endpoint: SipEndpoint, call_id: str, events: asyncio.Queue[E
             if terminal.finished:
                 break
             terminal.tx(BLOCK)
+    if cancelled:
+        logger.info("call %s cancelled: %s; hung up with SIP %s %s", call_id,
+                    terminal.result.code if terminal.result else "LOCAL_ABORT",
+                    ended[0].status, ended[0].reason)
+        raise asyncio.CancelledError
     fax = terminal.result or _failed("LOCAL_ABORT", "the terminal did not end")
     return CallResult(fax, call_id, ended[0].status, ended[0].reason,
                       "PCMU" if audio.law == "ulaw" else "PCMA", session.stats, pump.seconds)
@@ -261,13 +293,35 @@ async def _ended(events: asyncio.Queue[Event]) -> CallEnded:
             return event
 
 
+async def _hang_up(endpoint: SipEndpoint, call_id: str, events: asyncio.Queue[Event],
+                   request: str) -> CallEnded:
+    """Hang up (BYE, or CANCEL while it rings) and await how the call ended,
+    at most ``HANGUP_WAIT_S``."""
+    try:
+        endpoint.sip.hangup(call_id)
+    except SipLocalError:       # it ended in the agent; its event is on the way
+        pass
+    try:
+        return await asyncio.wait_for(_ended(events), HANGUP_WAIT_S)
+    except asyncio.TimeoutError:
+        return CallEnded(call_id, 408, f"no answer to our {request}")
+
+
+def _uncancel() -> None:
+    """This task goes on after a cancellation (to hang up) and raises it again
+    itself: clear the request, so the bounded waits of the hang-up work."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
+
+
 async def send_fax(document: Any, to: str, *, endpoint: SipEndpoint | None = None,
                    local: Address = ("127.0.0.1", 0), ecm: bool = True, codec_name: str = "PCMU",
                    username: str | None = None, password: str | None = None,
                    from_user: str = "faxengine", register: str | None = None,
                    record: str | os.PathLike | None = None, progress: Any = None,
                    max_seconds: float = MAX_SECONDS, rtp_advertise: int | None = None,
-                   jitter_delay: float | None = None) -> CallResult:
+                   jitter_delay: float | None = None, on_event: Any = None) -> CallResult:
     """Call ``to`` (a SIP URI) and send ``document``; the call's result.
 
     Args:
@@ -284,13 +338,18 @@ async def send_fax(document: Any, to: str, *, endpoint: SipEndpoint | None = Non
         rtp_advertise: the RTP port our SDP gives (a relay in front of our socket);
             None: the socket's own.
         jitter_delay: the jitter buffer's delay in seconds (default 60 ms).
+        on_event: given each of the terminal's events as it happens
+            (``FaxTerminal``'s ``on_event``).
+
+    Cancelled, the call hangs up first (see "Cancelling a call" above).
 
     Raises:
         LocalProtocolError: the document cannot be faxed (before any call is made).
         SipLocalError: ``to`` is not a SIP URI.
         ConnectionError: the registrar refused or did not answer.
     """
-    terminal = FaxTerminal(True, send=document, ecm=ecm)     # refuse a bad document first
+    terminal = FaxTerminal(True, send=document, ecm=ecm,     # refuse a bad document first
+                           on_event=on_event)
     own = endpoint is None
     if endpoint is None:
         other = ("PCMA" if codec_name.upper() == "PCMU" else "PCMU")
@@ -302,7 +361,13 @@ async def send_fax(document: Any, to: str, *, endpoint: SipEndpoint | None = Non
             await endpoint.register(register)
         call_id = endpoint.sip.invite(to, rtp_advertise or socket.port)
         events = endpoint.watch(call_id)
-        outcome = await _answered(endpoint, call_id, events)
+        try:
+            outcome = await _answered(endpoint, call_id, events)
+        except asyncio.CancelledError:
+            _uncancel()
+            await _hang_up(endpoint, call_id, events, "CANCEL")
+            endpoint.forget(call_id)
+            raise
         if isinstance(outcome, CallEnded):
             endpoint.forget(call_id)
             fax = _failed("NO_ANSWER", f"SIP {outcome.status} {outcome.reason}")
@@ -397,6 +462,8 @@ class FaxReceiver:
         finally:
             for task in tasks:
                 task.cancel()
+            if tasks:       # each call hangs up (DCN, BYE) before the endpoint closes
+                await asyncio.wait(set(tasks), timeout=ABORT_LINE_S + HANGUP_WAIT_S + 2.0)
         return results
 
     def _wanted(self, incoming: IncomingCall) -> bool:

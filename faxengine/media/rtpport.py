@@ -45,7 +45,7 @@ from faxengine.media.rtp.jitter import Block
 from faxengine.media.rtp.protocol import RtpProtocol
 from faxengine.media.rtp.session import RtpSession
 
-__all__ = ["Pacer", "RtpPort", "RtpSocket", "open_rtp_socket", "run_paced"]
+__all__ = ["Pacer", "RtpPort", "RtpSocket", "open_rtp_socket", "pace", "run_paced"]
 
 Address = tuple[str, int]
 BLOCK_SECONDS = BLOCK / SAMPLE_RATE
@@ -235,18 +235,29 @@ class Pacer:
         self._timer = self.loop.call_at(self._t0 + k * BLOCK_SECONDS, self._tick)
 
 
-async def run_paced(pump: Pump, port: RtpPort, *, until: Callable[[], bool],
-                    max_seconds: float) -> None:
-    """Run ``pump`` in real time until ``until()`` is true or ``max_seconds`` of line time.
+def pace(pump: Pump, port: RtpPort, *, until: Callable[[], bool],
+         max_seconds: float) -> asyncio.Future:
+    """Start running ``pump`` in real time; the future is done when ``until()``
+    is true or after ``max_seconds`` of line time.
 
     ``port`` is one of the pump's ends; its session's send clock starts now.
     Each wake-up of the loop's ``Pacer`` runs the blocks due by the loop's
     clock: the pump's own loop, with its line-time limit moved on by the
-    clock.
+    clock.  Cancelling the future stops the call's pacing for good (the
+    clock cannot be restarted: packets already sent fix the RTP timeline);
+    a caller that must keep the call running past a cancellation of its
+    own task awaits the future through ``asyncio.shield``.
     """
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     port.start(t0)
     done = loop.create_future()
     Pacer.of(loop).add(_Paced(pump, port, until, t0, int(max_seconds * SAMPLE_RATE), done))
-    await done
+    return done
+
+
+async def run_paced(pump: Pump, port: RtpPort, *, until: Callable[[], bool],
+                    max_seconds: float) -> None:
+    """Run ``pump`` in real time until ``until()`` is true or ``max_seconds``
+    of line time (``pace``, awaited)."""
+    await pace(pump, port, until=until, max_seconds=max_seconds)
