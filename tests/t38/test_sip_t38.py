@@ -1,0 +1,59 @@
+"""T.38 over SIP on 127.0.0.1, ours to ours, in real time (media.call with media.t38call).
+
+A ``send_fax`` calls a ``FaxReceiver``; the call starts in G.711 and one
+side re-INVITEs to ``m=image udptl t38`` (the receiver as soon as the call
+is up, or the sender once it hears CED), both switch to a fresh
+``T38Terminal`` on a ``UdptlPort``; or the re-INVITE is declined 488 and
+the fax goes in audio.  The pages that arrive equal the pages sent.
+"""
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+from faxengine.media.call import FaxReceiver, SipEndpoint, send_fax
+from faxengine.media.t38call import DEFAULT_PARAMS
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "media"))
+from relay import Relay  # noqa: E402
+from test_sip_fax import assert_went_through  # noqa: E402
+from t38_pump import text_page  # noqa: E402
+
+LOCAL = ("127.0.0.1", 0)
+CALL_TIMEOUT = 240.0
+
+
+async def _call(pages, out, *, send_t38=None, receive_t38=None, ecm=True, relay=None):
+    rx = await SipEndpoint.open(LOCAL, user="fax",
+                                t38=None if receive_t38 is False else DEFAULT_PARAMS)
+    link = await Relay(**relay).start() if relay is not None else None
+    try:
+        receiver = FaxReceiver(rx, out, ecm=ecm, t38=receive_t38,
+                               udptl_advertise=link.port_for_a if link else None)
+        serving = asyncio.ensure_future(receiver.serve(once=True))
+        host, port = rx.sip.local
+        sent = await send_fax(pages, f"sip:fax@{host}:{port}", ecm=ecm, t38=send_t38,
+                              udptl_advertise=link.port_for_b if link else None)
+        (received,) = await asyncio.wait_for(serving, 30)
+        return sent, received, link
+    finally:
+        if link is not None:
+            link.close()
+        rx.close()
+
+
+def run_call(pages, out, **options):
+    return asyncio.run(asyncio.wait_for(_call(pages, out, **options), CALL_TIMEOUT))
+
+
+def test_receiver_reinvites_to_t38(tmp_path):
+    pages = [text_page(1)]
+    sent, received, _ = run_call(pages, tmp_path, receive_t38=True)
+    assert_went_through(sent, received, pages)
+    assert sent.t38 and received.t38
+    assert sent.udptl.sent > 0 and sent.udptl.lost == 0
+    assert sent.udptl.sent == received.udptl.received
+    assert sent.t38_refused is None and received.t38_refused is None
