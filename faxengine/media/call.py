@@ -227,6 +227,14 @@ def _failed(code: str, detail: str) -> Result:
     return Result(code, f"{CODES[code]} ({detail})")
 
 
+def _t38_options(t38: bool | None | T38Options) -> T38Options:
+    if isinstance(t38, T38Options):
+        return t38
+    if t38 not in (None, True, False):
+        raise TypeError(f"t38 must be None, True, False or T38Options, not {t38!r}")
+    return T38Options(offer=bool(t38))
+
+
 class _Watch:
     """What decides when a call's pacing stops, phase by phase (audio, then
     perhaps T.38): the far end's BYE (then the buffered audio plays out), our
@@ -411,7 +419,7 @@ async def send_fax(document: Any, to: str, *, endpoint: SipEndpoint | None = Non
                    record: str | os.PathLike | None = None, progress: Any = None,
                    max_seconds: float = MAX_SECONDS, rtp_advertise: int | None = None,
                    jitter_delay: float | None = None, on_event: Any = None,
-                   t38: bool | None = None, udptl_advertise: int | None = None) -> CallResult:
+                   t38: bool | None | T38Options = None, udptl_advertise: int | None = None) -> CallResult:
     """Call ``to`` (a SIP URI) and send ``document``; the call's result.
 
     Args:
@@ -432,7 +440,8 @@ async def send_fax(document: Any, to: str, *, endpoint: SipEndpoint | None = Non
             (``FaxTerminal``'s ``on_event``).
         t38: None: take T.38 when the far end re-INVITEs to it; True: also
             re-INVITE to T.38 ourselves once a fax answer (CED, V.21) is
-            heard; False: audio only (a T.38 offer gets 488).  An own
+            heard; False: audio only (a T.38 offer gets 488); a ``T38Options``
+            says whether to offer and the UDPTL redundancy.  An own
             endpoint gets ``DEFAULT_PARAMS``; a shared one's T.38 parameters
             are its own.
         udptl_advertise: the UDPTL port our SDP gives (a relay in front of
@@ -476,7 +485,7 @@ async def send_fax(document: Any, to: str, *, endpoint: SipEndpoint | None = Non
         return await _fax_call(
             endpoint, call_id, events, outcome.audio, socket, terminal, calling=True,
             record=record, max_seconds=max_seconds, progress=progress,
-            jitter_delay=jitter_delay, t38=T38Options(offer=bool(t38)), udptl=udptl,
+            jitter_delay=jitter_delay, t38=_t38_options(t38), udptl=udptl,
             image=outcome.image,
             fresh=lambda image: t38_terminal(image, True, document, None, ecm,
                                              on_event=on_event))
@@ -523,7 +532,8 @@ class FaxReceiver:
         t38: None: take T.38 when the caller offers it (re-INVITE, or an
             INVITE with only ``m=image``); True: also re-INVITE to T.38 as
             soon as a call is up (as Asterisk's and FreeSWITCH's receivers
-            do); False: audio only (488 to T.38).  T.38 needs T.38
+            do); False: audio only (488 to T.38); a ``T38Options`` as for
+            ``send_fax``.  T.38 needs T.38
             parameters on the endpoint (``SipEndpoint.open(..., t38=...)``).
     """
 
@@ -531,7 +541,7 @@ class FaxReceiver:
                  user: str | None = None, ecm: bool = True,
                  record_dir: str | os.PathLike | None = None,
                  max_seconds: float = MAX_SECONDS, jitter_delay: float | None = None,
-                 rtp_advertise: int | None = None, t38: bool | None = None,
+                 rtp_advertise: int | None = None, t38: bool | None | T38Options = None,
                  udptl_advertise: int | None = None) -> None:
         self.endpoint = endpoint
         self.t38 = t38
@@ -615,7 +625,7 @@ class FaxReceiver:
             result = await _fax_call(
                 self.endpoint, incoming.call_id, events, incoming.audio, socket, terminal,
                 calling=False, record=record, max_seconds=self.max_seconds,
-                jitter_delay=self.jitter_delay, t38=T38Options(offer=bool(self.t38)),
+                jitter_delay=self.jitter_delay, t38=_t38_options(self.t38),
                 udptl=udptl, image=incoming.image,
                 fresh=lambda image: t38_terminal(image, False, None, path, self.ecm))
         finally:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from faxengine.media.call import FaxReceiver, SipEndpoint, send_fax
-from faxengine.media.t38call import DEFAULT_PARAMS
+from faxengine.media.t38call import DEFAULT_PARAMS, T38Options
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "media"))
 from relay import Relay  # noqa: E402
@@ -57,3 +57,32 @@ def test_receiver_reinvites_to_t38(tmp_path):
     assert sent.udptl.sent > 0 and sent.udptl.lost == 0
     assert sent.udptl.sent == received.udptl.received
     assert sent.t38_refused is None and received.t38_refused is None
+
+
+def test_sender_reinvites_to_t38_when_it_hears_ced(tmp_path):
+    pages = [text_page(2)]
+    sent, received, _ = run_call(pages, tmp_path, send_t38=True)
+    assert_went_through(sent, received, pages)
+    assert sent.t38 and received.t38
+    assert sent.codec == received.codec == "PCMU"    # how the call began
+
+
+def test_reinvite_declined_488_the_fax_goes_in_audio(tmp_path):
+    pages = [text_page(3)]
+    sent, received, _ = run_call(pages, tmp_path, send_t38=True, receive_t38=False)
+    assert_went_through(sent, received, pages)
+    assert not sent.t38 and not received.t38 and sent.udptl is None
+    assert sent.t38_refused == "488 Not Acceptable Here"
+    assert sent.rtp.received > 0 and received.rtp.received > 0
+
+
+def test_t38_with_5_percent_loss_and_redundancy_3(tmp_path):
+    pages = [text_page(4)]
+    redundant = T38Options(offer=True, redundancy_control=3, redundancy_image=3)
+    sent, received, link = run_call(pages, tmp_path, send_t38=redundant,
+                                    receive_t38=redundant, ecm=False,
+                                    relay=dict(loss=0.05, seed=7))
+    assert_went_through(sent, received, pages)
+    assert sent.t38 and received.t38
+    assert link.ways["a"].dropped > 0 and link.ways["b"].dropped > 0
+    assert sent.udptl.recovered + received.udptl.recovered > 0
