@@ -86,3 +86,15 @@ def test_t38_with_5_percent_loss_and_redundancy_3(tmp_path):
     assert sent.t38 and received.t38
     assert link.ways["a"].dropped > 0 and link.ways["b"].dropped > 0
     assert sent.udptl.recovered + received.udptl.recovered > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ecm", [True, False], ids=["ecm", "no-ecm"])
+@pytest.mark.parametrize("who", ["sender", "receiver"])
+@pytest.mark.parametrize("n_pages", [1, 3])
+def test_matrix(tmp_path, ecm, who, n_pages):
+    pages = [text_page(10 + i) for i in range(n_pages)]
+    sent, received, _ = run_call(pages, tmp_path, ecm=ecm, send_t38=(who == "sender") or None,
+                                 receive_t38=(who == "receiver") or None)
+    assert_went_through(sent, received, pages)
+    assert sent.t38 and received.t38 and sent.fax.ecm == ecm
