@@ -9,11 +9,17 @@ the fax goes in audio.  The pages that arrive equal the pages sent.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
+import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from faxengine import tiff
+from faxengine.media.commands import receive_main, send_main
 from faxengine.media.call import FaxReceiver, SipEndpoint, send_fax
 from faxengine.media.t38call import DEFAULT_PARAMS, T38Options
 
@@ -49,6 +55,7 @@ def run_call(pages, out, **options):
     return asyncio.run(asyncio.wait_for(_call(pages, out, **options), CALL_TIMEOUT))
 
 
+@pytest.mark.slow
 def test_receiver_reinvites_to_t38(tmp_path):
     pages = [text_page(1)]
     sent, received, _ = run_call(pages, tmp_path, receive_t38=True)
@@ -98,3 +105,47 @@ def test_matrix(tmp_path, ecm, who, n_pages):
                                  receive_t38=(who == "receiver") or None)
     assert_went_through(sent, received, pages)
     assert sent.t38 and received.t38 and sent.fax.ecm == ecm
+
+
+RECEIVE = ("import sys; from faxengine.media.commands import receive_main; "
+           "sys.exit(receive_main(sys.argv[1:]))")
+
+
+def test_commands_receive_t38_reinvites_send_reports_it(tmp_path, capsys):
+    """``faxengine receive --t38`` re-INVITEs as soon as the call is up; the
+    sender (default: take T.38 when offered) says so in its result line, the
+    receiver in its JSON."""
+    pages = [text_page(20)]
+    doc = tmp_path / "doc.tif"
+    tiff.write(doc, pages)
+    receiver = subprocess.Popen([sys.executable, "-c", RECEIVE, "--listen", "127.0.0.1:0",
+                                 "--out", str(tmp_path / "in"), "--once", "--json", "--t38"],
+                                stdout=subprocess.PIPE, text=True)
+    try:
+        listening = receiver.stdout.readline().split()
+        assert listening[:2] == ["listening", "on"]
+        assert send_main([str(doc), "--to", listening[2]]) == 0
+        received = json.loads(receiver.stdout.readline())
+        assert receiver.wait(30) == 0
+    finally:
+        receiver.kill()
+        receiver.wait()
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("sent: OK -- ")
+    assert re.search(r"; PCMU, RTP sent \d+ .*; T\.38, UDPTL sent \d+ received \d+ lost 0 "
+                     r"recovered \d+$", line), line
+    assert received["ok"] and received["t38"] and received["codec"] == "PCMU"
+    assert received["udptl"]["received"] > 0 and received["udptl"]["lost"] == 0
+    assert set(received["udptl"]) == {"sent", "received", "lost", "recovered", "duplicates",
+                                      "malformed", "overflow"}
+    got = tiff.read(received["path"])
+    assert len(got) == 1 and np.array_equal(got[0].image, pages[0].image)
+
+
+def test_t38_flags_refused_for_a_sound_card(capsys, tmp_path):
+    assert send_main(["x.tif", "--device", "0", "--t38"]) == 2
+    assert capsys.readouterr().err == ("faxengine send: --t38/--no-t38 are for SIP calls; "
+                                       "a sound card call is audio\n")
+    assert receive_main(["--device", "0", "--no-t38", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == ("faxengine receive: --t38/--no-t38 are for SIP calls; "
+                                       "a sound card call is audio\n")
