@@ -145,7 +145,11 @@ class SipEndpoint:
 
     @classmethod
     async def open(cls, local: Address, **ua_options: Any) -> "SipEndpoint":
-        """Bind ``local`` (port 0: any free port) and run a user agent there."""
+        """Bind ``local`` (port 0: any free port) and run a user agent there
+        (``UserAgent``'s options; its T.38 parameters ``t38`` are
+        ``DEFAULT_PARAMS`` unless given: whether a call takes T.38 is then
+        the call's ``t38``, None to decline T.38 on every call)."""
+        ua_options.setdefault("t38", DEFAULT_PARAMS)
         return cls(await open_sip(local, **ua_options))
 
     @property
