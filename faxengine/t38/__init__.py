@@ -4,7 +4,9 @@
 model and their ASN.1 PER encoding, versions 0 to 3.  ``udptl``: IFP packets
 in UDP datagrams with redundancy or parity FEC (T.38 §9.1); a sans-I/O
 sender and a receiver that reorders, drops duplicates, repairs and reports
-losses.  ``errors``: the layer's exception family, ``T38Error``.
+losses.  ``terminal``: the T.38 terminal (T.30 over IFP).  ``transport``:
+that terminal on a UDP socket in real time (``UdptlPort``).  ``errors``:
+the layer's exception family, ``T38Error``.
 """
 from faxengine.t38.errors import T38Error
 from faxengine.t38.ifp import (

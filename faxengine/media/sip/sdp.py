@@ -13,8 +13,8 @@ length we send (10–60 ms accepted; anything else means 20 ms).
   (the offerer's preference), telephone-event if offered, every other
   stream (video, ``m=image`` T.38) declined with port 0.  An offer with no
   audio stream we can take raises ``NotAcceptable``: the user agent answers
-  488 (so a re-INVITE to T.38 is declined and the audio call goes on, until
-  T.38 lands in faxengine).
+  488 (so a re-INVITE to T.38 is declined and the audio call goes on, when
+  T.38 is off; ``answer_media`` below takes it).
 * ``accepted`` reads the answer to our offer into the same ``Audio``.
 
 T.38 (``faxengine.t38.sdp`` has the attributes of T.38 Annex D):

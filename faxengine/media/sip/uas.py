@@ -5,7 +5,7 @@ Every request but an ACK to a 2xx gets a server transaction; a repeat goes
 to its transaction, which answers it again.  ``tu_request`` is the policy
 for a new one: 420 for a ``Require`` we lack, a new call (100 from the
 transaction, then 180, then the application answers), a re-INVITE (200
-with our answer, or 488 when the offer has no audio we take: T.38), CANCEL
+with our answer, T.38 when we take it; 488 when the offer has nothing we take), CANCEL
 (200, and 487 for the INVITE), BYE (200; 481 outside a dialog), OPTIONS
 (200 with Allow and Accept), 405 for a method we know and do not take, 501
 for one we do not know.  Our 2xx to an INVITE is sent again at T1, 2*T1...
