@@ -281,7 +281,8 @@ class _Watch:
             return samples - marks.setdefault("ended", samples) >= self.drain
         if "cancelled" in marks and samples - marks["cancelled"] >= self.waits["cancelled"]:
             return True
-        if audio and self.switch is not None and "cancelled" not in marks:
+        if audio and self.switch is not None and "cancelled" not in marks \
+                and not terminal.finished:
             return True
         if terminal.finished:
             return samples - marks.setdefault("finished", samples) >= self.waits["finished"]
@@ -460,6 +461,7 @@ async def send_fax(document: Any, to: str, *, endpoint: SipEndpoint | None = Non
     """
     terminal = FaxTerminal(True, send=document, ecm=ecm,     # refuse a bad document first
                            on_event=on_event)
+    options = _t38_options(t38)
     own = endpoint is None
     if endpoint is None:
         other = ("PCMA" if codec_name.upper() == "PCMU" else "PCMU")
@@ -473,7 +475,7 @@ async def send_fax(document: Any, to: str, *, endpoint: SipEndpoint | None = Non
             await endpoint.register(register)
         call_id = endpoint.sip.invite(to, rtp_advertise or socket.port,
                                       udptl_port=(udptl_advertise or udptl.port) if udptl
-                                      else None)
+                                      else None, t38_only=options.t38_only and udptl is not None)
         events = endpoint.watch(call_id)
         try:
             outcome = await _answered(endpoint, call_id, events)
@@ -489,7 +491,7 @@ async def send_fax(document: Any, to: str, *, endpoint: SipEndpoint | None = Non
         return await _fax_call(
             endpoint, call_id, events, outcome.audio, socket, terminal, calling=True,
             record=record, max_seconds=max_seconds, progress=progress,
-            jitter_delay=jitter_delay, t38=_t38_options(t38), udptl=udptl,
+            jitter_delay=jitter_delay, t38=options, udptl=udptl,
             image=outcome.image,
             fresh=lambda image: t38_terminal(image, True, document, None, ecm,
                                              on_event=on_event))

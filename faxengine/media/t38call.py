@@ -37,6 +37,7 @@ def pace_t38(port: UdptlPort) -> asyncio.Future:
 #: octets per datagram at most (Asterisk's T38FaxMaxDatagram)
 DEFAULT_PARAMS = T38Params(version=0, max_bit_rate=14400, rate_management="transferredTCF",
                            max_buffer=2000, max_datagram=400, udp_ec="t38UDPRedundancy")
+MAX_UDP_PAYLOAD = 65507     # octets in one UDP datagram over IPv4
 UDPTL_OVERHEAD = 8          # octets UDPTL adds to the primary IFP packet (seq, lengths, counts)
 
 
@@ -51,9 +52,12 @@ class T38Options:
             False: take T.38 only when the peer offers it.
         redundancy_control, redundancy_image: UDPTL secondaries per datagram
             (3 for control, 1 for image data: the common practice).
+        t38_only: a calling side's INVITE offers only ``m=image udptl t38``
+            (no audio at all, as some trunks call).
     """
 
     offer: bool = False
+    t38_only: bool = False
     redundancy_control: int = 3
     redundancy_image: int = 1
 
@@ -62,20 +66,26 @@ def t38_terminal(image: Image, calling: bool, send: Any, receive: Any, ecm: bool
                  **options: Any) -> T38Terminal:
     """A fresh T.38 terminal for the T.38 stream the SDP agreed on."""
     params = image.params
-    largest = (params.max_datagram - UDPTL_OVERHEAD if params.max_datagram
-               else DEFAULT_MAX_DATAGRAM)
     return T38Terminal(calling, send=send, receive=receive, ecm=ecm, version=params.version,
                        rate_management=params.rate_management,
-                       max_datagram=max(largest, MIN_MAX_DATAGRAM),
+                       max_datagram=_largest_packet(image),
                        fill_bit_removal=params.fill_bit_removal, **options)
+
+
+def _largest_packet(image: Image) -> int:
+    """The IFP packet size the peer's ``T38FaxMaxDatagram`` leaves room for."""
+    peer = image.params.max_datagram
+    return max(peer - UDPTL_OVERHEAD if peer else DEFAULT_MAX_DATAGRAM, MIN_MAX_DATAGRAM)
 
 
 def udptl_port(terminal: T38Terminal, socket: UdptlSocket, image: Image, options: T38Options,
                until: Callable[[], bool], max_seconds: float) -> UdptlPort:
     """The UDPTL port of a T.38 call: to the peer's address, within its
-    ``T38FaxMaxDatagram``."""
+    ``T38FaxMaxDatagram`` (one too small for a packet and its UDPTL header,
+    or beyond UDP's, is taken as the least or most that works)."""
+    largest = min(_largest_packet(image) + UDPTL_OVERHEAD, MAX_UDP_PAYLOAD)
     return UdptlPort(terminal, socket, image.remote,
                      redundancy_control=options.redundancy_control,
                      redundancy_image=options.redundancy_image,
-                     max_datagram=image.params.max_datagram, until=until,
+                     max_datagram=largest, until=until,
                      max_seconds=max_seconds)

@@ -149,3 +149,12 @@ def test_t38_flags_refused_for_a_sound_card(capsys, tmp_path):
     assert receive_main(["--device", "0", "--no-t38", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err == ("faxengine receive: --t38/--no-t38 are for SIP calls; "
                                        "a sound card call is audio\n")
+
+
+@pytest.mark.slow
+def test_invite_with_only_t38_is_a_t38_call_from_the_start(tmp_path):
+    pages = [text_page(21)]
+    sent, received, _ = run_call(pages, tmp_path, send_t38=T38Options(t38_only=True))
+    assert_went_through(sent, received, pages)
+    assert sent.t38 and received.t38
+    assert sent.codec is None and sent.rtp is None and received.rtp is None

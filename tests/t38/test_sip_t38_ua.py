@@ -6,9 +6,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from faxengine.media.sip import sdp
+from faxengine.media.sip import SipLocalError, sdp
 from faxengine.media.sip.events import (CallEstablished, CallProgress, CallUpdated,
                                         IncomingCall, ReinviteRefused)
 from faxengine.media.sip.message import parse
@@ -152,3 +153,23 @@ def test_any_sdp_with_m_image_is_answered_never_raises(port, proto, fmt, attrs, 
         assert r.status in (100, 180, 200, 400, 488), r.status
         if r.status == 200 and r.body:
             sdp.parse(r.body)
+
+
+def test_our_invite_with_only_t38_is_answered_with_t38():
+    a = UserAgent(A, user="alice", seed=1, t38=DEFAULT_PARAMS)
+    b = UserAgent(B, user="fax", seed=2, t38=OURS)
+    link = Link(a, b)
+    call_id = a.invite("sip:fax@127.0.0.1:5080", 0.0, 4000, udptl_port=6000, t38_only=True)
+    link.deliver()
+    (incoming,) = b.events()
+    assert incoming.audio is None and incoming.image.remote == ("127.0.0.1", 6000)
+    b.answer(call_id, 0.0, 5000, 7000)
+    link.deliver()
+    (established,) = [e for e in a.events() if isinstance(e, CallEstablished)]
+    assert established.audio is None and established.image.remote == ("127.0.0.1", 7000)
+
+
+def test_invite_with_only_t38_needs_a_udptl_port():
+    a = UserAgent(A, user="alice", seed=1, t38=DEFAULT_PARAMS)
+    with pytest.raises(SipLocalError, match="an INVITE offering only T.38 needs a UDPTL port"):
+        a.invite("sip:fax@127.0.0.1:5080", 0.0, 4000, t38_only=True)

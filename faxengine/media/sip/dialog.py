@@ -58,6 +58,7 @@ class Call:
     udptl_port: int | None = None           # our UDPTL socket: T.38 may be taken
     image: "Image | None" = None            # the T.38 stream, once agreed
     t38_wanted: bool = False                # offer T.38 as soon as a re-INVITE may go
+    t38_only: bool = False                  # our INVITE offers only m=image (T.38)
 
     @property
     def remote_tag(self) -> str | None:

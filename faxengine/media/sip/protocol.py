@@ -83,9 +83,9 @@ class SipProtocol(asyncio.DatagramProtocol):
         return self.ua.local
 
     def invite(self, target: str, rtp_port: int, dest: Address | None = None,
-               udptl_port: int | None = None) -> str:
+               udptl_port: int | None = None, t38_only: bool = False) -> str:
         assert self.ua is not None
-        call_id = self.ua.invite(target, self.now(), rtp_port, dest, udptl_port)
+        call_id = self.ua.invite(target, self.now(), rtp_port, dest, udptl_port, t38_only)
         self._flush()
         return call_id
 

@@ -174,14 +174,23 @@ class UserAgent(ServerSide):
     # -- commands --------------------------------------------------------------
 
     def invite(self, target: str, now: float, rtp_port: int, dest: Address | None = None,
-               udptl_port: int | None = None) -> str:
+               udptl_port: int | None = None, t38_only: bool = False) -> str:
         """Call ``target`` (a SIP URI); returns the Call-ID.  ``dest``: outbound proxy;
-        ``udptl_port``: our UDPTL socket (T.38 may be taken on this call)."""
+        ``udptl_port``: our UDPTL socket (T.38 may be taken on this call);
+        ``t38_only``: offer only ``m=image udptl t38`` (as some trunks do).
+
+        Raises:
+            SipLocalError: ``target`` is not a SIP URI; ``t38_only`` without
+                a UDPTL port or T.38 parameters.
+        """
+        if t38_only and (udptl_port is None or self.t38 is None):
+            raise SipLocalError("an INVITE offering only T.38 needs a UDPTL port and the "
+                                "user agent's t38 parameters")
         uri = Uri.parse(target)
         call = Call(call_id=self._token(16) + "@" + self.local[0], role="uac",
                     local=self._our_address().with_tag(self._token(8)), remote=NameAddr(uri),
                     remote_target=uri, dest=dest or uri.address, rtp_port=rtp_port,
-                    udptl_port=udptl_port)
+                    udptl_port=udptl_port, t38_only=t38_only)
         self.calls[call.call_id] = call
         self._send_invite(call, now)
         return call.call_id
@@ -313,8 +322,13 @@ class UserAgent(ServerSide):
         return tx
 
     def _send_invite(self, call: Call, now: float, auth: tuple[str, str] | None = None) -> None:
-        body = sdp.offer(self.local[0], call.rtp_port, self._session_id(call), call.sdp_version,
-                         self.codecs)
+        if call.t38_only:
+            assert self.t38 is not None and call.udptl_port is not None
+            body = sdp.offer_t38(self.local[0], call.udptl_port, self._session_id(call),
+                                 call.sdp_version, self.t38)
+        else:
+            body = sdp.offer(self.local[0], call.rtp_port, self._session_id(call),
+                             call.sdp_version, self.codecs)
         request = self._new_request("INVITE", str(call.remote_target), call.local, call.remote,
                                     call.call_id, call.local_cseq, call.route_set, body)
         if auth:
@@ -421,7 +435,9 @@ class UserAgent(ServerSide):
                 self.malformed += 1
             self._ack_2xx(call)
             try:
-                audio = sdp.accepted(sdp.parse(response.body))
+                stream = sdp.accepted_media(sdp.parse(response.body))
+                if call.t38_only and not isinstance(stream, sdp.Image):
+                    raise sdp.NotAcceptable("the answer to our T.38 offer has no T.38 stream")
             except SipError as e:
                 self._bye(call, now)
                 self._end(call, 488, f"SDP answer not usable: {e}")
@@ -430,8 +446,13 @@ class UserAgent(ServerSide):
                 self._bye(call, now)
                 self._end(call, 487, "cancelled")
                 return
-            call.audio, call.state = audio, "established"
-            self._events.append(CallEstablished(call.call_id, audio))
+            call.state = "established"
+            if isinstance(stream, sdp.Image):
+                call.image = stream
+                self._events.append(CallEstablished(call.call_id, None, stream))
+            else:
+                call.audio = stream
+                self._events.append(CallEstablished(call.call_id, stream))
         elif status in (401, 407) and call.auth_tries < MAX_AUTH_TRIES:
             auth = self._credentials(tx.request, response)
             if auth is None:
