@@ -39,6 +39,10 @@ How it works
   receiver of the DCS in parallel.  A transmission that follows reception
   waits until the remote V.21 carrier is off (at most ``HOLD_MAX``: noise
   can hold a carrier detector on), then 75 ms of silence (§5.3.2.3).
+  The link's ends are a few methods (``_init_link``, ``_phase_a_signal``,
+  ``_listen``, ``_signal_coming``, ``_tcf_signal_of``, ``_page_signal_of``,
+  ``_block_signal_of``, ``tx``, ``rx``): ``faxengine.t38.terminal`` gives
+  them IFP bodies and runs the same T.30 over T.38.
 * Timers (§5.4.3.2): see ``engine``.
 * Page quality without ECM: ``decode_lenient``'s bad lines, judged by
   ``quality.judge_page`` (MCF, RTP, RTN); the page is decoded as its bits
