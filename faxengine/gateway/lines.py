@@ -363,7 +363,8 @@ class _StopFlag:
 def _simulate(behaviour: Behaviour, pages: list[Page], ecm: bool, out: Path | None, seed: int,
               realtime: bool, stop: Any, emit: Callable[[dict], None] | None,
               log: logging.Logger | logging.LoggerAdapter) -> CallOutcome:
-    """One answered simulated call, in a worker thread: our caller against the far end."""
+    """One answered simulated call, in a worker thread or process: our caller against
+    the far end, block by block; ``stop`` (set: hang up) is polled every block."""
     trace = _Trace(emit)
     caller = FaxTerminal(True, send=pages, ecm=ecm, logger=log, on_event=trace)
     far = _FarEnd(behaviour.pages if behaviour.kind == "hangup-after" else None)

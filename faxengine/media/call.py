@@ -413,7 +413,7 @@ def _uncancel() -> None:
     """This task goes on after a cancellation (to hang up) and raises it again
     itself: clear the request, so the bounded waits of the hang-up work."""
     task = asyncio.current_task()
-    if task is not None:
+    if task is not None and hasattr(task, "uncancel"):      # Python 3.11+; 3.10 keeps no count
         task.uncancel()
 
 
