@@ -15,7 +15,7 @@ PIP := $(PYTHON) -m pip
 # proxy: tm sl rr usrloc registrar auth htable, all in the base package) and
 # baresip-core (its g711, aufile, sndfile, alsa, account and menu modules) for
 # tests/media/test_kamailio.py and test_baresip.py; tshark (Wireshark's T.38 dissector) for tests/t38.
-APT_PACKAGES := gcc libc6-dev libspandsp-dev libtiff-tools fonts-dejavu-core sip-tester portaudio19-dev kamailio baresip-core tshark
+APT_PACKAGES := gcc libc6-dev libspandsp-dev libtiff-tools fonts-dejavu-core sip-tester portaudio19-dev kamailio baresip-core tshark fonts-ipaexfont-gothic libreoffice-writer-nogui libreoffice-calc-nogui postgresql dovecot-pop3d fetchmail
 PY_BUILD := "setuptools>=77" wheel "Cython>=3.0" "numpy>=1.24"
 
 .PHONY: all deps sysdeps pydeps build test run bench docs fuzz clean

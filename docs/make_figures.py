@@ -388,6 +388,8 @@ def fig_codec() -> Path:
 
 FIGURE_MAKERS = {"constellations": fig_constellations, "sensitivity": fig_sensitivity,
                  "codec": fig_codec}
+sys.path.insert(0, str(DOCS))    # docs/gateway.md's Rendering figures: docs/make_render_figures.py
+FIGURE_MAKERS.update(__import__("make_render_figures").FIGURE_MAKERS)
 
 
 def main(argv: list[str] | None = None) -> int:

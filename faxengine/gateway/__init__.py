@@ -27,6 +27,7 @@ _EXPORTS = {
     "check_sender": "mail", "parse_request": "mail",
     "ResultMail": "results", "ResultSettings": "results", "Templates": "results",
     "refusal_mails": "results", "result_mail": "results",
+    "render_documents": "render", "Rendering": "render", "RenderLimits": "render", "RenderFailure": "render",
 }
 
 __all__ = list(_EXPORTS)

@@ -4,9 +4,9 @@
 model and their ASN.1 PER encoding, versions 0 to 3.  ``udptl``: IFP packets
 in UDP datagrams with redundancy or parity FEC (T.38 §9.1); a sans-I/O
 sender and a receiver that reorders, drops duplicates, repairs and reports
-losses.  ``terminal``: the T.38 terminal (T.30 over IFP).  ``transport``:
-that terminal on a UDP socket in real time (``UdptlPort``).  ``errors``:
-the layer's exception family, ``T38Error``.
+losses.  ``terminal``: ``T38Terminal``, the T.30 terminal with IFP packets
+in place of modems.  ``transport``: that terminal on a UDP socket in real
+time (``UdptlPort``).  ``errors``: the layer's exception family, ``T38Error``.
 """
 from faxengine.t38.errors import T38Error
 from faxengine.t38.ifp import (
@@ -20,6 +20,7 @@ from faxengine.t38.ifp import (
     decode,
     encode,
 )
+from faxengine.t38.terminal import T38Terminal
 from faxengine.t38.udptl import LOST, UdptlReceiver, UdptlSender
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "T30Data",
     "T30Indicator",
     "T38Error",
+    "T38Terminal",
     "UdptlReceiver",
     "UdptlSender",
     "decode",

@@ -188,7 +188,9 @@ class Via:
 
     @classmethod
     def parse(cls, text: str) -> "Via":
-        m = re.fullmatch(r"SIP\s*/\s*2\.0\s*/\s*([A-Za-z]+)\s+(\[[0-9A-Fa-f:.]+\]|[^:;\s]+)"
+        # sent-by is a host name, IPv4 or [IPv6] (§25.1 hostport): anything
+        # else (``branch=x`` where the host belongs) is not an address to answer
+        m = re.fullmatch(r"SIP\s*/\s*2\.0\s*/\s*([A-Za-z]+)\s+(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)"
                          r"(?:\s*:\s*(\d+))?\s*(;.*)?", text.strip(), re.I)
         if not m:
             raise SipParseError(f"SIP Via {text.strip()!r} is not SIP/2.0/transport host[:port]")

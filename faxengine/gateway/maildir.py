@@ -1,0 +1,252 @@
+"""The gateway's mailboxes: one Maildir per registered address, under ``data_dir/mail``.
+
+Result mails are delivered here (``MailboxDelivery``) and read by POP3 (our
+``Pop3Server``, or Dovecot pointed at the same root).  The layout is the
+Maildir of qmail and Dovecot (https://cr.yp.to/proto/maildir.html)::
+
+    mail/<address>/tmp/   written here first
+    mail/<address>/new/   delivered, not yet seen by a POP3 session
+    mail/<address>/cur/   seen: ``<unique name>:2,<flags>``
+
+How it works:
+
+* A message is written to ``tmp/``, fsynced, hard-linked into ``new/``, the
+  ``tmp/`` name removed and ``new/`` fsynced: once ``deliver`` returns, the
+  message survives a crash, and a reader never sees half a message.
+* The unique name derives from the caller's ``key`` (the Message-ID of a
+  result mail, itself derived from the 明細番号): ``<sha256 of key>.faxengine``,
+  then Dovecot's size fields ``,S=<octets>,W=<octets with CRLF line ends>`` so
+  a POP3 LIST needs no read.  Delivering the same key again (the outbox retries
+  after a crash) finds the message in ``new/`` or ``cur/`` and leaves exactly
+  one.  A message the user already deleted by POP3 is delivered again: the
+  outbox only retries deliveries it never saw finish.
+* Messages are stored with LF line ends (the Maildir convention); POP3 sends
+  them with CRLF.
+* What a crashed delivery left in ``tmp/`` is removed when a POP3 session
+  opens the mailbox, once it is ``TMP_MAX_AGE_S`` (36 hours) old.
+* The directory name of an address is the address in lower case (addresses are
+  compared without case), with every character other than letters, digits and
+  ``@ . _ + = -`` written ``%XX`` (UTF-8), and a leading ``.`` too: an address
+  with ``/`` or ``..`` never leaves the root.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from faxengine.gateway.errors import GatewayError
+
+__all__ = ["MailStore", "Message", "MaildirError", "mailbox_name", "TMP_MAX_AGE_S"]
+
+_SAFE = re.compile(rb"[a-z0-9@._+=-]")
+_SUFFIX = ".faxengine"
+_SIZES = re.compile(r",S=(\d+)(?:,W=(\d+))?")
+TMP_MAX_AGE_S = 36 * 3600   # what a crashed delivery left in tmp/ is removed after this
+
+
+class MaildirError(GatewayError):
+    """A mailbox cannot be written or read (disk full, permissions, a bad address)."""
+
+
+def mailbox_name(address: str) -> str:
+    """The directory name of ``address``'s mailbox (see the module's docstring)."""
+    address = address.strip().lower()
+    if not address:
+        raise MaildirError("an empty address has no mailbox; give the registered sender address")
+    out = []
+    for i, byte in enumerate(address.encode("utf-8", "surrogateescape")):
+        char = bytes([byte])
+        if _SAFE.fullmatch(char) and not (i == 0 and char == b"."):
+            out.append(char.decode())
+        else:
+            out.append(f"%{byte:02X}")
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message of a mailbox as POP3 sees it.
+
+    Attributes:
+        uid: its Maildir unique name (the file name up to ``:``), stable across
+            sessions and moves: the POP3 UIDL.
+        path: where the file is now.
+        size: octets with CRLF line ends (what POP3 LIST says and RETR sends).
+    """
+
+    uid: str
+    path: Path
+    size: int
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _crlf_size(data: bytes) -> int:
+    return len(data) + data.count(b"\n") - data.count(b"\r\n")
+
+
+class MailStore:
+    """The Maildirs under ``root`` (``data_dir/mail``), one per address.
+
+    Thread-safe: every operation is a few system calls on files whose names
+    never clash (``deliver`` of one key from two threads leaves one message).
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def mailbox(self, address: str) -> Path:
+        """The Maildir of ``address`` (made, with ``cur new tmp``, if missing)."""
+        box = self.root / mailbox_name(address)
+        try:
+            for sub in ("cur", "new", "tmp"):
+                (box / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise MaildirError(f"cannot make the mailbox {box}: {exc.strerror}; "
+                               f"check that {self.root} is writable") from exc
+        return box
+
+    def deliver(self, address: str, raw: bytes, key: str) -> Path:
+        """Put ``raw`` into ``address``'s mailbox once per ``key``; durable when it returns.
+
+        Args:
+            address: the mailbox's address (a registered sender).
+            raw: the message (CRLF or LF line ends; stored with LF).
+            key: what makes it the same message (its Message-ID): delivering a
+                key that is already in ``new/`` or ``cur/`` returns that file.
+
+        Returns:
+            The path of the message in ``new/`` (or where it already is).
+
+        Raises:
+            MaildirError: the mailbox cannot be written.
+        """
+        if not isinstance(raw, (bytes, bytearray)):
+            raise TypeError(f"raw must be bytes, not {type(raw).__name__}")
+        box = self.mailbox(address)
+        data = bytes(raw).replace(b"\r\n", b"\n")
+        base = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:40] + _SUFFIX
+        found = self._find(box, base)
+        if found is not None:
+            return found
+        name = f"{base},S={len(data)},W={_crlf_size(data)}"
+        # tmp/ names unique per writer (Maildir: pid and a counter), so two
+        # threads delivering one key never share a half-written file
+        tmp = box / "tmp" / f"{name}.P{os.getpid()}T{threading.get_ident()}"
+        new = box / "new" / name
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                os.link(tmp, new)
+            except FileExistsError:
+                pass                # another thread delivered the same key just now
+            os.unlink(tmp)
+            _fsync_dir(box / "new")
+        except OSError as exc:
+            raise MaildirError(f"cannot deliver to {box}: {exc.strerror}; "
+                               f"check the disk and the permissions of {self.root}") from exc
+        return new
+
+    @staticmethod
+    def _find(box: Path, base: str) -> Path | None:
+        for sub in ("new", "cur"):
+            with os.scandir(box / sub) as entries:
+                for entry in entries:
+                    if entry.name.startswith(base):
+                        return Path(entry.path)
+        return None
+
+    def messages(self, address: str) -> list[Message]:
+        """The messages of ``address``'s mailbox, oldest first, after moving ``new/``
+        to ``cur/`` (what a POP3 session does when it opens the mailbox)."""
+        box = self.mailbox(address)
+        self._clean_tmp(box)
+        try:
+            with os.scandir(box / "new") as entries:
+                fresh = [e.name for e in entries if not e.name.startswith(".")]
+            for name in fresh:
+                try:
+                    os.rename(box / "new" / name, box / "cur" / f"{name}:2,")
+                except FileNotFoundError:
+                    pass            # another reader (Dovecot) moved it first
+            if fresh:
+                _fsync_dir(box / "cur")
+            found = []
+            with os.scandir(box / "cur") as entries:
+                for entry in entries:
+                    if entry.name.startswith(".") or not entry.is_file():
+                        continue
+                    found.append((entry.stat().st_mtime_ns, entry.name, Path(entry.path)))
+        except OSError as exc:
+            raise MaildirError(f"cannot read the mailbox {box}: {exc.strerror}") from exc
+        found.sort()
+        return [Message(name.partition(":")[0], path, self._size(name, path))
+                for _, name, path in found]
+
+    @staticmethod
+    def _clean_tmp(box: Path) -> None:
+        """Remove what a delivery that crashed left in ``tmp/``: files not touched for
+        36 hours (the Maildir rule; a delivery in progress is seconds old)."""
+        old = time.time() - TMP_MAX_AGE_S
+        try:
+            with os.scandir(box / "tmp") as entries:
+                for entry in entries:
+                    if entry.is_file() and entry.stat().st_mtime < old:
+                        os.unlink(entry.path)
+        except OSError:
+            pass                    # only housekeeping: the next session tries again
+
+    @staticmethod
+    def _size(name: str, path: Path) -> int:
+        m = _SIZES.search(name.partition(":")[0])
+        if m and m.group(2):
+            return int(m.group(2))
+        return _crlf_size(path.read_bytes())
+
+    @staticmethod
+    def read(message: Message) -> bytes:
+        """The octets of ``message`` with CRLF line ends (raises ``MaildirError`` if gone)."""
+        try:
+            data = message.path.read_bytes()
+        except OSError as exc:
+            raise MaildirError(f"message {message.uid} is gone: {exc.strerror}") from exc
+        return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+    @staticmethod
+    def remove(messages: list[Message]) -> list[Message]:
+        """Delete ``messages``; returns those that could not be removed (already gone
+        counts as removed)."""
+        failed = []
+        dirs = set()
+        for message in messages:
+            try:
+                message.path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                failed.append(message)
+            dirs.add(message.path.parent)
+        for d in dirs:
+            try:
+                _fsync_dir(d)
+            except OSError:
+                pass
+        return failed

@@ -1,0 +1,1 @@
+"""Alembic scripts of the gateway's database (run by ``faxengine.gateway.store.migrate``)."""
