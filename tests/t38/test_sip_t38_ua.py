@@ -173,3 +173,11 @@ def test_invite_with_only_t38_needs_a_udptl_port():
     a = UserAgent(A, user="alice", seed=1, t38=DEFAULT_PARAMS)
     with pytest.raises(SipLocalError, match="an INVITE offering only T.38 needs a UDPTL port"):
         a.invite("sip:fax@127.0.0.1:5080", 0.0, 4000, t38_only=True)
+
+
+def test_a_superscript_digit_port_is_a_400_not_an_exception():
+    """Found by the property above: ``"²".isdigit()`` is true, ``int("²")`` raises."""
+    b = UserAgent(B, user="fax", seed=2, t38=DEFAULT_PARAMS)
+    body = T38_SDP.replace("m=image 6002", "m=image \u00b2")
+    b.datagram_received(request("INVITE", body=body), A, 0.0)
+    assert [parse(d).status for d, _ in b.datagrams_to_send()] == [100, 400]

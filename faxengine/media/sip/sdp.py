@@ -51,6 +51,11 @@ _DIRECTIONS = {"sendrecv": "sendrecv", "sendonly": "recvonly", "recvonly": "send
                "inactive": "inactive"}
 
 
+def _decimal(text: str) -> bool:
+    """ASCII digits only: ``"²".isdigit()`` is true in Python, and ``int("²")`` raises."""
+    return text.isascii() and text.isdigit()
+
+
 class NotAcceptable(SdpError):
     """The offer has no stream we can take (the user agent answers 488)."""
 
@@ -80,7 +85,7 @@ class Media:
             parts = (v or "").split(None, 1)
             if n == "rtpmap" and parts and parts[0] == fmt:
                 return parts[1].split("/")[0] if len(parts) == 2 else None
-        return STATIC.get(int(fmt)) if fmt.isdigit() else None
+        return STATIC.get(int(fmt)) if _decimal(fmt) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +158,7 @@ def parse(body: bytes) -> SessionDescription:
                 connection = _address(value, where)
         elif kind == "m":
             parts = value.split()
-            if len(parts) < 4 or not parts[1].split("/")[0].isdigit():
+            if len(parts) < 4 or not _decimal(parts[1].split("/")[0]):
                 raise SdpError(f"SDP m={value!r} is not media port proto formats")
             port = int(parts[1].split("/")[0])
             if port > 65535:
@@ -217,7 +222,7 @@ def _ptime(media: Media) -> int:
 
 def _events(media: Media) -> int | None:
     return next((int(f) for f in media.formats
-                 if f.isdigit() and (media.encoding(f) or "").lower() == "telephone-event"), None)
+                 if _decimal(f) and (media.encoding(f) or "").lower() == "telephone-event"), None)
 
 
 def _audio(media: Media) -> Audio | None:
@@ -225,7 +230,7 @@ def _audio(media: Media) -> Audio | None:
     if media.kind != "audio" or media.port == 0 or media.proto.upper() != "RTP/AVP":
         return None
     for fmt in media.formats:
-        name = media.encoding(fmt) if fmt.isdigit() else None
+        name = media.encoding(fmt) if _decimal(fmt) else None
         if name in LAWS:
             assert media.connection is not None
             direction = next((d for d in _DIRECTIONS if media.has(d)), "sendrecv")
