@@ -14,8 +14,10 @@ PIP := $(PYTHON) -m pip
 # PortAudio's headers for PyAudio (the sound-card port); kamailio (registrar and
 # proxy: tm sl rr usrloc registrar auth htable, all in the base package) and
 # baresip-core (its g711, aufile, sndfile, alsa, account and menu modules) for
-# tests/media/test_kamailio.py and test_baresip.py; tshark (Wireshark's T.38 dissector) for tests/t38.
-APT_PACKAGES := gcc libc6-dev libspandsp-dev libtiff-tools fonts-dejavu-core sip-tester portaudio19-dev kamailio baresip-core tshark fonts-ipaexfont-gothic libreoffice-writer-nogui libreoffice-calc-nogui postgresql dovecot-pop3d fetchmail
+# tests/media/test_kamailio.py and test_baresip.py; tshark (Wireshark's T.38 dissector) for tests/t38;
+# the gateway: IPAexGothic and LibreOffice (rendering), postgresql (its tests' throwaway
+# cluster), dovecot-pop3d and fetchmail (POP3 interop), chromium (the web admin in a browser).
+APT_PACKAGES := gcc libc6-dev libspandsp-dev libtiff-tools fonts-dejavu-core sip-tester portaudio19-dev kamailio baresip-core tshark fonts-ipaexfont-gothic libreoffice-writer-nogui libreoffice-calc-nogui postgresql dovecot-pop3d fetchmail chromium
 PY_BUILD := "setuptools>=77" wheel "Cython>=3.0" "numpy>=1.24"
 
 .PHONY: all deps sysdeps pydeps build test run bench docs fuzz clean
@@ -48,6 +50,8 @@ test: build
 # The main job: the sample letter faxed between two of our terminals through
 # the line model, then over SIP/RTP on 127.0.0.1 in real time (about 35 s):
 # a receiver answering once, a sender calling it; both bounded by timeout.
+# Then the mail-to-fax gateway on its demo configuration: samples/request.eml
+# in by SMTP, the result mails out by POP3, printed (samples/gateway_demo.py).
 SIP_DEMO := 127.0.0.1:5062
 run: build
 	$(PYTHON) -m faxengine loopback samples/letter.png --out build/letter-received.tif --g711 alaw --snr 30
@@ -56,6 +60,7 @@ run: build
 	  rx=$$!; sleep 1; \
 	  timeout 110 $(PYTHON) -m faxengine send samples/letter.png --to sip:fax@$(SIP_DEMO); tx=$$?; \
 	  wait $$rx; rxs=$$?; [ $$tx -eq 0 ] && [ $$rxs -eq 0 ]
+	$(PYTHON) samples/gateway_demo.py --config samples/gateway.toml --request samples/request.eml
 
 bench: build
 	$(PYTHON) -m pytest -q -s bench --benchmark-columns=min,mean,rounds

@@ -249,6 +249,8 @@ DELEGATED: dict[str, tuple[str, str]] = {
                "report what happened in a recording of a fax call (WAV): frames, bursts, pages"),
     "devices": ("faxengine.media.soundcard:devices_main",
                 "list the sound cards that --device N can use (PyAudio)"),
+    "gateway": ("faxengine.gateway.service:main",
+                "run the mail-to-fax gateway (--config gateway.toml; --check to validate it)"),
 }
 
 

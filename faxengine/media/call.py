@@ -80,6 +80,9 @@ Address = tuple[str, int]
 ANSWER_TIMEOUT_S = 60.0      # ringing longer than this: CANCEL
 LINGER_S = 0.5               # caller: line time after its DCN before BYE
 BYE_WAIT_S = 3.0             # answerer: line time it waits for the caller's BYE
+BYE_DRAIN_S = 0.5            # after the far end's BYE: real time in which RTP still in
+                             # the socket (a loaded host reads SIP first) reaches the
+                             # terminal, so a DCN sent just before BYE is heard
 HANGUP_WAIT_S = 5.0          # how long a BYE may take to be answered
 ABORT_BLOCKS = 3000          # an aborted terminal's DCN: 60 s of line time at most
 ABORT_LINE_S = 4.0          # a cancelled call: line time for its DCN (about 1.2 s) to play out
@@ -340,7 +343,8 @@ async def _fax_call(endpoint: SipEndpoint, call_id: str, events: asyncio.Queue[E
         recording = _Recording(record) if record else None
         port = RtpPort(session, socket, recording)
         pump = Pump(terminal, port)
-        watch.phase(int((session.jitter.delay + 2 * BLOCK / SAMPLE_RATE) * SAMPLE_RATE))
+        watch.phase(int((session.jitter.delay + 2 * BLOCK / SAMPLE_RATE + BYE_DRAIN_S)
+                        * SAMPLE_RATE))
         paced = pace(pump, port, until=lambda: watch.until(terminal, pump.samples, True),
                      max_seconds=max_seconds)
         try:
@@ -356,7 +360,7 @@ async def _fax_call(endpoint: SipEndpoint, call_id: str, events: asyncio.Queue[E
         # a call that was audio; see docs/t38.md "T.38 over SIP")
         logger.info("call %s: T.38 to %s:%s", call_id, *image.remote)
         terminal = fresh(image)
-        watch.phase(int(0.1 * SAMPLE_RATE))
+        watch.phase(int(BYE_DRAIN_S * SAMPLE_RATE))     # UDPTL still in the socket
         udptl_port = t38_udptl_port(terminal, udptl, image, t38 or T38Options(),
                                     lambda: watch.until(terminal, udptl_port.samples, False),
                                     max_seconds - seconds)

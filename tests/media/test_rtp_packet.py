@@ -7,6 +7,7 @@ import pytest
 
 from faxengine.errors import FaxError
 from faxengine.media.rtp import RtpLocalError, RtpPacket, RtpPacketError
+from faxengine.media.rtp.packet import audio_fields, audio_header
 
 # a PCMU packet as a SIP phone sends it: V=2, M=1, PT=0, seq 0x1234, ts 160, SSRC 0xDEADBEEF
 CAPTURED = bytes.fromhex("80801234000000a0deadbeef") + b"\xff" * 160
@@ -48,3 +49,25 @@ def test_local_errors_are_their_own_type():
         RtpPacket(128, 0, 0, 0)
     with pytest.raises(RtpLocalError, match="at most 15 CSRCs"):
         RtpPacket(0, 0, 0, 0, csrc=tuple(range(16)))
+
+
+@pytest.mark.parametrize("marker", [False, True])
+def test_the_plain_audio_fast_path_reads_and_writes_what_parse_and_encode_do(marker):
+    packet = RtpPacket(8, 65535, 2**32 - 1, 0x12345678, bytes(range(160)), marker=marker)
+    data = packet.encode()
+    assert audio_header(8, 65535, 2**32 - 1, 0x12345678, marker) + packet.payload == data
+    pt, seq, ts, ssrc, mark, payload = audio_fields(data)
+    assert (pt, seq, ts, ssrc, mark, bytes(payload)) == \
+        (8, 65535, 2**32 - 1, 0x12345678, marker, packet.payload)
+
+
+@pytest.mark.parametrize("data", [
+    RtpPacket(0, 1, 2, 3, b"x", csrc=(9,)).encode(),            # CSRC
+    RtpPacket(0, 1, 2, 3, b"x", extension=(1, b"abcd")).encode(),  # extension
+    RtpPacket(0, 1, 2, 3, b"x").encode()[:12],                  # no payload
+    b"\xa0" + RtpPacket(0, 1, 2, 3, b"xy\x01").encode()[1:],     # padding
+    b"\x40" + bytes(20),                                        # version 1
+    b"",
+])
+def test_anything_but_a_plain_audio_packet_leaves_the_fast_path(data):
+    assert audio_fields(data) is None

@@ -12,7 +12,9 @@ calls the terminal's ``rx_fillin(160)`` for it), so both are exposed.
 How it works
 ------------
 The buffer keeps one line of output samples, numbered from the first
-packet's play-out: sample *i* plays at ``t0 + i / 8000``.  A packet's RTP
+packet's play-out: sample *i* plays at ``t0 + i / 8000``.  It is stored as
+a ring of whole blocks (sample *i* at ``i % capacity``), so handing a block
+out clears its slot and moves nothing.  A packet's RTP
 timestamp maps to an output index through an *anchor* (timestamp, index);
 differences are taken modulo 2**32, so timestamp wrap is invisible.  The
 first packet anchors the line so that it plays ``delay`` after it arrived.
@@ -85,7 +87,8 @@ class JitterBuffer:
             raise RtpLocalError("jitter buffer horizon must exceed its delay")
         self.delay = delay
         self._delay_samples = round(delay * SAMPLE_RATE)
-        self._capacity = round(horizon * SAMPLE_RATE) + BLOCK
+        # whole blocks, so the block at the play point never wraps around the ring
+        self._capacity = -(-(round(horizon * SAMPLE_RATE) + BLOCK) // BLOCK) * BLOCK
         self._audio = np.zeros(self._capacity, np.int16)
         self._have = np.zeros(self._capacity, bool)
         self._t0: float | None = None        # wall time of output index 0
@@ -192,9 +195,16 @@ class JitterBuffer:
         if end <= start:
             self.late += 1
             return
-        lo, hi = start - self._play, end - self._play
-        self._audio[lo:hi] = samples[start - index:end - index]
-        self._have[lo:hi] = True
+        # a ring: output index i lives at i % capacity, so playing out moves no samples
+        cap = self._capacity
+        lo, split = start % cap, min(end - start, cap - start % cap)
+        src = start - index
+        self._audio[lo:lo + split] = samples[src:src + split]
+        self._have[lo:lo + split] = True
+        if split < end - start:                             # wrapped around the end
+            rest = end - start - split
+            self._audio[:rest] = samples[src + split:src + split + rest]
+            self._have[:rest] = True
         self._written = max(self._written, end)
 
     # -- output --------------------------------------------------------------
@@ -209,12 +219,11 @@ class JitterBuffer:
         """Every block whose play-out time has come by ``now``, in order."""
         blocks = []
         while self._t0 is not None and self._t0 + self._play / SAMPLE_RATE <= now:
-            lost = not self._have[:BLOCK].any()
-            blocks.append(Block(self._audio[:BLOCK].copy(), lost))
+            lo = self._play % self._capacity                  # a whole block: never wraps
+            lost = not self._have[lo:lo + BLOCK].any()
+            blocks.append(Block(self._audio[lo:lo + BLOCK].copy(), lost))
             self.blocks_lost += lost
-            self._audio[:-BLOCK] = self._audio[BLOCK:]
-            self._audio[-BLOCK:] = 0
-            self._have[:-BLOCK] = self._have[BLOCK:]
-            self._have[-BLOCK:] = False
+            self._audio[lo:lo + BLOCK] = 0                     # the slot is free for audio
+            self._have[lo:lo + BLOCK] = False                  # a capacity ahead
             self._play += BLOCK
         return blocks

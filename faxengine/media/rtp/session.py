@@ -37,6 +37,7 @@ there from then on, and packets from any other source are dropped
 from __future__ import annotations
 
 import random
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,7 +46,7 @@ from faxengine.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from faxengine.levels import SAMPLE_RATE
 from faxengine.media.rtp.errors import RtpLocalError, RtpPacketError
 from faxengine.media.rtp.jitter import DEFAULT_DELAY, Block, JitterBuffer
-from faxengine.media.rtp.packet import RtpPacket
+from faxengine.media.rtp.packet import RtpPacket, audio_fields, audio_header
 
 Address = tuple[str, int]
 MAX_BURST = 10                   # packets sent at once before the session skips ahead
@@ -132,7 +133,8 @@ class RtpSession:
         self._seq = rng.getrandbits(16)
         self._ts = rng.getrandbits(32)
         self.jitter = JitterBuffer(jitter_delay)
-        self._queue = np.zeros(0, np.int16)
+        self._queue: deque[np.ndarray] = deque()     # blocks queued, sent whole when they fit
+        self._queued = 0
         self._start: float | None = None
         self._next = 0                       # index of the next packet to send
         self._marker = True                  # RFC 3551 §4.1: first packet of a talkspurt
@@ -150,12 +152,35 @@ class RtpSession:
         samples = np.asarray(samples)
         if samples.dtype != np.int16:
             raise RtpLocalError(f"RTP sends int16 samples, not {samples.dtype}")
-        self._queue = np.concatenate([self._queue, samples])
+        if len(samples):
+            self._queue.append(samples.copy())      # the caller may reuse its array
+            self._queued += len(samples)
 
     @property
     def queued(self) -> int:
         """Samples queued and not yet sent."""
-        return len(self._queue)
+        return self._queued
+
+    def _take(self, n: int) -> np.ndarray:
+        """The next ``n`` queued samples (fewer when fewer are queued).  A block
+        as long as a packet (20 ms each, the usual case) is handed on as it is."""
+        queue = self._queue
+        if queue and len(queue[0]) == n:
+            self._queued -= n
+            return queue.popleft()
+        parts, want = [], n
+        while queue and want:
+            head = queue[0]
+            if len(head) <= want:
+                parts.append(queue.popleft())
+            else:
+                parts.append(head[:want])
+                queue[0] = head[want:]
+            want -= len(parts[-1])
+        self._queued -= n - want
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int16)
 
     def _due(self, index: int) -> float:
         assert self._start is not None
@@ -171,20 +196,18 @@ class RtpSession:
             self._next += skipped
             self._seq = (self._seq + skipped) & 0xFFFF
             self._ts = (self._ts + skipped * self.samples_per_packet) & 0xFFFFFFFF
-            self._queue = self._queue[skipped * self.samples_per_packet:]
+            self._take(skipped * self.samples_per_packet)
             self._marker = True
             due = 1
         out = []
         n = self.samples_per_packet
         for _ in range(max(0, due)):
-            chunk = self._queue[:n]
-            self._queue = self._queue[n:]
+            chunk = self._take(n)
             if len(chunk) < n:
                 self.underruns += 1
                 chunk = np.concatenate([chunk, np.zeros(n - len(chunk), np.int16)])
-            packet = RtpPacket(self.codec.payload_type, self._seq, self._ts, self.ssrc,
-                               self.codec.encode(chunk), marker=self._marker)
-            out.append((packet.encode(), self.remote))
+            out.append((audio_header(self.codec.payload_type, self._seq, self._ts, self.ssrc,
+                                     self._marker) + self.codec.encode(chunk), self.remote))
             self._marker = False
             self._seq = (self._seq + 1) & 0xFFFF
             self._ts = (self._ts + n) & 0xFFFFFFFF
@@ -199,21 +222,25 @@ class RtpSession:
         if self._latched and addr != self.remote:
             self.foreign += 1
             return
-        try:
-            packet = RtpPacket.parse(data)
-        except RtpPacketError:
-            self.malformed += 1
-            return
-        if packet.payload_type != self.codec.payload_type:
+        fields = audio_fields(data)          # the usual packet, without a packet object
+        if fields is None:
+            try:
+                packet = RtpPacket.parse(data)
+            except RtpPacketError:
+                self.malformed += 1
+                return
+            fields = (packet.payload_type, packet.sequence, packet.timestamp, packet.ssrc,
+                      packet.marker, packet.payload)
+        payload_type, sequence, timestamp, ssrc, marker, payload = fields
+        if payload_type != self.codec.payload_type:
             self.ignored += 1            # RFC 4733 events, comfort noise, anything else
             return
-        if not 0 < len(packet.payload) <= MAX_PAYLOAD:
+        if not 0 < len(payload) <= MAX_PAYLOAD:
             self.malformed += 1
             return
         if not self._latched:
             self.remote, self._latched = addr, True
-        self.jitter.put(packet.ssrc, packet.sequence, packet.timestamp, packet.marker,
-                        self.codec.decode(packet.payload), now)
+        self.jitter.put(ssrc, sequence, timestamp, marker, self.codec.decode(payload), now)
 
     def receive(self, now: float) -> list[Block]:
         """The received 20 ms blocks due by ``now`` (``lost`` ones are silence)."""

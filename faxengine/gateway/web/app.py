@@ -1,0 +1,197 @@
+"""The web admin and the REST API as one ASGI application (``create_app``).
+
+Served by uvicorn inside the gateway process; the pages are rendered on the
+server from Jinja2 templates (Japanese, no JavaScript, one small style
+sheet), the API answers JSON.  Both read the store (``faxengine.gateway.store``)
+through ``faxengine.gateway.history`` and ``web.accounts``, in FastAPI's
+thread pool (the store's calls are synchronous), and send faxes through
+``submit``, the gateway's durable accept path that SMTP uses too.
+
+Errors: a page answers with a page that says what was wrong; a route under
+``/api`` with JSON ``{"error": "..."}`` and the HTTP status; a missing
+session redirects to /login, missing API credentials are 401 with a
+``WWW-Authenticate`` challenge.  Every response carries the headers of
+``security.HEADERS``.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.middleware.sessions import SessionMiddleware
+
+from faxengine.gateway.errors import GatewayConfigError
+from faxengine.gateway.store import StoreError
+from faxengine.gateway.web.security import HEADERS, LoginLimiter
+from faxengine.gateway.web.thumbs import Thumbnails
+
+__all__ = ["WebState", "create_app", "LoginRequired"]
+
+HERE = Path(__file__).resolve().parent
+SESSION_HOURS = 12
+MAX_UPLOAD = 20 * 1024 * 1024       # the SMTP intake's default max_message_size
+DB_SESSIONS = 8
+
+
+class LoginRequired(Exception):
+    """A page was asked for without a session: the answer is a redirect to /login."""
+
+    def __init__(self, next_url: str = "") -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+@dataclass
+class WebState:
+    """What every route needs, kept on ``app.state.web``."""
+
+    store: object
+    zone: ZoneInfo
+    fax_domain: str
+    submit: Callable[[bytes, str, list[str]], Awaitable[int]]
+    now: Callable[[], datetime]
+    templates: Jinja2Templates
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    max_upload: int = MAX_UPLOAD
+    thumbs: Thumbnails = field(default_factory=Thumbnails)
+    models: object = None           # faxengine.gateway.store: its ORM classes
+    # database sessions open at once: fewer than the store's connection pool
+    # (5 + 10), so that the thread pool's 40 requests queue here, for as long as
+    # it takes, rather than time out in the pool after 30 s
+    sessions: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(DB_SESSIONS))
+
+    @contextmanager
+    def reading(self):
+        """A read-only session of the store (``Store.read_session``: never makes a writer wait)."""
+        with self.sessions, self.store.read_session() as s:
+            yield s
+
+    @contextmanager
+    def writing(self):
+        """A session of the store for a change (the caller commits)."""
+        with self.sessions, self.store.session() as s:
+            yield s
+
+
+class SecurityHeaders:
+    """ASGI middleware: ``security.HEADERS`` on every response that does not set them
+    itself (plain ASGI: Starlette's BaseHTTPMiddleware costs a task per request)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + \
+                    [(k, v) for k, v in self.headers if k not in present]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def create_app(store, *, secret_key: str, timezone: str, fax_domain: str,
+               submit: Callable[[bytes, str, list[str]], Awaitable[int]],
+               now: Callable[[], datetime] = _utcnow, max_upload: int = MAX_UPLOAD,
+               limiter: LoginLimiter | None = None) -> FastAPI:
+    """The web admin and REST API over ``store`` (gateway-interfaces.md, "Web admin and API").
+
+    Args:
+        store: the gateway's ``Store``.
+        secret_key: signs the session cookies (at least 16 characters).
+        timezone: the IANA zone of 送信日時 and the CSV ("Asia/Tokyo").
+        fax_domain: the domain of the fax addresses (``<number>@<fax_domain>``).
+        submit: the durable accept path, ``await submit(raw, mail_from, rcpt_to)``
+            returns the request's sequence number.
+        now: the clock (aware UTC), injected by tests that move time.
+        max_upload: the largest POST /api/faxes body in octets.
+        limiter: the login rate limit (the default: 5 failures in 15 minutes).
+
+    Raises:
+        GatewayConfigError: a secret key that is too short, an unknown zone.
+    """
+    if not isinstance(secret_key, str) or len(secret_key) < 16:
+        raise GatewayConfigError("web secret_key is too short: give 16 characters or more "
+                                 "(or leave it empty to have one generated)")
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise GatewayConfigError(f"gateway timezone is {timezone!r}: give an IANA zone name "
+                                 f"such as \"Asia/Tokyo\"") from None
+    from faxengine.gateway import store as models
+    from faxengine.gateway.web import api, pages
+
+    app = FastAPI(title="faxengine gateway API", version="1",
+                  description="The send history and fax submission of the mail-to-fax gateway.",
+                  openapi_url="/api/openapi.json", docs_url=None, redoc_url=None,
+                  redirect_slashes=False)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["zone"] = zone
+    app.state.web = WebState(store=store, zone=zone, fax_domain=fax_domain, submit=submit,
+                             now=now, templates=templates, limiter=limiter or LoginLimiter(),
+                             max_upload=max_upload,
+                             models=models)
+    app.add_middleware(SessionMiddleware, secret_key=secret_key, session_cookie="fxsession",
+                       max_age=SESSION_HOURS * 3600, same_site="lax", https_only=False)
+
+    app.add_middleware(SecurityHeaders)
+
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        from urllib.parse import quote
+        target = "/login" + (f"?next={quote(exc.next_url, safe='/')}" if exc.next_url else "")
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = getattr(exc, "headers", None)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code,
+                                headers=headers)
+        return pages.error_page(request, exc.status_code, str(exc.detail), headers)
+
+    @app.exception_handler(StoreError)
+    @app.exception_handler(SQLAlchemyError)
+    async def _store(request: Request, exc: Exception) -> Response:
+        # the database is down or busy beyond its timeout: say so, no traceback
+        what = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        message = f"the gateway's database cannot answer now ({what}); try again in a minute"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message}, status_code=503)
+        return pages.error_page(request, 503, message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: "
+                             f"{e.get('msg', 'invalid')}" for e in exc.errors()[:5])
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": problems}, status_code=400)
+        return pages.error_page(request, 400, problems)
+
+    return app

@@ -1,0 +1,83 @@
+"""The gateway on PostgreSQL (a throwaway cluster of the suite, ``pg_cluster``):
+a core subset of the end-to-end rules as on SQLite, and two gateway
+processes on one database never sending a destination twice."""
+from __future__ import annotations
+
+import collections
+import re
+import time
+
+import psycopg
+
+import pytest
+
+from faxengine.gateway.results import ERROR_SUBJECT, SUCCESS_SUBJECT
+from gateway_harness import (GatewayProcess, InProcessGateway, decode, maildir_files,
+                             mails_of, request, send, wait_for, write_config)
+
+
+@pytest.fixture
+def pg_gateway(pg_cluster, tmp_path):
+    gw = InProcessGateway(write_config(tmp_path, database=pg_cluster.new_database(),
+                                       retries=1, retry_interval="1s")).start()
+    yield gw
+    gw.stop()
+
+
+def test_success_busy_retry_and_a_refusal_on_postgresql(pg_gateway):
+    send(pg_gateway.smtp, request(["0921234567", "0312345678"], subject="PG"))
+    send(pg_gateway.smtp, request("0921234567", subject="===PG"))
+    mails = wait_for(lambda: (lambda m: m if len(m) >= 3 else None)(
+        mails_of(pg_gateway)), "3 result mails", 120, every=0.2)
+    by = {(m.number(), m.subject): m for m in mails}
+    assert set(by) == {("0921234567", SUCCESS_SUBJECT), ("0312345678", ERROR_SUBJECT),
+                       ("0921234567", ERROR_SUBJECT)}
+    assert "送信するデータがありません。" in by[("0921234567", ERROR_SUBJECT)].body
+    assert "枚数:1 枚\n" in by[("0921234567", SUCCESS_SUBJECT)].body
+    assert "送信先様が話し中である場合" in by[("0312345678", ERROR_SUBJECT)].body
+
+
+def test_two_gateway_processes_on_one_database_never_send_a_destination_twice(pg_cluster,
+                                                                              tmp_path):
+    """Two hosts as the docs describe them: one PostgreSQL database, one data_dir
+    (a shared file system), a name each."""
+    url = pg_cluster.new_database()
+    data = tmp_path / "data"
+    hosts = []
+    try:
+        for name in ("a", "b"):
+            d = tmp_path / name
+            d.mkdir()
+            path = write_config(d, database=url, lines=2, fixed_ports=True,
+                                data_dir=str(data), name=f"host-{name}")
+            hosts.append(GatewayProcess(path, d / "gateway.log").start())
+        numbers = [f"092{i:07d}" for i in range(1, 13)]
+        send(hosts[0].smtp, request(numbers[:6], subject="host a"))
+        send(hosts[1].smtp, request(numbers[6:], subject="host b"))
+        wait_for(lambda: len(list((data / "simnet").glob("*/*.tif"))) >= 12 and
+                 len(maildir_files(data)) >= 12, "12 faxes and their result mails", 180,
+                 every=0.2)
+        time.sleep(1.0)                 # a destination sent twice would show up now
+        received = collections.Counter(p.name for p in (data / "simnet").glob("*/*.tif"))
+        assert len(received) == 12 and set(received.values()) == {1}, received
+        mails = [decode(p.read_bytes()) for p in maildir_files(data)]
+        assert sorted(m.number() for m in mails) == sorted(numbers)
+        with psycopg.connect(url.replace("+psycopg", "")) as c:
+            rows = c.execute("SELECT detail_no, started_at, ended_at, result_code FROM attempts "
+                             "ORDER BY detail_no, started_at").fetchall()
+            left = c.execute("SELECT count(*) FROM jobs WHERE status <> '送信完了'").fetchone()
+        assert left == (0,)
+        calls = collections.defaultdict(list)
+        for detail, started, ended, code in rows:
+            calls[detail].append((started, ended, code))
+        for detail, made in calls.items():
+            # one successful call each; a retry (a call that failed on the loaded machine)
+            # only after the call before it ended: never two calls of one job at once
+            assert [code for _, _, code in made].count("OK") == 1, (detail, made)
+            assert all(a[1] <= b[0] for a, b in zip(made, made[1:])), (detail, made)
+        # both hosts called: the jobs were shared out, not all taken by one
+        assert all(re.search(r"job \d{13} to", h.text()) for h in hosts), \
+            [h.text()[-2000:] for h in hosts]
+    finally:
+        for h in hosts:
+            assert h.terminate() == 0
