@@ -86,12 +86,14 @@ def _child_cpu(proc: subprocess.Popen, timeout: float) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run(n: int, out: Path, jitter_ms: int) -> dict:
+def run(n: int, out: Path, jitter_ms: int, receive_options: tuple[str, ...] = ()) -> dict:
+    """N calls; ``receive_options``: more for ``faxengine receive`` (``--t38``)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     receiver = subprocess.Popen(
         [sys.executable, "-c", "import sys; from faxengine.media.commands import receive_main; "
          "sys.exit(receive_main(sys.argv[1:]))", "--listen", "127.0.0.1:0", "--out", str(out),
-         "--calls", str(n), "--jitter-ms", str(jitter_ms), "--json"], stdout=subprocess.PIPE, text=True, env=env)
+         "--calls", str(n), "--jitter-ms", str(jitter_ms), "--json", *receive_options],
+        stdout=subprocess.PIPE, text=True, env=env)
     sender = None
     try:
         to = receiver.stdout.readline().split()[2]
@@ -115,7 +117,10 @@ def run(n: int, out: Path, jitter_ms: int) -> dict:
             "late": sum(r["rtp"]["late"] for r in both if r["rtp"]),
             "lost": sum(r["rtp"]["lost"] for r in both if r["rtp"]),
             "wall": wall, "cpu_total": usage.ru_utime + usage.ru_stime, "line": line,
-            "failed": sorted({r["fax"]["code"] for r in both if not r["ok"]})}
+            "failed": sorted({r["fax"]["code"] for r in both if not r["ok"]}),
+            "t38": sum(bool(r.get("t38")) for r in both),
+            "udptl_lost": sum(r["udptl"]["lost"] for r in both if r.get("udptl")),
+            "udptl_overflow": sum(r["udptl"]["overflow"] for r in both if r.get("udptl"))}
 
 
 def test_simultaneous_sip_fax_calls(tmp_path):

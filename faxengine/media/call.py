@@ -42,7 +42,9 @@ stops at once.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+from collections.abc import Callable
 import os
 import time
 import wave
@@ -56,14 +58,19 @@ from faxengine.levels import SAMPLE_RATE
 from faxengine.media.pump import BLOCK, MAX_SECONDS, Pump
 from faxengine.media.rtp.session import RtpSession, RtpStats, codec
 from faxengine.media.rtpport import RtpPort, RtpSocket, open_rtp_socket, pace
-from faxengine.media.sip.events import (CallEnded, CallEstablished, Event, IncomingCall,
-                                        Registered, RegistrationFailed)
+from faxengine.media.sip.events import (CallEnded, CallEstablished, CallUpdated, Event,
+                                        IncomingCall, Registered, RegistrationFailed,
+                                        ReinviteRefused)
 from faxengine.media.sip.errors import SipLocalError
 from faxengine.media.sip.message import Uri
 from faxengine.media.sip.protocol import SipProtocol, open_sip
-from faxengine.media.sip.sdp import Audio
+from faxengine.media.sip.sdp import Audio, Image
+from faxengine.media.t38call import DEFAULT_PARAMS, T38Options, pace_t38, t38_terminal
+from faxengine.media.t38call import udptl_port as t38_udptl_port
 from faxengine.t30.result import CODES, Result
 from faxengine.t30.terminal import FaxTerminal
+from faxengine.t38.terminal import T38Terminal
+from faxengine.t38.transport import T38Stats, UdptlPort, UdptlSocket, open_udptl_socket
 
 __all__ = ["CallResult", "FaxReceiver", "SipEndpoint", "send_fax"]
 
@@ -95,6 +102,10 @@ class CallResult:
         rtp: the RTP statistics (sent, received, lost, late, ...), or None.
         line_seconds: line time the pump ran.
         path: the TIFF-F file a receiver wrote, else None.
+        t38: the fax went over T.38 (UDPTL), not audio.
+        udptl: the UDPTL counts of a T.38 call, else None.
+        t38_refused: our re-INVITE to T.38 was declined ("488 Not Acceptable
+            Here"): the fax went in audio.
     """
 
     fax: Result
@@ -105,6 +116,9 @@ class CallResult:
     rtp: RtpStats | None = None
     line_seconds: float = 0.0
     path: str | None = None
+    t38: bool = False
+    udptl: T38Stats | None = None
+    t38_refused: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -134,7 +148,11 @@ class SipEndpoint:
 
     @classmethod
     async def open(cls, local: Address, **ua_options: Any) -> "SipEndpoint":
-        """Bind ``local`` (port 0: any free port) and run a user agent there."""
+        """Bind ``local`` (port 0: any free port) and run a user agent there
+        (``UserAgent``'s options; its T.38 parameters ``t38`` are
+        ``DEFAULT_PARAMS`` unless given: whether a call takes T.38 is then
+        the call's ``t38``, None to decline T.38 on every call)."""
+        ua_options.setdefault("t38", DEFAULT_PARAMS)
         return cls(await open_sip(local, **ua_options))
 
     @property
@@ -216,60 +234,140 @@ def _failed(code: str, detail: str) -> Result:
     return Result(code, f"{CODES[code]} ({detail})")
 
 
-async def _fax_call(endpoint: SipEndpoint, call_id: str, events: asyncio.Queue[Event],
-                    audio: Audio, socket: RtpSocket, terminal: FaxTerminal, *, calling: bool,
-                    record: str | os.PathLike | None, max_seconds: float,
-                    progress: Any = None, jitter_delay: float | None = None) -> CallResult:
-    """Pump an established call to its end; hang up; the result."""
-    options = {} if jitter_delay is None else {"jitter_delay": jitter_delay}
-    session = RtpSession(codec(audio.law, audio.payload_type), audio.remote,
-                         ptime=audio.ptime_ms / 1000, event_payload_type=audio.event_payload_type,
-                         **options)
-    recording = _Recording(record) if record else None
-    port = RtpPort(session, socket, recording)
-    pump = Pump(terminal, port)
-    ended: list[CallEnded] = []
-    marks: dict[str, int] = {}
-    drain = int((session.jitter.delay + 2 * BLOCK / SAMPLE_RATE + BYE_DRAIN_S) * SAMPLE_RATE)
-    waits = {"finished": int((LINGER_S if calling else BYE_WAIT_S) * SAMPLE_RATE)}
+def _t38_options(t38: bool | None | T38Options) -> T38Options:
+    if isinstance(t38, T38Options):
+        return t38
+    if t38 not in (None, True, False):
+        raise TypeError(f"t38 must be None, True, False or T38Options, not {t38!r}")
+    return T38Options(offer=bool(t38))
 
-    def until() -> bool:
-        while not events.empty():
-            event = events.get_nowait()
+
+class _Watch:
+    """What decides when a call's pacing stops, phase by phase (audio, then
+    perhaps T.38): the far end's BYE (then the buffered audio plays out), our
+    terminal's end (then ``LINGER_S`` or ``BYE_WAIT_S``), a cancellation (its
+    DCN plays out), and for audio the switch to T.38 (``CallUpdated`` with an
+    ``Image``) or our re-INVITE's offer (``T38Options.offer``)."""
+
+    def __init__(self, endpoint: SipEndpoint, call_id: str, events: asyncio.Queue[Event], *,
+                 calling: bool, progress: Any, t38: T38Options | None) -> None:
+        self.endpoint, self.call_id, self.events = endpoint, call_id, events
+        self.calling, self.progress, self.t38 = calling, progress, t38
+        self.ended: list[CallEnded] = []
+        self.switch: Image | None = None        # the T.38 stream agreed: leave audio
+        self.refused: ReinviteRefused | None = None
+        self.offered = False
+        self.marks: dict[str, int] = {}
+        self.waits = {"finished": int((LINGER_S if calling else BYE_WAIT_S) * SAMPLE_RATE)}
+        self.drain = 0
+
+    def phase(self, drain: int) -> None:
+        """A new phase: its own line time from 0."""
+        self.marks.clear()
+        self.drain = drain
+
+    def until(self, terminal: Any, samples: int, audio: bool) -> bool:
+        while not self.events.empty():
+            event = self.events.get_nowait()
             if isinstance(event, CallEnded):
-                ended.append(event)
-        if progress is not None:
-            progress(terminal)
-        if ended:           # the far end hung up: play out what the buffer holds
-            return pump.samples - marks.setdefault("ended", pump.samples) >= drain
-        if "cancelled" in marks and pump.samples - marks["cancelled"] >= waits["cancelled"]:
+                self.ended.append(event)
+            elif isinstance(event, CallUpdated) and event.image is not None and audio:
+                self.switch = event.image
+            elif isinstance(event, ReinviteRefused):
+                self.refused = event
+                logger.info("call %s: T.38 refused (SIP %s %s), the call goes on in audio",
+                            self.call_id, event.status, event.reason)
+        if self.progress is not None:
+            self.progress(terminal)
+        marks = self.marks
+        if self.ended:           # the far end hung up: play out what the buffer holds
+            return samples - marks.setdefault("ended", samples) >= self.drain
+        if "cancelled" in marks and samples - marks["cancelled"] >= self.waits["cancelled"]:
+            return True
+        if audio and self.switch is not None and "cancelled" not in marks \
+                and not terminal.finished:
             return True
         if terminal.finished:
-            return pump.samples - marks.setdefault("finished", pump.samples) >= waits["finished"]
+            return samples - marks.setdefault("finished", samples) >= self.waits["finished"]
+        if (audio and self.t38 is not None and self.t38.offer and not self.offered
+                and (not self.calling or terminal._heard_fax)):   # CED or V.21 heard
+            self.offered = True
+            try:
+                self.endpoint.sip.offer_t38(self.call_id)
+            except SipLocalError as exc:
+                logger.info("call %s: no T.38 offer: %s", self.call_id, exc)
         return False
 
-    paced = pace(pump, port, until=until, max_seconds=max_seconds)
-    cancelled = False
-    try:
+    async def run(self, paced: asyncio.Future, terminal: Any, samples: Callable[[], int]) -> bool:
+        """Await a phase's pacing; True when the task was cancelled (the
+        terminal was aborted and its DCN played out meanwhile)."""
         try:
             await asyncio.shield(paced)
         except asyncio.CancelledError:
-            # stop key: DCN out over RTP (the pacer keeps stepping the call
-            # while its future is not done), then BYE below
-            cancelled = True
+            # stop key: DCN out over the line (the pacer keeps stepping the
+            # call while its future is not done), then BYE
             _uncancel()
-            marks["cancelled"] = pump.samples
-            waits["cancelled"] = int(ABORT_LINE_S * SAMPLE_RATE)
-            waits["finished"] = min(waits["finished"], int(LINGER_S * SAMPLE_RATE))
+            self.marks["cancelled"] = samples()
+            self.waits["cancelled"] = int(ABORT_LINE_S * SAMPLE_RATE)
+            self.waits["finished"] = min(self.waits["finished"], int(LINGER_S * SAMPLE_RATE))
             terminal.abort()
             try:
                 await asyncio.wait_for(asyncio.shield(paced), ABORT_LINE_S + 1.0)
             except asyncio.TimeoutError:
                 pass
-    finally:
-        paced.cancel()              # done already, or the pacer drops it now
-        if recording is not None:
-            recording.close()
+            return True
+        finally:
+            paced.cancel()              # done already, or the pacer drops it now
+        return False
+
+
+async def _fax_call(endpoint: SipEndpoint, call_id: str, events: asyncio.Queue[Event],
+                    audio: Audio | None, socket: RtpSocket, terminal: FaxTerminal, *,
+                    calling: bool, record: str | os.PathLike | None, max_seconds: float,
+                    progress: Any = None, jitter_delay: float | None = None,
+                    t38: T38Options | None = None, udptl: UdptlSocket | None = None,
+                    image: Image | None = None,
+                    fresh: Callable[[Image], T38Terminal] | None = None) -> CallResult:
+    """Pump an established call to its end (in audio, then in T.38 if the
+    call switches, or in T.38 from the start when ``image``); hang up; the
+    result.  ``fresh(image)`` makes the T.38 terminal."""
+    watch = _Watch(endpoint, call_id, events, calling=calling, progress=progress, t38=t38)
+    session: RtpSession | None = None
+    cancelled = False
+    seconds = 0.0
+    if audio is not None:
+        options = {} if jitter_delay is None else {"jitter_delay": jitter_delay}
+        session = RtpSession(codec(audio.law, audio.payload_type), audio.remote,
+                             ptime=audio.ptime_ms / 1000,
+                             event_payload_type=audio.event_payload_type, **options)
+        recording = _Recording(record) if record else None
+        port = RtpPort(session, socket, recording)
+        pump = Pump(terminal, port)
+        watch.phase(int((session.jitter.delay + 2 * BLOCK / SAMPLE_RATE + BYE_DRAIN_S)
+                        * SAMPLE_RATE))
+        paced = pace(pump, port, until=lambda: watch.until(terminal, pump.samples, True),
+                     max_seconds=max_seconds)
+        try:
+            cancelled = await watch.run(paced, terminal, lambda: pump.samples)
+        finally:
+            if recording is not None:
+                recording.close()
+        seconds = pump.seconds
+        image = watch.switch if not (cancelled or watch.ended) else None
+    udptl_port: UdptlPort | None = None
+    if image is not None and udptl is not None and fresh is not None:
+        # T.38 from here: a fresh terminal on both sides (before phase B on
+        # a call that was audio; see docs/t38.md "T.38 over SIP")
+        logger.info("call %s: T.38 to %s:%s", call_id, *image.remote)
+        terminal = fresh(image)
+        watch.phase(int(BYE_DRAIN_S * SAMPLE_RATE))     # UDPTL still in the socket
+        udptl_port = t38_udptl_port(terminal, udptl, image, t38 or T38Options(),
+                                    lambda: watch.until(terminal, udptl_port.samples, False),
+                                    max_seconds - seconds)
+        cancelled = await watch.run(pace_t38(udptl_port), terminal,
+                                    lambda: udptl_port.samples)
+        seconds += udptl_port.seconds
+    ended = watch.ended
     if not ended:
         ended.append(await _hang_up(endpoint, call_id, events, "BYE"))
     endpoint.forget(call_id)
@@ -286,7 +384,12 @@ async def _fax_call(endpoint: SipEndpoint, call_id: str, events: asyncio.Queue[E
         raise asyncio.CancelledError
     fax = terminal.result or _failed("LOCAL_ABORT", "the terminal did not end")
     return CallResult(fax, call_id, ended[0].status, ended[0].reason,
-                      "PCMU" if audio.law == "ulaw" else "PCMA", session.stats, pump.seconds)
+                      None if audio is None else ("PCMU" if audio.law == "ulaw" else "PCMA"),
+                      session.stats if session is not None else None, seconds,
+                      t38=udptl_port is not None,
+                      udptl=udptl_port.stats if udptl_port is not None else None,
+                      t38_refused=(f"{watch.refused.status} {watch.refused.reason}"
+                                   if watch.refused is not None else None))
 
 
 async def _ended(events: asyncio.Queue[Event]) -> CallEnded:
@@ -324,7 +427,8 @@ async def send_fax(document: Any, to: str, *, endpoint: SipEndpoint | None = Non
                    from_user: str = "faxengine", register: str | None = None,
                    record: str | os.PathLike | None = None, progress: Any = None,
                    max_seconds: float = MAX_SECONDS, rtp_advertise: int | None = None,
-                   jitter_delay: float | None = None, on_event: Any = None) -> CallResult:
+                   jitter_delay: float | None = None, on_event: Any = None,
+                   t38: bool | None | T38Options = None, udptl_advertise: int | None = None) -> CallResult:
     """Call ``to`` (a SIP URI) and send ``document``; the call's result.
 
     Args:
@@ -343,6 +447,14 @@ async def send_fax(document: Any, to: str, *, endpoint: SipEndpoint | None = Non
         jitter_delay: the jitter buffer's delay in seconds (default 60 ms).
         on_event: given each of the terminal's events as it happens
             (``FaxTerminal``'s ``on_event``).
+        t38: None: take T.38 when the far end re-INVITEs to it; True: also
+            re-INVITE to T.38 ourselves once a fax answer (CED, V.21) is
+            heard; False: audio only (a T.38 offer gets 488); a ``T38Options``
+            says whether to offer and the UDPTL redundancy.  An own
+            endpoint gets ``DEFAULT_PARAMS``; a shared one's T.38 parameters
+            are its own.
+        udptl_advertise: the UDPTL port our SDP gives (a relay in front of
+            our socket); None: the socket's own.
 
     Cancelled, the call hangs up first (see "Cancelling a call" above).
 
@@ -353,16 +465,21 @@ async def send_fax(document: Any, to: str, *, endpoint: SipEndpoint | None = Non
     """
     terminal = FaxTerminal(True, send=document, ecm=ecm,     # refuse a bad document first
                            on_event=on_event)
+    options = _t38_options(t38)
     own = endpoint is None
     if endpoint is None:
         other = ("PCMA" if codec_name.upper() == "PCMU" else "PCMU")
         endpoint = await SipEndpoint.open(local, user=from_user, username=username,
-                                          password=password, codecs=(codec_name.upper(), other))
+                                          password=password, codecs=(codec_name.upper(), other),
+                                          t38=None if t38 is False else DEFAULT_PARAMS)
     socket = await open_rtp_socket(endpoint.host)
+    udptl = None if t38 is False else await open_udptl_socket(endpoint.host)
     try:
         if register:
             await endpoint.register(register)
-        call_id = endpoint.sip.invite(to, rtp_advertise or socket.port)
+        call_id = endpoint.sip.invite(to, rtp_advertise or socket.port,
+                                      udptl_port=(udptl_advertise or udptl.port) if udptl
+                                      else None, t38_only=options.t38_only and udptl is not None)
         events = endpoint.watch(call_id)
         try:
             outcome = await _answered(endpoint, call_id, events)
@@ -375,11 +492,17 @@ async def send_fax(document: Any, to: str, *, endpoint: SipEndpoint | None = Non
             endpoint.forget(call_id)
             fax = _failed("NO_ANSWER", f"SIP {outcome.status} {outcome.reason}")
             return CallResult(fax, call_id, outcome.status, outcome.reason)
-        return await _fax_call(endpoint, call_id, events, outcome.audio, socket, terminal,
-                               calling=True, record=record, max_seconds=max_seconds,
-                               progress=progress, jitter_delay=jitter_delay)
+        return await _fax_call(
+            endpoint, call_id, events, outcome.audio, socket, terminal, calling=True,
+            record=record, max_seconds=max_seconds, progress=progress,
+            jitter_delay=jitter_delay, t38=options, udptl=udptl,
+            image=outcome.image,
+            fresh=lambda image: t38_terminal(image, True, document, None, ecm,
+                                             on_event=on_event))
     finally:
         socket.close()
+        if udptl is not None:
+            udptl.close()
         if own:
             endpoint.close()
 
@@ -415,15 +538,24 @@ class FaxReceiver:
         ecm: offer error correction mode.
         record_dir: write each call's audio as a stereo WAV here, or None.
         max_seconds: line time after which a call is stopped.
-        jitter_delay, rtp_advertise: as for ``send_fax``.
+        jitter_delay, rtp_advertise, udptl_advertise: as for ``send_fax``.
+        t38: None: take T.38 when the caller offers it (re-INVITE, or an
+            INVITE with only ``m=image``); True: also re-INVITE to T.38 as
+            soon as a call is up (as Asterisk's and FreeSWITCH's receivers
+            do); False: audio only (488 to T.38); a ``T38Options`` as for
+            ``send_fax``.  T.38 needs T.38
+            parameters on the endpoint (``SipEndpoint.open(..., t38=...)``).
     """
 
     def __init__(self, endpoint: SipEndpoint, out_dir: str | os.PathLike, *,
                  user: str | None = None, ecm: bool = True,
                  record_dir: str | os.PathLike | None = None,
                  max_seconds: float = MAX_SECONDS, jitter_delay: float | None = None,
-                 rtp_advertise: int | None = None) -> None:
+                 rtp_advertise: int | None = None, t38: bool | None | T38Options = None,
+                 udptl_advertise: int | None = None) -> None:
         self.endpoint = endpoint
+        self.t38 = t38
+        self.udptl_advertise = udptl_advertise
         self.out_dir = Path(out_dir)
         self.user = user
         self.ecm = ecm
@@ -489,16 +621,26 @@ class FaxReceiver:
         if self.record_dir is not None:
             self.record_dir.mkdir(parents=True, exist_ok=True)
             record = self.record_dir / f"{name}.wav"
+        if incoming.audio is None and self.t38 is False:
+            self.endpoint.sip.reject(incoming.call_id, 488)     # T.38 only, and we will not
+            return CallResult(_failed("NOT_FAX", "the call offered only T.38 and T.38 is off"),
+                              incoming.call_id, 488, "T.38 refused (--no-t38)")
         socket = await open_rtp_socket(self.endpoint.host)
+        udptl = None if self.t38 is False else await open_udptl_socket(self.endpoint.host)
         try:
             events = self.endpoint.watch(incoming.call_id)
-            self.endpoint.sip.answer(incoming.call_id, self.rtp_advertise or socket.port)
+            self.endpoint.sip.answer(incoming.call_id, self.rtp_advertise or socket.port,
+                                     (self.udptl_advertise or udptl.port) if udptl else None)
             terminal = FaxTerminal(False, receive=path, ecm=self.ecm)
-            result = await _fax_call(self.endpoint, incoming.call_id, events, incoming.audio,
-                                     socket, terminal, calling=False, record=record,
-                                     max_seconds=self.max_seconds, jitter_delay=self.jitter_delay)
+            result = await _fax_call(
+                self.endpoint, incoming.call_id, events, incoming.audio, socket, terminal,
+                calling=False, record=record, max_seconds=self.max_seconds,
+                jitter_delay=self.jitter_delay, t38=_t38_options(self.t38),
+                udptl=udptl, image=incoming.image,
+                fresh=lambda image: t38_terminal(image, False, None, path, self.ecm))
         finally:
             socket.close()
+            if udptl is not None:
+                udptl.close()
         written = str(path) if path.exists() else None
-        return CallResult(result.fax, result.call_id, result.sip_status, result.sip_reason,
-                          result.codec, result.rtp, result.line_seconds, written)
+        return dataclasses.replace(result, path=written)

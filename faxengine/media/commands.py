@@ -45,6 +45,7 @@ from typing import Any
 
 from faxengine.errors import FaxError
 from faxengine.media.call import CallResult, FaxReceiver, SipEndpoint, send_fax
+from faxengine.media.t38call import DEFAULT_PARAMS
 from faxengine.media.sip.message import Uri
 from faxengine.media.progress import PageBar
 from faxengine.t30.result import Result
@@ -90,6 +91,12 @@ def _line(who: str, r: CallResult) -> str:
         s = r.rtp
         out += (f"; {r.codec}, RTP sent {s.sent} received {s.received} lost {s.lost} "
                 f"late {s.late}, jitter {s.jitter_ms:.1f} ms")
+    if r.udptl is not None:
+        u = r.udptl
+        out += (f"; T.38, UDPTL sent {u.sent} received {u.received} lost {u.lost} "
+                f"recovered {u.recovered}")
+    elif r.t38_refused:
+        out += f"; T.38 refused ({r.t38_refused}), fax in audio"
     if r.path:
         out += f"; wrote {r.path}"
     return out
@@ -189,6 +196,7 @@ def send_main(argv: list[str] | None = None) -> int:
     bar = None if args.json else PageBar()
     try:
         _one_of(args.to, args.device, "--to sip:NUMBER@HOST")
+        _sip_only(args)
         if args.device is not None:
             terminal = FaxTerminal(True, send=_documents(args.files), ecm=args.ecm)
             result: CallResult | CardResult = _card_call(terminal, args.device, bar)
@@ -200,7 +208,7 @@ def send_main(argv: list[str] | None = None) -> int:
                 _documents(args.files), args.to, local=(host, 0), ecm=args.ecm,
                 codec_name=args.codec.upper(), username=args.user, password=args.password,
                 from_user=from_user, register=args.register, record=args.record, progress=bar,
-                jitter_delay=args.jitter_ms / 1000))
+                jitter_delay=args.jitter_ms / 1000, t38=args.t38))
     except (FaxError, OSError, ValueError) as exc:
         if bar is not None:
             bar.end()
@@ -246,9 +254,18 @@ def _jitter_ms(text: str) -> int:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--t38", action=argparse.BooleanOptionalAction, default=None,
+                   help="T.38 fax over IP (SIP only): --t38 re-INVITEs to T.38 itself, "
+                        "--no-t38 keeps audio and answers a T.38 offer 488 (default: "
+                        "take T.38 when the other end offers it)")
     p.add_argument("--jitter-ms", type=_jitter_ms, default=60, metavar="MS",
                    help="the jitter buffer's delay, 20 to 1000 ms (default: 60)")
     p.add_argument("--json", action="store_true", help="print the result(s) as JSON")
+
+
+def _sip_only(args: argparse.Namespace) -> None:
+    if args.device is not None and args.t38 is not None:
+        raise ValueError("--t38/--no-t38 are for SIP calls; a sound card call is audio")
 
 
 def _listen_address(text: str) -> tuple[str, int]:
@@ -260,14 +277,16 @@ def _listen_address(text: str) -> tuple[str, int]:
 
 async def _receive(args: argparse.Namespace) -> list[CallResult]:
     endpoint = await SipEndpoint.open(_listen_address(args.listen), user=args.user or "fax",
-                                      username=args.user, password=args.password)
+                                      username=args.user, password=args.password,
+                                      t38=None if args.t38 is False else DEFAULT_PARAMS)
     try:
         if args.register:
             await endpoint.register(args.register)
         host, port = endpoint.sip.local
         print(f"listening on sip:{args.user or 'fax'}@{host}:{port}", flush=True)
         receiver = FaxReceiver(endpoint, args.out, user=args.user, ecm=args.ecm,
-                               record_dir=args.record_dir, jitter_delay=args.jitter_ms / 1000)
+                               record_dir=args.record_dir, jitter_delay=args.jitter_ms / 1000,
+                               t38=args.t38)
 
         def show(result: CallResult) -> None:
             print(json.dumps(result.as_dict()) if args.json else _line("received", result),
@@ -307,6 +326,7 @@ def receive_main(argv: list[str] | None = None) -> int:
     args = _receive_parser().parse_args(argv)
     try:
         _one_of(args.listen, args.device, "--listen HOST:PORT")
+        _sip_only(args)
         if args.device is None:
             _listen_address(args.listen)
         elif args.calls not in (None, 1):

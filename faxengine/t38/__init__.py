@@ -5,7 +5,8 @@ model and their ASN.1 PER encoding, versions 0 to 3.  ``udptl``: IFP packets
 in UDP datagrams with redundancy or parity FEC (T.38 §9.1); a sans-I/O
 sender and a receiver that reorders, drops duplicates, repairs and reports
 losses.  ``terminal``: ``T38Terminal``, the T.30 terminal with IFP packets
-in place of modems.  ``errors``: the layer's exception family, ``T38Error``.
+in place of modems.  ``transport``: that terminal on a UDP socket in real
+time (``UdptlPort``).  ``errors``: the layer's exception family, ``T38Error``.
 """
 from faxengine.t38.errors import T38Error
 from faxengine.t38.ifp import (

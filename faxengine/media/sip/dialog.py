@@ -23,7 +23,7 @@ from faxengine.media.sip.message import NameAddr, Uri
 
 if TYPE_CHECKING:
     from faxengine.media.sip.message import Request
-    from faxengine.media.sip.sdp import Audio, SessionDescription
+    from faxengine.media.sip.sdp import Audio, Image, SessionDescription
     from faxengine.media.sip.transaction import Transaction
 
 Address = tuple[str, int]
@@ -55,6 +55,10 @@ class Call:
     ack: bytes | None = None                # our ACK to the 2xx, sent again for its repeats
     auth_tries: int = 0
     sdp_version: int = 1
+    udptl_port: int | None = None           # our UDPTL socket: T.38 may be taken
+    image: "Image | None" = None            # the T.38 stream, once agreed
+    t38_wanted: bool = False                # offer T.38 as soon as a re-INVITE may go
+    t38_only: bool = False                  # our INVITE offers only m=image (T.38)
 
     @property
     def remote_tag(self) -> str | None:

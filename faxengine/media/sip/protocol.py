@@ -82,15 +82,21 @@ class SipProtocol(asyncio.DatagramProtocol):
         assert self.ua is not None
         return self.ua.local
 
-    def invite(self, target: str, rtp_port: int, dest: Address | None = None) -> str:
+    def invite(self, target: str, rtp_port: int, dest: Address | None = None,
+               udptl_port: int | None = None, t38_only: bool = False) -> str:
         assert self.ua is not None
-        call_id = self.ua.invite(target, self.now(), rtp_port, dest)
+        call_id = self.ua.invite(target, self.now(), rtp_port, dest, udptl_port, t38_only)
         self._flush()
         return call_id
 
-    def answer(self, call_id: str, rtp_port: int) -> None:
+    def answer(self, call_id: str, rtp_port: int, udptl_port: int | None = None) -> None:
         assert self.ua is not None
-        self.ua.answer(call_id, self.now(), rtp_port)
+        self.ua.answer(call_id, self.now(), rtp_port, udptl_port)
+        self._flush()
+
+    def offer_t38(self, call_id: str) -> None:
+        assert self.ua is not None
+        self.ua.offer_t38(call_id, self.now())
         self._flush()
 
     def reject(self, call_id: str, status: int = 486) -> None:

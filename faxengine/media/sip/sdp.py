@@ -13,9 +13,22 @@ length we send (10–60 ms accepted; anything else means 20 ms).
   (the offerer's preference), telephone-event if offered, every other
   stream (video, ``m=image`` T.38) declined with port 0.  An offer with no
   audio stream we can take raises ``NotAcceptable``: the user agent answers
-  488 (so a re-INVITE to T.38 is declined and the audio call goes on, until
-  T.38 lands in faxengine).
+  488 (so a re-INVITE to T.38 is declined and the audio call goes on, when
+  T.38 is off; ``answer_media`` below takes it).
 * ``accepted`` reads the answer to our offer into the same ``Audio``.
+
+T.38 (``faxengine.t38.sdp`` has the attributes of T.38 Annex D):
+
+* ``offer_t38`` writes a re-INVITE's offer: one ``m=image <port> udptl t38``
+  stream with our attributes, in place of the audio (as Asterisk and
+  FreeSWITCH offer it).
+* ``answer_media`` answers with T.38 when we take it (``ours`` given) and
+  the offer has a T.38 stream: always when it has no audio we take (an
+  INVITE offering only ``m=image``, as some trunks send), and first when
+  ``prefer_t38`` (a re-INVITE); every other stream declined with port 0.
+  Without ``ours`` it is ``answer``: ``m=image`` declined, 488 if nothing else.
+* ``accepted_media`` reads the answer to our offer: ``Image`` when it took
+  T.38, else ``Audio``.
 
 A payload type is recognised by its ``a=rtpmap`` encoding name when one is
 given (``PCMU/8000`` under any number), else by its static number.
@@ -23,9 +36,11 @@ Attributes and streams we do not use are kept by the parser.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from faxengine.media.sip.errors import SdpError, SipLocalError
+from faxengine.t38 import sdp as t38sdp
+from faxengine.t38.errors import T38Error
 
 EVENT_PAYLOAD_TYPE = 101
 STATIC = {0: "PCMU", 8: "PCMA"}
@@ -34,6 +49,11 @@ PTIME_MS = (10, 60)
 DEFAULT_PTIME_MS = 20
 _DIRECTIONS = {"sendrecv": "sendrecv", "sendonly": "recvonly", "recvonly": "sendonly",
                "inactive": "inactive"}
+
+
+def _decimal(text: str) -> bool:
+    """ASCII digits only: ``"²".isdigit()`` is true in Python, and ``int("²")`` raises."""
+    return text.isascii() and text.isdigit()
 
 
 class NotAcceptable(SdpError):
@@ -65,7 +85,7 @@ class Media:
             parts = (v or "").split(None, 1)
             if n == "rtpmap" and parts and parts[0] == fmt:
                 return parts[1].split("/")[0] if len(parts) == 2 else None
-        return STATIC.get(int(fmt)) if fmt.isdigit() else None
+        return STATIC.get(int(fmt)) if _decimal(fmt) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +107,18 @@ class Audio:
     ptime_ms: int = DEFAULT_PTIME_MS
     event_payload_type: int | None = None
     direction: str = "sendrecv"
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """The T.38 stream both sides agreed on (``m=image <port> udptl t38``).
+
+    ``params`` are the session's (the answer's version, rate management,
+    fill bit removal, error correction) with the *peer's* own declarations
+    of ``max_datagram`` and ``max_buffer`` (what we may send it)."""
+
+    remote: tuple[str, int]
+    params: t38sdp.T38Params
 
 
 def _address(c: str, where: str) -> str:
@@ -126,7 +158,7 @@ def parse(body: bytes) -> SessionDescription:
                 connection = _address(value, where)
         elif kind == "m":
             parts = value.split()
-            if len(parts) < 4 or not parts[1].split("/")[0].isdigit():
+            if len(parts) < 4 or not _decimal(parts[1].split("/")[0]):
                 raise SdpError(f"SDP m={value!r} is not media port proto formats")
             port = int(parts[1].split("/")[0])
             if port > 65535:
@@ -190,7 +222,7 @@ def _ptime(media: Media) -> int:
 
 def _events(media: Media) -> int | None:
     return next((int(f) for f in media.formats
-                 if f.isdigit() and (media.encoding(f) or "").lower() == "telephone-event"), None)
+                 if _decimal(f) and (media.encoding(f) or "").lower() == "telephone-event"), None)
 
 
 def _audio(media: Media) -> Audio | None:
@@ -198,7 +230,7 @@ def _audio(media: Media) -> Audio | None:
     if media.kind != "audio" or media.port == 0 or media.proto.upper() != "RTP/AVP":
         return None
     for fmt in media.formats:
-        name = media.encoding(fmt) if fmt.isdigit() else None
+        name = media.encoding(fmt) if _decimal(fmt) else None
         if name in LAWS:
             assert media.connection is not None
             direction = next((d for d in _DIRECTIONS if media.has(d)), "sendrecv")
@@ -242,3 +274,66 @@ def accepted(answered: SessionDescription) -> Audio:
         if audio is not None:
             return audio
     raise NotAcceptable("SDP answer has no PCMU or PCMA audio stream")
+
+
+def _t38(media: Media) -> t38sdp.T38Params | None:
+    """The T.38 parameters of an active ``m=image udptl t38`` stream; None if
+    it is not one, or its attributes are not T.38's."""
+    if media.port == 0 or not t38sdp.is_t38_stream(media.kind, media.proto, media.formats):
+        return None
+    try:
+        return t38sdp.parse_attributes(media.attributes)
+    except T38Error:
+        return None
+
+
+def offer_t38(address: str, port: int, session_id: int, version: int,
+              ours: t38sdp.T38Params) -> bytes:
+    """Our T.38 offer (a re-INVITE's): one ``m=image`` stream, our attributes."""
+    return _session(address, session_id, version,
+                    [t38sdp.media_line(port), *t38sdp.attribute_lines(ours)])
+
+
+def answer_media(offered: SessionDescription, address: str, rtp_port: int, session_id: int,
+                 version: int = 1, *, udptl_port: int | None = None,
+                 ours: t38sdp.T38Params | None = None,
+                 prefer_t38: bool = False) -> tuple[bytes, Audio | None, Image | None]:
+    """Our answer to an offer that may hold T.38 (see the module's docstring):
+    (body, audio, None) or (body, None, image).
+
+    Raises:
+        NotAcceptable: neither audio we take nor (when ``ours``) T.38 (answer 488).
+    """
+    t38 = None
+    if ours is not None and udptl_port is not None:
+        t38 = next(((i, m, p) for i, m in enumerate(offered.media)
+                    if (p := _t38(m)) is not None), None)
+    if t38 is None or not (prefer_t38 or not any(_audio(m) for m in offered.media)):
+        body, audio = answer(offered, address, rtp_port, session_id, version)
+        return body, audio, None
+    chosen, media, theirs = t38
+    agreed = t38sdp.answer_params(theirs, ours)
+    lines: list[str] = []
+    for i, m in enumerate(offered.media):
+        if i != chosen:
+            lines.append(f"m={m.kind} 0 {m.proto} {' '.join(m.formats)}")
+        else:
+            lines += [t38sdp.media_line(udptl_port), *t38sdp.attribute_lines(agreed)]
+    assert media.connection is not None
+    image = Image((media.connection, media.port),
+                  replace(agreed, max_datagram=theirs.max_datagram, max_buffer=theirs.max_buffer))
+    return _session(address, session_id, version, lines), None, image
+
+
+def accepted_media(answered: SessionDescription) -> Audio | Image:
+    """The stream the answer to our offer took: T.38 (``Image``) or audio.
+
+    Raises:
+        NotAcceptable: it took neither.
+    """
+    for media in answered.media:
+        params = _t38(media)
+        if params is not None:
+            assert media.connection is not None
+            return Image((media.connection, media.port), params)
+    return accepted(answered)

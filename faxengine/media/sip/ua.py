@@ -18,8 +18,12 @@ What it does
   BYE; INVITE in (``uas.py``): 100 Trying, 180 Ringing, then the caller ``answer``s
   (200 with our SDP answer, retransmitted until the ACK, §13.3.1.4; BYE if
   it never comes) or ``reject``s.  A re-INVITE is answered from the same
-  SDP rules; an ``m=image`` (T.38) offer gets 488 and the audio call goes
-  on.  BYE and CANCEL from the far end end the call (200, and 487 for the
+  SDP rules; an ``m=image`` (T.38) offer is taken when the agent has T.38
+  parameters (``t38``) and the call a UDPTL port, else it gets 488 and the
+  audio call goes on.  ``offer_t38`` sends our re-INVITE to T.38 (deferred
+  until the ACK of our 2xx, §14.1); a 2xx taking it is ``CallUpdated`` with
+  the ``Image``, anything else ``ReinviteRefused`` and the call goes on
+  (§14.1: a failed re-INVITE leaves the session as it was).  BYE and CANCEL from the far end end the call (200, and 487 for the
   INVITE).
 * OPTIONS is answered 200 with Allow and Accept; a method we know but do
   not take gets 405, one we do not know 501; ``Require:`` naming an
@@ -38,7 +42,7 @@ Nothing the far end sends raises: a request that does not parse gets 400
 counted in ``malformed``.
 
 Not yet: TCP/TLS, an INVITE without an SDP offer (answered 488), PRACK,
-session timers, sending re-INVITEs, forking (the first 2xx wins), SRV/NAPTR.
+session timers, re-INVITEs other than to T.38, forking (the first 2xx wins), SRV/NAPTR.
 """
 from __future__ import annotations
 
@@ -48,14 +52,16 @@ from faxengine.media.sip import sdp
 from faxengine.media.sip.dialog import Call
 from faxengine.media.sip.digest import Challenge, authorization
 from faxengine.media.sip.errors import SipError, SipLocalError, SipParseError
-from faxengine.media.sip.events import (CallEnded, CallEstablished, CallProgress, Event,
-                                        Registered, RegistrationFailed)
+from faxengine.media.sip.events import (CallEnded, CallEstablished, CallProgress, CallUpdated,
+                                        Event, Registered, RegistrationFailed,
+                                        ReinviteRefused)
 from faxengine.media.sip.message import (BRANCH_MAGIC, MAX_DATAGRAM, NameAddr, Request,
                                          Response, Uri, Via, make_response, parse)
 from faxengine.media.sip.register import Registration
 from faxengine.media.sip.states import T2
 from faxengine.media.sip.transaction import Transaction, client_key
 from faxengine.media.sip.uas import ALLOW, Pending2xx, ServerSide
+from faxengine.t38.sdp import T38Params
 
 Address = tuple[str, int]
 MAX_AUTH_TRIES = 1                        # credentials sent once per request
@@ -70,12 +76,16 @@ class UserAgent(ServerSide):
         username, password: credentials for digest challenges (None: give up).
         seed: draw tags, branches and Call-IDs from ``random.Random(seed)``.
         codecs: the G.711 codecs our INVITEs offer, preferred first ("PCMU", "PCMA").
+        t38: our T.38 parameters (T.38 Annex D): T.38 offers are taken and
+            ``offer_t38`` may be used on calls that have a UDPTL port; None:
+            T.38 is declined with 488.
     """
 
     def __init__(self, local: Address, *, user: str = "faxengine", display: str = "",
                  username: str | None = None, password: str | None = None,
                  user_agent: str = "faxengine", seed: int | None = None,
-                 codecs: tuple[str, ...] = ("PCMU", "PCMA")) -> None:
+                 codecs: tuple[str, ...] = ("PCMU", "PCMA"),
+                 t38: T38Params | None = None) -> None:
         if local[0] in ("0.0.0.0", "::", ""):
             raise SipLocalError(f"bind the user agent to the address peers reach, not {local[0]!r}: "
                                 "it goes into Via, Contact and SDP")
@@ -87,6 +97,9 @@ class UserAgent(ServerSide):
         self.user_agent = user_agent
         sdp.offer(local[0], 9, 0, codecs=codecs)       # refuse an unknown codec now
         self.codecs = tuple(codecs)
+        if t38 is not None and not isinstance(t38, T38Params):
+            raise SipLocalError(f"t38 must be T38Params or None, not {type(t38).__name__}")
+        self.t38 = t38
         self._rng = random.Random(seed) if seed is not None else random.SystemRandom()
         self.calls: dict[str, Call] = {}
         self._transactions: dict[object, Transaction] = {}
@@ -160,26 +173,75 @@ class UserAgent(ServerSide):
 
     # -- commands --------------------------------------------------------------
 
-    def invite(self, target: str, now: float, rtp_port: int, dest: Address | None = None) -> str:
-        """Call ``target`` (a SIP URI); returns the Call-ID.  ``dest``: outbound proxy."""
+    def invite(self, target: str, now: float, rtp_port: int, dest: Address | None = None,
+               udptl_port: int | None = None, t38_only: bool = False) -> str:
+        """Call ``target`` (a SIP URI); returns the Call-ID.  ``dest``: outbound proxy;
+        ``udptl_port``: our UDPTL socket (T.38 may be taken on this call);
+        ``t38_only``: offer only ``m=image udptl t38`` (as some trunks do).
+
+        Raises:
+            SipLocalError: ``target`` is not a SIP URI; ``t38_only`` without
+                a UDPTL port or T.38 parameters.
+        """
+        if t38_only and (udptl_port is None or self.t38 is None):
+            raise SipLocalError("an INVITE offering only T.38 needs a UDPTL port and the "
+                                "user agent's t38 parameters")
         uri = Uri.parse(target)
         call = Call(call_id=self._token(16) + "@" + self.local[0], role="uac",
                     local=self._our_address().with_tag(self._token(8)), remote=NameAddr(uri),
-                    remote_target=uri, dest=dest or uri.address, rtp_port=rtp_port)
+                    remote_target=uri, dest=dest or uri.address, rtp_port=rtp_port,
+                    udptl_port=udptl_port, t38_only=t38_only)
         self.calls[call.call_id] = call
         self._send_invite(call, now)
         return call.call_id
 
-    def answer(self, call_id: str, now: float, rtp_port: int) -> None:
-        """Accept an incoming call: 200 with our SDP answer."""
+    def answer(self, call_id: str, now: float, rtp_port: int,
+               udptl_port: int | None = None) -> None:
+        """Accept an incoming call: 200 with our SDP answer (T.38 when it offers
+        only that and we take it: ``udptl_port`` given and the agent's ``t38``)."""
         call = self._call(call_id, "incoming")
         assert call.offer is not None and call.invite_tx is not None
-        call.rtp_port = rtp_port
-        body, audio = sdp.answer(call.offer, self.local[0], rtp_port, self._session_id(call),
-                                 call.sdp_version)
+        call.rtp_port, call.udptl_port = rtp_port, udptl_port
+        body, audio, image = sdp.answer_media(call.offer, self.local[0], rtp_port,
+                                              self._session_id(call), call.sdp_version,
+                                              udptl_port=udptl_port, ours=self.t38)
         self._answer_2xx(call, call.invite_tx, body, now)
-        call.audio, call.state = audio, "established"
-        self._events.append(CallEstablished(call.call_id, audio))
+        call.audio, call.image, call.state = audio, image, "established"
+        self._events.append(CallEstablished(call.call_id, audio, image))
+
+    def offer_t38(self, call_id: str, now: float) -> None:
+        """Re-INVITE to T.38 (an ``m=image udptl t38`` offer with our ``t38``
+        parameters); sent once the ACK of our 2xx came (§14.1: one INVITE
+        transaction at a time).  The outcome is ``CallUpdated`` or
+        ``ReinviteRefused``.
+
+        Raises:
+            SipLocalError: the call is not up, has no UDPTL port, or the
+                agent has no T.38 parameters.
+        """
+        call = self._call(call_id, "established")
+        if self.t38 is None or call.udptl_port is None:
+            raise SipLocalError(f"call {call_id} cannot offer T.38: give the user agent t38 "
+                                "parameters and the call a UDPTL port")
+        if call.image is not None:
+            return
+        if call_id in self._pending_2xx or (call.invite_tx is not None
+                                            and not call.invite_tx.terminated
+                                            and call.invite_tx.is_client):
+            call.t38_wanted = True
+            return
+        self._send_reinvite(call, now)
+
+    def _send_reinvite(self, call: Call, now: float) -> None:
+        assert self.t38 is not None and call.udptl_port is not None
+        call.t38_wanted = False
+        call.sdp_version += 1
+        body = sdp.offer_t38(self.local[0], call.udptl_port, self._session_id(call),
+                             call.sdp_version, self.t38)
+        request = self._new_request("INVITE", str(call.remote_target), call.local, call.remote,
+                                    call.call_id, call.next_cseq(), call.route_set, body)
+        call.invite = request
+        call.invite_tx = self._start("invite-client", request, call.dest, now)
 
     def reject(self, call_id: str, now: float, status: int = 486) -> None:
         """Refuse an incoming call with a final status (486 Busy Here by default)."""
@@ -260,8 +322,13 @@ class UserAgent(ServerSide):
         return tx
 
     def _send_invite(self, call: Call, now: float, auth: tuple[str, str] | None = None) -> None:
-        body = sdp.offer(self.local[0], call.rtp_port, self._session_id(call), call.sdp_version,
-                         self.codecs)
+        if call.t38_only:
+            assert self.t38 is not None and call.udptl_port is not None
+            body = sdp.offer_t38(self.local[0], call.udptl_port, self._session_id(call),
+                                 call.sdp_version, self.t38)
+        else:
+            body = sdp.offer(self.local[0], call.rtp_port, self._session_id(call),
+                             call.sdp_version, self.codecs)
         request = self._new_request("INVITE", str(call.remote_target), call.local, call.remote,
                                     call.call_id, call.local_cseq, call.route_set, body)
         if auth:
@@ -339,7 +406,9 @@ class UserAgent(ServerSide):
         reason = "timed out" if status == 408 else "transport failed"
         if tx.request.method == "INVITE" and tx.is_client:
             call = self.calls.get(tx.request.call_id)
-            if call is not None and call.state != "ended":
+            if call is not None and call.state == "established":     # a re-INVITE's
+                self._events.append(ReinviteRefused(call.call_id, status, f"INVITE {reason}"))
+            elif call is not None and call.state != "ended":
                 self._end(call, status, f"INVITE {reason}")
         elif tx.request.method == "REGISTER":
             self._events.append(RegistrationFailed(status, f"REGISTER {reason}"))
@@ -347,6 +416,9 @@ class UserAgent(ServerSide):
     def _invite_response(self, call: Call, tx: Transaction, response: Response,
                          now: float) -> None:
         status = response.status
+        if call.state == "established":
+            self._reinvite_response(call, response)
+            return
         if status < 200:
             call.provisional = True
             if call.cancel_pending:
@@ -361,11 +433,11 @@ class UserAgent(ServerSide):
                                  reverse=True)
             except SipParseError:          # a bad Contact: ACK and BYE go to the Request-URI
                 self.malformed += 1
-            ack = self._in_dialog(call, "ACK", call.local_cseq)
-            call.ack = ack.encode()
-            self.transmit(call.ack, call.dest)
+            self._ack_2xx(call)
             try:
-                audio = sdp.accepted(sdp.parse(response.body))
+                stream = sdp.accepted_media(sdp.parse(response.body))
+                if call.t38_only and not isinstance(stream, sdp.Image):
+                    raise sdp.NotAcceptable("the answer to our T.38 offer has no T.38 stream")
             except SipError as e:
                 self._bye(call, now)
                 self._end(call, 488, f"SDP answer not usable: {e}")
@@ -374,8 +446,13 @@ class UserAgent(ServerSide):
                 self._bye(call, now)
                 self._end(call, 487, "cancelled")
                 return
-            call.audio, call.state = audio, "established"
-            self._events.append(CallEstablished(call.call_id, audio))
+            call.state = "established"
+            if isinstance(stream, sdp.Image):
+                call.image = stream
+                self._events.append(CallEstablished(call.call_id, None, stream))
+            else:
+                call.audio = stream
+                self._events.append(CallEstablished(call.call_id, stream))
         elif status in (401, 407) and call.auth_tries < MAX_AUTH_TRIES:
             auth = self._credentials(tx.request, response)
             if auth is None:
@@ -386,6 +463,33 @@ class UserAgent(ServerSide):
             self._send_invite(call, now, auth)
         else:
             self._end(call, status, response.reason or "rejected")
+
+    def _ack_2xx(self, call: Call) -> None:
+        """ACK a 2xx to our INVITE (§13.2.2.4), kept to answer its repeats."""
+        call.ack = self._in_dialog(call, "ACK", call.local_cseq).encode()
+        self.transmit(call.ack, call.dest)
+
+    def _reinvite_response(self, call: Call, response: Response) -> None:
+        """The answer to our re-INVITE to T.38: a 2xx is ACKed (§13.2.2.4) and
+        its SDP read; a non-2xx (ACKed by the transaction) leaves the call as
+        it was (§14.1)."""
+        if response.status < 200:
+            return
+        if response.status >= 300:
+            self._events.append(ReinviteRefused(call.call_id, response.status,
+                                                response.reason or "refused"))
+            return
+        self._ack_2xx(call)
+        try:
+            stream = sdp.accepted_media(sdp.parse(response.body))
+        except SipError as e:
+            self._events.append(ReinviteRefused(call.call_id, 488, f"SDP answer not usable: {e}"))
+            return
+        if not isinstance(stream, sdp.Image):
+            self._events.append(ReinviteRefused(call.call_id, 488, "answered without T.38"))
+            return
+        call.image = stream
+        self._events.append(CallUpdated(call.call_id, None, stream))
 
     def _register_response(self, tx: Transaction, response: Response, now: float) -> None:
         reg = self._registration

@@ -5,7 +5,7 @@ Every request but an ACK to a 2xx gets a server transaction; a repeat goes
 to its transaction, which answers it again.  ``tu_request`` is the policy
 for a new one: 420 for a ``Require`` we lack, a new call (100 from the
 transaction, then 180, then the application answers), a re-INVITE (200
-with our answer, or 488 when the offer has no audio we take: T.38), CANCEL
+with our answer, T.38 when we take it; 488 when the offer has nothing we take), CANCEL
 (200, and 487 for the INVITE), BYE (200; 481 outside a dialog), OPTIONS
 (200 with Allow and Accept), 405 for a method we know and do not take, 501
 for one we do not know.  Our 2xx to an INVITE is sent again at T1, 2*T1...
@@ -33,6 +33,7 @@ from faxengine.media.sip.transaction import Transaction, server_key
 
 if TYPE_CHECKING:
     from faxengine.media.sip.events import Event
+    from faxengine.t38.sdp import T38Params
 
 Address = tuple[str, int]
 ALLOW = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS")
@@ -66,6 +67,7 @@ class ServerSide:
     _transactions: dict[object, Transaction]
     _pending_2xx: dict[str, Pending2xx]
     _events: list["Event"]
+    t38: "T38Params | None"
 
     # provided by UserAgent
     def transmit(self, data: bytes, addr: Address) -> None: ...
@@ -75,6 +77,7 @@ class ServerSide:
     def _start(self, machine: str, request: Request, dest: Address, now: float) -> Transaction: ...
     def _end(self, call: Call, status: int, reason: str) -> None: ...
     def _bye(self, call: Call, now: float) -> None: ...
+    def _send_reinvite(self, call: Call, now: float) -> None: ...
 
     def _unparsable(self, error: SipParseError, addr: Address) -> None:
         request = error.partial
@@ -188,7 +191,8 @@ class ServerSide:
             if not request.body:
                 raise sdp.NotAcceptable("INVITE without an SDP offer is not supported")
             offer = sdp.parse(request.body)
-            sdp.answer(offer, self.local[0], 9, 0)            # acceptable at all?
+            _, audio, image = sdp.answer_media(offer, self.local[0], 9, 0, udptl_port=9,
+                                               ours=self.t38)     # acceptable at all?
             contact = request.get("Contact")
             if contact is None:
                 raise SipParseError("SIP INVITE lacks Contact")
@@ -209,8 +213,7 @@ class ServerSide:
         call.learn_route(request.get_all("Record-Route"), contact, reverse=False)
         self.calls[call.call_id] = call
         tx.respond(make_response(request, 180, to_tag=tag), now)
-        _, audio = sdp.answer(offer, self.local[0], 9, 0)
-        self._events.append(IncomingCall(call.call_id, str(request.from_), audio))
+        self._events.append(IncomingCall(call.call_id, str(request.from_), audio, image))
 
     def _reinvite_in(self, tx: Transaction, request: Request, now: float) -> None:
         call = self._dialog_of(request)
@@ -222,16 +225,20 @@ class ServerSide:
             return
         call.remote_cseq = request.cseq[0]
         try:
-            body, audio = sdp.answer(sdp.parse(request.body), self.local[0], call.rtp_port,
-                                     self._session_id(call), call.sdp_version + 1)
-        except sdp.NotAcceptable:        # e.g. m=image T.38: decline, the audio call goes on
+            body, audio, image = sdp.answer_media(
+                sdp.parse(request.body), self.local[0], call.rtp_port, self._session_id(call),
+                call.sdp_version + 1, udptl_port=call.udptl_port, ours=self.t38, prefer_t38=True)
+        except sdp.NotAcceptable:        # e.g. m=image without T.38: decline, the call goes on
             tx.respond(make_response(request, 488), now)
             return
         call.sdp_version += 1
         call.invite, call.invite_tx = request, tx
         self._answer_2xx(call, tx, body, now)
-        if audio != call.audio:
-            call.audio = audio
+        if image is not None and image != call.image:
+            call.image, call.t38_wanted = image, False
+            self._events.append(CallUpdated(call.call_id, None, image))
+        elif audio is not None and (audio != call.audio or call.image is not None):
+            call.audio, call.image = audio, None
             self._events.append(CallUpdated(call.call_id, audio))
 
     def _answer_2xx(self, call: Call, tx: Transaction, body: bytes, now: float) -> None:
@@ -249,8 +256,11 @@ class ServerSide:
         p = self._pending_2xx.get(request.call_id)
         if p is not None and request.cseq[0] == p.cseq:
             del self._pending_2xx[request.call_id]
+            call = self.calls[request.call_id]
             if p.bye_after_ack:
-                self._bye(self.calls[request.call_id], now)
+                self._bye(call, now)
+            elif call.t38_wanted and call.state == "established" and call.image is None:
+                self._send_reinvite(call, now)      # offer_t38 waited for this ACK
 
     def _cancel_in(self, tx: Transaction, request: Request, now: float) -> None:
         via = request.vias[0]
