@@ -290,7 +290,7 @@ class _Watch:
         if terminal.finished:
             return samples - marks.setdefault("finished", samples) >= self.waits["finished"]
         if (audio and self.t38 is not None and self.t38.offer and not self.offered
-                and (not self.calling or terminal._heard_fax)):   # CED or V.21 heard
+                and (not self.calling or terminal.heard_fax)):   # CED or V.21 heard
             self.offered = True
             try:
                 self.endpoint.sip.offer_t38(self.call_id)

@@ -304,6 +304,12 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         return self._finished
 
     @property
+    def heard_fax(self) -> bool:
+        """True once the far end has shown it is a fax machine (CED, CNG or a
+        V.21 frame heard): the moment a SIP leg may switch to T.38."""
+        return self._heard_fax
+
+    @property
     def transmitting(self) -> bool:
         """True while the terminal has a signal to send (it hears nothing then)."""
         return bool(self._txq) and not self._holding
