@@ -109,12 +109,12 @@ def run_both(send_argv, receive_argv, fake, terminals, capsys):
     workers[1].start()
     try:
         wire(fake, workers)
-    finally:
-        for t in terminals:             # after a failure: end both calls ...
-            t.abort()
-        for _ in range(3000):           # ... and give any worker still waiting its buffers
+    finally:                            # after a failure: end both calls (a terminal made
+        for _ in range(3000):           # late too) and give a worker still waiting its buffers
             if not any(w.is_alive() for w in workers):
                 break
+            for t in terminals:
+                t.abort()
             for s in fake.by_device.values():
                 if not s.closed:
                     s.tick(np.zeros(160, np.int16))
