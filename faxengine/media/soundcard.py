@@ -143,7 +143,7 @@ class SoundCardStats:
     """What went wrong on the card so far, counted (see the module's docstring)."""
 
     callbacks: int = 0          # device buffers exchanged with PortAudio
-    blocks: int = 0             # blocks exchanged with the pump (one per rx)
+    blocks: int = 0             # blocks exchanged with the pump (one per rx, once queued)
     input_overruns: int = 0     # captured buffers dropped: the worker fell behind
     late: int = 0               # blocks the worker declared lost (told as fill-in)
     late_dropped: int = 0       # buffers that came after their slot was given up
@@ -167,7 +167,8 @@ class SoundCard:
             else its default rate (resampled to and from 8000).
         pyaudio: the PyAudio module, or a fake with its interface (tests);
             None: ``import pyaudio``.
-        late: seconds without a captured buffer after which a block is lost.
+        late: seconds without a captured buffer after which a block is lost
+            (and, at the end, ``drain``'s wait for the card to take a buffer).
         queue_blocks: how many buffers each queue holds before dropping.
         prime: buffers of silence queued to play before the first block
             (the output's latency, its cushion against underruns).
@@ -204,6 +205,7 @@ class SoundCard:
             self._played = np.zeros(0, np.int16)    # to play, at the device rate, not yet a buffer
             self._lost_run = 0      # blocks lost in a row
             self._owed = 0          # slots given up whose buffers have not come yet
+            self.draining = False   # the worker has queued its last block (see drain)
             self._stream = self._open()
         except Exception as exc:
             self._pa.terminate()
@@ -300,8 +302,9 @@ class SoundCard:
         return None
 
     def rx(self, samples: np.ndarray) -> None:
-        """The terminal's samples (8000/s), queued to play."""
-        self.stats.blocks += 1
+        """The terminal's samples (8000/s), queued to play; ``stats.blocks`` counts
+        the block once it is on the queue (a test driving the card's clock waits on
+        that count, then takes the buffer)."""
         self._played = np.concatenate([self._played, self._up.process(samples)])
         while self._played.size >= self.frames:
             data = self._played[:self.frames].tobytes()
@@ -315,19 +318,39 @@ class SoundCard:
                 except queue.Empty:
                     pass
                 self._out.put_nowait(data)
+        self.stats.blocks += 1
 
     def rx_fillin(self, n: int) -> None:     # the terminal never loses a block: play silence
         self.rx(np.zeros(n, np.int16))
 
     # -- life cycle ----------------------------------------------------------------
 
-    def drain(self, timeout: float = 1.0) -> bool:
-        """Wait until what was queued to play has been taken; False on timeout."""
-        for _ in range(max(1, int(timeout / 0.005))):
-            if self._out.empty():
-                return True
+    @property
+    def queued(self) -> int:
+        """Buffers queued to play that the card has not taken yet."""
+        return self._out.qsize()
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until what was queued to play has been taken; False if the card took
+        no buffer for ``timeout`` seconds (default: ``late``): it stopped, and the
+        rest is never played.
+
+        From the call on ``draining`` is True: the worker queues no more blocks,
+        so ``queued`` only falls (a test driving the card's clock waits on that
+        instead of on a clock of its own).
+        """
+        self.draining = True
+        timeout = self.late if timeout is None else timeout
+        left, since = self.queued, time.monotonic()
+        while left:
             time.sleep(0.005)
-        return self._out.empty()
+            now = time.monotonic()
+            still = self.queued
+            if still < left:
+                left, since = still, now
+            elif now - since > timeout:
+                return False
+        return True
 
     def close(self) -> None:
         """Stop and close the stream and PortAudio (idempotent)."""

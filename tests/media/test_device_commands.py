@@ -33,53 +33,71 @@ class TwoCards(FakePyAudio):
         return stream
 
 
+LATE = 60.0     # the card's real-time wait for a buffer: far beyond any stall of the
+                # test's thread, so a loaded machine never makes a block late
+
+
 @pytest.fixture
 def cards(monkeypatch):
     fake = TwoCards()
     terminals = []
 
-    class Recorded(commands.FaxTerminal):     # lets the test see when each call has ended
+    class Recorded(commands.FaxTerminal):     # lets the test find each call's terminal
         def __init__(self, *a, **kw):
             super().__init__(*a, **kw)
             terminals.append(self)
 
     monkeypatch.setattr(commands, "FaxTerminal", Recorded)
-    monkeypatch.setattr(commands, "CARD_OPTIONS", {"pyaudio": fake, "late": 5.0})
+    monkeypatch.setattr(commands, "CARD_OPTIONS", {"pyaudio": fake, "late": LATE})
     return fake, terminals
 
 
-def wire(fake, terminals, workers) -> None:
-    """Cross-connect cards 0 and 1 until both commands return, one buffer at a time,
-    each worker given time to take a buffer and answer before the next (as
-    test_soundcard's Wire does), so the call is the same every run."""
-    deadline = time.monotonic() + 60
-    while len(fake.by_device) < 2 or len(terminals) < 2:
-        assert time.monotonic() < deadline and all(w.is_alive() for w in workers)
-        time.sleep(0.001)
+def wait(condition, what: str, seconds: float = 30.0) -> None:
+    """Poll ``condition()`` until true; fail with ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} within {seconds:.0f} s"
+        time.sleep(0.0001)
+
+
+def wire(fake, workers) -> None:
+    """Cross-connect cards 0 and 1, one buffer at a time, until both are closed.
+
+    The test is PortAudio here, and no clock of its own may decide anything, so
+    the call is the same every run however loaded the machine is:
+
+    - a card is ticked (captures what the other played, plays its next buffer)
+      only when its worker has queued an answer to every buffer before:
+      ``stats.blocks`` counts a block once it is on the output queue;
+    - once the worker drains (its terminal finished: no more blocks come), the
+      card is ticked while it has buffers queued, and never again after that:
+      the test waits for the worker to close it (``drain`` gives up only after
+      ``LATE`` seconds without a buffer taken).
+
+    So every underrun, overrun or late block counted is the card's fault.
+    """
+    wait(lambda: len(fake.by_device) == 2 or not all(w.is_alive() for w in workers),
+         "both commands did not open their cards")
+    assert len(fake.by_device) == 2, "a command ended before it opened its card"
     streams = [fake.by_device[0], fake.by_device[1]]
     cards = [s.callback.__self__ for s in streams]
-    # the receiving command opened its terminal first; map each card to its terminal
-    terms = [next(t for t in terminals if t.calling), next(t for t in terminals if not t.calling)]
-    given = [0, 0]
+    given = [0, 0]                  # buffers each card has captured
     heard = [np.zeros(160, np.int16)] * 2
-    ticks = 0
-    while any(w.is_alive() for w in workers):
+    for _ in range(120 * 50):       # 120 s of line time
+        if all(s.closed for s in streams):
+            return
         played = [np.zeros(160, np.int16)] * 2
-        for i, s in enumerate(streams):
+        for i, (s, c) in enumerate(zip(streams, cards)):
+            if c.draining and not c.queued:     # played out: the worker closes the card
+                wait(lambda: s.closed, f"card {i} was not closed after it played out")
             if not s.closed:
                 played[i] = s.tick(heard[i])
                 given[i] += 1
         heard = played[::-1]
-        for i in (0, 1):
-            if terms[i].finished:
-                time.sleep(0.001)               # playing out its last blocks
-            limit = time.monotonic() + 10
-            while not terms[i].finished and not streams[i].closed and \
-                    cards[i].stats.blocks < given[i]:
-                assert time.monotonic() < limit, "a worker did not keep up within 10 s"
-                time.sleep(0.0001)
-        ticks += 1
-        assert ticks < 120 * 50, "the call did not end within 120 s of line time"
+        for i, (s, c) in enumerate(zip(streams, cards)):
+            wait(lambda: c.stats.blocks >= given[i] or c.draining or s.closed,
+                 f"worker {i} did not answer buffer {given[i]}")
+    raise AssertionError("the call did not end within 120 s of line time")
 
 
 def run_both(send_argv, receive_argv, fake, terminals, capsys):
@@ -87,14 +105,20 @@ def run_both(send_argv, receive_argv, fake, terminals, capsys):
     workers = [threading.Thread(target=lambda: status.setdefault("rx", receive_main(receive_argv))),
                threading.Thread(target=lambda: status.setdefault("tx", send_main(send_argv)))]
     workers[0].start()
-    while not terminals:
-        time.sleep(0.001)
+    wait(lambda: terminals or not workers[0].is_alive(), "receive did not start")
     workers[1].start()
     try:
-        wire(fake, terminals, workers)
-    finally:
-        for t in terminals:
-            t.abort()
+        wire(fake, workers)
+    finally:                            # after a failure: end both calls (a terminal made
+        for _ in range(3000):           # late too) and give a worker still waiting its buffers
+            if not any(w.is_alive() for w in workers):
+                break
+            for t in terminals:
+                t.abort()
+            for s in fake.by_device.values():
+                if not s.closed:
+                    s.tick(np.zeros(160, np.int16))
+            time.sleep(0.01)
         for w in workers:
             w.join(10)
     return status, capsys.readouterr()

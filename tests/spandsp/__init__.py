@@ -64,7 +64,8 @@ __all__ = [
     "spandsp_available", "REASON", "KINDS", "RATES", "modem_tx", "modem_rx", "ModemTx", "ModemRx",
     "RxReport", "hdlc_tx", "hdlc_rx", "v21_hdlc_tx", "v21_hdlc_rx", "tone_tx", "tone_rx", "align",
     "power_meter_dbm0", "g711_tables", "FaxTerminal", "FaxResult", "run_call", "Silent",
-    "status_name", "CNG", "CED",
+    "status_name", "CNG", "CED", "Shim", "build_library", "FAX_MODEMS", "FAX_CODINGS",
+    "T4_ENCODINGS", "support_mask", "fs_path",
 ]
 
 HERE = Path(__file__).resolve().parent
@@ -92,19 +93,12 @@ STATUS_NAMES = {
 #: modem_connect_tones.h tone types
 CNG, CED = 1, 2
 
-REASON = "libspandsp-dev is not installed (apt-get install libspandsp-dev) or gcc is missing"
-_lib = None
-_tried = False
+MISSING = "libspandsp-dev is not installed (apt-get install libspandsp-dev) or gcc is missing"
 
 
 def status_name(code: int) -> str:
     """spandsp's name of a SIG_STATUS_* code."""
     return STATUS_NAMES.get(code, str(code))
-
-
-def _build() -> None:
-    """Compile harness.c into LIBRARY when missing or older than the source."""
-    build_library(SOURCE, LIBRARY)
 
 
 def build_library(source: Path, library: Path) -> None:
@@ -126,77 +120,121 @@ def build_library(source: Path, library: Path) -> None:
             os.unlink(tmp)
 
 
-def _load():
-    global _lib, _tried, REASON
-    if _tried:
-        return _lib
-    _tried = True
-    if not HEADER.exists():
-        return None
-    if shutil.which(os.environ.get("CC", "gcc")) is None:
-        return None
-    try:
-        _build()
-    except subprocess.CalledProcessError as e:
-        REASON = f"the spandsp harness did not compile: {e.stderr.strip()[:500]}"
-        return None
-    lib = ctypes.CDLL(str(LIBRARY))
-    p, i, f, i64 = ctypes.c_void_p, ctypes.c_int, ctypes.c_float, ctypes.c_int64
-    u8p, i16p = ctypes.POINTER(ctypes.c_uint8), ctypes.POINTER(ctypes.c_int16)
-    ip, i64p = ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int64)
-    sigs = {
-        "sp_tx_new": (p, [i, i, i, f, ip]),
-        "sp_tx_free": (None, [p]),
-        "sp_tx_put_bits": (i, [p, u8p, i, i]),
-        "sp_tx_samples": (i, [p, i16p, i]),
-        "sp_tx_done": (i, [p]),
-        "sp_tx_underruns": (i, [p]),
-        "sp_tx_end_of_data_sample": (i64, [p]),
-        "sp_modem_tx": (i, [i, i, i, f, u8p, i, i16p, i]),
-        "sp_rx_new": (p, [i, i, i, f, ip]),
-        "sp_rx_free": (None, [p]),
-        "sp_rx_samples": (i, [p, i16p, i]),
-        "sp_rx_take_bits": (i, [p, u8p, i]),
-        "sp_rx_restart": (i, [p, i, i]),
-        "sp_rx_report": (None, [p, ctypes.c_void_p]),
-        "sp_rx_events": (i, [p, ip, i64p, i]),
-        "sp_modem_rx": (i, [i, i, i, f, i16p, i, u8p, i, ip]),
-        "sp_hdlc_tx_frames": (i, [u8p, ip, i, i, i, i, u8p, i]),
-        "sp_hdlc_rx_bits": (i, [u8p, i, i, u8p, i, ip, ip, i]),
-        "sp_tone_tx": (i, [i, i16p, i]),
-        "sp_tone_rx": (i, [i, i16p, i, ip, i64p, i]),
-        "sp_power_meter_dbm0": (f, [i16p, i, i]),
-        "sp_g711_tables": (None, [u8p, u8p, ctypes.POINTER(ctypes.c_int16), ctypes.POINTER(ctypes.c_int16)]),
-        "sp_fax_new": (p, [i, ctypes.c_char_p, ctypes.c_char_p, i, i, i, ctypes.c_char_p, ip]),
-        "sp_fax_free": (None, [p]),
-        "sp_fax_tx": (i, [p, i16p, i]),
-        "sp_fax_rx": (i, [p, i16p, i]),
-        "sp_fax_rx_fillin": (i, [p, i]),
-        "sp_fax_report": (None, [p, ctypes.c_void_p]),
-        "sp_fax_nframes": (i, [p]),
-        "sp_fax_frame": (i, [p, i, u8p, i, ip, i64p]),
-        "sp_fax_remote_ident": (ctypes.c_char_p, [p]),
-        "sp_fax_completion_str": (ctypes.c_char_p, [i]),
-        "sp_fax_frametype": (ctypes.c_char_p, [i]),
-    }
-    for name, (res, args) in sigs.items():
-        fn = getattr(lib, name)
-        fn.restype = res
-        fn.argtypes = args
-    _lib = lib
-    return lib
+class Shim:
+    """A C file of the tests that wraps part of libspandsp, compiled by
+    :func:`build_library` and loaded with ctypes on first use; every harness
+    (``harness.c`` here, ``tests/t38/spandsp_t38*.c``) is one.
+
+    Args:
+        source: the C file.
+        library: the shared library to build from it (under ``build/``, never
+            committed).
+        functions: ``{name: (restype, argtypes)}`` of every function the
+            Python side calls, set on the loaded library.
+        header: the spandsp header the C file includes: without it
+            libspandsp-dev is missing.
+        what: the harness in words, for the reason a compile error gives.
+
+    ``load()`` tries once per process: the library, or None when the header
+    or the compiler is missing or the build fails; ``reason`` then says why
+    (for ``pytest.mark.skipif``).  A module wrapping a shim answers
+    ``REASON`` with it (``__getattr__ = SHIM.module_getattr``), so a skip
+    reads the reason after ``available()`` has tried.
+    """
+
+    def __init__(self, source: Path, library: Path, functions: dict, *, header: Path,
+                 what: str) -> None:
+        self.source, self.library, self.functions = source, library, functions
+        self.header, self.what = header, what
+        self.reason = MISSING
+        self._lib: ctypes.CDLL | None = None
+        self._tried = False
+
+    def load(self) -> ctypes.CDLL | None:
+        """The library with its functions' types set, or None (see ``reason``)."""
+        if self._tried:
+            return self._lib
+        self._tried = True
+        if not self.header.exists() or shutil.which(os.environ.get("CC", "gcc")) is None:
+            return None
+        try:
+            build_library(self.source, self.library)
+            lib = ctypes.CDLL(str(self.library))
+        except subprocess.CalledProcessError as e:
+            self.reason = f"{self.what} did not compile: {e.stderr.strip()[:500]}"
+            return None
+        except OSError as e:            # built, but libspandsp.so itself cannot be loaded
+            self.reason = f"{self.what} did not load: {e}"
+            return None
+        for name, (restype, argtypes) in self.functions.items():
+            fn = getattr(lib, name)
+            fn.restype, fn.argtypes = restype, argtypes
+        self._lib = lib
+        return lib
+
+    def available(self) -> bool:
+        """True when libspandsp and a C compiler are here and the shim builds."""
+        return self.load() is not None
+
+    def module_getattr(self, name: str) -> str:
+        """A module's ``__getattr__`` (PEP 562) that answers ``REASON`` with ``reason``."""
+        if name == "REASON":
+            return self.reason
+        raise AttributeError(f"no attribute {name!r} (only REASON comes from the shim)")
+
+    def need(self) -> ctypes.CDLL:
+        """The library; RuntimeError with ``reason`` when there is none."""
+        lib = self.load()
+        if lib is None:
+            raise RuntimeError(self.reason)
+        return lib
+
+
+_p, _i, _f, _i64 = ctypes.c_void_p, ctypes.c_int, ctypes.c_float, ctypes.c_int64
+_u8p, _i16p = ctypes.POINTER(ctypes.c_uint8), ctypes.POINTER(ctypes.c_int16)
+_ip, _i64p, _s = ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int64), ctypes.c_char_p
+HARNESS = Shim(SOURCE, LIBRARY, {
+    "sp_tx_new": (_p, [_i, _i, _i, _f, _ip]),
+    "sp_tx_free": (None, [_p]),
+    "sp_tx_put_bits": (_i, [_p, _u8p, _i, _i]),
+    "sp_tx_samples": (_i, [_p, _i16p, _i]),
+    "sp_tx_done": (_i, [_p]),
+    "sp_tx_underruns": (_i, [_p]),
+    "sp_tx_end_of_data_sample": (_i64, [_p]),
+    "sp_modem_tx": (_i, [_i, _i, _i, _f, _u8p, _i, _i16p, _i]),
+    "sp_rx_new": (_p, [_i, _i, _i, _f, _ip]),
+    "sp_rx_free": (None, [_p]),
+    "sp_rx_samples": (_i, [_p, _i16p, _i]),
+    "sp_rx_take_bits": (_i, [_p, _u8p, _i]),
+    "sp_rx_restart": (_i, [_p, _i, _i]),
+    "sp_rx_report": (None, [_p, _p]),
+    "sp_rx_events": (_i, [_p, _ip, _i64p, _i]),
+    "sp_modem_rx": (_i, [_i, _i, _i, _f, _i16p, _i, _u8p, _i, _ip]),
+    "sp_hdlc_tx_frames": (_i, [_u8p, _ip, _i, _i, _i, _i, _u8p, _i]),
+    "sp_hdlc_rx_bits": (_i, [_u8p, _i, _i, _u8p, _i, _ip, _ip, _i]),
+    "sp_tone_tx": (_i, [_i, _i16p, _i]),
+    "sp_tone_rx": (_i, [_i, _i16p, _i, _ip, _i64p, _i]),
+    "sp_power_meter_dbm0": (_f, [_i16p, _i, _i]),
+    "sp_g711_tables": (None, [_u8p, _u8p, _i16p, _i16p]),
+    "sp_fax_new": (_p, [_i, _s, _s, _i, _i, _i, _s, _ip]),
+    "sp_fax_free": (None, [_p]),
+    "sp_fax_tx": (_i, [_p, _i16p, _i]),
+    "sp_fax_rx": (_i, [_p, _i16p, _i]),
+    "sp_fax_rx_fillin": (_i, [_p, _i]),
+    "sp_fax_report": (None, [_p, _p]),
+    "sp_fax_nframes": (_i, [_p]),
+    "sp_fax_frame": (_i, [_p, _i, _u8p, _i, _ip, _i64p]),
+    "sp_fax_remote_ident": (_s, [_p]),
+    "sp_fax_completion_str": (_s, [_i]),
+    "sp_fax_frametype": (_s, [_i]),
+}, header=HEADER, what="the spandsp harness")
+_need = HARNESS.need
+__getattr__ = HARNESS.module_getattr      # REASON: why it cannot be had
 
 
 def spandsp_available() -> bool:
     """True when libspandsp and a C compiler are here and the harness builds."""
-    return _load() is not None
-
-
-def _need():
-    lib = _load()
-    if lib is None:
-        raise RuntimeError(REASON)
-    return lib
+    return HARNESS.available()
 
 
 def _ptr(a: np.ndarray, ctype):
@@ -496,9 +534,9 @@ def align(received: np.ndarray, sent: np.ndarray, probe: int = 64, search: int =
 
 # ---- the T.30 fax terminal ----------------------------------------------
 
-_FAX_MODEMS = {"v27ter": 0x01, "v29": 0x02, "v17": 0x04}          # T30_SUPPORT_*
-_FAX_CODINGS = {"mh": 0x02, "mr": 0x04, "mmr": 0x08}               # T30_SUPPORT_*_COMPRESSION
-_T4_ENCODINGS = {1: "mh", 2: "mr", 3: "mmr"}                       # T4_COMPRESSION_ITU_*
+FAX_MODEMS = {"v27ter": 0x01, "v29": 0x02, "v17": 0x04}          # T30_SUPPORT_*
+FAX_CODINGS = {"mh": 0x02, "mr": 0x04, "mmr": 0x08}               # T30_SUPPORT_*_COMPRESSION
+T4_ENCODINGS = {1: "mh", 2: "mr", 3: "mmr"}                       # T4_COMPRESSION_ITU_*
 
 
 class _FaxReport(ctypes.Structure):
@@ -551,8 +589,8 @@ class FaxTerminal(_Handle):
         lib = _need()
         err = ctypes.c_int()
         self._lib = lib
-        self._h = lib.sp_fax_new(int(calling), _path(send), _path(receive), int(ecm),
-                                 _mask(_FAX_MODEMS, modems, "modem"), _mask(_FAX_CODINGS, codings, "coding"),
+        self._h = lib.sp_fax_new(int(calling), fs_path(send), fs_path(receive), int(ecm),
+                                 support_mask(FAX_MODEMS, modems, "modem"), support_mask(FAX_CODINGS, codings, "coding"),
                                  ident.encode() if ident is not None else None, ctypes.byref(err))
         if not self._h:
             raise RuntimeError(_ERRORS.get(err.value, str(err.value)))
@@ -589,7 +627,7 @@ class FaxTerminal(_Handle):
             ok=r.completion == 0, completion=r.completion,
             message=self._lib.sp_fax_completion_str(r.completion).decode(errors="replace"),
             pages_tx=r.pages_tx, pages_rx=r.pages_rx, bit_rate=r.bit_rate, ecm=bool(r.ecm),
-            coding=_T4_ENCODINGS.get(r.encoding), width=r.width, length=r.length,
+            coding=T4_ENCODINGS.get(r.encoding), width=r.width, length=r.length,
             x_resolution=r.x_resolution, y_resolution=r.y_resolution, bad_rows=r.bad_rows,
             remote_ident=self._lib.sp_fax_remote_ident(self._h).decode(errors="replace"),
             duration_s=r.done_sample / 8000 if r.done_sample >= 0 else None)
@@ -610,11 +648,13 @@ class FaxTerminal(_Handle):
         return out
 
 
-def _path(p) -> bytes | None:
+def fs_path(p) -> bytes | None:
+    """A file name as the C side takes it (None stays NULL)."""
     return None if p is None else os.fsencode(p)
 
 
-def _mask(table: dict, names, what: str) -> int:
+def support_mask(table: dict, names, what: str) -> int:
+    """The T30_SUPPORT_* bits of ``names`` (ValueError naming ``what`` for an unknown one)."""
     mask = 0
     for name in names:
         if name not in table:

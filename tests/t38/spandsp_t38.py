@@ -5,7 +5,7 @@
 receives IFP octets (its rx indicator, data and missing handlers) are queued
 in C and drained here.  It is compiled on first use with
 ``gcc … -lspandsp`` into ``build/spandsp_t38/libspandsp_t38.so`` by
-``tests/spandsp``'s ``build_library`` (rebuilt when the source is newer).
+``tests/spandsp``'s ``Shim`` (rebuilt when the source is newer).
 Tests skip with :data:`REASON` when :func:`available` is false.
 
 Codes are spandsp's: indicator, data type and field type numbers, which are
@@ -14,57 +14,25 @@ the ASN.1 enumeration indexes (``member.index`` in ``faxengine.t38.ifp``).
 from __future__ import annotations
 
 import ctypes
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
-import spandsp    # tests/spandsp: its way of building a harness
+import spandsp    # tests/spandsp: Shim builds and loads a C harness
 
 HERE = Path(__file__).resolve().parent
-SOURCE = HERE / "spandsp_t38.c"
-BUILD_DIR = HERE.parent.parent / "build" / "spandsp_t38"
-LIBRARY = BUILD_DIR / "libspandsp_t38.so"
-HEADER = Path("/usr/include/spandsp/t38_core.h")
-
-REASON = "libspandsp-dev is not installed (apt-get install libspandsp-dev) or gcc is missing"
-_lib = None
-_tried = False
-
-
-def _load():
-    global _lib, _tried, REASON
-    if _tried:
-        return _lib
-    _tried = True
-    if not HEADER.exists() or shutil.which(os.environ.get("CC", "gcc")) is None:
-        return None
-    try:
-        spandsp.build_library(SOURCE, LIBRARY)
-    except subprocess.CalledProcessError as e:
-        REASON = f"the spandsp T.38 harness did not compile: {e.stderr.strip()[:500]}"
-        return None
-    lib = ctypes.CDLL(str(LIBRARY))
-    p, i = ctypes.c_void_p, ctypes.c_int
-    ip, u8p = ctypes.POINTER(ctypes.c_int), ctypes.c_char_p
-    for name, res, args in [
-        ("st_new", p, [i, i]), ("st_free", None, [p]),
-        ("st_send_indicator", i, [p, i]),
-        ("st_send_data", i, [p, i, ip, ip, u8p, i]),
-        ("st_take_tx", i, [p, ctypes.c_void_p, i]),
-        ("st_rx", i, [p, u8p, i, i]),
-        ("st_nevents", i, [p]), ("st_event", i, [p, i, ip, ctypes.c_void_p, i]),
-        ("st_clear_events", None, [p]),
-    ]:
-        fn = getattr(lib, name)
-        fn.restype, fn.argtypes = res, args
-    _lib = lib
-    return lib
-
-
-def available() -> bool:
-    """True when libspandsp and a C compiler are here and the harness builds."""
-    return _load() is not None
+_p, _i, _ip, _s = ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.c_char_p
+SHIM = spandsp.Shim(HERE / "spandsp_t38.c", HERE.parent.parent / "build" / "spandsp_t38" /
+                    "libspandsp_t38.so", {
+                        "st_new": (_p, [_i, _i]), "st_free": (None, [_p]),
+                        "st_send_indicator": (_i, [_p, _i]),
+                        "st_send_data": (_i, [_p, _i, _ip, _ip, _s, _i]),
+                        "st_take_tx": (_i, [_p, _p, _i]),
+                        "st_rx": (_i, [_p, _s, _i, _i]),
+                        "st_nevents": (_i, [_p]), "st_event": (_i, [_p, _i, _ip, _p, _i]),
+                        "st_clear_events": (None, [_p]),
+                    }, header=Path("/usr/include/spandsp/t38_core.h"),
+                    what="the spandsp T.38 harness")
+available = SHIM.available
+__getattr__ = SHIM.module_getattr      # REASON: why it cannot be had
 
 
 class Peer:
@@ -72,9 +40,7 @@ class Peer:
     checks sequence numbers and reports gaps to its missing handler."""
 
     def __init__(self, version: int, check_seq: bool = False) -> None:
-        self._lib = _load()
-        if self._lib is None:
-            raise RuntimeError(REASON)
+        self._lib = SHIM.need()
         self._p = self._lib.st_new(version, int(check_seq))
         if not self._p:
             raise MemoryError("st_new failed")

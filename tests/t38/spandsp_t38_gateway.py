@@ -4,7 +4,7 @@ shape of ``faxengine.t38.gateway.T38Gateway``: ``rx_audio``, ``tx_audio``,
 
 ``spandsp_t38_gateway.c`` beside this file wraps one ``t38_gateway_state_t``;
 it is compiled on first use into ``build/spandsp_t38/libspandsp_t38_gateway.so``
-by ``tests/spandsp``'s ``build_library``.  IFP octets cross with
+by ``tests/spandsp``'s ``Shim``.  IFP octets cross with
 ``faxengine.t38.ifp`` (ours encoded for its core with the next sequence
 number, its packets decoded).  spandsp's gateway has no end of call of its
 own: ``finished`` is always False (the pump stops on the terminals).
@@ -12,50 +12,24 @@ own: ``finished`` is always False (the pump stops on the terminals).
 from __future__ import annotations
 
 import ctypes
-import subprocess
 from pathlib import Path
 
 import numpy as np
 
-import spandsp
-import spandsp_t38_terminal as sp38
+import spandsp    # tests/spandsp: Shim builds and loads a C harness
 from faxengine.t38 import ifp
 
 HERE = Path(__file__).resolve().parent
-SOURCE = HERE / "spandsp_t38_gateway.c"
-LIBRARY = HERE.parent.parent / "build" / "spandsp_t38" / "libspandsp_t38_gateway.so"
-REASON = sp38.REASON
-_lib = None
-_tried = False
-
-
-def _load():
-    global _lib, _tried, REASON
-    if _tried:
-        return _lib
-    _tried = True
-    if not sp38.available():
-        return None
-    try:
-        spandsp.build_library(SOURCE, LIBRARY)
-    except subprocess.CalledProcessError as e:
-        REASON = f"the spandsp T.38 gateway harness did not compile: {e.stderr.strip()[:500]}"
-        return None
-    lib = ctypes.CDLL(str(LIBRARY))
-    p, i, s = ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p
-    for name, res, args in [
-        ("sgw_new", p, [i, i]), ("sgw_free", None, [p]), ("sgw_rx", i, [p, p, i]),
-        ("sgw_tx", i, [p, p, i]), ("sgw_take", i, [p, p, i]), ("sgw_rx_ifp", i, [p, s, i, i]),
-    ]:
-        fn = getattr(lib, name)
-        fn.restype, fn.argtypes = res, args
-    _lib = lib
-    return lib
-
-
-def available() -> bool:
-    """True when libspandsp and a C compiler are here and the harness builds."""
-    return _load() is not None
+_p, _i, _s = ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p
+SHIM = spandsp.Shim(HERE / "spandsp_t38_gateway.c", HERE.parent.parent / "build" /
+                    "spandsp_t38" / "libspandsp_t38_gateway.so", {
+                        "sgw_new": (_p, [_i, _i]), "sgw_free": (None, [_p]),
+                        "sgw_rx": (_i, [_p, _p, _i]), "sgw_tx": (_i, [_p, _p, _i]),
+                        "sgw_take": (_i, [_p, _p, _i]), "sgw_rx_ifp": (_i, [_p, _s, _i, _i]),
+                    }, header=Path("/usr/include/spandsp/t38_gateway.h"),
+                    what="the spandsp T.38 gateway harness")
+available = SHIM.available
+__getattr__ = SHIM.module_getattr      # REASON: why it cannot be had
 
 
 class SpandspT38Gateway:
@@ -64,9 +38,7 @@ class SpandspT38Gateway:
     finished = False
 
     def __init__(self, version: int = 0, ecm: bool = True) -> None:
-        self._lib = _load()
-        if self._lib is None:
-            raise RuntimeError(REASON)
+        self._lib = SHIM.need()
         self.version = version
         self._h = self._lib.sgw_new(version, int(ecm))
         if not self._h:

@@ -4,7 +4,7 @@ the shape of ``faxengine.t38.terminal.T38Terminal``.
 ``spandsp_t38_terminal.c`` beside this file wraps one
 ``t38_terminal_state_t``; it is compiled on first use with ``gcc …
 -lspandsp`` into ``build/spandsp_t38/libspandsp_t38_terminal.so`` by
-``tests/spandsp``'s ``build_library``.  ``tx(n)`` lets ``n`` samples of
+``tests/spandsp``'s ``Shim``.  ``tx(n)`` lets ``n`` samples of
 time pass (``t38_terminal_send_timeout``) and returns the IFP packets
 spandsp sent meanwhile, decoded with ``faxengine.t38.ifp.decode``;
 ``rx(packet)`` encodes ours with ``ifp.encode`` and gives the octets to its
@@ -15,26 +15,13 @@ spandsp sent, for tests that look at the wire.
 from __future__ import annotations
 
 import ctypes
-import os
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import spandsp    # tests/spandsp: its way of building a harness
+import spandsp    # tests/spandsp: Shim builds and loads a C harness
 from faxengine.t38 import ifp
 
 HERE = Path(__file__).resolve().parent
-SOURCE = HERE / "spandsp_t38_terminal.c"
-LIBRARY = HERE.parent.parent / "build" / "spandsp_t38" / "libspandsp_t38_terminal.so"
-HEADER = Path("/usr/include/spandsp/t38_terminal.h")
-MODEMS = {"v27ter": 0x01, "v29": 0x02, "v17": 0x04}          # T30_SUPPORT_*
-CODINGS = {"mh": 0x02, "mr": 0x04, "mmr": 0x08}               # T30_SUPPORT_*_COMPRESSION
-ENCODINGS = {1: "mh", 2: "mr", 3: "mmr"}                      # T4_COMPRESSION_ITU_*
-
-REASON = "libspandsp-dev is not installed (apt-get install libspandsp-dev) or gcc is missing"
-_lib = None
-_tried = False
 
 
 class _Report(ctypes.Structure):
@@ -43,35 +30,19 @@ class _Report(ctypes.Structure):
         "bad_rows", "overflow")] + [("samples", ctypes.c_int64), ("done_sample", ctypes.c_int64)]
 
 
-def _load():
-    global _lib, _tried, REASON
-    if _tried:
-        return _lib
-    _tried = True
-    if not HEADER.exists() or shutil.which(os.environ.get("CC", "gcc")) is None:
-        return None
-    try:
-        spandsp.build_library(SOURCE, LIBRARY)
-    except subprocess.CalledProcessError as e:
-        REASON = f"the spandsp T.38 terminal harness did not compile: {e.stderr.strip()[:500]}"
-        return None
-    lib = ctypes.CDLL(str(LIBRARY))
-    p, i, s = ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p
-    for name, res, args in [
-        ("stt_new", p, [i, s, s, i, i, i, i, i]), ("stt_free", None, [p]),
-        ("stt_step", i, [p, i]), ("stt_take", i, [p, p, i, ctypes.POINTER(i)]),
-        ("stt_rx", i, [p, s, i, i]), ("stt_report", None, [p, p]),
-        ("stt_completion_str", s, [i]),
-    ]:
-        fn = getattr(lib, name)
-        fn.restype, fn.argtypes = res, args
-    _lib = lib
-    return lib
-
-
-def available() -> bool:
-    """True when libspandsp and a C compiler are here and the harness builds."""
-    return _load() is not None
+_p, _i, _s = ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p
+SHIM = spandsp.Shim(HERE / "spandsp_t38_terminal.c", HERE.parent.parent / "build" /
+                    "spandsp_t38" / "libspandsp_t38_terminal.so", {
+                        "stt_new": (_p, [_i, _s, _s, _i, _i, _i, _i, _i]),
+                        "stt_free": (None, [_p]),
+                        "stt_step": (_i, [_p, _i]),
+                        "stt_take": (_i, [_p, _p, _i, ctypes.POINTER(_i)]),
+                        "stt_rx": (_i, [_p, _s, _i, _i]), "stt_report": (None, [_p, _p]),
+                        "stt_completion_str": (_s, [_i]),
+                    }, header=Path("/usr/include/spandsp/t38_terminal.h"),
+                    what="the spandsp T.38 terminal harness")
+available = SHIM.available
+__getattr__ = SHIM.module_getattr      # REASON: why it cannot be had
 
 
 @dataclass(frozen=True)
@@ -94,15 +65,12 @@ class SpandspT38Terminal:
     def __init__(self, calling: bool, send=None, receive=None, ecm: bool = True,
                  modems=("v27ter", "v29", "v17"), codings=("mh", "mr", "mmr"),
                  version: int = 0, fill_bit_removal: bool = False) -> None:
-        self._lib = _load()
-        if self._lib is None:
-            raise RuntimeError(REASON)
+        self._lib = SHIM.need()
         self.version = version
-        mask = lambda table, names: sum(table[n] for n in names)    # noqa: E731
-        path = lambda f: None if f is None else os.fsencode(f)      # noqa: E731
-        self._h = self._lib.stt_new(int(calling), path(send), path(receive), int(ecm),
-                                    mask(MODEMS, modems), mask(CODINGS, codings), version,
-                                    int(fill_bit_removal))
+        modems = spandsp.support_mask(spandsp.FAX_MODEMS, modems, "modem")
+        codings = spandsp.support_mask(spandsp.FAX_CODINGS, codings, "coding")
+        self._h = self._lib.stt_new(int(calling), spandsp.fs_path(send), spandsp.fs_path(receive),
+                                    int(ecm), modems, codings, version, int(fill_bit_removal))
         if not self._h:
             raise MemoryError("t38_terminal_init failed")
         self._seq = 0
@@ -149,4 +117,4 @@ class SpandspT38Terminal:
         return Result(ok=r.completion == 0, completion=r.completion,
                       message=self._lib.stt_completion_str(r.completion).decode(errors="replace"),
                       pages_tx=r.pages_tx, pages_rx=r.pages_rx, bit_rate=r.bit_rate,
-                      ecm=bool(r.ecm), coding=ENCODINGS.get(r.encoding))
+                      ecm=bool(r.ecm), coding=spandsp.T4_ENCODINGS.get(r.encoding))
