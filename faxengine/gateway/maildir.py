@@ -53,6 +53,12 @@ class MaildirError(GatewayError):
     """A mailbox cannot be written or read (disk full, permissions, a bad address)."""
 
 
+class MessageGone(MaildirError):
+    """A message listed in a session was deleted meanwhile by another reader of
+    the Maildir (Dovecot, a Maildir tool): it will not come back, unlike a read
+    that failed for want of disk or memory."""
+
+
 def mailbox_name(address: str) -> str:
     """The directory name of ``address``'s mailbox (see the module's docstring)."""
     address = address.strip().lower()
@@ -249,6 +255,9 @@ class MailStore:
                 if moved is None:
                     raise exc
                 data = moved.read_bytes()
+            except FileNotFoundError as again:
+                raise MessageGone(f"message {message.uid} is gone: {again.strerror}") \
+                    from again
             except OSError as again:
                 raise MaildirError(f"message {message.uid} is gone: {again.strerror}") \
                     from again

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from faxengine.gateway.maildir import MaildirError, Message
+from faxengine.gateway.maildir import MaildirError, Message, MessageGone
 
 __all__ = ["AUTHORIZATION", "TRANSACTION", "UPDATE", "COMMANDS", "MAX_LINE", "OUTPUT_BATCH",
            "Maildrop", "Send", "Authenticate", "StartTls", "Commit", "Close", "Event",
@@ -321,6 +321,10 @@ class Pop3Session:
         assert self._drop is not None
         try:
             return self._drop.read(message)
+        except MessageGone as exc:
+            # deleted by another reader: final, so no [SYS/TEMP], which says
+            # the failure is temporary (RFC 3206 §4) and has clients retry it
+            return self._err(f"{exc}: another reader of this mailbox deleted it")
         except MaildirError as exc:
             return self._err(f"[SYS/TEMP] {exc}")
 

@@ -281,3 +281,24 @@ def test_a_client_that_stops_reading_is_closed_and_frees_its_mailbox(server):
     assert c.pass_(PASSWORD).startswith(b"+OK maildrop has 1 messages")
     c.quit()
     stuck.close()
+
+
+def test_a_message_another_reader_deleted_is_a_final_err_not_sys_temp(server):
+    """Dovecot or a Maildir tool deleted a message during our session: RETR says
+    so without [SYS/TEMP] (RFC 3206 §4: temporary), which would have the client
+    retry for ever; the other messages are still read."""
+    s = server()
+    s.store.deliver(USER, mail(1), "k1")
+    s.store.deliver(USER, mail(2), "k2")
+    c = s.login()
+    assert c.stat()[0] == 2
+    for path in (s.store.root).rglob("*"):
+        if path.is_file() and b"Subject: result 1" in path.read_bytes():
+            path.unlink()
+    with pytest.raises(poplib.error_proto) as err:
+        c.retr(1)
+    reply = err.value.args[0].decode()
+    assert reply.startswith("-ERR message ") and "another reader of this mailbox deleted it" \
+        in reply and "[SYS/TEMP]" not in reply
+    assert b"Subject: result 2" in b"\n".join(c.retr(2)[1])
+    c.quit()
