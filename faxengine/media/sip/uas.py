@@ -102,7 +102,9 @@ class ServerSide:
     @staticmethod
     def _reply_address(via: Via, source: Address) -> Address:
         """§18.2.2 with RFC 3581: the received address, the rport or sent-by port."""
-        host = via.param("received") or via.host
+        # the packet's source, never the Via's host: a malformed request's 400
+        # (no received= added) must not go to a host the sender merely named
+        host = via.param("received") or source[0]
         rport = via.param("rport")
         port = int(rport) if rport and rport.isdigit() else (via.port or 5060)
         return host.strip("[]"), port
