@@ -82,9 +82,12 @@ def test_pacing_over_one_hour_stays_within_20_ms():
 def test_a_stalled_sender_skips_ahead_with_a_marker():
     s = RtpSession(PCMU, B, seed=1)
     s.start(0.0)
-    assert len(s.datagrams_to_send(0.0)) == 1
+    first = RtpPacket.parse(s.datagrams_to_send(0.0)[0][0])
     packets = [RtpPacket.parse(d) for d, _ in s.datagrams_to_send(5.0)]   # 5 s stopped
     assert len(packets) == 1 and packets[0].marker
+    # 249 slots skipped: the far end counts them lost, and this side says so
+    assert packets[0].sequence - first.sequence == 250
+    assert s.stats.skipped == 249 and s.stats.sent == 2
     assert s.next_timer() == pytest.approx(5.02)
 
 

@@ -70,9 +70,13 @@ def test_one_page_ecm_call_over_sip_in_real_time(tmp_path):
     sent, received, _ = run_call(pages, tmp_path)
     assert_went_through(sent, received, pages)
     assert sent.codec == received.codec == "PCMU" and sent.fax.ecm
-    for r in (sent, received):          # a clean loopback: nothing lost, short or malformed;
-        assert r.rtp.lost == r.rtp.underruns == r.rtp.malformed == 0     # late only when the
-        assert r.rtp.late <= r.rtp.received // 100, r.rtp    # shared machine stalls us > 40 ms
+    for r, peer in ((sent, received), (received, sent)):
+        # A clean loopback: nothing lost, short or malformed.  The one loss allowed is
+        # the slots a peer stalled > 200 ms by a loaded machine skipped on purpose
+        # (rtp.session MAX_BURST), which it counts; late only when the machine stalls us > 40 ms.
+        assert r.rtp.lost == peer.rtp.skipped, (r.rtp, peer.rtp)
+        assert r.rtp.underruns == r.rtp.malformed == 0, r.rtp
+        assert r.rtp.late <= r.rtp.received // 100, r.rtp
         assert 12.0 < r.line_seconds < 25.0
     assert sent.rtp.sent == received.rtp.received
 

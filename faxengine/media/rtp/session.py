@@ -104,6 +104,7 @@ class RtpStats:
     ignored: int
     foreign: int
     underruns: int
+    skipped: int = 0        # slots this side skipped after a stall (MAX_BURST): the peer's ``lost``
 
 
 class RtpSession:
@@ -140,6 +141,7 @@ class RtpSession:
         self._marker = True                  # RFC 3551 §4.1: first packet of a talkspurt
         self._latched = False
         self.sent = self.malformed = self.ignored = self.foreign = self.underruns = 0
+        self.skipped = 0
 
     # -- sending -------------------------------------------------------------
 
@@ -194,6 +196,7 @@ class RtpSession:
         if due > MAX_BURST:
             skipped = due - 1
             self._next += skipped
+            self.skipped += skipped
             self._seq = (self._seq + skipped) & 0xFFFF
             self._ts = (self._ts + skipped * self.samples_per_packet) & 0xFFFFFFFF
             self._take(skipped * self.samples_per_packet)
@@ -262,4 +265,4 @@ class RtpSession:
                         reordered=jb.reordered, duplicates=jb.duplicates,
                         blocks_lost=jb.blocks_lost, jitter_ms=jb.jitter_ms,
                         malformed=self.malformed, ignored=self.ignored, foreign=self.foreign,
-                        underruns=self.underruns)
+                        underruns=self.underruns, skipped=self.skipped)
