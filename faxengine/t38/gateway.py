@@ -38,7 +38,8 @@ Snooping and editing (``faxengine.t38.gateway_t30``, T.30 frames both
 ways, as spandsp's gateway does): DCS sets the modem and rate of the next
 high-speed signals and whether they are ECM frames; a DIS or DTC loses what
 the gateway cannot carry (V.8; with ``ecm=False`` ECM and MMR), with a new
-FCS.  Every control frame relayed is in ``frames`` and logged at INFO on
+FCS; NSF, NSC and NSS have their content zeroed (``nsx_suppression``, the
+default).  Every control frame relayed is in ``frames`` and logged at INFO on
 ``faxengine.t38.gateway``.
 
 The gateway ends (``finished``) when a DCN has passed and both sides are
@@ -127,6 +128,10 @@ class T38Gateway:
         max_datagram: the peer's ``T38FaxMaxDatagram``: no data packet is
             larger.
         ecm: let error correction through (False edits it out of DIS/DTC).
+        nsx_suppression: overwrite the FIF of NSF, NSC and NSS with zeros
+            both ways (``gateway_t30``), so the two ends agree no
+            proprietary mode the gateway cannot carry; False: pass them as
+            they are.
         power_dbm0: transmit level on the audio side.
         logger: where the frames relayed are logged (default
             ``faxengine.t38.gateway``).
@@ -136,7 +141,7 @@ class T38Gateway:
     """
 
     def __init__(self, *, version: int = 0, max_datagram: int = 400, ecm: bool = True,
-                 power_dbm0: float = -13.0,
+                 nsx_suppression: bool = True, power_dbm0: float = -13.0,
                  logger: logging.Logger | logging.LoggerAdapter | None = None) -> None:
         if isinstance(version, bool) or version not in VERSIONS:
             raise T38Error(f"version must be a T38FaxVersion, one of {VERSIONS}, "
@@ -151,7 +156,7 @@ class T38Gateway:
         self.packets_bad = 0                    # IFP packets ignored (not IFP, unexpected)
         self.packets_lost = 0
         self.result: GatewayResult | None = None
-        self._t30 = T30Snoop(self.ecm, self.log)    # what the relayed frames said
+        self._t30 = T30Snoop(self.ecm, self.log, bool(nsx_suppression))    # what the relayed frames said
         self._epoch = 0
         self._dcn_at: int | None = None
         self._last_activity = 0
@@ -184,6 +189,26 @@ class T38Gateway:
         """The T.30 control frames relayed, in order: ("audio->t38" or
         "t38->audio", the frame as sent on, after any edit)."""
         return self._t30.frames
+
+    @property
+    def nsx_suppressed(self) -> int:
+        """NSF, NSC and NSS frames whose content was overwritten (``nsx_suppression``)."""
+        return self._t30.suppressed
+
+    @property
+    def playing(self) -> bool:
+        """A signal from the T.38 side is still being played to the audio side."""
+        return self._audio.busy
+
+    def end_now(self) -> GatewayResult:
+        """End the call from outside (a SIP leg hung up before the gateway saw
+        its end): ``OK`` when the last page was confirmed already,
+        ``CALL_FAILED`` when frames passed, else ``NO_SIGNAL``.  The result."""
+        if self.result is None:
+            self._end("OK" if self._t30.document_done
+                      else "CALL_FAILED" if self._t30.frames else "NO_SIGNAL")
+        assert self.result is not None
+        return self.result
 
     @property
     def dropped(self) -> int:
