@@ -11,6 +11,7 @@ which failure to pass on).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import resource
 import subprocess
@@ -58,6 +59,23 @@ class Process:
             self.proc.wait()
 
 
+@contextlib.contextmanager
+def receiver_behind_gateway(tmp_path):
+    """``faxengine receive --t38 --once`` and ``faxengine t38gateway --once`` to it;
+    yields (receiver, gateway) and kills whatever still runs at the end."""
+    receiver = Process("receive", "--listen", "127.0.0.1:0", "--out", str(tmp_path / "in"),
+                       "--once", "--json", "--t38")
+    try:
+        gateway = Process("t38gateway", "--listen", "127.0.0.1:0", "--to", receiver.uri,
+                          "--once", "--json")
+        try:
+            yield receiver, gateway
+        finally:
+            gateway.kill()
+    finally:
+        receiver.kill()
+
+
 def _same_pages(path: str, pages) -> None:
     got = tiff.read(path)
     assert len(got) == len(pages)
@@ -70,19 +88,10 @@ def test_audio_sender_through_the_gateway_to_a_t38_receiver(tmp_path, capsys):
     pages = [text_page(40)]
     doc = tmp_path / "doc.tif"
     tiff.write(doc, pages)
-    receiver = Process("receive", "--listen", "127.0.0.1:0", "--out", str(tmp_path / "in"),
-                       "--once", "--json", "--t38")
-    try:
-        gateway = Process("t38gateway", "--listen", "127.0.0.1:0", "--to", receiver.uri,
-                          "--once", "--json")
-        try:
-            assert send_main([str(doc), "--to", gateway.uri, "--no-t38", "--json"]) == 0
-            status, lines, cpu = gateway.finish()
-        finally:
-            gateway.kill()
+    with receiver_behind_gateway(tmp_path) as (receiver, gateway):
+        assert send_main([str(doc), "--to", gateway.uri, "--no-t38", "--json"]) == 0
+        status, lines, cpu = gateway.finish()
         rx_status, rx_lines, _ = receiver.finish()
-    finally:
-        receiver.kill()
     sent = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     gw, received = json.loads(lines[-1]), json.loads(rx_lines[-1])
     assert status == 0 and rx_status == 0
@@ -104,20 +113,11 @@ def test_t38_sender_through_the_gateway_to_an_audio_receiver(tmp_path):
     to T.38 on it is refused 488 (the gateway already converts), so the
     receiver goes on in audio."""
     pages = [text_page(41)]
-    receiver = Process("receive", "--listen", "127.0.0.1:0", "--out", str(tmp_path / "in"),
-                       "--once", "--json", "--t38")
-    try:
-        gateway = Process("t38gateway", "--listen", "127.0.0.1:0", "--to", receiver.uri,
-                          "--once", "--json")
-        try:
-            sent = asyncio.run(asyncio.wait_for(
-                send_fax(pages, gateway.uri, t38=T38Options(t38_only=True)), 120))
-            status, lines, _ = gateway.finish()
-        finally:
-            gateway.kill()
+    with receiver_behind_gateway(tmp_path) as (receiver, gateway):
+        sent = asyncio.run(asyncio.wait_for(
+            send_fax(pages, gateway.uri, t38=T38Options(t38_only=True)), 120))
+        status, lines, _ = gateway.finish()
         rx_status, rx_lines, _ = receiver.finish()
-    finally:
-        receiver.kill()
     gw, received = json.loads(lines[-1]), json.loads(rx_lines[-1])
     assert sent.ok and sent.t38 and sent.codec is None
     assert status == 0 and rx_status == 0
