@@ -422,6 +422,7 @@ class T38GatewayServer:
         rtp = RtpPort(session, rtp_socket)
         gateway = T38Gateway(version=image.params.version, max_datagram=_largest_packet(image),
                              ecm=self.ecm, nsx_suppression=self.nsx_suppression,
+                             rate_management=image.params.rate_management,
                              logger=logging.LoggerAdapter(
                                  logging.getLogger("faxengine.t38.gateway"), {"call": cid}))
         legs: _Legs

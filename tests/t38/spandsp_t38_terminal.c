@@ -99,6 +99,16 @@ int stt_set_nsf(stt_t *p, const uint8_t *fif, int len)
     return t30_set_tx_nsf(p->t30, fif, len);
 }
 
+/* localTCF as spandsp 0.0.6 has it: data rate management method 1 on its
+ * T.38 core, and its T.30 in no-TCF mode (which sends no TCF, and as a
+ * sender does not wait for CFR either). */
+void stt_set_local_tcf(stt_t *p)
+{
+    t38_set_data_rate_management_method(t38_terminal_get_t38_core_state(p->t38),
+                                        T38_DATA_RATE_MANAGEMENT_LOCAL_TCF);
+    t30_set_iaf_mode(p->t30, T30_IAF_MODE_T38 | T30_IAF_MODE_NO_TCF);
+}
+
 /* One IFP packet that arrived, with its sequence number. */
 int stt_rx(stt_t *p, const uint8_t *buf, int len, int seq)
 {

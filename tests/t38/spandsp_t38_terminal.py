@@ -40,6 +40,7 @@ SHIM = spandsp.Shim(HERE / "spandsp_t38_terminal.c", HERE.parent.parent / "build
                         "stt_rx": (_i, [_p, _s, _i, _i]), "stt_report": (None, [_p, _p]),
                         "stt_completion_str": (_s, [_i]),
                         "stt_set_nsf": (_i, [_p, _s, _i]),
+                        "stt_set_local_tcf": (None, [_p]),
                     }, header=Path("/usr/include/spandsp/t38_terminal.h"),
                     what="the spandsp T.38 terminal harness")
 available = SHIM.available
@@ -97,6 +98,11 @@ class SpandspT38Terminal:
         """Send this NSF (its FIF) before CSI and DIS when answering."""
         if self._lib.stt_set_nsf(self._h, fif, len(fif)) < 0:
             raise RuntimeError("t30_set_tx_nsf refused the NSF")
+
+    def set_local_tcf(self) -> None:
+        """localTCF as spandsp 0.0.6 has it: rate management method 1 and its
+        T.30's no-TCF mode (no TCF sent; a sender does not wait for CFR)."""
+        self._lib.stt_set_local_tcf(self._h)
 
     def rx(self, packet) -> None:
         octets = ifp.encode(packet, self.version)
