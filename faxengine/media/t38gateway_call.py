@@ -327,9 +327,14 @@ class T38GatewayServer:
         udptl = await open_udptl_socket(self.endpoint.host)
         out_id: str | None = None
         try:
-            out_id = sip.invite(self._target(cid), rtp.port,
-                                udptl_port=udptl.port if t38_leg == "outgoing" else None,
-                                t38_only=t38_leg == "outgoing")
+            try:
+                out_id = sip.invite(self._target(cid), rtp.port,
+                                    udptl_port=udptl.port if t38_leg == "outgoing" else None,
+                                    t38_only=t38_leg == "outgoing")
+            except (OSError, SipLocalError) as exc:     # e.g. the --to host does not resolve
+                _reject(sip, cid, 500)
+                return GatewayCallResult(None, cid, None, t38_leg, 500,
+                                         f"the outgoing INVITE could not be sent: {exc}")
             out_events = self.endpoint.watch(out_id)
             outcome = await self._outgoing(cid, in_events, out_id, out_events)
             if isinstance(outcome, GatewayCallResult):

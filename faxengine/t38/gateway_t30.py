@@ -13,8 +13,8 @@ octets, FCS removed) passing either way and returns the octets to send on:
   the frame's length kept, as spandsp's ``t38_gateway_set_nsx_suppression``
   does.  Two machines of one maker that recognise each other in NSF agree
   proprietary modes (compression, speeds) in NSS that the gateway cannot
-  demodulate or carry; country 0 with vendor 0 is no maker, so both fall
-  back to what DIS/DCS say.  The frame stays where it was (the V.21 signal
+  demodulate or carry; with the vendor's octets gone no machine recognises
+  a partner, so both fall back to what DIS/DCS say.  The frame stays where it was (the V.21 signal
   keeps its frames and timing), only its content is gone;
 * DCS sets ``mode`` (modem, rate) and ECM for the high-speed signals that
   follow: the first after a DCS is TCF, never ECM (``next_signal`` "tcf");
