@@ -277,7 +277,7 @@ class T38GatewayServer:
         t38: the T.38 leg's UDPTL redundancy.
 
     Raises:
-        SipLocalError: ``to`` is not a SIP URI.
+        SipLocalError: ``to`` is not a SIP URI, or is the endpoint itself (a loop).
         ValueError: a bad ``t38_leg``.
     """
 
@@ -290,6 +290,9 @@ class T38GatewayServer:
         if endpoint.sip.ua is None or endpoint.sip.ua.t38 is None:
             raise SipLocalError("the T.38 gateway's endpoint needs T.38 parameters "
                                 "(SipEndpoint.open gives them)")
+        if self.target.address == tuple(endpoint.sip.local[:2]):
+            raise SipLocalError(f"{to} is this gateway's own address: every call would call "
+                                f"the gateway again; give the far end's")
         self.endpoint, self.t38_leg, self.ecm = endpoint, t38_leg, bool(ecm)
         self.nsx_suppression = bool(nsx_suppression)
         self.max_seconds, self.jitter_delay = max_seconds, jitter_delay

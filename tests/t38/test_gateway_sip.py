@@ -24,6 +24,7 @@ import pytest
 from faxengine import tiff
 from faxengine.media.call import FaxReceiver, SipEndpoint, send_fax
 from faxengine.media.commands import send_main, t38gateway_main
+from faxengine.media.sip.errors import SipLocalError
 from faxengine.media.t38call import T38Options
 from faxengine.media.t38gateway_call import T38GatewayServer, failure_for, legs_for
 from t38_pump import text_page
@@ -225,3 +226,19 @@ def test_the_failure_passed_on(status, passed_on):
 def test_command_usage_errors(argv, message, capsys):
     assert t38gateway_main(argv) == 2
     assert capsys.readouterr().err.strip() == f"faxengine t38gateway: {message}"
+
+
+def test_a_gateway_calling_itself_is_refused():
+    async def run():
+        endpoint = await SipEndpoint.open(LOCAL, user="gateway")
+        try:
+            host, port = endpoint.sip.local
+            with pytest.raises(SipLocalError) as caught:
+                T38GatewayServer(endpoint, f"sip:fax@{host}:{port}")
+            return str(caught.value), host, port
+        finally:
+            endpoint.close()
+
+    message, host, port = asyncio.run(run())
+    assert message == (f"sip:fax@{host}:{port} is this gateway's own address: every call "
+                       "would call the gateway again; give the far end's")
