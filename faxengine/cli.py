@@ -245,6 +245,8 @@ DELEGATED: dict[str, tuple[str, str]] = {
     "receive": ("faxengine.media.commands:receive_main",
                 "answer fax calls over SIP (--listen HOST:PORT) or a sound card "
                 "(--device N); --out DIR"),
+    "t38gateway": ("faxengine.media.commands:t38gateway_main",
+                   "a SIP T.38 gateway: audio on one leg, T.38 on the other (--to sip:...)"),
     "decode": ("faxengine.media.analyser.cli:main",
                "report what happened in a recording of a fax call (WAV): frames, bursts, pages"),
     "devices": ("faxengine.media.soundcard:devices_main",

@@ -230,6 +230,47 @@ class _Recording:
         self._wav.close()
 
 
+async def serve_calls(endpoint: SipEndpoint, handle: Callable[[IncomingCall], Any],
+                      on_result: Any, limit: int | None,
+                      wanted: Callable[[IncomingCall], bool] = lambda incoming: True,
+                      grace: float = HANGUP_WAIT_S) -> list[Any]:
+    """Run ``handle(incoming)`` as a task for each INVITE on ``endpoint`` that is
+    ``wanted``, side by side, until ``limit`` calls have ended (None: for
+    ever); ``on_result(result)`` after each.  Cancelled, the calls in progress
+    are cancelled and given ``grace`` seconds to hang up (DCN, BYE) before the
+    endpoint closes."""
+    tasks: set[asyncio.Task] = set()
+    results: list[Any] = []
+
+    def done(task: asyncio.Task) -> None:
+        tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("a call failed: %r", task.exception())
+        elif not task.cancelled():
+            results.append(task.result())
+            if on_result is not None:
+                on_result(task.result())
+
+    started = 0
+    try:
+        while limit is None or started < limit:
+            incoming = await endpoint.incoming.get()
+            if not wanted(incoming):
+                continue
+            task = asyncio.get_running_loop().create_task(handle(incoming))
+            task.add_done_callback(done)
+            tasks.add(task)
+            started += 1
+        while tasks:
+            await asyncio.wait(set(tasks))
+    finally:
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(set(tasks), timeout=grace)
+    return results
+
+
 def _failed(code: str, detail: str) -> Result:
     return Result(code, f"{CODES[code]} ({detail})")
 
@@ -569,37 +610,9 @@ class FaxReceiver:
                     max_calls: int | None = None) -> list[CallResult]:
         """Answer calls until ``max_calls`` have ended (one with ``once``);
         ``on_result(result)`` after each.  Calls run side by side."""
-        limit = 1 if once else max_calls
-        tasks: set[asyncio.Task] = set()
-        results: list[CallResult] = []
-
-        def done(task: asyncio.Task) -> None:
-            tasks.discard(task)
-            if not task.cancelled() and task.exception() is not None:
-                logger.error("a call failed: %s", task.exception())
-            elif not task.cancelled():
-                results.append(task.result())
-                if on_result is not None:
-                    on_result(task.result())
-
-        started = 0
-        try:
-            while limit is None or started < limit:
-                incoming = await self.endpoint.incoming.get()
-                if not self._wanted(incoming):
-                    continue
-                task = asyncio.get_running_loop().create_task(self.answer(incoming))
-                task.add_done_callback(done)
-                tasks.add(task)
-                started += 1
-            while tasks:
-                await asyncio.wait(set(tasks))
-        finally:
-            for task in tasks:
-                task.cancel()
-            if tasks:       # each call hangs up (DCN, BYE) before the endpoint closes
-                await asyncio.wait(set(tasks), timeout=ABORT_LINE_S + HANGUP_WAIT_S + 2.0)
-        return results
+        return await serve_calls(self.endpoint, self.answer, on_result,
+                                 1 if once else max_calls, self._wanted,
+                                 ABORT_LINE_S + HANGUP_WAIT_S + 2.0)
 
     def _wanted(self, incoming: IncomingCall) -> bool:
         call = self.endpoint.sip.ua.calls.get(incoming.call_id) if self.endpoint.sip.ua else None

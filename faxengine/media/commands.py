@@ -9,6 +9,9 @@
         [--user U] [--password P] [--register sip:registrar] [--record-dir DIR]
         [--jitter-ms MS] [--json]
     faxengine receive --device N --out DIR [--ecm/--no-ecm] [--json]
+    faxengine t38gateway --to sip:NUMBER@HOST[:PORT] [--listen HOST:PORT]
+        [--t38-leg auto|incoming|outgoing] [--ecm/--no-ecm] [--suppress-nsx/--no-suppress-nsx]
+        [--once | --calls N] [--jitter-ms MS] [--json]
 
 ``send`` shows a progress bar per page on a terminal (one line per page
 sent when stderr is not one) and ends with the result line, or the result
@@ -26,6 +29,11 @@ terminal is the one a SIP call would use, and the progress bar, result line,
 ``--json`` and exit status are the same; ``receive --device`` takes one call
 and writes one TIFF-F file.  There is no SIP on a card, so the result line
 names the card and its counters instead of SIP and RTP.
+
+``t38gateway`` is the SIP T.38 gateway (``faxengine.media.t38gateway_call``):
+every INVITE to ``--listen`` (default 127.0.0.1:5060) is put through to
+``--to`` with one leg in G.711 audio and the other in T.38, and a line per
+call says how it ended (a JSON object with ``--json``).
 
 ``CARD_OPTIONS`` is the hook tests use: keyword arguments given to every
 ``SoundCard`` these commands open (a fake PyAudio as ``pyaudio=``, a long
@@ -51,7 +59,7 @@ from faxengine.media.progress import PageBar
 from faxengine.t30.result import Result
 from faxengine.t30.terminal import FaxTerminal
 
-__all__ = ["CARD_OPTIONS", "CardResult", "receive_main", "send_main"]
+__all__ = ["CARD_OPTIONS", "CardResult", "receive_main", "send_main", "t38gateway_main"]
 
 CARD_OPTIONS: dict[str, Any] = {}   # extra SoundCard(...) arguments: tests only (see above)
 
@@ -340,5 +348,71 @@ def receive_main(argv: list[str] | None = None) -> int:
         return 0
     except (FaxError, OSError, ValueError) as exc:
         print(f"faxengine receive: {exc}", file=sys.stderr)
+        return 2
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _t38gateway_parser() -> argparse.ArgumentParser:
+    from faxengine.media.t38gateway_call import T38_LEGS
+
+    p = argparse.ArgumentParser(prog="faxengine t38gateway",
+                                description="a SIP T.38 gateway: each call in G.711 audio on "
+                                            "one leg and T.38 on the other")
+    p.add_argument("--to", required=True, metavar="URI",
+                   help="where the outgoing leg goes: sip:NUMBER@HOST[:PORT] (without "
+                        "NUMBER@, the incoming INVITE's number)")
+    p.add_argument("--listen", default="127.0.0.1:5060", metavar="HOST:PORT",
+                   help="where to take INVITEs (default 127.0.0.1:5060; port 0: any free "
+                        "one, printed)")
+    p.add_argument("--t38-leg", choices=T38_LEGS, default="auto",
+                   help="which leg is T.38: auto (default: the one that offers or accepts "
+                        "m=image), incoming, outgoing")
+    p.add_argument("--ecm", action=argparse.BooleanOptionalAction, default=True,
+                   help="let error correction through (default: on)")
+    p.add_argument("--suppress-nsx", action=argparse.BooleanOptionalAction, default=True,
+                   help="zero the content of NSF/NSC/NSS so the ends agree no proprietary "
+                        "mode the gateway cannot carry (default: on)")
+    ends = p.add_mutually_exclusive_group()
+    ends.add_argument("--once", action="store_true", help="exit after one call, with its status")
+    ends.add_argument("--calls", type=int, metavar="N", help="exit after N calls")
+    p.add_argument("--jitter-ms", type=_jitter_ms, default=60, metavar="MS",
+                   help="the audio leg's jitter buffer delay, 20 to 1000 ms (default: 60)")
+    p.add_argument("--json", action="store_true", help="print each call's result as JSON")
+    return p
+
+
+async def _t38gateway(args: argparse.Namespace) -> list[Any]:
+    from faxengine.media.t38gateway_call import T38GatewayServer
+
+    Uri.parse(args.to)                          # a bad --to before binding anything
+    endpoint = await SipEndpoint.open(_listen_address(args.listen), user="gateway")
+    try:
+        server = T38GatewayServer(endpoint, args.to, t38_leg=args.t38_leg, ecm=args.ecm,
+                                  nsx_suppression=args.suppress_nsx,
+                                  jitter_delay=args.jitter_ms / 1000)
+        host, port = endpoint.sip.local
+        print(f"listening on sip:gateway@{host}:{port}", flush=True)
+
+        def show(result: Any) -> None:
+            print(json.dumps(result.as_dict()) if args.json else result.line(), flush=True)
+
+        return await server.serve(show, max_calls=1 if args.once else args.calls)
+    finally:
+        endpoint.close()
+
+
+def t38gateway_main(argv: list[str] | None = None) -> int:
+    """``faxengine t38gateway``: 0 when every call's fax went through (or Ctrl-C
+    stopped it with none failed), 1 when one did not, 2 on a usage error."""
+    args = _t38gateway_parser().parse_args(argv)
+    try:
+        _listen_address(args.listen)
+        if args.calls is not None and args.calls < 1:
+            raise ValueError(f"--calls takes a number of calls >= 1, not {args.calls}")
+        results = asyncio.run(_t38gateway(args))
+    except KeyboardInterrupt:
+        return 0
+    except (FaxError, OSError, ValueError) as exc:
+        print(f"faxengine t38gateway: {exc}", file=sys.stderr)
         return 2
     return 0 if all(r.ok for r in results) else 1

@@ -38,7 +38,8 @@ Snooping and editing (``faxengine.t38.gateway_t30``, T.30 frames both
 ways, as spandsp's gateway does): DCS sets the modem and rate of the next
 high-speed signals and whether they are ECM frames; a DIS or DTC loses what
 the gateway cannot carry (V.8; with ``ecm=False`` ECM and MMR), with a new
-FCS.  Every control frame relayed is in ``frames`` and logged at INFO on
+FCS; NSF, NSC and NSS have their content zeroed (``nsx_suppression``, the
+default).  Every control frame relayed is in ``frames`` and logged at INFO on
 ``faxengine.t38.gateway``.
 
 The gateway ends (``finished``) when a DCN has passed and both sides are
@@ -63,13 +64,14 @@ import numpy as np
 from faxengine.levels import SAMPLE_RATE
 from faxengine.modem import HdlcRx, ToneDetector, V17Rx, V21Rx, V27terRx, V29Rx
 from faxengine.t30.facilities import V17, V27TER, V29
-from faxengine.t30.frames import Frame
+from faxengine.t30.frames import Fcf, Frame
 from faxengine.t30.errors import LocalProtocolError
 from faxengine.t30.options import as_int16
 from faxengine.t38 import signals
 from faxengine.t38.errors import T38Error
 from faxengine.t38.gateway_audio import AudioOut
 from faxengine.t38.gateway_t30 import T30Snoop
+from faxengine.t38.gateway_tcf import RATE_MANAGEMENT, LocalTcf
 from faxengine.t38.ifp import VERSIONS, Data, Field, FieldType, IfpPacket, Indicator, T30Data, T30Indicator
 
 __all__ = ["T38Gateway", "GatewayResult", "RESULT_CODES", "IDLE_S"]
@@ -127,15 +129,24 @@ class T38Gateway:
         max_datagram: the peer's ``T38FaxMaxDatagram``: no data packet is
             larger.
         ecm: let error correction through (False edits it out of DIS/DTC).
+        nsx_suppression: overwrite the FIF of NSF, NSC and NSS with zeros
+            both ways (``gateway_t30``), so the two ends agree no
+            proprietary mode the gateway cannot carry; False: pass them as
+            they are.
+        rate_management: the T.38 side's ``T38FaxRateManagement``:
+            ``"transferredTCF"`` (TCF crosses as data, T.38 §8.2) or
+            ``"localTCF"`` (§8.1: the gateway judges the audio side's TCF and
+            plays one to it itself; ``faxengine.t38.gateway_tcf``).
         power_dbm0: transmit level on the audio side.
         logger: where the frames relayed are logged (default
             ``faxengine.t38.gateway``).
 
     Raises:
-        T38Error: a bad ``version`` or ``max_datagram``.
+        T38Error: a bad ``version``, ``max_datagram`` or ``rate_management``.
     """
 
     def __init__(self, *, version: int = 0, max_datagram: int = 400, ecm: bool = True,
+                 nsx_suppression: bool = True, rate_management: str = "transferredTCF",
                  power_dbm0: float = -13.0,
                  logger: logging.Logger | logging.LoggerAdapter | None = None) -> None:
         if isinstance(version, bool) or version not in VERSIONS:
@@ -145,13 +156,18 @@ class T38Gateway:
                 or max_datagram < signals.IFP_OVERHEAD + 1:
             raise T38Error(f"max_datagram must be an int of at least {signals.IFP_OVERHEAD + 1} "
                            f"octets (the peer's T38FaxMaxDatagram), not {max_datagram!r}")
+        if rate_management not in RATE_MANAGEMENT:
+            raise T38Error(f"rate_management must be one of {', '.join(RATE_MANAGEMENT)} "
+                           f"(T38FaxRateManagement), not {rate_management!r}")
         self.version, self.max_datagram, self.ecm = version, max_datagram, bool(ecm)
+        self.rate_management = rate_management
+        self._tcf = LocalTcf(rate_management == "localTCF")
         self.log = logger if logger is not None else logging.getLogger(LOGGER)
         self.now = 0                            # samples heard on the audio side
         self.packets_bad = 0                    # IFP packets ignored (not IFP, unexpected)
         self.packets_lost = 0
         self.result: GatewayResult | None = None
-        self._t30 = T30Snoop(self.ecm, self.log)    # what the relayed frames said
+        self._t30 = T30Snoop(self.ecm, self.log, bool(nsx_suppression))    # what the relayed frames said
         self._epoch = 0
         self._dcn_at: int | None = None
         self._last_activity = 0
@@ -164,6 +180,8 @@ class T38Gateway:
         self._v21_on = False
         self._hs_rx = None                      # (modem, rate, receiver)
         self._hs_on = False
+        self._hs_local = False                  # this signal is a TCF judged here (localTCF)
+        self._swallow = False                   # the frame being snooped is not sent on
         self._hs_hdlc: HdlcRx | None = None
         self._hs_bits = np.zeros(0, np.uint8)
         self._hs_signals = 0                    # signals since the last DCS
@@ -184,6 +202,32 @@ class T38Gateway:
         """The T.30 control frames relayed, in order: ("audio->t38" or
         "t38->audio", the frame as sent on, after any edit)."""
         return self._t30.frames
+
+    @property
+    def nsx_suppressed(self) -> int:
+        """NSF, NSC and NSS frames whose content was overwritten (``nsx_suppression``)."""
+        return self._t30.suppressed
+
+    @property
+    def local_tcf(self) -> LocalTcf:
+        """localTCF's counts: ``checked`` (the audio side's TCFs judged here),
+        ``generated`` (TCFs played to it), ``verdict`` (the last one good?)."""
+        return self._tcf
+
+    @property
+    def playing(self) -> bool:
+        """A signal from the T.38 side is still being played to the audio side."""
+        return self._audio.busy
+
+    def end_now(self) -> GatewayResult:
+        """End the call from outside (a SIP leg hung up before the gateway saw
+        its end): ``OK`` when the last page was confirmed already,
+        ``CALL_FAILED`` when frames passed, else ``NO_SIGNAL``.  The result."""
+        if self.result is None:
+            self._end("OK" if self._t30.document_done
+                      else "CALL_FAILED" if self._t30.frames else "NO_SIGNAL")
+        assert self.result is not None
+        return self.result
 
     @property
     def dropped(self) -> int:
@@ -309,6 +353,9 @@ class T38Gateway:
         self._activity()
         if ok:
             data = self._snoop(data, direction)
+            if self._swallow:                   # (localTCF: a CFR the far end never asked for)
+                self._swallow = False
+                return
         octets = signals.hdlc_octets(data)
         per = max(1, self.max_datagram - signals.IFP_OVERHEAD)
         for at in range(0, len(octets), per):
@@ -325,15 +372,21 @@ class T38Gateway:
                 return
             self._hs_on = True
             self._tones = None
-            kind, long, short = signals._HS[modem, rate]
-            self._send(Indicator(short if self._hs_signals and modem == V17 else long))
+            self._hs_local = self._tcf.enabled and self._t30.next_signal == "tcf"
+            if self._hs_local:                  # T.38 §8.1: judged here, not sent on
+                self._tcf.start_check(rate)
+            else:
+                kind, long, short = signals._HS[modem, rate]
+                self._send(Indicator(short if self._hs_signals and modem == V17 else long))
             self._activity()
             self._hs_hdlc = HdlcRx() if self._t30.ecm_image else None
             self._hs_bits = np.zeros(0, np.uint8)
         kind = signals.data_kind(modem, rate)
         if bits.size:
             self._activity()
-            if self._hs_hdlc is not None:
+            if self._hs_local:
+                self._tcf.add(bits)
+            elif self._hs_hdlc is not None:
                 for f in self._hs_hdlc.decode(bits):
                     self._frame_out(kind, f.data, f.ok, "audio->t38")
             else:
@@ -344,12 +397,17 @@ class T38Gateway:
         if not rx.carrier_present or not rx.trained:
             self._hs_on = False
             self._hs_signals += 1
-            if self._hs_hdlc is not None:
+            if self._hs_local:
+                good = self._tcf.finish_check()
+                self.log.info("TCF from the audio side judged here (localTCF): %s",
+                              "good" if good else "bad, the far end's CFR goes on as FTT")
+            elif self._hs_hdlc is not None:
                 self._send(Data(kind, (Field(FieldType.HDLC_SIG_END),)))
             else:
                 self._non_ecm_out(kind, rate, last=True)
                 self._send(Data(kind, (Field(FieldType.T4_NON_ECM_SIG_END),)))
-            self._send(signals.NO_SIGNAL)
+            if not self._hs_local:
+                self._send(signals.NO_SIGNAL)
             self._t30.signal_ended()
             if modem != V17:
                 rx.restart()                    # V.17 keeps its equaliser for short training
@@ -374,22 +432,32 @@ class T38Gateway:
         self._rx_indicator = kind
         self._frame.clear()
         self._frame_bad = False
-        if kind is T30Indicator.NO_SIGNAL:
-            self._audio.end()
-        elif kind in (T30Indicator.CED, T30Indicator.CNG):
+        self._audio.end()                       # whatever played has ended
+        self._play_local_tcf()                  # (after the T.38 side's DCS: localTCF)
+        if kind in (T30Indicator.CED, T30Indicator.CNG):
             self._audio.start(kind.name.lower())
         elif kind is T30Indicator.V21_PREAMBLE:
             self._audio.start("v21")
             self._tones = None
         elif kind in _TRAINING:
             self._start_hs(*_TRAINING[kind])
-        else:
+        elif kind is not T30Indicator.NO_SIGNAL:
             self.packets_bad += 1               # V.8/V.34/V.33: not carried here
-            self._audio.end()
 
     def _start_hs(self, modem: str, rate: int, short: bool) -> None:
-        self._audio.start("hs", modem, rate, short, hdlc=self._t30.ecm_image)
+        signal = self._audio.start("hs", modem, rate, short, hdlc=self._t30.ecm_image)
+        # localTCF: an image sent before the fax machine's CFR waits for it
+        signal.held = self._tcf.enabled and self._t30.next_signal == "tcf"
         self._tones = None
+
+    def _play_local_tcf(self) -> None:
+        """localTCF: after the T.38 side's DCS, the TCF the audio side expects."""
+        tcf = self._tcf.take_tcf()
+        if tcf is not None:
+            modem, rate, zeros = tcf
+            self._audio.bits(self._audio.start("hs", modem, rate), zeros)
+            self._audio.end()
+            self.log.info("TCF played to the audio side (localTCF): %s %d bit/s", modem, rate)
 
     def _data_in(self, packet: Data) -> None:
         kind = packet.kind
@@ -434,13 +502,27 @@ class T38Gateway:
             return
         if ft in _HDLC_ENDS:
             self._audio.end()
+            self._play_local_tcf()
 
     # ------------------------------------------------------------ snooping
     def _snoop(self, data: bytes, direction: str) -> bytes:
         """A good frame passing: ``T30Snoop`` learns from it and edits it; a new
         mode (DCS, CTC) gets a new high-speed receiver, DCN starts phase E."""
+        if direction == "t38->audio" and self._tcf.verdict is False:
+            data = self._tcf.answer(Frame.parse(data)).to_bytes()  # CFR -> FTT: TCF was bad
         data = self._t30.frame(data, direction)
+        last = self._t30.frames[-1][1].fcf if self._t30.frames else None
+        if self._tcf.enabled and direction == "audio->t38" and last is not None:
+            if last is Fcf.CFR:
+                # the held image may play now; a T.38 side that sent it without
+                # waiting for CFR (spandsp's no-TCF mode) never gets the CFR: there
+                # it would be an invalid response to its page
+                self._swallow = self._audio.release() > 0
+            elif last in (Fcf.FTT, Fcf.DCS):
+                self._audio.drop_held()
         if self._t30.epoch != self._epoch:
+            if last is Fcf.DCS:
+                self._tcf.new_dcs(direction, self._t30.mode)
             self._epoch, self._hs_signals, self._hs_rx = self._t30.epoch, 0, None
             if self._t30.mode is not None:
                 modem, rate = self._t30.mode

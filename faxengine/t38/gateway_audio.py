@@ -28,6 +28,9 @@ lands inside a code word.  ``FILL_HOLD_BITS`` of data without any EOL
 faster than the line plays is cut: at most ``MAX_QUEUED_BITS``,
 ``MAX_QUEUED_FRAMES`` and ``MAX_SIGNALS`` wait (``dropped`` counts the rest).
 
+A signal may be ``held`` (local TCF, ``gateway_tcf``): it waits, silent,
+until ``release`` (or ``drop_held``), and the line counts as quiet meanwhile.
+
 A signal ends with its sig-end field, the ``no-signal`` indicator, a new
 indicator, or ``SIGNAL_SILENCE_S`` without a packet (a lost end): what
 is queued goes out, then the modem's turn-off.  A signal that comes while
@@ -118,6 +121,7 @@ class _Signal:
         self.kind, self.modem, self.rate = kind, modem, rate
         self.ending = False
         self.done = False
+        self.held = False                       # waits for ``AudioOut.release`` (local TCF)
         self.last_packet = started
         self.frames: list[bytes] = []           # whole HDLC frames to send
         self.non_ecm = NonEcmBits()
@@ -201,8 +205,21 @@ class AudioOut:
 
     @property
     def busy(self) -> bool:
-        """True while anything is queued or playing."""
-        return bool(self._queue) or self._buf.size > 0
+        """True while anything is playing or queued to play (not held)."""
+        return (bool(self._queue) and not self._queue[0].held) or self._buf.size > 0
+
+    def release(self) -> int:
+        """The held signals may play (the fax machine's CFR has passed); how many were held."""
+        held = sum(s.held for s in self._queue)
+        for signal in self._queue:
+            signal.held = False
+        return held
+
+    def drop_held(self) -> None:
+        """Forget the held signals (FTT or a new DCS: they were for nothing)."""
+        kept = [s for s in self._queue if not s.held]
+        self.dropped += len(self._queue) - len(kept)
+        self._queue = kept
 
     def start(self, kind: str, modem: str | None = None, rate: int = 0,
               short_train: bool = False, hdlc: bool = False) -> _Signal:
@@ -236,7 +253,7 @@ class AudioOut:
         if current is not None and self.now - current.last_packet > SIGNAL_SILENCE_S * SAMPLE_RATE:
             current.ending = True       # its end was lost
         parts, have = [self._buf], self._buf.size
-        while have < n and self._queue:
+        while have < n and self._queue and not self._queue[0].held:
             signal = self._queue[0]
             got = signal.samples(n - have)
             parts.append(got)

@@ -7,6 +7,15 @@ octets, FCS removed) passing either way and returns the octets to send on:
 * DIS/DTC (T.30 Table 2): V.8 (bit 6) cleared, and with ``ecm=False``
   error correction (bit 27) and MMR (bit 31, only allowed with ECM): what
   the gateway cannot carry.  The HDLC transmitter puts a new FCS on it;
+* NSF, NSC and NSS (T.30 §5.3.6.2: non-standard facilities, a T.35
+  country and vendor code then the vendor's own octets), with
+  ``nsx_suppression`` (the default): every FIF octet overwritten with zero,
+  the frame's length kept, as spandsp's ``t38_gateway_set_nsx_suppression``
+  does.  Two machines of one maker that recognise each other in NSF agree
+  proprietary modes (compression, speeds) in NSS that the gateway cannot
+  demodulate or carry; with the vendor's octets gone no machine recognises
+  a partner, so both fall back to what DIS/DCS say.  The frame stays where it was (the V.21 signal
+  keeps its frames and timing), only its content is gone;
 * DCS sets ``mode`` (modem, rate) and ECM for the high-speed signals that
   follow: the first after a DCS is TCF, never ECM (``next_signal`` "tcf");
   CFR and CTR make them the image ("image": ECM frames when the DCS said
@@ -33,6 +42,7 @@ __all__ = ["T30Snoop", "DIS_V8_BIT", "DIS_ECM_BIT", "DIS_MMR_BIT"]
 
 DIS_V8_BIT, DIS_ECM_BIT, DIS_MMR_BIT = 6, 27, 31        # T.30 Table 2
 _DOCUMENT_END = frozenset({Fcf.EOP, Fcf.PRI_EOP})
+_NSX = frozenset({Fcf.NSF, Fcf.NSC, Fcf.NSS})      # non-standard facilities: T.35 code, vendor data
 _POST_MESSAGE = frozenset({Fcf.EOP, Fcf.PRI_EOP, Fcf.MPS, Fcf.PRI_MPS, Fcf.EOM, Fcf.PRI_EOM})
 
 
@@ -45,8 +55,10 @@ def _clear(fif: bytearray, n: int) -> None:
 class T30Snoop:
     """The T.30 state a gateway follows (see the module docstring)."""
 
-    def __init__(self, ecm: bool, log: logging.Logger | logging.LoggerAdapter) -> None:
-        self.ecm, self.log = ecm, log
+    def __init__(self, ecm: bool, log: logging.Logger | logging.LoggerAdapter,
+                 nsx_suppression: bool = True) -> None:
+        self.ecm, self.log, self.nsx_suppression = ecm, log, nsx_suppression
+        self.suppressed = 0                     # NSF/NSC/NSS frames overwritten
         self.dcs: Dcs | None = None
         self.epoch = 0
         self.next_signal = "tcf"
@@ -78,6 +90,10 @@ class T30Snoop:
         if fcf in (Fcf.DIS, Fcf.DTC):
             frame = self._edit_dis(frame)
             data = frame.to_bytes()
+        elif fcf in _NSX and self.nsx_suppression and frame.fif.strip(b"\0"):
+            frame = Frame(frame.fcf, bytes(len(frame.fif)), frame.final, frame.x, frame.code)
+            data = frame.to_bytes()
+            self.suppressed += 1
         elif fcf is Fcf.DCS:
             try:
                 self.dcs = Dcs.decode(frame.fif)

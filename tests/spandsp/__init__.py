@@ -70,6 +70,7 @@ __all__ = [
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "harness.c"
+COMMON_HEADER = HERE / "spandsp_common.h"    # included by every harness
 REPO_ROOT = HERE.parent.parent
 BUILD_DIR = REPO_ROOT / "build" / "spandsp_harness"
 LIBRARY = BUILD_DIR / "libharness.so"
@@ -103,8 +104,10 @@ def status_name(code: int) -> str:
 
 def build_library(source: Path, library: Path) -> None:
     """Compile one C file against libspandsp into a shared library, when the
-    library is missing or older than the source (other harnesses use it too)."""
-    if library.exists() and library.stat().st_mtime >= source.stat().st_mtime:
+    library is missing or older than the source or the header every harness
+    shares (``spandsp_common.h``; other harnesses use this too)."""
+    newest = max(source.stat().st_mtime, COMMON_HEADER.stat().st_mtime)
+    if library.exists() and library.stat().st_mtime >= newest:
         return
     library.parent.mkdir(parents=True, exist_ok=True)
     cc = os.environ.get("CC", "gcc")
@@ -223,6 +226,7 @@ HARNESS = Shim(SOURCE, LIBRARY, {
     "sp_fax_rx_fillin": (_i, [_p, _i]),
     "sp_fax_report": (None, [_p, _p]),
     "sp_fax_nframes": (_i, [_p]),
+    "sp_fax_set_nsf": (_i, [_p, _s, _i]),
     "sp_fax_frame": (_i, [_p, _i, _u8p, _i, _ip, _i64p]),
     "sp_fax_remote_ident": (_s, [_p]),
     "sp_fax_completion_str": (_s, [_i]),
@@ -631,6 +635,12 @@ class FaxTerminal(_Handle):
             x_resolution=r.x_resolution, y_resolution=r.y_resolution, bad_rows=r.bad_rows,
             remote_ident=self._lib.sp_fax_remote_ident(self._h).decode(errors="replace"),
             duration_s=r.done_sample / 8000 if r.done_sample >= 0 else None)
+
+    def set_nsf(self, fif: bytes) -> None:
+        """Send this NSF (its FIF: T.35 country and vendor code, then the
+        vendor's octets) before CSI and DIS when answering."""
+        if self._lib.sp_fax_set_nsf(self._h, fif, len(fif)) < 0:
+            raise RuntimeError("t30_set_tx_nsf refused the NSF")
 
     def frames(self) -> list[tuple[str, int, bytes, str]]:
         """The T.30 frames of the call so far: (``"rx"`` or ``"tx"``, samples

@@ -66,6 +66,7 @@
 #include <spandsp/t30_api.h>
 #include <spandsp/t30_logging.h>
 #include <spandsp/fax.h>
+#include "spandsp_common.h"
 
 /* Modem kinds, named after their recommendation. */
 enum { SP_V21 = 21, SP_V27TER = 27, SP_V29 = 29, SP_V17 = 17 };
@@ -931,23 +932,9 @@ sp_fax_t *sp_fax_new(int calling, const char *tx_file, const char *rx_file, int 
     fax_set_transmit_on_idle(f->fax, TRUE);
     fax_set_tep_mode(f->fax, FALSE);
     f->t30 = fax_get_t30_state(f->fax);
-    if (tx_file != NULL)
-        t30_set_tx_file(f->t30, tx_file, -1, -1);
-    if (rx_file != NULL)
-        t30_set_rx_file(f->t30, rx_file, -1);
+    sp_t30_setup(f->t30, tx_file, rx_file, ecm, modems, compressions);
     if (ident != NULL)
         t30_set_tx_ident(f->t30, ident);
-    t30_set_ecm_capability(f->t30, ecm);
-    t30_set_supported_modems(f->t30, modems);
-    t30_set_supported_compressions(f->t30, compressions);
-    t30_set_supported_resolutions(f->t30, T30_SUPPORT_STANDARD_RESOLUTION | T30_SUPPORT_FINE_RESOLUTION
-                                  | T30_SUPPORT_SUPERFINE_RESOLUTION | T30_SUPPORT_R8_RESOLUTION
-                                  | T30_SUPPORT_R16_RESOLUTION | T30_SUPPORT_300_300_RESOLUTION
-                                  | T30_SUPPORT_400_400_RESOLUTION);
-    t30_set_supported_image_sizes(f->t30, T30_SUPPORT_215MM_WIDTH | T30_SUPPORT_255MM_WIDTH
-                                  | T30_SUPPORT_303MM_WIDTH | T30_SUPPORT_UNLIMITED_LENGTH
-                                  | T30_SUPPORT_A4_LENGTH | T30_SUPPORT_B4_LENGTH
-                                  | T30_SUPPORT_US_LETTER_LENGTH | T30_SUPPORT_US_LEGAL_LENGTH);
     t30_set_phase_e_handler(f->t30, fax_phase_e, f);
     t30_set_real_time_frame_handler(f->t30, fax_frame, f);
     return f;
@@ -1017,6 +1004,13 @@ void sp_fax_report(sp_fax_t *f, sp_fax_report_t *rep)
     rep->samples_tx = f->samples_tx;
     rep->samples_rx = f->samples_rx;
     rep->done_sample = f->done_sample;
+}
+
+/* The NSF (its FIF, len octets) the terminal sends before CSI and DIS when
+ * it answers; 0, or -1 when spandsp refused it. */
+int sp_fax_set_nsf(sp_fax_t *f, const uint8_t *fif, int len)
+{
+    return t30_set_tx_nsf(f->t30, fif, len);
 }
 
 /* Frames logged so far: how many (may exceed what is kept). */

@@ -15,29 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <spandsp.h>
-
-#define GW_QUEUE 512
-#define GW_MAXLEN 1500
+#include "../spandsp/spandsp_common.h"
 
 typedef struct {
     t38_gateway_state_t *gw;
-    int ntx, taken, overflow;
-    int len[GW_QUEUE];
-    uint8_t buf[GW_QUEUE][GW_MAXLEN];
+    sp_ifp_queue_t tx;
 } sgw_t;
 
 static int gw_packet(t38_core_state_t *s, void *user_data, const uint8_t *buf, int len, int count)
 {
-    sgw_t *p = (sgw_t *) user_data;
     (void) s;
-    (void) count;
-    if (p->ntx >= GW_QUEUE || len > GW_MAXLEN) {
-        p->overflow++;
-        return -1;
-    }
-    memcpy(p->buf[p->ntx], buf, (size_t) len);
-    p->len[p->ntx++] = len;
-    return 0;
+    return sp_ifp_queue_put(&((sgw_t *) user_data)->tx, buf, len, count);
 }
 
 sgw_t *sgw_new(int version, int ecm)
@@ -69,7 +57,7 @@ void sgw_free(sgw_t *p)
  * queue restarts here: take them before the next call). */
 int sgw_rx(sgw_t *p, int16_t *amp, int len)
 {
-    p->ntx = p->taken = 0;
+    sp_ifp_queue_restart(&p->tx);
     return t38_gateway_rx(p->gw, amp, len);
 }
 
@@ -81,12 +69,7 @@ int sgw_tx(sgw_t *p, int16_t *amp, int len)
 
 int sgw_take(sgw_t *p, uint8_t *buf, int max)
 {
-    if (p->taken >= p->ntx)
-        return -1;
-    int k = p->taken++;
-    int n = (p->len[k] < max) ? p->len[k] : max;
-    memcpy(buf, p->buf[k], (size_t) n);
-    return n;
+    return sp_ifp_queue_take(&p->tx, buf, max, NULL);
 }
 
 int sgw_rx_ifp(sgw_t *p, const uint8_t *buf, int len, int seq)

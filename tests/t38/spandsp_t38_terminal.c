@@ -16,19 +16,14 @@
 #include <string.h>
 #include <inttypes.h>
 #include <spandsp.h>
-
-#define QUEUE 512
-#define MAXLEN 1500
+#include "../spandsp/spandsp_common.h"
 
 typedef struct {
     t38_terminal_state_t *t38;
     t30_state_t *t30;
     int done, completion;
     int64_t samples, done_sample;
-    int ntx, taken;
-    int tx_len[QUEUE], tx_count[QUEUE];
-    uint8_t tx_buf[QUEUE][MAXLEN];
-    int overflow;
+    sp_ifp_queue_t tx;
 } stt_t;
 
 typedef struct {
@@ -38,16 +33,8 @@ typedef struct {
 
 static int tx_packet(t38_core_state_t *s, void *user_data, const uint8_t *buf, int len, int count)
 {
-    stt_t *p = (stt_t *) user_data;
     (void) s;
-    if (p->ntx >= QUEUE || len > MAXLEN) {
-        p->overflow++;
-        return -1;
-    }
-    memcpy(p->tx_buf[p->ntx], buf, (size_t) len);
-    p->tx_len[p->ntx] = len;
-    p->tx_count[p->ntx++] = count;
-    return 0;
+    return sp_ifp_queue_put(&((stt_t *) user_data)->tx, buf, len, count);
 }
 
 static void phase_e(t30_state_t *t30, void *user_data, int completion_code)
@@ -76,22 +63,8 @@ stt_t *stt_new(int calling, const char *tx_file, const char *rx_file, int ecm, i
     t38_set_t38_version(t38_terminal_get_t38_core_state(p->t38), version);
     t38_terminal_set_fill_bit_removal(p->t38, fill_bit_removal);
     p->t30 = t38_terminal_get_t30_state(p->t38);
-    if (tx_file != NULL)
-        t30_set_tx_file(p->t30, tx_file, -1, -1);
-    if (rx_file != NULL)
-        t30_set_rx_file(p->t30, rx_file, -1);
+    sp_t30_setup(p->t30, tx_file, rx_file, ecm, modems, compressions);
     t30_set_tx_ident(p->t30, "5551234");
-    t30_set_ecm_capability(p->t30, ecm);
-    t30_set_supported_modems(p->t30, modems);
-    t30_set_supported_compressions(p->t30, compressions);
-    t30_set_supported_resolutions(p->t30, T30_SUPPORT_STANDARD_RESOLUTION | T30_SUPPORT_FINE_RESOLUTION
-                                  | T30_SUPPORT_SUPERFINE_RESOLUTION | T30_SUPPORT_R8_RESOLUTION
-                                  | T30_SUPPORT_R16_RESOLUTION | T30_SUPPORT_300_300_RESOLUTION
-                                  | T30_SUPPORT_400_400_RESOLUTION);
-    t30_set_supported_image_sizes(p->t30, T30_SUPPORT_215MM_WIDTH | T30_SUPPORT_255MM_WIDTH
-                                  | T30_SUPPORT_303MM_WIDTH | T30_SUPPORT_UNLIMITED_LENGTH
-                                  | T30_SUPPORT_A4_LENGTH | T30_SUPPORT_B4_LENGTH
-                                  | T30_SUPPORT_US_LETTER_LENGTH | T30_SUPPORT_US_LEGAL_LENGTH);
     t30_set_phase_e_handler(p->t30, phase_e, p);
     return p;
 }
@@ -107,23 +80,33 @@ void stt_free(stt_t *p)
 /* n samples of time pass; returns the number of packets queued to take. */
 int stt_step(stt_t *p, int n)
 {
-    p->ntx = p->taken = 0;
+    sp_ifp_queue_restart(&p->tx);
     p->samples += n;
     t38_terminal_send_timeout(p->t38, n);
-    return p->ntx;
+    return p->tx.n;
 }
 
 /* The next packet queued by the last step: its octets into buf; returns its
  * length (count: how often spandsp wants it sent), or -1 when none is left. */
 int stt_take(stt_t *p, uint8_t *buf, int max, int *count)
 {
-    if (p->taken >= p->ntx)
-        return -1;
-    int k = p->taken++;
-    int n = (p->tx_len[k] < max) ? p->tx_len[k] : max;
-    memcpy(buf, p->tx_buf[k], (size_t) n);
-    *count = p->tx_count[k];
-    return n;
+    return sp_ifp_queue_take(&p->tx, buf, max, count);
+}
+
+/* The NSF (its FIF) the terminal sends before CSI and DIS when it answers. */
+int stt_set_nsf(stt_t *p, const uint8_t *fif, int len)
+{
+    return t30_set_tx_nsf(p->t30, fif, len);
+}
+
+/* localTCF as spandsp 0.0.6 has it: data rate management method 1 on its
+ * T.38 core, and its T.30 in no-TCF mode (which sends no TCF, and as a
+ * sender does not wait for CFR either). */
+void stt_set_local_tcf(stt_t *p)
+{
+    t38_set_data_rate_management_method(t38_terminal_get_t38_core_state(p->t38),
+                                        T38_DATA_RATE_MANAGEMENT_LOCAL_TCF);
+    t30_set_iaf_mode(p->t30, T30_IAF_MODE_T38 | T30_IAF_MODE_NO_TCF);
 }
 
 /* One IFP packet that arrived, with its sequence number. */
@@ -146,7 +129,7 @@ void stt_report(stt_t *p, stt_report_t *r)
     r->pages_rx = st.pages_rx;
     r->encoding = st.encoding;
     r->bad_rows = st.bad_rows;
-    r->overflow = p->overflow;
+    r->overflow = p->tx.overflow;
     r->samples = p->samples;
     r->done_sample = p->done_sample;
 }

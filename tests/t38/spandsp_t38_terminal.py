@@ -39,6 +39,8 @@ SHIM = spandsp.Shim(HERE / "spandsp_t38_terminal.c", HERE.parent.parent / "build
                         "stt_take": (_i, [_p, _p, _i, ctypes.POINTER(_i)]),
                         "stt_rx": (_i, [_p, _s, _i, _i]), "stt_report": (None, [_p, _p]),
                         "stt_completion_str": (_s, [_i]),
+                        "stt_set_nsf": (_i, [_p, _s, _i]),
+                        "stt_set_local_tcf": (None, [_p]),
                     }, header=Path("/usr/include/spandsp/t38_terminal.h"),
                     what="the spandsp T.38 terminal harness")
 available = SHIM.available
@@ -91,6 +93,16 @@ class SpandspT38Terminal:
             self.raw.append(octets)
             out.append(ifp.decode(octets, self.version))
         return out
+
+    def set_nsf(self, fif: bytes) -> None:
+        """Send this NSF (its FIF) before CSI and DIS when answering."""
+        if self._lib.stt_set_nsf(self._h, fif, len(fif)) < 0:
+            raise RuntimeError("t30_set_tx_nsf refused the NSF")
+
+    def set_local_tcf(self) -> None:
+        """localTCF as spandsp 0.0.6 has it: rate management method 1 and its
+        T.30's no-TCF mode (no TCF sent; a sender does not wait for CFR)."""
+        self._lib.stt_set_local_tcf(self._h)
 
     def rx(self, packet) -> None:
         octets = ifp.encode(packet, self.version)
