@@ -51,9 +51,11 @@ def test_mailbox_delivery_errors(tmp_path):
 class Relay:
     """A real SMTP server on 127.0.0.1 whose replies the test chooses per recipient."""
 
-    def __init__(self, loop: LoopThread, tls_context=None) -> None:
+    def __init__(self, loop: LoopThread, tls_context=None, quit_reply: str = "221 Bye",
+                 events: list[str] | None = None) -> None:
         self.received: list[tuple[str, list[str], bytes]] = []
         self.loop = loop
+        self.events = events if events is not None else []
         relay = self
 
         class Handler:
@@ -68,7 +70,12 @@ class Relay:
             async def handle_DATA(self, server, session, envelope):
                 relay.received.append((envelope.mail_from, envelope.rcpt_tos,
                                        envelope.original_content))
+                relay.events.append("250 to DATA")
                 return "250 OK"
+
+            async def handle_QUIT(self, server, session, envelope):
+                relay.events.append("QUIT")
+                return quit_reply
 
         async def start():
             return await loop.loop.create_server(
@@ -158,3 +165,33 @@ def test_an_address_no_smtp_command_can_carry_is_refused_for_good_before_sending
                                  f"correct the address")
     with pytest.raises(DeliveryError, match=r"^the sender address 'fax\\r\\n@x' cannot be"):
         SmarthostDelivery("127.0.0.1", 9, timeout=5, mail_from="fax\r\n@x").deliver(result())
+
+
+@pytest.mark.parametrize("quit_reply", ["221 Bye", "421 4.3.0 going down"])
+def test_smarthost_calls_accepted_right_after_the_250_to_data_before_quit(loop, quit_reply):
+    """The outbox marks the mail delivered in ``accepted``: right after the relay's
+    250 to the end of DATA, before QUIT, so the window in which a crash makes a
+    duplicate is that mark alone.  A QUIT answered badly after the 250 is no
+    failure: the relay has the mail (sending it again would be the duplicate)."""
+    events: list[str] = []
+    relay = Relay(loop, quit_reply=quit_reply, events=events)
+    SmarthostDelivery("127.0.0.1", relay.port, timeout=5).deliver(
+        result(), accepted=lambda: events.append("accepted"))
+    relay.close()
+    assert events == ["250 to DATA", "accepted", "QUIT"]
+    assert len(relay.received) == 1
+    refused: list[str] = []
+    other = Relay(loop)
+    with pytest.raises(DeliveryError):
+        SmarthostDelivery("127.0.0.1", other.port, timeout=5).deliver(
+            result(to="nobody@example.jp"), accepted=lambda: refused.append("accepted"))
+    other.close()
+    assert refused == []
+
+
+def test_mailbox_delivery_calls_accepted_once_the_maildir_has_it(tmp_path):
+    store = MailStore(tmp_path)
+    seen: list[int] = []
+    MailboxDelivery(store).deliver(result(), lambda: seen.append(
+        len(store.messages("sample@edicworks.com"))))
+    assert seen == [1]
