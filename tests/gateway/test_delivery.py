@@ -6,9 +6,8 @@ import time
 from datetime import datetime, timezone
 
 import pytest
-from aiosmtpd.smtp import SMTP
 
-from _mailio import LoopThread, tls_contexts
+from _mailio import LoopThread, Relay, tls_contexts
 from faxengine.gateway.delivery import (DeliveryError, MailboxDelivery, SmarthostDelivery,
                                         message_key)
 from faxengine.gateway.jobs import DONE
@@ -46,48 +45,6 @@ def test_mailbox_delivery_errors(tmp_path):
     with pytest.raises(DeliveryError, match="cannot make the mailbox") as err:
         MailboxDelivery(MailStore(tmp_path / "file")).deliver(result())
     assert err.value.temporary
-
-
-class Relay:
-    """A real SMTP server on 127.0.0.1 whose replies the test chooses per recipient."""
-
-    def __init__(self, loop: LoopThread, tls_context=None, quit_reply: str = "221 Bye",
-                 events: list[str] | None = None) -> None:
-        self.received: list[tuple[str, list[str], bytes]] = []
-        self.loop = loop
-        self.events = events if events is not None else []
-        relay = self
-
-        class Handler:
-            async def handle_RCPT(self, server, session, envelope, address, options):
-                if address.startswith("busy@"):
-                    return "452 4.2.2 Mailbox full, try later"
-                if address.startswith("nobody@"):
-                    return "550 5.1.1 No such user"
-                envelope.rcpt_tos.append(address)
-                return "250 OK"
-
-            async def handle_DATA(self, server, session, envelope):
-                relay.received.append((envelope.mail_from, envelope.rcpt_tos,
-                                       envelope.original_content))
-                relay.events.append("250 to DATA")
-                return "250 OK"
-
-            async def handle_QUIT(self, server, session, envelope):
-                relay.events.append("QUIT")
-                return quit_reply
-
-        async def start():
-            return await loop.loop.create_server(
-                lambda: SMTP(Handler(), hostname="relay.test", enable_SMTPUTF8=True,
-                             tls_context=tls_context, loop=loop.loop), "127.0.0.1", 0)
-        self.server = loop.run(start())
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    def close(self) -> None:
-        async def close() -> None:          # in the loop's own thread
-            self.server.close()
-        self.loop.run(close())
 
 
 @pytest.fixture
@@ -178,7 +135,7 @@ def test_smarthost_calls_accepted_right_after_the_250_to_data_before_quit(loop, 
     SmarthostDelivery("127.0.0.1", relay.port, timeout=5).deliver(
         result(), accepted=lambda: events.append("accepted"))
     relay.close()
-    assert events == ["250 to DATA", "accepted", "QUIT"]
+    assert events == ["RCPT", "250 to DATA", "accepted", "QUIT"]
     assert len(relay.received) == 1
     refused: list[str] = []
     other = Relay(loop)
