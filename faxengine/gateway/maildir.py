@@ -175,9 +175,13 @@ class MailStore:
         """Where the message ``name`` is when it was delivered already: by name in
         ``new/``, then in ``cur/`` under each info a reader may have given it
         (at most 65 look-ups whatever the size of the box)."""
-        for path in (box / "new" / name, *(box / "cur" / (name + i) for i in _INFOS)):
-            if os.path.lexists(path):
-                return path
+        new = os.path.join(box, "new", name)
+        if os.path.lexists(new):
+            return Path(new)
+        cur = os.path.join(box, "cur", name)         # strings: no Path per look-up
+        for info in _INFOS:
+            if os.path.lexists(cur + info):
+                return Path(cur + info)
         return None
 
     def messages(self, address: str) -> list[Message]:
