@@ -120,7 +120,7 @@ class Gateway:
         # they left 送信中
         self.worker_prefix = f"{config.gateway.name}:"
         self.worker = worker or f"{self.worker_prefix}{os.getpid()}/"
-        self.outbox_owner = f"{self.worker}outbox"     # its claims on result mails
+        self.outbox_owner = f"{self.worker_prefix}{os.getpid()}/outbox"   # its mail claims
         self.settings = config.result_settings
         self.ports: dict[str, int] = {}
         self.started = asyncio.Event()

@@ -370,6 +370,7 @@ class Store(AccountMethods):
         when the owner's gateway starts again.
         """
         aware(now, "now")
+        need(stale_after, timedelta, "outbox_claim's stale_after")
         if not isinstance(owner, str) or not owner:
             raise StoreError(f"owner is {owner!r}: name the outbox worker (\"<host>:<pid>/"
                              f"outbox\"), so that requeue_outbox can find its claims")
