@@ -18,8 +18,16 @@ How it works:
   then Dovecot's size fields ``,S=<octets>,W=<octets with CRLF line ends>`` so
   a POP3 LIST needs no read.  Delivering the same key again (the outbox retries
   after a crash) finds the message in ``new/`` or ``cur/`` and leaves exactly
-  one.  A message the user already deleted by POP3 is delivered again: the
-  outbox only retries deliveries it never saw finish.
+  one.  The look-up costs the same in a box of ten or ten thousand messages:
+  the name is derived from the key and the octets (the outbox redelivers the
+  same octets), so it is asked for by name -- ``new/<name>``, then
+  ``cur/<name>:2,<flags>`` for each set of the Maildir flags ``DFPRST`` in
+  ASCII order (the spec's rule; 64 names, all of them what Dovecot or a mail
+  program may have renamed it to), never a scan of the box.  Dovecot's
+  keyword flags (lower-case letters) are not tried: a message a reader tagged
+  with one in the seconds between a crash and the redelivery would be
+  delivered once more.  A message the user already deleted by POP3 is
+  delivered again: the outbox only retries deliveries it never saw finish.
 * Messages are stored with LF line ends (the Maildir convention); POP3 sends
   them with CRLF.
 * What a crashed delivery left in ``tmp/`` is removed when a POP3 session
@@ -34,12 +42,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from faxengine.gateway.errors import GatewayError
+from faxengine.gateway.store.files import fsync_dir, write_synced
 
 __all__ = ["MailStore", "Message", "MaildirError", "mailbox_name", "TMP_MAX_AGE_S"]
 
@@ -47,6 +57,10 @@ _SAFE = re.compile(rb"[a-z0-9@._+=-]")
 _SUFFIX = ".faxengine"
 _SIZES = re.compile(r",S=(\d+)(?:,W=(\d+))?")
 TMP_MAX_AGE_S = 36 * 3600   # what a crashed delivery left in tmp/ is removed after this
+# every info a reader may give a message in cur/: "2," and the flags in ASCII order
+# (https://cr.yp.to/proto/maildir.html), fewest flags first: "" and "S" are the usual
+_INFOS = tuple(":2," + "".join(f for i, f in enumerate("DFPRST") if m >> i & 1)
+               for m in sorted(range(64), key=lambda m: (bin(m).count("1"), m)))
 
 
 class MaildirError(GatewayError):
@@ -88,14 +102,6 @@ class Message:
     uid: str
     path: Path
     size: int
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _crlf_size(data: bytes) -> int:
@@ -143,41 +149,39 @@ class MailStore:
         box = self.mailbox(address)
         data = bytes(raw).replace(b"\r\n", b"\n")
         base = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:40] + _SUFFIX
-        found = self._find(box, base)
+        name = f"{base},S={len(data)},W={_crlf_size(data)}"
+        found = self._delivered(box, name)
         if found is not None:
             return found
-        name = f"{base},S={len(data)},W={_crlf_size(data)}"
         # tmp/ names unique per writer (Maildir: pid and a counter), so two
         # threads delivering one key never share a half-written file
         tmp = box / "tmp" / f"{name}.P{os.getpid()}T{threading.get_ident()}"
         new = box / "new" / name
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            write_synced(tmp, data)
             try:
                 os.link(tmp, new)
             except FileExistsError:
                 pass                # another thread delivered the same key just now
             os.unlink(tmp)
-            _fsync_dir(box / "new")
+            fsync_dir(box / "new")
         except OSError as exc:
             raise MaildirError(f"cannot deliver to {box}: {exc.strerror}; "
                                f"check the disk and the permissions of {self.root}") from exc
         return new
 
     @staticmethod
-    def _find(box: Path, base: str) -> Path | None:
-        for sub in ("new", "cur"):
-            with os.scandir(box / sub) as entries:
-                for entry in entries:
-                    if entry.name.startswith(base):
-                        return Path(entry.path)
+    def _delivered(box: Path, name: str) -> Path | None:
+        """Where the message ``name`` is when it was delivered already: by name in
+        ``new/``, then in ``cur/`` under each info a reader may have given it
+        (at most 65 look-ups whatever the size of the box)."""
+        new = os.path.join(box, "new", name)
+        if os.path.lexists(new):
+            return Path(new)
+        cur = os.path.join(box, "cur", name)         # strings: no Path per look-up
+        for info in _INFOS:
+            if os.path.lexists(cur + info):
+                return Path(cur + info)
         return None
 
     def messages(self, address: str) -> list[Message]:
@@ -194,18 +198,26 @@ class MailStore:
                 except FileNotFoundError:
                     pass            # another reader (Dovecot) moved it first
             if fresh:
-                _fsync_dir(box / "cur")
-            found = []
+                fsync_dir(box / "cur")
             with os.scandir(box / "cur") as entries:
-                for entry in entries:
-                    if entry.name.startswith(".") or not entry.is_file():
+                names = [e.name for e in entries if not e.name.startswith(".")]
+            found = []
+            for name in names:
+                path = box / "cur" / name
+                try:
+                    info = os.stat(path)
+                    if not stat.S_ISREG(info.st_mode):
                         continue
-                    found.append((entry.stat().st_mtime_ns, entry.name, Path(entry.path)))
+                    size = self._size(name, path)
+                except FileNotFoundError:
+                    # another reader of the Maildir (Dovecot, a POP3 session that
+                    # just ended with QUIT) deleted it after the scan: not listed
+                    continue
+                found.append((info.st_mtime_ns, name, path, size))
         except OSError as exc:
             raise MaildirError(f"cannot read the mailbox {box}: {exc.strerror}") from exc
         found.sort()
-        return [Message(name.partition(":")[0], path, self._size(name, path))
-                for _, name, path in found]
+        return [Message(name.partition(":")[0], path, size) for _, name, path, size in found]
 
     @staticmethod
     def _clean_tmp(box: Path) -> None:
@@ -286,7 +298,7 @@ class MailStore:
             dirs.add((path or message.path).parent)
         for d in dirs:
             try:
-                _fsync_dir(d)
+                fsync_dir(d)
             except OSError:
                 pass
         return failed

@@ -18,14 +18,18 @@
    wants it, ``Store.finish`` (job, attempt and outbox row in one
    transaction).
 4. **Outbox**: result mails delivered to the Maildir (``delivery``) or a
-   smarthost, retried with back-off; a mail is marked delivered after the
-   delivery, and the Maildir key is its Message-ID, so a crash in between
-   delivers it again onto itself, never twice.
+   smarthost, retried with back-off.  Each is claimed first
+   (``Store.outbox_claim``, owner ``<name>:<pid>/outbox``), so two hosts on one
+   database never deliver one mail, and marked delivered the moment it is (the
+   Maildir has it, or the smarthost said 250 to DATA).  A crash in between
+   delivers it again: onto itself in the Maildir (keyed by its Message-ID),
+   a duplicate through a smarthost (that window is one database commit).  A
+   claim older than ``OUTBOX_CLAIM_TIMEOUT`` (15 min) is taken over by any host.
 5. **POP3** and the **web admin** (uvicorn in this loop) when configured.
 6. **Image expiry**: images deleted 264 hours after sending (spec §4).
 
-At start: jobs this host left 送信中 are put back (``requeue_stale``),
-accepted requests not yet expanded are expanded, the outbox is delivered.
+At start: jobs this host left 送信中 are put back (``requeue_stale``), its
+claims on result mails ended (``requeue_outbox``), accepted requests not yet expanded are expanded, the outbox is delivered.
 On SIGTERM/SIGINT (``stop``): SMTP stops accepting and finishes its
 dialogues, no new call starts, calls in progress may end within ``[gateway]
 stop_timeout`` and are then cancelled (the driver hangs up; their jobs are
@@ -70,6 +74,7 @@ log = logging.getLogger("faxengine.gateway")
 
 RENDER_WORKERS = max(1, min(2, os.cpu_count() or 1))   # documents rendered at once
 POLL_S = 1.0              # how often idle workers look for due work another host stored
+OUTBOX_BATCH = 100        # result mails delivered before the outbox looks at its event again
 OUTBOX_RETRY = (timedelta(seconds=5), timedelta(minutes=1), timedelta(minutes=5),
                 timedelta(minutes=30))                  # back-off of failed deliveries
 EXPIRY_EVERY_S = 600.0    # how often images past their retention are looked for
@@ -115,6 +120,7 @@ class Gateway:
         # they left 送信中
         self.worker_prefix = f"{config.gateway.name}:"
         self.worker = worker or f"{self.worker_prefix}{os.getpid()}/"
+        self.outbox_owner = f"{self.worker_prefix}{os.getpid()}/outbox"   # its mail claims
         self.settings = config.result_settings
         self.ports: dict[str, int] = {}
         self.started = asyncio.Event()
@@ -267,9 +273,11 @@ class Gateway:
                                 [a.as_dict() for a in self.config.accounts])
 
     def _recover(self) -> None:
-        """After a crash: this host's 送信中 jobs back to 送信待ち; the rest (requests
-        not expanded, mails not delivered) the tasks pick up as they start."""
+        """After a crash: this host's 送信中 jobs back to 送信待ち and its claims on
+        result mails ended; the rest (requests not expanded, mails not
+        delivered) the tasks pick up as they start."""
         self.store.requeue_stale(self.worker_prefix)
+        self.store.requeue_outbox(self.worker_prefix)
         self._work.set()
         self._due.set()
         self._mail.set()
@@ -598,32 +606,56 @@ class Gateway:
         return delivery.MailboxDelivery(MailStore(self.data_dir / "mail"))
 
     async def _outbox(self) -> None:
-        from faxengine.gateway.delivery import DeliveryError
+        """Deliver the result mails, one claimed at a time (``Store.outbox_claim``:
+        two hosts never hold one mail); marked delivered the moment the Maildir
+        has it or the smarthost said 250 to DATA (``deliver``'s ``accepted``)."""
+        from faxengine.gateway.store import OUTBOX_CLAIM_TIMEOUT
 
         sender = self._delivery()
         while True:
             await _wait(self._mail, POLL_S * 5)
             self._mail.clear()
-            for record in await asyncio.to_thread(self.store.outbox_due, _utcnow()):
-                mail = ResultMail(record.to_address, "", "", bytes(record.raw))
-                try:
-                    if inspect.iscoroutinefunction(sender.deliver):
-                        await sender.deliver(mail)
-                    else:
-                        await asyncio.to_thread(sender.deliver, mail)
-                except DeliveryError as exc:
-                    temporary = getattr(exc, "temporary", True)
-                    retry_at = _utcnow() + OUTBOX_RETRY[min(record.tries,
-                                                            len(OUTBOX_RETRY) - 1)] \
-                        if temporary else None
-                    log.warning("result mail %s to %s not delivered (%s): %s",
-                                record.message_id, record.to_address,
-                                "again later" if temporary else "given up", exc)
-                    await asyncio.to_thread(self.store.outbox_failed, record.message_id,
-                                            _utcnow(), retry_at, str(exc))
-                    continue
-                await asyncio.to_thread(self.store.outbox_delivered, record.message_id,
-                                        _utcnow())
+            for _ in range(OUTBOX_BATCH):
+                record = await asyncio.to_thread(self.store.outbox_claim, _utcnow(),
+                                                 self.outbox_owner)
+                if record is None:
+                    break
+                if record.taken_from is not None:
+                    log.warning("result mail %s: took over the claim of %s, older than %s "
+                                "(that worker died)", record.message_id, record.taken_from,
+                                OUTBOX_CLAIM_TIMEOUT)
+                await self._deliver(sender, record)
+            else:
+                self._mail.set()        # more than a batch: go on after a look around
+
+    async def _deliver(self, sender: Any, record: Any) -> None:
+        from faxengine.gateway.delivery import DeliveryError
+        from faxengine.gateway.store import StoreError
+
+        mail = ResultMail(record.to_address, "", "", bytes(record.raw))
+
+        def accepted() -> None:
+            self.store.outbox_delivered(record.message_id, _utcnow())
+
+        try:
+            if inspect.iscoroutinefunction(sender.deliver):
+                await sender.deliver(mail, accepted)
+            else:
+                await asyncio.to_thread(sender.deliver, mail, accepted)
+        except StoreError as exc:
+            # delivered, but the mark did not reach the database: the claim stays,
+            # and the mail is delivered again when it is taken back (a duplicate
+            # through a smarthost, one message in the Maildir)
+            log.error("result mail %s to %s delivered, but not marked so: %s",
+                      record.message_id, record.to_address, exc)
+        except DeliveryError as exc:
+            temporary = getattr(exc, "temporary", True)
+            retry_at = _utcnow() + OUTBOX_RETRY[min(record.tries, len(OUTBOX_RETRY) - 1)] \
+                if temporary else None
+            log.warning("result mail %s to %s not delivered (%s): %s", record.message_id,
+                        record.to_address, "again later" if temporary else "given up", exc)
+            await asyncio.to_thread(self.store.outbox_failed, record.message_id, _utcnow(),
+                                    retry_at, str(exc))
 
     # ---- image expiry --------------------------------------------------------
 

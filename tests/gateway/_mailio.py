@@ -1,6 +1,7 @@
 """Helpers of the SMTP, POP3 and delivery tests: a real asyncio loop in a thread
 (the servers live there, the stdlib's blocking clients talk to them from the
-test), a self-signed certificate, and how much memory a process holds."""
+test), a smarthost (``Relay``), a self-signed certificate, and how much memory a
+process holds."""
 from __future__ import annotations
 
 import asyncio
@@ -34,6 +35,64 @@ class LoopThread:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()
+
+
+class Relay:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 as the gateway's smarthost: it
+    keeps what it received, answers per recipient as the test chooses
+    (``busy@``: 452, ``nobody@``: 550) after ``rcpt_delay`` seconds (a slow
+    relay, for a kill during a delivery), and answers QUIT with ``quit_reply``;
+    ``events`` records each RCPT as it comes, the 250 to DATA and the QUIT."""
+
+    def __init__(self, loop: LoopThread, tls_context=None, quit_reply: str = "221 Bye",
+                 events: list[str] | None = None, rcpt_delay: float = 0.0) -> None:
+        from aiosmtpd.smtp import SMTP
+
+        self.received: list[tuple[str, list[str], bytes]] = []
+        self.loop = loop
+        self.events = events if events is not None else []
+        relay = self
+
+        class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, options):
+                relay.events.append("RCPT")
+                if rcpt_delay:
+                    await asyncio.sleep(rcpt_delay)
+                if address.startswith("busy@"):
+                    return "452 4.2.2 Mailbox full, try later"
+                if address.startswith("nobody@"):
+                    return "550 5.1.1 No such user"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, server, session, envelope):
+                relay.received.append((envelope.mail_from, envelope.rcpt_tos,
+                                       envelope.original_content))
+                relay.events.append("250 to DATA")
+                return "250 OK"
+
+            async def handle_QUIT(self, server, session, envelope):
+                relay.events.append("QUIT")
+                return quit_reply
+
+        async def start():
+            return await loop.loop.create_server(
+                lambda: SMTP(Handler(), hostname="relay.test", enable_SMTPUTF8=True,
+                             tls_context=tls_context, loop=loop.loop), "127.0.0.1", 0)
+        self.server = loop.run(start())
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    def message_ids(self) -> list[str]:
+        """The Message-IDs of what was received, in order."""
+        import email.parser
+
+        parser = email.parser.BytesHeaderParser()
+        return [str(parser.parsebytes(raw)["Message-ID"]) for _, _, raw in self.received]
+
+    def close(self) -> None:
+        async def close() -> None:          # in the loop's own thread
+            self.server.close()
+        self.loop.run(close())
 
 
 def self_signed(tmp: Path, name: str = "localhost") -> tuple[Path, Path]:

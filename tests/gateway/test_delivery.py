@@ -6,9 +6,8 @@ import time
 from datetime import datetime, timezone
 
 import pytest
-from aiosmtpd.smtp import SMTP
 
-from _mailio import LoopThread, tls_contexts
+from _mailio import LoopThread, Relay, tls_contexts
 from faxengine.gateway.delivery import (DeliveryError, MailboxDelivery, SmarthostDelivery,
                                         message_key)
 from faxengine.gateway.jobs import DONE
@@ -46,41 +45,6 @@ def test_mailbox_delivery_errors(tmp_path):
     with pytest.raises(DeliveryError, match="cannot make the mailbox") as err:
         MailboxDelivery(MailStore(tmp_path / "file")).deliver(result())
     assert err.value.temporary
-
-
-class Relay:
-    """A real SMTP server on 127.0.0.1 whose replies the test chooses per recipient."""
-
-    def __init__(self, loop: LoopThread, tls_context=None) -> None:
-        self.received: list[tuple[str, list[str], bytes]] = []
-        self.loop = loop
-        relay = self
-
-        class Handler:
-            async def handle_RCPT(self, server, session, envelope, address, options):
-                if address.startswith("busy@"):
-                    return "452 4.2.2 Mailbox full, try later"
-                if address.startswith("nobody@"):
-                    return "550 5.1.1 No such user"
-                envelope.rcpt_tos.append(address)
-                return "250 OK"
-
-            async def handle_DATA(self, server, session, envelope):
-                relay.received.append((envelope.mail_from, envelope.rcpt_tos,
-                                       envelope.original_content))
-                return "250 OK"
-
-        async def start():
-            return await loop.loop.create_server(
-                lambda: SMTP(Handler(), hostname="relay.test", enable_SMTPUTF8=True,
-                             tls_context=tls_context, loop=loop.loop), "127.0.0.1", 0)
-        self.server = loop.run(start())
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    def close(self) -> None:
-        async def close() -> None:          # in the loop's own thread
-            self.server.close()
-        self.loop.run(close())
 
 
 @pytest.fixture
@@ -158,3 +122,33 @@ def test_an_address_no_smtp_command_can_carry_is_refused_for_good_before_sending
                                  f"correct the address")
     with pytest.raises(DeliveryError, match=r"^the sender address 'fax\\r\\n@x' cannot be"):
         SmarthostDelivery("127.0.0.1", 9, timeout=5, mail_from="fax\r\n@x").deliver(result())
+
+
+@pytest.mark.parametrize("quit_reply", ["221 Bye", "421 4.3.0 going down"])
+def test_smarthost_calls_accepted_right_after_the_250_to_data_before_quit(loop, quit_reply):
+    """The outbox marks the mail delivered in ``accepted``: right after the relay's
+    250 to the end of DATA, before QUIT, so the window in which a crash makes a
+    duplicate is that mark alone.  A QUIT answered badly after the 250 is no
+    failure: the relay has the mail (sending it again would be the duplicate)."""
+    events: list[str] = []
+    relay = Relay(loop, quit_reply=quit_reply, events=events)
+    SmarthostDelivery("127.0.0.1", relay.port, timeout=5).deliver(
+        result(), accepted=lambda: events.append("accepted"))
+    relay.close()
+    assert events == ["RCPT", "250 to DATA", "accepted", "QUIT"]
+    assert len(relay.received) == 1
+    refused: list[str] = []
+    other = Relay(loop)
+    with pytest.raises(DeliveryError):
+        SmarthostDelivery("127.0.0.1", other.port, timeout=5).deliver(
+            result(to="nobody@example.jp"), accepted=lambda: refused.append("accepted"))
+    other.close()
+    assert refused == []
+
+
+def test_mailbox_delivery_calls_accepted_once_the_maildir_has_it(tmp_path):
+    store = MailStore(tmp_path)
+    seen: list[int] = []
+    MailboxDelivery(store).deliver(result(), lambda: seen.append(
+        len(store.messages("sample@edicworks.com"))))
+    assert seen == [1]

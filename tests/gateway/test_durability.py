@@ -1,7 +1,8 @@
 """Durability (issue 11): ``kill -9`` of a ``faxengine gateway`` process right
 after the 250 reply, during a call, and during result-mail delivery; after a
 restart every accepted request is finished and every result mail is in the
-Maildir exactly once.  Also the clean stop: SIGTERM during a call exits 0
+Maildir exactly once, or at the smarthost at least once (at most one
+duplicate: the one in the commit after the 250 to DATA).  Also the clean stop: SIGTERM during a call exits 0
 and the call's job is sent after the restart, its attempt not counted.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 
 import pytest
 
+from _mailio import LoopThread, Relay
 from faxengine.gateway.results import SUCCESS_SUBJECT
 from gateway_harness import (GatewayProcess, decode, maildir_files, request, send, wait_for,
                              write_config)
@@ -92,3 +94,40 @@ def test_kill_9_and_sigterm_during_a_call_then_the_job_completes_once(processes,
     assert_each_once(tmp_path, 1)
     with sqlite3.connect(tmp_path / "data" / "gateway.sqlite3") as c:
         assert c.execute("SELECT status, attempts FROM jobs").fetchall() == [("送信完了", 1)]
+
+
+def test_kill_9_during_smarthost_delivery_then_each_mail_reaches_the_relay(processes, tmp_path):
+    """Result mails through a smarthost (a real, slow aiosmtpd relay): kill -9 while
+    the relay is in the middle of one (RCPT sent, no reply yet).  The restarted
+    gateway (the same name, another pid) ends its dead claim at once instead of
+    waiting OUTBOX_CLAIM_TIMEOUT, and every mail reaches the relay.  SMTP allows
+    no better than at least once (RFC 1047): the mark follows the 250 to DATA
+    by one commit, so a duplicate needs the kill inside that commit -- at most
+    one here."""
+    loop = LoopThread()
+    relay = Relay(loop, rcpt_delay=0.3)
+    try:
+        extra = f'[results]\ndelivery = "smtp"\nsmarthost = "127.0.0.1:{relay.port}"\n'
+        gw = start(processes, tmp_path, lines=4, extra=extra)
+        numbers = [f"092{i:07d}" for i in range(1, 9)]
+        send(gw.smtp, request(numbers, subject="中継"))
+        wait_for(lambda: len(relay.received) >= 1 and relay.events[-1] == "RCPT",
+                 "a result mail delivered and the next one in progress", 120, every=0.01)
+        gw.kill()
+        with sqlite3.connect(tmp_path / "data" / "gateway.sqlite3") as c:
+            held = c.execute("SELECT claimed_by FROM outbox WHERE delivered_at IS NULL "
+                             "AND claimed_by IS NOT NULL").fetchall()
+        assert [o.split(":")[0] for o, in held] == [gw.config.gateway.name], held
+        start(processes, tmp_path)
+        wait_for(lambda: len(set(relay.message_ids())) >= len(numbers),
+                 f"{len(numbers)} result mails at the relay", 120)
+        time.sleep(0.5)                 # a mail delivered again would show up now
+        ids = collections.Counter(relay.message_ids())
+        assert len(ids) == len(numbers) and sum(ids.values()) - len(ids) <= 1, ids
+        assert maildir_files(tmp_path / "data") == []
+        with sqlite3.connect(tmp_path / "data" / "gateway.sqlite3") as c:
+            assert c.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL"
+                             ).fetchone() == (0,)
+    finally:
+        relay.close()
+        loop.close()

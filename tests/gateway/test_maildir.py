@@ -172,3 +172,48 @@ def test_a_message_another_reader_flagged_meanwhile_is_read_and_deleted_where_it
     with pytest.raises(MaildirError, match=rf"^message {second.uid} is gone: No such file"):
         store.read(second)
     assert store.remove([second]) == []
+
+
+@pytest.mark.parametrize("info", [None, ":2,", ":2,S", ":2,RS", ":2,DFPRST"])
+def test_a_key_delivered_before_a_restart_is_found_in_new_or_cur_by_name(tmp_path, info):
+    """The duplicate check asks for the message by name (no scan of the box): a
+    new MailStore (the gateway restarted) finds it in new/, or in cur/ under
+    whatever flags a reader (our POP3, Dovecot, a mail program) gave it."""
+    first = MailStore(tmp_path).deliver("a@example.jp", MAIL, "<7.result@cl1.faximo.jp>")
+    moved = first if info is None else first.parent.parent / "cur" / (first.name + info)
+    os.rename(first, moved)
+    again = MailStore(tmp_path)                       # after the restart
+    assert again.deliver("a@example.jp", MAIL, "<7.result@cl1.faximo.jp>") == moved
+    box = tmp_path / "a@example.jp"
+    assert sorted(os.listdir(box / "new")) + sorted(os.listdir(box / "cur")) == [moved.name]
+    assert os.listdir(box / "tmp") == []
+    # another key is another message, whatever is in the box
+    other = again.deliver("a@example.jp", MAIL, "<8.result@cl1.faximo.jp>")
+    assert other.parent == box / "new" and other != moved
+
+
+def test_a_message_deleted_between_the_scan_and_the_stat_is_not_listed(tmp_path, monkeypatch):
+    """messages() scans cur/, then stats each name: another reader (Dovecot, a
+    session's QUIT) may delete one in between.  The race is made certain by
+    monkeypatching os.stat: for the name of the second message it deletes the
+    file first, then stats (FileNotFoundError, as in the race)."""
+    store = MailStore(tmp_path)
+    paths = []
+    for i in range(3):
+        paths.append(store.deliver("a@example.jp", MAIL + b"n%d\n" % i, f"k{i}"))
+        time.sleep(0.01)
+    victim = paths[1].name + ":2,"
+    real_stat = os.stat
+    raced = []
+
+    def stat_after_another_reader(path, *args, **kwargs):
+        if os.fspath(path).endswith(victim) and not raced:
+            raced.append(path)
+            os.unlink(path)
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat_after_another_reader)
+    listed = store.messages("a@example.jp")
+    monkeypatch.undo()
+    assert raced, "the race was not made: messages() no longer stats each name"
+    assert [store.read(m)[-4:] for m in listed] == [b"n0\r\n", b"n2\r\n"]

@@ -115,10 +115,10 @@ def test_jpeg_exif_orientation_is_honoured():
     exif[0x0112] = 6                               # shown turned 90 degrees clockwise
     r = render_documents([jpeg(img, exif=exif.tobytes())])
     assert r.error is None
-    # upright it is 100 x 200: 1728 wide, 3318 lines, so two A4 pages; black on top
-    assert r.counts == [2]
+    # upright it is 100 x 200, enlarged as far as one page holds it; black on top
+    assert r.counts == [1]
     first = r.pages[0].image
-    assert first[:1500].mean() > 0.95 and first[1700:].mean() < 0.05
+    assert first[:1100, 300:1400].mean() > 0.95 and first[1200:].mean() < 0.05
 
 
 def test_a_multi_frame_jpeg_is_its_first_frame():
@@ -130,9 +130,46 @@ def test_a_multi_frame_jpeg_is_its_first_frame():
 
 
 def test_a_tall_picture_past_the_page_limit_is_counted_not_scaled():
-    r = render_documents([jpeg(Image.new("L", (10, 6000), 0), "strip.jpg")], max_pages=50)
-    # 10 x 6000 pels at the line width: 996 147 lines, 436 A4 pages
-    assert r.counts == [436] and r.pages == []
+    r = render_documents([jpeg(Image.new("L", (10, 6000), 0), "strip.jpg")], max_pages=2)
+    # 10 x 6000 pels, not enlarged (it would not fit one page): 5765 lines, 3 A4 pages
+    assert r.counts == [3] and r.pages == []
+
+
+@pytest.mark.parametrize("size", [(100, 400), (300, 1200), (200, 2000), (64, 1000)])
+def test_a_narrow_picture_is_one_page_not_enlarged_into_many(size):
+    """A narrow picture filling the line was enlarged into pages (100 x 400 pels: 3,
+    counted against the 50): it is enlarged only as far as one A4 page holds it,
+    its aspect kept (pels 204 x 196 dpi), centred on the line."""
+    w, h = size
+    for doc in (jpeg(Image.new("L", size, 0), "narrow.jpg"),
+                Document("narrow.tif", "tiff", _grey_tiff(Image.new("L", size, 0)))):
+        r = render_documents([doc])
+        assert r.error is None and r.counts == [1], (doc.name, r.counts)
+        [page] = r.pages
+        assert page.image.shape == (A4_LINES, WIDTH)
+        rows = np.flatnonzero(page.image.any(axis=1))
+        cols = np.flatnonzero(page.image.any(axis=0))
+        assert (rows.min(), rows.max()) == (0, A4_LINES - 1)      # the page's length
+        black = page.image[:, cols.min():cols.max() + 1]
+        assert black.mean() > 0.99                                  # all of the picture
+        width = round(A4_LINES / (h * 196 / 204) * w)
+        assert abs(black.shape[1] - width) <= 2, (black.shape, width)
+        assert abs(cols.min() - (WIDTH - width) // 2) <= 2          # centred
+
+
+def test_a_narrow_picture_longer_than_a_page_at_its_own_pels_is_cut_not_shrunk():
+    r = render_documents([jpeg(Image.new("L", (40, 3000), 0), "receipt.jpg")])
+    assert r.error is None and r.counts == [2]          # 2880 lines; was 55 pages
+    first, second = r.pages
+    cols = np.flatnonzero(first.image.any(axis=0))
+    assert cols.max() - cols.min() + 1 == 40 and first.height == A4_LINES
+    assert second.height == round(3000 * 196 / 204) - A4_LINES
+
+
+def _grey_tiff(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "TIFF")
+    return buf.getvalue()
 
 
 def png_header_only(width: int, height: int) -> bytes:

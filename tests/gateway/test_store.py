@@ -370,3 +370,42 @@ def test_purge_spool_deletes_the_mails_of_expanded_requests_only(store, data_dir
         assert s.get(JobRow, f"{old:010d}001").status == jobs.WAITING    # the job is kept
     assert store.purge_spool(T0 + timedelta(days=11)) == 0
     assert [r.seq for r in store.unexpanded()] == [pending]
+
+
+def test_outbox_claims_have_an_owner_end_and_go_stale(store):
+    """A result mail is claimed before delivery: never held by two workers; the
+    claim ends with delivered/failed, is taken back by its gateway's name at
+    a restart, and by anyone once older than OUTBOX_CLAIM_TIMEOUT."""
+    from faxengine.gateway.store import OUTBOX_CLAIM_TIMEOUT
+
+    for d in ("0000000007001", "0000000007002", "0000000007003"):
+        store.queue_mail(_mail(d), T0)
+    a1 = store.outbox_claim(T0, "host-a:10/outbox")
+    b1 = store.outbox_claim(T0, "host-b:20/outbox")
+    a2 = store.outbox_claim(T0, "host-a:10/outbox")
+    assert [m.detail_no for m in (a1, b1, a2)] == ["0000000007001", "0000000007002",
+                                                     "0000000007003"]
+    assert store.outbox_claim(T0, "host-c:30/outbox") is None     # all held
+    assert store.outbox_due(T0) == []
+    store.outbox_delivered(a1.message_id, T0)
+    store.outbox_failed(a2.message_id, T0, T0 + timedelta(seconds=5), "421 busy")
+    assert store.outbox_claim(T0, "host-c:30/outbox") is None     # not due yet
+    again = store.outbox_claim(T0 + timedelta(seconds=5), "host-c:30/outbox")
+    assert (again.message_id, again.tries, again.taken_from) == (a2.message_id, 1, None)
+    # host-c restarts: its claim ends; host-b's (a live one) stays
+    assert store.requeue_outbox("host_") == 0                      # LIKE wildcards are literal
+    assert store.requeue_outbox("host-c:") == 1
+    assert store.outbox_claim(T0 + timedelta(seconds=6), "host-a:11/outbox").message_id == \
+        a2.message_id
+    # host-b never comes back: its claim is taken over once stale, and says whose it was
+    assert store.outbox_claim(T0 + OUTBOX_CLAIM_TIMEOUT, "host-a:11/outbox") is None
+    late = store.outbox_claim(T0 + OUTBOX_CLAIM_TIMEOUT + timedelta(seconds=1),
+                              "host-a:11/outbox")
+    assert (late.message_id, late.taken_from) == (b1.message_id, "host-b:20/outbox")
+    with store.session() as s:
+        rows = {r.detail_no: (r.claimed_by, r.delivered_at) for r in s.scalars(select(OutboxRow))}
+    assert rows == {"0000000007001": ("host-a:10/outbox", T0),
+                    "0000000007002": ("host-a:11/outbox", None),
+                    "0000000007003": ("host-a:11/outbox", None)}
+    with pytest.raises(StoreError, match=r"^owner is '': name the outbox worker "):
+        store.outbox_claim(T0, "")

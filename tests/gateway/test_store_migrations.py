@@ -12,12 +12,14 @@ import pytest
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, MetaData, String
+from sqlalchemy import Column, MetaData, String, text
 
 import faxengine.gateway.migrations as migrations
 from faxengine.gateway.store import Base, Store, StoreError
 from faxengine.gateway.store.engine import make_engine
-from faxengine.gateway.store.migrate import current, head
+from faxengine.gateway.store.migrate import config, current, head
+
+HEAD = "0002_outbox_claim"
 
 
 def _diff(store, metadata):
@@ -29,7 +31,7 @@ def _diff(store, metadata):
 def test_the_models_and_the_migrations_agree(store):
     assert _diff(store, Base.metadata) == []
     with store.engine.connect() as conn:
-        assert current(conn) == head() == "0001"
+        assert current(conn) == head() == HEAD
 
 
 def test_the_comparison_sees_a_model_the_migrations_lack(store):
@@ -48,7 +50,7 @@ def test_opening_again_leaves_a_database_at_head_alone(store_url, data_dir):
     with Store.open(store_url, data_dir) as again:
         assert [r.read() for r in again.unexpanded()] == [b"kept"]
         with again.engine.connect() as conn:
-            assert current(conn) == "0001"
+            assert current(conn) == HEAD
 
 
 def test_the_migrations_are_shipped_inside_the_package():
@@ -87,7 +89,7 @@ def test_two_hosts_opening_a_new_database_at_once_migrate_it_once(backend, reque
     with Store.open(url, tmp_path / "data") as store:
         assert _diff(store, Base.metadata) == []
         with store.engine.connect() as conn:
-            assert current(conn) == "0001"
+            assert current(conn) == HEAD
 
 
 def test_a_database_of_a_newer_faxengine_is_refused(store_url, data_dir):
@@ -95,12 +97,69 @@ def test_a_database_of_a_newer_faxengine_is_refused(store_url, data_dir):
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0099'")
     try:
         with pytest.raises(StoreError, match=r"^the database is at revision 0099, which this "
-                                             r"faxengine does not know \(its newest is 0001\): "
+                                             r"faxengine does not know \(its newest is 0002_outbox_claim\): "
                                              r"it was made by a newer faxengine; run that one, "
                                              r"or upgrade this one$"):
             Store.open(store_url, data_dir)
     finally:                # the shared test database: back to this revision
         engine = make_engine(store_url, data_dir)
         with engine.begin() as conn:
-            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0001'")
+            conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{HEAD}'")
+        engine.dispose()
+
+
+def _columns(engine, table: str) -> list[str]:
+    from sqlalchemy import inspect
+
+    return [c["name"] for c in inspect(engine).get_columns(table)]
+
+
+@pytest.fixture
+def blank_url(request, tmp_path):
+    """A database with no tables: SQLite under tmp_path, or a new PostgreSQL one."""
+    if request.param == "sqlite":
+        return ""
+    return request.getfixturevalue("pg_cluster").new_database(migrated=False)
+
+
+@pytest.mark.parametrize("blank_url", ["sqlite", "postgresql"], indirect=True)
+def test_0002_upgrades_a_0001_database_with_rows_and_downgrades_again(blank_url, tmp_path):
+    """A database made by 0001, with a result mail waiting in its outbox: 0002 adds
+    the claim columns, the waiting mail comes through unclaimed and is claimed
+    as any other; the downgrade drops the columns and keeps the rows."""
+    from alembic import command
+
+    data = tmp_path / "data"
+    data.mkdir()
+    engine = make_engine(blank_url, data)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(config(conn), "0001")
+            at = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+            conn.execute(text(
+                "INSERT INTO outbox (message_id, to_address, raw, created_at, tries, last_error)"
+                " VALUES ('<0000000007001.result@cl1.faximo.jp>', 'sample@edicworks.com', "
+                ":raw, :at, 0, '')"),
+                {"raw": b"x", "at": at.replace(tzinfo=None) if blank_url == "" else at})
+        assert "claimed_by" not in _columns(engine, "outbox")
+        with Store.open(blank_url, data) as store:          # migrates to head
+            with store.engine.connect() as conn:
+                assert current(conn) == HEAD
+            assert _diff(store, Base.metadata) == []
+            now = datetime(2026, 12, 1, 9, 1, tzinfo=timezone.utc)
+            mail = store.outbox_claim(now, "host-a:1/outbox")
+            assert (mail.message_id, bytes(mail.raw), mail.taken_from) == \
+                ("<0000000007001.result@cl1.faximo.jp>", b"x", None)
+            assert store.outbox_claim(now, "host-b:2/outbox") is None
+        with engine.begin() as conn:
+            command.downgrade(config(conn), "0001")
+            assert current(conn) == "0001"
+            assert conn.exec_driver_sql("SELECT message_id, tries FROM outbox").all() == \
+                [("<0000000007001.result@cl1.faximo.jp>", 0)]
+        assert [c for c in _columns(engine, "outbox") if c.startswith("claimed")] == []
+        with engine.begin() as conn:
+            command.upgrade(config(conn), "head")
+            assert conn.exec_driver_sql("SELECT claimed_by, claimed_at FROM outbox").all() == \
+                [(None, None)]
+    finally:
         engine.dispose()

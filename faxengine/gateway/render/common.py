@@ -74,7 +74,9 @@ def fit(grey, *, dither: bool | None, room: int, dpi: tuple[float, float] | None
             the picture needs (``bilevel``).
         room: render the pages only if there are at most this many.
         dpi: the picture's resolution: kept at its physical size when it is
-            narrower than the line; None: scaled to the line width.
+            narrower than the line; None: scaled to the line width.  Either
+            way a picture is enlarged only as far as one page holds it, and
+            never below its own pels (enlarging never adds pages).
 
     Returns:
         The number of pages (the picture cut into A4 lengths) and, when it is
@@ -89,6 +91,15 @@ def fit(grey, *, dither: bool | None, room: int, dpi: tuple[float, float] | None
         scale_y = width / w_in * dpi[0] / dpi[1] * Y_DPI / X_DPI
     else:
         scale_y = width / w_in * Y_DPI / X_DPI
+    enlarged = width / w_in
+    if enlarged > 1 and h_in * scale_y > A4_LINES * (1 + SQUEEZE):
+        # a narrow picture (a receipt, a logo, a phone's screenshot) filling the line
+        # was enlarged into several pages (100 x 400 pels: 3; 40 x 3000: 55, over the
+        # limit): enlarging never adds pages.  It is enlarged only as far as one page
+        # holds it, and never made smaller than its own pels (a picture longer than
+        # a page even so is cut into A4 lengths as any other)
+        shrink = max(1 / enlarged, A4_LINES / (h_in * scale_y))
+        width, scale_y = width * shrink, scale_y * shrink
     if A4_LINES < h_in * scale_y <= A4_LINES * (1 + SQUEEZE):
         # A4 at 196 dpi is 2292 lines, 5 more than 297 mm at 7.7 lines/mm: a
         # page that just misses is shrunk onto one page, not cut into two

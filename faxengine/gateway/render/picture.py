@@ -5,10 +5,13 @@ already an A4 fax page at fine resolution (1728 pels, 204 x 196 dpi) passes
 pel for pel; a 1728-pel page at standard resolution (204 x 98) has each line
 doubled; any other bilevel page is scaled by its resolution (its physical
 size kept, shrunk to the line if wider).  A page longer than A4 is cut into
-A4 lengths (a last piece that is all white is dropped: paper, not a page).  A TIFF the fax reader refuses (grey, colour, JPEG inside) is
+A4 lengths (a last piece that is all white is dropped: paper, not a page).
+A TIFF the fax reader refuses (grey, colour, JPEG inside) is
 read by Pillow (a grey scan: its photos dithered, its text thresholded), as
 are JPEG files: EXIF orientation applied (Pillow's ``ImageOps.exif_transpose``),
-scaled to the line width keeping the aspect, dithered.
+scaled to the line width keeping the aspect, dithered.  Enlarging never adds
+pages (``common.fit``): a narrow picture is enlarged only as far as one A4 page
+holds it, and never below its own pels.
 
 Decompression bombs: the pels a picture declares are checked against
 ``RenderLimits.max_pixels`` before anything is decoded (Pillow's own

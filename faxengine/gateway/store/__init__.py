@@ -17,13 +17,13 @@ PostgreSQL database shared by several gateway hosts, and migrates it to head
 from __future__ import annotations
 
 from faxengine.gateway.store.accounts import hash_password, verify_password
-from faxengine.gateway.store.core import IMAGE_LIFETIME, Store
+from faxengine.gateway.store.core import IMAGE_LIFETIME, OUTBOX_CLAIM_TIMEOUT, Store
 from faxengine.gateway.store.models import (ACCEPTED, EXPANDED, Account, ApiToken, AttemptRow,
                                             Base, JobRow, OutboxRow, RequestRow, Sender)
 from faxengine.gateway.store.records import (AttemptRecord, ClaimedJob, ExpiredImage,
                                              OutboxRecord, RequestRecord, StoreError)
 
-__all__ = ["Store", "StoreError", "IMAGE_LIFETIME", "RequestRecord", "ClaimedJob",
-           "AttemptRecord", "OutboxRecord", "ExpiredImage", "Base", "Account", "Sender",
-           "ApiToken", "RequestRow", "JobRow", "AttemptRow", "OutboxRow", "ACCEPTED",
+__all__ = ["Store", "StoreError", "IMAGE_LIFETIME", "OUTBOX_CLAIM_TIMEOUT", "RequestRecord",
+           "ClaimedJob", "AttemptRecord", "OutboxRecord", "ExpiredImage", "Base", "Account",
+           "Sender", "ApiToken", "RequestRow", "JobRow", "AttemptRow", "OutboxRow", "ACCEPTED",
            "EXPANDED", "hash_password", "verify_password"]

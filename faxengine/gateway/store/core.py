@@ -43,9 +43,16 @@ from faxengine.gateway.store.models import (ACCEPTED, EXPANDED, Account, Attempt
 from faxengine.gateway.store.records import (AttemptRecord, ClaimedJob, ExpiredImage,
                                              OutboxRecord, RequestRecord, StoreError, aware)
 
-__all__ = ["Store", "IMAGE_LIFETIME", "SQLITE_NAME"]
+__all__ = ["Store", "IMAGE_LIFETIME", "OUTBOX_CLAIM_TIMEOUT", "SQLITE_NAME"]
 
 IMAGE_LIFETIME = timedelta(hours=264)   # mail-gateway.md §4 ダウンロード: 264 hours (11 days)
+# A claim on a result mail older than this is taken back by any outbox worker: its
+# claimer died (or its host never came back).  The longest a live worker holds one is
+# a smarthost delivery: about 11 waits (connect, greeting, EHLO, STARTTLS, EHLO, MAIL,
+# RCPT, DATA, the octets, the final reply, QUIT) of at most SmarthostDelivery's 30 s
+# each, 5.5 minutes; 15 is well clear of it, so a live claim is never taken, and a
+# dead host's mail waits at most that long.
+OUTBOX_CLAIM_TIMEOUT = timedelta(minutes=15)
 _DETAIL_IN_ID = re.compile(r"^<(\d{13})\.")
 
 
@@ -343,19 +350,56 @@ class Store(AccountMethods):
 
     @translated
     def outbox_due(self, now: datetime, limit: int = 100) -> list[OutboxRecord]:
-        """Result mails to deliver now (not delivered, not given up, due), oldest first."""
-        aware(now, "now")
+        """Result mails to deliver now (not delivered, not given up, due, not claimed
+        by a live worker), oldest first."""
         with self.read_session() as s:
-            rows = s.scalars(select(OutboxRow).where(
-                OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None),
-                or_(OutboxRow.next_try_at.is_(None), OutboxRow.next_try_at <= now))
-                .order_by(OutboxRow.id).limit(limit)).all()
-            return [OutboxRecord(r.message_id, r.to_address, r.raw, r.detail_no,
-                                 r.request_seq, r.created_at, r.tries) for r in rows]
+            rows = s.scalars(select(OutboxRow).where(*_deliverable(now, OUTBOX_CLAIM_TIMEOUT))
+                             .order_by(OutboxRow.id).limit(limit)).all()
+            return [_outbox_record(r) for r in rows]
+
+    @translated
+    def outbox_claim(self, now: datetime, owner: str,
+                     stale_after: timedelta = OUTBOX_CLAIM_TIMEOUT) -> OutboxRecord | None:
+        """Take the oldest result mail to deliver now for ``owner``, or None.
+
+        Two outbox workers, in one process or on two hosts, never hold the same
+        mail (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write
+        lock on SQLite).  A claim older than ``stale_after`` is taken over: its
+        claimer died; the record's ``taken_from`` then names it.  The claim ends
+        with ``outbox_delivered`` or ``outbox_failed``, or ``requeue_outbox``
+        when the owner's gateway starts again.
+        """
+        aware(now, "now")
+        need(stale_after, timedelta, "outbox_claim's stale_after")
+        if not isinstance(owner, str) or not owner:
+            raise StoreError(f"owner is {owner!r}: name the outbox worker (\"<host>:<pid>/"
+                             f"outbox\"), so that requeue_outbox can find its claims")
+        with self.session.begin() as s:
+            row = s.scalars(select(OutboxRow).where(*_deliverable(now, stale_after))
+                            .order_by(OutboxRow.id).limit(1)
+                            .with_for_update(skip_locked=True)).first()
+            if row is None:
+                return None
+            taken_from = row.claimed_by
+            row.claimed_by, row.claimed_at = owner, now
+            return _outbox_record(row, taken_from)
+
+    @translated
+    def requeue_outbox(self, owner_prefix: str | None = None) -> int:
+        """End the claims of outbox workers whose name starts with ``owner_prefix``
+        (None or "": every worker) on mails not delivered: their worker died
+        during the delivery.  Returns how many."""
+        stmt = update(OutboxRow).where(OutboxRow.delivered_at.is_(None),
+                                       OutboxRow.claimed_by.is_not(None))
+        if owner_prefix:
+            stmt = stmt.where(OutboxRow.claimed_by.startswith(owner_prefix, autoescape=True))
+        with self.session.begin() as s:
+            return s.execute(stmt.values(claimed_by=None, claimed_at=None)).rowcount
 
     @translated
     def outbox_delivered(self, message_id: str, now: datetime) -> None:
-        """The mail ``message_id`` was delivered at ``now``."""
+        """The mail ``message_id`` was delivered at ``now`` (its claimer stays
+        recorded: who delivered it)."""
         with self.session.begin() as s:
             s.execute(update(OutboxRow).where(OutboxRow.message_id == message_id,
                                               OutboxRow.delivered_at.is_(None))
@@ -365,8 +409,10 @@ class Store(AccountMethods):
     def outbox_failed(self, message_id: str, now: datetime, retry_at: datetime | None,
                       error: str = "") -> None:
         """Delivering ``message_id`` failed at ``now``: try again at ``retry_at``, or
-        (None) never again -- the failure was permanent."""
-        values: dict[str, Any] = {"tries": OutboxRow.tries + 1, "last_error": error[:2000]}
+        (None) never again -- the failure was permanent.  Its claim ends: any
+        worker may try it again."""
+        values: dict[str, Any] = {"tries": OutboxRow.tries + 1, "last_error": error[:2000],
+                                  "claimed_by": None, "claimed_at": None}
         if retry_at is None:
             values["failed_at"] = aware(now, "now")
         else:
@@ -409,6 +455,20 @@ class Store(AccountMethods):
 def _job(row: JobRow) -> joblife.Job:
     return joblife.Job(row.detail_no, row.number, row.status, row.attempts, row.result_code,
                        row.due_at, row.sent_at)
+
+
+def _deliverable(now: datetime, stale_after: timedelta) -> tuple[Any, ...]:
+    """Where an outbox row is to deliver at ``now``: not delivered, not given up,
+    due, and not claimed, or claimed more than ``stale_after`` ago."""
+    aware(now, "now")
+    return (OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None),
+            or_(OutboxRow.next_try_at.is_(None), OutboxRow.next_try_at <= now),
+            or_(OutboxRow.claimed_at.is_(None), OutboxRow.claimed_at < now - stale_after))
+
+
+def _outbox_record(r: OutboxRow, taken_from: str | None = None) -> OutboxRecord:
+    return OutboxRecord(r.message_id, r.to_address, r.raw, r.detail_no, r.request_seq,
+                        r.created_at, r.tries, taken_from)
 
 
 def _queue(s: Session, mail: ResultMail, now: datetime, *, detail_no: str | None = None,

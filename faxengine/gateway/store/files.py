@@ -5,6 +5,11 @@ PostgreSQL's own files do it): write a temporary file in the same directory,
 ``fsync`` it, ``rename`` it over the final name (atomic on POSIX), then
 ``fsync`` the directory so that the new name itself is on the disk.  After a
 crash the file is either absent or complete, never a prefix.
+
+``write_synced`` is its first half, shared with the Maildir delivery (which
+links into ``new/`` instead of renaming): a new file written whole and
+fsynced, removed again if that fails; the caller then gives it its final name
+and fsyncs that directory (``fsync_dir``).
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-__all__ = ["write_durably", "fsync_dir", "remove_stale_temporaries"]
+__all__ = ["write_durably", "write_synced", "fsync_dir", "remove_stale_temporaries"]
 
 TEMP_SUFFIX = ".tmp"
 
@@ -27,18 +32,30 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def write_durably(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that after a crash it is all there or not at all."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}{TEMP_SUFFIX}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+def write_synced(path: Path, data: bytes) -> None:
+    """Write ``data`` to the file ``path`` (made or truncated, mode 0600) and fsync
+    it: its octets are on the disk when this returns, its name not yet (fsync
+    the directory once the file has its final name).  On failure the file is
+    removed and the error raised."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         try:
             view = memoryview(data)
-            while view:
+            while view:                 # os.write may write less than asked
                 view = view[os.write(fd, view):]
             os.fsync(fd)
         finally:
             os.close(fd)
+    except BaseException:
+        Path(path).unlink(missing_ok=True)
+        raise
+
+
+def write_durably(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that after a crash it is all there or not at all."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}{TEMP_SUFFIX}")
+    write_synced(tmp, data)
+    try:
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -218,7 +218,9 @@ class AttemptRow(Base):
 
 class OutboxRow(Base):
     """A result mail to deliver: kept until delivered, keyed by its Message-ID
-    so that the same mail queued twice is one mail."""
+    so that the same mail queued twice is one mail.  ``claimed_by`` and
+    ``claimed_at``: the outbox worker delivering it now (``Store.outbox_claim``;
+    migration 0002)."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "delivered_at", "next_try_at"),)
@@ -236,3 +238,5 @@ class OutboxRow(Base):
     next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -128,7 +128,8 @@ class AttemptRecord:
 
 @dataclass(frozen=True, slots=True)
 class OutboxRecord:
-    """A result mail still to deliver."""
+    """A result mail still to deliver; ``taken_from``: the worker whose stale claim
+    ``Store.outbox_claim`` took over (None when the mail was not claimed)."""
 
     message_id: str
     to_address: str
@@ -137,6 +138,7 @@ class OutboxRecord:
     request_seq: int | None
     created_at: datetime
     tries: int
+    taken_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
