@@ -17,6 +17,13 @@ below spandsp's at every V.17 rate (spandsp measured here: 14400 24.0 dB,
 engine issue asks 3 dB better than spandsp at V.17 9600 (14.5 dB) and 7200
 (11.5 dB) and at V.29 9600 (19.0 dB) and 7200 (15.0 dB): the required
 column holds those asks.
+
+test_perfect_receiver puts a perfect V.29 receiver on the same signals
+(matched filter, exact timing, carrier and gain: the transmitted point plus
+the noise as the matched filter sees it) under the same criterion: at 7200
+bit/s it already errs at 17.0 dB, on one 5.5-sigma peak of run 0's noise,
+so the 15.0 dB asked there is below what the fixed noise allows any
+receiver (docs/modems.md).
 """
 from __future__ import annotations
 
@@ -51,6 +58,72 @@ CASES = [
 RESULTS: list[str] = []
 
 
+def _rrc(t: np.ndarray, beta: float) -> np.ndarray:
+    """Root raised cosine at t symbol periods (t off its poles)."""
+    return ((np.sin(np.pi * t * (1 - beta)) + 4 * beta * t * np.cos(np.pi * t * (1 + beta)))
+            / (np.pi * t * (1 - (4 * beta * t) ** 2)))
+
+
+def _matched(audio: np.ndarray, times: np.ndarray, sps: float, carrier_hz: float, beta: float) -> np.ndarray:
+    """The complex matched-filter output (RRC over +-6 symbols, on the
+    carrier) of real audio at fractional sample times."""
+    n = np.arange(len(audio))
+    base = audio * np.exp(-2j * np.pi * carrier_hz / 8000.0 * n)
+    offsets = np.arange(-int(6 * sps), int(6 * sps) + 2)
+    idx = np.floor(times).astype(int)[:, None] + offsets[None, :]
+    t = (times[:, None] - idx) / sps + 1e-7                 # off the poles at 0 and 1/(4 beta)
+    inside = (idx >= 0) & (idx < len(audio))
+    return np.sum(np.where(inside, base[np.clip(idx, 0, len(audio) - 1)], 0) * _rrc(t, beta), axis=1)
+
+
+def _v29_points(rate: int) -> np.ndarray:
+    """V.29 Table 1/2: 3 and 5 on the axes, 1 and 3 (times 1+1j) on the diagonals."""
+    axis, diagonal = {9600: ((3, 5), (1, 3)), 7200: ((3,), (1,)), 4800: ((3,), ())}[rate]
+    return np.array([r * d for d in (1, 1j, -1, -1j) for r in axis]
+                    + [r * d for d in (1 + 1j, -1 + 1j, -1 - 1j, 1 - 1j) for r in diagonal])
+
+
+def perfect_threshold(rate: int, signals, start: float, floor: float) -> float | None:
+    """threshold() for a perfect V.29 receiver: each transmitted point (the
+    clean signal's matched-filter output, decided) plus the noise through
+    the same filter at the same instants, decided on the nearest point."""
+    sps, points = 8000.0 / 2400.0, _v29_points(rate)
+
+    def nearest(z):
+        return points[np.argmin(np.abs(z[:, None] - points[None, :]), axis=1)]
+
+    runs = []
+    for bits, audio in signals:
+        clean = audio.astype(float)
+        best = None
+        for t0 in np.arange(0.0, sps, sps / 32):      # the transmitter's symbol instants
+            y = _matched(clean, t0 + sps * np.arange(2000, 4000), sps, 1700.0, 0.25)
+            g = np.sqrt(np.mean(np.abs(y) ** 2) / np.mean(np.abs(points) ** 2))
+            g *= np.exp(1j * np.angle(np.mean((y / np.abs(y)) ** 8)) / 8)
+            d = nearest(y / g)
+            g *= np.vdot(d, y / g) / np.vdot(d, d)     # least-squares complex gain
+            mse = np.mean(np.abs(y / g - nearest(y / g)) ** 2)
+            if best is None or mse < best[0]:
+                best = (mse, t0, g)
+        _, t0, g = best
+        times = t0 + sps * np.arange(7, int(len(clean) / sps) - 7)
+        y = _matched(clean, times, sps, 1700.0, 0.25) / g
+        on_point = np.abs(y - nearest(y)) ** 2 < 0.05    # not the silence nor the turn-off
+        data = np.nonzero(on_point)[0][-len(bits) // (rate // 2400):]
+        runs.append((audio, times[data], nearest(y[data]), g))
+    last = None
+    snr = start
+    while snr >= floor:
+        for i, (audio, times, sent, g) in enumerate(runs):
+            noise = line.add_noise(audio, snr, seed=100 + i).astype(float) - audio
+            heard = sent + _matched(noise, times, sps, 1700.0, 0.25) / g
+            if np.any(nearest(heard) != sent):
+                return last
+        last = snr
+        snr -= STEP
+    return last
+
+
 def _errors(sent: np.ndarray, got: np.ndarray, exact: bool) -> int:
     if exact:
         offset = 0
@@ -79,6 +152,15 @@ def threshold(decode, signals, start: float, floor: float) -> float | None:
     return last
 
 
+def _record() -> None:
+    """Print the newest line of RESULTS and write them all to bench/results."""
+    print("\n" + RESULTS[-1])
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / "modem_sensitivity.txt").write_text(
+        "lowest SNR with zero errors over 2 x 20 s (0.5 dB steps), same spandsp transmitter\n"
+        + "\n".join(RESULTS) + "\n")
+
+
 @pytest.mark.parametrize("kind,rate,our_rx,start,required", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
 def test_sensitivity(kind, rate, our_rx, start, required):
     signals = []
@@ -90,12 +172,24 @@ def test_sensitivity(kind, rate, our_rx, start, required):
     fmt = lambda t: "fails" if t is None else f"{t:.1f} dB"   # noqa: E731
     RESULTS.append(f"{kind:<7} {rate:>5}   ours {fmt(ours):>8}   spandsp {fmt(theirs):>8}   "
                    f"required <= {required:.1f} dB")
-    print("\n" + RESULTS[-1])
-    RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / "modem_sensitivity.txt").write_text(
-        "lowest SNR with zero errors over 2 x 20 s (0.5 dB steps), same spandsp transmitter\n"
-        + "\n".join(RESULTS) + "\n")
+    _record()
     assert ours is not None and ours <= required
     if kind in ("v29", "v17"):
         # spandsp 0.0.6's V.27ter receiver loses noisy signals: no comparison there
         assert theirs is None or ours <= theirs
+
+
+def test_perfect_receiver():
+    """V.29 7200: a perfect receiver's threshold on the bench's signals.
+    Its decisions are the transmitted points plus the matched-filtered
+    noise: 17.5 dB (run 0 errs at 17.0 on a 5.5-sigma noise peak at data
+    symbol 36 772), above the 15.0 dB the engine issue asks; ours 17.0."""
+    rate = 7200
+    signals = []
+    for run in range(RUNS):
+        bits = np.random.default_rng(run + 1).integers(0, 2, rate * SECONDS, dtype=np.uint8)
+        signals.append((bits, spandsp.modem_tx("v29", rate, bits, power_dbm0=-13.0)))
+    perfect = perfect_threshold(rate, signals, 20.0, 13.0)
+    RESULTS.append(f"v29      7200   perfect receiver {perfect:.1f} dB (matched filter, exact timing and carrier)")
+    _record()
+    assert perfect == 17.5

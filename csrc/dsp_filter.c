@@ -122,6 +122,9 @@ static inline int16_t shaper_sample(dsp_shaper_t *s)
     const float *hi = s->hist_im + s->pos;
     /* two independent sums: shorter dependency chains once vectorised */
     float a = 0.0f, b = 0.0f;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 1
+#endif
     for (int k = 0; k < DSP_SHAPER_TAPS; k++) {
         a += hr[k] * m[k];
         b += hi[k] * m[DSP_SHAPER_TAPS + k];

@@ -13,8 +13,9 @@ uses the long training, the default here (708 ms at 4800 bit/s, 943 ms at
 
 The transmitter and receiver are those of v29.py over csrc/v27ter_tx.c and
 csrc/v27ter_rx.c: the same receiver blocks, with the reversals as the
-alternation (its 180-degree ambiguity is settled by the sign of the pattern)
-and 8- or 4-phase slicing.  The receiver expects the long training.
+alternation (its 180-degree ambiguity is settled by the sign of the pattern),
+a 17-tap equaliser and 8- or 4-phase slicing.  The receiver expects the
+long training.
 """
 from __future__ import annotations
 
