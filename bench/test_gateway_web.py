@@ -53,7 +53,7 @@ ACCOUNTS_N = 10             # "sample" is one of them: 10 000 records each
 CLIENTS = 200
 ROUNDS = 5                  # bursts of 200 per kind of request
 SECONDS = 10                # of wrk per kind of request
-WORKERS = int(os.environ.get("FAXENGINE_BENCH_WEB_WORKERS", "1"))   # [web] workers
+WORKERS = int(os.environ.get("FAXENGINE_BENCH_WEB_WORKERS", "2"))   # [web] workers
 
 CONFIG = """
 [gateway]

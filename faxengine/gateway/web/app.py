@@ -39,7 +39,7 @@ from faxengine.gateway import history
 from faxengine.gateway.errors import GatewayConfigError
 from faxengine.gateway.store import StoreError
 from faxengine.gateway.web.cache import DataVersion, Reuse
-from faxengine.gateway.web.security import HEADERS, LoginLimiter
+from faxengine.gateway.web.security import HEADERS, LoginLimiter, RememberingSigner
 from faxengine.gateway.web.thumbs import Thumbnails
 
 __all__ = ["WebState", "create_app", "LoginRequired"]
@@ -110,6 +110,14 @@ class WebState:
             return False, None
         return self.reuse.peek(key, self.version(), self.now())
 
+    def cheap_version(self) -> tuple[bool, object]:
+        """(True, the store's data version) when it is read without waiting on the
+        database (SQLite), else (False, None): what a route that keeps a whole
+        answer in the event loop (``reuse.put``) labels it with."""
+        if not getattr(self.version, "cheap", False):
+            return False, None
+        return True, self.version()
+
     def account(self, uid: int):
         """The account row (id, name, role, disabled, password_hash) of ``uid``, None if
         there is none; reused while the store is unchanged."""
@@ -127,6 +135,14 @@ class WebState:
         """A session of the store for a change (the caller commits)."""
         with self.sessions, self.store.session() as s:
             yield s
+
+
+class Sessions(SessionMiddleware):
+    """Starlette's signed-cookie sessions, a cookie verified once (``RememberingSigner``)."""
+
+    def __init__(self, app, **kwargs) -> None:
+        super().__init__(app, **kwargs)
+        self.signer = RememberingSigner(self.signer)
 
 
 class SecurityHeaders:
@@ -197,14 +213,16 @@ def create_app(store, *, secret_key: str, timezone: str, fax_domain: str,
                              now=now, templates=templates, limiter=limiter or LoginLimiter(),
                              max_upload=max_upload,
                              models=models, version=DataVersion(store.engine))
-    app.add_middleware(SessionMiddleware, secret_key=secret_key, session_cookie="fxsession",
+    app.add_middleware(Sessions, secret_key=secret_key, session_cookie="fxsession",
                        max_age=SESSION_HOURS * 3600, same_site="lax", https_only=False)
 
     app.add_middleware(SecurityHeaders)
 
-    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    app.include_router(api.router)
+    # routes are tried in order: the pages (the history first among them) before the
+    # API and the style sheet, so the most asked-for page is matched soonest
     app.include_router(pages.router)
+    app.include_router(api.router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

@@ -204,15 +204,24 @@ def listing(st: WebState, viewer: history.Viewer,
 
 @router.get("/history")
 async def history_page(request: Request, page: Page = Depends(viewer)) -> HTMLResponse:
+    """The history page: kept whole (its HTML) for the session's account, CSRF token and
+    filters while the store is unchanged, for ``REUSE_SECONDS`` (a burst of the same
+    page renders it once per process)."""
     st = state(request)
     filters, problem = _filters(request)
+    now = st.now()
+    today = now.astimezone(st.zone).date()
+    key = ("page", page, filters, problem, today)
+    found, body = st.reused(key)
+    if found:
+        return HTMLResponse(body)
+    cheap, version = st.cheap_version()     # read before the query it labels (web.cache)
     found, listed = st.reused(("rows", page.viewer, filters))
     if not found:
         listed = await run_in_threadpool(listing, st, page.viewer, filters)
     total, live, rows = listed
     pages = max(1, -(-total // history.PAGE_SIZE))
-    today = st.now().astimezone(st.zone).date()
-    return render(request, "history.html", {
+    response = render(request, "history.html", {
         "page": page, "rows": rows, "total": total, "filters": filters,
         "problem": problem, "pages": pages, "live": live, "statuses": STATUSES,
         "csv_from": (today - timedelta(days=history.CSV_DAYS)).isoformat(),
@@ -220,6 +229,9 @@ async def history_page(request: Request, page: Page = Depends(viewer)) -> HTMLRe
         "prev": filters.query_string(page=filters.page - 1) if filters.page > 1 else None,
         "next": filters.query_string(page=filters.page + 1) if filters.page < pages else None,
         "csv_query": filters.query_string(page=1)})
+    if cheap:
+        st.reuse.put(key, version, now, now + timedelta(seconds=REUSE_SECONDS), response.body)
+    return response
 
 
 @router.get("/history.csv")
