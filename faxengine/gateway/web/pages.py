@@ -161,8 +161,12 @@ def login(request: Request, username: str = Form(""), password: str = Form(""),
                       {"csrf": _session_csrf(request), "next": next, "page": None,
                        "message": "アカウント名またはパスワードが違います。"}, status_code=401)
     st.limiter.succeeded(keys[1:])
+    # the hash as stored now: authenticate may have rehashed it (other Argon2 costs) and
+    # returned the row read before, whose fingerprint would end this session at once
+    stored = st.account(account.id)
     request.session.clear()             # a new session: no fixation of an old one
-    request.session.update(uid=account.id, pw=password_fingerprint(account.password_hash),
+    request.session.update(uid=account.id,
+                           pw=password_fingerprint((stored or account).password_hash),
                            csrf=new_csrf())
     return RedirectResponse(_safe_next(next), status_code=303)
 
