@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import cookie_parser
 
 from faxengine.gateway import history
 from faxengine.gateway.errors import GatewayConfigError
@@ -81,6 +82,7 @@ class WebState:
     sessions: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(DB_SESSIONS))
     version: Callable[[], object] = lambda: None    # the store's DataVersion
+    signer: RememberingSigner | None = None         # the session cookie's (``Sessions``)
     reuse: Reuse = field(default_factory=Reuse)
 
     @contextmanager
@@ -109,6 +111,21 @@ class WebState:
         if not getattr(self.version, "cheap", False):
             return False, None
         return self.reuse.peek(key, self.version(), self.now())
+
+    def keep_page(self, request, version, now: datetime, body: bytes) -> None:
+        """Keep ``body``, the page ``request`` was answered with, for ``KeptPages``:
+        only if its session was not changed in this request and its cookie is known
+        verified (``RememberingSigner``), until ``REUSE_SECONDS`` or the cookie's end."""
+        cookie = request.cookies.get(SESSION_COOKIE, "")
+        if not cookie or getattr(request.session, "modified", True):
+            return
+        signed = self.signer.signed_at(cookie.encode()) if self.signer else None
+        if signed is None:
+            return
+        until = min(now + timedelta(seconds=REUSE_SECONDS),
+                    datetime.fromtimestamp(signed + SESSION_HOURS * 3600, timezone.utc))
+        self.reuse.put(("kept", request.url.path, request.scope["query_string"], cookie),
+                       version, now, until, body)
 
     def cheap_version(self) -> tuple[bool, object]:
         """(True, the store's data version) when it is read without waiting on the
@@ -140,9 +157,52 @@ class WebState:
 class Sessions(SessionMiddleware):
     """Starlette's signed-cookie sessions, a cookie verified once (``RememberingSigner``)."""
 
-    def __init__(self, app, **kwargs) -> None:
+    def __init__(self, app, web: WebState, **kwargs) -> None:
         super().__init__(app, **kwargs)
-        self.signer = RememberingSigner(self.signer)
+        self.signer = web.signer = RememberingSigner(self.signer)
+
+
+SESSION_COOKIE = "fxsession"
+KEPT_PATHS = frozenset({"/history"})
+
+
+class KeptPages:
+    """ASGI middleware: a GET of a page kept whole for the very same session cookie and
+    query (``WebState.keep_page``) is answered from memory, before the session,
+    routing and dependency machinery (what is left of a request is then mostly
+    HTTP).  The route keeps a page only after it checked that cookie fully
+    (signature, age, account, password fingerprint, CSRF token present) and changed
+    nothing in the session; the page holds while the store's data version is the one
+    it was made at (a disabled account or a changed password is a write: refused at
+    the next request), for ``REUSE_SECONDS`` and never past the cookie's own end."""
+
+    def __init__(self, app, web: WebState) -> None:
+        self.app = app
+        self.web = web
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] in KEPT_PATHS:
+            cookie = _session_cookie(scope)
+            if cookie:
+                found, body = self.web.reused(("kept", scope["path"], scope["query_string"],
+                                               cookie))
+                if found:
+                    await send({"type": "http.response.start", "status": 200, "headers": [
+                        (b"content-length", str(len(body)).encode()),
+                        (b"content-type", b"text/html; charset=utf-8"), (b"vary", b"Cookie")]})
+                    await send({"type": "http.response.body", "body": body})
+                    return
+        await self.app(scope, receive, send)
+
+
+def _session_cookie(scope) -> str:
+    """The session cookie's value in the request's Cookie headers ("" if none), as
+    Starlette reads it (``cookie_parser``: the last of a name wins)."""
+    found = ""
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            found = cookie_parser(value.decode("latin-1")).get(SESSION_COOKIE, found)
+    return found
 
 
 class SecurityHeaders:
@@ -213,9 +273,10 @@ def create_app(store, *, secret_key: str, timezone: str, fax_domain: str,
                              now=now, templates=templates, limiter=limiter or LoginLimiter(),
                              max_upload=max_upload,
                              models=models, version=DataVersion(store.engine))
-    app.add_middleware(Sessions, secret_key=secret_key, session_cookie="fxsession",
-                       max_age=SESSION_HOURS * 3600, same_site="lax", https_only=False)
-
+    app.add_middleware(Sessions, secret_key=secret_key, session_cookie=SESSION_COOKIE,
+                       max_age=SESSION_HOURS * 3600, same_site="lax", https_only=False,
+                       web=app.state.web)
+    app.add_middleware(KeptPages, web=app.state.web)        # inside SecurityHeaders
     app.add_middleware(SecurityHeaders)
 
     # routes are tried in order: the pages (the history first among them) before the

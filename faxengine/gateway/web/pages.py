@@ -73,6 +73,9 @@ async def viewer(request: Request) -> Page:
     to the thread pool, ``WebState.reused``.)"""
     st = state(request)
     uid, fp = request.session.get("uid"), request.session.get("pw")
+    # the version before the account is looked at: what a page kept for this very
+    # cookie is labelled with (KeptPages), so that any change after it ends that page
+    _, request.state.checked_version = st.cheap_version()
     account = None
     if isinstance(uid, int):
         found, account = st.reused(("account", uid))
@@ -235,6 +238,7 @@ async def history_page(request: Request, page: Page = Depends(viewer)) -> HTMLRe
         "csv_query": filters.query_string(page=1)})
     if cheap:
         st.reuse.put(key, version, now, now + timedelta(seconds=REUSE_SECONDS), response.body)
+        st.keep_page(request, request.state.checked_version, now, response.body)
     return response
 
 

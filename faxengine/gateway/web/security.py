@@ -106,6 +106,12 @@ class RememberingSigner:
     def sign(self, value):
         return self.signer.sign(value)
 
+    def signed_at(self, value: bytes) -> int | None:
+        """When the remembered cookie ``value`` was signed (POSIX seconds), None if unknown."""
+        with self._lock:
+            known = self._verified.get(value)
+        return None if known is None else known[1]
+
     def unsign(self, value: bytes, max_age: int | None = None) -> bytes:
         from itsdangerous import SignatureExpired
         with self._lock:
