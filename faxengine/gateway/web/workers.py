@@ -53,6 +53,8 @@ LOGINS_FILE = "web-logins.sqlite3"      # the login rate limit the processes sha
 BACKLOG = 1024                          # 200 connections at once are not refused or delayed
 START_TIMEOUT_S = 120                   # a child imports FastAPI on a busy machine
 STOP_TIMEOUT_S = 10
+SETTINGS = frozenset({"database", "data_dir", "secret_key", "timezone", "fax_domain",
+                      "max_upload", "logins"})
 
 
 def listen_sockets(host: str, port: int, count: int) -> list[socket.socket]:
@@ -101,7 +103,7 @@ class WebWorkers:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)}
         try:
-            for number, sock in enumerate(self.sockets, start=1):
+            for sock in self.sockets:       # all at once: each takes seconds to import
                 proc = await asyncio.create_subprocess_exec(
                     sys.executable, "-m", "faxengine.gateway.web.workers", str(sock.fileno()),
                     stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
@@ -109,6 +111,7 @@ class WebWorkers:
                 self.processes.append(proc)
                 proc.stdin.write(json.dumps(self.settings).encode() + b"\n")
                 await proc.stdin.drain()
+            for number, proc in enumerate(self.processes, start=1):
                 try:
                     line = await asyncio.wait_for(proc.stdout.readline(), START_TIMEOUT_S)
                 except asyncio.TimeoutError:
@@ -211,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sock = socket.socket(fileno=int(argv[0]))
         settings = json.loads(sys.stdin.buffer.readline())
+        missing = SETTINGS - set(settings) if isinstance(settings, dict) else SETTINGS
+        if missing:
+            raise ValueError(f"the settings line lacks {', '.join(sorted(missing))}")
     except (IndexError, ValueError, OSError) as exc:
         print(f"faxengine web worker: started wrongly ({exc}); the gateway starts it "
               f"for [web] workers > 1", file=sys.stderr)

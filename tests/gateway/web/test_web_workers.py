@@ -188,3 +188,19 @@ def test_a_remembered_cookie_still_ends_at_its_age_and_a_forged_one_never_passes
     with pytest.raises(itsdangerous.BadSignature):
         signer.unsign(forged, max_age=3600)
     _Clock.now = 1_800_000_000
+
+
+def test_a_worker_that_cannot_start_is_an_error_that_names_the_way_out():
+    import asyncio
+
+    from faxengine.gateway.errors import GatewayError
+    from faxengine.gateway.web.workers import WebWorkers, listen_sockets
+
+    socks = listen_sockets("127.0.0.1", 0, 2)
+    workers = WebWorkers(socks, {"database": ""}, accepted=lambda seq: None)   # settings lacking
+    with pytest.raises(GatewayError) as e:
+        asyncio.run(workers.start())
+    assert str(e.value) == ("web worker 1 did not start (it said b''; its error is above); "
+                            "set [web] workers = 1 to serve from one process")
+    assert all(p.returncode == 2 for p in workers.processes)
+    assert all(s.fileno() == -1 for s in socks)
