@@ -7,7 +7,10 @@ through ``faxengine.gateway.history`` and ``web.accounts``, in FastAPI's
 thread pool (the store's calls are synchronous), and send faxes through
 ``submit``, the gateway's durable accept path that SMTP uses too.  History
 pages and session accounts are reused while the store's data version is
-unchanged (``web.cache``, ``WebState.history``).
+unchanged (``web.cache``, ``WebState.history``); the same page asked again
+with the same session cookie is answered by ``KeptPages`` before the
+session and routing layers.  Several processes may serve one store
+(``web.workers``): what they share goes through the database.
 
 Errors: a page answers with a page that says what was wrong; a route under
 ``/api`` with JSON ``{"error": "..."}`` and the HTTP status; a missing
@@ -279,8 +282,7 @@ def create_app(store, *, secret_key: str, timezone: str, fax_domain: str,
     app.add_middleware(KeptPages, web=app.state.web)        # inside SecurityHeaders
     app.add_middleware(SecurityHeaders)
 
-    # routes are tried in order: the pages (the history first among them) before the
-    # API and the style sheet, so the most asked-for page is matched soonest
+    # routes are tried in order: the pages, most of the requests, before the API
     app.include_router(pages.router)
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
