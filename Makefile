@@ -17,7 +17,7 @@ PIP := $(PYTHON) -m pip
 # tests/media/test_kamailio.py and test_baresip.py; tshark (Wireshark's T.38 dissector) for tests/t38;
 # the gateway: IPAexGothic and LibreOffice (rendering), postgresql (its tests' throwaway
 # cluster), dovecot-pop3d and fetchmail (POP3 interop), chromium (the web admin in a browser).
-APT_PACKAGES := gcc libc6-dev libspandsp-dev libtiff-tools fonts-dejavu-core sip-tester portaudio19-dev kamailio baresip-core tshark fonts-ipaexfont-gothic libreoffice-writer-nogui libreoffice-calc-nogui postgresql dovecot-pop3d fetchmail chromium
+APT_PACKAGES := gcc libc6-dev libspandsp-dev libtiff-tools fonts-dejavu-core sip-tester portaudio19-dev kamailio baresip-core tshark fonts-ipaexfont-gothic libreoffice-writer-nogui libreoffice-calc-nogui postgresql dovecot-pop3d fetchmail chromium wrk
 PY_BUILD := "setuptools>=77" wheel "Cython>=3.0" "numpy>=1.24"
 
 .PHONY: all deps sysdeps pydeps build test run bench docs fuzz clean

@@ -103,10 +103,12 @@ class Pop3Section:
 @dataclass(frozen=True)
 class WebSection:
     """``[web]``: ``listen`` None = the web admin is off; ``secret_key`` "" =
-    generated once and kept in data_dir."""
+    generated once and kept in data_dir; ``workers`` processes serve HTTP (the
+    gateway's own and ``workers - 1`` more, ``web.workers``)."""
 
     listen: Listen | None = Listen("127.0.0.1", 8080)
     secret_key: str = ""
+    workers: int = 1
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,9 @@ class Config:
         out = [f"smtp   {self.smtp.listen}{smtp_tls}: requests to <number>@{g.fax_domain}, "
                f"at most {self.smtp.max_message_size} octets",
                f"pop3   {self.pop3.listen}{pop3_tls}" if self.pop3.listen else "pop3   off",
-               f"web    http://{self.web.listen}/" if self.web.listen else "web    off",
+               (f"web    http://{self.web.listen}/"
+                + (f" ({self.web.workers} processes)" if self.web.workers > 1 else ""))
+               if self.web.listen else "web    off",
                f"data   {g.data_dir}", f"db     {db}"]
         if line.driver == "simulated":
             pace = "real time" if line.realtime else "as fast as the CPU allows"
@@ -215,6 +219,7 @@ def _redact(url: str) -> str:
 
 # ---- written forms --------------------------------------------------------------
 
+MAX_WEB_WORKERS = 16        # [web] workers: processes serving HTTP
 _SIZE = re.compile(r"(?i)\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*")
 _SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
                "kib": 2**10, "mib": 2**20, "gib": 2**30}
@@ -304,7 +309,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
                 "stop_timeout", "name"),
     "smtp": ("listen", "max_message_size", "tls_cert", "tls_key"),
     "pop3": ("listen", "tls_cert", "tls_key"),
-    "web": ("listen", "secret_key"),
+    "web": ("listen", "secret_key", "workers"),
     "results": ("delivery", "smarthost", "charset", "templates"),
     "line": ("driver", "realtime", "numbers", "sip"),
     "line.sip": ("uri", "user", "password", "registrar"),
@@ -397,9 +402,13 @@ def parse_config(text: str, *, base: Path, path: Path | None = None) -> Config:
         pop3.get("listen", Pop3Section.listen,
                  convert=lambda v: parse_listen(v, optional=True)), *_tls(pop3, base))
     web = tables["web"]
+    workers = web.get("workers", WebSection.workers, int)
+    if not 1 <= workers <= MAX_WEB_WORKERS:
+        raise web.error("workers", f"{workers} is outside 1..{MAX_WEB_WORKERS} (the processes "
+                                   f"serving the web admin; one per core is enough)")
     web_section = WebSection(
         web.get("listen", WebSection.listen, convert=lambda v: parse_listen(v, optional=True)),
-        _secret_key(web))
+        _secret_key(web), workers)
     results = _results(tables["results"])
     line = _line(tables["line"])
     accounts_raw = top.get("accounts", [], list)

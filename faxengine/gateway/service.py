@@ -193,10 +193,13 @@ class Gateway:
         finally:
             if web is not None:
                 web_server, web_task, sock = web
-                web_server.should_exit = True
-                with contextlib.suppress(Exception):
-                    await web_task
-                    await web_server.shutdown(sockets=[sock])
+                if web_task is None:            # [web] workers > 1: the child processes
+                    await web_server.stop()
+                else:
+                    web_server.should_exit = True
+                    with contextlib.suppress(Exception):
+                        await web_task
+                        await web_server.shutdown(sockets=[sock])
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -327,29 +330,38 @@ class Gateway:
         self.ports["pop3"] = pop3.port
         return pop3
 
-    async def _start_web(self) -> tuple[Any, asyncio.Task, socket.socket] | None:
+    async def _start_web(self) -> tuple[Any, asyncio.Task | None, socket.socket | None] | None:
+        """uvicorn in this loop (``[web] workers = 1``), or ``workers`` child processes
+        serving the web admin only (``web.workers``): (server, task, socket) or
+        (WebWorkers, None, None); None when the web admin is off."""
         listen = self.config.web.listen
         if listen is None:
             return None
         import uvicorn
 
         from faxengine.gateway.web import create_app
+        from faxengine.gateway.web.workers import LOGINS_FILE, WebWorkers, listen_sockets
 
+        count = self.config.web.workers
+        try:
+            socks = listen_sockets(listen.host, listen.port, count)
+        except OSError as exc:
+            raise GatewayConfigError(f"[web] listen: cannot listen on {listen}: "
+                                     f"{_why(exc)}") from None
+        self.ports["web"] = socks[0].getsockname()[1]
         g = self.config.gateway
+        if count > 1:
+            workers = WebWorkers(socks, {
+                "database": g.database, "data_dir": str(self.data_dir.resolve()),
+                "secret_key": self._secret_key(), "timezone": g.timezone,
+                "fax_domain": g.fax_domain, "max_upload": self.config.smtp.max_message_size,
+                "logins": str(self.data_dir.resolve() / LOGINS_FILE)}, self._accepted_by_web)
+            await workers.start()
+            return workers, None, None
+        [sock] = socks
         app = create_app(self.store, secret_key=self._secret_key(), timezone=g.timezone,
                          fax_domain=g.fax_domain, submit=self.accept,
                          max_upload=self.config.smtp.max_message_size)
-        family = socket.AF_INET6 if ":" in listen.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((listen.host, listen.port))
-        except OSError as exc:
-            sock.close()
-            raise GatewayConfigError(f"[web] listen: cannot listen on {listen}: "
-                                     f"{_why(exc)}") from None
-        sock.listen(128)
-        sock.setblocking(False)
         # uvicorn's serve() would install its own SIGINT/SIGTERM handlers (and raise the
         # signal again when done): its steps without that, in this loop
         config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
@@ -357,8 +369,12 @@ class Gateway:
         server = uvicorn.Server(config)
         server.lifespan = config.lifespan_class(config)
         await server.startup(sockets=[sock])
-        self.ports["web"] = sock.getsockname()[1]
         return server, asyncio.create_task(server.main_loop(), name="web"), sock
+
+    def _accepted_by_web(self, seq: int) -> None:
+        """A web worker process stored request ``seq`` (POST /api/faxes): expand it now."""
+        log.info("request %d accepted through the web admin's API", seq)
+        self._work.set()
 
     def _secret_key(self) -> str:
         """``[web] secret_key``, or one generated at the first start and kept in data_dir."""

@@ -7,7 +7,10 @@ through ``faxengine.gateway.history`` and ``web.accounts``, in FastAPI's
 thread pool (the store's calls are synchronous), and send faxes through
 ``submit``, the gateway's durable accept path that SMTP uses too.  History
 pages and session accounts are reused while the store's data version is
-unchanged (``web.cache``, ``WebState.history``).
+unchanged (``web.cache``, ``WebState.history``); the same page asked again
+with the same session cookie is answered by ``KeptPages`` before the
+session and routing layers.  Several processes may serve one store
+(``web.workers``): what they share goes through the database.
 
 Errors: a page answers with a page that says what was wrong; a route under
 ``/api`` with JSON ``{"error": "..."}`` and the HTTP status; a missing
@@ -34,12 +37,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import cookie_parser
 
 from faxengine.gateway import history
 from faxengine.gateway.errors import GatewayConfigError
 from faxengine.gateway.store import StoreError
 from faxengine.gateway.web.cache import DataVersion, Reuse
-from faxengine.gateway.web.security import HEADERS, LoginLimiter
+from faxengine.gateway.web.security import HEADERS, LoginLimiter, RememberingSigner
 from faxengine.gateway.web.thumbs import Thumbnails
 
 __all__ = ["WebState", "create_app", "LoginRequired"]
@@ -81,6 +85,7 @@ class WebState:
     sessions: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(DB_SESSIONS))
     version: Callable[[], object] = lambda: None    # the store's DataVersion
+    signer: RememberingSigner | None = None         # the session cookie's (``Sessions``)
     reuse: Reuse = field(default_factory=Reuse)
 
     @contextmanager
@@ -110,6 +115,29 @@ class WebState:
             return False, None
         return self.reuse.peek(key, self.version(), self.now())
 
+    def keep_page(self, request, version, now: datetime, body: bytes) -> None:
+        """Keep ``body``, the page ``request`` was answered with, for ``KeptPages``:
+        only if its session was not changed in this request and its cookie is known
+        verified (``RememberingSigner``), until ``REUSE_SECONDS`` or the cookie's end."""
+        cookie = request.cookies.get(SESSION_COOKIE, "")
+        if not cookie or getattr(request.session, "modified", True):
+            return
+        signed = self.signer.signed_at(cookie.encode()) if self.signer else None
+        if signed is None:
+            return
+        until = min(now + timedelta(seconds=REUSE_SECONDS),
+                    datetime.fromtimestamp(signed + SESSION_HOURS * 3600, timezone.utc))
+        self.reuse.put(("kept", request.url.path, request.scope["query_string"], cookie),
+                       version, now, until, body)
+
+    def cheap_version(self) -> tuple[bool, object]:
+        """(True, the store's data version) when it is read without waiting on the
+        database (SQLite), else (False, None): what a route that keeps a whole
+        answer in the event loop (``reuse.put``) labels it with."""
+        if not getattr(self.version, "cheap", False):
+            return False, None
+        return True, self.version()
+
     def account(self, uid: int):
         """The account row (id, name, role, disabled, password_hash) of ``uid``, None if
         there is none; reused while the store is unchanged."""
@@ -127,6 +155,57 @@ class WebState:
         """A session of the store for a change (the caller commits)."""
         with self.sessions, self.store.session() as s:
             yield s
+
+
+class Sessions(SessionMiddleware):
+    """Starlette's signed-cookie sessions, a cookie verified once (``RememberingSigner``)."""
+
+    def __init__(self, app, web: WebState, **kwargs) -> None:
+        super().__init__(app, **kwargs)
+        self.signer = web.signer = RememberingSigner(self.signer)
+
+
+SESSION_COOKIE = "fxsession"
+KEPT_PATHS = frozenset({"/history"})
+
+
+class KeptPages:
+    """ASGI middleware: a GET of a page kept whole for the very same session cookie and
+    query (``WebState.keep_page``) is answered from memory, before the session,
+    routing and dependency machinery (what is left of a request is then mostly
+    HTTP).  The route keeps a page only after it checked that cookie fully
+    (signature, age, account, password fingerprint, CSRF token present) and changed
+    nothing in the session; the page holds while the store's data version is the one
+    it was made at (a disabled account or a changed password is a write: refused at
+    the next request), for ``REUSE_SECONDS`` and never past the cookie's own end."""
+
+    def __init__(self, app, web: WebState) -> None:
+        self.app = app
+        self.web = web
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] in KEPT_PATHS:
+            cookie = _session_cookie(scope)
+            if cookie:
+                found, body = self.web.reused(("kept", scope["path"], scope["query_string"],
+                                               cookie))
+                if found:
+                    await send({"type": "http.response.start", "status": 200, "headers": [
+                        (b"content-length", str(len(body)).encode()),
+                        (b"content-type", b"text/html; charset=utf-8"), (b"vary", b"Cookie")]})
+                    await send({"type": "http.response.body", "body": body})
+                    return
+        await self.app(scope, receive, send)
+
+
+def _session_cookie(scope) -> str:
+    """The session cookie's value in the request's Cookie headers ("" if none), as
+    Starlette reads it (``cookie_parser``: the last of a name wins)."""
+    found = ""
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            found = cookie_parser(value.decode("latin-1")).get(SESSION_COOKIE, found)
+    return found
 
 
 class SecurityHeaders:
@@ -197,14 +276,16 @@ def create_app(store, *, secret_key: str, timezone: str, fax_domain: str,
                              now=now, templates=templates, limiter=limiter or LoginLimiter(),
                              max_upload=max_upload,
                              models=models, version=DataVersion(store.engine))
-    app.add_middleware(SessionMiddleware, secret_key=secret_key, session_cookie="fxsession",
-                       max_age=SESSION_HOURS * 3600, same_site="lax", https_only=False)
-
+    app.add_middleware(Sessions, secret_key=secret_key, session_cookie=SESSION_COOKIE,
+                       max_age=SESSION_HOURS * 3600, same_site="lax", https_only=False,
+                       web=app.state.web)
+    app.add_middleware(KeptPages, web=app.state.web)        # inside SecurityHeaders
     app.add_middleware(SecurityHeaders)
 
-    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    app.include_router(api.router)
+    # routes are tried in order: the pages, most of the requests, before the API
     app.include_router(pages.router)
+    app.include_router(api.router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

@@ -96,6 +96,15 @@ class Reuse:
                 return True, entry[3]
         return False, None
 
+    def put(self, key: Hashable, version: Hashable, now: datetime, until: datetime,
+            value: Any) -> None:
+        """Keep ``value`` for ``key`` at ``version`` from ``now`` until ``until``."""
+        with self._lock:
+            self._entries[key] = (version, now, until, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
     def get(self, key: Hashable, version: Hashable, now: datetime,
             compute: Callable[[], tuple[Any, datetime]]) -> Any:
         """The value of ``key`` at ``version``: kept, or ``compute()`` -> (value, until),
@@ -113,10 +122,7 @@ class Reuse:
                 value, until = compute()
                 with self._lock:
                     self.misses += 1
-                    self._entries[key] = (version, now, until, value)
-                    self._entries.move_to_end(key)
-                    while len(self._entries) > self.size:
-                        self._entries.popitem(last=False)
+                self.put(key, version, now, until, value)
             finally:
                 with self._lock:
                     self._computing.pop(key, None)

@@ -73,6 +73,9 @@ async def viewer(request: Request) -> Page:
     to the thread pool, ``WebState.reused``.)"""
     st = state(request)
     uid, fp = request.session.get("uid"), request.session.get("pw")
+    # the version before the account is looked at: what a page kept for this very
+    # cookie is labelled with (KeptPages), so that any change after it ends that page
+    _, request.state.checked_version = st.cheap_version()
     account = None
     if isinstance(uid, int):
         found, account = st.reused(("account", uid))
@@ -161,8 +164,12 @@ def login(request: Request, username: str = Form(""), password: str = Form(""),
                       {"csrf": _session_csrf(request), "next": next, "page": None,
                        "message": "アカウント名またはパスワードが違います。"}, status_code=401)
     st.limiter.succeeded(keys[1:])
+    # the hash as stored now: authenticate may have rehashed it (other Argon2 costs) and
+    # returned the row read before, whose fingerprint would end this session at once
+    stored = st.account(account.id)
     request.session.clear()             # a new session: no fixation of an old one
-    request.session.update(uid=account.id, pw=password_fingerprint(account.password_hash),
+    request.session.update(uid=account.id,
+                           pw=password_fingerprint((stored or account).password_hash),
                            csrf=new_csrf())
     return RedirectResponse(_safe_next(next), status_code=303)
 
@@ -204,15 +211,24 @@ def listing(st: WebState, viewer: history.Viewer,
 
 @router.get("/history")
 async def history_page(request: Request, page: Page = Depends(viewer)) -> HTMLResponse:
+    """The history page: kept whole (its HTML) for the session's account, CSRF token and
+    filters while the store is unchanged, for ``REUSE_SECONDS`` (a burst of the same
+    page renders it once per process)."""
     st = state(request)
     filters, problem = _filters(request)
+    now = st.now()
+    today = now.astimezone(st.zone).date()
+    key = ("page", page, filters, problem, today)
+    found, body = st.reused(key)
+    if found:
+        return HTMLResponse(body)
+    cheap, version = st.cheap_version()     # read before the query it labels (web.cache)
     found, listed = st.reused(("rows", page.viewer, filters))
     if not found:
         listed = await run_in_threadpool(listing, st, page.viewer, filters)
     total, live, rows = listed
     pages = max(1, -(-total // history.PAGE_SIZE))
-    today = st.now().astimezone(st.zone).date()
-    return render(request, "history.html", {
+    response = render(request, "history.html", {
         "page": page, "rows": rows, "total": total, "filters": filters,
         "problem": problem, "pages": pages, "live": live, "statuses": STATUSES,
         "csv_from": (today - timedelta(days=history.CSV_DAYS)).isoformat(),
@@ -220,6 +236,10 @@ async def history_page(request: Request, page: Page = Depends(viewer)) -> HTMLRe
         "prev": filters.query_string(page=filters.page - 1) if filters.page > 1 else None,
         "next": filters.query_string(page=filters.page + 1) if filters.page < pages else None,
         "csv_query": filters.query_string(page=1)})
+    if cheap:
+        st.reuse.put(key, version, now, now + timedelta(seconds=REUSE_SECONDS), response.body)
+        st.keep_page(request, request.state.checked_version, now, response.body)
+    return response
 
 
 @router.get("/history.csv")

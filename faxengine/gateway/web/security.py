@@ -16,7 +16,10 @@
   Retry-After) until the window has passed, so that passwords cannot be
   guessed at the speed of Argon2 on many cores.  It holds at most
   ``max_keys`` entries (the oldest go first): memory stays bounded whatever
-  a client sends.
+  a client sends.  ``SharedLoginLimiter`` keeps the same counts in an
+  SQLite file, for the processes of ``[web] workers`` (``web.workers``):
+  an attacker whose connections land on different processes still gets
+  ``max_failures`` tries in all, not that many per process.
 * ``HEADERS``: the response headers of every page (Content-Security-Policy
   without scripts, frame-ancestors 'none', nosniff, no referrer leaving the site).
 """
@@ -28,12 +31,16 @@ import hashlib
 import hmac
 import math
 import secrets
+import sqlite3
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
-__all__ = ["HEADERS", "LoginLimiter", "basic_credentials", "bearer_token", "csrf_ok",
+__all__ = ["HEADERS", "LoginLimiter", "RememberingSigner", "SharedLoginLimiter",
+           "basic_credentials", "bearer_token", "csrf_ok",
            "new_csrf", "password_fingerprint"]
 
 HEADERS = {
@@ -84,6 +91,44 @@ def bearer_token(authorization: str) -> str | None:
     return value
 
 
+class RememberingSigner:
+    """itsdangerous' ``TimestampSigner`` for the session cookie, remembering the cookies
+    it has verified: the same cookie again costs a dictionary look-up, not an HMAC.
+    Only a cookie whose signature verified is remembered (by its exact bytes), and
+    its age is checked against ``max_age`` at every use, as ``unsign`` does."""
+
+    def __init__(self, signer, size: int = 4096) -> None:
+        self.signer = signer
+        self.size = size
+        self._verified: OrderedDict[bytes, tuple[bytes, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def sign(self, value):
+        return self.signer.sign(value)
+
+    def signed_at(self, value: bytes) -> int | None:
+        """When the remembered cookie ``value`` was signed (POSIX seconds), None if unknown."""
+        with self._lock:
+            known = self._verified.get(value)
+        return None if known is None else known[1]
+
+    def unsign(self, value: bytes, max_age: int | None = None) -> bytes:
+        from itsdangerous import SignatureExpired
+        with self._lock:
+            known = self._verified.get(value)
+        if known is None:
+            payload, signed = self.signer.unsign(value, max_age=max_age, return_timestamp=True)
+            known = payload, int(signed.timestamp())
+            with self._lock:
+                self._verified[value] = known
+                while len(self._verified) > self.size:
+                    self._verified.popitem(last=False)
+        age = self.signer.get_timestamp() - known[1]
+        if max_age is not None and (age > max_age or age < 0):
+            raise SignatureExpired(f"Signature age {age} > {max_age} seconds")
+        return known[0]
+
+
 @dataclass
 class LoginLimiter:
     """Failed logins per key (an address, a name) within ``window``; see the module text."""
@@ -117,3 +162,67 @@ class LoginLimiter:
         with self._lock:
             for key in keys:
                 self._failures.pop(key, None)
+
+
+class SharedLoginLimiter(LoginLimiter):
+    """``LoginLimiter`` whose failures live in the SQLite file ``path``, shared by the
+    processes that open it (each failure a row: key, time in POSIX seconds).  The
+    file is the web's own, not the store: a few rows, written only on a failed login."""
+
+    def __init__(self, path: Path, max_failures: int = 5,
+                 window: timedelta = timedelta(minutes=15), max_keys: int = 10_000) -> None:
+        super().__init__(max_failures, window, max_keys)
+        self.path = path
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS login_failures "
+                             "(key TEXT NOT NULL, at REAL NOT NULL)")
+            self._db.execute("CREATE INDEX IF NOT EXISTS login_failures_key "
+                             "ON login_failures (key, at)")
+
+    @contextmanager
+    def _file(self):
+        """The file, one thread at a time; its failure a StoreError (a 503 page)."""
+        from faxengine.gateway.store import StoreError
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise StoreError(f"the login counts in {self.path}: {exc}; check that the "
+                                 f"file can be written") from exc
+
+    def retry_after(self, keys: list[str], now: datetime) -> int:
+        start, wait = (now - self.window).timestamp(), 0.0
+        with self._file():
+            for key in keys:
+                times = [t for (t,) in self._db.execute(
+                    "SELECT at FROM login_failures WHERE key = ? AND at > ? ORDER BY at",
+                    (key, start))]
+                if len(times) >= self.max_failures:
+                    first = times[-self.max_failures]
+                    wait = max(wait, first + self.window.total_seconds() - now.timestamp())
+        return math.ceil(wait) if wait > 0 else 0
+
+    def failed(self, keys: list[str], now: datetime) -> None:
+        with self._file():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM login_failures WHERE at <= ?",
+                                 ((now - self.window).timestamp(),))
+                self._db.executemany("INSERT INTO login_failures VALUES (?, ?)",
+                                     [(key, now.timestamp()) for key in keys])
+                # bounded whatever a client sends: the newest rows stay
+                self._db.execute("DELETE FROM login_failures WHERE rowid NOT IN (SELECT rowid "
+                                 "FROM login_failures ORDER BY at DESC LIMIT ?)",
+                                 (self.max_keys * self.max_failures,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def succeeded(self, keys: list[str]) -> None:
+        with self._file():
+            self._db.executemany("DELETE FROM login_failures WHERE key = ?",
+                                 [(key,) for key in keys])

@@ -7,8 +7,8 @@ import threading
 import time
 from datetime import timedelta
 
-from gwweb_support import PASSWORDS, POSTGRES_TOO, T0, send
-from sqlalchemy import text
+from gwweb_support import PASSWORDS, POSTGRES_TOO, T0, csrf_of, send
+from sqlalchemy import select, text
 
 from faxengine.gateway.store import Store
 from faxengine.gateway.web.cache import DataVersion, Reuse
@@ -106,3 +106,78 @@ def test_reuse_holds_for_its_version_and_time_only():
     reuse.get("b", 3, T0, compute)
     reuse.get("c", 3, T0, compute)                                  # "a" goes: size 2
     assert reuse.get("a", 3, T0 + second / 4, compute) == 7
+
+
+def test_a_kept_history_page_is_each_session_s_own(web, store):
+    one, two = web.login("sample"), web.login("sample")
+    pages = [c.get("/history").text for c in (one, two, one, two)]
+    tokens = [csrf_of(p) for p in pages]
+    # the same account and filters, yet each session sees its own CSRF token, twice
+    assert tokens[0] == tokens[2] != tokens[1] == tokens[3]
+    r = two.post("/logout", data={"csrf": tokens[0]})      # the other session's token
+    assert r.status_code == 403
+
+
+def test_a_login_that_rehashes_the_password_keeps_its_session(web, store):
+    from argon2 import PasswordHasher
+    from sqlalchemy import update
+
+    from faxengine.gateway.store.models import Account
+    # a hash made with other Argon2 costs: authenticate replaces it at this login
+    old = PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1).hash(PASSWORDS["sample"])
+    with store.session.begin() as s:
+        s.execute(update(Account).where(Account.name == "sample").values(password_hash=old))
+    c = web.login("sample")
+    assert c.get("/history").status_code == 200
+    with store.read_session() as s:
+        assert s.scalar(select(Account.password_hash).where(Account.name == "sample")) != old
+
+
+def test_a_kept_page_ends_with_a_disabled_account_and_serves_no_other_cookie(web, store):
+    from sqlalchemy import update
+
+    from faxengine.gateway.store.models import Account
+    c = web.login("sample")
+    for _ in range(3):
+        assert c.get("/history").status_code == 200
+    cookie = c.cookies["fxsession"]
+    forged = cookie[:-1] + ("A" if cookie[-1] != "A" else "B")
+    with web.client(cookies={"fxsession": forged}) as other:
+        assert other.get("/history").status_code == 303
+    with store.session.begin() as s:
+        s.execute(update(Account).where(Account.name == "sample").values(disabled=True))
+    r = c.get("/history")
+    assert (r.status_code, r.headers["location"]) == (303, "/login?next=/history")
+
+
+def test_the_same_cookie_and_query_again_is_answered_from_the_kept_page(store):
+    import asyncio
+
+    import httpx
+    from gwweb_support import DOMAIN, SECRET, ZONE
+
+    from faxengine.gateway.web import create_app
+
+    async def submit(raw, mail_from, rcpt_to):
+        raise AssertionError("nothing is sent here")
+    app = create_app(store, secret_key=SECRET, timezone=ZONE, fax_domain=DOMAIN, submit=submit)
+    reuse = app.state.web.reuse
+
+    async def run():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://t") as c:
+            page = await c.get("/login")
+            await c.post("/login", data={"username": "sample", "password": PASSWORDS["sample"],
+                                         "csrf": csrf_of(page.text)})
+            first = await c.get("/history?page=1")
+            hits = reuse.hits
+            again = await c.get("/history?page=1")
+            assert reuse.hits - hits == 1        # one look-up: the kept page, nothing else
+            assert (again.content, again.headers["content-type"], again.headers["vary"]) == \
+                (first.content, first.headers["content-type"], first.headers["vary"])
+            assert again.headers["content-security-policy"].startswith("default-src 'none'")
+            send(store, outcome=None)            # a write: the page is made again
+            hits = reuse.hits
+            changed = await c.get("/history?page=1")
+            assert reuse.hits - hits != 1 and _count(changed.text) == "1"
+    asyncio.run(run())
