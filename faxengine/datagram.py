@@ -87,6 +87,17 @@ class DatagramEndpoint(asyncio.DatagramProtocol):
 E = TypeVar("E", bound=DatagramEndpoint)
 
 
+def _numeric(host: str) -> socket.AddressFamily | None:
+    """The family of a numeric IPv4 or IPv6 address; None for a name."""
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except (OSError, TypeError):
+            continue
+        return family
+    return None
+
+
 async def open_endpoint(factory: Callable[[], E], local: Address) -> E:
     """Bind a UDP socket at ``local`` (port 0: any free port) and run the
     endpoint ``factory()`` makes on it.
@@ -95,8 +106,12 @@ async def open_endpoint(factory: Callable[[], E], local: Address) -> E:
         OSError: ``local`` does not resolve or cannot be bound.
     """
     loop = asyncio.get_running_loop()
-    family, kind, proto, _, address = (await loop.getaddrinfo(*local, type=socket.SOCK_DGRAM))[0]
-    sock = socket.socket(family, kind, proto)
+    family = _numeric(local[0])
+    if family is not None:          # an address (the usual case): no resolver thread
+        address: tuple = local
+    else:
+        family, _, _, _, address = (await loop.getaddrinfo(*local, type=socket.SOCK_DGRAM))[0]
+    sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
         sock.setblocking(False)
         if SO_RXQ_OVFL is not None:
