@@ -7,14 +7,18 @@ each give a call a UDP socket of its own.  What they share lives here, once:
   its ``port`` can go into the offer or answer.
 * An ICMP error (port unreachable: the peer has gone or not bound yet) does
   not end a call: the pacing goes on and the T.30 timers decide.
-* ``drain()`` reads every datagram waiting in the socket, at once.  asyncio's
-  datagram transport reads *one* datagram per socket per turn of the loop.
-  With a hundred calls on one loop, a turn that runs the pacer's tick (every
-  call's 20 ms step) can last longer than the 30 ms between two of a call's
-  image packets; then datagrams come faster than they are read, pile up in
-  the kernel and are dropped once the socket's receive buffer is full.  A
-  port that drains its socket at each step reads all that came by then,
-  however long the loop's turns (and its terminal hears them on time).
+* Every datagram waiting is read at once.  asyncio's datagram transport
+  reads *one* datagram per socket per turn of the loop.  With a hundred
+  calls on one loop, a turn that runs the pacer's tick (every call's 20 ms
+  step) can last longer than the 20 or 30 ms between two of a call's RTP or
+  image packets, and the one SIP socket of all the calls gets a burst as
+  they start; datagrams then come faster than they are read, pile up in the
+  kernel and are dropped once the socket's receive buffer is full.  So when
+  asyncio hands over a datagram, ``datagram_received`` also ``drain``s the
+  socket (at most ``drain_max`` more, so one socket cannot hold the loop)
+  and gives each to ``on_datagram``; a port that runs on the pacer may
+  ``drain`` at each step as well, so its terminal hears on time all that
+  came by then, however long the loop's turns.
 * ``dropped`` counts the datagrams the kernel dropped on this socket because
   its receive buffer was full (Linux ``SO_RXQ_OVFL``, socket(7): the count so
   far comes with each datagram queued after a drop, and ``drain`` reads it);
@@ -32,6 +36,7 @@ __all__ = ["DatagramEndpoint", "open_endpoint"]
 
 Address = tuple[str, int]
 MAX_DATAGRAM = 65535            # octets: any UDP datagram
+DRAIN_MAX = 256                 # datagrams read after the one asyncio hands over, at most
 # SO_RXQ_OVFL (Linux socket(7)): the socket's drop count as ancillary data
 SO_RXQ_OVFL = getattr(socket, "SO_RXQ_OVFL", 40 if sys.platform.startswith("linux") else None)
 _ANCILLARY = socket.CMSG_SPACE(4) if SO_RXQ_OVFL is not None else 0
@@ -40,9 +45,11 @@ _ANCILLARY = socket.CMSG_SPACE(4) if SO_RXQ_OVFL is not None else 0
 class DatagramEndpoint(asyncio.DatagramProtocol):
     """The ``DatagramProtocol`` of one call's UDP socket (see the module's docstring).
 
-    ``open_endpoint`` binds the socket and sets ``sock``; subclasses add
-    ``datagram_received``.
+    ``open_endpoint`` binds the socket and sets ``sock``; subclasses take
+    each datagram in ``on_datagram``.
     """
+
+    drain_max = DRAIN_MAX           # datagrams read after the one asyncio hands over
 
     def __init__(self) -> None:
         self.transport: asyncio.DatagramTransport | None = None
@@ -56,6 +63,14 @@ class DatagramEndpoint(asyncio.DatagramProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # a datagram endpoint's
+
+    def datagram_received(self, data: bytes, addr: Address) -> None:
+        self.on_datagram(data, addr)
+        for more, source in self.drain(self.drain_max):
+            self.on_datagram(more, source)
+
+    def on_datagram(self, data: bytes, addr: Address) -> None:
+        """One datagram that arrived (the subclass's to take)."""
 
     def error_received(self, exc: Exception) -> None:   # ICMP unreachable: keep going
         pass

@@ -70,7 +70,7 @@ class UdptlSocket(DatagramEndpoint):
         self.overflow = 0           # datagrams dropped: the queue was full
         self.sent = 0               # datagrams sent (each copy counts)
 
-    def datagram_received(self, data: bytes, addr: Address) -> None:
+    def on_datagram(self, data: bytes, addr: Address) -> None:
         if len(self.queue) >= self.max_queue:
             self.overflow += 1
             return

@@ -43,7 +43,7 @@ class RtpProtocol(DatagramEndpoint):
         session.start(self._loop.time())
         self._run()
 
-    def datagram_received(self, data: bytes, addr: Address) -> None:
+    def on_datagram(self, data: bytes, addr: Address) -> None:
         if self.session is not None:
             self.session.datagram_received(data, addr[:2], self._loop.time())
             self._rearm()
