@@ -10,7 +10,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "faxengine"
 ORDER = ["t4", "modem", "t30", "t38", "media", "gateway"]
-BASE = {"errors", "levels", "g711"}                 # under every layer
+BASE = {"errors", "levels", "g711", "datagram"}     # under every layer
 TOP = {"__init__", "__main__", "cli", "loopback"}   # the facade and the command, over all
 # faxengine/tiff.py belongs to the t4 layer (architecture: t4 owns TIFF-F files).
 MODULE_LAYER = {"tiff": "t4"}

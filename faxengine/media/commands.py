@@ -44,8 +44,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import queue
 import socket
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -59,7 +61,8 @@ from faxengine.media.progress import PageBar
 from faxengine.t30.result import Result
 from faxengine.t30.terminal import FaxTerminal
 
-__all__ = ["CARD_OPTIONS", "CardResult", "receive_main", "send_main", "t38gateway_main"]
+__all__ = ["CARD_OPTIONS", "CardResult", "ResultLines", "receive_main", "send_main",
+           "t38gateway_main"]
 
 CARD_OPTIONS: dict[str, Any] = {}   # extra SoundCard(...) arguments: tests only (see above)
 
@@ -296,13 +299,54 @@ async def _receive(args: argparse.Namespace) -> list[CallResult]:
                                record_dir=args.record_dir, jitter_delay=args.jitter_ms / 1000,
                                t38=args.t38)
 
-        def show(result: CallResult) -> None:
-            print(json.dumps(result.as_dict()) if args.json else _line("received", result),
-                  flush=True)
+        lines = ResultLines()
 
-        return await receiver.serve(show, once=args.once, max_calls=args.calls)
+        def show(result: CallResult) -> None:
+            lines.write(json.dumps(result.as_dict()) if args.json else _line("received", result))
+
+        try:
+            return await receiver.serve(show, once=args.once, max_calls=args.calls)
+        finally:
+            lines.close()
     finally:
         endpoint.close()
+
+
+class ResultLines:
+    """Lines for stdout, written by a thread of their own, in order.
+
+    ``faxengine receive`` runs every call's real-time pacing on one event
+    loop; a ``print`` there blocks the loop whenever stdout is a pipe its
+    reader has not emptied (64 KiB on Linux: about 85 JSON result lines),
+    and every call on the loop stops with it -- T.30 timers expire, UDPTL
+    and RTP pile up in the kernel.  A slow reader of our output holds back
+    the lines, never the calls.  ``close()`` waits until all are written.
+    A reader that went away (a broken pipe) gets no more lines.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="faxengine-result-lines",
+                                        daemon=True)
+        self._thread.start()
+
+    def write(self, line: str) -> None:
+        """Queue ``line`` (without its newline); never blocks."""
+        self._queue.put(line)
+
+    def _run(self) -> None:
+        broken = False
+        while (line := self._queue.get()) is not None:
+            if not broken:
+                try:
+                    print(line, flush=True)
+                except (OSError, ValueError):   # the reader went away, stdout closed
+                    broken = True
+
+    def close(self) -> None:
+        """Write what is queued, then stop the thread."""
+        self._queue.put(None)
+        self._thread.join()
 
 
 def _receive_card(args: argparse.Namespace) -> CardResult:
@@ -393,10 +437,15 @@ async def _t38gateway(args: argparse.Namespace) -> list[Any]:
         host, port = endpoint.sip.local
         print(f"listening on sip:gateway@{host}:{port}", flush=True)
 
-        def show(result: Any) -> None:
-            print(json.dumps(result.as_dict()) if args.json else result.line(), flush=True)
+        lines = ResultLines()               # never a print on the loop that paces the calls
 
-        return await server.serve(show, max_calls=1 if args.once else args.calls)
+        def show(result: Any) -> None:
+            lines.write(json.dumps(result.as_dict()) if args.json else result.line())
+
+        try:
+            return await server.serve(show, max_calls=1 if args.once else args.calls)
+        finally:
+            lines.close()
     finally:
         endpoint.close()
 

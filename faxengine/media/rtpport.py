@@ -39,6 +39,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from faxengine.datagram import open_endpoint
 from faxengine.levels import SAMPLE_RATE
 from faxengine.media.pump import BLOCK, Pump
 from faxengine.media.rtp.jitter import Block
@@ -56,7 +57,7 @@ class RtpSocket(RtpProtocol):
     stamped with the loop's clock; sending is ``RtpPort.flush``'s, at the
     pump's pace (a timer of its own would send packets before their block)."""
 
-    def datagram_received(self, data: bytes, addr: Address) -> None:
+    def on_datagram(self, data: bytes, addr: Address) -> None:
         if self.session is not None:
             self.session.datagram_received(data, addr[:2], self._loop.time())
 
@@ -68,9 +69,7 @@ class RtpSocket(RtpProtocol):
 
 async def open_rtp_socket(host: str) -> RtpSocket:
     """Bind a UDP socket on ``host`` at any free port, for one call's RTP."""
-    loop = asyncio.get_running_loop()
-    _, protocol = await loop.create_datagram_endpoint(RtpSocket, local_addr=(host, 0))
-    return protocol
+    return await open_endpoint(RtpSocket, (host, 0))
 
 
 #: the longest run of lost blocks told to the terminal as fill-in.  Fill-in

@@ -154,6 +154,7 @@ class T38Terminal(FaxTerminal):
         self._frame_missing = False
         self._local_tcf_at: int | None = None   # localTCF: when the TCF would have ended
         self.packets_lost = 0
+        self.packets_deaf = 0                   # packets that came while we were sending
 
     def _phase_a_signal(self) -> signals.IfpSignal:
         if self.calling:
@@ -277,7 +278,10 @@ class T38Terminal(FaxTerminal):
         if not isinstance(packet, (Indicator, Data)):
             raise T38Error(f"rx takes an IFP packet (Indicator or Data, see "
                            f"faxengine.t38.ifp.decode), not {type(packet).__name__}")
-        if self._finished or (self._txq and not self._holding):
+        if self._finished:
+            return
+        if self._txq and not self._holding:
+            self.packets_deaf += 1
             return                          # half duplex: deaf while sending
         self.log.debug("rx IFP %s", packet)
         self._rx_last = self._now

@@ -5,10 +5,13 @@ The T.38 terminal (``faxengine.t38.terminal``) and UDPTL
 side that joins them to a network, as ``faxengine.media.rtpport`` joins the
 audio terminal to RTP:
 
-* ``UdptlSocket`` is the ``DatagramProtocol``: it queues what arrives
-  (a bounded queue: at most ``QUEUE_MAX`` datagrams wait, more are dropped
-  and counted, so a flood costs memory no more than a slow loop does) and
-  sends what it is given.
+* ``UdptlSocket`` is the call's ``faxengine.datagram.DatagramEndpoint``: it
+  queues what arrives (a bounded queue: at most ``QUEUE_MAX`` datagrams
+  wait, more are dropped and counted, so a flood costs memory no more than a
+  slow loop does), and ``take()`` adds what still waits in the socket
+  (``drain``): asyncio reads one datagram per socket per turn of the loop,
+  too few when a turn runs a hundred calls' steps, and the kernel would drop
+  the rest once the socket's buffer is full.  It sends what it is given.
 * ``UdptlPort`` runs one call: each ``step(now)`` feeds the terminal the IFP
   packets the ``UdptlReceiver`` hands up (``rx``; a gap UDPTL could not fill
   as ``rx_lost``), then runs the terminal's clock in 20 ms blocks up to
@@ -26,16 +29,22 @@ The port has the shape of the media layer's paced calls (``t0``,
 ``step(now) -> over``, ``done``), so one ``faxengine.media.rtpport.Pacer``
 per loop wakes every 20 ms for all calls, audio and T.38 alike
 (``faxengine.media.t38call.pace_t38``).  The port itself never reads a clock.
+Each step hands the terminal every datagram that came by ``now`` before it
+runs the terminal's clock, so the terminal's T.30 timers (counted in its
+samples) never expire on a packet that is already here.  ``late`` keeps the
+most a step ran after its block was due: the loop's lag as the call saw it.
 """
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from faxengine.datagram import DatagramEndpoint, open_endpoint
 from faxengine.levels import SAMPLE_RATE
 from faxengine.t38.errors import T38Error
+from faxengine.t38.ifp import Data, Indicator
 from faxengine.t38.terminal import T38Terminal, copies
 from faxengine.t38.udptl import LOST, UdptlReceiver, UdptlSender
 
@@ -47,37 +56,33 @@ BLOCK_SECONDS = BLOCK / SAMPLE_RATE
 QUEUE_MAX = 1000                # datagrams waiting for the next step, at most (~20 s of a call)
 
 
-class UdptlSocket(asyncio.DatagramProtocol):
+def _kind(packet: Indicator | Data) -> str:
+    return packet.kind.value
+
+
+class UdptlSocket(DatagramEndpoint):
     """One call's UDP socket for UDPTL: a bounded queue in, ``send`` out."""
 
     def __init__(self, max_queue: int = QUEUE_MAX) -> None:
-        self.transport: asyncio.DatagramTransport | None = None
+        super().__init__()
         self.queue: deque[bytes] = deque()
         self.max_queue = max_queue
         self.overflow = 0           # datagrams dropped: the queue was full
         self.sent = 0               # datagrams sent (each copy counts)
 
-    @property
-    def port(self) -> int:
-        assert self.transport is not None
-        return self.transport.get_extra_info("sockname")[1]
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # a datagram endpoint's
-
-    def datagram_received(self, data: bytes, addr: Address) -> None:
+    def on_datagram(self, data: bytes, addr: Address) -> None:
         if len(self.queue) >= self.max_queue:
             self.overflow += 1
             return
         self.queue.append(data)
 
-    def error_received(self, exc: Exception) -> None:   # ICMP unreachable: keep going
-        pass
-
     def take(self) -> list[bytes]:
-        """The datagrams that arrived since the last call, oldest first."""
+        """The datagrams that arrived since the last call, oldest first: those
+        the loop read, then those still waiting in the socket (``drain``: at
+        most ``max_queue``; the rest wait for the next call)."""
         out = list(self.queue)
         self.queue.clear()
+        out += [data for data, _ in self.drain(self.max_queue)]
         return out
 
     def send(self, data: bytes, addr: Address) -> None:
@@ -85,16 +90,10 @@ class UdptlSocket(asyncio.DatagramProtocol):
             self.transport.sendto(data, addr)
             self.sent += 1
 
-    def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
-
 
 async def open_udptl_socket(host: str) -> UdptlSocket:
     """Bind a UDP socket on ``host`` at any free port, for one call's UDPTL."""
-    loop = asyncio.get_running_loop()
-    _, protocol = await loop.create_datagram_endpoint(UdptlSocket, local_addr=(host, 0))
-    return protocol
+    return await open_endpoint(UdptlSocket, (host, 0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +105,10 @@ class T38Stats:
     packets rebuilt from redundancy or FEC; ``duplicates`` datagrams whose
     packet was already there (copies, late ones); ``malformed`` datagrams or
     IFP packets that did not decode; ``overflow`` datagrams dropped because
-    the receive queue was full.
+    the receive queue was full; ``dropped`` datagrams the kernel dropped
+    because the socket's receive buffer was full (Linux only; see
+    ``faxengine.datagram``); ``late_ms`` the most a 20 ms step of the call
+    ran after its time (the event loop's lag as this call saw it).
     """
 
     sent: int
@@ -116,6 +118,8 @@ class T38Stats:
     duplicates: int
     malformed: int
     overflow: int
+    dropped: int = 0
+    late_ms: float = 0.0
 
 
 class UdptlPort:
@@ -155,6 +159,9 @@ class UdptlPort:
         self.undecodable = 0            # datagrams that were not UDPTL
         self.t0 = 0.0
         self.done: asyncio.Future | None = None
+        self.late = 0.0                 # the most a step came after its block was due, s
+        self.ifp_sent: Counter[str] = Counter()         # IFP packets by type (for diagnosis)
+        self.ifp_received: Counter[str] = Counter()
 
     @property
     def seconds(self) -> float:
@@ -165,7 +172,8 @@ class UdptlPort:
         r = self.receiver.stats
         return T38Stats(self.socket.sent, r.datagrams + self.undecodable, r.lost,
                         r.redundancy + r.fec, r.duplicates + r.late,
-                        r.malformed + self.undecodable, self.socket.overflow)
+                        r.malformed + self.undecodable, self.socket.overflow,
+                        self.socket.dropped, round(self.late * 1000, 1))
 
     def start(self, now: float, done: asyncio.Future) -> None:
         """Block 0 is due at ``now``; ``done`` is set when the call is over."""
@@ -183,12 +191,14 @@ class UdptlPort:
                 if packet is LOST:
                     self.terminal.rx_lost(1)
                 else:
+                    self.ifp_received[_kind(packet)] += 1
                     self.terminal.rx(packet)
 
     def run_until(self, due: int) -> None:
         """Run the terminal's clock to ``due`` samples, sending what it sends."""
         while self.samples + BLOCK <= due:
             for packet in self.terminal.tx(BLOCK):
+                self.ifp_sent[_kind(packet)] += 1
                 datagram = self.sender.send(packet)
                 for _ in range(copies(packet)):
                     self.socket.send(datagram, self.remote)
@@ -198,6 +208,7 @@ class UdptlPort:
         """Run what is due by ``now``; True when the call is over."""
         if self.until() or self.samples >= self.limit:
             return True
+        self.late = max(self.late, now - self.t0 - self.samples / SAMPLE_RATE)
         self.receive()
         due = (int((now - self.t0) / BLOCK_SECONDS + 1e-9) + 1) * BLOCK
         self.run_until(min(due, self.limit))

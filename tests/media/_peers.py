@@ -165,10 +165,10 @@ def heard(endpoint) -> list[str]:
     """A list that fills with the start line of every datagram ``endpoint`` (a
     SipProtocol) receives from now on, so a test can assert what the peer sent."""
     lines: list[str] = []
-    receive = endpoint.datagram_received
+    receive = endpoint.on_datagram      # each datagram, those drained with it too
 
     def spy(data: bytes, addr) -> None:
         lines.append(data.split(b"\r\n", 1)[0].decode(errors="replace"))
         receive(data, addr)
-    endpoint.datagram_received = spy
+    endpoint.on_datagram = spy
     return lines

@@ -26,43 +26,16 @@ from faxengine.media.rtp.packet import RtpPacket
 from faxengine.media.rtp.session import PCMU, RtpSession
 from faxengine.media.rtpport import RtpPort, _Paced
 from faxengine.media.sip import SipLocalError, sdp
-from relay import Relay
+import fax_calls
+from fax_calls import CALL_TIMEOUT, LOCAL, assert_went_through
 from test_pump import _page
 
-LOCAL = ("127.0.0.1", 0)
-CALL_TIMEOUT = 240.0
 
 
-async def _call(pages, out, *, ecm=True, codec="PCMU", relay=None, user="fax"):
-    """One call, sender to receiver; both results and the relay."""
-    rx = await SipEndpoint.open(LOCAL, user="fax")
-    link = await Relay(**relay).start() if relay is not None else None
-    try:
-        receiver = FaxReceiver(rx, out, ecm=ecm,
-                               rtp_advertise=link.port_for_a if link else None)
-        serving = asyncio.ensure_future(receiver.serve(once=True))
-        host, port = rx.sip.local
-        sent = await send_fax(pages, f"sip:{user}@{host}:{port}", ecm=ecm, codec_name=codec,
-                              rtp_advertise=link.port_for_b if link else None)
-        (received,) = await asyncio.wait_for(serving, 30)
-        return sent, received, link
-    finally:
-        if link is not None:
-            link.close()
-        rx.close()
-
-
-def run_call(pages, out, **options):
-    return asyncio.run(asyncio.wait_for(_call(pages, out, **options), CALL_TIMEOUT))
-
-
-def assert_went_through(sent, received, pages):
-    assert sent.ok and received.ok, (sent.fax, received.fax)
-    assert sent.fax.pages == received.fax.pages == len(pages)
-    got = tiff.read(received.path)
-    assert [np.array_equal(p.image, q.image) for p, q in zip(got, pages)] == [True] * len(pages)
-    assert sent.call_id == received.call_id
-    assert sent.sip_reason == "local hangup" and received.sip_reason == "BYE from the far end"
+def run_call(pages, out, *, ecm=True, codec="PCMU", relay=None, user="fax"):
+    """One call, sender to receiver (``fax_calls.run_call``); both results and the relay."""
+    return fax_calls.run_call(pages, out, ecm=ecm, relay=relay, user=user,
+                              send={"codec_name": codec})
 
 
 def test_one_page_ecm_call_over_sip_in_real_time(tmp_path):

@@ -8,7 +8,6 @@ the fax goes in audio.  The pages that arrive equal the pages sent.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import subprocess
@@ -20,39 +19,21 @@ import pytest
 
 from faxengine import tiff
 from faxengine.media.commands import receive_main, send_main
-from faxengine.media.call import FaxReceiver, SipEndpoint, send_fax
 from faxengine.media.t38call import DEFAULT_PARAMS, T38Options
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "media"))
-from relay import Relay  # noqa: E402
-from test_sip_fax import assert_went_through  # noqa: E402
+import fax_calls  # noqa: E402
+from fax_calls import assert_went_through  # noqa: E402
 from t38_pump import text_page  # noqa: E402
 
-LOCAL = ("127.0.0.1", 0)
-CALL_TIMEOUT = 240.0
 
 
-async def _call(pages, out, *, send_t38=None, receive_t38=None, ecm=True, relay=None):
-    rx = await SipEndpoint.open(LOCAL, user="fax",
-                                t38=None if receive_t38 is False else DEFAULT_PARAMS)
-    link = await Relay(**relay).start() if relay is not None else None
-    try:
-        receiver = FaxReceiver(rx, out, ecm=ecm, t38=receive_t38,
-                               udptl_advertise=link.port_for_a if link else None)
-        serving = asyncio.ensure_future(receiver.serve(once=True))
-        host, port = rx.sip.local
-        sent = await send_fax(pages, f"sip:fax@{host}:{port}", ecm=ecm, t38=send_t38,
-                              udptl_advertise=link.port_for_b if link else None)
-        (received,) = await asyncio.wait_for(serving, 30)
-        return sent, received, link
-    finally:
-        if link is not None:
-            link.close()
-        rx.close()
-
-
-def run_call(pages, out, **options):
-    return asyncio.run(asyncio.wait_for(_call(pages, out, **options), CALL_TIMEOUT))
+def run_call(pages, out, *, send_t38=None, receive_t38=None, ecm=True, relay=None):
+    """One call, sender to receiver, the relay (if any) before the UDPTL sockets."""
+    return fax_calls.run_call(
+        pages, out, ecm=ecm, relay=relay, relayed="udptl",
+        endpoint={"t38": None if receive_t38 is False else DEFAULT_PARAMS},
+        send={"t38": send_t38}, receive={"t38": receive_t38})
 
 
 @pytest.mark.slow
@@ -137,7 +118,8 @@ def test_commands_receive_t38_reinvites_send_reports_it(tmp_path, capsys):
     assert received["ok"] and received["t38"] and received["codec"] == "PCMU"
     assert received["udptl"]["received"] > 0 and received["udptl"]["lost"] == 0
     assert set(received["udptl"]) == {"sent", "received", "lost", "recovered", "duplicates",
-                                      "malformed", "overflow"}
+                                      "malformed", "overflow", "dropped", "late_ms"}
+    assert received["udptl"]["dropped"] == 0 and received["udptl"]["late_ms"] >= 0
     got = tiff.read(received["path"])
     assert len(got) == 1 and np.array_equal(got[0].image, pages[0].image)
 

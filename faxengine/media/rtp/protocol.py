@@ -1,7 +1,8 @@
 """The asyncio adapter of an RTP session: a thin ``DatagramProtocol``.
 
-It owns the UDP socket and the clock (``loop.time()``, monotonic).  The
-socket is bound first, so its port can go into the SDP; the ``RtpSession``
+It owns the UDP socket (a ``faxengine.datagram.DatagramEndpoint``) and the
+clock (``loop.time()``, monotonic).  The socket is bound first, so its port
+can go into the SDP; the ``RtpSession``
 is attached once offer and answer agreed on a codec.  From then on every
 datagram goes into the session with the time, and one timer, re-armed at
 the session's ``next_timer()``, sends the packets due and hands the 20 ms
@@ -18,30 +19,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from faxengine.datagram import DatagramEndpoint, open_endpoint
 from faxengine.media.rtp.jitter import Block
 from faxengine.media.rtp.session import RtpSession
 
 Address = tuple[str, int]
 
 
-class RtpProtocol(asyncio.DatagramProtocol):
+class RtpProtocol(DatagramEndpoint):
     """Feeds an ``RtpSession`` from one UDP socket and the event loop's clock."""
 
     def __init__(self, on_blocks: Callable[[list[Block]], None] | None = None) -> None:
+        super().__init__()
         self.session: RtpSession | None = None
-        self.transport: asyncio.DatagramTransport | None = None
         self.blocks: asyncio.Queue[Block] = asyncio.Queue()
         self._on_blocks = on_blocks
         self._timer: asyncio.TimerHandle | None = None
         self._loop = asyncio.get_running_loop()
-
-    @property
-    def port(self) -> int:
-        assert self.transport is not None
-        return self.transport.get_extra_info("sockname")[1]
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # a datagram endpoint's
 
     def attach(self, session: RtpSession) -> None:
         """Run ``session`` on this socket; its send clock starts now."""
@@ -49,13 +43,10 @@ class RtpProtocol(asyncio.DatagramProtocol):
         session.start(self._loop.time())
         self._run()
 
-    def datagram_received(self, data: bytes, addr: Address) -> None:
+    def on_datagram(self, data: bytes, addr: Address) -> None:
         if self.session is not None:
             self.session.datagram_received(data, addr[:2], self._loop.time())
             self._rearm()
-
-    def error_received(self, exc: Exception) -> None:   # ICMP unreachable: keep pacing
-        pass
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._timer is not None:
@@ -89,15 +80,9 @@ class RtpProtocol(asyncio.DatagramProtocol):
         if when is not None:
             self._timer = self._loop.call_at(when, self._run)
 
-    def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
 
 
 async def open_rtp(local: Address, on_blocks: Callable[[list[Block]], None] | None = None
                    ) -> RtpProtocol:
     """Bind a UDP socket at ``local`` (port 0: any free port) for one RTP stream."""
-    loop = asyncio.get_running_loop()
-    _, protocol = await loop.create_datagram_endpoint(lambda: RtpProtocol(on_blocks),
-                                                      local_addr=local)
-    return protocol
+    return await open_endpoint(lambda: RtpProtocol(on_blocks), local)

@@ -17,19 +17,25 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from faxengine.datagram import DatagramEndpoint, open_endpoint
 from faxengine.media.sip.events import Event
 from faxengine.media.sip.ua import UserAgent
 
 Address = tuple[str, int]
 
 
-class SipProtocol(asyncio.DatagramProtocol):
-    """Feeds a ``UserAgent`` from one UDP socket and the event loop's clock."""
+class SipProtocol(DatagramEndpoint):
+    """Feeds a ``UserAgent`` from one UDP socket and the event loop's clock.
+
+    The one socket of every call on the endpoint: as calls start together
+    their requests come in bursts, all read in one turn of the loop
+    (``DatagramEndpoint``), not one a turn while the kernel drops the rest.
+    """
 
     def __init__(self, **ua_options: Any) -> None:
+        super().__init__()
         self._options = ua_options
         self.ua: UserAgent | None = None
-        self.transport: asyncio.DatagramTransport | None = None
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._timer: asyncio.TimerHandle | None = None
         self._loop = asyncio.get_running_loop()
@@ -39,13 +45,10 @@ class SipProtocol(asyncio.DatagramProtocol):
         host, port = transport.get_extra_info("sockname")[:2]
         self.ua = UserAgent((host, port), **self._options)
 
-    def datagram_received(self, data: bytes, addr: Address) -> None:
+    def on_datagram(self, data: bytes, addr: Address) -> None:
         assert self.ua is not None
         self.ua.datagram_received(data, addr[:2], self.now())
         self._flush()
-
-    def error_received(self, exc: Exception) -> None:   # ICMP unreachable: timers decide
-        pass
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._timer is not None:
@@ -118,14 +121,8 @@ class SipProtocol(asyncio.DatagramProtocol):
         """The next event of the user agent (``asyncio.TimeoutError`` after ``timeout``)."""
         return await asyncio.wait_for(self._queue.get(), timeout)
 
-    def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
 
 
 async def open_sip(local: Address, **ua_options: Any) -> SipProtocol:
     """Bind a UDP socket at ``local`` (port 0: any free port) and run a user agent on it."""
-    loop = asyncio.get_running_loop()
-    _, protocol = await loop.create_datagram_endpoint(lambda: SipProtocol(**ua_options),
-                                                      local_addr=local)
-    return protocol
+    return await open_endpoint(lambda: SipProtocol(**ua_options), local)
