@@ -33,6 +33,7 @@ Timings (T.30):
 """
 from __future__ import annotations
 
+import array
 import mmap
 from collections.abc import Iterable, Iterator
 
@@ -230,8 +231,12 @@ class HsSignal:
 
     @property
     def fraction(self) -> float:
-        """The share of the transmission sent so far (0.0-1.0, never going down)."""
-        return 1.0 if self.done else self._fraction
+        """The share of the transmission sent so far (0.0-1.0, never going down:
+        the estimate of the whole may grow as its pieces are coded)."""
+        if self.done:
+            return 1.0
+        self._fraction = max(self._fraction, min(self._sent / max(self._estimate, 1), 0.99))
+        return self._fraction
 
     def _next_bits(self) -> np.ndarray | None:
         """At most PIECE_BITS bits from the source, or None at its end."""
@@ -249,6 +254,11 @@ class HsSignal:
         return bits
 
     def take(self, n: int) -> np.ndarray:
+        pos = self._pos
+        if pos + n <= self._buf.size:       # the usual step: all from the piece at hand
+            self._pos = pos + n
+            self._sent += n
+            return self._buf[pos:pos + n]   # (a view: the piece is never written again)
         parts = []
         while n > 0:
             if self._pos >= self._buf.size:
@@ -268,7 +278,6 @@ class HsSignal:
         out = parts[0] if len(parts) == 1 else (
             np.concatenate(parts) if parts else np.zeros(0, np.int16))
         self._sent += out.size
-        self._fraction = max(self._fraction, min(self._sent / max(self._estimate, 1), 0.99))
         return out
 
 
@@ -476,39 +485,6 @@ class PageDecoder:
         return self._image[:self._rows], bad
 
 
-class _Growing:
-    """A 1-D array appended to a block at a time, in room that doubles (no
-    list of pieces to join or free at the end of a signal)."""
-
-    def __init__(self, dtype) -> None:
-        self._buf = np.zeros(1024, dtype)
-        self.size = 0
-
-    def append(self, values: np.ndarray) -> None:
-        """Append a 1-D array."""
-        end = self.size + values.size
-        if end > self._buf.size:
-            self._grow(end)
-        self._buf[self.size:end] = values
-        self.size = end
-
-    def push(self, value) -> None:
-        """Append one value."""
-        if self.size >= self._buf.size:
-            self._grow(self.size + 1)
-        self._buf[self.size] = value
-        self.size += 1
-
-    def _grow(self, end: int) -> None:
-        bigger = np.empty(max(end, 2 * self._buf.size), self._buf.dtype)
-        bigger[:self.size] = self._buf[:self.size]
-        self._buf = bigger
-
-    def view(self) -> np.ndarray:
-        """What was appended, as one array (a view: copy it to keep it)."""
-        return self._buf[:self.size]
-
-
 def _longest_run(flags: np.ndarray) -> int:
     """The most consecutive True values in ``flags``."""
     edges = np.diff(np.concatenate(([0], flags.astype(np.int8), [0])))
@@ -536,7 +512,7 @@ class HsReceiver:
         self.modem = modem
         self.rate = rate
         self._rx = _RX[modem](rate=rate)
-        self._bits = _Growing(np.uint8)     # the signal in progress
+        self._bits = bytearray()            # the signal in progress, a bit an octet
         self._count = 0
         self._flowing = False               # the last block gave bits
         self._hdlc: HdlcRx | None = None
@@ -544,7 +520,8 @@ class HsReceiver:
         self.signals = 0
         self._poor_snr = POOR_SNR_DB[modem, rate]
         # per block taken: the bits so far, and whether the decision SNR was poor
-        self._quality = (_Growing(np.int64), _Growing(np.bool_))
+        # (C arrays appended in place, seen by numpy at the signal's end)
+        self._counts, self._poor = array.array("q"), array.array("b")
         self._last_quality = (np.zeros(0, np.int64), np.zeros(0, bool))
         self.decoder: PageDecoder | None = None     # set by the terminal for a non-ECM page
         self.last_decoder: PageDecoder | None = None
@@ -600,7 +577,7 @@ class HsReceiver:
 
     def bits(self) -> np.ndarray:
         """The bits of the signal in progress."""
-        return self._bits.view().copy()
+        return np.frombuffer(bytes(self._bits), np.uint8)
 
     def feed(self, samples: np.ndarray) -> np.ndarray | None:
         """A block heard (int16, contiguous: the terminal's ``rx`` checked it)."""
@@ -613,32 +590,38 @@ class HsReceiver:
         return self._took(self._rx.fillin(n), True)
 
     def _took(self, got: np.ndarray, lost: bool) -> np.ndarray | None:
+        # (once per block: kept lean, no numpy call but the C receivers')
         size = got.size
-        self._flowing = size > 0
         core = self._rx._core
-        if self._count:
-            poor = lost or core.snr_db < self._poor_snr
-            self._quality[0].push(self._count + size)
-            self._quality[1].push(poor)
+        count = self._count
+        if count:
+            self._counts.append(count + size)
+            self._poor.append(lost or core.snr_db < self._poor_snr)
         if size:
-            self._bits.append(got)
-            self._count += size
+            self._flowing = True
+            self._bits.extend(got)      # (a buffer: one copy)
+            count = self._count = count + size
             if self.decoder is not None:        # a non-ECM page: its lines as they come
                 self.decoder.add(got)
             if self._hdlc is not None:      # the demodulator's own bits: no checks needed
-                self.frames.extend(data for data, ok in self._hdlc_core.decode(got) if ok)
-        if self._count and not core.carrier_present:
+                for data, ok in self._hdlc_core.decode(got):
+                    if ok:
+                        self.frames.append(data)
+        else:
+            self._flowing = False
+        if count and not core.carrier_present:
             return self.end()
         return None
 
     def end(self) -> np.ndarray:
         """End the signal in progress (carrier lost, or the caller gave up on it)."""
-        bits = self._bits.view()
-        self._bits = _Growing(np.uint8)
+        bits = np.frombuffer(self._bits, np.uint8)     # (a new one takes the next signal)
+        self._bits = bytearray()
         self._count = 0
         self._flowing = False
-        self._last_quality = (self._quality[0].view(), self._quality[1].view())
-        self._quality = (_Growing(np.int64), _Growing(np.bool_))
+        self._last_quality = (np.frombuffer(self._counts, np.int64),
+                              np.frombuffer(self._poor, np.bool_))
+        self._counts, self._poor = array.array("q"), array.array("b")
         self.last_decoder, self.decoder = self.decoder, None
         self.signals += 1
         if self._hdlc is not None:
