@@ -110,53 +110,23 @@ def hdlc_pieces(frames: Iterable[Frame], preamble: int = HS_PREAMBLE_FLAGS
     yield hdlc.finish()
 
 
-def _strip_end(bits: np.ndarray, end_bits: int) -> np.ndarray:
-    """``bits`` without their end code (RTC, EOFB: ``end_bits`` long, ending in
-    a 1) and the zero fill after it that made whole octets."""
-    last_one = int(np.flatnonzero(bits)[-1])
-    return bits[:last_one + 1 - end_bits]
-
-
-def _slice_rows(coding: str, k: int | None, rows: int) -> int:
-    """``rows`` rounded down to a multiple of MR's K (2 when not given), at least K."""
-    if coding != "mr":
-        return rows
-    kk = 2 if k is None else k
-    return max(rows // kk, 1) * kk
-
-
 def page_bits(image: np.ndarray, coding: str, k: int | None = None,
               min_bits_per_line: int = 0, rows: int = PAGE_SLICE_ROWS,
               rtc: bool = True) -> Iterator[np.ndarray]:
-    """The line bits of ``t4.encode(image, coding, k, min_bits_per_line, rtc=rtc)``,
-    coded ``rows`` scan lines at a time as they are asked for (same bits).
-
-    Each slice is coded on its own and its end code dropped: MH lines stand
-    alone (T.4 §4.1); MR slices start on a 1-D line (``rows`` is rounded to
-    a multiple of K, T.4 §4.2.1); in MMR (T.6 §2.2) a line is coded against
-    the line above it, so a slice is coded with the line above it in front
-    and that line's bits (the same line coded alone) are dropped.
-    RTC is six EOLs (+1 in MR, T.4 §4.1.4), EOFB two EOLs (T.6 §2.4).
-    """
-    height = image.shape[0]
-    end_bits = {"mh": 6 * 12, "mr": 6 * 13, "mmr": 24}[coding]
-    rows = _slice_rows(coding, k, rows)
-    if height <= rows:
-        yield bytes_to_bits(t4.encode(image, coding, k=k, min_bits_per_line=min_bits_per_line,
-                                      rtc=rtc))
-        return
-    for top in range(0, height, rows):
-        if coding == "mmr" and top:
-            both = _strip_end(bytes_to_bits(t4.encode(image[top - 1:top + rows], "mmr")), 24)
-            above = _strip_end(bytes_to_bits(t4.encode(image[top - 1:top], "mmr")), 24)
-            yield both[above.size:]
-        else:
-            yield _strip_end(bytes_to_bits(t4.encode(
-                image[top:top + rows], coding, k=k, min_bits_per_line=min_bits_per_line)), end_bits)
-    # the end code once, at the end: RTC or EOFB, coded from an empty page
-    # (rtc=False: none in MH and MR; MMR always ends with EOFB, as t4.encode)
-    if rtc or coding == "mmr":
-        yield bytes_to_bits(t4.encode(image[:0], coding, k=k))[:end_bits]
+    """The line bits of ``t4.encode(image, coding, k, min_bits_per_line, rtc=rtc)``
+    without the zero padding of its last octet, coded ``rows`` scan lines at
+    a time as they are asked for (``t4.StreamEncoder``: the coder keeps its
+    reference line and fill across the slices, so the bits are the same),
+    then the end code (RTC, EOFB) in a piece of its own."""
+    encoder = t4.StreamEncoder(image.shape[1], coding, k, min_bits_per_line, rtc=rtc)
+    given = 0
+    for top in range(0, image.shape[0], rows):
+        encoder.rows(image[top:top + rows])
+        bits = bytes_to_bits(encoder.take())
+        given += bits.size
+        yield bits
+    rest = bytes_to_bits(encoder.end())
+    yield rest[:encoder.bits - given]
 
 
 class PageCoder:
@@ -170,23 +140,29 @@ class PageCoder:
     def __init__(self, key: tuple, image: np.ndarray, coding: str, k: int | None,
                  rtc: bool = True) -> None:
         self.key = key
-        self._pieces = page_bits(image, coding, k, rtc=rtc)
-        self._bits: list[np.ndarray] = []
+        self._image = image
+        self._encoder = t4.StreamEncoder(image.shape[1], coding, k, rtc=rtc)
+        self._top = 0
+        self._data: list[bytes] = []
         self.done = False
 
     def step(self) -> None:
-        """Code one slice (nothing once done)."""
-        if not self.done:
-            piece = next(self._pieces, None)
-            if piece is None:
-                self.done = True
-            else:
-                self._bits.append(piece)
+        """Code one slice, or the end of the page after the last (nothing once done)."""
+        if self.done:
+            return
+        top = self._top
+        if top < self._image.shape[0]:
+            self._encoder.rows(self._image[top:top + PAGE_SLICE_ROWS])
+            self._top = top + PAGE_SLICE_ROWS
+            self._data.append(self._encoder.take())
+        else:
+            self._data.append(self._encoder.end())
+            self.done = True
 
     def data(self) -> bytes:
         while not self.done:
             self.step()
-        return bits_to_bytes(np.concatenate(self._bits)) if self._bits else b""
+        return b"".join(self._data)
 
 
 class HsSignal:
@@ -286,9 +262,8 @@ def page_signal(modem: str, rate: int, image: np.ndarray, coding: str, k: int | 
                 power_dbm0: float = TX_POWER_DBM0) -> HsSignal:
     """A non-ECM page as one high-speed transmission, coded (``page_bits``)
     and modulated as it goes out."""
-    rows = _slice_rows(coding, k, PAGE_SLICE_ROWS)
     height, width = image.shape
-    npieces = 1 if height <= rows else -(-height // rows) + 1
+    npieces = -(-height // PAGE_SLICE_ROWS) + 1         # (page_bits: the slices, the end)
     return HsSignal(modem, rate, page_bits(image, coding, k, min_bits_per_line), short_train,
                     power_dbm0, nbits=height * max(min_bits_per_line, width // 16),
                     npieces=npieces)

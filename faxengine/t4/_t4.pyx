@@ -30,6 +30,16 @@ cdef extern from "t4_t6_encode.h":
                            int coding, int k, long min_bits_per_line, int flags,
                            uint8_t **out) nogil
     int T4_ENCODE_NO_RTC
+    ctypedef struct t4_t6_encode_state_t:
+        pass
+    t4_t6_encode_state_t *t4_t6_encode_init(int width, int coding, int k,
+                                            long min_bits_per_line, int flags, int *err) nogil
+    int t4_t6_encode_rows(t4_t6_encode_state_t *s, const uint8_t *image, Py_ssize_t stride,
+                          int rows) nogil
+    int t4_t6_encode_end(t4_t6_encode_state_t *s) nogil
+    size_t t4_t6_encode_take(t4_t6_encode_state_t *s, const uint8_t **data) nogil
+    long t4_t6_encode_bits(const t4_t6_encode_state_t *s) nogil
+    void t4_t6_encode_free(t4_t6_encode_state_t *s) nogil
 
 cdef extern from "t4_t6_decode.h":
     ctypedef struct t4_t6_decode_state_t:
@@ -84,6 +94,58 @@ def encode_page(const uint8_t[:, ::1] image, int coding, int k, long min_bits_pe
         return (<char *>out)[:n]
     finally:
         free(out)
+
+
+cdef class StreamEncoder:
+    """A page coded a few rows at a time (see faxengine.t4.codec.StreamEncoder):
+    ``rows(image)`` codes the next rows, ``take()`` returns the whole octets
+    coded since the last take, ``end()`` adds the end code; a take after it
+    gives the rest, the last octet padded.  ``bits`` counts the bits coded,
+    padding not counted."""
+    cdef t4_t6_encode_state_t *s
+
+    def __cinit__(self, int width, int coding, int k, long min_bits_per_line, bint rtc,
+                  int framing=0):
+        cdef int err = 0
+        cdef int flags = (0 if rtc else T4_ENCODE_NO_RTC) | framing
+        self.s = t4_t6_encode_init(width, coding, k, min_bits_per_line, flags, &err)
+        if self.s == NULL:
+            if err == -1:
+                raise MemoryError("out of memory while coding a page")
+            raise T4ArgumentError("bad arguments to the T.4 encoder (width 1..65535, coding"
+                                  " 1..3, k >= 1, min_bits_per_line >= 0, known flags)")
+
+    def __dealloc__(self):
+        t4_t6_encode_free(self.s)
+        self.s = NULL
+
+    def rows(self, const uint8_t[:, ::1] image):
+        cdef int height = image.shape[0]
+        cdef int r
+        if height == 0:
+            return
+        with nogil:
+            r = t4_t6_encode_rows(self.s, &image[0, 0], image.shape[1], height)
+        if r == -1:
+            raise MemoryError("out of memory while coding a page")
+        if r != 0:
+            raise T4ArgumentError("the page was ended: no more rows")
+
+    def end(self):
+        cdef int r = t4_t6_encode_end(self.s)
+        if r == -1:
+            raise MemoryError("out of memory while coding a page")
+        if r != 0:
+            raise T4ArgumentError("the page was ended already")
+
+    def take(self):
+        cdef const uint8_t *data = NULL
+        cdef size_t n = t4_t6_encode_take(self.s, &data)
+        return (<const char *>data)[:n] if n else b""
+
+    @property
+    def bits(self):
+        return t4_t6_encode_bits(self.s)
 
 
 # Page-sized blocks kept for reuse.  A fresh block of a few MB comes from the
