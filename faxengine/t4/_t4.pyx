@@ -70,6 +70,8 @@ FRAMING = {1: T4_FRAME_NO_EOL, 8: T4_FRAME_NO_EOL | T4_FRAME_ALIGN_8,
 
 # Rows a decode starts with when the height is not known: a fine A4 page.
 cdef int FIRST_GUESS_ROWS = 2400
+# Rows cleared at a time ahead of the decoder (decode_page).
+cdef int CLEAR_ROWS = 128
 
 
 def encode_page(const uint8_t[:, ::1] image, int coding, int k, long min_bits_per_line,
@@ -257,6 +259,7 @@ def decode_page(const uint8_t[::1] data, int width, int coding, int height, int 
     cdef int cap = max(1, min(limit, FIRST_GUESS_ROWS if height == 0 else height,
                               max(rows_bound, 1)))
     cdef int row = 0
+    cdef int cleared = 0, upto      # rows 0..cleared-1 are white or decoded
     cdef int status = T4_DECODE_MORE
     cdef int err_line = 0, bad = 0, longest = 0, err = 0
     cdef long err_bit = 0
@@ -284,10 +287,17 @@ def decode_page(const uint8_t[::1] data, int width, int coding, int height, int 
             raise MemoryError("out of memory for the decoded page")
         while True:
             with nogil:
-                # the decoder writes black runs only: the rows start white
-                memset(block + <size_t>row * w, 0, <size_t>(cap - row) * w)
-                row = t4_t6_decode_rows(s, block, width, row, cap)
-                status = t4_t6_decode_status(s)
+                # the decoder writes black runs only: the rows start white,
+                # cleared CLEAR_ROWS at a time as it reaches them (not all the
+                # rows guessed: a piece of a page reaches few of them)
+                while True:
+                    upto = min(cap, cleared + CLEAR_ROWS)
+                    memset(block + <size_t>cleared * w, 0, <size_t>(upto - cleared) * w)
+                    cleared = upto
+                    row = t4_t6_decode_rows(s, block, width, row, cleared)
+                    status = t4_t6_decode_status(s)
+                    if status != T4_DECODE_MORE or row < cleared or cleared >= cap:
+                        break
             if status != T4_DECODE_MORE or row >= limit:
                 break
             cap = min(limit, cap * 2)
