@@ -34,7 +34,6 @@ Timings (T.30):
 from __future__ import annotations
 
 import array
-import mmap
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -362,8 +361,9 @@ class PageDecoder:
     ``t4.decode_lenient``: such a line needs no line above it, so the
     pieces give the lines a whole-page decode gives.  The lines go straight
     into the page's image, made for ``rows`` lines (more if the page is
-    longer) in memory the system maps as rows are written (an anonymous
-    ``mmap``), so neither a piece nor the end copies or touches the page.
+    longer) and never cleared (each row is written before it is read: the
+    memory of the page before is used again as it is), so neither a piece
+    nor the end copies or clears the page.
     The page starts at its first EOL, as ``decode_lenient`` starts it.
     ``finish(bits, start, stop)`` decodes what is left of ``bits[start:stop]``
     (``stop``: the end of RTC) and returns the page as ``decode_lenient``
@@ -437,8 +437,9 @@ class PageDecoder:
         self.pieces_decoded += 1
 
     def _new_image(self, rows: int) -> np.ndarray:
-        memory = mmap.mmap(-1, max(rows * self.width, 1))   # zero pages, mapped when written
-        return np.frombuffer(memory, np.bool_, rows * self.width).reshape(rows, self.width)
+        # not cleared (every row is written before it is read): memory the
+        # allocator had from the page before, or the system maps as written
+        return np.empty((rows, self.width), np.bool_)
 
     def eols(self, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The EOLs of ``bits`` (the bits this decoder was fed), as ``EolScan``
