@@ -180,6 +180,10 @@ class TableEngine:
             return
         self._finished = True
         self._cng = None
+        # nothing is repeated after the end: the closures (which hold the
+        # terminal) go, so a call ended is freed as soon as its last user
+        # lets it go, received pages and all (no wait for the cycle collector)
+        self._cmd, self._resp = [], []
         self._write_waiting()               # pages_done counts pages written
         code = self._ending or "LOCAL_ABORT"
         if self._incomplete:

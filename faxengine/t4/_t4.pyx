@@ -13,7 +13,6 @@ from cpython.buffer cimport PyBUF_FORMAT
 from libc.stdint cimport uint8_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memset
-from posix.mman cimport MAP_ANONYMOUS, MAP_FAILED, MAP_PRIVATE, PROT_READ, PROT_WRITE, mmap, munmap
 
 import numpy as np
 
@@ -194,35 +193,17 @@ cdef void pool_give(uint8_t *block, size_t capacity):
         free(block)
 
 
-cdef uint8_t *map_rows(size_t size):
-    """size bytes of zeros the system maps a page at a time as they are first
-    written (an anonymous mapping): no zeroing, no fault for rows never
-    reached.  NULL when out of memory."""
-    cdef void *block = mmap(NULL, size if size > 0 else 1, PROT_READ | PROT_WRITE,
-                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-    return NULL if block == MAP_FAILED else <uint8_t *>block
-
-
-cdef void unmap_rows(uint8_t *block, size_t size):
-    if block != NULL:
-        munmap(block, size if size > 0 else 1)
-
-
 cdef class _PageRows:
     """The pels of a decoded page: a pooled block seen by numpy as a 2-D
     uint8 array (buffer protocol); the block returns to the pool when the
     last array using it goes away."""
     cdef uint8_t *block
     cdef size_t capacity
-    cdef bint mapped           # an anonymous mapping (map_rows), not a pooled block
     cdef Py_ssize_t shape[2]
     cdef Py_ssize_t strides[2]
 
     def __dealloc__(self):
-        if self.mapped:
-            unmap_rows(self.block, self.capacity)
-        else:
-            pool_give(self.block, self.capacity)
+        pool_give(self.block, self.capacity)
         self.block = NULL
 
     def __getbuffer__(self, Py_buffer *view, int flags):
@@ -339,13 +320,15 @@ cdef class StreamDecoder:
     decodes at most n more rows of what is in, ``finish`` decodes the rest
     as the end of the data and returns what ``decode_page`` returns.  The
     data are kept (the C decoder may look back within a line); the rows go
-    into an anonymous mapping made for ``rows`` rows (see map_rows), a
-    larger one (copied) if the page is longer."""
+    into a pooled block made for ``rows`` rows (see pool_take: the memory of
+    a page before, no page faults), a larger one (copied) if the page is
+    longer, cleared a few rows at a time ahead of the decoder."""
     cdef t4_t6_decode_state_t *s
     cdef uint8_t *data
     cdef size_t data_len, data_cap
     cdef uint8_t *block
     cdef size_t capacity      # bytes of block
+    cdef int cleared           # rows of block cleared (or decoded) so far
     cdef int width, max_rows
     cdef readonly int rows     # rows decoded so far
     cdef int first_rows        # rows of the first mapping
@@ -369,7 +352,7 @@ cdef class StreamDecoder:
     def __dealloc__(self):
         t4_t6_decode_free(self.s)
         free(self.data)
-        unmap_rows(self.block, self.capacity)
+        pool_give(self.block, self.capacity)
 
     def feed(self, const uint8_t[::1] piece):
         """Append the next bytes of the page's data (no decoding)."""
@@ -391,21 +374,24 @@ cdef class StreamDecoder:
         t4_t6_decode_feed(self.s, self.data, self.data_len, 1)
 
     cdef int _room(self, int rows) except -1:
-        """Make rows 0..rows-1 of the mapping exist (new rows are zeros)."""
+        """Make rows 0..rows-1 of the block exist, those not decoded white
+        (the decoder writes black runs only)."""
         cdef size_t w = self.width
         cdef size_t need = <size_t>rows * w
         cdef size_t cap
         cdef uint8_t *bigger
-        if need <= self.capacity:
-            return 0
-        cap = max(need, 2 * self.capacity, <size_t>self.first_rows * w)
-        bigger = map_rows(cap)
-        if bigger == NULL:
-            raise MemoryError("out of memory for the decoded page")
-        if self.block != NULL:
-            memcpy(bigger, self.block, <size_t>self.rows * w)
-            unmap_rows(self.block, self.capacity)
-        self.block, self.capacity = bigger, cap
+        if need > self.capacity:
+            bigger = pool_take(max(need, 2 * self.capacity, <size_t>self.first_rows * w), &cap)
+            if bigger == NULL:
+                raise MemoryError("out of memory for the decoded page")
+            if self.block != NULL:
+                memcpy(bigger, self.block, <size_t>self.rows * w)
+                pool_give(self.block, self.capacity)
+            self.block, self.capacity = bigger, cap
+            self.cleared = self.rows
+        if rows > self.cleared:
+            memset(self.block + <size_t>self.cleared * w, 0, <size_t>(rows - self.cleared) * w)
+            self.cleared = rows
         return 0
 
     def decode(self, int most):
@@ -448,7 +434,7 @@ cdef class StreamDecoder:
             cap = 2 * cap
         t4_t6_decode_bad_lines(self.s, &bad, &longest)
         rows = _PageRows.__new__(_PageRows)
-        rows.block, rows.capacity, rows.mapped = self.block, self.capacity, True
+        rows.block, rows.capacity = self.block, self.capacity
         self.block, self.capacity = NULL, 0
         rows.shape[0] = self.rows
         rows.shape[1] = self.width

@@ -407,9 +407,10 @@ class StreamDecoder:
         width, coding, max_lines, eol, align: as :func:`decode_lenient`
             (no ``height``: the page ends where its data say).
         rows: the lines to make room for at first (a B4 page at the
-            resolution, say): the image is memory the system maps as lines
-            are written, so no line is zeroed or copied unless the page is
-            longer (then it moves once to room for twice as many).
+            resolution, say): the image is a block of memory kept from
+            pages before (no page faults), its lines cleared a few at a
+            time as the decoder reaches them; no line is copied unless the
+            page is longer (then it moves once to room for twice as many).
 
     Raises:
         T4ArgumentError: bad arguments, as :func:`decode`; ``feed`` or

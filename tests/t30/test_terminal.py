@@ -306,3 +306,23 @@ def test_v21_listens_through_v29_and_v27ter_signals(modem, rate):
         receiving |= hs.receiving
         assert not hs.holds_line
     assert receiving
+
+
+def test_a_call_ended_is_freed_without_the_cycle_collector():
+    """Its received pages go back to the decoder's pool for the next call as
+    soon as the terminals are let go (nothing but the modems' own closures
+    waits for the cycle collector)."""
+    import gc
+    import weakref
+    gc.collect()
+    gc.disable()
+    try:
+        tx = FaxTerminal(True, send=[text_page(3, rows=200)], ecm=True)
+        rx = FaxTerminal(False, ecm=True)
+        pump(tx, rx, max_seconds=120)
+        assert tx.result.ok and rx.result.ok
+        refs = [weakref.ref(tx), weakref.ref(rx)]
+        del tx, rx
+        assert [r() for r in refs] == [None, None]
+    finally:
+        gc.enable()
