@@ -96,6 +96,7 @@ from faxengine.t4.page import RESOLUTIONS
 __all__ = ["FaxTerminal", "Result"]
 
 HOLD_MAX = 2400                 # wait at most 0.3 s for the remote carrier to drop
+V21_HOLD_FLAGS = 16             # V.21 flags in a row (107 ms) that rest the high-speed receiver
 CED_SILENCE_S = 0.2             # V.25: silence before CED (after the line is connected)
 CED_S = 2.6                     # T.30 §4.2: CED lasts 2.6 to 4 s
 MIN_PAGE_BITS = 200             # a shorter high-speed signal is noise, not a page
@@ -481,7 +482,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
                     self._frame_in(f.data)
                 if self._state == END:
                     return
-            if self._hs is not None:
+            if self._hs is not None and not self._v21_holds_line():
                 self._hs_heard(self._hs.fillin(n))
             if self._state != END:
                 self._timers()
@@ -526,10 +527,23 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
                 self._frame_in(data)
             if self._state == END:
                 return
-        if self._hs is not None:
+        if self._hs is not None and not self._v21_holds_line():
             self._hs_heard(self._hs.feed(samples))
         if self._state != END:
             self._timers()
+
+    def _v21_holds_line(self) -> bool:
+        """True while a V.21 preamble comes in (carrier, and ``V21_HOLD_FLAGS``
+        flags in a row: what a high-speed training or noise never makes, unlike
+        the four of ``framing_ok``) and no high-speed signal does: the
+        high-speed receiver rests then, as V.21 rests under a high-speed
+        signal (``_v21_rest``); T.30 is half duplex.  A high-speed signal
+        still in progress is heard to its end (a V.29 or V.27ter receiver may
+        deliver a page's last bits after V.21 flags began: its carrier
+        detector lags).  It listens again at the first frame's closing flag
+        or when the V.21 carrier drops."""
+        return (self._hdlc._core.flag_run >= V21_HOLD_FLAGS and self._v21.carrier_present
+                and not self._hs.receiving)
 
     def _hs_heard(self, ended: np.ndarray | None) -> None:
         """The high-speed receiver took a block (heard or filled in): its

@@ -15,7 +15,7 @@ import pytest
 
 from faxengine import tiff
 from spandsp import run_call as pump    # the pump loop; needs no libspandsp
-from faxengine.t30.terminal import FaxTerminal
+from faxengine.t30.terminal import V21_HOLD_FLAGS, FaxTerminal
 from faxengine.t4 import Page
 
 
@@ -288,6 +288,42 @@ def test_v21_rests_while_a_v17_page_holds_the_line(tmp_path, ecm, loss):
     assert rx._v21._core is counting
     assert held > 2 * 8000                          # the page: seconds of V.17
     assert counting.samples > 8000 and counting.samples_held == 0
+
+
+@pytest.mark.parametrize("ecm,loss", [(True, 0.0), (False, 0.0), (True, 0.01)],
+                         ids=["ecm", "non-ecm", "ecm-1%-lost"])
+def test_the_high_speed_receiver_rests_while_a_v21_preamble_holds_the_line(tmp_path, ecm, loss):
+    """The mirror of V.21 resting: while V.21 flags come in (DCS, post-page
+    commands, DCN), the receiver's V.17 demodulator is not run, and still
+    hears every TCF and page after them (the call completes pixel for pixel)."""
+    from faxengine.t30 import link
+    page = text_page(8, rows=800)
+    tx = FaxTerminal(True, send=[page], ecm=ecm)
+    rx = FaxTerminal(False, receive=tmp_path / "rx.tif", ecm=ecm)
+    fed = {"preamble": 0, "other": 0}
+    feed, fillin = link.HsReceiver.feed, link.HsReceiver.fillin
+
+    def counted(n):
+        preamble = (rx._hdlc._core.flag_run >= V21_HOLD_FLAGS and rx._v21.carrier_present
+                    and not rx._hs.receiving)       # (a signal in progress is heard out)
+        fed["preamble" if preamble else "other"] += n
+
+    def counting_feed(hs, samples):
+        counted(samples.size)
+        return feed(hs, samples)
+
+    def counting_fillin(hs, n):
+        counted(n)
+        return fillin(hs, n)
+
+    link.HsReceiver.feed, link.HsReceiver.fillin = counting_feed, counting_fillin
+    try:
+        pump(tx, rx, loss=loss, seed=5)
+    finally:
+        link.HsReceiver.feed, link.HsReceiver.fillin = feed, fillin
+    assert tx.result.ok and rx.result.ok, (tx.result, rx.result)
+    assert np.array_equal(received(tmp_path / "rx.tif")[0], page.image)
+    assert fed["preamble"] == 0 and fed["other"] > 2 * 8000
 
 
 @pytest.mark.parametrize("modem,rate", [("V.29", 9600), ("V.27ter", 4800)])
