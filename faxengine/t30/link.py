@@ -553,7 +553,7 @@ class HsReceiver:
 
     def bits(self) -> np.ndarray:
         """The bits of the signal in progress."""
-        return np.frombuffer(bytes(self._bits), np.uint8)
+        return np.frombuffer(self._bits, np.uint8).copy()
 
     def feed(self, samples: np.ndarray) -> np.ndarray | None:
         """A block heard (int16, contiguous: the terminal's ``rx`` checked it)."""
