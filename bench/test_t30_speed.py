@@ -9,13 +9,15 @@ time per second of CPU (the real-time factor, both terminals together); the
 ratio is ours / spandsp.  Required by issue 5: ours at least 300x real time
 on one core (the table's ratio column has no requirement; the absolute
 factor and the line times are printed by the tests).  The engine issue
-asks 2x spandsp (not reached).  Measured here on the shared 2-core machine,
-best of 3 by the wall clock: ours 809x (ECM) and 761x (non-ECM), spandsp
-733x and 740x, ratios 1.10x and 1.03x (1.16-1.40x and 0.88-0.92x when the
-load was near 10); in process CPU time, interleaved, best of 5: 1.04-1.11x
-(ECM) and 0.95-1.05x (non-ECM), 0.89x and 0.83x before the receiver's V.21
-rested under a V.17 page (docs/t30.md, Speed).  Line time ours 24.9 s (ECM)
-and 28.7 s (non-ECM), spandsp 25.4 s and 28.9 s.
+asks 2x spandsp (not reached).  Measured in process CPU time, rounds
+interleaved, best of 7-9, on the shared 2-core machine at load 1-8:
+1.33-1.47x (ECM) and 1.19-1.36x (non-ECM), 1.04-1.12x and 0.95-1.05x before
+the cuts docs/t30.md (Speed) lists; by this bench's wall clock 1.36x and
+1.32x at load 1.5 (ours 1006x and 969x real time), 1.10-1.55x and
+0.95-1.34x at load 6-8.  Both sides get the pump's 160-sample blocks:
+larger ones cut spandsp's ctypes calls per block more than our Python and
+make the ratio smaller.  Line time ours 24.9 s (ECM) and 28.7 s (non-ECM),
+spandsp 25.4 s and 28.9 s.
 """
 from __future__ import annotations
 

@@ -21,7 +21,8 @@
 typedef struct {
     uint8_t *buf;
     size_t cap;
-    size_t pos;      /* bytes written */
+    size_t pos;      /* bytes written (and not taken) */
+    size_t base;     /* bytes taken before these (t4_t6_encode_take) */
     uint64_t acc;    /* pending bits, left aligned */
     int n;           /* number of pending bits, < 32 between calls */
 } bit_writer_t;
@@ -46,7 +47,7 @@ static inline void put_bits(bit_writer_t *w, uint32_t code, int bits)
 
 static inline long bit_count(const bit_writer_t *w)
 {
-    return (long)w->pos * 8 + w->n;
+    return (long)(w->base + w->pos) * 8 + w->n;
 }
 
 static void put_zeros(bit_writer_t *w, long bits)
@@ -206,107 +207,194 @@ static void encode_2d(bit_writer_t *w, const int *ref, const int *cur, int width
     }
 }
 
-long t4_t6_encode_page(const uint8_t *image, ptrdiff_t stride, int width, int height,
-                       int coding, int k, long min_bits_per_line, int flags,
-                       uint8_t **out)
+struct t4_t6_encode_state_s {
+    bit_writer_t w;
+    int width, coding, k, flags, no_eol;
+    long align;              /* NO_EOL: lines start on multiples of this many bits */
+    long min_bits_per_line;
+    size_t line_bound;       /* the most bytes one line can take */
+    int *lines;              /* room for ref and cur */
+    int *ref, *cur;          /* changing elements of the line above and this one */
+    int y;                   /* rows coded so far */
+    long line_start;         /* bit where the last line's EOL began */
+    int ended;
+};
+
+t4_t6_encode_state_t *t4_t6_encode_init(int width, int coding, int k, long min_bits_per_line,
+                                        int flags, int *err)
 {
-    *out = NULL;
-    if (width < 1 || width > T4_MAX_WIDTH || height < 0 || min_bits_per_line < 0
+    *err = -2;
+    if (width < 1 || width > T4_MAX_WIDTH || min_bits_per_line < 0
         || (coding != T4_CODING_MH && coding != T4_CODING_MR && coding != T4_CODING_MMR)
         || (coding == T4_CODING_MR && k < 1))
-        return -2;
+        return NULL;
     const int no_eol = (flags & T4_FRAME_NO_EOL) != 0;
     const int align_flags = flags & (T4_FRAME_ALIGN_8 | T4_FRAME_ALIGN_16);
     if (no_eol ? coding != T4_CODING_MH || min_bits_per_line != 0
                      || align_flags == (T4_FRAME_ALIGN_8 | T4_FRAME_ALIGN_16)
                : align_flags != 0)
-        return -2;
-    /* NO_EOL: lines start on multiples of `align` bits (1: anywhere). */
-    const long align = align_flags == T4_FRAME_ALIGN_8 ? 8 : align_flags ? 16 : 1;
+        return NULL;
     if (t4_codes_init())
-        return -2;
-
+        return NULL;
+    *err = -1;
+    t4_t6_encode_state_t *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->width = width;
+    s->coding = coding;
+    s->k = k;
+    s->flags = flags;
+    s->no_eol = no_eol;
+    s->align = align_flags == T4_FRAME_ALIGN_8 ? 8 : align_flags ? 16 : 1;
+    s->min_bits_per_line = min_bits_per_line;
     /* Worst case per line: 8 bits per pel (a vertical or horizontal mode
      * code for every pel change costs at most that), EOL, tag, slack. */
-    size_t line_bound = ((size_t)width * 8 + 96 + (size_t)min_bits_per_line) / 8;
-    bit_writer_t w = {0};
-    w.cap = 4096 + (size_t)height * ((size_t)width / 16 + 8);
-    w.buf = malloc(w.cap);
-    int *ref = malloc(sizeof(int) * ((size_t)width + 4) * 2);
-    if (w.buf == NULL || ref == NULL) {
-        free(w.buf);
-        free(ref);
-        return -1;
+    s->line_bound = ((size_t)width * 8 + 96 + (size_t)min_bits_per_line) / 8;
+    s->w.cap = 4096;
+    s->w.buf = malloc(s->w.cap);
+    s->lines = malloc(sizeof(int) * ((size_t)width + 4) * 2);
+    if (s->w.buf == NULL || s->lines == NULL) {
+        t4_t6_encode_free(s);
+        return NULL;
     }
-    int *cur = ref + width + 4;
+    s->ref = s->lines;
+    s->cur = s->lines + width + 4;
     /* The imaginary white line above the first (T.6; T.4 §4.2.1.3.4 for a0). */
-    ref[0] = ref[1] = ref[2] = width;
+    s->ref[0] = s->ref[1] = s->ref[2] = width;
+    *err = 0;
+    return s;
+}
 
-    long line_start = 0;
-    for (int y = 0; y < height; y++) {
-        if (reserve(&w, line_bound))
-            goto nomem;
-        int n = find_changes(image + (ptrdiff_t)y * stride, width, cur);
-        if (coding == T4_CODING_MMR) {
-            encode_2d(&w, ref, cur, width);
-        } else if (no_eol) {
+int t4_t6_encode_rows(t4_t6_encode_state_t *s, const uint8_t *image, ptrdiff_t stride, int rows)
+{
+    if (s->ended || rows < 0)
+        return -2;
+    bit_writer_t *w = &s->w;
+    const int width = s->width;
+    for (int r = 0; r < rows; r++, s->y++) {
+        if (reserve(w, s->line_bound))
+            return -1;
+        int *cur = s->cur;
+        int n = find_changes(image + (ptrdiff_t)r * stride, width, cur);
+        if (s->coding == T4_CODING_MMR) {
+            encode_2d(w, s->ref, cur, width);
+        } else if (s->no_eol) {
             /* TIFF Compression 2 / 32771: zeros up to the boundary, the line */
-            put_zeros(&w, (align - bit_count(&w) % align) % align);
-            encode_1d(&w, cur, n, width);
+            put_zeros(w, (s->align - bit_count(w) % s->align) % s->align);
+            encode_1d(w, cur, n, width);
         } else {
-            if (y > 0)
-                put_zeros(&w, min_bits_per_line - (bit_count(&w) - line_start));
-            line_start = bit_count(&w);
-            if (coding == T4_CODING_MH) {
-                put_bits(&w, T4_EOL_CODE, T4_EOL_BITS);
-                encode_1d(&w, cur, n, width);
-            } else if (y % k == 0) {
-                put_bits(&w, (T4_EOL_CODE << 1) | 1, T4_EOL_BITS + 1);
-                encode_1d(&w, cur, n, width);
+            if (s->y > 0)
+                put_zeros(w, s->min_bits_per_line - (bit_count(w) - s->line_start));
+            s->line_start = bit_count(w);
+            if (s->coding == T4_CODING_MH) {
+                put_bits(w, T4_EOL_CODE, T4_EOL_BITS);
+                encode_1d(w, cur, n, width);
+            } else if (s->y % s->k == 0) {
+                put_bits(w, (T4_EOL_CODE << 1) | 1, T4_EOL_BITS + 1);
+                encode_1d(w, cur, n, width);
             } else {
-                put_bits(&w, T4_EOL_CODE << 1, T4_EOL_BITS + 1);
-                encode_2d(&w, ref, cur, width);
+                put_bits(w, T4_EOL_CODE << 1, T4_EOL_BITS + 1);
+                encode_2d(w, s->ref, cur, width);
             }
         }
-        int *t = ref;
-        ref = cur;
-        cur = t;
+        s->cur = s->ref;
+        s->ref = cur;
     }
+    return 0;
+}
 
-    if (reserve(&w, 32 + (size_t)min_bits_per_line / 8))
-        goto nomem;
-    if (coding == T4_CODING_MMR) {
+int t4_t6_encode_end(t4_t6_encode_state_t *s)
+{
+    if (s->ended)
+        return -2;
+    bit_writer_t *w = &s->w;
+    if (reserve(w, 32 + (size_t)s->min_bits_per_line / 8))
+        return -1;
+    if (s->coding == T4_CODING_MMR) {
         /* EOFB (T.6): EOL EOL */
-        put_bits(&w, T4_EOL_CODE, T4_EOL_BITS);
-        put_bits(&w, T4_EOL_CODE, T4_EOL_BITS);
-    } else if (no_eol) {
+        put_bits(w, T4_EOL_CODE, T4_EOL_BITS);
+        put_bits(w, T4_EOL_CODE, T4_EOL_BITS);
+    } else if (s->no_eol) {
         /* The data end on the boundary too (libtiff's RLEW strips are whole
          * 16-bit words). */
-        put_zeros(&w, (align - bit_count(&w) % align) % align);
+        put_zeros(w, (s->align - bit_count(w) % s->align) % s->align);
     } else {
-        if (height > 0)
-            put_zeros(&w, min_bits_per_line - (bit_count(&w) - line_start));
-        if (!(flags & T4_ENCODE_NO_RTC)) {
+        if (s->y > 0)
+            put_zeros(w, s->min_bits_per_line - (bit_count(w) - s->line_start));
+        if (!(s->flags & T4_ENCODE_NO_RTC)) {
             for (int i = 0; i < 6; i++) {
-                if (coding == T4_CODING_MR)
-                    put_bits(&w, (T4_EOL_CODE << 1) | 1, T4_EOL_BITS + 1);
+                if (s->coding == T4_CODING_MR)
+                    put_bits(w, (T4_EOL_CODE << 1) | 1, T4_EOL_BITS + 1);
                 else
-                    put_bits(&w, T4_EOL_CODE, T4_EOL_BITS);
+                    put_bits(w, T4_EOL_CODE, T4_EOL_BITS);
             }
         }
     }
-    /* Flush, padding the last byte with zeros. */
-    while (w.n > 0) {
-        w.buf[w.pos++] = (uint8_t)(w.acc >> 56);
-        w.acc <<= 8;
-        w.n -= 8;
-    }
-    free(ref < cur ? ref : cur);
-    *out = w.buf;
-    return (long)w.pos;
+    s->ended = 1;
+    return 0;
+}
 
-nomem:
-    free(w.buf);
-    free(ref < cur ? ref : cur);
-    return -1;
+long t4_t6_encode_bits(const t4_t6_encode_state_t *s)
+{
+    return bit_count(&s->w);
+}
+
+size_t t4_t6_encode_take(t4_t6_encode_state_t *s, const uint8_t **data)
+{
+    bit_writer_t *w = &s->w;
+    if (s->ended) {
+        /* Flush, padding the last byte with zeros. */
+        while (w->n > 0) {
+            w->buf[w->pos++] = (uint8_t)(w->acc >> 56);
+            w->acc <<= 8;
+            w->n = w->n > 8 ? w->n - 8 : 0;
+        }
+    } else {
+        /* The whole octets of the pending bits too (at most 3: n < 32). */
+        while (w->n >= 8) {
+            w->buf[w->pos++] = (uint8_t)(w->acc >> 56);
+            w->acc <<= 8;
+            w->n -= 8;
+        }
+    }
+    size_t n = w->pos;
+    *data = w->buf;
+    w->base += n;
+    w->pos = 0;
+    return n;
+}
+
+void t4_t6_encode_free(t4_t6_encode_state_t *s)
+{
+    if (s == NULL)
+        return;
+    free(s->w.buf);
+    free(s->lines);
+    free(s);
+}
+
+long t4_t6_encode_page(const uint8_t *image, ptrdiff_t stride, int width, int height,
+                       int coding, int k, long min_bits_per_line, int flags,
+                       uint8_t **out)
+{
+    *out = NULL;
+    int err;
+    if (height < 0)
+        return -2;
+    t4_t6_encode_state_t *s = t4_t6_encode_init(width, coding, k, min_bits_per_line, flags,
+                                                &err);
+    if (s == NULL)
+        return err;
+    /* Room for the whole page at once, as a rule (reserve grows it otherwise). */
+    if (reserve(&s->w, (size_t)height * ((size_t)width / 16 + 8))
+        || t4_t6_encode_rows(s, image, stride, height) || t4_t6_encode_end(s)) {
+        t4_t6_encode_free(s);
+        return -1;
+    }
+    const uint8_t *data;
+    long n = (long)t4_t6_encode_take(s, &data);
+    *out = s->w.buf;         /* handed over: the data start at buf */
+    s->w.buf = NULL;
+    t4_t6_encode_free(s);
+    return n;
 }

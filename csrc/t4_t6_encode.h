@@ -41,4 +41,26 @@ long t4_t6_encode_page(const uint8_t *image, ptrdiff_t stride, int width, int he
                        int coding, int k, long min_bits_per_line, int flags,
                        uint8_t **out);
 
+/*
+ * The same coding a few rows at a time (a page coded while a call goes on,
+ * a bounded piece per step): init, then rows as often as needed, then end;
+ * take hands over the whole octets coded so far at any time (after end: the
+ * rest, the last octet padded).  The octets taken one after another are
+ * what t4_t6_encode_page gives for all the rows at once.
+ *
+ * init: NULL on bad arguments (*err = -2, as t4_t6_encode_page) or when
+ * memory runs out (*err = -1).  rows: 0, -1 when memory runs out, -2 after
+ * end.  take: the octet count; *data points into the state, valid until
+ * the next call.  bits: the bits coded so far, padding not counted.
+ */
+typedef struct t4_t6_encode_state_s t4_t6_encode_state_t;
+
+t4_t6_encode_state_t *t4_t6_encode_init(int width, int coding, int k, long min_bits_per_line,
+                                        int flags, int *err);
+int t4_t6_encode_rows(t4_t6_encode_state_t *s, const uint8_t *image, ptrdiff_t stride, int rows);
+int t4_t6_encode_end(t4_t6_encode_state_t *s);
+size_t t4_t6_encode_take(t4_t6_encode_state_t *s, const uint8_t **data);
+long t4_t6_encode_bits(const t4_t6_encode_state_t *s);
+void t4_t6_encode_free(t4_t6_encode_state_t *s);
+
 #endif

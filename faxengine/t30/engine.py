@@ -56,6 +56,9 @@ ACTION_HANDLERS: dict[str, tuple[str, tuple]] = {
     "send DCN": ("_send_dcn", ()),
     "hang up": ("_hang_up", ()),
 }
+# the timers held while a signal comes in, and their durations in samples
+_HELD = {name: timer_samples(name) for name in ("T2", "T4")}
+
 if set(ACTION_HANDLERS) != set(ACTIONS):            # the table and the engine agree
     raise ImportError(
         f"T.30 actions without a handler: {sorted(set(ACTIONS) - set(ACTION_HANDLERS))}; "
@@ -130,15 +133,17 @@ class TableEngine:
                 self._hs.collect_frames()
 
     def _timers(self) -> None:
+        """Once per block heard: hold T2/T4 while a signal comes, fire the first expired."""
         busy = self._signal_coming()        # the link says (terminal._signal_coming)
-        for name, deadline in list(self._deadlines.items()):
+        deadlines, now = self._deadlines, self._now
+        for name, deadline in deadlines.items():     # (values change, never the keys)
             if deadline is None:
                 continue
-            if busy and name in ("T2", "T4"):
-                self._deadlines[name] = self._now + timer_samples(name)
+            if busy and name in _HELD:
+                deadlines[name] = now + _HELD[name]
                 continue
-            if self._now >= deadline:
-                del self._deadlines[name]
+            if now >= deadline:
+                del deadlines[name]         # (the loop ends here)
                 self._expired(name)
                 return
 
@@ -175,6 +180,10 @@ class TableEngine:
             return
         self._finished = True
         self._cng = None
+        # nothing is repeated after the end: the closures (which hold the
+        # terminal) go, so a call ended is freed as soon as its last user
+        # lets it go, received pages and all (no wait for the cycle collector)
+        self._cmd, self._resp = [], []
         self._write_waiting()               # pages_done counts pages written
         code = self._ending or "LOCAL_ABORT"
         if self._incomplete:

@@ -33,7 +33,7 @@ Timings (T.30):
 """
 from __future__ import annotations
 
-import mmap
+import array
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -109,53 +109,23 @@ def hdlc_pieces(frames: Iterable[Frame], preamble: int = HS_PREAMBLE_FLAGS
     yield hdlc.finish()
 
 
-def _strip_end(bits: np.ndarray, end_bits: int) -> np.ndarray:
-    """``bits`` without their end code (RTC, EOFB: ``end_bits`` long, ending in
-    a 1) and the zero fill after it that made whole octets."""
-    last_one = int(np.flatnonzero(bits)[-1])
-    return bits[:last_one + 1 - end_bits]
-
-
-def _slice_rows(coding: str, k: int | None, rows: int) -> int:
-    """``rows`` rounded down to a multiple of MR's K (2 when not given), at least K."""
-    if coding != "mr":
-        return rows
-    kk = 2 if k is None else k
-    return max(rows // kk, 1) * kk
-
-
 def page_bits(image: np.ndarray, coding: str, k: int | None = None,
               min_bits_per_line: int = 0, rows: int = PAGE_SLICE_ROWS,
               rtc: bool = True) -> Iterator[np.ndarray]:
-    """The line bits of ``t4.encode(image, coding, k, min_bits_per_line, rtc=rtc)``,
-    coded ``rows`` scan lines at a time as they are asked for (same bits).
-
-    Each slice is coded on its own and its end code dropped: MH lines stand
-    alone (T.4 §4.1); MR slices start on a 1-D line (``rows`` is rounded to
-    a multiple of K, T.4 §4.2.1); in MMR (T.6 §2.2) a line is coded against
-    the line above it, so a slice is coded with the line above it in front
-    and that line's bits (the same line coded alone) are dropped.
-    RTC is six EOLs (+1 in MR, T.4 §4.1.4), EOFB two EOLs (T.6 §2.4).
-    """
-    height = image.shape[0]
-    end_bits = {"mh": 6 * 12, "mr": 6 * 13, "mmr": 24}[coding]
-    rows = _slice_rows(coding, k, rows)
-    if height <= rows:
-        yield bytes_to_bits(t4.encode(image, coding, k=k, min_bits_per_line=min_bits_per_line,
-                                      rtc=rtc))
-        return
-    for top in range(0, height, rows):
-        if coding == "mmr" and top:
-            both = _strip_end(bytes_to_bits(t4.encode(image[top - 1:top + rows], "mmr")), 24)
-            above = _strip_end(bytes_to_bits(t4.encode(image[top - 1:top], "mmr")), 24)
-            yield both[above.size:]
-        else:
-            yield _strip_end(bytes_to_bits(t4.encode(
-                image[top:top + rows], coding, k=k, min_bits_per_line=min_bits_per_line)), end_bits)
-    # the end code once, at the end: RTC or EOFB, coded from an empty page
-    # (rtc=False: none in MH and MR; MMR always ends with EOFB, as t4.encode)
-    if rtc or coding == "mmr":
-        yield bytes_to_bits(t4.encode(image[:0], coding, k=k))[:end_bits]
+    """The line bits of ``t4.encode(image, coding, k, min_bits_per_line, rtc=rtc)``
+    without the zero padding of its last octet, coded ``rows`` scan lines at
+    a time as they are asked for (``t4.StreamEncoder``: the coder keeps its
+    reference line and fill across the slices, so the bits are the same),
+    then the end code (RTC, EOFB) in a piece of its own."""
+    encoder = t4.StreamEncoder(image.shape[1], coding, k, min_bits_per_line, rtc=rtc)
+    given = 0
+    for top in range(0, image.shape[0], rows):
+        encoder.rows(image[top:top + rows])
+        bits = bytes_to_bits(encoder.take())
+        given += bits.size
+        yield bits
+    rest = bytes_to_bits(encoder.end())
+    yield rest[:encoder.bits - given]
 
 
 class PageCoder:
@@ -169,23 +139,29 @@ class PageCoder:
     def __init__(self, key: tuple, image: np.ndarray, coding: str, k: int | None,
                  rtc: bool = True) -> None:
         self.key = key
-        self._pieces = page_bits(image, coding, k, rtc=rtc)
-        self._bits: list[np.ndarray] = []
+        self._image = image
+        self._encoder = t4.StreamEncoder(image.shape[1], coding, k, rtc=rtc)
+        self._top = 0
+        self._data: list[bytes] = []
         self.done = False
 
     def step(self) -> None:
-        """Code one slice (nothing once done)."""
-        if not self.done:
-            piece = next(self._pieces, None)
-            if piece is None:
-                self.done = True
-            else:
-                self._bits.append(piece)
+        """Code one slice, or the end of the page after the last (nothing once done)."""
+        if self.done:
+            return
+        top = self._top
+        if top < self._image.shape[0]:
+            self._encoder.rows(self._image[top:top + PAGE_SLICE_ROWS])
+            self._top = top + PAGE_SLICE_ROWS
+            self._data.append(self._encoder.take())
+        else:
+            self._data.append(self._encoder.end())
+            self.done = True
 
     def data(self) -> bytes:
         while not self.done:
             self.step()
-        return bits_to_bytes(np.concatenate(self._bits)) if self._bits else b""
+        return b"".join(self._data)
 
 
 class HsSignal:
@@ -230,8 +206,12 @@ class HsSignal:
 
     @property
     def fraction(self) -> float:
-        """The share of the transmission sent so far (0.0-1.0, never going down)."""
-        return 1.0 if self.done else self._fraction
+        """The share of the transmission sent so far (0.0-1.0, never going down:
+        the estimate of the whole may grow as its pieces are coded)."""
+        if self.done:
+            return 1.0
+        self._fraction = max(self._fraction, min(self._sent / max(self._estimate, 1), 0.99))
+        return self._fraction
 
     def _next_bits(self) -> np.ndarray | None:
         """At most PIECE_BITS bits from the source, or None at its end."""
@@ -249,6 +229,11 @@ class HsSignal:
         return bits
 
     def take(self, n: int) -> np.ndarray:
+        pos = self._pos
+        if pos + n <= self._buf.size:       # the usual step: all from the piece at hand
+            self._pos = pos + n
+            self._sent += n
+            return self._buf[pos:pos + n]   # (a view: the piece is never written again)
         parts = []
         while n > 0:
             if self._pos >= self._buf.size:
@@ -268,7 +253,6 @@ class HsSignal:
         out = parts[0] if len(parts) == 1 else (
             np.concatenate(parts) if parts else np.zeros(0, np.int16))
         self._sent += out.size
-        self._fraction = max(self._fraction, min(self._sent / max(self._estimate, 1), 0.99))
         return out
 
 
@@ -277,9 +261,8 @@ def page_signal(modem: str, rate: int, image: np.ndarray, coding: str, k: int | 
                 power_dbm0: float = TX_POWER_DBM0) -> HsSignal:
     """A non-ECM page as one high-speed transmission, coded (``page_bits``)
     and modulated as it goes out."""
-    rows = _slice_rows(coding, k, PAGE_SLICE_ROWS)
     height, width = image.shape
-    npieces = 1 if height <= rows else -(-height // rows) + 1
+    npieces = -(-height // PAGE_SLICE_ROWS) + 1         # (page_bits: the slices, the end)
     return HsSignal(modem, rate, page_bits(image, coding, k, min_bits_per_line), short_train,
                     power_dbm0, nbits=height * max(min_bits_per_line, width // 16),
                     npieces=npieces)
@@ -378,8 +361,9 @@ class PageDecoder:
     ``t4.decode_lenient``: such a line needs no line above it, so the
     pieces give the lines a whole-page decode gives.  The lines go straight
     into the page's image, made for ``rows`` lines (more if the page is
-    longer) in memory the system maps as rows are written (an anonymous
-    ``mmap``), so neither a piece nor the end copies or touches the page.
+    longer) and never cleared (each row is written before it is read: the
+    memory of the page before is used again as it is), so neither a piece
+    nor the end copies or clears the page.
     The page starts at its first EOL, as ``decode_lenient`` starts it.
     ``finish(bits, start, stop)`` decodes what is left of ``bits[start:stop]``
     (``stop``: the end of RTC) and returns the page as ``decode_lenient``
@@ -453,8 +437,9 @@ class PageDecoder:
         self.pieces_decoded += 1
 
     def _new_image(self, rows: int) -> np.ndarray:
-        memory = mmap.mmap(-1, max(rows * self.width, 1))   # zero pages, mapped when written
-        return np.frombuffer(memory, np.bool_, rows * self.width).reshape(rows, self.width)
+        # not cleared (every row is written before it is read): memory the
+        # allocator had from the page before, or the system maps as written
+        return np.empty((rows, self.width), np.bool_)
 
     def eols(self, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The EOLs of ``bits`` (the bits this decoder was fed), as ``EolScan``
@@ -474,39 +459,6 @@ class PageDecoder:
         bad = t4.BadLines(sum(p[3].count for p in self._pieces),
                           max((p[3].longest_run for p in self._pieces), default=0), self._rows)
         return self._image[:self._rows], bad
-
-
-class _Growing:
-    """A 1-D array appended to a block at a time, in room that doubles (no
-    list of pieces to join or free at the end of a signal)."""
-
-    def __init__(self, dtype) -> None:
-        self._buf = np.zeros(1024, dtype)
-        self.size = 0
-
-    def append(self, values: np.ndarray) -> None:
-        """Append a 1-D array."""
-        end = self.size + values.size
-        if end > self._buf.size:
-            self._grow(end)
-        self._buf[self.size:end] = values
-        self.size = end
-
-    def push(self, value) -> None:
-        """Append one value."""
-        if self.size >= self._buf.size:
-            self._grow(self.size + 1)
-        self._buf[self.size] = value
-        self.size += 1
-
-    def _grow(self, end: int) -> None:
-        bigger = np.empty(max(end, 2 * self._buf.size), self._buf.dtype)
-        bigger[:self.size] = self._buf[:self.size]
-        self._buf = bigger
-
-    def view(self) -> np.ndarray:
-        """What was appended, as one array (a view: copy it to keep it)."""
-        return self._buf[:self.size]
 
 
 def _longest_run(flags: np.ndarray) -> int:
@@ -536,7 +488,7 @@ class HsReceiver:
         self.modem = modem
         self.rate = rate
         self._rx = _RX[modem](rate=rate)
-        self._bits = _Growing(np.uint8)     # the signal in progress
+        self._bits = bytearray()            # the signal in progress, a bit an octet
         self._count = 0
         self._flowing = False               # the last block gave bits
         self._hdlc: HdlcRx | None = None
@@ -544,7 +496,8 @@ class HsReceiver:
         self.signals = 0
         self._poor_snr = POOR_SNR_DB[modem, rate]
         # per block taken: the bits so far, and whether the decision SNR was poor
-        self._quality = (_Growing(np.int64), _Growing(np.bool_))
+        # (C arrays appended in place, seen by numpy at the signal's end)
+        self._counts, self._poor = array.array("q"), array.array("b")
         self._last_quality = (np.zeros(0, np.int64), np.zeros(0, bool))
         self.decoder: PageDecoder | None = None     # set by the terminal for a non-ECM page
         self.last_decoder: PageDecoder | None = None
@@ -600,7 +553,7 @@ class HsReceiver:
 
     def bits(self) -> np.ndarray:
         """The bits of the signal in progress."""
-        return self._bits.view().copy()
+        return np.frombuffer(self._bits, np.uint8).copy()
 
     def feed(self, samples: np.ndarray) -> np.ndarray | None:
         """A block heard (int16, contiguous: the terminal's ``rx`` checked it)."""
@@ -613,32 +566,38 @@ class HsReceiver:
         return self._took(self._rx.fillin(n), True)
 
     def _took(self, got: np.ndarray, lost: bool) -> np.ndarray | None:
+        # (once per block: kept lean, no numpy call but the C receivers')
         size = got.size
-        self._flowing = size > 0
         core = self._rx._core
-        if self._count:
-            poor = lost or core.snr_db < self._poor_snr
-            self._quality[0].push(self._count + size)
-            self._quality[1].push(poor)
+        count = self._count
+        if count:
+            self._counts.append(count + size)
+            self._poor.append(lost or core.snr_db < self._poor_snr)
         if size:
-            self._bits.append(got)
-            self._count += size
+            self._flowing = True
+            self._bits.extend(got)      # (a buffer: one copy)
+            count = self._count = count + size
             if self.decoder is not None:        # a non-ECM page: its lines as they come
                 self.decoder.add(got)
             if self._hdlc is not None:      # the demodulator's own bits: no checks needed
-                self.frames.extend(data for data, ok in self._hdlc_core.decode(got) if ok)
-        if self._count and not core.carrier_present:
+                for data, ok in self._hdlc_core.decode(got):
+                    if ok:
+                        self.frames.append(data)
+        else:
+            self._flowing = False
+        if count and not core.carrier_present:
             return self.end()
         return None
 
     def end(self) -> np.ndarray:
         """End the signal in progress (carrier lost, or the caller gave up on it)."""
-        bits = self._bits.view()
-        self._bits = _Growing(np.uint8)
+        bits = np.frombuffer(self._bits, np.uint8)     # (a new one takes the next signal)
+        self._bits = bytearray()
         self._count = 0
         self._flowing = False
-        self._last_quality = (self._quality[0].view(), self._quality[1].view())
-        self._quality = (_Growing(np.int64), _Growing(np.bool_))
+        self._last_quality = (np.frombuffer(self._counts, np.int64),
+                              np.frombuffer(self._poor, np.bool_))
+        self._counts, self._poor = array.array("q"), array.array("b")
         self.last_decoder, self.decoder = self.decoder, None
         self.signals += 1
         if self._hdlc is not None:

@@ -96,6 +96,7 @@ from faxengine.t4.page import RESOLUTIONS
 __all__ = ["FaxTerminal", "Result"]
 
 HOLD_MAX = 2400                 # wait at most 0.3 s for the remote carrier to drop
+V21_HOLD_FLAGS = 16             # V.21 flags in a row (107 ms) that rest the high-speed receiver
 CED_SILENCE_S = 0.2             # V.25: silence before CED (after the line is connected)
 CED_S = 2.6                     # T.30 §4.2: CED lasts 2.6 to 4 s
 MIN_PAGE_BITS = 200             # a shorter high-speed signal is noise, not a page
@@ -266,8 +267,11 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         (the sender is still sending a burst), but noise can hold a carrier
         detector on: at most as long as the longest ECM block takes."""
         hs = self._hs
-        receiving = hs is not None and hs.receiving
-        carrier = hs is not None and hs.carrier_present
+        if hs is None:
+            carrier = receiving = False
+        else:
+            carrier = hs._rx._core.carrier_present
+            receiving = carrier and hs._count > 0      # (hs.receiving, once a block)
         if not carrier or receiving:
             self._carrier_since = None
         elif self._carrier_since is None:
@@ -276,7 +280,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
             FRAMES_PER_BLOCK * 256 * 8 / hs.rate + 10) * SAMPLE_RATE)
         # (flags seen last stay "seen" after the carrier went: the V.21 receiver
         # gives no bits without one)
-        return (self._v21.carrier_present and self._hdlc.framing_ok) or held
+        return held or (self._v21.carrier_present and self._hdlc.framing_ok)
 
     def _tcf_signal_of(self) -> link.HsSignal:
         """TCF (T.30 §5.3.2.2): 1.5 s of zeros at the DCS's mode."""
@@ -348,7 +352,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         if self._page_i >= len(self._pages):
             return page, len(self._pages), 1.0
         chunk = self._hs_chunk
-        frac = self._hs_sent / chunk.size if chunk is not None and chunk.size else 0.0
+        frac = chunk.fraction if chunk is not None and chunk.size else 0.0
         if self._blocks:
             frac = (self._block_i + frac) / len(self._blocks)
         return page, len(self._pages), min(frac, 1.0)
@@ -356,20 +360,40 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
     def tx(self, n: int) -> np.ndarray:
         """The next ``n`` samples to send (int16; silence while listening).
 
+        What goes out mid-signal may be a view of the signal's samples
+        (never written again): copy it to keep it beyond the next ``tx``.
+
         Raises:
             LocalProtocolError: ``n`` is not a whole number of samples >= 0.
         """
-        n = sample_count(n)
-        out = np.zeros(n, dtype=np.int16)
-        pos = 0
+        if n.__class__ is not int or n < 0:     # (the usual int needs no more checks)
+            n = sample_count(n)
         if self._holding:
             if self._v21.carrier_present and self._hold < HOLD_MAX:
                 self._hold += n
                 self._tx_time += n
-                return out
+                return np.zeros(n, dtype=np.int16)
             self._holding = False
-        while pos < n and self._txq:
-            chunk = self._txq[0]
+        txq = self._txq
+        if txq:
+            # the usual step mid-signal: all its samples from the signal at hand
+            chunk = txq[0]
+            if chunk.__class__ is link.HsSignal:
+                if n and chunk._pos + n <= chunk._buf.size:
+                    out = chunk.take(n)
+                    self._step_work()
+                    self._tx_time += n
+                    return out
+            elif n and self._txq_pos + n < chunk.size:
+                pos = self._txq_pos
+                self._txq_pos = pos + n
+                self._step_work()
+                self._tx_time += n
+                return chunk[pos:pos + n]
+        out = np.zeros(n, dtype=np.int16)
+        pos = 0
+        while pos < n and txq:
+            chunk = txq[0]
             if isinstance(chunk, link.HsSignal):    # built as it goes out
                 got = chunk.take(n - pos)
                 take = got.size
@@ -380,13 +404,11 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
                 out[pos:pos + take] = chunk[self._txq_pos:self._txq_pos + take]
                 self._txq_pos += take
                 ended = self._txq_pos >= chunk.size
-            if chunk is self._hs_chunk:     # progress: the share sent, of an estimated size
-                self._hs_sent = chunk.fraction * chunk.size
             pos += take
             if ended:
-                self._txq.pop(0)
+                txq.pop(0)
                 self._txq_pos = 0
-                if not self._txq:
+                if not txq:
                     self._drained()
         self._step_work()
         if pos < n and self._cng is not None and not self._finished:
@@ -460,7 +482,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
                     self._frame_in(f.data)
                 if self._state == END:
                     return
-            if self._hs is not None:
+            if self._hs is not None and not self._v21_holds_line():
                 self._hs_heard(self._hs.fillin(n))
             if self._state != END:
                 self._timers()
@@ -489,8 +511,10 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         return False
 
     def _rx(self, samples: np.ndarray) -> None:
-        if self._v21_rest():
-            self._hs_heard(self._hs.feed(samples))
+        hs = self._hs
+        # (_v21_rest is False with nothing to do unless bits flow or V.21 rested)
+        if (self._v21_rests or hs is not None and hs._flowing) and self._v21_rest():
+            self._hs_heard(hs.feed(samples))
             if self._state != END:
                 self._timers()
             return
@@ -503,18 +527,32 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
                 self._frame_in(data)
             if self._state == END:
                 return
-        if self._hs is not None:
+        if self._hs is not None and not self._v21_holds_line():
             self._hs_heard(self._hs.feed(samples))
         if self._state != END:
             self._timers()
+
+    def _v21_holds_line(self) -> bool:
+        """True while a V.21 preamble comes in (carrier, and ``V21_HOLD_FLAGS``
+        flags in a row: what a high-speed training or noise never makes, unlike
+        the four of ``framing_ok``) and no high-speed signal does: the
+        high-speed receiver rests then, as V.21 rests under a high-speed
+        signal (``_v21_rest``); T.30 is half duplex.  A high-speed signal
+        still in progress is heard to its end (a V.29 or V.27ter receiver may
+        deliver a page's last bits after V.21 flags began: its carrier
+        detector lags).  It listens again at the first frame's closing flag
+        or when the V.21 carrier drops."""
+        return (self._hdlc._core.flag_run >= V21_HOLD_FLAGS and self._v21.carrier_present
+                and not self._hs.receiving)
 
     def _hs_heard(self, ended: np.ndarray | None) -> None:
         """The high-speed receiver took a block (heard or filled in): its
         frames, and the end of its signal (carrier lost, or TCF waited for)."""
         hs = self._hs
-        self._page_signal |= hs.receiving
-        if (hs.decoder is None and self._expect_page and self._dcs is not None
-                and not self._dcs.ecm and not hs.receiving):
+        receiving = hs.receiving
+        self._page_signal |= receiving
+        if (not receiving and hs.decoder is None and self._expect_page and self._dcs is not None
+                and not self._dcs.ecm):
             # a non-ECM page is decoded as it comes (link.PageDecoder)
             hs.decoder = link.PageDecoder(self._dcs.pels, self._dcs.coding,
                                           self.max_page_lines + 1,

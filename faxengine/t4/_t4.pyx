@@ -13,7 +13,6 @@ from cpython.buffer cimport PyBUF_FORMAT
 from libc.stdint cimport uint8_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memset
-from posix.mman cimport MAP_ANONYMOUS, MAP_FAILED, MAP_PRIVATE, PROT_READ, PROT_WRITE, mmap, munmap
 
 import numpy as np
 
@@ -30,6 +29,16 @@ cdef extern from "t4_t6_encode.h":
                            int coding, int k, long min_bits_per_line, int flags,
                            uint8_t **out) nogil
     int T4_ENCODE_NO_RTC
+    ctypedef struct t4_t6_encode_state_t:
+        pass
+    t4_t6_encode_state_t *t4_t6_encode_init(int width, int coding, int k,
+                                            long min_bits_per_line, int flags, int *err) nogil
+    int t4_t6_encode_rows(t4_t6_encode_state_t *s, const uint8_t *image, Py_ssize_t stride,
+                          int rows) nogil
+    int t4_t6_encode_end(t4_t6_encode_state_t *s) nogil
+    size_t t4_t6_encode_take(t4_t6_encode_state_t *s, const uint8_t **data) nogil
+    long t4_t6_encode_bits(const t4_t6_encode_state_t *s) nogil
+    void t4_t6_encode_free(t4_t6_encode_state_t *s) nogil
 
 cdef extern from "t4_t6_decode.h":
     ctypedef struct t4_t6_decode_state_t:
@@ -60,6 +69,8 @@ FRAMING = {1: T4_FRAME_NO_EOL, 8: T4_FRAME_NO_EOL | T4_FRAME_ALIGN_8,
 
 # Rows a decode starts with when the height is not known: a fine A4 page.
 cdef int FIRST_GUESS_ROWS = 2400
+# Rows cleared at a time ahead of the decoder (decode_page).
+cdef int CLEAR_ROWS = 128
 
 
 def encode_page(const uint8_t[:, ::1] image, int coding, int k, long min_bits_per_line,
@@ -84,6 +95,58 @@ def encode_page(const uint8_t[:, ::1] image, int coding, int k, long min_bits_pe
         return (<char *>out)[:n]
     finally:
         free(out)
+
+
+cdef class StreamEncoder:
+    """A page coded a few rows at a time (see faxengine.t4.codec.StreamEncoder):
+    ``rows(image)`` codes the next rows, ``take()`` returns the whole octets
+    coded since the last take, ``end()`` adds the end code; a take after it
+    gives the rest, the last octet padded.  ``bits`` counts the bits coded,
+    padding not counted."""
+    cdef t4_t6_encode_state_t *s
+
+    def __cinit__(self, int width, int coding, int k, long min_bits_per_line, bint rtc,
+                  int framing=0):
+        cdef int err = 0
+        cdef int flags = (0 if rtc else T4_ENCODE_NO_RTC) | framing
+        self.s = t4_t6_encode_init(width, coding, k, min_bits_per_line, flags, &err)
+        if self.s == NULL:
+            if err == -1:
+                raise MemoryError("out of memory while coding a page")
+            raise T4ArgumentError("bad arguments to the T.4 encoder (width 1..65535, coding"
+                                  " 1..3, k >= 1, min_bits_per_line >= 0, known flags)")
+
+    def __dealloc__(self):
+        t4_t6_encode_free(self.s)
+        self.s = NULL
+
+    def rows(self, const uint8_t[:, ::1] image):
+        cdef int height = image.shape[0]
+        cdef int r
+        if height == 0:
+            return
+        with nogil:
+            r = t4_t6_encode_rows(self.s, &image[0, 0], image.shape[1], height)
+        if r == -1:
+            raise MemoryError("out of memory while coding a page")
+        if r != 0:
+            raise T4ArgumentError("the page was ended: no more rows")
+
+    def end(self):
+        cdef int r = t4_t6_encode_end(self.s)
+        if r == -1:
+            raise MemoryError("out of memory while coding a page")
+        if r != 0:
+            raise T4ArgumentError("the page was ended already")
+
+    def take(self):
+        cdef const uint8_t *data = NULL
+        cdef size_t n = t4_t6_encode_take(self.s, &data)
+        return (<const char *>data)[:n] if n else b""
+
+    @property
+    def bits(self):
+        return t4_t6_encode_bits(self.s)
 
 
 # Page-sized blocks kept for reuse.  A fresh block of a few MB comes from the
@@ -130,35 +193,17 @@ cdef void pool_give(uint8_t *block, size_t capacity):
         free(block)
 
 
-cdef uint8_t *map_rows(size_t size):
-    """size bytes of zeros the system maps a page at a time as they are first
-    written (an anonymous mapping): no zeroing, no fault for rows never
-    reached.  NULL when out of memory."""
-    cdef void *block = mmap(NULL, size if size > 0 else 1, PROT_READ | PROT_WRITE,
-                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-    return NULL if block == MAP_FAILED else <uint8_t *>block
-
-
-cdef void unmap_rows(uint8_t *block, size_t size):
-    if block != NULL:
-        munmap(block, size if size > 0 else 1)
-
-
 cdef class _PageRows:
     """The pels of a decoded page: a pooled block seen by numpy as a 2-D
     uint8 array (buffer protocol); the block returns to the pool when the
     last array using it goes away."""
     cdef uint8_t *block
     cdef size_t capacity
-    cdef bint mapped           # an anonymous mapping (map_rows), not a pooled block
     cdef Py_ssize_t shape[2]
     cdef Py_ssize_t strides[2]
 
     def __dealloc__(self):
-        if self.mapped:
-            unmap_rows(self.block, self.capacity)
-        else:
-            pool_give(self.block, self.capacity)
+        pool_give(self.block, self.capacity)
         self.block = NULL
 
     def __getbuffer__(self, Py_buffer *view, int flags):
@@ -195,6 +240,7 @@ def decode_page(const uint8_t[::1] data, int width, int coding, int height, int 
     cdef int cap = max(1, min(limit, FIRST_GUESS_ROWS if height == 0 else height,
                               max(rows_bound, 1)))
     cdef int row = 0
+    cdef int cleared = 0, upto      # rows 0..cleared-1 are white or decoded
     cdef int status = T4_DECODE_MORE
     cdef int err_line = 0, bad = 0, longest = 0, err = 0
     cdef long err_bit = 0
@@ -222,10 +268,17 @@ def decode_page(const uint8_t[::1] data, int width, int coding, int height, int 
             raise MemoryError("out of memory for the decoded page")
         while True:
             with nogil:
-                # the decoder writes black runs only: the rows start white
-                memset(block + <size_t>row * w, 0, <size_t>(cap - row) * w)
-                row = t4_t6_decode_rows(s, block, width, row, cap)
-                status = t4_t6_decode_status(s)
+                # the decoder writes black runs only: the rows start white,
+                # cleared CLEAR_ROWS at a time as it reaches them (not all the
+                # rows guessed: a piece of a page reaches few of them)
+                while True:
+                    upto = min(cap, cleared + CLEAR_ROWS)
+                    memset(block + <size_t>cleared * w, 0, <size_t>(upto - cleared) * w)
+                    cleared = upto
+                    row = t4_t6_decode_rows(s, block, width, row, cleared)
+                    status = t4_t6_decode_status(s)
+                    if status != T4_DECODE_MORE or row < cleared or cleared >= cap:
+                        break
             if status != T4_DECODE_MORE or row >= limit:
                 break
             cap = min(limit, cap * 2)
@@ -267,13 +320,15 @@ cdef class StreamDecoder:
     decodes at most n more rows of what is in, ``finish`` decodes the rest
     as the end of the data and returns what ``decode_page`` returns.  The
     data are kept (the C decoder may look back within a line); the rows go
-    into an anonymous mapping made for ``rows`` rows (see map_rows), a
-    larger one (copied) if the page is longer."""
+    into a pooled block made for ``rows`` rows (see pool_take: the memory of
+    a page before, no page faults), a larger one (copied) if the page is
+    longer, cleared a few rows at a time ahead of the decoder."""
     cdef t4_t6_decode_state_t *s
     cdef uint8_t *data
     cdef size_t data_len, data_cap
     cdef uint8_t *block
     cdef size_t capacity      # bytes of block
+    cdef int cleared           # rows of block cleared (or decoded) so far
     cdef int width, max_rows
     cdef readonly int rows     # rows decoded so far
     cdef int first_rows        # rows of the first mapping
@@ -297,7 +352,7 @@ cdef class StreamDecoder:
     def __dealloc__(self):
         t4_t6_decode_free(self.s)
         free(self.data)
-        unmap_rows(self.block, self.capacity)
+        pool_give(self.block, self.capacity)
 
     def feed(self, const uint8_t[::1] piece):
         """Append the next bytes of the page's data (no decoding)."""
@@ -319,21 +374,24 @@ cdef class StreamDecoder:
         t4_t6_decode_feed(self.s, self.data, self.data_len, 1)
 
     cdef int _room(self, int rows) except -1:
-        """Make rows 0..rows-1 of the mapping exist (new rows are zeros)."""
+        """Make rows 0..rows-1 of the block exist, those not decoded white
+        (the decoder writes black runs only)."""
         cdef size_t w = self.width
         cdef size_t need = <size_t>rows * w
         cdef size_t cap
         cdef uint8_t *bigger
-        if need <= self.capacity:
-            return 0
-        cap = max(need, 2 * self.capacity, <size_t>self.first_rows * w)
-        bigger = map_rows(cap)
-        if bigger == NULL:
-            raise MemoryError("out of memory for the decoded page")
-        if self.block != NULL:
-            memcpy(bigger, self.block, <size_t>self.rows * w)
-            unmap_rows(self.block, self.capacity)
-        self.block, self.capacity = bigger, cap
+        if need > self.capacity:
+            bigger = pool_take(max(need, 2 * self.capacity, <size_t>self.first_rows * w), &cap)
+            if bigger == NULL:
+                raise MemoryError("out of memory for the decoded page")
+            if self.block != NULL:
+                memcpy(bigger, self.block, <size_t>self.rows * w)
+                pool_give(self.block, self.capacity)
+            self.block, self.capacity = bigger, cap
+            self.cleared = self.rows
+        if rows > self.cleared:
+            memset(self.block + <size_t>self.cleared * w, 0, <size_t>(rows - self.cleared) * w)
+            self.cleared = rows
         return 0
 
     def decode(self, int most):
@@ -376,7 +434,7 @@ cdef class StreamDecoder:
             cap = 2 * cap
         t4_t6_decode_bad_lines(self.s, &bad, &longest)
         rows = _PageRows.__new__(_PageRows)
-        rows.block, rows.capacity, rows.mapped = self.block, self.capacity, True
+        rows.block, rows.capacity = self.block, self.capacity
         self.block, self.capacity = NULL, 0
         rows.shape[0] = self.rows
         rows.shape[1] = self.width

@@ -84,7 +84,7 @@ import numpy as np
 from faxengine.t4 import _t4
 from faxengine.t4.errors import T4ArgumentError, T4Error
 
-__all__ = ["encode", "decode", "decode_lenient", "StreamDecoder", "T4Error", "T4ArgumentError",
+__all__ = ["encode", "decode", "decode_lenient", "StreamDecoder", "StreamEncoder", "T4Error", "T4ArgumentError",
            "BadLines", "CODINGS", "DEFAULT_MAX_LINES"]
 
 # The coding names and the numbers csrc/t4_codes.h gives them.
@@ -192,6 +192,40 @@ def _data(data) -> bytes:
                               f"{type(data).__name__}") from None
 
 
+def _code_args(coding: str, k, min_bits_per_line, eol: bool, align: int
+               ) -> tuple[int, int, int, int]:
+    """The coder's (coding, k, fill, framing), checked (see ``encode``)."""
+    code = _coding(coding)
+    framing = _framing(code, eol, align)
+    if k is None or code != CODINGS["mr"]:
+        k = 2  # only MR has a K
+    else:
+        k = _whole("k", k, 1, MAX_K, " (T.4 §4.2.1: 2 at standard, 4 at fine resolution)")
+    min_bits = _whole("min_bits_per_line", min_bits_per_line, 0, MAX_MIN_BITS_PER_LINE,
+                      " (T.4 §4.1.3: minimum scan line time x bit rate)")
+    if framing and min_bits:
+        raise T4ArgumentError("min_bits_per_line is fill before an EOL: lines without EOL "
+                              "(eol=False) take none")
+    return code, k, min_bits, framing
+
+
+def _pels(image) -> np.ndarray:
+    """A page's scan lines as the coder takes them: C-contiguous uint8 0/1, checked."""
+    try:
+        pels = np.asarray(image)
+    except Exception as exc:  # an object numpy cannot make an array of
+        raise T4ArgumentError(f"image must be a 2-D array, not {type(image).__name__}") from exc
+    if pels.ndim != 2:
+        raise T4ArgumentError(f"image must be 2-D (rows x pels), got {pels.ndim}-D")
+    _check_width(pels.shape[1])
+    _whole("image height", pels.shape[0], 0, MAX_LINES)
+    if pels.dtype.kind not in "biuf":
+        raise T4ArgumentError(f"image must hold bools or 0/1 numbers, not {pels.dtype}")
+    if pels.dtype == np.bool_:
+        return np.ascontiguousarray(pels).view(np.uint8)
+    return np.ascontiguousarray(pels != 0).view(np.uint8)
+
+
 def encode(image: np.ndarray, coding: str, k: int | None = None,
            min_bits_per_line: int = 0, *, rtc: bool = True, eol: bool = True,
            align: int = 1) -> bytes:
@@ -220,31 +254,8 @@ def encode(image: np.ndarray, coding: str, k: int | None = None,
         T4ArgumentError: (a ValueError) a bad image shape or type, coding, k
             (1..2**31-1), fill (0..MAX_MIN_BITS_PER_LINE) or framing.
     """
-    code = _coding(coding)
-    framing = _framing(code, eol, align)
-    try:
-        pels = np.asarray(image)
-    except Exception as exc:  # an object numpy cannot make an array of
-        raise T4ArgumentError(f"image must be a 2-D array, not {type(image).__name__}") from exc
-    if pels.ndim != 2:
-        raise T4ArgumentError(f"image must be 2-D (rows x pels), got {pels.ndim}-D")
-    _check_width(pels.shape[1])
-    _whole("image height", pels.shape[0], 0, MAX_LINES)
-    if pels.dtype.kind not in "biuf":
-        raise T4ArgumentError(f"image must hold bools or 0/1 numbers, not {pels.dtype}")
-    if pels.dtype == np.bool_:
-        pels = np.ascontiguousarray(pels).view(np.uint8)
-    else:
-        pels = np.ascontiguousarray(pels != 0).view(np.uint8)
-    if k is None or code != CODINGS["mr"]:
-        k = 2  # only MR has a K
-    else:
-        k = _whole("k", k, 1, MAX_K, " (T.4 §4.2.1: 2 at standard, 4 at fine resolution)")
-    min_bits = _whole("min_bits_per_line", min_bits_per_line, 0, MAX_MIN_BITS_PER_LINE,
-                      " (T.4 §4.1.3: minimum scan line time x bit rate)")
-    if framing and min_bits:
-        raise T4ArgumentError("min_bits_per_line is fill before an EOL: lines without EOL "
-                              "(eol=False) take none")
+    code, k, min_bits, framing = _code_args(coding, k, min_bits_per_line, eol, align)
+    pels = _pels(image)
     return _t4.encode_page(pels, code, k, min_bits, bool(rtc), framing)
 
 
@@ -396,9 +407,10 @@ class StreamDecoder:
         width, coding, max_lines, eol, align: as :func:`decode_lenient`
             (no ``height``: the page ends where its data say).
         rows: the lines to make room for at first (a B4 page at the
-            resolution, say): the image is memory the system maps as lines
-            are written, so no line is zeroed or copied unless the page is
-            longer (then it moves once to room for twice as many).
+            resolution, say): the image is a block of memory kept from
+            pages before (no page faults), its lines cleared a few at a
+            time as the decoder reaches them; no line is copied unless the
+            page is longer (then it moves once to room for twice as many).
 
     Raises:
         T4ArgumentError: bad arguments, as :func:`decode`; ``feed`` or
@@ -440,3 +452,59 @@ class StreamDecoder:
         :func:`decode_lenient` does."""
         image, _, (count, longest) = self._c.finish()
         return image.view(bool), BadLines(count, longest, int(image.shape[0]))
+
+
+class StreamEncoder:
+    """:func:`encode` of a page a few lines at a time, as they are wanted.
+
+    A sender codes its page while a call goes on, a bounded piece per step
+    (``faxengine.t30.link``), and its coded lines are not whole octets:
+    this coder keeps its state across the pieces -- the reference line, the
+    bits of a code not yet a whole octet, the fill of the line -- so the
+    octets of all the ``take()`` calls, one after another, are what
+    ``encode(the whole page, coding, k, min_bits_per_line, rtc=rtc, eol=eol,
+    align=align)`` returns, however the lines were split.
+
+    ``rows(image)`` codes the next lines (2-D, the page's width);
+    ``take()`` returns the whole octets coded since the last take; ``end()``
+    codes the end of the page (RTC, EOFB, the last padding) and returns the
+    octets not taken yet; ``bits`` counts the bits coded so far, the
+    padding of the last octet not counted.
+
+    Args:
+        width, coding, k, min_bits_per_line, rtc, eol, align: as :func:`encode`.
+
+    Raises:
+        T4ArgumentError: bad arguments, as :func:`encode`; lines of another
+            width; ``rows`` or ``end`` after ``end``.
+    """
+
+    def __init__(self, width: int, coding: str, k: int | None = None,
+                 min_bits_per_line: int = 0, *, rtc: bool = True, eol: bool = True,
+                 align: int = 1) -> None:
+        code, k, min_bits, framing = _code_args(coding, k, min_bits_per_line, eol, align)
+        self.width = _check_width(width)
+        self.coding = coding
+        self._c = _t4.StreamEncoder(self.width, code, k, min_bits, bool(rtc), framing)
+
+    @property
+    def bits(self) -> int:
+        """Bits coded so far (the padding of the last octet not counted)."""
+        return self._c.bits
+
+    def rows(self, image) -> None:
+        """Code the next lines of the page (2-D: rows x the page's width)."""
+        pels = _pels(image)
+        if pels.shape[1] != self.width:
+            raise T4ArgumentError(f"lines of {pels.shape[1]} pels given to the coder of a "
+                                  f"page {self.width} pels wide")
+        self._c.rows(pels)
+
+    def take(self) -> bytes:
+        """The whole octets coded since the last take."""
+        return self._c.take()
+
+    def end(self) -> bytes:
+        """End the page (its end code and padding); returns the octets not taken yet."""
+        self._c.end()
+        return self._c.take()

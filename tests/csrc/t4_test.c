@@ -105,6 +105,49 @@ static uint8_t *decode_all(const uint8_t *data, size_t len, int coding, int widt
     return img;
 }
 
+/* The stream encoder, given the rows in random slices and taken from at
+ * random, gives the bytes of t4_t6_encode_page. */
+static void check_streamed(const uint8_t *img, int width, int height, int coding, int k,
+                           long fill, int flags, const uint8_t *want, long want_len)
+{
+    int err;
+    t4_t6_encode_state_t *s = t4_t6_encode_init(width, coding, k, fill, flags, &err);
+    CHECK(s != NULL, "stream init %d", err);
+    if (s == NULL)
+        return;
+    uint8_t *got = malloc((size_t)want_len + 64);
+    size_t len = 0;
+    const uint8_t *piece;
+    for (int y = 0; y < height;) {
+        int rows = (int)(rnd() % 4);
+        if (rows > height - y)
+            rows = height - y;
+        CHECK(t4_t6_encode_rows(s, img + (size_t)y * width, width, rows) == 0, "rows");
+        y += rows;
+        if (rnd() % 2) {
+            size_t n = t4_t6_encode_take(s, &piece);
+            CHECK(len + n <= (size_t)want_len, "too long");
+            if (len + n <= (size_t)want_len)
+                memcpy(got + len, piece, n);
+            len += n;
+        }
+    }
+    long bits = t4_t6_encode_bits(s);
+    CHECK(t4_t6_encode_end(s) == 0 && t4_t6_encode_end(s) == -2, "end once");
+    CHECK(t4_t6_encode_rows(s, img, width, 1) == -2, "no rows after the end");
+    size_t n = t4_t6_encode_take(s, &piece);
+    CHECK(len + n == (size_t)want_len, "coding %d width %d: %zu bytes, not %ld", coding, width,
+          len + n, want_len);
+    if (len + n == (size_t)want_len)
+        memcpy(got + len, piece, n);
+    CHECK(len + n != (size_t)want_len || memcmp(got, want, (size_t)want_len) == 0,
+          "coding %d width %d: streamed bytes", coding, width);
+    CHECK(bits <= t4_t6_encode_bits(s) && (t4_t6_encode_bits(s) + 7) / 8 == want_len,
+          "bits %ld", t4_t6_encode_bits(s));
+    free(got);
+    t4_t6_encode_free(s);
+}
+
 static void test_round_trips(void)
 {
     static const int widths[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1727, 1728, 2561, 4864};
@@ -115,9 +158,12 @@ static void test_round_trips(void)
             uint8_t *img = random_page(width, height, 1 + (int)(rnd() % 500));
             uint8_t *data;
             long fill = FRAMING_OF(coding) ? 0 : (long)(rnd() % 300);
+            int k = 1 + (int)(rnd() % 4);
             long n = t4_t6_encode_page(img, width, width, height, CODING_OF(coding),
-                                       1 + (int)(rnd() % 4), fill, FRAMING_OF(coding), &data);
+                                       k, fill, FRAMING_OF(coding), &data);
             CHECK(n > 0, "encode");
+            check_streamed(img, width, height, CODING_OF(coding), k, fill, FRAMING_OF(coding),
+                           data, n);
             if (coding > T4_CODING_MMR)   /* the data end on the boundary too */
                 CHECK(n * 8 % framing_bits[coding - T4_CODING_MMR - 1] == 0, "length %ld", n);
             uint8_t *exact = malloc((size_t)n);

@@ -15,7 +15,7 @@ import pytest
 
 from faxengine import tiff
 from spandsp import run_call as pump    # the pump loop; needs no libspandsp
-from faxengine.t30.terminal import FaxTerminal
+from faxengine.t30.terminal import V21_HOLD_FLAGS, FaxTerminal
 from faxengine.t4 import Page
 
 
@@ -290,6 +290,42 @@ def test_v21_rests_while_a_v17_page_holds_the_line(tmp_path, ecm, loss):
     assert counting.samples > 8000 and counting.samples_held == 0
 
 
+@pytest.mark.parametrize("ecm,loss", [(True, 0.0), (False, 0.0), (True, 0.01)],
+                         ids=["ecm", "non-ecm", "ecm-1%-lost"])
+def test_the_high_speed_receiver_rests_while_a_v21_preamble_holds_the_line(tmp_path, ecm, loss):
+    """The mirror of V.21 resting: while V.21 flags come in (DCS, post-page
+    commands, DCN), the receiver's V.17 demodulator is not run, and still
+    hears every TCF and page after them (the call completes pixel for pixel)."""
+    from faxengine.t30 import link
+    page = text_page(8, rows=800)
+    tx = FaxTerminal(True, send=[page], ecm=ecm)
+    rx = FaxTerminal(False, receive=tmp_path / "rx.tif", ecm=ecm)
+    fed = {"preamble": 0, "other": 0}
+    feed, fillin = link.HsReceiver.feed, link.HsReceiver.fillin
+
+    def counted(n):
+        preamble = (rx._hdlc._core.flag_run >= V21_HOLD_FLAGS and rx._v21.carrier_present
+                    and not rx._hs.receiving)       # (a signal in progress is heard out)
+        fed["preamble" if preamble else "other"] += n
+
+    def counting_feed(hs, samples):
+        counted(samples.size)
+        return feed(hs, samples)
+
+    def counting_fillin(hs, n):
+        counted(n)
+        return fillin(hs, n)
+
+    link.HsReceiver.feed, link.HsReceiver.fillin = counting_feed, counting_fillin
+    try:
+        pump(tx, rx, loss=loss, seed=5)
+    finally:
+        link.HsReceiver.feed, link.HsReceiver.fillin = feed, fillin
+    assert tx.result.ok and rx.result.ok, (tx.result, rx.result)
+    assert np.array_equal(received(tmp_path / "rx.tif")[0], page.image)
+    assert fed["preamble"] == 0 and fed["other"] > 2 * 8000
+
+
 @pytest.mark.parametrize("modem,rate", [("V.29", 9600), ("V.27ter", 4800)])
 def test_v21_listens_through_v29_and_v27ter_signals(modem, rate):
     """Their receivers go on deciding whatever follows their signal, so they
@@ -306,3 +342,23 @@ def test_v21_listens_through_v29_and_v27ter_signals(modem, rate):
         receiving |= hs.receiving
         assert not hs.holds_line
     assert receiving
+
+
+def test_a_call_ended_is_freed_without_the_cycle_collector():
+    """Its received pages go back to the decoder's pool for the next call as
+    soon as the terminals are let go (nothing but the modems' own closures
+    waits for the cycle collector)."""
+    import gc
+    import weakref
+    gc.collect()
+    gc.disable()
+    try:
+        tx = FaxTerminal(True, send=[text_page(3, rows=200)], ecm=True)
+        rx = FaxTerminal(False, ecm=True)
+        pump(tx, rx, max_seconds=120)
+        assert tx.result.ok and rx.result.ok
+        refs = [weakref.ref(tx), weakref.ref(rx)]
+        del tx, rx
+        assert [r() for r in refs] == [None, None]
+    finally:
+        gc.enable()
