@@ -270,6 +270,12 @@ int dsp_bandpass_init(dsp_bandpass_t *s, float sps, int span, float beta, float 
     return 0;
 }
 
+void dsp_bandpass_clear(dsp_bandpass_t *s)
+{
+    memset(s->buf, 0, sizeof(float) * (size_t) (2 * s->taps + 1));
+    s->pos = 0;
+}
+
 void dsp_bandpass_free(dsp_bandpass_t *s)
 {
     free(s->own_bank);
