@@ -53,8 +53,37 @@ static int gcd(int a, int b)
     return a;
 }
 
+/* Zeroth-order modified Bessel function, for the Kaiser window. */
+static double bessel_i0(double x)
+{
+    double sum = 1.0, term = 1.0;
+    for (int k = 1; k < 40; k++) {
+        term *= (x / (2.0 * k)) * (x / (2.0 * k));
+        sum += term;
+    }
+    return sum;
+}
+
+/* The shaper's window at t symbols from the centre of a span of 2 half:
+ * Kaiser's with kaiser_beta > 0, else span_window's taper. */
+static double shaper_window(double t, double half, double kaiser_beta)
+{
+    if (kaiser_beta <= 0.0)
+        return span_window(t, half);
+    double r = t / half;
+    if (fabs(r) >= 1.0)
+        return 0.0;
+    return bessel_i0(kaiser_beta * sqrt(1.0 - r * r)) / bessel_i0(kaiser_beta);
+}
+
 int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
                     float carrier_hz, float gain)
+{
+    return dsp_shaper_init_kaiser(s, phases, step, span, beta, carrier_hz, gain, 0.0f);
+}
+
+int dsp_shaper_init_kaiser(dsp_shaper_t *s, int phases, int step, int span, float beta,
+                           float carrier_hz, float gain, float kaiser_beta)
 {
     memset(s, 0, sizeof(*s));
     if (span > DSP_SHAPER_TAPS)
@@ -79,7 +108,7 @@ int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
     for (int ph = 0; ph < phases; ph++)
         for (int k = 0; k < span; k++) {
             double t = (k * phases + ph) / (double) phases - half;
-            double h = dsp_rrc((float) t, beta) * span_window(t, half);
+            double h = dsp_rrc((float) t, beta) * shaper_window(t, half, kaiser_beta);
             acc += h * h;
         }
     s->power = (float) (acc / (2.0 * phases));    /* E[y^2] = E|sym|^2 sum(h^2) / (2P) */
@@ -88,7 +117,7 @@ int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
         float *m = s->mix + (size_t) n * 2 * DSP_SHAPER_TAPS;
         for (int k = 0; k < span; k++) {
             double t = (k * phases + ph) / (double) phases - half;
-            double h = dsp_rrc((float) t, beta) * span_window(t, half);
+            double h = dsp_rrc((float) t, beta) * shaper_window(t, half, kaiser_beta);
             /* s(n) = I cos(wn) - Q sin(wn) */
             m[k] = (float) (h * cos(w));
             m[DSP_SHAPER_TAPS + k] = (float) (-h * sin(w));
@@ -97,6 +126,15 @@ int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
     }
     s->phase = phases;      /* the first sample needs a symbol */
     return 0;
+}
+
+void dsp_shaper_clear(dsp_shaper_t *s)
+{
+    memset(s->hist_re, 0, sizeof(s->hist_re));
+    memset(s->hist_im, 0, sizeof(s->hist_im));
+    s->pos = 0;
+    s->n = 0;
+    s->phase = s->phases;   /* the first sample needs a symbol */
 }
 
 void dsp_shaper_free(dsp_shaper_t *s)
@@ -115,21 +153,17 @@ void dsp_shaper_push(dsp_shaper_t *s, cf_t sym)
     s->phase -= s->phases;
 }
 
-static inline int16_t shaper_sample(dsp_shaper_t *s)
+/* One output sample: the dot product of the symbols with the taps of table
+ * row m, scaled, clipped and rounded. */
+static inline int16_t shaper_dot(const float *m, const float *hr, const float *hi, float gain)
 {
-    const float *m = s->mix + (size_t) s->n * 2 * DSP_SHAPER_TAPS;
-    const float *hr = s->hist_re + s->pos;
-    const float *hi = s->hist_im + s->pos;
     /* two independent sums: shorter dependency chains once vectorised */
     float a = 0.0f, b = 0.0f;
     for (int k = 0; k < DSP_SHAPER_TAPS; k++) {
         a += hr[k] * m[k];
         b += hi[k] * m[DSP_SHAPER_TAPS + k];
     }
-    if (++s->n >= s->period)
-        s->n = 0;
-    s->phase += s->step;
-    float y = s->gain * (a + b);
+    float y = gain * (a + b);
     /* clip, then round to nearest without a branch on the sign (which
      * mispredicts half the time): adding 1.5 * 2^23 leaves the rounded
      * integer in the low mantissa bits */
@@ -141,7 +175,12 @@ static inline int16_t shaper_sample(dsp_shaper_t *s)
 
 int16_t dsp_shaper_sample(dsp_shaper_t *s)
 {
-    return shaper_sample(s);
+    int16_t y = shaper_dot(s->mix + (size_t) s->n * 2 * DSP_SHAPER_TAPS, s->hist_re + s->pos,
+                           s->hist_im + s->pos, s->gain);
+    if (++s->n >= s->period)
+        s->n = 0;
+    s->phase += s->step;
+    return y;
 }
 
 int dsp_shaper_run(dsp_shaper_t *s, int16_t *amp, int max, int (*next_symbol)(void *user, cf_t *sym),
@@ -155,7 +194,23 @@ int dsp_shaper_run(dsp_shaper_t *s, int16_t *amp, int max, int (*next_symbol)(vo
                 break;
             dsp_shaper_push(s, sym);
         }
-        amp[n++] = shaper_sample(s);
+        /* the samples of this symbol with the state in locals: under
+         * -fno-strict-aliasing every store to amp could change it, and the
+         * compiler would reload it all for each sample (V.17 TX: 10 % of
+         * its instructions) */
+        const float *hr = s->hist_re + s->pos, *hi = s->hist_im + s->pos;
+        const float *mix = s->mix;
+        const float gain = s->gain;
+        const int phases = s->phases, step = s->step, period = s->period;
+        int phase = s->phase, row = s->n;
+        while (phase < phases && n < max) {
+            amp[n++] = shaper_dot(mix + (size_t) row * 2 * DSP_SHAPER_TAPS, hr, hi, gain);
+            if (++row >= period)
+                row = 0;
+            phase += step;
+        }
+        s->phase = phase;
+        s->n = row;
     }
     return n;
 }
