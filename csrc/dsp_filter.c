@@ -53,37 +53,8 @@ static int gcd(int a, int b)
     return a;
 }
 
-/* Zeroth-order modified Bessel function, for the Kaiser window. */
-static double bessel_i0(double x)
-{
-    double sum = 1.0, term = 1.0;
-    for (int k = 1; k < 40; k++) {
-        term *= (x / (2.0 * k)) * (x / (2.0 * k));
-        sum += term;
-    }
-    return sum;
-}
-
-/* The shaper's window at t symbols from the centre of a span of 2 half:
- * Kaiser's with kaiser_beta > 0, else span_window's taper. */
-static double shaper_window(double t, double half, double kaiser_beta)
-{
-    if (kaiser_beta <= 0.0)
-        return span_window(t, half);
-    double r = t / half;
-    if (fabs(r) >= 1.0)
-        return 0.0;
-    return bessel_i0(kaiser_beta * sqrt(1.0 - r * r)) / bessel_i0(kaiser_beta);
-}
-
 int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
                     float carrier_hz, float gain)
-{
-    return dsp_shaper_init_kaiser(s, phases, step, span, beta, carrier_hz, gain, 0.0f);
-}
-
-int dsp_shaper_init_kaiser(dsp_shaper_t *s, int phases, int step, int span, float beta,
-                           float carrier_hz, float gain, float kaiser_beta)
 {
     memset(s, 0, sizeof(*s));
     if (span > DSP_SHAPER_TAPS)
@@ -103,8 +74,8 @@ int dsp_shaper_init_kaiser(dsp_shaper_t *s, int phases, int step, int span, floa
         return -1;
     /* tap k of phase ph: the pulse of the symbol k periods old, at fraction
      * ph/P of the current period, h((k P + ph)/P - span/2); computed once
-     * per (ph, k), not once per row of the table (a V.17 transmitter's
-     * start: 96 to 23 us; V.29: 44 to 10 us) */
+     * per (ph, k), not once per row of the table (a V.29 transmitter's
+     * start: 44 to 10 us) */
     double *pulse = malloc(sizeof(double) * (size_t) phases * (size_t) span);
     if (!pulse) {
         dsp_shaper_free(s);
@@ -115,7 +86,7 @@ int dsp_shaper_init_kaiser(dsp_shaper_t *s, int phases, int step, int span, floa
     for (int ph = 0; ph < phases; ph++)
         for (int k = 0; k < span; k++) {
             double t = (k * phases + ph) / (double) phases - half;
-            double h = dsp_rrc((float) t, beta) * shaper_window(t, half, kaiser_beta);
+            double h = dsp_rrc((float) t, beta) * span_window(t, half);
             pulse[ph * span + k] = h;
             acc += h * h;
         }
@@ -135,15 +106,6 @@ int dsp_shaper_init_kaiser(dsp_shaper_t *s, int phases, int step, int span, floa
     free(pulse);
     s->phase = phases;      /* the first sample needs a symbol */
     return 0;
-}
-
-void dsp_shaper_clear(dsp_shaper_t *s)
-{
-    memset(s->hist_re, 0, sizeof(s->hist_re));
-    memset(s->hist_im, 0, sizeof(s->hist_im));
-    s->pos = 0;
-    s->n = 0;
-    s->phase = s->phases;   /* the first sample needs a symbol */
 }
 
 void dsp_shaper_free(dsp_shaper_t *s)

@@ -17,7 +17,6 @@
  *     int16_t dsp_shaper_sample(&sh) the next output sample
  *     dsp_shaper_run(&sh, amp, max, next_symbol, user)  a block of samples,
  *                                    pulling symbols through a callback
- *     dsp_shaper_clear(&sh)          empty it again, as init leaves it
  *     dsp_shaper_free(&sh)
  *   `gain` multiplies the constellation; dsp_shaper_power() gives the mean
  *   square of the output per unit of mean symbol energy, so a modem sets its
@@ -66,12 +65,6 @@ typedef struct {
 
 int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
                     float carrier_hz, float gain);   /* span <= DSP_SHAPER_TAPS */
-/* The same with a Kaiser window of kaiser_beta on the pulse instead of the
- * flat-top taper (V.17: beta 3 keeps the 30-100 Hz band 40 dB down). */
-int dsp_shaper_init_kaiser(dsp_shaper_t *s, int phases, int step, int span, float beta,
-                           float carrier_hz, float gain, float kaiser_beta);
-/* Empty the filter, as init leaves it (gain and table kept, no allocation). */
-void dsp_shaper_clear(dsp_shaper_t *s);
 void dsp_shaper_free(dsp_shaper_t *s);
 static inline int dsp_shaper_needs_symbol(const dsp_shaper_t *s) { return s->phase >= s->phases; }
 void dsp_shaper_push(dsp_shaper_t *s, cf_t sym);

@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dsp_filter.h"
 #include "v17_trellis.h"
 
 /* Symbols spanned by the transmit pulse (root raised cosine, beta 0.25). */
@@ -15,7 +14,6 @@
 /* Sub-sample phases: 8000 samples/s and 2400 symbols/s meet at 24 000/s,
  * 10 ticks per symbol, 3 per sample. */
 #define V17_TX_PHASES 10
-#define V17_TX_STEP 3
 
 typedef struct {
     const v17_constellation_t *c;
@@ -25,9 +23,15 @@ typedef struct {
     int count;              /* symbols sent in this segment */
     v17_training_t train;   /* segments 2 and 3, and the scrambler after them */
     v17_trellis_enc_t enc;
-    dsp_shaper_t sh;        /* pulse shaping and carrier, as V.29's and V.27ter's */
-    const uint8_t *src;     /* the caller's bits, during v17_tx() */
-    int nsrc;
+    int rotation;           /* symbol count mod 4: the carrier's (-j)^n */
+    int need_symbol;        /* the next sample needs one more symbol first */
+    int phase;              /* 24 kHz tick of the next sample after the newest symbol */
+    int hpos;
+    float hist_re[2 * V17_TX_TAPS];
+    float hist_im[2 * V17_TX_TAPS];
+    float coef_re[V17_TX_PHASES][V17_TX_TAPS];
+    float coef_im[V17_TX_PHASES][V17_TX_TAPS];
+    float gain;
     int npending;           /* data bits waiting for a whole symbol */
     uint8_t pending[8];
     int finishing;
@@ -41,8 +45,7 @@ typedef struct {
  *                           rate V.17 does not have or when out of memory.
  *   v17_tx_restart(s, ...)  the state as init leaves it, for a new
  *                           transmission (any rate, training, level), in the
- *                           same memory and filter table; 0, or -1 for a bad
- *                           rate (s unchanged).
+ *                           same memory; 0, or -1 for a bad rate (s unchanged).
  *   v17_tx_free(s)          releases what init allocated; 0.
  * tep: send the talker echo protection tone first; short_train: the short
  * (resync) training of V.17 §8 instead of the long one. */
