@@ -34,6 +34,15 @@ void dsp_equalizer_free(dsp_equalizer_t *s)
     s->tap_re = s->tap_im = s->buf_re = s->buf_im = NULL;
 }
 
+void dsp_equalizer_clear(dsp_equalizer_t *s)
+{
+    memset(s->buf_re, 0, sizeof(float) * 2 * (size_t) s->len);
+    memset(s->buf_im, 0, sizeof(float) * 2 * (size_t) s->len);
+    s->pos = 0;
+    s->power = 0.0f;
+    dsp_equalizer_reset(s, cf(1.0f, 0.0f));
+}
+
 void dsp_equalizer_reset(dsp_equalizer_t *s, cf_t centre)
 {
     memset(s->tap_re, 0, sizeof(float) * s->len);

@@ -14,6 +14,7 @@
  *   dsp_equalizer_rotate(&eq, r)        multiply every tap by r (phase flips)
  *   dsp_equalizer_get_taps(&eq, t)      copy the taps out (cf_t[len]) ...
  *   dsp_equalizer_set_taps(&eq, t)      ... and back in
+ *   dsp_equalizer_clear(&eq)            as init leaves it, without allocating
  *   dsp_equalizer_free(&eq)
  * The delay from input to output is the centre tap, (len-1)/2 half symbols.
  */
@@ -35,6 +36,8 @@ typedef struct {
 int dsp_equalizer_init(dsp_equalizer_t *s, int len);
 void dsp_equalizer_free(dsp_equalizer_t *s);
 void dsp_equalizer_reset(dsp_equalizer_t *s, cf_t centre);
+/* Empty history and unit taps, as init leaves it (no allocation). */
+void dsp_equalizer_clear(dsp_equalizer_t *s);
 
 static inline void dsp_equalizer_put(dsp_equalizer_t *s, cf_t u)
 {

@@ -73,28 +73,37 @@ int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
     if (!s->mix)
         return -1;
     /* tap k of phase ph: the pulse of the symbol k periods old, at fraction
-     * ph/P of the current period, h((k P + ph)/P - span/2) */
+     * ph/P of the current period, h((k P + ph)/P - span/2); computed once
+     * per (ph, k), not once per row of the table (a V.29 transmitter's
+     * start: 44 to 10 us) */
+    double *pulse = malloc(sizeof(double) * (size_t) phases * (size_t) span);
+    if (!pulse) {
+        dsp_shaper_free(s);
+        return -1;
+    }
     double half = span / 2.0;
     double acc = 0.0;
     for (int ph = 0; ph < phases; ph++)
         for (int k = 0; k < span; k++) {
             double t = (k * phases + ph) / (double) phases - half;
             double h = dsp_rrc((float) t, beta) * span_window(t, half);
+            pulse[ph * span + k] = h;
             acc += h * h;
         }
     s->power = (float) (acc / (2.0 * phases));    /* E[y^2] = E|sym|^2 sum(h^2) / (2P) */
     for (int n = 0, ph = 0; n < s->period; n++) {
         double w = 2.0 * M_PI * hz * (n % carrier_period) / 8000.0;
+        double c = cos(w), sn = sin(w);
         float *m = s->mix + (size_t) n * 2 * DSP_SHAPER_TAPS;
         for (int k = 0; k < span; k++) {
-            double t = (k * phases + ph) / (double) phases - half;
-            double h = dsp_rrc((float) t, beta) * span_window(t, half);
+            double h = pulse[ph * span + k];
             /* s(n) = I cos(wn) - Q sin(wn) */
-            m[k] = (float) (h * cos(w));
-            m[DSP_SHAPER_TAPS + k] = (float) (-h * sin(w));
+            m[k] = (float) (h * c);
+            m[DSP_SHAPER_TAPS + k] = (float) (-h * sn);
         }
         ph = (ph + step) % phases;
     }
+    free(pulse);
     s->phase = phases;      /* the first sample needs a symbol */
     return 0;
 }
@@ -115,11 +124,10 @@ void dsp_shaper_push(dsp_shaper_t *s, cf_t sym)
     s->phase -= s->phases;
 }
 
-static inline int16_t shaper_sample(dsp_shaper_t *s)
+/* One output sample: the dot product of the symbols with the taps of table
+ * row m, scaled, clipped and rounded. */
+static inline int16_t shaper_dot(const float *m, const float *hr, const float *hi, float gain)
 {
-    const float *m = s->mix + (size_t) s->n * 2 * DSP_SHAPER_TAPS;
-    const float *hr = s->hist_re + s->pos;
-    const float *hi = s->hist_im + s->pos;
     /* two independent sums: shorter dependency chains once vectorised */
     float a = 0.0f, b = 0.0f;
 #if defined(__GNUC__) && !defined(__clang__)
@@ -129,10 +137,7 @@ static inline int16_t shaper_sample(dsp_shaper_t *s)
         a += hr[k] * m[k];
         b += hi[k] * m[DSP_SHAPER_TAPS + k];
     }
-    if (++s->n >= s->period)
-        s->n = 0;
-    s->phase += s->step;
-    float y = s->gain * (a + b);
+    float y = gain * (a + b);
     /* clip, then round to nearest without a branch on the sign (which
      * mispredicts half the time): adding 1.5 * 2^23 leaves the rounded
      * integer in the low mantissa bits */
@@ -144,7 +149,12 @@ static inline int16_t shaper_sample(dsp_shaper_t *s)
 
 int16_t dsp_shaper_sample(dsp_shaper_t *s)
 {
-    return shaper_sample(s);
+    int16_t y = shaper_dot(s->mix + (size_t) s->n * 2 * DSP_SHAPER_TAPS, s->hist_re + s->pos,
+                           s->hist_im + s->pos, s->gain);
+    if (++s->n >= s->period)
+        s->n = 0;
+    s->phase += s->step;
+    return y;
 }
 
 int dsp_shaper_run(dsp_shaper_t *s, int16_t *amp, int max, int (*next_symbol)(void *user, cf_t *sym),
@@ -158,7 +168,23 @@ int dsp_shaper_run(dsp_shaper_t *s, int16_t *amp, int max, int (*next_symbol)(vo
                 break;
             dsp_shaper_push(s, sym);
         }
-        amp[n++] = shaper_sample(s);
+        /* the samples of this symbol with the state in locals: under
+         * -fno-strict-aliasing every store to amp could change it, and the
+         * compiler would reload it all for each sample (V.17 TX: 10 % of
+         * its instructions) */
+        const float *hr = s->hist_re + s->pos, *hi = s->hist_im + s->pos;
+        const float *mix = s->mix;
+        const float gain = s->gain;
+        const int phases = s->phases, step = s->step, period = s->period;
+        int phase = s->phase, row = s->n;
+        while (phase < phases && n < max) {
+            amp[n++] = shaper_dot(mix + (size_t) row * 2 * DSP_SHAPER_TAPS, hr, hi, gain);
+            if (++row >= period)
+                row = 0;
+            phase += step;
+        }
+        s->phase = phase;
+        s->n = row;
     }
     return n;
 }
@@ -271,6 +297,12 @@ int dsp_bandpass_init(dsp_bandpass_t *s, float sps, int span, float beta, float 
     s->coef_im = bank->coef_im;
     s->pos = 0;
     return 0;
+}
+
+void dsp_bandpass_clear(dsp_bandpass_t *s)
+{
+    memset(s->buf, 0, sizeof(float) * (size_t) (2 * s->taps + 1));
+    s->pos = 0;
 }
 
 void dsp_bandpass_free(dsp_bandpass_t *s)

@@ -31,6 +31,7 @@
  *     cf_t dsp_bandpass_eval(&bp, mu) output at mu (0..1) of a sample after
  *                                     the newest input; still on the carrier
  *                                     (multiply by the NCO's e^-j.theta)
+ *     dsp_bandpass_clear(&bp)         empty it again, as init leaves it
  *     dsp_bandpass_free(&bp)
  *   The coefficients depend on the parameters alone: the first init with a
  *   parameter set in the process computes them, later ones share them
@@ -86,6 +87,8 @@ typedef struct {
 } dsp_bandpass_t;
 
 int dsp_bandpass_init(dsp_bandpass_t *s, float sps, int span, float beta, float carrier_hz, int phases);
+/* Empty the filter, as init leaves it (a modem's restart: no allocation). */
+void dsp_bandpass_clear(dsp_bandpass_t *s);
 void dsp_bandpass_free(dsp_bandpass_t *s);
 
 static inline void dsp_bandpass_put(dsp_bandpass_t *s, float x)

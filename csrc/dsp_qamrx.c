@@ -31,6 +31,28 @@ int dsp_qamrx_init(dsp_qamrx_t *s, const dsp_qamrx_desc_t *desc)
     return 0;
 }
 
+/* As init leaves it, in the same memory and buffers (a modem's restart). */
+void dsp_qamrx_reset(dsp_qamrx_t *s)
+{
+    dsp_qamrx_desc_t d = s->d;
+    dsp_bandpass_t bp = s->bp;
+    dsp_equalizer_t eq = s->eq;
+    float sps = s->sps, half = s->half, ted_max = s->ted_max;
+    int delay = s->delay;
+    memset(s, 0, sizeof(*s));
+    s->d = d;
+    s->bp = bp;
+    s->eq = eq;
+    s->sps = sps;
+    s->half = half;
+    s->ted_max = ted_max;
+    s->delay = delay;
+    dsp_bandpass_clear(&s->bp);
+    dsp_equalizer_clear(&s->eq);
+    dsp_power_detector_init(&s->pd, d.carrier_on_dbm0, d.carrier_off_dbm0, 40.0f);
+    dsp_qamrx_restart(s);
+}
+
 void dsp_qamrx_free(dsp_qamrx_t *s)
 {
     dsp_bandpass_free(&s->bp);

@@ -113,7 +113,11 @@ typedef struct dsp_qamrx_s {
 
 int dsp_qamrx_init(dsp_qamrx_t *s, const dsp_qamrx_desc_t *desc);
 void dsp_qamrx_free(dsp_qamrx_t *s);
+/* Back to SEEK (carrier lost): timing, carrier and equaliser forgotten,
+ * the power meter kept. */
 void dsp_qamrx_restart(dsp_qamrx_t *s);
+/* Everything as init left it (a new call), in the same memory and buffers. */
+void dsp_qamrx_reset(dsp_qamrx_t *s);
 /* Process len samples; writes the data bits decoded to bits (room for
  * dsp_qamrx_max_bits(len, bits_per_symbol)); returns how many. */
 int dsp_qamrx_rx(dsp_qamrx_t *s, const int16_t *amp, int len, uint8_t *bits);

@@ -2,6 +2,7 @@
  * tone.c: cadenced tone generator and Goertzel tone detector; see tone.h.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tone.h"
@@ -10,10 +11,19 @@
 #define M_PI 3.14159265358979323846
 #endif
 
-void tone_gen_init(tone_gen_state_t *s, double freq, double amp,
-                   int64_t pre, int64_t on, int64_t off, int repeat)
+size_t tone_gen_state_size(void)
 {
+    return sizeof(tone_gen_state_t);
+}
+
+tone_gen_state_t *tone_gen_init(tone_gen_state_t *s, double freq, double amp,
+                                int64_t pre, int64_t on, int64_t off, int repeat)
+{
+    int allocated = s == NULL;
+    if (allocated && (s = malloc(sizeof(*s))) == NULL)
+        return NULL;
     memset(s, 0, sizeof(*s));
+    s->allocated = allocated;
     s->re = 1.0;
     s->step_re = cos(2.0 * M_PI * freq / TONE_SAMPLE_RATE);
     s->step_im = sin(2.0 * M_PI * freq / TONE_SAMPLE_RATE);
@@ -22,11 +32,21 @@ void tone_gen_init(tone_gen_state_t *s, double freq, double amp,
     s->on = on;
     s->off = off;
     s->repeat = repeat;
+    return s;
 }
 
-void tone_gen_free(tone_gen_state_t *s)
+void tone_gen_restart(tone_gen_state_t *s)
 {
-    (void) s;
+    s->re = 1.0;
+    s->im = 0.0;
+    s->t = 0;
+}
+
+int tone_gen_free(tone_gen_state_t *s)
+{
+    if (s != NULL && s->allocated)
+        free(s);
+    return 0;
 }
 
 int tone_gen_done(const tone_gen_state_t *s)
@@ -76,9 +96,18 @@ static const double bin_hz[TONE_BINS] = {1070.0, 1100.0, 1130.0, 2070.0, 2100.0,
    bin, speech and broadband modem signals well below these thresholds. */
 static const double min_ratio[TONE_KINDS] = {0.6, 0.6, 0.7};
 
-void tone_det_init(tone_det_state_t *s, double min_power, const int qualify_ms[TONE_KINDS])
+size_t tone_det_state_size(void)
 {
+    return sizeof(tone_det_state_t);
+}
+
+tone_det_state_t *tone_det_init(tone_det_state_t *s, double min_power, const int qualify_ms[TONE_KINDS])
+{
+    int allocated = s == NULL;
+    if (allocated && (s = malloc(sizeof(*s))) == NULL)
+        return NULL;
     memset(s, 0, sizeof(*s));
+    s->allocated = allocated;
     for (int b = 0; b < TONE_BINS; b++)
         s->coef[b] = 2.0 * cos(2.0 * M_PI * bin_hz[b] / TONE_SAMPLE_RATE);
     s->min_energy = min_power * TONE_BLOCK;
@@ -86,11 +115,28 @@ void tone_det_init(tone_det_state_t *s, double min_power, const int qualify_ms[T
         s->min_ratio[k] = min_ratio[k];
         s->qualify_blocks[k] = (qualify_ms[k] * (TONE_SAMPLE_RATE / 1000) + TONE_BLOCK - 1) / TONE_BLOCK;
     }
+    return s;
 }
 
-void tone_det_free(tone_det_state_t *s)
+void tone_det_restart(tone_det_state_t *s)
 {
-    (void) s;
+    memset(s->s1, 0, sizeof(s->s1));
+    memset(s->s2, 0, sizeof(s->s2));
+    s->energy = 0.0;
+    s->n = 0;
+    s->t = 0;
+    memset(s->run, 0, sizeof(s->run));
+    memset(s->gap, 0, sizeof(s->gap));
+    memset(s->reported, 0, sizeof(s->reported));
+    memset(s->start, 0, sizeof(s->start));
+    memset(s->last, 0, sizeof(s->last));
+}
+
+int tone_det_free(tone_det_state_t *s)
+{
+    if (s != NULL && s->allocated)
+        free(s);
+    return 0;
 }
 
 int tone_det_present(const tone_det_state_t *s, int kind)

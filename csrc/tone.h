@@ -24,6 +24,7 @@
 #ifndef FAXENGINE_TONE_H
 #define FAXENGINE_TONE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define TONE_SAMPLE_RATE 8000
@@ -37,11 +38,20 @@ typedef struct {
     int64_t on, off;        /* cadence, samples */
     int repeat;
     int64_t t;              /* samples generated */
+    int allocated;          /* tone_gen_init allocated the state: tone_gen_free frees it */
 } tone_gen_state_t;
 
-void tone_gen_init(tone_gen_state_t *s, double freq, double amp,
-                   int64_t pre, int64_t on, int64_t off, int repeat);
-void tone_gen_free(tone_gen_state_t *s);
+/* The lifecycle every modem of csrc/ has (spandsp's *_init/_restart/_free),
+   for the generator and the detector alike: init sets up caller memory s
+   (*_state_size() bytes), or with s NULL allocates it, and returns s (NULL
+   when out of memory); restart takes it back to its start in the same
+   memory (the cadence from its beginning; no tone heard); free releases
+   what init allocated and returns 0. */
+size_t tone_gen_state_size(void);
+tone_gen_state_t *tone_gen_init(tone_gen_state_t *s, double freq, double amp,
+                                int64_t pre, int64_t on, int64_t off, int repeat);
+void tone_gen_restart(tone_gen_state_t *s);
+int tone_gen_free(tone_gen_state_t *s);
 /* Write len samples; returns len. */
 int tone_gen(tone_gen_state_t *s, int16_t *amp, int len);
 /* 1 once a non-repeating cadence has been sent in full. */
@@ -75,11 +85,14 @@ typedef struct {
     int reported[TONE_KINDS];
     int64_t start[TONE_KINDS];
     int64_t last[TONE_KINDS];    /* one past the last block with the tone */
+    int allocated;          /* tone_det_init allocated the state: tone_det_free frees it */
 } tone_det_state_t;
 
 /* min_power: mean square (int16 units) a block needs; qualify_ms per kind. */
-void tone_det_init(tone_det_state_t *s, double min_power, const int qualify_ms[TONE_KINDS]);
-void tone_det_free(tone_det_state_t *s);
+size_t tone_det_state_size(void);
+tone_det_state_t *tone_det_init(tone_det_state_t *s, double min_power, const int qualify_ms[TONE_KINDS]);
+void tone_det_restart(tone_det_state_t *s);
+int tone_det_free(tone_det_state_t *s);
 /* Events len samples can cause at most (one per kind per block). */
 #define TONE_DET_MAX_EVENTS(len) (TONE_KINDS * ((len) / TONE_BLOCK + 1))
 /* Process len samples, write events; returns how many. */

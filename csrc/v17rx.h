@@ -77,14 +77,30 @@ typedef struct {
     cf_t snr_snap[2];           /* (sig, err) of the last two good windows */
     float out_power;            /* mean |output|^2, fast: has the signal ended? */
     dsp_symtap_t tap;           /* the data symbols the decoder took, for diagrams */
+    int allocated;              /* v17_rx_init allocated the state: v17_rx_free frees it */
 } v17_rx_state_t;
 
-/* Returns 0, or -1 for a bad rate or when out of memory. */
-int v17_rx_init(v17_rx_state_t *s, int rate);
-void v17_rx_free(v17_rx_state_t *s);
-/* Wait for a new signal; keep_equalizer keeps the trained channel so a
- * short training (T.30: later pages at the same rate) can follow. */
-void v17_rx_restart(v17_rx_state_t *s, int keep_equalizer);
+/* The lifecycle every modem of csrc/ has (spandsp's *_init/_restart/_free):
+ *   v17_rx_init(s, rate)    sets up caller memory s (v17_rx_state_size()
+ *                           bytes), or with s NULL allocates it (and
+ *                           v17_rx_free frees it); returns s, or NULL for a
+ *                           rate V.17 does not have or when out of memory.
+ *   v17_rx_restart(s, rate, short_train)
+ *                           wait for a new signal at `rate`, in the same
+ *                           memory and buffers.  short_train 0: everything
+ *                           as init leaves it (a new call).  1: keep the
+ *                           trained channel (the equaliser as it was while
+ *                           decisions were good, the clock difference) and
+ *                           the carrier detector, so a short training (T.30:
+ *                           later pages of the call) can follow; the
+ *                           receiver still tells a long training from a
+ *                           short one itself.  0, or -1 for a bad rate (s
+ *                           unchanged) or when out of memory.
+ *   v17_rx_free(s)          releases what init allocated; 0. */
+size_t v17_rx_state_size(void);
+v17_rx_state_t *v17_rx_init(v17_rx_state_t *s, int rate);
+int v17_rx_restart(v17_rx_state_t *s, int rate, int short_train);
+int v17_rx_free(v17_rx_state_t *s);
 
 /* Room v17_rx() needs for the bits of `len` samples: at most 6 bits a
  * symbol and 0.3 symbols a sample, plus what the Viterbi decoder holds

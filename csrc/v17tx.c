@@ -29,6 +29,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dsp_agc.h"
@@ -97,12 +98,32 @@ static void design_filter(v17_tx_state_t *s, float power_dbm0)
     s->gain = (float) sqrt(target / (s->c->mean_energy / 2.0 * energy / V17_TX_PHASES));
 }
 
-int v17_tx_init(v17_tx_state_t *s, int rate, int short_train, int tep, float power_dbm0)
+size_t v17_tx_state_size(void)
 {
-    memset(s, 0, sizeof(*s));
-    s->c = v17_constellation(rate);
-    if (s->c == NULL)
+    return sizeof(v17_tx_state_t);
+}
+
+v17_tx_state_t *v17_tx_init(v17_tx_state_t *s, int rate, int short_train, int tep, float power_dbm0)
+{
+    if (v17_constellation(rate) == NULL)
+        return NULL;
+    int allocated = s == NULL;
+    if (allocated && (s = malloc(sizeof(*s))) == NULL)
+        return NULL;
+    s->allocated = allocated;
+    v17_tx_restart(s, rate, short_train, tep, power_dbm0);
+    return s;
+}
+
+int v17_tx_restart(v17_tx_state_t *s, int rate, int short_train, int tep, float power_dbm0)
+{
+    const v17_constellation_t *c = v17_constellation(rate);
+    if (c == NULL)
         return -1;
+    int allocated = s->allocated;
+    memset(s, 0, sizeof(*s));
+    s->allocated = allocated;
+    s->c = c;
     s->short_train = short_train != 0;
     s->tep = tep != 0;
     design_filter(s, power_dbm0);
@@ -110,6 +131,13 @@ int v17_tx_init(v17_tx_state_t *s, int rate, int short_train, int tep, float pow
     v17_training_init(&s->train);
     v17_trellis_enc_init(&s->enc, s->short_train ? 0 : 1, 0);
     s->need_symbol = 1;
+    return 0;
+}
+
+int v17_tx_free(v17_tx_state_t *s)
+{
+    if (s != NULL && s->allocated)
+        free(s);
     return 0;
 }
 
@@ -168,9 +196,13 @@ static int next_symbol(v17_tx_state_t *s, const uint8_t **src, int *nsrc, v17_po
                 return 0;
             /* the turn-off pads the last symbol with ones */
             memcpy(sym, s->pending, (size_t) s->npending);
-            memcpy(sym + s->npending, *src, (size_t) *nsrc);
+            if (*nsrc > 0) {
+                /* (finish passes no bits: NULL, which memcpy may not take
+                 * even for 0 bytes, C99 7.21.1) */
+                memcpy(sym + s->npending, *src, (size_t) *nsrc);
+                *src += *nsrc;
+            }
             memset(sym + have, 1, (size_t) (bps - have));
-            *src += *nsrc;
             *nsrc = 0;
             s->npending = 0;
             if (have > 0)

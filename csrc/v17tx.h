@@ -4,6 +4,7 @@
 #ifndef FAXENGINE_V17TX_H
 #define FAXENGINE_V17TX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "v17_trellis.h"
@@ -34,12 +35,24 @@ typedef struct {
     int npending;           /* data bits waiting for a whole symbol */
     uint8_t pending[8];
     int finishing;
+    int allocated;          /* v17_tx_init allocated the state: v17_tx_free frees it */
 } v17_tx_state_t;
 
-/* Returns 0, or -1 for a rate V.17 does not have.  tep: send the talker
- * echo protection tone first; short_train: the short (resync) training of
- * V.17 §8 instead of the long one. */
-int v17_tx_init(v17_tx_state_t *s, int rate, int short_train, int tep, float power_dbm0);
+/* The lifecycle every modem of csrc/ has (spandsp's *_init/_restart/_free):
+ *   v17_tx_init(s, ...)     sets up caller memory s (v17_tx_state_size()
+ *                           bytes), or with s NULL allocates it (and
+ *                           v17_tx_free frees it); returns s, or NULL for a
+ *                           rate V.17 does not have or when out of memory.
+ *   v17_tx_restart(s, ...)  the state as init leaves it, for a new
+ *                           transmission (any rate, training, level), in the
+ *                           same memory; 0, or -1 for a bad rate (s unchanged).
+ *   v17_tx_free(s)          releases what init allocated; 0.
+ * tep: send the talker echo protection tone first; short_train: the short
+ * (resync) training of V.17 §8 instead of the long one. */
+size_t v17_tx_state_size(void);
+v17_tx_state_t *v17_tx_init(v17_tx_state_t *s, int rate, int short_train, int tep, float power_dbm0);
+int v17_tx_restart(v17_tx_state_t *s, int rate, int short_train, int tep, float power_dbm0);
+int v17_tx_free(v17_tx_state_t *s);
 
 /* Upper bound of the samples v17_tx() yields for nbits more bits, and of
  * those v17_tx_finish() yields. */

@@ -2,6 +2,7 @@
  * v21rx.c: V.21 FSK receiver; the method is described in v21rx.h.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "v21rx.h"
@@ -47,10 +48,19 @@ static double gain2(const double c[5], double f)
     return (nr * nr + ni * ni) / (dr * dr + di * di);
 }
 
-void v21rx_init(v21rx_state_t *s, double mark_hz, double space_hz,
-                double on_level, double off_level)
+size_t v21rx_state_size(void)
 {
+    return sizeof(v21rx_state_t);
+}
+
+v21rx_state_t *v21rx_init(v21rx_state_t *s, double mark_hz, double space_hz,
+                          double on_level, double off_level)
+{
+    int allocated = s == NULL;
+    if (allocated && (s = malloc(sizeof(*s))) == NULL)
+        return NULL;
     memset(s, 0, sizeof(*s));
+    s->allocated = allocated;
     s->step_re[1] = cos(2.0 * M_PI * mark_hz / V21_SAMPLE_RATE);
     s->step_im[1] = sin(2.0 * M_PI * mark_hz / V21_SAMPLE_RATE);
     s->step_re[0] = cos(2.0 * M_PI * space_hz / V21_SAMPLE_RATE);
@@ -65,6 +75,7 @@ void v21rx_init(v21rx_state_t *s, double mark_hz, double space_hz,
     s->off_level = off_level * s->band_gain;
     s->steady_gain = STEADY_GAIN;
     v21rx_restart(s);
+    return s;
 }
 
 void v21rx_restart(v21rx_state_t *s)
@@ -86,9 +97,11 @@ void v21rx_restart(v21rx_state_t *s)
     s->bits_out = 0;
 }
 
-void v21rx_free(v21rx_state_t *s)
+int v21rx_free(v21rx_state_t *s)
 {
-    (void) s;
+    if (s != NULL && s->allocated)
+        free(s);
+    return 0;
 }
 
 double v21rx_power(const v21rx_state_t *s)

@@ -30,6 +30,7 @@
 #ifndef FAXENGINE_V21RX_H
 #define FAXENGINE_V21RX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define V21RX_WINDOW 40
@@ -57,13 +58,20 @@ typedef struct {
     double steady_gain;
     /* statistics */
     long bits_out;
+    int allocated;        /* v21rx_init allocated the state: v21rx_free frees it */
 } v21rx_state_t;
 
-/* on_level, off_level: carrier thresholds as mean squares (int16 units). */
-void v21rx_init(v21rx_state_t *s, double mark_hz, double space_hz,
-                double on_level, double off_level);
+/* The lifecycle every modem of csrc/ has (spandsp's *_init/_restart/_free):
+   init sets up caller memory s (v21rx_state_size() bytes), or with s NULL
+   allocates it, and returns s (NULL when out of memory); restart takes it
+   back to its start in the same memory (the carrier detector too); free
+   releases what init allocated and returns 0.
+   on_level, off_level: carrier thresholds as mean squares (int16 units). */
+size_t v21rx_state_size(void);
+v21rx_state_t *v21rx_init(v21rx_state_t *s, double mark_hz, double space_hz,
+                          double on_level, double off_level);
 void v21rx_restart(v21rx_state_t *s);
-void v21rx_free(v21rx_state_t *s);
+int v21rx_free(v21rx_state_t *s);
 
 /* Most bits v21rx_rx can produce from len samples: never more than one a
    sample, even while the clock is pulled hard (about 300/8000 a sample). */

@@ -2,6 +2,7 @@
  * v21tx.c: V.21 continuous-phase FSK transmitter; see v21tx.h.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dsp_carrier.h"
@@ -11,14 +12,24 @@
 #define M_PI 3.14159265358979323846
 #endif
 
-void v21tx_init(v21tx_state_t *s, double mark_hz, double space_hz, double amp)
+size_t v21tx_state_size(void)
 {
+    return sizeof(v21tx_state_t);
+}
+
+v21tx_state_t *v21tx_init(v21tx_state_t *s, double mark_hz, double space_hz, double amp)
+{
+    int allocated = s == NULL;
+    if (allocated && (s = malloc(sizeof(*s))) == NULL)
+        return NULL;
     memset(s, 0, sizeof(*s));
+    s->allocated = allocated;
     dsp_sin_table_init();
     s->step[1] = (uint32_t) llround(mark_hz / V21_SAMPLE_RATE * 4294967296.0);
     s->step[0] = (uint32_t) llround(space_hz / V21_SAMPLE_RATE * 4294967296.0);
     s->amp = (float) amp;
     v21tx_restart(s);
+    return s;
 }
 
 void v21tx_restart(v21tx_state_t *s)
@@ -28,9 +39,11 @@ void v21tx_restart(v21tx_state_t *s)
     s->last_bit = 1;
 }
 
-void v21tx_free(v21tx_state_t *s)
+int v21tx_free(v21tx_state_t *s)
 {
-    (void) s;
+    if (s != NULL && s->allocated)
+        free(s);
+    return 0;
 }
 
 /* The sample at the current phase, then the phase moves on by one sample

@@ -14,6 +14,7 @@
 #ifndef FAXENGINE_V21TX_H
 #define FAXENGINE_V21TX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define V21_SAMPLE_RATE 8000
@@ -29,12 +30,19 @@ typedef struct {
     float amp;                /* peak amplitude, int16 units */
     int clock;                /* position in the current bit, 0..7999 (units of 1/8000 bit) */
     int last_bit;
+    int allocated;            /* v21tx_init allocated the state: v21tx_free frees it */
 } v21tx_state_t;
 
-/* mark_hz, space_hz: 1650/1850 for channel 2.  amp: sine peak in int16 units. */
-void v21tx_init(v21tx_state_t *s, double mark_hz, double space_hz, double amp);
+/* The lifecycle every modem of csrc/ has (spandsp's *_init/_restart/_free):
+   init sets up caller memory s (v21tx_state_size() bytes), or with s NULL
+   allocates it, and returns s (NULL when out of memory); restart takes it
+   back to its start in the same memory; free releases what init allocated
+   and returns 0.
+   mark_hz, space_hz: 1650/1850 for channel 2.  amp: sine peak in int16 units. */
+size_t v21tx_state_size(void);
+v21tx_state_t *v21tx_init(v21tx_state_t *s, double mark_hz, double space_hz, double amp);
 void v21tx_restart(v21tx_state_t *s);
-void v21tx_free(v21tx_state_t *s);
+int v21tx_free(v21tx_state_t *s);
 
 /* Modulate nbits bits into amp (room for V21TX_MAX_SAMPLES_PER_BIT * nbits).
    Returns the number of samples written: every sample whose bit is known. */

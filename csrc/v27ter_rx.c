@@ -65,6 +65,16 @@ static int bits(void *user, int code, uint8_t *out, int deliver)
     return qam_diff_rx_bits(&s->dec, code, 0, out, deliver, v27ter_descramble);
 }
 
+static void start_decoder(v27ter_rx_state_t *s)
+{
+    qam_diff_rx_init(&s->dec, v27ter_bits_per_symbol(s->rate), v27ter_bits_per_symbol(s->rate));
+}
+
+size_t v27ter_rx_state_size(void)
+{
+    return sizeof(v27ter_rx_state_t);
+}
+
 v27ter_rx_state_t *v27ter_rx_init(v27ter_rx_state_t *s, int rate)
 {
     if (rate != 4800 && rate != 2400)
@@ -75,7 +85,7 @@ v27ter_rx_state_t *v27ter_rx_init(v27ter_rx_state_t *s, int rate)
     memset(s, 0, sizeof(*s));
     s->allocated = allocated;
     s->rate = rate;
-    qam_diff_rx_init(&s->dec, v27ter_bits_per_symbol(rate), v27ter_bits_per_symbol(rate));
+    start_decoder(s);
     /* segment 4, relative to a last reversal at phase 0 */
     scrambler_t scr = {V27TER_TRAINING_SEED, 0};
     int phase = 0;
@@ -120,13 +130,32 @@ v27ter_rx_state_t *v27ter_rx_init(v27ter_rx_state_t *s, int rate)
     return s;
 }
 
-void v27ter_rx_free(v27ter_rx_state_t *s)
+/* The same rate: as init leaves it, in the same memory and buffers.  The
+ * other rate has another baud (filter, pattern, slicer): init again in place. */
+int v27ter_rx_restart(v27ter_rx_state_t *s, int rate)
+{
+    if (rate != 4800 && rate != 2400)
+        return -1;
+    if (rate == s->rate) {
+        start_decoder(s);
+        dsp_qamrx_reset(&s->core);
+        return 0;
+    }
+    int allocated = s->allocated;
+    dsp_qamrx_free(&s->core);
+    v27ter_rx_state_t *done = v27ter_rx_init(s, rate);
+    s->allocated = allocated;
+    return done ? 0 : -1;
+}
+
+int v27ter_rx_free(v27ter_rx_state_t *s)
 {
     if (!s)
-        return;
+        return 0;
     dsp_qamrx_free(&s->core);
     if (s->allocated)
         free(s);
+    return 0;
 }
 
 int v27ter_rx(v27ter_rx_state_t *s, const int16_t *amp, int len, uint8_t *out)

@@ -52,13 +52,32 @@ v27ter_tx_state_t *v27ter_tx_init(v27ter_tx_state_t *s, int rate, float power_db
     return s;
 }
 
-void v27ter_tx_free(v27ter_tx_state_t *s)
+size_t v27ter_tx_state_size(void)
+{
+    return sizeof(v27ter_tx_state_t);
+}
+
+/* A new transmission in the same memory: the shaper's table and the bit
+ * queue are made again (the rate may change the symbol rate). */
+int v27ter_tx_restart(v27ter_tx_state_t *s, int rate, float power_dbm0, int tep, int short_train)
+{
+    if (rate != 4800 && rate != 2400)
+        return -1;
+    int allocated = s->allocated;
+    qam_tx_free(&s->t);
+    v27ter_tx_state_t *done = v27ter_tx_init(s, rate, power_dbm0, tep, short_train);
+    s->allocated = allocated;
+    return done ? 0 : -1;
+}
+
+int v27ter_tx_free(v27ter_tx_state_t *s)
 {
     if (!s)
-        return;
+        return 0;
     qam_tx_free(&s->t);
     if (s->allocated)
         free(s);
+    return 0;
 }
 
 int v27ter_tx_put_bits(v27ter_tx_state_t *s, const uint8_t *bits, int n)

@@ -35,6 +35,7 @@ struct v29_rx_state_s {
     int nsector;
     qam_diff_rx_t dec;
     cf_t pattern[V29_SEG3];
+    int rate;
     int allocated;
 };
 
@@ -106,6 +107,16 @@ static int bits(void *user, int code, uint8_t *out, int deliver)
     return qam_diff_rx_bits(&s->dec, code & 7, code >> 3, out, deliver, v29_descramble);
 }
 
+static void start_decoder(v29_rx_state_t *s)
+{
+    qam_diff_rx_init(&s->dec, v29_bits_per_symbol(s->rate), s->rate == 4800 ? 2 : 3);
+}
+
+size_t v29_rx_state_size(void)
+{
+    return sizeof(v29_rx_state_t);
+}
+
 v29_rx_state_t *v29_rx_init(v29_rx_state_t *s, int rate)
 {
     if (rate != 9600 && rate != 7200 && rate != 4800)
@@ -115,7 +126,8 @@ v29_rx_state_t *v29_rx_init(v29_rx_state_t *s, int rate)
         return NULL;
     memset(s, 0, sizeof(*s));
     s->allocated = allocated;
-    qam_diff_rx_init(&s->dec, v29_bits_per_symbol(rate), rate == 4800 ? 2 : 3);
+    s->rate = rate;
+    start_decoder(s);
     for (int p = -1; p <= 1; p++) {
         if (rate == 4800 && p != 0)
             continue;
@@ -183,13 +195,32 @@ v29_rx_state_t *v29_rx_init(v29_rx_state_t *s, int rate)
     return s;
 }
 
-void v29_rx_free(v29_rx_state_t *s)
+/* The same rate: as init leaves it, in the same memory and buffers.  Another
+ * rate: its tables and training are another's, so init again in place. */
+int v29_rx_restart(v29_rx_state_t *s, int rate)
+{
+    if (rate != 9600 && rate != 7200 && rate != 4800)
+        return -1;
+    if (rate == s->rate) {
+        start_decoder(s);
+        dsp_qamrx_reset(&s->core);
+        return 0;
+    }
+    int allocated = s->allocated;
+    dsp_qamrx_free(&s->core);
+    v29_rx_state_t *done = v29_rx_init(s, rate);
+    s->allocated = allocated;
+    return done ? 0 : -1;
+}
+
+int v29_rx_free(v29_rx_state_t *s)
 {
     if (!s)
-        return;
+        return 0;
     dsp_qamrx_free(&s->core);
     if (s->allocated)
         free(s);
+    return 0;
 }
 
 int v29_rx(v29_rx_state_t *s, const int16_t *amp, int len, uint8_t *out)

@@ -1,22 +1,31 @@
 /* v29rx.h: V.29 receiver (9600, 7200, 4800 bit/s), see v29rx.c.
  *
- *   v29_rx_state_t *s = v29_rx_init(NULL, rate);      NULL on a bad rate
+ *   v29_rx_state_t *s = v29_rx_init(NULL, rate);      NULL on a bad rate or
+ *                                       out of memory; with s given, sets up
+ *                                       v29_rx_state_size() bytes of the
+ *                                       caller's memory instead
+ *   v29_rx_restart(s, rate)              as init leaves it, in the same memory
+ *                                       (and buffers, at the same rate); 0, or -1
  *   int n = v29_rx(s, amp, len, bits)   data bits decoded from len samples;
  *                                       bits needs room for v29_rx_max_bits(len)
  *   int n = v29_rx_fillin(s, len, bits)   len samples lost: see dsp_qamrx_rx_fillin
  *   v29_rx_core(s)                       carrier, training, level and SNR
  *                                       through dsp_qamrx.h's getters
- *   v29_rx_free(s)
+ *   v29_rx_free(s)                       releases what init allocated; 0
+ * (the lifecycle every modem of csrc/ has, as spandsp's).
  */
 #ifndef FAXENGINE_V29RX_H
 #define FAXENGINE_V29RX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct v29_rx_state_s v29_rx_state_t;
 
+size_t v29_rx_state_size(void);
 v29_rx_state_t *v29_rx_init(v29_rx_state_t *s, int rate);
-void v29_rx_free(v29_rx_state_t *s);
+int v29_rx_restart(v29_rx_state_t *s, int rate);
+int v29_rx_free(v29_rx_state_t *s);
 int v29_rx(v29_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits);
 /* len samples lost (a missing packet): timing and carrier move on, the
  * carrier is kept, no loop adapts; the bits decided on the hole go to bits

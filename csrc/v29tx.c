@@ -53,13 +53,32 @@ v29_tx_state_t *v29_tx_init(v29_tx_state_t *s, int rate, float power_dbm0, int t
     return s;
 }
 
-void v29_tx_free(v29_tx_state_t *s)
+size_t v29_tx_state_size(void)
+{
+    return sizeof(v29_tx_state_t);
+}
+
+/* A new transmission in the same memory: the shaper's table and the bit
+ * queue are made again (the rate may change the symbol rate). */
+int v29_tx_restart(v29_tx_state_t *s, int rate, float power_dbm0, int tep)
+{
+    if (rate != 9600 && rate != 7200 && rate != 4800)
+        return -1;
+    int allocated = s->allocated;
+    qam_tx_free(&s->t);
+    v29_tx_state_t *done = v29_tx_init(s, rate, power_dbm0, tep);
+    s->allocated = allocated;
+    return done ? 0 : -1;
+}
+
+int v29_tx_free(v29_tx_state_t *s)
 {
     if (!s)
-        return;
+        return 0;
     qam_tx_free(&s->t);
     if (s->allocated)
         free(s);
+    return 0;
 }
 
 int v29_tx_put_bits(v29_tx_state_t *s, const uint8_t *bits, int n)

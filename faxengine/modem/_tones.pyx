@@ -9,9 +9,10 @@ from libc.stdint cimport int16_t, int64_t
 cdef extern from "tone.h" nogil:
     ctypedef struct tone_gen_state_t:
         pass
-    void tone_gen_init(tone_gen_state_t *s, double freq, double amp,
-                       int64_t pre, int64_t on, int64_t off, int repeat)
-    void tone_gen_free(tone_gen_state_t *s)
+    tone_gen_state_t *tone_gen_init(tone_gen_state_t *s, double freq, double amp,
+                                    int64_t pre, int64_t on, int64_t off, int repeat)
+    void tone_gen_restart(tone_gen_state_t *s)
+    int tone_gen_free(tone_gen_state_t *s)
     int tone_gen(tone_gen_state_t *s, int16_t *amp, int len)
     int tone_gen_done(const tone_gen_state_t *s)
 
@@ -23,8 +24,9 @@ cdef extern from "tone.h" nogil:
         int64_t end_sample
     ctypedef struct tone_det_state_t:
         int64_t t
-    void tone_det_init(tone_det_state_t *s, double min_power, const int *qualify_ms)
-    void tone_det_free(tone_det_state_t *s)
+    tone_det_state_t *tone_det_init(tone_det_state_t *s, double min_power, const int *qualify_ms)
+    void tone_det_restart(tone_det_state_t *s)
+    int tone_det_free(tone_det_state_t *s)
     int TONE_DET_MAX_EVENTS(int len)
     int tone_det_rx(tone_det_state_t *s, const int16_t *amp, int len, tone_event_t *events)
     int tone_det_present(const tone_det_state_t *s, int kind)
@@ -42,6 +44,10 @@ cdef class ToneGenCore:
 
     def __dealloc__(self):
         tone_gen_free(&self.s)
+
+    def restart(self):
+        """The cadence from its beginning again (csrc/tone.h)."""
+        tone_gen_restart(&self.s)
 
     def generate(self, int n):
         out = np.empty(max(n, 0), dtype=np.int16)
@@ -68,6 +74,10 @@ cdef class ToneDetCore:
 
     def __dealloc__(self):
         tone_det_free(&self.s)
+
+    def restart(self):
+        """No tone heard yet, sample count from 0 (csrc/tone.h)."""
+        tone_det_restart(&self.s)
 
     def process(self, const int16_t[::1] samples):
         cdef int n = samples.shape[0]

@@ -46,7 +46,9 @@ cdef extern from "v17_trellis.h" nogil:
 cdef extern from "v17tx.h" nogil:
     ctypedef struct v17_tx_state_t:
         pass
-    int v17_tx_init(v17_tx_state_t *s, int rate, int short_train, int tep, float power_dbm0)
+    v17_tx_state_t *v17_tx_init(v17_tx_state_t *s, int rate, int short_train, int tep, float power_dbm0)
+    int v17_tx_restart(v17_tx_state_t *s, int rate, int short_train, int tep, float power_dbm0)
+    int v17_tx_free(v17_tx_state_t *s)
     int v17_tx_max_samples(const v17_tx_state_t *s, int nbits)
     int v17_tx_finish_max_samples(const v17_tx_state_t *s)
     int v17_tx(v17_tx_state_t *s, const uint8_t *bits, int nbits, int16_t *amp, int max_len)
@@ -56,9 +58,9 @@ cdef extern from "v17tx.h" nogil:
 cdef extern from "v17rx.h" nogil:
     ctypedef struct v17_rx_state_t:
         int state
-    int v17_rx_init(v17_rx_state_t *s, int rate)
-    void v17_rx_free(v17_rx_state_t *s)
-    void v17_rx_restart(v17_rx_state_t *s, int keep_equalizer)
+    v17_rx_state_t *v17_rx_init(v17_rx_state_t *s, int rate)
+    int v17_rx_free(v17_rx_state_t *s)
+    int v17_rx_restart(v17_rx_state_t *s, int rate, int short_train)
     int v17_rx(v17_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
     int v17_rx_fillin(v17_rx_state_t *s, int len, uint8_t *bits)
     int v17_rx_carrier_present(const v17_rx_state_t *s)
@@ -181,12 +183,24 @@ def labels_to_bits(int rate, const int[::1] labels, int diff=0):
 
 
 cdef class Tx:
-    """V.17 transmitter state (csrc/v17tx.c)."""
+    """V.17 transmitter state (csrc/v17tx.c), embedded in the object: init
+    into it once, restart for every new transmission."""
     cdef v17_tx_state_t s
+    cdef int rate
+    cdef bint short_train, tep
+    cdef float power_dbm0
 
     def __cinit__(self, int rate, bint short_train, bint tep, float power_dbm0):
-        if v17_tx_init(&self.s, rate, short_train, tep, power_dbm0) < 0:
-            _constellation(rate)
+        _constellation(rate)
+        self.rate, self.short_train, self.tep, self.power_dbm0 = rate, short_train, tep, power_dbm0
+        v17_tx_init(&self.s, rate, short_train, tep, power_dbm0)
+
+    def __dealloc__(self):
+        v17_tx_free(&self.s)
+
+    def restart(self):
+        """A new transmission with the same settings, in the same state."""
+        v17_tx_restart(&self.s, self.rate, self.short_train, self.tep, self.power_dbm0)
 
     def modulate(self, const uint8_t[::1] bits, bint final=False):
         """Samples for the training (first call) and the whole symbols of
@@ -211,12 +225,14 @@ cdef class Rx:
     """V.17 receiver state (csrc/v17rx.c)."""
     cdef v17_rx_state_t s
     cdef bint ready
+    cdef int rate
 
     def __cinit__(self, int rate):
         self.ready = False
-        if v17_rx_init(&self.s, rate) < 0:
-            _constellation(rate)
-            raise MemoryError()
+        _constellation(rate)
+        if v17_rx_init(&self.s, rate) == NULL:
+            raise MemoryError("V.17 receiver: out of memory")
+        self.rate = rate
         self.ready = True
 
     def __dealloc__(self):
@@ -244,8 +260,11 @@ cdef class Rx:
                 k = v17_rx_fillin(&self.s, n, &o[0])
         return out[:k]
 
-    def restart(self, bint keep_equalizer):
-        v17_rx_restart(&self.s, keep_equalizer)
+    def restart(self, bint short_train=False):
+        """Wait for a new signal in the same state: short_train keeps the
+        trained channel (csrc/v17rx.h), else everything starts afresh."""
+        if v17_rx_restart(&self.s, self.rate, short_train) < 0:
+            raise MemoryError("V.17 receiver: out of memory")
 
     def symbols(self, int n=DSP_SYMTAP_LEN):
         """The last n (at most DSP_SYMTAP_LEN) data symbols the Viterbi

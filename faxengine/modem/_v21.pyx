@@ -11,9 +11,9 @@ cdef extern from "v21tx.h" nogil:
     int V21TX_MAX_SAMPLES_PER_BIT
     ctypedef struct v21tx_state_t:
         pass
-    void v21tx_init(v21tx_state_t *s, double mark_hz, double space_hz, double amp)
+    v21tx_state_t *v21tx_init(v21tx_state_t *s, double mark_hz, double space_hz, double amp)
     void v21tx_restart(v21tx_state_t *s)
-    void v21tx_free(v21tx_state_t *s)
+    int v21tx_free(v21tx_state_t *s)
     int v21tx_tx(v21tx_state_t *s, const uint8_t *bits, int nbits, int16_t *amp)
     int v21tx_finish(v21tx_state_t *s, int16_t *amp)
 
@@ -22,10 +22,10 @@ cdef extern from "v21rx.h" nogil:
     ctypedef struct v21rx_state_t:
         int carrier
         long bits_out
-    void v21rx_init(v21rx_state_t *s, double mark_hz, double space_hz,
-                    double on_level, double off_level)
+    v21rx_state_t *v21rx_init(v21rx_state_t *s, double mark_hz, double space_hz,
+                              double on_level, double off_level)
     void v21rx_restart(v21rx_state_t *s)
-    void v21rx_free(v21rx_state_t *s)
+    int v21rx_free(v21rx_state_t *s)
     int V21RX_MAX_BITS(int len)
     int v21rx_rx(v21rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
     int v21rx_rx_fillin(v21rx_state_t *s, int len, uint8_t *bits)
@@ -41,6 +41,9 @@ cdef class V21TxCore:
 
     def __dealloc__(self):
         v21tx_free(&self.s)
+
+    def restart(self):
+        v21tx_restart(&self.s)
 
     def modulate(self, const uint8_t[::1] bits):
         cdef int n = bits.shape[0]

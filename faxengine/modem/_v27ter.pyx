@@ -17,7 +17,8 @@ cdef extern from "v27ter_tx.h" nogil:
     ctypedef struct v27ter_tx_state_t:
         pass
     v27ter_tx_state_t *v27ter_tx_init(v27ter_tx_state_t *s, int rate, float power_dbm0, int tep, int short_train)
-    void v27ter_tx_free(v27ter_tx_state_t *s)
+    int v27ter_tx_restart(v27ter_tx_state_t *s, int rate, float power_dbm0, int tep, int short_train)
+    int v27ter_tx_free(v27ter_tx_state_t *s)
     int v27ter_tx_put_bits(v27ter_tx_state_t *s, const uint8_t *bits, int n)
     void v27ter_tx_finish(v27ter_tx_state_t *s)
     int v27ter_tx(v27ter_tx_state_t *s, int16_t *amp, int max)
@@ -27,7 +28,8 @@ cdef extern from "v27ter_rx.h" nogil:
     ctypedef struct v27ter_rx_state_t:
         pass
     v27ter_rx_state_t *v27ter_rx_init(v27ter_rx_state_t *s, int rate)
-    void v27ter_rx_free(v27ter_rx_state_t *s)
+    int v27ter_rx_restart(v27ter_rx_state_t *s, int rate)
+    int v27ter_rx_free(v27ter_rx_state_t *s)
     int v27ter_rx(v27ter_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
     int v27ter_rx_max_bits(int len)
     int v27ter_rx_fillin(v27ter_rx_state_t *s, int len, uint8_t *bits)
@@ -37,8 +39,12 @@ cdef extern from "v27ter_rx.h" nogil:
 cdef class V27terTxCore:
     """Bits in, int16 samples out; see csrc/v27ter_tx.h."""
     cdef v27ter_tx_state_t *s
+    cdef int rate
+    cdef float power_dbm0
+    cdef bint tep, short_train
 
     def __cinit__(self, int rate, float power_dbm0, bint tep, bint short_train):
+        self.rate, self.power_dbm0, self.tep, self.short_train = rate, power_dbm0, tep, short_train
         self.s = v27ter_tx_init(NULL, rate, power_dbm0, tep, short_train)
         if self.s == NULL:
             raise ModemError(f"V.27ter transmitter: no rate {rate} bit/s (see faxengine.modem.v27ter.RATES) "
@@ -46,6 +52,11 @@ cdef class V27terTxCore:
 
     def __dealloc__(self):
         v27ter_tx_free(self.s)
+
+    def restart(self):
+        """A new transmission with the same settings, in the same state."""
+        if v27ter_tx_restart(self.s, self.rate, self.power_dbm0, self.tep, self.short_train) < 0:
+            raise MemoryError("V.27ter transmitter: out of memory")
 
     def modulate(self, const uint8_t[::1] bits, bint finish=False):
         cdef int n = bits.shape[0]
@@ -70,8 +81,10 @@ cdef class V27terTxCore:
 cdef class V27terRxCore:
     """int16 samples in, data bits out; see csrc/v27ter_rx.h."""
     cdef v27ter_rx_state_t *s
+    cdef int rate
 
     def __cinit__(self, int rate):
+        self.rate = rate
         self.s = v27ter_rx_init(NULL, rate)
         if self.s == NULL:
             raise ModemError(f"V.27ter receiver: no rate {rate} bit/s (see faxengine.modem.v27ter.RATES) "
@@ -79,6 +92,11 @@ cdef class V27terRxCore:
 
     def __dealloc__(self):
         v27ter_rx_free(self.s)
+
+    def restart(self):
+        """Everything heard forgotten, in the same state (csrc/v27terrx.h)."""
+        if v27ter_rx_restart(self.s, self.rate) < 0:
+            raise MemoryError("V.27ter receiver: out of memory")
 
     def demodulate(self, const int16_t[::1] samples):
         cdef int n = samples.shape[0]

@@ -17,7 +17,8 @@ cdef extern from "v29tx.h" nogil:
     ctypedef struct v29_tx_state_t:
         pass
     v29_tx_state_t *v29_tx_init(v29_tx_state_t *s, int rate, float power_dbm0, int tep)
-    void v29_tx_free(v29_tx_state_t *s)
+    int v29_tx_restart(v29_tx_state_t *s, int rate, float power_dbm0, int tep)
+    int v29_tx_free(v29_tx_state_t *s)
     int v29_tx_put_bits(v29_tx_state_t *s, const uint8_t *bits, int n)
     void v29_tx_finish(v29_tx_state_t *s)
     int v29_tx(v29_tx_state_t *s, int16_t *amp, int max)
@@ -27,7 +28,8 @@ cdef extern from "v29rx.h" nogil:
     ctypedef struct v29_rx_state_t:
         pass
     v29_rx_state_t *v29_rx_init(v29_rx_state_t *s, int rate)
-    void v29_rx_free(v29_rx_state_t *s)
+    int v29_rx_restart(v29_rx_state_t *s, int rate)
+    int v29_rx_free(v29_rx_state_t *s)
     int v29_rx(v29_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
     int v29_rx_max_bits(int len)
     int v29_rx_fillin(v29_rx_state_t *s, int len, uint8_t *bits)
@@ -37,8 +39,12 @@ cdef extern from "v29rx.h" nogil:
 cdef class V29TxCore:
     """Bits in, int16 samples out; see csrc/v29tx.h."""
     cdef v29_tx_state_t *s
+    cdef int rate
+    cdef float power_dbm0
+    cdef bint tep
 
     def __cinit__(self, int rate, float power_dbm0, bint tep):
+        self.rate, self.power_dbm0, self.tep = rate, power_dbm0, tep
         self.s = v29_tx_init(NULL, rate, power_dbm0, tep)
         if self.s == NULL:
             raise ModemError(f"V.29 transmitter: no rate {rate} bit/s (see faxengine.modem.v29.RATES) "
@@ -46,6 +52,11 @@ cdef class V29TxCore:
 
     def __dealloc__(self):
         v29_tx_free(self.s)
+
+    def restart(self):
+        """A new transmission with the same settings, in the same state."""
+        if v29_tx_restart(self.s, self.rate, self.power_dbm0, self.tep) < 0:
+            raise MemoryError("V.29 transmitter: out of memory")
 
     def modulate(self, const uint8_t[::1] bits, bint finish=False):
         cdef int n = bits.shape[0]
@@ -70,8 +81,10 @@ cdef class V29TxCore:
 cdef class V29RxCore:
     """int16 samples in, data bits out; see csrc/v29rx.h."""
     cdef v29_rx_state_t *s
+    cdef int rate
 
     def __cinit__(self, int rate):
+        self.rate = rate
         self.s = v29_rx_init(NULL, rate)
         if self.s == NULL:
             raise ModemError(f"V.29 receiver: no rate {rate} bit/s (see faxengine.modem.v29.RATES) "
@@ -79,6 +92,11 @@ cdef class V29RxCore:
 
     def __dealloc__(self):
         v29_rx_free(self.s)
+
+    def restart(self):
+        """Everything heard forgotten, in the same state (csrc/v29rx.h)."""
+        if v29_rx_restart(self.s, self.rate) < 0:
+            raise MemoryError("V.29 receiver: out of memory")
 
     def demodulate(self, const int16_t[::1] samples):
         cdef int n = samples.shape[0]

@@ -83,10 +83,7 @@ class V17Rx(_HighSpeedRx):
         """Wait for a new signal.  short_train=True keeps the equaliser
         trained on this call's long training (what a short training needs);
         False forgets everything (a new call)."""
-        if check_flag("short_train", short_train):
-            self._core.restart(True)
-        else:
-            super().restart()
+        self._core.restart(check_flag("short_train", short_train))
 
     @property
     def carrier_offset_hz(self) -> float:

@@ -58,7 +58,6 @@ class _HighSpeedTx:
     """Facade of a training-sequence transmitter core (shared by V.29 and V.27ter)."""
 
     def __init__(self, make_core) -> None:
-        self._make_core = make_core
         self._core = make_core()
 
     def modulate(self, bits) -> np.ndarray:
@@ -72,7 +71,7 @@ class _HighSpeedTx:
         and the filter tail.  The next :meth:`modulate` starts a new
         transmission, with its own training."""
         out = self._core.modulate(np.zeros(0, dtype=np.uint8), True)
-        self._core = self._make_core()
+        self._core.restart()        # the C state, restarted in place (csrc/ lifecycle)
         return out
 
 
@@ -80,7 +79,6 @@ class _HighSpeedRx:
     """Facade of a training receiver core (shared by V.29 and V.27ter)."""
 
     def __init__(self, make_core) -> None:
-        self._make_core = make_core
         self._core = make_core()
 
     def demodulate(self, samples) -> np.ndarray:
@@ -103,8 +101,9 @@ class _HighSpeedRx:
         return self._core.fillin(as_count(n))
 
     def restart(self) -> None:
-        """Forget everything heard so far."""
-        self._core = self._make_core()
+        """Forget everything heard so far: the C state returns to where its
+        init left it, in the same memory (csrc/ lifecycle: ``*_restart``)."""
+        self._core.restart()
 
     def symbols(self, n: int = 4096) -> np.ndarray:
         """The last ``n`` data symbols the receiver decided on (at most 4096),

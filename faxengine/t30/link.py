@@ -534,7 +534,7 @@ class HsReceiver:
         always listens."""
         if not self._flowing or self.modem != V17:
             return False
-        core = self._rx._core               # (a restart makes a new one)
+        core = self._rx._core
         return core.carrier_present and core.snr_db >= self._poor_snr
 
     @property
