@@ -19,7 +19,7 @@ from typing import Any
 
 from faxengine.datagram import DatagramEndpoint, open_endpoint
 from faxengine.media.sip.events import Event
-from faxengine.media.sip.ua import UserAgent
+from faxengine.media.sip.ua import UserAgent, check_local
 
 Address = tuple[str, int]
 
@@ -124,5 +124,11 @@ class SipProtocol(DatagramEndpoint):
 
 
 async def open_sip(local: Address, **ua_options: Any) -> SipProtocol:
-    """Bind a UDP socket at ``local`` (port 0: any free port) and run a user agent on it."""
+    """Bind a UDP socket at ``local`` (port 0: any free port) and run a user agent on it.
+
+    Raises:
+        SipLocalError: ``local`` is a wildcard address (checked before binding: raised
+            from inside the socket's ``connection_made`` it was a traceback).
+    """
+    check_local(local)
     return await open_endpoint(lambda: SipProtocol(**ua_options), local)

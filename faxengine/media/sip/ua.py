@@ -67,6 +67,14 @@ Address = tuple[str, int]
 MAX_AUTH_TRIES = 1                        # credentials sent once per request
 
 
+def check_local(local: Address) -> None:
+    """Refuse an address the user agent cannot be reached at: it goes into Via,
+    Contact and SDP (RFC 3261 §18.2.1, RFC 4566 §5.7), where a wildcard means nothing."""
+    if local[0] in ("0.0.0.0", "::", ""):
+        raise SipLocalError(f"bind the user agent to the address peers reach, not {local[0]!r}: "
+                            "it goes into Via, Contact and SDP")
+
+
 class UserAgent(ServerSide):
     """A SIP user agent over UDP, sans-I/O.
 
@@ -86,9 +94,7 @@ class UserAgent(ServerSide):
                  user_agent: str = "faxengine", seed: int | None = None,
                  codecs: tuple[str, ...] = ("PCMU", "PCMA"),
                  t38: T38Params | None = None) -> None:
-        if local[0] in ("0.0.0.0", "::", ""):
-            raise SipLocalError(f"bind the user agent to the address peers reach, not {local[0]!r}: "
-                                "it goes into Via, Contact and SDP")
+        check_local(local)
         self.local = local
         self.user = user
         self.display = display
