@@ -174,7 +174,8 @@ def test_a_hash_made_at_another_cost_is_made_again_at_login(store):
     old = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=2).hash("change-me")
     with store.session.begin() as s:
         s.scalar(select(Account)).password_hash = old
-    assert store.authenticate("sample", "change-me").name == "sample"
+    row = store.authenticate("sample", "change-me")
     new = _account(store, "sample").password_hash
     assert new != old and new.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert row.name == "sample" and row.password_hash == new     # the row as stored now
     assert store.authenticate("sample", "change-me").name == "sample"

@@ -267,8 +267,10 @@ class AccountMethods:
         ok, rehash = verify_password(row.password_hash if row else None, password)
         if not ok or row.disabled:
             return None
-        if rehash:
-            self.set_password(row.name, password)
+        if rehash:              # the row as stored now: a caller that fingerprints the
+            self.set_password(row.name, password)       # hash (web sessions) sees the new one
+            with self.read_session() as s:
+                row = s.get(Account, row.id)
         return row
 
     @translated
