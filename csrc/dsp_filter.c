@@ -114,30 +114,111 @@ void dsp_shaper_free(dsp_shaper_t *s)
     s->mix = NULL;
 }
 
-void dsp_shaper_push(dsp_shaper_t *s, cf_t sym)
+/* The symbol history is shifted, not a ring.  A ring's push stores the new
+ * symbol as one float, and the next sample's dot product at once loads it
+ * back inside a 4-float vector: a load that only part of a pending store
+ * covers cannot be forwarded from the store buffer, and waits until that
+ * store reaches the cache (a store-forwarding stall, about 12 % of V.29
+ * TX's time).  Here a push makes the new history in registers, moving each
+ * vector along by one float and the symbol into the first, and
+ * dsp_shaper_run keeps it there over all the samples of a run: the dot
+ * products load only the table. */
+#if defined(__GNUC__)
+typedef float shaper_v4 __attribute__((vector_size(16)));
+typedef float shaper_v4u __attribute__((vector_size(16), aligned(4)));   /* a table row, any alignment */
+typedef int shaper_v4i __attribute__((vector_size(16)));
+
+typedef struct {
+    shaper_v4 re[DSP_SHAPER_TAPS / 4], im[DSP_SHAPER_TAPS / 4];
+} shaper_hist_t;
+
+/* [prev[3], v[0], v[1], v[2]]: v moved one float along, prev's last in front */
+#if defined(__clang__)
+#define SHAPER_SHIFT(v, prev) __builtin_shufflevector((v), (prev), 7, 0, 1, 2)
+#else
+#define SHAPER_SHIFT(v, prev) __builtin_shuffle((v), (prev), (shaper_v4i) {7, 0, 1, 2})
+#endif
+
+static inline void shaper_load(const dsp_shaper_t *s, shaper_hist_t *h)
 {
-    /* newest first: hist[pos] is the newest, hist[pos+k] k symbols older */
-    if (--s->pos < 0)
-        s->pos = DSP_SHAPER_TAPS - 1;
-    s->hist_re[s->pos] = s->hist_re[s->pos + DSP_SHAPER_TAPS] = sym.re;
-    s->hist_im[s->pos] = s->hist_im[s->pos + DSP_SHAPER_TAPS] = sym.im;
-    s->phase -= s->phases;
+    for (int k = 0; k < DSP_SHAPER_TAPS / 4; k++) {
+        h->re[k] = *(const shaper_v4 *) (s->hist_re + 4 * k);
+        h->im[k] = *(const shaper_v4 *) (s->hist_im + 4 * k);
+    }
 }
+
+static inline void shaper_store(dsp_shaper_t *s, const shaper_hist_t *h)
+{
+    for (int k = 0; k < DSP_SHAPER_TAPS / 4; k++) {
+        *(shaper_v4 *) (s->hist_re + 4 * k) = h->re[k];
+        *(shaper_v4 *) (s->hist_im + 4 * k) = h->im[k];
+    }
+}
+
+static inline void shaper_shift(shaper_hist_t *h, cf_t sym)
+{
+    for (int k = DSP_SHAPER_TAPS / 4 - 1; k > 0; k--) {
+        h->re[k] = SHAPER_SHIFT(h->re[k], h->re[k - 1]);
+        h->im[k] = SHAPER_SHIFT(h->im[k], h->im[k - 1]);
+    }
+    h->re[0] = SHAPER_SHIFT(h->re[0], ((shaper_v4) {sym.re, sym.re, sym.re, sym.re}));
+    h->im[0] = SHAPER_SHIFT(h->im[0], ((shaper_v4) {sym.im, sym.im, sym.im, sym.im}));
+}
+
+/* sum over k of hist_re[k] m[k] + hist_im[k] m[TAPS + k] */
+static inline float shaper_dot(const float *m, const shaper_hist_t *h)
+{
+    shaper_v4 a = h->re[0] * *(const shaper_v4u *) m;
+    shaper_v4 b = h->im[0] * *(const shaper_v4u *) (m + DSP_SHAPER_TAPS);
+    for (int k = 1; k < DSP_SHAPER_TAPS / 4; k++) {
+        a += h->re[k] * *(const shaper_v4u *) (m + 4 * k);
+        b += h->im[k] * *(const shaper_v4u *) (m + DSP_SHAPER_TAPS + 4 * k);
+    }
+    a += b;
+    return (a[0] + a[2]) + (a[1] + a[3]);
+}
+#else
+/* Other compilers: the same history in plain arrays. */
+typedef struct {
+    float re[DSP_SHAPER_TAPS], im[DSP_SHAPER_TAPS];
+} shaper_hist_t;
+
+static inline void shaper_load(const dsp_shaper_t *s, shaper_hist_t *h)
+{
+    memcpy(h->re, s->hist_re, sizeof(h->re));
+    memcpy(h->im, s->hist_im, sizeof(h->im));
+}
+
+static inline void shaper_store(dsp_shaper_t *s, const shaper_hist_t *h)
+{
+    memcpy(s->hist_re, h->re, sizeof(h->re));
+    memcpy(s->hist_im, h->im, sizeof(h->im));
+}
+
+static inline void shaper_shift(shaper_hist_t *h, cf_t sym)
+{
+    memmove(h->re + 1, h->re, sizeof(float) * (DSP_SHAPER_TAPS - 1));
+    memmove(h->im + 1, h->im, sizeof(float) * (DSP_SHAPER_TAPS - 1));
+    h->re[0] = sym.re;
+    h->im[0] = sym.im;
+}
+
+static inline float shaper_dot(const float *m, const shaper_hist_t *h)
+{
+    float a = 0.0f, b = 0.0f;
+    for (int k = 0; k < DSP_SHAPER_TAPS; k++) {
+        a += h->re[k] * m[k];
+        b += h->im[k] * m[DSP_SHAPER_TAPS + k];
+    }
+    return a + b;
+}
+#endif
 
 /* One output sample: the dot product of the symbols with the taps of table
  * row m, scaled, clipped and rounded. */
-static inline int16_t shaper_dot(const float *m, const float *hr, const float *hi, float gain)
+static inline int16_t shaper_out(const float *m, const shaper_hist_t *h, float gain)
 {
-    /* two independent sums: shorter dependency chains once vectorised */
-    float a = 0.0f, b = 0.0f;
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC unroll 1
-#endif
-    for (int k = 0; k < DSP_SHAPER_TAPS; k++) {
-        a += hr[k] * m[k];
-        b += hi[k] * m[DSP_SHAPER_TAPS + k];
-    }
-    float y = gain * (a + b);
+    float y = gain * shaper_dot(m, h);
     /* clip, then round to nearest without a branch on the sign (which
      * mispredicts half the time): adding 1.5 * 2^23 leaves the rounded
      * integer in the low mantissa bits */
@@ -147,10 +228,20 @@ static inline int16_t shaper_dot(const float *m, const float *hr, const float *h
     return (int16_t) (u.i - 0x4B400000);
 }
 
+void dsp_shaper_push(dsp_shaper_t *s, cf_t sym)
+{
+    shaper_hist_t h;
+    shaper_load(s, &h);
+    shaper_shift(&h, sym);
+    shaper_store(s, &h);
+    s->phase -= s->phases;
+}
+
 int16_t dsp_shaper_sample(dsp_shaper_t *s)
 {
-    int16_t y = shaper_dot(s->mix + (size_t) s->n * 2 * DSP_SHAPER_TAPS, s->hist_re + s->pos,
-                           s->hist_im + s->pos, s->gain);
+    shaper_hist_t h;
+    shaper_load(s, &h);
+    int16_t y = shaper_out(s->mix + (size_t) s->n * 2 * DSP_SHAPER_TAPS, &h, s->gain);
     if (++s->n >= s->period)
         s->n = 0;
     s->phase += s->step;
@@ -160,32 +251,35 @@ int16_t dsp_shaper_sample(dsp_shaper_t *s)
 int dsp_shaper_run(dsp_shaper_t *s, int16_t *amp, int max, int (*next_symbol)(void *user, cf_t *sym),
                    void *user)
 {
+    /* the state in locals: under -fno-strict-aliasing every store to amp
+     * could change it, and the compiler would reload it all for each
+     * sample (V.17 TX: 10 % of its instructions); the history in registers
+     * (see shaper_shift) */
+    shaper_hist_t h;
+    shaper_load(s, &h);
+    const float *mix = s->mix;
+    const float gain = s->gain;
+    const int phases = s->phases, step = s->step, period = s->period;
+    int phase = s->phase, row = s->n;
     int n = 0;
     while (n < max) {
-        if (s->phase >= s->phases) {
+        if (phase >= phases) {
             cf_t sym;
             if (next_symbol(user, &sym) <= 0)
                 break;
-            dsp_shaper_push(s, sym);
+            shaper_shift(&h, sym);
+            phase -= phases;
         }
-        /* the samples of this symbol with the state in locals: under
-         * -fno-strict-aliasing every store to amp could change it, and the
-         * compiler would reload it all for each sample (V.17 TX: 10 % of
-         * its instructions) */
-        const float *hr = s->hist_re + s->pos, *hi = s->hist_im + s->pos;
-        const float *mix = s->mix;
-        const float gain = s->gain;
-        const int phases = s->phases, step = s->step, period = s->period;
-        int phase = s->phase, row = s->n;
         while (phase < phases && n < max) {
-            amp[n++] = shaper_dot(mix + (size_t) row * 2 * DSP_SHAPER_TAPS, hr, hi, gain);
+            amp[n++] = shaper_out(mix + (size_t) row * 2 * DSP_SHAPER_TAPS, &h, gain);
             if (++row >= period)
                 row = 0;
             phase += step;
         }
-        s->phase = phase;
-        s->n = row;
     }
+    shaper_store(s, &h);
+    s->phase = phase;
+    s->n = row;
     return n;
 }
 

@@ -47,16 +47,24 @@
 
 float dsp_rrc(float t, float beta);
 
-#define DSP_SHAPER_TAPS 12   /* symbols under the transmit filter, at most */
+#define DSP_SHAPER_TAPS 12   /* symbols under the transmit filter, at most; a multiple of 4 */
+
+#if defined(__GNUC__)
+#define DSP_ALIGN16 __attribute__((aligned(16)))
+#else
+#define DSP_ALIGN16
+#endif
 
 typedef struct {
     int phases;          /* P */
     int step;            /* phase advance per output sample */
     int period;          /* samples after which phase and carrier repeat */
     float *mix;          /* [period][2][DSP_SHAPER_TAPS]: RRC times cos and -sin */
-    float hist_re[2 * DSP_SHAPER_TAPS];   /* symbols, newest at pos, doubled rings */
-    float hist_im[2 * DSP_SHAPER_TAPS];
-    int pos;
+    /* the symbols under the filter, newest first (hist_re[k]: k symbols
+     * old), shifted along by whole 4-float vectors at each symbol: see
+     * dsp_filter.c, shaper_shift() */
+    DSP_ALIGN16 float hist_re[DSP_SHAPER_TAPS];
+    DSP_ALIGN16 float hist_im[DSP_SHAPER_TAPS];
     int phase;           /* position of the next sample within a symbol */
     int n;               /* output sample index mod period */
     float gain;
