@@ -53,8 +53,25 @@ static int gcd(int a, int b)
     return a;
 }
 
-int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
-                    float carrier_hz, float gain)
+/* The filter phase repeats every phases/gcd(phases, step) samples, the
+ * carrier every 8000/gcd(f, 8000): one table of the product covers both,
+ * so a sample is one dot product (the carrier folded into the taps). */
+static int shaper_period(int phases, int step, float carrier_hz, int *carrier_period)
+{
+    int hz = (int) lrintf(carrier_hz);
+    *carrier_period = 8000 / gcd(hz, 8000);
+    int phase_period = phases / gcd(phases, step);
+    return *carrier_period / gcd(*carrier_period, phase_period) * phase_period;
+}
+
+size_t dsp_shaper_table_floats(int phases, int step, float carrier_hz)
+{
+    int carrier_period;
+    return (size_t) shaper_period(phases, step, carrier_hz, &carrier_period) * 2 * DSP_SHAPER_TAPS;
+}
+
+int dsp_shaper_init_pulse(dsp_shaper_t *s, int phases, int step, int span, const double *pulse,
+                          float carrier_hz, float gain, float *table)
 {
     memset(s, 0, sizeof(*s));
     if (span > DSP_SHAPER_TAPS)
@@ -62,34 +79,20 @@ int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
     s->phases = phases;
     s->step = step;
     s->gain = gain;
-    /* The filter phase repeats every phases/gcd(phases, step) samples, the
-     * carrier every 8000/gcd(f, 8000): one table of the product covers both,
-     * so a sample is one dot product (the carrier folded into the taps). */
-    int hz = (int) lrintf(carrier_hz);
-    int carrier_period = 8000 / gcd(hz, 8000);
-    int phase_period = phases / gcd(phases, step);
-    s->period = carrier_period / gcd(carrier_period, phase_period) * phase_period;
-    s->mix = calloc((size_t) s->period * 2 * DSP_SHAPER_TAPS, sizeof(float));
-    if (!s->mix)
-        return -1;
-    /* tap k of phase ph: the pulse of the symbol k periods old, at fraction
-     * ph/P of the current period, h((k P + ph)/P - span/2); computed once
-     * per (ph, k), not once per row of the table (a V.29 transmitter's
-     * start: 44 to 10 us) */
-    double *pulse = malloc(sizeof(double) * (size_t) phases * (size_t) span);
-    if (!pulse) {
-        dsp_shaper_free(s);
-        return -1;
+    int hz = (int) lrintf(carrier_hz), carrier_period;
+    s->period = shaper_period(phases, step, carrier_hz, &carrier_period);
+    size_t floats = (size_t) s->period * 2 * DSP_SHAPER_TAPS;
+    if (table == NULL) {
+        s->mix = s->own_mix = malloc(floats * sizeof(float));
+        if (s->mix == NULL)
+            return -1;
+    } else {
+        s->mix = table;
     }
-    double half = span / 2.0;
+    memset(s->mix, 0, floats * sizeof(float));
     double acc = 0.0;
-    for (int ph = 0; ph < phases; ph++)
-        for (int k = 0; k < span; k++) {
-            double t = (k * phases + ph) / (double) phases - half;
-            double h = dsp_rrc((float) t, beta) * span_window(t, half);
-            pulse[ph * span + k] = h;
-            acc += h * h;
-        }
+    for (int i = 0; i < phases * span; i++)
+        acc += pulse[i] * pulse[i];
     s->power = (float) (acc / (2.0 * phases));    /* E[y^2] = E|sym|^2 sum(h^2) / (2P) */
     for (int n = 0, ph = 0; n < s->period; n++) {
         double w = 2.0 * M_PI * hz * (n % carrier_period) / 8000.0;
@@ -103,14 +106,38 @@ int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
         }
         ph = (ph + step) % phases;
     }
-    free(pulse);
     s->phase = phases;      /* the first sample needs a symbol */
     return 0;
 }
 
+int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
+                    float carrier_hz, float gain)
+{
+    memset(s, 0, sizeof(*s));
+    if (span > DSP_SHAPER_TAPS)
+        return -1;
+    /* tap k of phase ph: the pulse of the symbol k periods old, at fraction
+     * ph/P of the current period, h((k P + ph)/P - span/2); computed once
+     * per (ph, k), not once per row of the table (a V.29 transmitter's
+     * start: 44 to 10 us) */
+    double *pulse = malloc(sizeof(double) * (size_t) phases * (size_t) span);
+    if (!pulse)
+        return -1;
+    double half = span / 2.0;
+    for (int ph = 0; ph < phases; ph++)
+        for (int k = 0; k < span; k++) {
+            double t = (k * phases + ph) / (double) phases - half;
+            pulse[ph * span + k] = dsp_rrc((float) t, beta) * span_window(t, half);
+        }
+    int done = dsp_shaper_init_pulse(s, phases, step, span, pulse, carrier_hz, gain, NULL);
+    free(pulse);
+    return done;
+}
+
 void dsp_shaper_free(dsp_shaper_t *s)
 {
-    free(s->mix);
+    free(s->own_mix);
+    s->own_mix = NULL;
     s->mix = NULL;
 }
 
