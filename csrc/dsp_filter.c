@@ -166,19 +166,21 @@ typedef struct {
 #define SHAPER_SHIFT(v, prev) __builtin_shuffle((v), (prev), (shaper_v4i) {7, 0, 1, 2})
 #endif
 
+/* (unaligned accesses: a caller's memory for a modem state may be placed
+ * anywhere; once per run or push, they cost nothing) */
 static inline void shaper_load(const dsp_shaper_t *s, shaper_hist_t *h)
 {
     for (int k = 0; k < DSP_SHAPER_TAPS / 4; k++) {
-        h->re[k] = *(const shaper_v4 *) (s->hist_re + 4 * k);
-        h->im[k] = *(const shaper_v4 *) (s->hist_im + 4 * k);
+        h->re[k] = *(const shaper_v4u *) (s->hist_re + 4 * k);
+        h->im[k] = *(const shaper_v4u *) (s->hist_im + 4 * k);
     }
 }
 
 static inline void shaper_store(dsp_shaper_t *s, const shaper_hist_t *h)
 {
     for (int k = 0; k < DSP_SHAPER_TAPS / 4; k++) {
-        *(shaper_v4 *) (s->hist_re + 4 * k) = h->re[k];
-        *(shaper_v4 *) (s->hist_im + 4 * k) = h->im[k];
+        *(shaper_v4u *) (s->hist_re + 4 * k) = h->re[k];
+        *(shaper_v4u *) (s->hist_im + 4 * k) = h->im[k];
     }
 }
 
