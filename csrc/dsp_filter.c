@@ -53,8 +53,25 @@ static int gcd(int a, int b)
     return a;
 }
 
-int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
-                    float carrier_hz, float gain)
+/* The filter phase repeats every phases/gcd(phases, step) samples, the
+ * carrier every 8000/gcd(f, 8000): one table of the product covers both,
+ * so a sample is one dot product (the carrier folded into the taps). */
+static int shaper_period(int phases, int step, float carrier_hz, int *carrier_period)
+{
+    int hz = (int) lrintf(carrier_hz);
+    *carrier_period = 8000 / gcd(hz, 8000);
+    int phase_period = phases / gcd(phases, step);
+    return *carrier_period / gcd(*carrier_period, phase_period) * phase_period;
+}
+
+size_t dsp_shaper_table_floats(int phases, int step, float carrier_hz)
+{
+    int carrier_period;
+    return (size_t) shaper_period(phases, step, carrier_hz, &carrier_period) * 2 * DSP_SHAPER_TAPS;
+}
+
+int dsp_shaper_init_pulse(dsp_shaper_t *s, int phases, int step, int span, const double *pulse,
+                          float carrier_hz, float gain, float *table)
 {
     memset(s, 0, sizeof(*s));
     if (span > DSP_SHAPER_TAPS)
@@ -62,34 +79,20 @@ int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
     s->phases = phases;
     s->step = step;
     s->gain = gain;
-    /* The filter phase repeats every phases/gcd(phases, step) samples, the
-     * carrier every 8000/gcd(f, 8000): one table of the product covers both,
-     * so a sample is one dot product (the carrier folded into the taps). */
-    int hz = (int) lrintf(carrier_hz);
-    int carrier_period = 8000 / gcd(hz, 8000);
-    int phase_period = phases / gcd(phases, step);
-    s->period = carrier_period / gcd(carrier_period, phase_period) * phase_period;
-    s->mix = calloc((size_t) s->period * 2 * DSP_SHAPER_TAPS, sizeof(float));
-    if (!s->mix)
-        return -1;
-    /* tap k of phase ph: the pulse of the symbol k periods old, at fraction
-     * ph/P of the current period, h((k P + ph)/P - span/2); computed once
-     * per (ph, k), not once per row of the table (a V.29 transmitter's
-     * start: 44 to 10 us) */
-    double *pulse = malloc(sizeof(double) * (size_t) phases * (size_t) span);
-    if (!pulse) {
-        dsp_shaper_free(s);
-        return -1;
+    int hz = (int) lrintf(carrier_hz), carrier_period;
+    s->period = shaper_period(phases, step, carrier_hz, &carrier_period);
+    size_t floats = (size_t) s->period * 2 * DSP_SHAPER_TAPS;
+    if (table == NULL) {
+        s->mix = s->own_mix = malloc(floats * sizeof(float));
+        if (s->mix == NULL)
+            return -1;
+    } else {
+        s->mix = table;
     }
-    double half = span / 2.0;
+    memset(s->mix, 0, floats * sizeof(float));
     double acc = 0.0;
-    for (int ph = 0; ph < phases; ph++)
-        for (int k = 0; k < span; k++) {
-            double t = (k * phases + ph) / (double) phases - half;
-            double h = dsp_rrc((float) t, beta) * span_window(t, half);
-            pulse[ph * span + k] = h;
-            acc += h * h;
-        }
+    for (int i = 0; i < phases * span; i++)
+        acc += pulse[i] * pulse[i];
     s->power = (float) (acc / (2.0 * phases));    /* E[y^2] = E|sym|^2 sum(h^2) / (2P) */
     for (int n = 0, ph = 0; n < s->period; n++) {
         double w = 2.0 * M_PI * hz * (n % carrier_period) / 8000.0;
@@ -103,41 +106,148 @@ int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
         }
         ph = (ph + step) % phases;
     }
-    free(pulse);
     s->phase = phases;      /* the first sample needs a symbol */
     return 0;
 }
 
+int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
+                    float carrier_hz, float gain)
+{
+    memset(s, 0, sizeof(*s));
+    if (span > DSP_SHAPER_TAPS)
+        return -1;
+    /* tap k of phase ph: the pulse of the symbol k periods old, at fraction
+     * ph/P of the current period, h((k P + ph)/P - span/2); computed once
+     * per (ph, k), not once per row of the table (a V.29 transmitter's
+     * start: 44 to 10 us) */
+    double *pulse = malloc(sizeof(double) * (size_t) phases * (size_t) span);
+    if (!pulse)
+        return -1;
+    double half = span / 2.0;
+    for (int ph = 0; ph < phases; ph++)
+        for (int k = 0; k < span; k++) {
+            double t = (k * phases + ph) / (double) phases - half;
+            pulse[ph * span + k] = dsp_rrc((float) t, beta) * span_window(t, half);
+        }
+    int done = dsp_shaper_init_pulse(s, phases, step, span, pulse, carrier_hz, gain, NULL);
+    free(pulse);
+    return done;
+}
+
 void dsp_shaper_free(dsp_shaper_t *s)
 {
-    free(s->mix);
+    free(s->own_mix);
+    s->own_mix = NULL;
     s->mix = NULL;
 }
 
-void dsp_shaper_push(dsp_shaper_t *s, cf_t sym)
+/* The symbol history is shifted, not a ring.  A ring's push stores the new
+ * symbol as one float, and the next sample's dot product at once loads it
+ * back inside a 4-float vector: a load that only part of a pending store
+ * covers cannot be forwarded from the store buffer, and waits until that
+ * store reaches the cache (a store-forwarding stall, about 12 % of V.29
+ * TX's time).  Here a push makes the new history in registers, moving each
+ * vector along by one float and the symbol into the first, and
+ * dsp_shaper_run keeps it there over all the samples of a run: the dot
+ * products load only the table. */
+#if defined(__GNUC__)
+typedef float shaper_v4 __attribute__((vector_size(16)));
+typedef float shaper_v4u __attribute__((vector_size(16), aligned(4)));   /* a table row, any alignment */
+typedef int shaper_v4i __attribute__((vector_size(16)));
+
+typedef struct {
+    shaper_v4 re[DSP_SHAPER_TAPS / 4], im[DSP_SHAPER_TAPS / 4];
+} shaper_hist_t;
+
+/* [prev[3], v[0], v[1], v[2]]: v moved one float along, prev's last in front */
+#if defined(__clang__)
+#define SHAPER_SHIFT(v, prev) __builtin_shufflevector((v), (prev), 7, 0, 1, 2)
+#else
+#define SHAPER_SHIFT(v, prev) __builtin_shuffle((v), (prev), (shaper_v4i) {7, 0, 1, 2})
+#endif
+
+/* (unaligned accesses: a caller's memory for a modem state may be placed
+ * anywhere; once per run or push, they cost nothing) */
+static inline void shaper_load(const dsp_shaper_t *s, shaper_hist_t *h)
 {
-    /* newest first: hist[pos] is the newest, hist[pos+k] k symbols older */
-    if (--s->pos < 0)
-        s->pos = DSP_SHAPER_TAPS - 1;
-    s->hist_re[s->pos] = s->hist_re[s->pos + DSP_SHAPER_TAPS] = sym.re;
-    s->hist_im[s->pos] = s->hist_im[s->pos + DSP_SHAPER_TAPS] = sym.im;
-    s->phase -= s->phases;
+    for (int k = 0; k < DSP_SHAPER_TAPS / 4; k++) {
+        h->re[k] = *(const shaper_v4u *) (s->hist_re + 4 * k);
+        h->im[k] = *(const shaper_v4u *) (s->hist_im + 4 * k);
+    }
 }
+
+static inline void shaper_store(dsp_shaper_t *s, const shaper_hist_t *h)
+{
+    for (int k = 0; k < DSP_SHAPER_TAPS / 4; k++) {
+        *(shaper_v4u *) (s->hist_re + 4 * k) = h->re[k];
+        *(shaper_v4u *) (s->hist_im + 4 * k) = h->im[k];
+    }
+}
+
+static inline void shaper_shift(shaper_hist_t *h, cf_t sym)
+{
+    for (int k = DSP_SHAPER_TAPS / 4 - 1; k > 0; k--) {
+        h->re[k] = SHAPER_SHIFT(h->re[k], h->re[k - 1]);
+        h->im[k] = SHAPER_SHIFT(h->im[k], h->im[k - 1]);
+    }
+    h->re[0] = SHAPER_SHIFT(h->re[0], ((shaper_v4) {sym.re, sym.re, sym.re, sym.re}));
+    h->im[0] = SHAPER_SHIFT(h->im[0], ((shaper_v4) {sym.im, sym.im, sym.im, sym.im}));
+}
+
+/* sum over k of hist_re[k] m[k] + hist_im[k] m[TAPS + k] */
+static inline float shaper_dot(const float *m, const shaper_hist_t *h)
+{
+    shaper_v4 a = h->re[0] * *(const shaper_v4u *) m;
+    shaper_v4 b = h->im[0] * *(const shaper_v4u *) (m + DSP_SHAPER_TAPS);
+    for (int k = 1; k < DSP_SHAPER_TAPS / 4; k++) {
+        a += h->re[k] * *(const shaper_v4u *) (m + 4 * k);
+        b += h->im[k] * *(const shaper_v4u *) (m + DSP_SHAPER_TAPS + 4 * k);
+    }
+    a += b;
+    return (a[0] + a[2]) + (a[1] + a[3]);
+}
+#else
+/* Other compilers: the same history in plain arrays. */
+typedef struct {
+    float re[DSP_SHAPER_TAPS], im[DSP_SHAPER_TAPS];
+} shaper_hist_t;
+
+static inline void shaper_load(const dsp_shaper_t *s, shaper_hist_t *h)
+{
+    memcpy(h->re, s->hist_re, sizeof(h->re));
+    memcpy(h->im, s->hist_im, sizeof(h->im));
+}
+
+static inline void shaper_store(dsp_shaper_t *s, const shaper_hist_t *h)
+{
+    memcpy(s->hist_re, h->re, sizeof(h->re));
+    memcpy(s->hist_im, h->im, sizeof(h->im));
+}
+
+static inline void shaper_shift(shaper_hist_t *h, cf_t sym)
+{
+    memmove(h->re + 1, h->re, sizeof(float) * (DSP_SHAPER_TAPS - 1));
+    memmove(h->im + 1, h->im, sizeof(float) * (DSP_SHAPER_TAPS - 1));
+    h->re[0] = sym.re;
+    h->im[0] = sym.im;
+}
+
+static inline float shaper_dot(const float *m, const shaper_hist_t *h)
+{
+    float a = 0.0f, b = 0.0f;
+    for (int k = 0; k < DSP_SHAPER_TAPS; k++) {
+        a += h->re[k] * m[k];
+        b += h->im[k] * m[DSP_SHAPER_TAPS + k];
+    }
+    return a + b;
+}
+#endif
 
 /* One output sample: the dot product of the symbols with the taps of table
  * row m, scaled, clipped and rounded. */
-static inline int16_t shaper_dot(const float *m, const float *hr, const float *hi, float gain)
+static inline int16_t shaper_out(const float *m, const shaper_hist_t *h, float gain)
 {
-    /* two independent sums: shorter dependency chains once vectorised */
-    float a = 0.0f, b = 0.0f;
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC unroll 1
-#endif
-    for (int k = 0; k < DSP_SHAPER_TAPS; k++) {
-        a += hr[k] * m[k];
-        b += hi[k] * m[DSP_SHAPER_TAPS + k];
-    }
-    float y = gain * (a + b);
+    float y = gain * shaper_dot(m, h);
     /* clip, then round to nearest without a branch on the sign (which
      * mispredicts half the time): adding 1.5 * 2^23 leaves the rounded
      * integer in the low mantissa bits */
@@ -147,10 +257,20 @@ static inline int16_t shaper_dot(const float *m, const float *hr, const float *h
     return (int16_t) (u.i - 0x4B400000);
 }
 
+void dsp_shaper_push(dsp_shaper_t *s, cf_t sym)
+{
+    shaper_hist_t h;
+    shaper_load(s, &h);
+    shaper_shift(&h, sym);
+    shaper_store(s, &h);
+    s->phase -= s->phases;
+}
+
 int16_t dsp_shaper_sample(dsp_shaper_t *s)
 {
-    int16_t y = shaper_dot(s->mix + (size_t) s->n * 2 * DSP_SHAPER_TAPS, s->hist_re + s->pos,
-                           s->hist_im + s->pos, s->gain);
+    shaper_hist_t h;
+    shaper_load(s, &h);
+    int16_t y = shaper_out(s->mix + (size_t) s->n * 2 * DSP_SHAPER_TAPS, &h, s->gain);
     if (++s->n >= s->period)
         s->n = 0;
     s->phase += s->step;
@@ -160,32 +280,35 @@ int16_t dsp_shaper_sample(dsp_shaper_t *s)
 int dsp_shaper_run(dsp_shaper_t *s, int16_t *amp, int max, int (*next_symbol)(void *user, cf_t *sym),
                    void *user)
 {
+    /* the state in locals: under -fno-strict-aliasing every store to amp
+     * could change it, and the compiler would reload it all for each
+     * sample (V.17 TX: 10 % of its instructions); the history in registers
+     * (see shaper_shift) */
+    shaper_hist_t h;
+    shaper_load(s, &h);
+    const float *mix = s->mix;
+    const float gain = s->gain;
+    const int phases = s->phases, step = s->step, period = s->period;
+    int phase = s->phase, row = s->n;
     int n = 0;
     while (n < max) {
-        if (s->phase >= s->phases) {
+        if (phase >= phases) {
             cf_t sym;
             if (next_symbol(user, &sym) <= 0)
                 break;
-            dsp_shaper_push(s, sym);
+            shaper_shift(&h, sym);
+            phase -= phases;
         }
-        /* the samples of this symbol with the state in locals: under
-         * -fno-strict-aliasing every store to amp could change it, and the
-         * compiler would reload it all for each sample (V.17 TX: 10 % of
-         * its instructions) */
-        const float *hr = s->hist_re + s->pos, *hi = s->hist_im + s->pos;
-        const float *mix = s->mix;
-        const float gain = s->gain;
-        const int phases = s->phases, step = s->step, period = s->period;
-        int phase = s->phase, row = s->n;
         while (phase < phases && n < max) {
-            amp[n++] = shaper_dot(mix + (size_t) row * 2 * DSP_SHAPER_TAPS, hr, hi, gain);
+            amp[n++] = shaper_out(mix + (size_t) row * 2 * DSP_SHAPER_TAPS, &h, gain);
             if (++row >= period)
                 row = 0;
             phase += step;
         }
-        s->phase = phase;
-        s->n = row;
     }
+    shaper_store(s, &h);
+    s->phase = phase;
+    s->n = row;
     return n;
 }
 

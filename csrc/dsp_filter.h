@@ -18,6 +18,10 @@
  *     dsp_shaper_run(&sh, amp, max, next_symbol, user)  a block of samples,
  *                                    pulling symbols through a callback
  *     dsp_shaper_free(&sh)
+ *     dsp_shaper_init_pulse(&sh, P, step, span, pulse, carrier_hz, gain, table)
+ *                                    the same with the modem's own pulse
+ *                                    (V.17: Kaiser-windowed), its table in
+ *                                    caller memory if `table` is not NULL
  *   `gain` multiplies the constellation; dsp_shaper_power() gives the mean
  *   square of the output per unit of mean symbol energy, so a modem sets its
  *   level in dBm0.
@@ -47,16 +51,25 @@
 
 float dsp_rrc(float t, float beta);
 
-#define DSP_SHAPER_TAPS 12   /* symbols under the transmit filter, at most */
+#define DSP_SHAPER_TAPS 12   /* symbols under the transmit filter, at most; a multiple of 4 */
+
+#if defined(__GNUC__)
+#define DSP_ALIGN16 __attribute__((aligned(16)))
+#else
+#define DSP_ALIGN16
+#endif
 
 typedef struct {
     int phases;          /* P */
     int step;            /* phase advance per output sample */
     int period;          /* samples after which phase and carrier repeat */
-    float *mix;          /* [period][2][DSP_SHAPER_TAPS]: RRC times cos and -sin */
-    float hist_re[2 * DSP_SHAPER_TAPS];   /* symbols, newest at pos, doubled rings */
-    float hist_im[2 * DSP_SHAPER_TAPS];
-    int pos;
+    float *mix;          /* [period][2][DSP_SHAPER_TAPS]: pulse times cos and -sin */
+    float *own_mix;      /* mix when init allocated it (freed with the shaper), or NULL */
+    /* the symbols under the filter, newest first (hist_re[k]: k symbols
+     * old), shifted along by whole 4-float vectors at each symbol: see
+     * dsp_filter.c, shaper_shift() */
+    DSP_ALIGN16 float hist_re[DSP_SHAPER_TAPS];
+    DSP_ALIGN16 float hist_im[DSP_SHAPER_TAPS];
     int phase;           /* position of the next sample within a symbol */
     int n;               /* output sample index mod period */
     float gain;
@@ -65,6 +78,12 @@ typedef struct {
 
 int dsp_shaper_init(dsp_shaper_t *s, int phases, int step, int span, float beta,
                     float carrier_hz, float gain);   /* span <= DSP_SHAPER_TAPS */
+/* The modem's own pulse: pulse[ph * span + k], the symbol k periods old at
+ * fraction ph/P of the current one.  table: caller memory for the table
+ * (dsp_shaper_table_floats() floats, then nothing is allocated), or NULL. */
+int dsp_shaper_init_pulse(dsp_shaper_t *s, int phases, int step, int span, const double *pulse,
+                          float carrier_hz, float gain, float *table);
+size_t dsp_shaper_table_floats(int phases, int step, float carrier_hz);
 void dsp_shaper_free(dsp_shaper_t *s);
 static inline int dsp_shaper_needs_symbol(const dsp_shaper_t *s) { return s->phase >= s->phases; }
 void dsp_shaper_push(dsp_shaper_t *s, cf_t sym);

@@ -19,11 +19,11 @@
  *
  * Pulse shaping is a root raised cosine (beta 0.25, 12 symbols, Kaiser (beta 3)
  * window: > 45 dB out-of-band rejection) evaluated on a 24 kHz grid, where 3
- * ticks make a sample and 10 a symbol.  The carrier is folded into the
- * filter: with symbol n turned by exp(j 2pi 1800 n/2400) = (-j)^n, the line
- * signal is Re{sum_n b_n g(t - nT)} with g(t) = h(t) exp(j 2pi 1800 t), so
- * each sample costs 2 x 12 multiply-adds and no oscillator, and the phase
- * is continuous across calls by construction.
+ * ticks make a sample and 10 a symbol, centred between two ticks.  The
+ * shared shaper (dsp_filter.h, as V.29 and V.27ter) folds the 1800 Hz
+ * carrier into its table of this pulse, so each sample is one dot product
+ * of 2 x 12 taps and no oscillator, and the phase is continuous across
+ * calls by construction; the table lives in the state (no heap).
  */
 #include "v17tx.h"
 
@@ -44,8 +44,6 @@ enum seg {
 #define TEP_SILENCE_SYMBOLS 48
 #define OFF_ONES_SYMBOLS 32
 #define OFF_SILENCE_SYMBOLS 48
-
-#define PI 3.14159265358979323846
 
 static int seg_length(const v17_tx_state_t *s, int seg)
 {
@@ -73,29 +71,30 @@ static double bessel_i0(double x)
     return sum;
 }
 
+/* The Kaiser-windowed RRC onto the shared shaper, at the level asked. */
 static void design_filter(v17_tx_state_t *s, float power_dbm0)
 {
     const int n = V17_TX_TAPS * V17_TX_PHASES;
     const double centre = (n - 1) / 2.0;
     const double kaiser_beta = 3.0;
+    double pulse[V17_TX_TAPS * V17_TX_PHASES];
     double energy = 0.0;
-    double target;
 
     for (int i = 0; i < n; i++) {
         double r = (i - centre) / centre;
         double w = bessel_i0(kaiser_beta * sqrt(1.0 - r * r)) / bessel_i0(kaiser_beta);
         double h = dsp_rrc((float) ((i - centre) / V17_TX_PHASES), 0.25f) * w;
-        /* carrier: 1800 Hz at 24 000 ticks/s */
-        double a = 2.0 * PI * 1800.0 * i / 24000.0;
-        /* newest symbol first: tap m of phase p is tick p + 10 m */
-        s->coef_re[i % V17_TX_PHASES][i / V17_TX_PHASES] = (float) (h * cos(a));
-        s->coef_im[i % V17_TX_PHASES][i / V17_TX_PHASES] = (float) (h * sin(a));
+        /* tick i = phase + 10 k: phase i % 10 of the symbol k = i / 10 old */
+        pulse[(i % V17_TX_PHASES) * V17_TX_TAPS + i / V17_TX_PHASES] = h;
         energy += h * h;
     }
     /* Mean power of Re{b g} over random symbols: E|a|^2/2 times the pulse
      * energy per 10 ticks. */
-    target = dsp_dbm0_to_power(power_dbm0);
-    s->gain = (float) sqrt(target / (s->c->mean_energy / 2.0 * energy / V17_TX_PHASES));
+    double target = dsp_dbm0_to_power(power_dbm0);
+    float gain = (float) sqrt(target / (s->c->mean_energy / 2.0 * energy / V17_TX_PHASES));
+    /* the table is caller memory of the right size (V17_TX_PERIOD rows):
+     * nothing to fail */
+    dsp_shaper_init_pulse(&s->sh, V17_TX_PHASES, 3, V17_TX_TAPS, pulse, 1800.0f, gain, s->mix);
 }
 
 size_t v17_tx_state_size(void)
@@ -130,13 +129,15 @@ int v17_tx_restart(v17_tx_state_t *s, int rate, int short_train, int tep, float 
     s->segment = SEG_TEP_TONE;
     v17_training_init(&s->train);
     v17_trellis_enc_init(&s->enc, s->short_train ? 0 : 1, 0);
-    s->need_symbol = 1;
     return 0;
 }
 
 int v17_tx_free(v17_tx_state_t *s)
 {
-    if (s != NULL && s->allocated)
+    if (s == NULL)
+        return 0;
+    dsp_shaper_free(&s->sh);        /* (its table is in s: nothing to free, kept for symmetry) */
+    if (s->allocated)
         free(s);
     return 0;
 }
@@ -237,61 +238,27 @@ static int next_symbol(v17_tx_state_t *s, const uint8_t **src, int *nsrc, v17_po
     return 1;
 }
 
+/* The caller's bits, for the shaper's symbol callback. */
+typedef struct {
+    v17_tx_state_t *s;
+    const uint8_t **src;
+    int *nsrc;
+} feed_t;
+
+static int shaper_symbol(void *user, cf_t *sym)
+{
+    feed_t *f = user;
+    v17_point_t p;
+    if (!next_symbol(f->s, f->src, f->nsrc, &p))
+        return 0;
+    *sym = cf(p.re, p.im);
+    return 1;
+}
+
 static int run(v17_tx_state_t *s, const uint8_t **src, int *nsrc, int16_t *amp, int max_len)
 {
-    int n = 0;
-    while (n < max_len) {
-        if (s->need_symbol) {
-            v17_point_t p;
-            float re, im, t;
-            if (!next_symbol(s, src, nsrc, &p))
-                break;
-            re = p.re;
-            im = p.im;
-            /* turn by (-j)^n: the carrier phase at this symbol */
-            switch (s->rotation) {
-            case 1: t = re; re = im; im = -t; break;
-            case 2: re = -re; im = -im; break;
-            case 3: t = re; re = -im; im = t; break;
-            default: break;
-            }
-            s->rotation = (s->rotation + 1) & 3;
-            if (--s->hpos < 0)
-                s->hpos = V17_TX_TAPS - 1;
-            s->hist_re[s->hpos] = s->hist_re[s->hpos + V17_TX_TAPS] = re;
-            s->hist_im[s->hpos] = s->hist_im[s->hpos + V17_TX_TAPS] = im;
-            s->need_symbol = 0;
-        }
-        /* the samples of this symbol: the state in locals, as the stores to
-         * amp could alias it (-fno-strict-aliasing) */
-        const float *hr = s->hist_re + s->hpos;
-        const float *hi = s->hist_im + s->hpos;
-        const float gain = s->gain;
-        int phase = s->phase;
-        while (phase < V17_TX_PHASES && n < max_len) {
-            const float *cr = s->coef_re[phase];
-            const float *ci = s->coef_im[phase];
-            /* four partial sums (V17_TX_TAPS is a multiple of 4): one
-             * vector operation a step, no reassociation left to the compiler */
-            float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
-            long v;
-            for (int m = 0; m < V17_TX_TAPS; m += 4) {
-                a0 += hr[m] * cr[m] - hi[m] * ci[m];
-                a1 += hr[m + 1] * cr[m + 1] - hi[m + 1] * ci[m + 1];
-                a2 += hr[m + 2] * cr[m + 2] - hi[m + 2] * ci[m + 2];
-                a3 += hr[m + 3] * cr[m + 3] - hi[m + 3] * ci[m + 3];
-            }
-            v = lrintf(((a0 + a1) + (a2 + a3)) * gain);
-            amp[n++] = (int16_t) (v > 32767 ? 32767 : (v < -32768 ? -32768 : v));
-            phase += 3;
-        }
-        if (phase >= V17_TX_PHASES) {
-            phase -= V17_TX_PHASES;
-            s->need_symbol = 1;
-        }
-        s->phase = phase;
-    }
-    return n;
+    feed_t f = {s, src, nsrc};
+    return dsp_shaper_run(&s->sh, amp, max_len, shaper_symbol, &f);
 }
 
 static int training_left(const v17_tx_state_t *s)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dsp_filter.h"
 #include "v17_trellis.h"
 
 /* Symbols spanned by the transmit pulse (root raised cosine, beta 0.25). */
@@ -14,6 +15,9 @@
 /* Sub-sample phases: 8000 samples/s and 2400 symbols/s meet at 24 000/s,
  * 10 ticks per symbol, 3 per sample. */
 #define V17_TX_PHASES 10
+/* Samples after which the filter phase and the 1800 Hz carrier repeat:
+ * the shaper's table has this many rows (held in the state: no heap). */
+#define V17_TX_PERIOD 40
 
 typedef struct {
     const v17_constellation_t *c;
@@ -23,15 +27,8 @@ typedef struct {
     int count;              /* symbols sent in this segment */
     v17_training_t train;   /* segments 2 and 3, and the scrambler after them */
     v17_trellis_enc_t enc;
-    int rotation;           /* symbol count mod 4: the carrier's (-j)^n */
-    int need_symbol;        /* the next sample needs one more symbol first */
-    int phase;              /* 24 kHz tick of the next sample after the newest symbol */
-    int hpos;
-    float hist_re[2 * V17_TX_TAPS];
-    float hist_im[2 * V17_TX_TAPS];
-    float coef_re[V17_TX_PHASES][V17_TX_TAPS];
-    float coef_im[V17_TX_PHASES][V17_TX_TAPS];
-    float gain;
+    dsp_shaper_t sh;        /* pulse shaping and carrier, its table in mix */
+    float mix[V17_TX_PERIOD * 2 * DSP_SHAPER_TAPS];
     int npending;           /* data bits waiting for a whole symbol */
     uint8_t pending[8];
     int finishing;
