@@ -4,7 +4,6 @@ processes on one database never sending a destination twice."""
 from __future__ import annotations
 
 import collections
-import re
 import time
 
 import psycopg
@@ -89,9 +88,10 @@ def test_two_gateway_processes_on_one_database_never_send_a_destination_twice(pg
             # only after the call before it ended: never two calls of one job at once
             assert [code for _, _, code in made].count("OK") == 1, (detail, made)
             assert all(a[1] <= b[0] for a, b in zip(made, made[1:])), (detail, made)
-        # both hosts called: the jobs were shared out, not all taken by one
-        assert all(re.search(r"job \d{13} to", h.text()) for h in hosts), \
-            [h.text()[-2000:] for h in hosts]
+        # Which host calls which job is the scheduler's business: on a loaded machine one
+        # host may take all 12 before the other's lines look (it happened in a CI-like
+        # run at load 8), so that both called is not asserted; that no job was called
+        # twice and no result mail sent twice, above, is what the claim guarantees.
     finally:
         for h in hosts:
             assert h.terminate() == 0
