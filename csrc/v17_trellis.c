@@ -140,24 +140,37 @@ int v17_trellis_encode(v17_trellis_enc_t *e, int q)
 
 /* ---- Viterbi decoder ---------------------------------------------------- */
 
-/* The four branches into each state: the state they leave and the subset
- * (Y0 Y1 Y2) they carry. */
-static uint8_t pred_state[8][4];
-static uint8_t pred_subset[8][4];
-static int pred_ready;
+/* The trellis as the decoder walks it, from v17_conv_next (the tests pin
+ * these against it): the four branches into state ns leave pred_state[ns][j]
+ * (the even states feed states 0..3, the odd ones 4..7: Y0 = w1 is bit 0 of
+ * the state left) carrying subset pred_subset[ns][j] (Y0 Y1 Y2).  The four
+ * subsets into a state differ, so pred_of[ns][subset] gives the state a
+ * survivor came from out of its label alone.  Constants, so that the
+ * add-compare-select below unrolls with every index fixed. */
+static const uint8_t pred_state[8][4] = {
+    {0, 2, 4, 6}, {0, 2, 4, 6}, {0, 2, 4, 6}, {0, 2, 4, 6},
+    {1, 3, 5, 7}, {1, 3, 5, 7}, {1, 3, 5, 7}, {1, 3, 5, 7},
+};
+static const uint8_t pred_subset[8][4] = {
+    {0, 6, 2, 4}, {6, 0, 4, 2}, {2, 4, 0, 6}, {4, 2, 6, 0},
+    {1, 3, 7, 5}, {5, 7, 3, 1}, {7, 5, 1, 3}, {3, 1, 5, 7},
+};
+static const uint8_t pred_of[8][8] = {
+    {0, 0, 4, 0, 6, 0, 2, 0}, {2, 0, 6, 0, 4, 0, 0, 0},
+    {4, 0, 0, 0, 2, 0, 6, 0}, {6, 0, 2, 0, 0, 0, 4, 0},
+    {0, 1, 0, 3, 0, 7, 0, 5}, {0, 7, 0, 5, 0, 1, 0, 3},
+    {0, 5, 0, 7, 0, 3, 0, 1}, {0, 3, 0, 1, 0, 5, 0, 7},
+};
 
-static void build_pred(void)
+int v17_trellis_check(void)
 {
-    int count[8] = {0};
-    if (pred_ready)
-        return;
-    for (int s = 0; s < 8; s++)
-        for (int y = 0; y < 4; y++) {
-            int ns = v17_conv_next(s, y);
-            pred_state[ns][count[ns]] = (uint8_t) s;
-            pred_subset[ns][count[ns]++] = (uint8_t) ((y << 1) | (s & 1));
+    for (int ns = 0; ns < 8; ns++)
+        for (int j = 0; j < 4; j++) {
+            int s = pred_state[ns][j], b = pred_subset[ns][j];
+            if ((b & 1) != (s & 1) || v17_conv_next(s, b >> 1) != ns || pred_of[ns][b] != s)
+                return -1;
         }
-    pred_ready = 1;
+    return 0;
 }
 
 /* Half a unit of V.17's integer grid (points are 2 apart): the nearest
@@ -231,11 +244,11 @@ int v17_viterbi_init(v17_viterbi_t *v, int rate, int depth)
     memset(v, 0, sizeof(*v));
     if (c == NULL || depth < 1 || depth > V17_VITERBI_MAX_DEPTH)
         return -1;
-    /* The table is idempotent; racing builders write the same bytes. */
-    build_pred();
     v->c = c;
     v->depth = depth;
     for (int i = 0; i < c->points; i++) {
+        v->point[i][0] = (float) c->map[i].re;
+        v->point[i][1] = (float) c->map[i].im;
         if (abs(c->map[i].re) > extent)
             extent = abs(c->map[i].re);
         if (abs(c->map[i].im) > extent)
@@ -268,17 +281,16 @@ void v17_viterbi_free(v17_viterbi_t *v)
 
 static inline const uint8_t *grid_cell(const v17_viterbi_t *v, float re, float im)
 {
-    int ix = (int) floorf((re - v->grid_lo) * (1.0f / GRID_STEP));
-    int iy = (int) floorf((im - v->grid_lo) * (1.0f / GRID_STEP));
-    if (ix < 0)
-        ix = 0;
-    else if (ix >= v->grid_n)
-        ix = v->grid_n - 1;
-    if (iy < 0)
-        iy = 0;
-    else if (iy >= v->grid_n)
-        iy = v->grid_n - 1;
-    return v->grid + ((size_t) iy * v->grid_n + ix) * 8;
+    /* clamped as floats, NaN to the first cell, before the conversion: on
+     * the grid truncation is the floor */
+    float top = (float) (v->grid_n - 1);
+    float fx = (re - v->grid_lo) * (1.0f / GRID_STEP);
+    float fy = (im - v->grid_lo) * (1.0f / GRID_STEP);
+    fx = fx >= 0.0f ? fx : 0.0f;
+    fy = fy >= 0.0f ? fy : 0.0f;
+    fx = fx < top ? fx : top;
+    fy = fy < top ? fy : top;
+    return v->grid + ((size_t) (int) fy * v->grid_n + (int) fx) * 8;
 }
 
 static int best_state(const v17_viterbi_t *v)
@@ -296,48 +308,53 @@ static void traceback(const v17_viterbi_t *v, int n, int *out)
 {
     int ns = best_state(v);
     int t = v->pos;
-    for (int k = 0; k < v->pending; k++) {
-        int age = v->pending - 1 - k;       /* 0 = oldest pending */
+    for (int age = v->pending - 1; age >= 0; age--) {   /* 0 = oldest pending */
+        int label = v->label[t][ns];
         if (age < n)
-            out[age] = v->label[t][ns];
-        ns = v->prev[t][ns];
-        if (--t < 0)
-            t = V17_VITERBI_RING - 1;
+            out[age] = label;
+        ns = pred_of[ns][label & 7];
+        t = t > 0 ? t - 1 : V17_VITERBI_RING - 1;
     }
 }
 
 int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label, int *out)
 {
     const uint8_t *cell = grid_cell(v, re, im);
-    float d[8], m[8], low = INFINITY;
+    uint8_t *label;
+    float d[8], m[8], low;
     int best_k = 0;
 
     if (++v->pos >= V17_VITERBI_RING)
         v->pos = 0;
+    label = v->label[v->pos];
     for (int k = 0; k < 8; k++) {
-        const v17_point_t *p = &v->c->map[cell[k]];
-        float dx = re - p->re, dy = im - p->im;
+        const float *p = v->point[cell[k]];
+        float dx = re - p[0], dy = im - p[1];
         d[k] = dx * dx + dy * dy;
     }
     for (int k = 1; k < 8; k++)
         best_k = d[k] < d[best_k] ? k : best_k;
     if (nearest_label)
         *nearest_label = cell[best_k];
-    /* add-compare-select: 4 branches into each of the 8 states (written
-     * without branches: which survives is data, not a pattern to predict) */
+    /* add-compare-select: 4 branches into each of the 8 states, unrolled
+     * with constant indexes and written as selects (which survives is data,
+     * not a pattern to predict); on a tie the earlier branch survives */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 8
+#endif
     for (int ns = 0; ns < 8; ns++) {
         const uint8_t *ps = pred_state[ns], *pb = pred_subset[ns];
         float x0 = v->metric[ps[0]] + d[pb[0]], x1 = v->metric[ps[1]] + d[pb[1]];
         float x2 = v->metric[ps[2]] + d[pb[2]], x3 = v->metric[ps[3]] + d[pb[3]];
-        int j01 = x1 < x0, j23 = x3 < x2;
-        float m01 = j01 ? x1 : x0, m23 = j23 ? x3 : x2;
-        int j = m23 < m01 ? 2 + j23 : j01;
-        float bm = m23 < m01 ? m23 : m01;
-        m[ns] = bm;
-        v->prev[v->pos][ns] = ps[j];
-        v->label[v->pos][ns] = cell[pb[j]];
-        low = bm < low ? bm : low;
+        int l0 = cell[pb[0]], l1 = cell[pb[1]], l2 = cell[pb[2]], l3 = cell[pb[3]];
+        float m01 = x1 < x0 ? x1 : x0, m23 = x3 < x2 ? x3 : x2;
+        int l01 = x1 < x0 ? l1 : l0, l23 = x3 < x2 ? l3 : l2;
+        m[ns] = m23 < m01 ? m23 : m01;
+        label[ns] = (uint8_t) (m23 < m01 ? l23 : l01);
     }
+    low = m[0];
+    for (int s = 1; s < 8; s++)
+        low = m[s] < low ? m[s] : low;
     for (int s = 0; s < 8; s++)
         v->metric[s] = m[s] - low;
     /* a block is released once its newest symbol is depth - 1 old */
