@@ -23,6 +23,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* V.17 Figure 2 (labels as in v17_trellis.h); each subset (label & 7) has 8x
  * the minimum squared distance of its constellation (pinned by the tests). */
@@ -317,35 +320,74 @@ static void traceback(const v17_viterbi_t *v, int n, int *out)
     }
 }
 
-int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label, int *out)
-{
-    const uint8_t *cell = grid_cell(v, re, im);
-    uint8_t *label;
-    float d[8], m[8], low;
-    int best_k = 0;
+/* Add-compare-select over the 32 branches of one symbol, d the branch
+ * metrics by subset and cell the labels that go with them: the metrics
+ * become the survivors' (less the least, so they stay small) and label[ns]
+ * the label of the branch that survives into state ns.  On a tie the
+ * earlier branch of pred_subset survives.  Which survives is data, not a
+ * pattern to predict: no branches, only selects. */
+#ifdef __SSE2__
+/* Four states a vector: states 0..3 are entered from the even states, 4..7
+ * from the odd ones, so branch j into states 0..3 adds metric[2j] to the
+ * even subsets' distances in the order of column j of pred_subset (a
+ * shuffle), and likewise for 4..7.  The same additions and comparisons as
+ * the scalar loop below: the same survivors, bit for bit. */
+#define BLEND(mask, a, b) _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b))
+#define BLENDI(mask, a, b) \
+    _mm_or_si128(_mm_and_si128(_mm_castps_si128(mask), a), _mm_andnot_si128(_mm_castps_si128(mask), b))
+/* lanes a b c d of v, in that order */
+#define LANES(a, b, c, d) _MM_SHUFFLE(d, c, b, a)
+#define SEL(v, lanes) _mm_shuffle_ps(v, v, lanes)
+#define SELI(v, lanes) _mm_shuffle_epi32(v, lanes)
+/* columns of pred_subset as lanes of (d0 d2 d4 d6) and of (d1 d3 d5 d7) */
+#define ACS_HALF(metric, first, dv, lv, p0, p1, p2, p3, out_m, out_l) do { \
+        __m128 x0 = _mm_add_ps(_mm_set1_ps(metric[first]), SEL(dv, p0)); \
+        __m128 x1 = _mm_add_ps(_mm_set1_ps(metric[first + 2]), SEL(dv, p1)); \
+        __m128 x2 = _mm_add_ps(_mm_set1_ps(metric[first + 4]), SEL(dv, p2)); \
+        __m128 x3 = _mm_add_ps(_mm_set1_ps(metric[first + 6]), SEL(dv, p3)); \
+        __m128 k01 = _mm_cmplt_ps(x1, x0), k23 = _mm_cmplt_ps(x3, x2); \
+        __m128 m01 = BLEND(k01, x1, x0), m23 = BLEND(k23, x3, x2); \
+        __m128i l01 = BLENDI(k01, SELI(lv, p1), SELI(lv, p0)); \
+        __m128i l23 = BLENDI(k23, SELI(lv, p3), SELI(lv, p2)); \
+        __m128 k = _mm_cmplt_ps(m23, m01); \
+        out_m = BLEND(k, m23, m01); \
+        out_l = BLENDI(k, l23, l01); \
+    } while (0)
 
-    if (++v->pos >= V17_VITERBI_RING)
-        v->pos = 0;
-    label = v->label[v->pos];
-    for (int k = 0; k < 8; k++) {
-        const float *p = v->point[cell[k]];
-        float dx = re - p[0], dy = im - p[1];
-        d[k] = dx * dx + dy * dy;
-    }
-    for (int k = 1; k < 8; k++)
-        best_k = d[k] < d[best_k] ? k : best_k;
-    if (nearest_label)
-        *nearest_label = cell[best_k];
-    /* add-compare-select: 4 branches into each of the 8 states, unrolled
-     * with constant indexes and written as selects (which survives is data,
-     * not a pattern to predict); on a tie the earlier branch survives */
+static inline void acs(float *metric, const float *d, const uint8_t *cell, uint8_t *label)
+{
+    __m128 de = _mm_setr_ps(d[0], d[2], d[4], d[6]), dodd = _mm_setr_ps(d[1], d[3], d[5], d[7]);
+    __m128i le = _mm_setr_epi32(cell[0], cell[2], cell[4], cell[6]);
+    __m128i lodd = _mm_setr_epi32(cell[1], cell[3], cell[5], cell[7]);
+    __m128 mlo, mhi, low;
+    __m128i llo, lhi, l16;
+    /* pred_subset rows 0..3, column j, in units of the even subsets:
+     * {0,6,2,4} -> 0 3 1 2, {6,0,4,2} -> 3 0 2 1, {2,4,0,6} -> 1 2 0 3,
+     * {4,2,6,0} -> 2 1 3 0; rows 4..7 in the odd ones: {1,5,7,3} -> 0 2 3 1,
+     * {3,7,5,1} -> 1 3 2 0, {7,3,1,5} -> 3 1 0 2, {5,1,3,7} -> 2 0 1 3 */
+    ACS_HALF(metric, 0, de, le, LANES(0, 3, 1, 2), LANES(3, 0, 2, 1), LANES(1, 2, 0, 3), LANES(2, 1, 3, 0),
+             mlo, llo);
+    ACS_HALF(metric, 1, dodd, lodd, LANES(0, 2, 3, 1), LANES(1, 3, 2, 0), LANES(3, 1, 0, 2), LANES(2, 0, 1, 3),
+             mhi, lhi);
+    low = _mm_min_ps(mlo, mhi);
+    low = _mm_min_ps(low, _mm_shuffle_ps(low, low, _MM_SHUFFLE(1, 0, 3, 2)));
+    low = _mm_min_ps(low, _mm_shuffle_ps(low, low, _MM_SHUFFLE(2, 3, 0, 1)));
+    _mm_storeu_ps(metric, _mm_sub_ps(mlo, low));
+    _mm_storeu_ps(metric + 4, _mm_sub_ps(mhi, low));
+    l16 = _mm_packs_epi32(llo, lhi);
+    _mm_storel_epi64((__m128i *) label, _mm_packus_epi16(l16, l16));
+}
+#else
+static inline void acs(float *metric, const float *d, const uint8_t *cell, uint8_t *label)
+{
+    float m[8], low;
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 8
 #endif
     for (int ns = 0; ns < 8; ns++) {
         const uint8_t *ps = pred_state[ns], *pb = pred_subset[ns];
-        float x0 = v->metric[ps[0]] + d[pb[0]], x1 = v->metric[ps[1]] + d[pb[1]];
-        float x2 = v->metric[ps[2]] + d[pb[2]], x3 = v->metric[ps[3]] + d[pb[3]];
+        float x0 = metric[ps[0]] + d[pb[0]], x1 = metric[ps[1]] + d[pb[1]];
+        float x2 = metric[ps[2]] + d[pb[2]], x3 = metric[ps[3]] + d[pb[3]];
         int l0 = cell[pb[0]], l1 = cell[pb[1]], l2 = cell[pb[2]], l3 = cell[pb[3]];
         float m01 = x1 < x0 ? x1 : x0, m23 = x3 < x2 ? x3 : x2;
         int l01 = x1 < x0 ? l1 : l0, l23 = x3 < x2 ? l3 : l2;
@@ -356,7 +398,28 @@ int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label, i
     for (int s = 1; s < 8; s++)
         low = m[s] < low ? m[s] : low;
     for (int s = 0; s < 8; s++)
-        v->metric[s] = m[s] - low;
+        metric[s] = m[s] - low;
+}
+#endif
+
+int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label, int *out)
+{
+    const uint8_t *cell = grid_cell(v, re, im);
+    float d[8];
+    int best_k = 0;
+
+    if (++v->pos >= V17_VITERBI_RING)
+        v->pos = 0;
+    for (int k = 0; k < 8; k++) {
+        const float *p = v->point[cell[k]];
+        float dx = re - p[0], dy = im - p[1];
+        d[k] = dx * dx + dy * dy;
+    }
+    for (int k = 1; k < 8; k++)
+        best_k = d[k] < d[best_k] ? k : best_k;
+    if (nearest_label)
+        *nearest_label = cell[best_k];
+    acs(v->metric, d, cell, v->label[v->pos]);
     /* a block is released once its newest symbol is depth - 1 old */
     if (++v->pending < v->depth - 1 + V17_VITERBI_BLOCK)
         return 0;
