@@ -306,17 +306,22 @@ static int best_state(const v17_viterbi_t *v)
 }
 
 /* Walk the best survivor back over the pending symbols; the labels of the
- * oldest `n` of them go to out, oldest first. */
+ * oldest `n` of them go to out, oldest first.  The ring is walked in runs
+ * that end where it wraps, so the inner step is a load and a look-up. */
 static void traceback(const v17_viterbi_t *v, int n, int *out)
 {
     int ns = best_state(v);
     int t = v->pos;
-    for (int age = v->pending - 1; age >= 0; age--) {   /* 0 = oldest pending */
-        int label = v->label[t][ns];
-        if (age < n)
-            out[age] = label;
-        ns = pred_of[ns][label & 7];
-        t = t > 0 ? t - 1 : V17_VITERBI_RING - 1;
+    int age = v->pending - 1;   /* of the symbol at t; 0 = oldest pending */
+    while (age >= 0) {
+        int stop = age - t - 1 > -1 ? age - t - 1 : -1;    /* the age just past ring slot 0 */
+        for (; age > stop; age--, t--) {
+            int label = v->label[t][ns];
+            if (age < n)
+                out[age] = label;
+            ns = pred_of[ns][label & 7];
+        }
+        t = V17_VITERBI_RING - 1;
     }
 }
 
