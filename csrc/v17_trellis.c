@@ -325,12 +325,14 @@ static void traceback(const v17_viterbi_t *v, int n, int *out)
     }
 }
 
-/* Add-compare-select over the 32 branches of one symbol, d the branch
- * metrics by subset and cell the labels that go with them: the metrics
- * become the survivors' (less the least, so they stay small) and label[ns]
- * the label of the branch that survives into state ns.  On a tie the
- * earlier branch of pred_subset survives.  Which survives is data, not a
- * pattern to predict: no branches, only selects. */
+/* One symbol (re, im) at its grid cell: the squared distances to the
+ * nearest point of each subset (the branch metrics, with the cell's labels
+ * riding along), then add-compare-select over the 32 branches: the metrics
+ * become the survivors' (less the least, so they stay small) and
+ * label[pos][ns] the label of the branch that survives into state ns.  On
+ * a tie the earlier branch of pred_subset survives.  Which survives is
+ * data, not a pattern to predict: no branches, only selects.  Returns the
+ * nearest subset (the first of equal distances). */
 #ifdef __SSE2__
 /* Four states a vector: states 0..3 are entered from the even states, 4..7
  * from the odd ones, so branch j into states 0..3 adds metric[2j] to the
@@ -359,9 +361,31 @@ static void traceback(const v17_viterbi_t *v, int n, int *out)
         out_l = BLENDI(k, l23, l01); \
     } while (0)
 
-static inline void acs(float *metric, const float *d, const uint8_t *cell, uint8_t *label)
+/* 4 bits spread to the even bits of 8 */
+static const uint8_t spread4[16] = {
+    0x00, 0x01, 0x04, 0x05, 0x10, 0x11, 0x14, 0x15, 0x40, 0x41, 0x44, 0x45, 0x50, 0x51, 0x54, 0x55,
+};
+
+static inline int branches(v17_viterbi_t *v, float re, float im, const uint8_t *cell)
 {
-    __m128 de = _mm_setr_ps(d[0], d[2], d[4], d[6]), dodd = _mm_setr_ps(d[1], d[3], d[5], d[7]);
+    const float (*pt)[2] = (const float (*)[2]) v->point;
+    float *metric = v->metric;
+    uint8_t *label = v->label[v->pos];
+    __m128 vre = _mm_set1_ps(re), vim = _mm_set1_ps(im);
+    __m128 dxe = _mm_sub_ps(vre, _mm_setr_ps(pt[cell[0]][0], pt[cell[2]][0], pt[cell[4]][0], pt[cell[6]][0]));
+    __m128 dye = _mm_sub_ps(vim, _mm_setr_ps(pt[cell[0]][1], pt[cell[2]][1], pt[cell[4]][1], pt[cell[6]][1]));
+    __m128 dxo = _mm_sub_ps(vre, _mm_setr_ps(pt[cell[1]][0], pt[cell[3]][0], pt[cell[5]][0], pt[cell[7]][0]));
+    __m128 dyo = _mm_sub_ps(vim, _mm_setr_ps(pt[cell[1]][1], pt[cell[3]][1], pt[cell[5]][1], pt[cell[7]][1]));
+    __m128 de = _mm_add_ps(_mm_mul_ps(dxe, dxe), _mm_mul_ps(dye, dye));
+    __m128 dodd = _mm_add_ps(_mm_mul_ps(dxo, dxo), _mm_mul_ps(dyo, dyo));
+    __m128 near = _mm_min_ps(de, dodd);
+    int at;
+    near = _mm_min_ps(near, _mm_shuffle_ps(near, near, _MM_SHUFFLE(1, 0, 3, 2)));
+    near = _mm_min_ps(near, _mm_shuffle_ps(near, near, _MM_SHUFFLE(2, 3, 0, 1)));
+    /* the nearest subset, the first of equals as the scalar loop finds it
+     * (subset 2i is lane i of de, 2i + 1 lane i of dodd); NaN: subset 0 */
+    at = spread4[_mm_movemask_ps(_mm_cmpeq_ps(de, near))]
+         | spread4[_mm_movemask_ps(_mm_cmpeq_ps(dodd, near))] << 1;
     __m128i le = _mm_setr_epi32(cell[0], cell[2], cell[4], cell[6]);
     __m128i lodd = _mm_setr_epi32(cell[1], cell[3], cell[5], cell[7]);
     __m128 mlo, mhi, low;
@@ -381,11 +405,22 @@ static inline void acs(float *metric, const float *d, const uint8_t *cell, uint8
     _mm_storeu_ps(metric + 4, _mm_sub_ps(mhi, low));
     l16 = _mm_packs_epi32(llo, lhi);
     _mm_storel_epi64((__m128i *) label, _mm_packus_epi16(l16, l16));
+    return at ? __builtin_ctz((unsigned) at) : 0;
 }
 #else
-static inline void acs(float *metric, const float *d, const uint8_t *cell, uint8_t *label)
+static inline int branches(v17_viterbi_t *v, float re, float im, const uint8_t *cell)
 {
-    float m[8], low;
+    float *metric = v->metric;
+    uint8_t *label = v->label[v->pos];
+    float d[8], m[8], low;
+    int best_k = 0;
+    for (int k = 0; k < 8; k++) {
+        const float *p = v->point[cell[k]];
+        float dx = re - p[0], dy = im - p[1];
+        d[k] = dx * dx + dy * dy;
+    }
+    for (int k = 1; k < 8; k++)
+        best_k = d[k] < d[best_k] ? k : best_k;
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 8
 #endif
@@ -404,27 +439,20 @@ static inline void acs(float *metric, const float *d, const uint8_t *cell, uint8
         low = m[s] < low ? m[s] : low;
     for (int s = 0; s < 8; s++)
         metric[s] = m[s] - low;
+    return best_k;
 }
 #endif
 
 int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label, int *out)
 {
     const uint8_t *cell = grid_cell(v, re, im);
-    float d[8];
-    int best_k = 0;
+    int best_k;
 
     if (++v->pos >= V17_VITERBI_RING)
         v->pos = 0;
-    for (int k = 0; k < 8; k++) {
-        const float *p = v->point[cell[k]];
-        float dx = re - p[0], dy = im - p[1];
-        d[k] = dx * dx + dy * dy;
-    }
-    for (int k = 1; k < 8; k++)
-        best_k = d[k] < d[best_k] ? k : best_k;
+    best_k = branches(v, re, im, cell);
     if (nearest_label)
         *nearest_label = cell[best_k];
-    acs(v->metric, d, cell, v->label[v->pos]);
     /* a block is released once its newest symbol is depth - 1 old */
     if (++v->pending < v->depth - 1 + V17_VITERBI_BLOCK)
         return 0;
