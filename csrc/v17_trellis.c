@@ -23,6 +23,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* V.17 Figure 2 (labels as in v17_trellis.h); each subset (label & 7) has 8x
  * the minimum squared distance of its constellation (pinned by the tests). */
@@ -140,24 +143,37 @@ int v17_trellis_encode(v17_trellis_enc_t *e, int q)
 
 /* ---- Viterbi decoder ---------------------------------------------------- */
 
-/* The four branches into each state: the state they leave and the subset
- * (Y0 Y1 Y2) they carry. */
-static uint8_t pred_state[8][4];
-static uint8_t pred_subset[8][4];
-static int pred_ready;
+/* The trellis as the decoder walks it, from v17_conv_next (the tests pin
+ * these against it): the four branches into state ns leave pred_state[ns][j]
+ * (the even states feed states 0..3, the odd ones 4..7: Y0 = w1 is bit 0 of
+ * the state left) carrying subset pred_subset[ns][j] (Y0 Y1 Y2).  The four
+ * subsets into a state differ, so pred_of[ns][subset] gives the state a
+ * survivor came from out of its label alone.  Constants, so that the
+ * add-compare-select below unrolls with every index fixed. */
+static const uint8_t pred_state[8][4] = {
+    {0, 2, 4, 6}, {0, 2, 4, 6}, {0, 2, 4, 6}, {0, 2, 4, 6},
+    {1, 3, 5, 7}, {1, 3, 5, 7}, {1, 3, 5, 7}, {1, 3, 5, 7},
+};
+static const uint8_t pred_subset[8][4] = {
+    {0, 6, 2, 4}, {6, 0, 4, 2}, {2, 4, 0, 6}, {4, 2, 6, 0},
+    {1, 3, 7, 5}, {5, 7, 3, 1}, {7, 5, 1, 3}, {3, 1, 5, 7},
+};
+static const uint8_t pred_of[8][8] = {
+    {0, 0, 4, 0, 6, 0, 2, 0}, {2, 0, 6, 0, 4, 0, 0, 0},
+    {4, 0, 0, 0, 2, 0, 6, 0}, {6, 0, 2, 0, 0, 0, 4, 0},
+    {0, 1, 0, 3, 0, 7, 0, 5}, {0, 7, 0, 5, 0, 1, 0, 3},
+    {0, 5, 0, 7, 0, 3, 0, 1}, {0, 3, 0, 1, 0, 5, 0, 7},
+};
 
-static void build_pred(void)
+int v17_trellis_check(void)
 {
-    int count[8] = {0};
-    if (pred_ready)
-        return;
-    for (int s = 0; s < 8; s++)
-        for (int y = 0; y < 4; y++) {
-            int ns = v17_conv_next(s, y);
-            pred_state[ns][count[ns]] = (uint8_t) s;
-            pred_subset[ns][count[ns]++] = (uint8_t) ((y << 1) | (s & 1));
+    for (int ns = 0; ns < 8; ns++)
+        for (int j = 0; j < 4; j++) {
+            int s = pred_state[ns][j], b = pred_subset[ns][j];
+            if ((b & 1) != (s & 1) || v17_conv_next(s, b >> 1) != ns || pred_of[ns][b] != s)
+                return -1;
         }
-    pred_ready = 1;
+    return 0;
 }
 
 /* Half a unit of V.17's integer grid (points are 2 apart): the nearest
@@ -231,11 +247,11 @@ int v17_viterbi_init(v17_viterbi_t *v, int rate, int depth)
     memset(v, 0, sizeof(*v));
     if (c == NULL || depth < 1 || depth > V17_VITERBI_MAX_DEPTH)
         return -1;
-    /* The table is idempotent; racing builders write the same bytes. */
-    build_pred();
     v->c = c;
     v->depth = depth;
     for (int i = 0; i < c->points; i++) {
+        v->point[i][0] = (float) c->map[i].re;
+        v->point[i][1] = (float) c->map[i].im;
         if (abs(c->map[i].re) > extent)
             extent = abs(c->map[i].re);
         if (abs(c->map[i].im) > extent)
@@ -268,17 +284,16 @@ void v17_viterbi_free(v17_viterbi_t *v)
 
 static inline const uint8_t *grid_cell(const v17_viterbi_t *v, float re, float im)
 {
-    int ix = (int) floorf((re - v->grid_lo) * (1.0f / GRID_STEP));
-    int iy = (int) floorf((im - v->grid_lo) * (1.0f / GRID_STEP));
-    if (ix < 0)
-        ix = 0;
-    else if (ix >= v->grid_n)
-        ix = v->grid_n - 1;
-    if (iy < 0)
-        iy = 0;
-    else if (iy >= v->grid_n)
-        iy = v->grid_n - 1;
-    return v->grid + ((size_t) iy * v->grid_n + ix) * 8;
+    /* clamped as floats, NaN to the first cell, before the conversion: on
+     * the grid truncation is the floor */
+    float top = (float) (v->grid_n - 1);
+    float fx = (re - v->grid_lo) * (1.0f / GRID_STEP);
+    float fy = (im - v->grid_lo) * (1.0f / GRID_STEP);
+    fx = fx >= 0.0f ? fx : 0.0f;
+    fy = fy >= 0.0f ? fy : 0.0f;
+    fx = fx < top ? fx : top;
+    fy = fy < top ? fy : top;
+    return v->grid + ((size_t) (int) fy * v->grid_n + (int) fx) * 8;
 }
 
 static int best_state(const v17_viterbi_t *v)
@@ -291,55 +306,153 @@ static int best_state(const v17_viterbi_t *v)
 }
 
 /* Walk the best survivor back over the pending symbols; the labels of the
- * oldest `n` of them go to out, oldest first. */
+ * oldest `n` of them go to out, oldest first.  The ring is walked in runs
+ * that end where it wraps, so the inner step is a load and a look-up. */
 static void traceback(const v17_viterbi_t *v, int n, int *out)
 {
     int ns = best_state(v);
     int t = v->pos;
-    for (int k = 0; k < v->pending; k++) {
-        int age = v->pending - 1 - k;       /* 0 = oldest pending */
-        if (age < n)
-            out[age] = v->label[t][ns];
-        ns = v->prev[t][ns];
-        if (--t < 0)
-            t = V17_VITERBI_RING - 1;
+    int age = v->pending - 1;   /* of the symbol at t; 0 = oldest pending */
+    while (age >= 0) {
+        int stop = age - t - 1 > -1 ? age - t - 1 : -1;    /* the age just past ring slot 0 */
+        for (; age > stop; age--, t--) {
+            int label = v->label[t][ns];
+            if (age < n)
+                out[age] = label;
+            ns = pred_of[ns][label & 7];
+        }
+        t = V17_VITERBI_RING - 1;
     }
 }
 
-int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label, int *out)
-{
-    const uint8_t *cell = grid_cell(v, re, im);
-    float d[8], m[8], low = INFINITY;
-    int best_k = 0;
+/* One symbol (re, im) at its grid cell: the squared distances to the
+ * nearest point of each subset (the branch metrics, with the cell's labels
+ * riding along), then add-compare-select over the 32 branches: the metrics
+ * become the survivors' (less the least, so they stay small) and
+ * label[pos][ns] the label of the branch that survives into state ns.  On
+ * a tie the earlier branch of pred_subset survives.  Which survives is
+ * data, not a pattern to predict: no branches, only selects.  Returns the
+ * nearest subset (the first of equal distances). */
+#ifdef __SSE2__
+/* Four states a vector: states 0..3 are entered from the even states, 4..7
+ * from the odd ones, so branch j into states 0..3 adds metric[2j] to the
+ * even subsets' distances in the order of column j of pred_subset (a
+ * shuffle), and likewise for 4..7.  The same additions and comparisons as
+ * the scalar loop below: the same survivors, bit for bit. */
+#define BLEND(mask, a, b) _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b))
+#define BLENDI(mask, a, b) \
+    _mm_or_si128(_mm_and_si128(_mm_castps_si128(mask), a), _mm_andnot_si128(_mm_castps_si128(mask), b))
+/* lanes a b c d of v, in that order */
+#define LANES(a, b, c, d) _MM_SHUFFLE(d, c, b, a)
+#define SEL(v, lanes) _mm_shuffle_ps(v, v, lanes)
+#define SELI(v, lanes) _mm_shuffle_epi32(v, lanes)
+/* columns of pred_subset as lanes of (d0 d2 d4 d6) and of (d1 d3 d5 d7) */
+#define ACS_HALF(metric, first, dv, lv, p0, p1, p2, p3, out_m, out_l) do { \
+        __m128 x0 = _mm_add_ps(_mm_set1_ps(metric[first]), SEL(dv, p0)); \
+        __m128 x1 = _mm_add_ps(_mm_set1_ps(metric[first + 2]), SEL(dv, p1)); \
+        __m128 x2 = _mm_add_ps(_mm_set1_ps(metric[first + 4]), SEL(dv, p2)); \
+        __m128 x3 = _mm_add_ps(_mm_set1_ps(metric[first + 6]), SEL(dv, p3)); \
+        __m128 k01 = _mm_cmplt_ps(x1, x0), k23 = _mm_cmplt_ps(x3, x2); \
+        __m128 m01 = BLEND(k01, x1, x0), m23 = BLEND(k23, x3, x2); \
+        __m128i l01 = BLENDI(k01, SELI(lv, p1), SELI(lv, p0)); \
+        __m128i l23 = BLENDI(k23, SELI(lv, p3), SELI(lv, p2)); \
+        __m128 k = _mm_cmplt_ps(m23, m01); \
+        out_m = BLEND(k, m23, m01); \
+        out_l = BLENDI(k, l23, l01); \
+    } while (0)
 
-    if (++v->pos >= V17_VITERBI_RING)
-        v->pos = 0;
+/* 4 bits spread to the even bits of 8 */
+static const uint8_t spread4[16] = {
+    0x00, 0x01, 0x04, 0x05, 0x10, 0x11, 0x14, 0x15, 0x40, 0x41, 0x44, 0x45, 0x50, 0x51, 0x54, 0x55,
+};
+
+static inline int branches(v17_viterbi_t *v, float re, float im, const uint8_t *cell)
+{
+    const float (*pt)[2] = (const float (*)[2]) v->point;
+    float *metric = v->metric;
+    uint8_t *label = v->label[v->pos];
+    __m128 vre = _mm_set1_ps(re), vim = _mm_set1_ps(im);
+    __m128 dxe = _mm_sub_ps(vre, _mm_setr_ps(pt[cell[0]][0], pt[cell[2]][0], pt[cell[4]][0], pt[cell[6]][0]));
+    __m128 dye = _mm_sub_ps(vim, _mm_setr_ps(pt[cell[0]][1], pt[cell[2]][1], pt[cell[4]][1], pt[cell[6]][1]));
+    __m128 dxo = _mm_sub_ps(vre, _mm_setr_ps(pt[cell[1]][0], pt[cell[3]][0], pt[cell[5]][0], pt[cell[7]][0]));
+    __m128 dyo = _mm_sub_ps(vim, _mm_setr_ps(pt[cell[1]][1], pt[cell[3]][1], pt[cell[5]][1], pt[cell[7]][1]));
+    __m128 de = _mm_add_ps(_mm_mul_ps(dxe, dxe), _mm_mul_ps(dye, dye));
+    __m128 dodd = _mm_add_ps(_mm_mul_ps(dxo, dxo), _mm_mul_ps(dyo, dyo));
+    __m128 near = _mm_min_ps(de, dodd);
+    int at;
+    near = _mm_min_ps(near, _mm_shuffle_ps(near, near, _MM_SHUFFLE(1, 0, 3, 2)));
+    near = _mm_min_ps(near, _mm_shuffle_ps(near, near, _MM_SHUFFLE(2, 3, 0, 1)));
+    /* the nearest subset, the first of equals as the scalar loop finds it
+     * (subset 2i is lane i of de, 2i + 1 lane i of dodd); NaN: subset 0 */
+    at = spread4[_mm_movemask_ps(_mm_cmpeq_ps(de, near))]
+         | spread4[_mm_movemask_ps(_mm_cmpeq_ps(dodd, near))] << 1;
+    __m128i le = _mm_setr_epi32(cell[0], cell[2], cell[4], cell[6]);
+    __m128i lodd = _mm_setr_epi32(cell[1], cell[3], cell[5], cell[7]);
+    __m128 mlo, mhi, low;
+    __m128i llo, lhi, l16;
+    /* pred_subset rows 0..3, column j, in units of the even subsets:
+     * {0,6,2,4} -> 0 3 1 2, {6,0,4,2} -> 3 0 2 1, {2,4,0,6} -> 1 2 0 3,
+     * {4,2,6,0} -> 2 1 3 0; rows 4..7 in the odd ones: {1,5,7,3} -> 0 2 3 1,
+     * {3,7,5,1} -> 1 3 2 0, {7,3,1,5} -> 3 1 0 2, {5,1,3,7} -> 2 0 1 3 */
+    ACS_HALF(metric, 0, de, le, LANES(0, 3, 1, 2), LANES(3, 0, 2, 1), LANES(1, 2, 0, 3), LANES(2, 1, 3, 0),
+             mlo, llo);
+    ACS_HALF(metric, 1, dodd, lodd, LANES(0, 2, 3, 1), LANES(1, 3, 2, 0), LANES(3, 1, 0, 2), LANES(2, 0, 1, 3),
+             mhi, lhi);
+    low = _mm_min_ps(mlo, mhi);
+    low = _mm_min_ps(low, _mm_shuffle_ps(low, low, _MM_SHUFFLE(1, 0, 3, 2)));
+    low = _mm_min_ps(low, _mm_shuffle_ps(low, low, _MM_SHUFFLE(2, 3, 0, 1)));
+    _mm_storeu_ps(metric, _mm_sub_ps(mlo, low));
+    _mm_storeu_ps(metric + 4, _mm_sub_ps(mhi, low));
+    l16 = _mm_packs_epi32(llo, lhi);
+    _mm_storel_epi64((__m128i *) label, _mm_packus_epi16(l16, l16));
+    return at ? __builtin_ctz((unsigned) at) : 0;
+}
+#else
+static inline int branches(v17_viterbi_t *v, float re, float im, const uint8_t *cell)
+{
+    float *metric = v->metric;
+    uint8_t *label = v->label[v->pos];
+    float d[8], m[8], low;
+    int best_k = 0;
     for (int k = 0; k < 8; k++) {
-        const v17_point_t *p = &v->c->map[cell[k]];
-        float dx = re - p->re, dy = im - p->im;
+        const float *p = v->point[cell[k]];
+        float dx = re - p[0], dy = im - p[1];
         d[k] = dx * dx + dy * dy;
     }
     for (int k = 1; k < 8; k++)
         best_k = d[k] < d[best_k] ? k : best_k;
-    if (nearest_label)
-        *nearest_label = cell[best_k];
-    /* add-compare-select: 4 branches into each of the 8 states (written
-     * without branches: which survives is data, not a pattern to predict) */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 8
+#endif
     for (int ns = 0; ns < 8; ns++) {
         const uint8_t *ps = pred_state[ns], *pb = pred_subset[ns];
-        float x0 = v->metric[ps[0]] + d[pb[0]], x1 = v->metric[ps[1]] + d[pb[1]];
-        float x2 = v->metric[ps[2]] + d[pb[2]], x3 = v->metric[ps[3]] + d[pb[3]];
-        int j01 = x1 < x0, j23 = x3 < x2;
-        float m01 = j01 ? x1 : x0, m23 = j23 ? x3 : x2;
-        int j = m23 < m01 ? 2 + j23 : j01;
-        float bm = m23 < m01 ? m23 : m01;
-        m[ns] = bm;
-        v->prev[v->pos][ns] = ps[j];
-        v->label[v->pos][ns] = cell[pb[j]];
-        low = bm < low ? bm : low;
+        float x0 = metric[ps[0]] + d[pb[0]], x1 = metric[ps[1]] + d[pb[1]];
+        float x2 = metric[ps[2]] + d[pb[2]], x3 = metric[ps[3]] + d[pb[3]];
+        int l0 = cell[pb[0]], l1 = cell[pb[1]], l2 = cell[pb[2]], l3 = cell[pb[3]];
+        float m01 = x1 < x0 ? x1 : x0, m23 = x3 < x2 ? x3 : x2;
+        int l01 = x1 < x0 ? l1 : l0, l23 = x3 < x2 ? l3 : l2;
+        m[ns] = m23 < m01 ? m23 : m01;
+        label[ns] = (uint8_t) (m23 < m01 ? l23 : l01);
     }
+    low = m[0];
+    for (int s = 1; s < 8; s++)
+        low = m[s] < low ? m[s] : low;
     for (int s = 0; s < 8; s++)
-        v->metric[s] = m[s] - low;
+        metric[s] = m[s] - low;
+    return best_k;
+}
+#endif
+
+int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label, int *out)
+{
+    const uint8_t *cell = grid_cell(v, re, im);
+    int best_k;
+
+    if (++v->pos >= V17_VITERBI_RING)
+        v->pos = 0;
+    best_k = branches(v, re, im, cell);
+    if (nearest_label)
+        *nearest_label = cell[best_k];
     /* a block is released once its newest symbol is depth - 1 old */
     if (++v->pending < v->depth - 1 + V17_VITERBI_BLOCK)
         return 0;

@@ -109,6 +109,10 @@ int v17_trellis_encode(v17_trellis_enc_t *e, int q);
  * with that symbol is bit 0 of `state`. */
 int v17_conv_next(int state, int y);
 
+/* 0 when the decoder's constant trellis tables (the branches into each
+ * state, v17_trellis.c) agree with v17_conv_next, else -1: for the tests. */
+int v17_trellis_check(void);
+
 /* Soft-decision Viterbi decoder over the 8-state trellis.
  *
  * For every symbol the decoder finds, in each of the 8 subsets, the point
@@ -117,17 +121,21 @@ int v17_conv_next(int state, int y);
  * bits of the nearest point ride along the branch (parallel transitions are
  * resolved per symbol).  Every V17_VITERBI_BLOCK symbols the survivor of
  * the best state is traced back and the labels `depth` - 1 or more symbols
- * old are released, a block at a time (one traceback serves the block). */
+ * old are released, a block at a time (one traceback serves the block).
+ * The four branches into a state carry four different subsets, so a
+ * survivor's label names the state it came from too: only labels are
+ * kept. */
 typedef struct {
     const v17_constellation_t *c;
     int depth;
     int pending;                /* symbols pushed and not yet released */
     int pos;                    /* ring position of the newest symbol */
     float metric[8];
-    /* per symbol and state: the state the survivor came from, and the
-     * label of its branch (the nearest point of the branch's subset) */
-    uint8_t prev[V17_VITERBI_RING][8];
+    /* per symbol and state: the label of the survivor's branch (the
+     * nearest point of the branch's subset) */
     uint8_t label[V17_VITERBI_RING][8];
+    /* the constellation's points as floats, label -> (re, im) */
+    float point[128][2];
     /* slicing look-up: for a grid cell, the nearest point of each subset */
     int grid_n;
     float grid_lo;

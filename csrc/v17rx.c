@@ -319,20 +319,38 @@ static void snr_window(v17_rx_state_t *s)
     s->window_err = 0.0f;
 }
 
+/* q's low 6 bits in reverse order (bit 0 to bit 5): the bit sent first
+ * goes into the scrambler register first */
+static const uint8_t reverse6[64] = {
+    0, 32, 16, 48, 8, 40, 24, 56, 4, 36, 20, 52, 12, 44, 28, 60,
+    2, 34, 18, 50, 10, 42, 26, 58, 6, 38, 22, 54, 14, 46, 30, 62,
+    1, 33, 17, 49, 9, 41, 25, 57, 5, 37, 21, 53, 13, 45, 29, 61,
+    3, 35, 19, 51, 11, 43, 27, 59, 7, 39, 23, 55, 15, 47, 31, 63,
+};
+
+/* The bits of one label: differential decoding, then the descrambler of
+ * V.17 §5 over the symbol's k <= 6 bits at once.  Its taps are 18 and 23
+ * bits back, more than k, so every bit of the symbol is descrambled with
+ * register bits from before the symbol: shifted in as a word (the first
+ * bit highest), the register gives all k outputs in one XOR, exactly as
+ * v17_descramble bit by bit. */
 static int emit_label(v17_rx_state_t *s, int label, uint8_t *bits)
 {
+    int k = s->c->bits_per_symbol;
     int y = (label >> 1) & 3;
     int q = v17_diff_decode(y, s->y_prev) | ((label >> 3) << 2);
-    int n = 0;
+    uint32_t in = (uint32_t) reverse6[q & 63] >> (6 - k);
+    uint32_t reg = s->descramble << k;
+    uint32_t out = in ^ (reg >> 18) ^ (reg >> 23);
     s->y_prev = y;
-    for (int j = 0; j < s->c->bits_per_symbol; j++) {
-        int b = v17_descramble(&s->descramble, (q >> j) & 1);
-        if (s->skip == 0)
-            bits[n++] = (uint8_t) b;
-    }
-    if (s->skip > 0)
+    s->descramble = reg | in;
+    if (s->skip > 0) {
         s->skip--;
-    return n;
+        return 0;
+    }
+    for (int j = 0; j < k; j++)
+        bits[j] = (uint8_t) ((out >> (k - 1 - j)) & 1);
+    return k;
 }
 
 static int data_symbol(v17_rx_state_t *s, cf_t z, cf_t zr, cf_t rot, int adapt, uint8_t *bits)

@@ -39,6 +39,7 @@ cdef extern from "v17_trellis.h" nogil:
     int v17_viterbi_push(v17_viterbi_t *v, float re, float im, int *nearest_label, int *out)
     int v17_viterbi_flush(v17_viterbi_t *v, int *out)
     int v17_viterbi_grid_builds()
+    int v17_trellis_check()
     int V17_VITERBI_MAX_DEPTH
     int V17_VITERBI_BLOCK
 
@@ -111,6 +112,12 @@ def grid_builds():
     """How many Viterbi slicing grids this process has built: one per rate
     in use, however many receivers (csrc/v17_trellis.h)."""
     return v17_viterbi_grid_builds()
+
+
+def trellis_tables_ok():
+    """Whether the Viterbi decoder's constant trellis tables (the branches
+    into each state, csrc/v17_trellis.c) agree with the encoder."""
+    return v17_trellis_check() == 0
 
 
 def training_points():

@@ -109,6 +109,22 @@ def test_viterbi_rejects_bad_depth_and_rate():
         _v17.viterbi_decode(4800, np.zeros(4, complex))
 
 
+def test_viterbi_trellis_tables_match_the_encoder():
+    # the decoder unrolls over constant tables of the branches into each
+    # state; they must be the encoder's trellis
+    assert _v17.trellis_tables_ok()
+
+
+@pytest.mark.parametrize("rate", RATES)
+def test_viterbi_takes_points_far_off_and_not_a_number(rate):
+    # the slicing grid is clamped at its edges, NaN included: any point
+    # gives labels of the constellation, never a read outside the grid
+    points = np.array([np.nan, complex(np.inf, -np.inf), 1e30 - 1e30j, -1e30j, complex(np.nan, 3.0)] * 10)
+    labels = _v17.viterbi_decode(rate, points)
+    assert len(labels) == len(points)
+    assert labels.min() >= 0 and labels.max() < len(_v17.constellation(rate))
+
+
 # ---- transmitter ---------------------------------------------------------
 
 def _signal(rate=14400, nbits=60000, seed=1, **kw):
