@@ -48,6 +48,13 @@ void dsp_carrier_init(dsp_carrier_t *s, float carrier_hz)
     s->freq = s->nominal;
 }
 
+void dsp_nco_init(dsp_nco_t *s, float carrier_hz)
+{
+    sincos_init();
+    s->phase = 0;
+    s->turns = carrier_hz / 8000.0;
+}
+
 /* Into [-pi, pi).  A step of a symbol or less leaves at most one turn to
  * take off, which a subtraction does (exactly what the general case would);
  * floor() only for the rare long step. */

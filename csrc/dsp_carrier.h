@@ -13,10 +13,16 @@
  *   dsp_carrier_offset_hz(&c)             tracked frequency - nominal
  *   float dsp_phase_error(z, d)           angle of z conj(d), radians
  *   float dsp_sin_u32(phase)              sine of a 32-bit phase (a turn is 2^32)
+ *
+ *   dsp_nco_t n;                          a fixed-frequency NCO, cheaper than
+ *   dsp_nco_init(&n, carrier_hz)          dsp_carrier_t where no loop moves it
+ *   cf_t dsp_nco_advance(&n, dt)          (a receiver's front end): as
+ *                                         dsp_carrier_advance, e^{-j theta}
  */
 #ifndef FAXENGINE_DSP_CARRIER_H
 #define FAXENGINE_DSP_CARRIER_H
 
+#include <math.h>
 #include <stdint.h>
 
 #include "dsp_complex.h"
@@ -43,6 +49,31 @@ typedef struct {
     double freq;         /* radians per sample */
     double nominal;
 } dsp_carrier_t;
+
+/* The phase is a 64-bit accumulator (a turn is 2^64; spandsp's dds uses
+ * 32 bits): it wraps by itself, with no branch and no reduction in double
+ * precision.  A step of dt samples adds dt * turns per sample, its whole
+ * turns dropped, in units of 2^-62 turn: the phase stays within 1e-15 of a
+ * turn of the exact one (32 bits drifted by up to 5e-5 rad over 20 s,
+ * enough to move which marginal decisions a noise peak turns). */
+typedef struct {
+    uint64_t phase;
+    double turns;        /* carrier_hz / 8000, turns per sample */
+} dsp_nco_t;
+
+void dsp_nco_init(dsp_nco_t *s, float carrier_hz);
+static inline cf_t dsp_nco_advance(dsp_nco_t *s, double dt)
+{
+    double x = dt * s->turns;
+    x -= (double) (int64_t) x;                          /* (-1, 1) turn */
+    s->phase += (uint64_t) (int64_t) (x * 4611686018427387904.0) << 2;
+    uint32_t i = (uint32_t) (s->phase >> (64 - DSP_SIN_BITS));
+    /* the position between table entries to float's 24 bits */
+    float f = (float) ((uint32_t) (s->phase >> (64 - DSP_SIN_BITS - 24)) & 0xFFFFFFu) * (1.0f / 16777216.0f);
+    const float *sp = dsp_sin_table + i;
+    const float *cp = sp + (1 << DSP_SIN_BITS) / 4;
+    return cf(cp[0] + f * (cp[1] - cp[0]), -(sp[0] + f * (sp[1] - sp[0])));
+}
 
 void dsp_carrier_init(dsp_carrier_t *s, float carrier_hz);
 cf_t dsp_carrier_advance(dsp_carrier_t *s, double dt);
