@@ -63,6 +63,14 @@ int main(int argc, char **argv)
     int v29 = strcmp(argv[2], "v29") == 0;
     int rate = atoi(argv[3]);
     int rounds = argc > 4 ? atoi(argv[4]) : 60;
+    if (!v29 && strcmp(argv[2], "v27ter") != 0) {
+        fprintf(stderr, "modem %s: say v29 or v27ter\n", argv[2]);
+        return 2;
+    }
+    if (rounds < 1) {
+        fprintf(stderr, "rounds %s: give a whole number of at least 1\n", argv[4]);
+        return 2;
+    }
     void *h = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
     if (!h) {
         fprintf(stderr, "%s\n", dlerror());
@@ -71,6 +79,16 @@ int main(int argc, char **argv)
     init_fn our_init = (init_fn) dlsym(h, v29 ? "v29_rx_init" : "v27ter_rx_init");
     rx_fn our_rx = (rx_fn) dlsym(h, v29 ? "v29_rx" : "v27ter_rx");
     free_fn our_free = (free_fn) dlsym(h, v29 ? "v29_rx_free" : "v27ter_rx_free");
+    if (!our_init || !our_rx || !our_free) {
+        fprintf(stderr, "%s has no %s receiver: build it from csrc/ as above\n", argv[1], argv[2]);
+        return 1;
+    }
+    void *probe = our_init(NULL, rate);
+    if (!probe) {
+        fprintf(stderr, "rate %s: not one of %s's rates\n", argv[3], argv[2]);
+        return 2;
+    }
+    our_free(probe);
 
     if (v29) {
         v29_tx_state_t *tx = v29_tx_init(NULL, rate, 0, get_bit, NULL);
