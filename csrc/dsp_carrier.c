@@ -26,20 +26,6 @@ void dsp_sin_table_init(void)
 }
 #define sincos_init dsp_sin_table_init
 
-/* e^{-j phase} for phase in [-pi, pi) */
-static cf_t expj_neg(double phase)
-{
-    double x = (phase < 0.0 ? phase + 2.0 * M_PI : phase) * (SINCOS_SIZE / (2.0 * M_PI));
-    int i = (int) x;
-    float f = (float) (x - i);
-    i &= SINCOS_SIZE - 1;
-    const float *sp = sin_table + i;
-    const float *cp = sin_table + i + SINCOS_SIZE / 4;
-    float sn = sp[0] + f * (sp[1] - sp[0]);
-    float cs = cp[0] + f * (cp[1] - cp[0]);
-    return cf(cs, -sn);
-}
-
 void dsp_carrier_init(dsp_carrier_t *s, float carrier_hz)
 {
     sincos_init();
@@ -53,12 +39,6 @@ void dsp_nco_init(dsp_nco_t *s, float carrier_hz)
     sincos_init();
     s->phase = 0;
     s->turns = carrier_hz / 8000.0;
-}
-
-cf_t dsp_carrier_advance(dsp_carrier_t *s, double dt)
-{
-    s->phase = dsp_wrap_pi(s->phase + s->freq * dt);
-    return expj_neg(s->phase);
 }
 
 float dsp_carrier_offset_hz(const dsp_carrier_t *s)

@@ -76,7 +76,6 @@ static inline cf_t dsp_nco_advance(dsp_nco_t *s, double dt)
 }
 
 void dsp_carrier_init(dsp_carrier_t *s, float carrier_hz);
-cf_t dsp_carrier_advance(dsp_carrier_t *s, double dt);
 float dsp_carrier_offset_hz(const dsp_carrier_t *s);
 
 /* Inline: called once a symbol from other units' loops, where a call
@@ -95,6 +94,26 @@ static inline double dsp_wrap_pi(double p)
     if (p >= DSP_PI || p < -DSP_PI)
         p -= 2.0 * DSP_PI * floor((p + DSP_PI) / (2.0 * DSP_PI));
     return p;
+}
+
+/* e^{-j phase} for phase in [-pi, pi) */
+static inline cf_t dsp_expj_neg(double phase)
+{
+    double x = (phase < 0.0 ? phase + 2.0 * DSP_PI : phase) * ((1 << DSP_SIN_BITS) / (2.0 * DSP_PI));
+    int i = (int) x;
+    float f = (float) (x - i);
+    i &= (1 << DSP_SIN_BITS) - 1;
+    const float *sp = dsp_sin_table + i;
+    const float *cp = dsp_sin_table + i + (1 << DSP_SIN_BITS) / 4;
+    float sn = sp[0] + f * (sp[1] - sp[0]);
+    float cs = cp[0] + f * (cp[1] - cp[0]);
+    return cf(cs, -sn);
+}
+
+static inline cf_t dsp_carrier_advance(dsp_carrier_t *s, double dt)
+{
+    s->phase = dsp_wrap_pi(s->phase + s->freq * dt);
+    return dsp_expj_neg(s->phase);
 }
 
 static inline void dsp_carrier_track(dsp_carrier_t *s, float err, float kp, float ki, float sps)
