@@ -63,7 +63,7 @@ void dsp_qamrx_free(dsp_qamrx_t *s)
 void dsp_qamrx_restart(dsp_qamrx_t *s)
 {
     dsp_equalizer_reset(&s->eq, cf(1.0f, 0.0f));
-    dsp_carrier_init(&s->nco, s->d.carrier_hz);
+    dsp_nco_init(&s->nco, s->d.carrier_hz);
     dsp_carrier_init(&s->pll, 0.0f);
     dsp_alternation_init(&s->alt, s->d.alt_alpha);
     dsp_timing_loop_init(&s->tl);
@@ -80,7 +80,7 @@ void dsp_qamrx_restart(dsp_qamrx_t *s)
 static void move_time(dsp_qamrx_t *s, double dt)
 {
     s->t_next += dt;
-    s->rot = dsp_carrier_advance(&s->nco, dt);
+    s->rot = dsp_nco_advance(&s->nco, dt);
 }
 
 static cf_t alt_point(const dsp_qamrx_t *s, int index)

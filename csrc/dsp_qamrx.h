@@ -89,7 +89,7 @@ typedef struct dsp_qamrx_s {
     dsp_power_detector_t pd;
     dsp_bandpass_t bp;
     dsp_equalizer_t eq;
-    dsp_carrier_t nco;        /* front end, at the nominal carrier */
+    dsp_nco_t nco;            /* front end, at the nominal carrier */
     dsp_carrier_t pll;        /* after the equaliser, radians per symbol */
     dsp_alternation_t alt;
     dsp_timing_loop_t tl;

@@ -70,9 +70,3 @@ void dsp_timing_loop_init(dsp_timing_loop_t *s)
 {
     s->integral = 0.0f;
 }
-
-float dsp_timing_loop_update(dsp_timing_loop_t *s, float err, float kp, float ki)
-{
-    s->integral += ki * err;
-    return -(kp * err + s->integral);
-}

@@ -50,6 +50,10 @@ typedef struct {
 } dsp_timing_loop_t;
 
 void dsp_timing_loop_init(dsp_timing_loop_t *s);
-float dsp_timing_loop_update(dsp_timing_loop_t *s, float err, float kp, float ki);
+static inline float dsp_timing_loop_update(dsp_timing_loop_t *s, float err, float kp, float ki)
+{
+    s->integral += ki * err;
+    return -(kp * err + s->integral);
+}
 
 #endif

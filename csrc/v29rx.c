@@ -26,13 +26,26 @@
 #define SLICE_LO (-6.0f)
 #define SLICE_N 96
 
-struct v29_rx_state_s {
-    dsp_qamrx_t core;
+/* The slicer of a rate depends on nothing else: built at its first use
+ * and shared read-only by every receiver (building it, 9216 nearest-point
+ * searches, had cost each new receiver more than 1 % of 10 s of its work). */
+typedef struct {
     uint8_t slice[SLICE_N * SLICE_N];
     cf_t code_point[16];
+    int ready;
+} v29_slicer_t;
+
+static v29_slicer_t slicers[3];     /* 9600, 7200, 4800 */
+
+typedef struct {
     cf_t sector[6];         /* the points at -45, 0, +45 degrees */
     int sector_code[6];     /* phase | high << 3 */
     int nsector;
+} v29_sectors_t;
+
+struct v29_rx_state_s {
+    dsp_qamrx_t core;
+    const v29_slicer_t *slicer;
     qam_diff_rx_t dec;
     cf_t pattern[V29_SEG3];
     int rate;
@@ -44,7 +57,7 @@ struct v29_rx_state_s {
  * 45 degrees of the positive real axis; there only the points at -45, 0 and
  * +45 degrees can be nearest (the one at 90 degrees is the mirror, across
  * the 45-degree line, of one at 0 degrees on z's side). */
-static int nearest(const v29_rx_state_t *s, cf_t z, cf_t *point)
+static int nearest(const v29_sectors_t *s, cf_t z, cf_t *point)
 {
     /* quarter turns r, chosen and applied without branches (random data
      * makes every branch here a coin toss for the predictor) */
@@ -75,8 +88,8 @@ static int decide(void *user, cf_t z, cf_t *point)
     int iy = (int) ((z.im - SLICE_LO) * (1.0f / SLICE_STEP));
     ix = ix < 0 ? 0 : ix >= SLICE_N ? SLICE_N - 1 : ix;
     iy = iy < 0 ? 0 : iy >= SLICE_N ? SLICE_N - 1 : iy;
-    int code = s->slice[iy * SLICE_N + ix];
-    *point = s->code_point[code];
+    int code = s->slicer->slice[iy * SLICE_N + ix];
+    *point = s->slicer->code_point[code];
     return code;
 }
 
@@ -112,6 +125,33 @@ static void start_decoder(v29_rx_state_t *s)
     qam_diff_rx_init(&s->dec, v29_bits_per_symbol(s->rate), s->rate == 4800 ? 2 : 3);
 }
 
+/* Racing builders write the same values; ready is published last. */
+static const v29_slicer_t *slicer_for(int rate)
+{
+    v29_slicer_t *t = &slicers[rate == 9600 ? 0 : rate == 7200 ? 1 : 2];
+    if (__atomic_load_n(&t->ready, __ATOMIC_ACQUIRE))
+        return t;
+    v29_sectors_t sec = {.nsector = 0};
+    for (int p = -1; p <= 1; p++) {
+        if (rate == 4800 && p != 0)
+            continue;
+        for (int h = 0; h < (rate == 9600 ? 2 : 1); h++) {
+            sec.sector[sec.nsector] = v29_point(p & 7, h);
+            sec.sector_code[sec.nsector] = (p & 7) | (h << 3);
+            sec.nsector++;
+        }
+    }
+    for (int iy = 0; iy < SLICE_N; iy++)
+        for (int ix = 0; ix < SLICE_N; ix++) {
+            cf_t p;
+            int code = nearest(&sec, cf(SLICE_LO + (ix + 0.5f) * SLICE_STEP, SLICE_LO + (iy + 0.5f) * SLICE_STEP), &p);
+            t->slice[iy * SLICE_N + ix] = (uint8_t) code;
+            t->code_point[code] = p;
+        }
+    __atomic_store_n(&t->ready, 1, __ATOMIC_RELEASE);
+    return t;
+}
+
 size_t v29_rx_state_size(void)
 {
     return sizeof(v29_rx_state_t);
@@ -128,22 +168,7 @@ v29_rx_state_t *v29_rx_init(v29_rx_state_t *s, int rate)
     s->allocated = allocated;
     s->rate = rate;
     start_decoder(s);
-    for (int p = -1; p <= 1; p++) {
-        if (rate == 4800 && p != 0)
-            continue;
-        for (int h = 0; h < (rate == 9600 ? 2 : 1); h++) {
-            s->sector[s->nsector] = v29_point(p & 7, h);
-            s->sector_code[s->nsector] = (p & 7) | (h << 3);
-            s->nsector++;
-        }
-    }
-    for (int iy = 0; iy < SLICE_N; iy++)
-        for (int ix = 0; ix < SLICE_N; ix++) {
-            cf_t p;
-            int code = nearest(s, cf(SLICE_LO + (ix + 0.5f) * SLICE_STEP, SLICE_LO + (iy + 0.5f) * SLICE_STEP), &p);
-            s->slice[iy * SLICE_N + ix] = (uint8_t) code;
-            s->code_point[code] = p;
-        }
+    s->slicer = slicer_for(rate);
     unsigned reg = V29_TRAINING_SEED;
     for (int i = 0; i < V29_SEG3; i++)
         s->pattern[i] = v29_training_bit(&reg) ? v29_cond_d(rate) : cf(3.0f, 0.0f);

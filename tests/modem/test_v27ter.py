@@ -19,8 +19,11 @@ REQUIRED_THRESHOLD = {4800: 15.0, 2400: 10.0}
 #: (14.0 and 7.5 dB)
 OUR_THRESHOLD = {4800: 15.0, 2400: 8.5}
 #: the thresholds bench/test_modem_sensitivity.py measured with spandsp's
-#: transmitter (2400: 8.0 dB before the 17-tap equaliser and 4-symbol front end)
-SWEPT_THRESHOLD = {4800: 15.0, 2400: 7.5}
+#: transmitter (2400: 8.0 dB before the 17-tap equaliser and 4-symbol front end,
+#: then 7.5, and 8.0 again since the front end's 64-bit NCO, whose derotation
+#: is the old one's to 1 ulp: over 12 noise seeds at 7.5 dB both make 6 errors
+#: on one seed, the old on seed 110, the new on seed 100, the bench's run 0)
+SWEPT_THRESHOLD = {4800: 15.0, 2400: 8.0}
 #: the noise for interop: spandsp's receiver decodes this (its own signal)
 SPANDSP_NOISE_SNR = {4800: 17.0, 2400: 12.0}
 
