@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dsp_state.h"
 #include "tone.h"
 
 #ifndef M_PI
@@ -19,11 +20,8 @@ size_t tone_gen_state_size(void)
 tone_gen_state_t *tone_gen_init(tone_gen_state_t *s, double freq, double amp,
                                 int64_t pre, int64_t on, int64_t off, int repeat)
 {
-    int allocated = s == NULL;
-    if (allocated && (s = malloc(sizeof(*s))) == NULL)
+    if ((s = dsp_state_claim(s, sizeof(*s), offsetof(tone_gen_state_t, allocated))) == NULL)
         return NULL;
-    memset(s, 0, sizeof(*s));
-    s->allocated = allocated;
     s->re = 1.0;
     s->step_re = cos(2.0 * M_PI * freq / TONE_SAMPLE_RATE);
     s->step_im = sin(2.0 * M_PI * freq / TONE_SAMPLE_RATE);
@@ -103,11 +101,8 @@ size_t tone_det_state_size(void)
 
 tone_det_state_t *tone_det_init(tone_det_state_t *s, double min_power, const int qualify_ms[TONE_KINDS])
 {
-    int allocated = s == NULL;
-    if (allocated && (s = malloc(sizeof(*s))) == NULL)
+    if ((s = dsp_state_claim(s, sizeof(*s), offsetof(tone_det_state_t, allocated))) == NULL)
         return NULL;
-    memset(s, 0, sizeof(*s));
-    s->allocated = allocated;
     for (int b = 0; b < TONE_BINS; b++)
         s->coef[b] = 2.0 * cos(2.0 * M_PI * bin_hz[b] / TONE_SAMPLE_RATE);
     s->min_energy = min_power * TONE_BLOCK;

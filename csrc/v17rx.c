@@ -55,6 +55,7 @@
  * detector with a proportional-integral loop follows the clock (the
  * integral takes +-100 ppm).
  */
+#include "dsp_state.h"
 #include "v17rx.h"
 
 #include <math.h>
@@ -170,11 +171,8 @@ v17_rx_state_t *v17_rx_init(v17_rx_state_t *s, int rate)
     const v17_constellation_t *c = v17_constellation(rate);
     if (c == NULL)
         return NULL;
-    int allocated = s == NULL;
-    if (allocated && (s = malloc(sizeof(*s))) == NULL)
+    if ((s = dsp_state_claim(s, sizeof(*s), offsetof(v17_rx_state_t, allocated))) == NULL)
         return NULL;
-    memset(s, 0, sizeof(*s));
-    s->allocated = allocated;
     if (dsp_bandpass_init(&s->bp, (float) SPS, BP_SPAN, 0.25f, 1800.0f, BP_PHASES) < 0
         || dsp_equalizer_init(&s->eq, EQ_LEN) < 0 || reset(s, c) < 0) {
         v17_rx_free(s);

@@ -25,6 +25,7 @@
  * of 2 x 12 taps and no oscillator, and the phase is continuous across
  * calls by construction; the table lives in the state (no heap).
  */
+#include "dsp_state.h"
 #include "v17tx.h"
 
 #include <math.h>
@@ -106,10 +107,8 @@ v17_tx_state_t *v17_tx_init(v17_tx_state_t *s, int rate, int short_train, int te
 {
     if (v17_constellation(rate) == NULL)
         return NULL;
-    int allocated = s == NULL;
-    if (allocated && (s = malloc(sizeof(*s))) == NULL)
+    if ((s = dsp_state_claim(s, sizeof(*s), offsetof(v17_tx_state_t, allocated))) == NULL)
         return NULL;
-    s->allocated = allocated;
     v17_tx_restart(s, rate, short_train, tep, power_dbm0);
     return s;
 }

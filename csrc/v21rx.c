@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dsp_state.h"
 #include "v21rx.h"
 #include "v21tx.h"
 
@@ -56,11 +57,8 @@ size_t v21rx_state_size(void)
 v21rx_state_t *v21rx_init(v21rx_state_t *s, double mark_hz, double space_hz,
                           double on_level, double off_level)
 {
-    int allocated = s == NULL;
-    if (allocated && (s = malloc(sizeof(*s))) == NULL)
+    if ((s = dsp_state_claim(s, sizeof(*s), offsetof(v21rx_state_t, allocated))) == NULL)
         return NULL;
-    memset(s, 0, sizeof(*s));
-    s->allocated = allocated;
     s->step_re[1] = cos(2.0 * M_PI * mark_hz / V21_SAMPLE_RATE);
     s->step_im[1] = sin(2.0 * M_PI * mark_hz / V21_SAMPLE_RATE);
     s->step_re[0] = cos(2.0 * M_PI * space_hz / V21_SAMPLE_RATE);

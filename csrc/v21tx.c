@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dsp_state.h"
 #include "dsp_carrier.h"
 #include "v21tx.h"
 
@@ -19,11 +20,8 @@ size_t v21tx_state_size(void)
 
 v21tx_state_t *v21tx_init(v21tx_state_t *s, double mark_hz, double space_hz, double amp)
 {
-    int allocated = s == NULL;
-    if (allocated && (s = malloc(sizeof(*s))) == NULL)
+    if ((s = dsp_state_claim(s, sizeof(*s), offsetof(v21tx_state_t, allocated))) == NULL)
         return NULL;
-    memset(s, 0, sizeof(*s));
-    s->allocated = allocated;
     dsp_sin_table_init();
     s->step[1] = (uint32_t) llround(mark_hz / V21_SAMPLE_RATE * 4294967296.0);
     s->step[0] = (uint32_t) llround(space_hz / V21_SAMPLE_RATE * 4294967296.0);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dsp_state.h"
 #include "dsp_qamrx.h"
 #include "qam_diff.h"
 #include "v27ter_common.h"
@@ -79,11 +80,8 @@ v27ter_rx_state_t *v27ter_rx_init(v27ter_rx_state_t *s, int rate)
 {
     if (rate != 4800 && rate != 2400)
         return NULL;
-    int allocated = !s;
-    if (allocated && !(s = malloc(sizeof(*s))))
+    if ((s = dsp_state_claim(s, sizeof(*s), offsetof(v27ter_rx_state_t, allocated))) == NULL)
         return NULL;
-    memset(s, 0, sizeof(*s));
-    s->allocated = allocated;
     s->rate = rate;
     start_decoder(s);
     /* segment 4, relative to a last reversal at phase 0 */
@@ -123,7 +121,7 @@ v27ter_rx_state_t *v27ter_rx_init(v27ter_rx_state_t *s, int rate)
     d.bits = bits;
     d.user = s;
     if (dsp_qamrx_init(&s->core, &d) < 0) {
-        if (allocated)
+        if (s->allocated)
             free(s);
         return NULL;
     }

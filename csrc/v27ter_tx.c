@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dsp_state.h"
 #include "qam_diff.h"
 #include "qam_tx.h"
 #include "v27ter_common.h"
@@ -28,11 +29,8 @@ v27ter_tx_state_t *v27ter_tx_init(v27ter_tx_state_t *s, int rate, float power_db
 {
     if (rate != 4800 && rate != 2400)
         return NULL;
-    int allocated = !s;
-    if (allocated && !(s = malloc(sizeof(*s))))
+    if ((s = dsp_state_claim(s, sizeof(*s), offsetof(v27ter_tx_state_t, allocated))) == NULL)
         return NULL;
-    memset(s, 0, sizeof(*s));
-    s->allocated = allocated;
     s->steps = qam_phase_steps(v27ter_bits_per_symbol(rate));
     float baud = v27ter_baud(rate);
     s->seg1 = tep ? (int) (0.190f * baud) : 0;                  /* 190 ms */
@@ -43,7 +41,7 @@ v27ter_tx_state_t *v27ter_tx_init(v27ter_tx_state_t *s, int rate, float power_db
     int phases = rate == 4800 ? 5 : 20, step = rate == 4800 ? 1 : 3;
     if (qam_tx_init(&s->t, v27ter_bits_per_symbol(rate), phases, step, V27TER_TX_SPAN, 0.5f, V27TER_CARRIER_HZ,
                     power_dbm0, 1.0f) < 0) {
-        if (allocated)
+        if (s->allocated)
             free(s);
         return NULL;
     }

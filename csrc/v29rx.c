@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dsp_state.h"
 #include "dsp_qamrx.h"
 #include "qam_diff.h"
 #include "v29_common.h"
@@ -161,11 +162,8 @@ v29_rx_state_t *v29_rx_init(v29_rx_state_t *s, int rate)
 {
     if (rate != 9600 && rate != 7200 && rate != 4800)
         return NULL;
-    int allocated = !s;
-    if (allocated && !(s = malloc(sizeof(*s))))
+    if ((s = dsp_state_claim(s, sizeof(*s), offsetof(v29_rx_state_t, allocated))) == NULL)
         return NULL;
-    memset(s, 0, sizeof(*s));
-    s->allocated = allocated;
     s->rate = rate;
     start_decoder(s);
     s->slicer = slicer_for(rate);
@@ -213,7 +211,7 @@ v29_rx_state_t *v29_rx_init(v29_rx_state_t *s, int rate)
     d.bits = bits;
     d.user = s;
     if (dsp_qamrx_init(&s->core, &d) < 0) {
-        if (allocated)
+        if (s->allocated)
             free(s);
         return NULL;
     }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dsp_state.h"
 #include "qam_diff.h"
 #include "qam_tx.h"
 #include "v29_common.h"
@@ -32,11 +33,8 @@ v29_tx_state_t *v29_tx_init(v29_tx_state_t *s, int rate, float power_dbm0, int t
 {
     if (rate != 9600 && rate != 7200 && rate != 4800)
         return NULL;
-    int allocated = !s;
-    if (allocated && !(s = malloc(sizeof(*s))))
+    if ((s = dsp_state_claim(s, sizeof(*s), offsetof(v29_tx_state_t, allocated))) == NULL)
         return NULL;
-    memset(s, 0, sizeof(*s));
-    s->allocated = allocated;
     s->rate = rate;
     s->tep = tep;
     s->steps = qam_phase_steps(rate == 4800 ? 2 : 3);
@@ -45,7 +43,7 @@ v29_tx_state_t *v29_tx_init(v29_tx_state_t *s, int rate, float power_dbm0, int t
     s->pn = V29_TRAINING_SEED;
     if (qam_tx_init(&s->t, v29_bits_per_symbol(rate), 10, 3, V29_TX_SPAN, 0.25f, V29_CARRIER_HZ, power_dbm0,
                     v29_mean_energy(rate)) < 0) {
-        if (allocated)
+        if (s->allocated)
             free(s);
         return NULL;
     }
