@@ -49,6 +49,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -376,7 +377,8 @@ def receive_main(argv: list[str] | None = None) -> int:
     """``faxengine receive``: 0 when every call's fax went through, 1 when not, 2 on a
     usage error; Ctrl-C stops it (status 0 unless a call failed)."""
     args = _receive_parser().parse_args(argv)
-    try:
+
+    def serve() -> list[Any]:
         _one_of(args.listen, args.device, "--listen HOST:PORT")
         _sip_only(args)
         if args.device is None:
@@ -386,12 +388,20 @@ def receive_main(argv: list[str] | None = None) -> int:
         for folder in (args.out, getattr(args, "record_dir", None)):
             if folder:
                 _writable_folder(folder)
-        results = ([_receive_card(args)] if args.device is not None
-                   else asyncio.run(_receive(args)))
+        return [_receive_card(args)] if args.device is not None else asyncio.run(_receive(args))
+    return _serving_status("receive", serve)
+
+
+def _serving_status(command: str, serve: Callable[[], list[Any]]) -> int:
+    """The exit status of a command that answers calls until stopped: 0 when every
+    call's fax went through (Ctrl-C included), 1 when one did not, 2 on a usage
+    error or one the system gave (said in one line, no traceback)."""
+    try:
+        results = serve()
     except KeyboardInterrupt:
         return 0
     except (FaxError, OSError, ValueError) as exc:
-        print(f"faxengine receive: {exc}", file=sys.stderr)
+        print(f"faxengine {command}: {exc}", file=sys.stderr)
         return 2
     return 0 if all(r.ok for r in results) else 1
 
@@ -454,14 +464,10 @@ def t38gateway_main(argv: list[str] | None = None) -> int:
     """``faxengine t38gateway``: 0 when every call's fax went through (or Ctrl-C
     stopped it with none failed), 1 when one did not, 2 on a usage error."""
     args = _t38gateway_parser().parse_args(argv)
-    try:
+
+    def serve() -> list[Any]:
         _listen_address(args.listen)
         if args.calls is not None and args.calls < 1:
             raise ValueError(f"--calls takes a number of calls >= 1, not {args.calls}")
-        results = asyncio.run(_t38gateway(args))
-    except KeyboardInterrupt:
-        return 0
-    except (FaxError, OSError, ValueError) as exc:
-        print(f"faxengine t38gateway: {exc}", file=sys.stderr)
-        return 2
-    return 0 if all(r.ok for r in results) else 1
+        return asyncio.run(_t38gateway(args))
+    return _serving_status("t38gateway", serve)
