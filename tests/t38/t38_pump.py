@@ -79,6 +79,15 @@ def text_page(seed: int, rows: int = 300, resolution: str = "fine", width: int =
     return Page(image, *RESOLUTIONS[resolution])
 
 
+def assert_tiff_pages(path, pages) -> None:
+    """The TIFF at ``path`` holds exactly ``pages``, pixel for pixel."""
+    import numpy as np
+
+    from faxengine import tiff
+    got = [p.image for p in tiff.read(path)]
+    assert len(got) == len(pages) and all(np.array_equal(g, p.image) for g, p in zip(got, pages))
+
+
 def received_images(events):
     """The images of the ``PageReceived`` events, in order."""
     from faxengine.t30.events import PageReceived

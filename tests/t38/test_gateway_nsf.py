@@ -11,7 +11,6 @@ terminal decoded.
 """
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 import spandsp
@@ -22,7 +21,7 @@ from faxengine.t38 import signals
 from faxengine.t38.gateway import T38Gateway
 from faxengine.t38.ifp import Data, FieldType, T30Data
 from gateway_pump import pump_gateway
-from t38_pump import text_page
+from t38_pump import assert_tiff_pages, text_page
 
 pytestmark = pytest.mark.skipif(not (spandsp.spandsp_available() and sp38.available()),
                                 reason=sp38.REASON)
@@ -52,11 +51,6 @@ def _documents(tmp_path):
     return pages, doc, out
 
 
-def _pixel_equal(out, pages) -> None:
-    got = [p.image for p in tiff.read(out)]
-    assert len(got) == len(pages) and all(np.array_equal(g, p.image) for g, p in zip(got, pages))
-
-
 @pytest.mark.parametrize("suppress", [True, False], ids=["suppressed", "passed"])
 def test_nsf_from_the_audio_side(tmp_path, suppress):
     pages, doc, out = _documents(tmp_path)
@@ -72,7 +66,7 @@ def test_nsf_from_the_audio_side(tmp_path, suppress):
     gw = T38Gateway(nsx_suppression=suppress)
     pump_gateway(audio, gw, t38, to_t38=to_t38)
     assert audio.result.ok and t38.result.ok and gw.result.ok, (audio.result, t38.result)
-    _pixel_equal(out, pages)
+    assert_tiff_pages(out, pages)
     nsf = [f for f in v21_frames(seen) if f.fcf is Fcf.NSF]
     assert nsf and all(f.fif == (bytes(len(NSF)) if suppress else NSF) for f in nsf)
     assert gw.nsx_suppressed == (len(nsf) if suppress else 0)
@@ -87,7 +81,7 @@ def test_nsf_from_the_t38_side(tmp_path, suppress):
     gw = T38Gateway(nsx_suppression=suppress)
     pump_gateway(audio, gw, t38)
     assert audio.result.ok and t38.result.ok and gw.result.ok, (audio.result, t38.result)
-    _pixel_equal(out, pages)
+    assert_tiff_pages(out, pages)
     heard = [data for way, _, data, name in audio.frames() if way == "rx" and name == "NSF"]
     assert heard and all(d[3:3 + len(NSF)] == (bytes(len(NSF)) if suppress else NSF)
                          for d in heard)

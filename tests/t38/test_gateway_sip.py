@@ -16,9 +16,7 @@ import json
 import resource
 import subprocess
 import sys
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 from faxengine import tiff
@@ -27,7 +25,7 @@ from faxengine.media.commands import send_main, t38gateway_main
 from faxengine.media.sip.errors import SipLocalError
 from faxengine.media.t38call import T38Options
 from faxengine.media.t38gateway_call import T38GatewayServer, failure_for, legs_for
-from t38_pump import text_page
+from t38_pump import assert_tiff_pages, text_page
 
 LOCAL = ("127.0.0.1", 0)
 COMMAND = "import sys; from faxengine.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -77,12 +75,6 @@ def receiver_behind_gateway(tmp_path):
         receiver.kill()
 
 
-def _same_pages(path: str, pages) -> None:
-    got = tiff.read(path)
-    assert len(got) == len(pages)
-    assert all(np.array_equal(g.image, p.image) for g, p in zip(got, pages))
-
-
 def test_audio_sender_through_the_gateway_to_a_t38_receiver(tmp_path, capsys):
     """``faxengine send --no-t38`` -> ``faxengine t38gateway`` -> ``faxengine
     receive --t38``: the incoming leg audio, the outgoing offered only T.38."""
@@ -102,7 +94,7 @@ def test_audio_sender_through_the_gateway_to_a_t38_receiver(tmp_path, capsys):
     assert (gw["gateway"]["code"], gw["gateway"]["pages"]) == ("OK", 1)
     assert gw["udptl"]["sent"] == received["udptl"]["received"]
     assert gw["rtp"]["received"] > 0 and gw["udptl"]["lost"] == 0
-    _same_pages(received["path"], pages)
+    assert_tiff_pages(received["path"], pages)
     print(f"\ngateway CPU {cpu * 1000 / gw['line_seconds']:.1f} ms per call-second (process), "
           f"{gw['cpu_seconds'] * 1000 / gw['line_seconds']:.1f} in its 20 ms steps; "
           f"{gw['line_seconds']:.1f} s")
@@ -125,7 +117,7 @@ def test_t38_sender_through_the_gateway_to_an_audio_receiver(tmp_path):
     assert gw["ok"] and gw["t38_leg"] == "incoming" and gw["gateway"]["pages"] == 1
     assert received["ok"] and not received["t38"] and received["codec"] == "PCMU"
     assert received["t38_refused"] == "488 Not Acceptable Here"
-    _same_pages(received["path"], pages)
+    assert_tiff_pages(received["path"], pages)
 
 
 async def _gateway_to(receiver_endpoint, **options):
