@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import math
@@ -176,11 +177,22 @@ class SharedLoginLimiter(LoginLimiter):
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None,
                                    check_same_thread=False)
         with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS login_failures "
-                             "(key TEXT NOT NULL, at REAL NOT NULL)")
-            self._db.execute("CREATE INDEX IF NOT EXISTS login_failures_key "
-                             "ON login_failures (key, at)")
+            self._prepare(self._db)
+
+    @classmethod
+    def prepare(cls, path: Path) -> None:
+        """Make the file ready (WAL, the table) once, before the processes that share
+        it start: switching a file to WAL needs it alone, and two workers doing it at
+        the same moment got "database is locked" at once, whatever the timeout."""
+        with contextlib.closing(sqlite3.connect(path, timeout=30, isolation_level=None)) as db:
+            cls._prepare(db)
+
+    @staticmethod
+    def _prepare(db: sqlite3.Connection) -> None:
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE IF NOT EXISTS login_failures (key TEXT NOT NULL, at REAL NOT NULL)")
+        db.execute("CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (key, at)")
 
     @contextmanager
     def _file(self):

@@ -37,6 +37,7 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable
@@ -102,7 +103,13 @@ class WebWorkers:
         package_root = str(Path(__file__).resolve().parents[3])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)}
+        from faxengine.gateway.web.security import SharedLoginLimiter
         try:
+            try:
+                SharedLoginLimiter.prepare(Path(self.settings["logins"]))
+            except sqlite3.Error as exc:
+                raise GatewayError(f"the web workers' login counts in {self.settings['logins']}: "
+                                   f"{exc}; check that data_dir can be written") from exc
             for sock in self.sockets:       # all at once: each takes seconds to import
                 proc = await asyncio.create_subprocess_exec(
                     sys.executable, "-m", "faxengine.gateway.web.workers", str(sock.fileno()),

@@ -178,6 +178,31 @@ class _Clock(itsdangerous.TimestampSigner):
         return self.now
 
 
+def test_a_prepared_login_file_opens_while_another_process_writes_it(tmp_path):
+    """Two workers starting at once each switched the file to WAL, which needs it
+    alone: one got "database is locked" and the gateway did not start (a fresh-clone
+    run).  The gateway prepares the file first; a worker then opens it while another
+    holds its write lock, without waiting."""
+    import sqlite3
+    import time
+    path = tmp_path / "logins.db"
+    SharedLoginLimiter.prepare(path)
+    SharedLoginLimiter.prepare(path)                    # again: nothing to do
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")                   # another worker counting a failure
+    try:
+        start = time.monotonic()
+        limiter = SharedLoginLimiter(path)
+        assert time.monotonic() - start < 5.0
+        assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    t0 = datetime(2026, 12, 6, tzinfo=timezone.utc)
+    limiter.failed(["k"], t0)                           # and counts once the writer is done
+    assert limiter.retry_after(["k"], t0) == 0
+
+
 def test_a_remembered_cookie_still_ends_at_its_age_and_a_forged_one_never_passes():
     plain = _Clock("test-secret-key-0123456789abcdef")
     signer = RememberingSigner(plain)
@@ -195,14 +220,15 @@ def test_a_remembered_cookie_still_ends_at_its_age_and_a_forged_one_never_passes
     _Clock.now = 1_800_000_000
 
 
-def test_a_worker_that_cannot_start_is_an_error_that_names_the_way_out():
+def test_a_worker_that_cannot_start_is_an_error_that_names_the_way_out(tmp_path):
     import asyncio
 
     from faxengine.gateway.errors import GatewayError
     from faxengine.gateway.web.workers import WebWorkers, listen_sockets
 
     socks = listen_sockets("127.0.0.1", 0, 2)
-    workers = WebWorkers(socks, {"database": ""}, accepted=lambda seq: None)   # settings lacking
+    workers = WebWorkers(socks, {"database": "", "logins": str(tmp_path / "logins.db")},
+                         accepted=lambda seq: None)          # settings lacking the rest
     with pytest.raises(GatewayError) as e:
         asyncio.run(workers.start())
     assert str(e.value) == ("web worker 1 did not start (it said b''; its error is above); "
