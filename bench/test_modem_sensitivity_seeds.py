@@ -30,15 +30,17 @@ direction theta, the noise leaves it with probability
 N = 2 x 48 000 data symbols that gives the expected errors and, as the
 bench scales one noise sequence (an ideal decision that errs at one SNR errs
 at every lower one), the chance (1 - Ps)^N that an ideal receiver passes a
-given SNR on fresh seeds.  The perfect receiver's counts over the seeds
-check it.
+given SNR on fresh seeds.  Its bit error probability counts each error
+into the cell the noise enters, at the data bits that pair of points costs
+after differential decoding and the descrambler, and gives the ideal SNR at
+BER 1e-5.  The perfect receiver's counts over the seeds check both.
 
 V.17 9600 and 7200 (trellis-coded, so no per-symbol bound): ours and
 spandsp's thresholds over the same pairs, stepping down as the bench does.
 
 Everything is printed and written to bench/results/modem_sensitivity_seeds.txt;
-docs/modems.md (sensitivity) reads it.  One process, no pool: about 4-5 min
-of CPU on a quiet machine.
+docs/modems.md ("Sensitivity over many noise seeds") reads it.  One
+process, no pool: about 6-7 min.
 """
 from __future__ import annotations
 
