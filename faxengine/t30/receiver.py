@@ -253,7 +253,13 @@ class ReceiverSide:
         self._fed, self._fed_frames = [], 0
         if lost or decoder is None:
             return self._decode_page(data)
-        return self._decode_page(None, decoder.finish())
+        image, bad = self._decode_page(None, decoder.finish())
+        if self._sink is not None and not bad.count and decoder.end_mark \
+                and not self._page_incomplete:
+            # every line decoded cleanly up to the page's own end: the file
+            # may store these data as they are (files.TiffSink.offer)
+            self._sink.offer(self._dcs.coding, data)
+        return image, bad
 
     # ----------------------------------------------------- receiver's actions
     def _send_response(self, what: str) -> None:

@@ -783,7 +783,11 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
             image = self._page_image
             self._page_image = None
             bad = self._page_bad
-        self._keep_page(image, bad)
+        try:
+            self._keep_page(image, bad)
+        finally:
+            if self._sink is not None:
+                self._sink.received = None      # (offered for this page only)
 
     def _decode_page(self, data: bytes | None, decoded: tuple | None = None
                      ) -> tuple[np.ndarray, t4.BadLines]:

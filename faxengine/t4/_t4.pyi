@@ -14,6 +14,7 @@ def decode_page(data: bytes, width: int, coding: int, height: int, max_rows: int
 class StreamDecoder:
     rows: int
     ended: bool
+    end_mark: bool
     def __init__(self, width: int, coding: int, max_rows: int, framing: int = 0,
                  rows: int = 4096) -> None: ...
     def feed(self, piece: bytes) -> None: ...

@@ -51,6 +51,7 @@ cdef extern from "t4_t6_decode.h":
     int t4_t6_decode_feed(t4_t6_decode_state_t *s, const uint8_t *data, size_t len,
                           int more) nogil
     int t4_t6_decode_status(const t4_t6_decode_state_t *s) nogil
+    int t4_t6_decode_end_mark(const t4_t6_decode_state_t *s) nogil
     int t4_t6_decode_error(const t4_t6_decode_state_t *s, int *line, long *bit) nogil
     void t4_t6_decode_bad_lines(const t4_t6_decode_state_t *s, int *count, int *longest_run) nogil
     void t4_t6_decode_free(t4_t6_decode_state_t *s) nogil
@@ -411,6 +412,12 @@ cdef class StreamDecoder:
     def ended(self):
         """True once the page has ended (RTC, EOFB, max_rows) in the data fed."""
         return t4_t6_decode_status(self.s) == T4_DECODE_END or self.rows >= self.max_rows
+
+    @property
+    def end_mark(self):
+        """True once the page ended at its own mark (RTC, EOFB), not at the
+        end of the data or max_rows."""
+        return t4_t6_decode_end_mark(self.s) != 0
 
     def finish(self):
         """The data end here: decode the rest; returns (image, error, (bad
