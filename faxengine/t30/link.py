@@ -488,6 +488,7 @@ class HsReceiver:
         self.modem = modem
         self.rate = rate
         self._rx = _RX[modem](rate=rate)
+        self._core = self._rx._core         # (read once per block)
         self._bits = bytearray()            # the signal in progress, a bit an octet
         self._count = 0
         self._flowing = False               # the last block gave bits
@@ -513,11 +514,11 @@ class HsReceiver:
     @property
     def receiving(self) -> bool:
         """True while a trained signal is coming in (timers wait meanwhile)."""
-        return self._count > 0 and self._rx._core.carrier_present
+        return self._count > 0 and self._core.carrier_present
 
     @property
     def carrier_present(self) -> bool:
-        return self._rx._core.carrier_present
+        return self._core.carrier_present
 
     @property
     def holds_line(self) -> bool:
@@ -534,7 +535,7 @@ class HsReceiver:
         always listens."""
         if not self._flowing or self.modem != V17:
             return False
-        core = self._rx._core
+        core = self._core
         return core.carrier_present and core.snr_db >= self._poor_snr
 
     @property
@@ -557,7 +558,7 @@ class HsReceiver:
 
     def feed(self, samples: np.ndarray) -> np.ndarray | None:
         """A block heard (int16, contiguous: the terminal's ``rx`` checked it)."""
-        return self._took(self._rx._core.demodulate(samples), False)
+        return self._took(self._core.demodulate(samples), False)
 
     def fillin(self, n: int) -> np.ndarray | None:
         """``n`` samples that never arrived: the modem keeps its timing and
@@ -568,7 +569,7 @@ class HsReceiver:
     def _took(self, got: np.ndarray, lost: bool) -> np.ndarray | None:
         # (once per block: kept lean, no numpy call but the C receivers')
         size = got.size
-        core = self._rx._core
+        core = self._core
         count = self._count
         if count:
             self._counts.append(count + size)

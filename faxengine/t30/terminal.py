@@ -106,6 +106,20 @@ _DATA_FRAMES = frozenset({Fcf.FCD, Fcf.RCP})   # ECM data: logged at DEBUG, no e
 _IDENTS = frozenset({Fcf.CSI, Fcf.TSI, Fcf.CIG})
 
 
+
+_SILENT = np.zeros(160, np.int16)
+_SILENT.flags.writeable = False
+
+
+def _silence(n: int) -> np.ndarray:
+    """``n`` samples of silence: one read-only block of zeros while the
+    pump's block size stays (no allocation per block)."""
+    global _SILENT
+    if _SILENT.size != n:
+        _SILENT = np.zeros(n, np.int16)
+        _SILENT.flags.writeable = False
+    return _SILENT
+
 class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
     """A Group 3 fax terminal (T.30), calling or answering, sending or receiving.
 
@@ -360,8 +374,9 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
     def tx(self, n: int) -> np.ndarray:
         """The next ``n`` samples to send (int16; silence while listening).
 
-        What goes out mid-signal may be a view of the signal's samples
-        (never written again): copy it to keep it beyond the next ``tx``.
+        What goes out may be a view of the signal's samples, or (silence) one
+        read-only block of zeros shared by every call: never written again,
+        and not to be written by the caller; copy it to change it.
 
         Raises:
             LocalProtocolError: ``n`` is not a whole number of samples >= 0.
@@ -372,7 +387,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
             if self._v21.carrier_present and self._hold < HOLD_MAX:
                 self._hold += n
                 self._tx_time += n
-                return np.zeros(n, dtype=np.int16)
+                return _silence(n)
             self._holding = False
         txq = self._txq
         if txq:
@@ -390,6 +405,13 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
                 self._step_work()
                 self._tx_time += n
                 return chunk[pos:pos + n]
+        else:
+            # listening: silence, or CNG while a caller waits in phase A
+            self._step_work()
+            self._tx_time += n
+            if self._cng is not None and not self._finished:
+                return self._cng.generate(n)
+            return _silence(n)
         out = np.zeros(n, dtype=np.int16)
         pos = 0
         while pos < n and txq:
@@ -512,9 +534,12 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
 
     def _rx(self, samples: np.ndarray) -> None:
         hs = self._hs
-        # (_v21_rest is False with nothing to do unless bits flow or V.21 rested)
-        if (self._v21_rests or hs is not None and hs._flowing) and self._v21_rest():
-            self._hs_heard(hs.feed(samples))
+        # (_v21_rest is False with nothing to do unless bits flow or V.21 rested;
+        # the usual step under a page takes the first test)
+        if hs is not None and hs._flowing and hs.holds_line or \
+                self._v21_rests and self._v21_rest():
+            self._v21_rests = True
+            self._hs_heard(hs._took(hs._core.demodulate(samples), False))
             if self._state != END:
                 self._timers()
             return
