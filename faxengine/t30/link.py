@@ -42,6 +42,7 @@ from faxengine import t4
 
 from faxengine.levels import SAMPLE_RATE
 from faxengine.modem import HdlcRx, HdlcTx, V17Rx, V17Tx, V21Tx, V27terRx, V27terTx, V29Rx, V29Tx
+from faxengine.modem._common import as_bits
 from faxengine.t30.facilities import V17, V27TER, V29
 from faxengine.t30.frames import Frame
 
@@ -90,7 +91,7 @@ def hs_signal(modem: str, rate: int, bits, short_train: bool = False,
     their (long) training, as T.30 uses them.
     """
     if isinstance(bits, np.ndarray):
-        bits, nbits = [bits], bits.size
+        bits, nbits = [as_bits(bits)], bits.size       # (checked: HsSignal does not)
     return HsSignal(modem, rate, bits, short_train, power_dbm0, nbits or 0)
 
 
@@ -185,6 +186,7 @@ class HsSignal:
             self._tx = V17Tx(rate=rate, short_train=short_train, power_dbm0=power_dbm0)
         else:
             self._tx = _TX[modem](rate=rate, power_dbm0=power_dbm0)
+        self._core = self._tx._core
         self._source = iter(bits)
         self._buf = silence(SILENCE_75MS)
         self._pos = 0
@@ -220,7 +222,9 @@ class HsSignal:
             if piece is None:
                 return None
             self.pieces += 1
-            self._held = np.asarray(piece, np.uint8)
+            # (the pieces are this module's own 0/1 bits: the modulator's core
+            # takes them without the facade's checks, see take)
+            self._held = np.ascontiguousarray(piece, np.uint8)
             self._coded += self._held.size
             if self._npieces:
                 nbits = self._coded * max(self._npieces, self.pieces) / self.pieces
@@ -243,7 +247,7 @@ class HsSignal:
                 if bits is None:
                     self._buf, self._ended = self._tx.finish(), True
                 else:
-                    self._buf = self._tx.modulate(bits)
+                    self._buf = self._core.modulate(bits, False)     # (_tx.modulate, unchecked)
                 self._pos = 0
                 continue
             got = self._buf[self._pos:self._pos + n]

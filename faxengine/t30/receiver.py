@@ -221,7 +221,11 @@ class ReceiverSide:
         is good (T.4 §A.3.6), so what is fed stands; ``_keep_block`` checks
         it against the block and gives the decoder the rest."""
         rx = self._ecm_rx
-        if rx is None or self._decoder_lost or not self._in_ecm_page():
+        if rx is None or self._decoder_lost:
+            return False
+        if not self._stream_more and self._fed_frames not in rx._frames:
+            return False                # (most steps: no frame came in order, nothing waits)
+        if not self._in_ecm_page():
             return False
         count, data = rx.in_order(self._fed_frames)
         if count:

@@ -443,18 +443,21 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         ahead or decoded as they come, received pages written, the next
         high-speed receiver built."""
         busy = False
-        if self._dcs is not None and self._dcs.ecm and not self._finished:
+        dcs = self._dcs
+        if dcs is not None and dcs.ecm and not self._finished:
             if self._pages:
                 self._code_ahead()
             else:
                 busy = self._decode_ahead()
-        if self._sink is not None and self._sink.waiting:
+        sink = self._sink
+        if sink is not None and sink.waiting:
             busy = True
             try:
-                self._sink.step()
+                sink.step()
             except (FaxError, OSError) as exc:  # e.g. the TIFF file cannot be written
                 self._failed(exc)
-        if not busy and self.side == "receiver" and not self._finished:
+        if not busy and self._next_mode not in self._ready and self.side == "receiver" \
+                and not self._finished:
             self._prepare_receiver()
 
     def rx(self, samples) -> None:
