@@ -104,6 +104,7 @@ NOT_FAX_DBM0 = -40.0            # phase A: a louder signal with no fax tones is 
 TRACE_LOGGER = "faxengine.t30"  # the default logger of the trace
 _DATA_FRAMES = frozenset({Fcf.FCD, Fcf.RCP})   # ECM data: logged at DEBUG, no events
 _IDENTS = frozenset({Fcf.CSI, Fcf.TSI, Fcf.CIG})
+_FCD_HEAD = Frame(Fcf.FCD, b"\0", final=False).to_bytes()[:3]     # address, control, FCF
 
 
 
@@ -394,11 +395,14 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
             # the usual step mid-signal: all its samples from the signal at hand
             chunk = txq[0]
             if chunk.__class__ is link.HsSignal:
-                if n and chunk._pos + n <= chunk._buf.size:
-                    out = chunk.take(n)
+                pos = chunk._pos
+                if n and pos + n <= chunk._buf.size:
+                    # (HsSignal.take's usual step, without the call)
+                    chunk._pos = pos + n
+                    chunk._sent += n
                     self._step_work()
                     self._tx_time += n
-                    return out
+                    return chunk._buf[pos:pos + n]
             elif n and self._txq_pos + n < chunk.size:
                 pos = self._txq_pos
                 self._txq_pos = pos + n
@@ -667,6 +671,16 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         T.30 wants: the state's timer brings a repeat.  A ``LocalProtocolError``
         is our own fault and is not caught here: the call ends on it.
         """
+        if data[:3] == _FCD_HEAD and not self.log.isEnabledFor(logging.DEBUG):
+            # an ECM data frame (most frames of a page), not traced: its FIF
+            # kept as below, without a Frame made
+            self._heard_fax = True
+            if self._ecm_rx is not None and len(data) > 3:
+                try:
+                    self._ecm_rx.add_fcd(data[3:])
+                except RemoteProtocolError:     # not one of this block's frames
+                    pass
+            return
         try:
             frame = Frame.parse(data)
         except RemoteProtocolError:
@@ -771,7 +785,9 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         whole page (T.4 Annex A blocks are cut from the page's data)."""
         index = self._page_i + 1 if self._blocks else self._page_i
         if index < len(self._pages):
-            self._page_coder(index).step()
+            coder = self._page_coder(index)
+            if not coder.done:
+                coder.step()
 
     def _send_block(self, which: list[int] | None) -> None:
         """Send an ECM block: all its frames, or those a PPR asked for."""
