@@ -39,6 +39,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from faxengine import t4
+from faxengine.t4 import _t4
 
 from faxengine.levels import SAMPLE_RATE
 from faxengine.modem import HdlcRx, HdlcTx, V17Rx, V17Tx, V21Tx, V27terRx, V27terTx, V29Rx, V29Tx
@@ -313,33 +314,27 @@ class EolScan:
         self._count = 0
         self._last_one = -1
 
-    def found(self, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The 1s of the ``bits`` that come next, their EOLs' 1s and the zeros
-        before those, as indices in the whole stream; the scan is left as it is."""
-        ones = np.flatnonzero(bits)
-        if not ones.size:
-            return ones, ones, ones
-        ones += self._count
-        before = np.empty_like(ones)                # the 1 before each 1
-        before[0] = self._last_one
-        before[1:] = ones[:-1]
-        zeros = ones - before - 1
-        eol = zeros >= 11
-        return ones, ones[eol], zeros[eol]
+    def found(self, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The EOLs of the ``bits`` that come next: their 1s and the zeros
+        before those, as indices in the whole stream (a compiled scan,
+        csrc/t4_eol.c); the scan is left as it is."""
+        ends, zeros, _ = _t4.eol_find(bits, self._count, self._last_one)
+        return ends, zeros
 
     def add(self, bits: np.ndarray, found: tuple | None = None) -> None:
         """Take the next ``bits`` (``found``: their ``found(bits)``, or of more bits
         from the same place: only those inside ``bits`` are kept)."""
-        ones, ends, zeros = self.found(bits) if found is None else found
+        ends, zeros = self.found(bits) if found is None else found
         stop = self._count + bits.size
         if found is not None:
-            ones = ones[:np.searchsorted(ones, stop)]
             keep = np.searchsorted(ends, stop)
             ends, zeros = ends[:keep], zeros[:keep]
-        if ones.size:
+        if ends.size:
             self._ends.append(ends)
             self._zeros.append(zeros)
-            self._last_one = int(ones[-1])
+        last = _t4.last_one(bits)
+        if last >= 0:
+            self._last_one = self._count + last
         self._count = stop
 
     def eols(self, more: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -399,7 +394,7 @@ class PageDecoder:
     def _decode_ready(self) -> None:
         buf = np.concatenate(self._pending)
         found = self._scan.found(buf)       # one scan of these bits, kept as they are cut
-        ends, zeros = found[1] - self._at, found[2]
+        ends, zeros = found[0] - self._at, found[1]
         if not self._started:
             if not ends.size:
                 self._pending, self._pending_n = [buf], buf.size
