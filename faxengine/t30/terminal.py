@@ -295,7 +295,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
             FRAMES_PER_BLOCK * 256 * 8 / hs.rate + 10) * SAMPLE_RATE)
         # (flags seen last stay "seen" after the carrier went: the V.21 receiver
         # gives no bits without one)
-        return held or (self._v21.carrier_present and self._hdlc.framing_ok)
+        return held or (self._v21._core.carrier_present and self._hdlc._core.framing_ok)
 
     def _tcf_signal_of(self) -> link.HsSignal:
         """TCF (T.30 §5.3.2.2): 1.5 s of zeros at the DCS's mode."""
@@ -385,7 +385,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         if n.__class__ is not int or n < 0:     # (the usual int needs no more checks)
             n = sample_count(n)
         if self._holding:
-            if self._v21.carrier_present and self._hold < HOLD_MAX:
+            if self._v21._core.carrier_present and self._hold < HOLD_MAX:
                 self._hold += n
                 self._tx_time += n
                 return _silence(n)
@@ -574,7 +574,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         deliver a page's last bits after V.21 flags began: its carrier
         detector lags).  It listens again at the first frame's closing flag
         or when the V.21 carrier drops."""
-        return (self._hdlc._core.flag_run >= V21_HOLD_FLAGS and self._v21.carrier_present
+        return (self._hdlc._core.flag_run >= V21_HOLD_FLAGS and self._v21._core.carrier_present
                 and not self._hs.receiving)
 
     def _hs_heard(self, ended: np.ndarray | None) -> None:
