@@ -107,20 +107,6 @@ _IDENTS = frozenset({Fcf.CSI, Fcf.TSI, Fcf.CIG})
 _FCD_HEAD = Frame(Fcf.FCD, b"\0", final=False).to_bytes()[:3]     # address, control, FCF
 
 
-
-_SILENT = np.zeros(160, np.int16)
-_SILENT.flags.writeable = False
-
-
-def _silence(n: int) -> np.ndarray:
-    """``n`` samples of silence: one read-only block of zeros while the
-    pump's block size stays (no allocation per block)."""
-    global _SILENT
-    if _SILENT.size != n:
-        _SILENT = np.zeros(n, np.int16)
-        _SILENT.flags.writeable = False
-    return _SILENT
-
 class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
     """A Group 3 fax terminal (T.30), calling or answering, sending or receiving.
 
@@ -375,9 +361,11 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
     def tx(self, n: int) -> np.ndarray:
         """The next ``n`` samples to send (int16; silence while listening).
 
-        What goes out may be a view of the signal's samples, or (silence) one
-        read-only block of zeros shared by every call: never written again,
-        and not to be written by the caller; copy it to change it.
+        What goes out mid-signal may be a view of the signal's samples
+        (never written again): copy it to keep it beyond the next ``tx``.
+        Silence is a new block each time, never one shared: what a caller
+        hands it to may write into it (spandsp's ``fax_rx`` restores the DC
+        in place, through ctypes, which ignores a read-only flag).
 
         Raises:
             LocalProtocolError: ``n`` is not a whole number of samples >= 0.
@@ -388,7 +376,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
             if self._v21._core.carrier_present and self._hold < HOLD_MAX:
                 self._hold += n
                 self._tx_time += n
-                return _silence(n)
+                return np.zeros(n, np.int16)
             self._holding = False
         txq = self._txq
         if txq:
@@ -415,7 +403,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
             self._tx_time += n
             if self._cng is not None and not self._finished:
                 return self._cng.generate(n)
-            return _silence(n)
+            return np.zeros(n, np.int16)
         out = np.zeros(n, dtype=np.int16)
         pos = 0
         while pos < n and txq:
