@@ -16,8 +16,11 @@ This thin layer is what keeps ``FaxTerminal(send=["doc.tif"])`` and
   real-time call: the sink codes it ``link.PAGE_SLICE_ROWS`` lines a step
   (``step``, which the terminal calls once per ``tx``), the page is on disk
   some twenty steps (0.4 s of line time) after it was confirmed, while the
-  post-page exchange goes on.  ``check_target`` refuses a path that cannot
-  be written before the call begins.
+  post-page exchange goes on.  An ECM page that arrived in the file's
+  coding (MMR) and decoded cleanly up to its EOFB is not coded again: the
+  terminal offers its received data (``TiffSink.offer``) and they are the
+  strip, as a fax server stores what it received.  ``check_target``
+  refuses a path that cannot be written before the call begins.
 """
 from __future__ import annotations
 
