@@ -9,12 +9,12 @@ time per second of CPU (the real-time factor, both terminals together); the
 ratio is ours / spandsp.  Required by issue 5: ours at least 300x real time
 on one core (the table's ratio column has no requirement; the absolute
 factor and the line times are printed by the tests).  The engine issue
-asks 2x spandsp (not reached).  Measured in process CPU time, rounds
-interleaved, best of 7-9, on the shared 2-core machine at load 1-8:
-1.33-1.47x (ECM) and 1.19-1.36x (non-ECM), 1.04-1.12x and 0.95-1.05x before
-the cuts docs/t30.md (Speed) lists; by this bench's wall clock 1.36x and
-1.32x at load 1.5 (ours 1006x and 969x real time), 1.10-1.55x and
-0.95-1.34x at load 6-8.  Both sides get the pump's 160-sample blocks:
+asks 2x spandsp (not reached; ours would need about 17.3 ms a call).
+Measured in process CPU time, rounds interleaved with the code before the
+last round of cuts (docs/t30.md, Speed), best of 8-12, on the shared
+2-core machine at load 5-7: 1.73-1.78x with ECM (ours 19.2-21.2 ms,
+spandsp 34.2-36.8 ms; 1.44-1.57x before) and 1.53-1.70x without (ours
+25.5-27.6 ms; 1.39-1.51x before).  Both sides get the pump's 160-sample blocks:
 larger ones cut spandsp's ctypes calls per block more than our Python and
 make the ratio smaller.  Line time ours 24.9 s (ECM) and 28.7 s (non-ECM),
 spandsp 25.4 s and 28.9 s.

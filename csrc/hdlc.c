@@ -44,6 +44,60 @@ static const uint16_t crc16_table[256] = {
     0x7BC7, 0x6A4E, 0x58D5, 0x495C, 0x3DE3, 0x2C6A, 0x1EF1, 0x0F78,
 };
 
+/* The runs of 1s in each octet sent LSB first: bits 0-3 the 1s it starts
+   with, bits 4-7 those it ends with, bits 8-11 its longest run (8 for 0xFF).
+   An octet whose longest run is under five, and whose first run with the 1s
+   before it is under five too, needs no inserted 0 and holds no flag or
+   abort: it is stuffed, or taken, eight bits at once. */
+static const uint16_t octet_runs[256] = {
+    0x000, 0x101, 0x100, 0x202, 0x100, 0x101, 0x200, 0x303,
+    0x100, 0x101, 0x100, 0x202, 0x200, 0x201, 0x300, 0x404,
+    0x100, 0x101, 0x100, 0x202, 0x100, 0x101, 0x200, 0x303,
+    0x200, 0x201, 0x200, 0x202, 0x300, 0x301, 0x400, 0x505,
+    0x100, 0x101, 0x100, 0x202, 0x100, 0x101, 0x200, 0x303,
+    0x100, 0x101, 0x100, 0x202, 0x200, 0x201, 0x300, 0x404,
+    0x200, 0x201, 0x200, 0x202, 0x200, 0x201, 0x200, 0x303,
+    0x300, 0x301, 0x300, 0x302, 0x400, 0x401, 0x500, 0x606,
+    0x100, 0x101, 0x100, 0x202, 0x100, 0x101, 0x200, 0x303,
+    0x100, 0x101, 0x100, 0x202, 0x200, 0x201, 0x300, 0x404,
+    0x100, 0x101, 0x100, 0x202, 0x100, 0x101, 0x200, 0x303,
+    0x200, 0x201, 0x200, 0x202, 0x300, 0x301, 0x400, 0x505,
+    0x200, 0x201, 0x200, 0x202, 0x200, 0x201, 0x200, 0x303,
+    0x200, 0x201, 0x200, 0x202, 0x200, 0x201, 0x300, 0x404,
+    0x300, 0x301, 0x300, 0x302, 0x300, 0x301, 0x300, 0x303,
+    0x400, 0x401, 0x400, 0x402, 0x500, 0x501, 0x600, 0x707,
+    0x110, 0x111, 0x110, 0x212, 0x110, 0x111, 0x210, 0x313,
+    0x110, 0x111, 0x110, 0x212, 0x210, 0x211, 0x310, 0x414,
+    0x110, 0x111, 0x110, 0x212, 0x110, 0x111, 0x210, 0x313,
+    0x210, 0x211, 0x210, 0x212, 0x310, 0x311, 0x410, 0x515,
+    0x110, 0x111, 0x110, 0x212, 0x110, 0x111, 0x210, 0x313,
+    0x110, 0x111, 0x110, 0x212, 0x210, 0x211, 0x310, 0x414,
+    0x210, 0x211, 0x210, 0x212, 0x210, 0x211, 0x210, 0x313,
+    0x310, 0x311, 0x310, 0x312, 0x410, 0x411, 0x510, 0x616,
+    0x220, 0x221, 0x220, 0x222, 0x220, 0x221, 0x220, 0x323,
+    0x220, 0x221, 0x220, 0x222, 0x220, 0x221, 0x320, 0x424,
+    0x220, 0x221, 0x220, 0x222, 0x220, 0x221, 0x220, 0x323,
+    0x220, 0x221, 0x220, 0x222, 0x320, 0x321, 0x420, 0x525,
+    0x330, 0x331, 0x330, 0x332, 0x330, 0x331, 0x330, 0x333,
+    0x330, 0x331, 0x330, 0x332, 0x330, 0x331, 0x330, 0x434,
+    0x440, 0x441, 0x440, 0x442, 0x440, 0x441, 0x440, 0x443,
+    0x550, 0x551, 0x550, 0x552, 0x660, 0x661, 0x770, 0x888,
+};
+
+/* Each octet's bits, LSB first, one to a byte (as the bit arrays hold them). */
+#define OCTET(o) {(o) & 1, ((o) >> 1) & 1, ((o) >> 2) & 1, ((o) >> 3) & 1, \
+                  ((o) >> 4) & 1, ((o) >> 5) & 1, ((o) >> 6) & 1, ((o) >> 7) & 1}
+#define OCTETS4(o) OCTET(o), OCTET((o) + 1), OCTET((o) + 2), OCTET((o) + 3)
+#define OCTETS16(o) OCTETS4(o), OCTETS4((o) + 4), OCTETS4((o) + 8), OCTETS4((o) + 12)
+#define OCTETS64(o) OCTETS16(o), OCTETS16((o) + 16), OCTETS16((o) + 32), OCTETS16((o) + 48)
+static const uint8_t octet_bits[256][8] = {
+    OCTETS64(0), OCTETS64(64), OCTETS64(128), OCTETS64(192)
+};
+
+#define RUN_FIRST(r) ((r) & 0xF)
+#define RUN_LAST(r) (((r) >> 4) & 0xF)
+#define RUN_LONGEST(r) ((r) >> 8)
+
 uint16_t hdlc_crc16(const uint8_t *buf, int len, uint16_t crc)
 {
     for (int i = 0; i < len; i++)
@@ -70,6 +124,13 @@ int hdlc_tx_abort(uint8_t *bits)
 /* Append the octet's 8 bits LSB first, inserting a 0 after five 1s. */
 static inline int stuff_octet(uint8_t octet, uint8_t *bits, int n, int *ones)
 {
+    unsigned runs = octet_runs[octet];
+    if (RUN_LONGEST(runs) < 5 && *ones + (int) RUN_FIRST(runs) < 5) {
+        /* no 0 to insert (most octets): the eight bits as they are */
+        memcpy(bits + n, octet_bits[octet], 8);
+        *ones = (int) RUN_LAST(runs);
+        return n + 8;
+    }
     for (int i = 0; i < 8; i++) {
         int b = (octet >> i) & 1;
         bits[n++] = (uint8_t) b;
@@ -125,7 +186,7 @@ void hdlc_rx_free(hdlc_rx_state_t *s)
     (void) s;
 }
 
-/* Append k (1..5) data bits, LSB first; whole octets go to the buffer and the
+/* Append k (1..8) data bits, LSB first; whole octets go to the buffer and the
    CRC.  Octets past max_len + 2 are neither stored nor counted beyond
    max_len + 3: enough to know the frame is too long, hence bad. */
 static inline void rx_append(hdlc_rx_state_t *s, uint32_t value, int k)
@@ -177,6 +238,25 @@ int hdlc_rx_bits(hdlc_rx_state_t *s, const uint8_t *bits, int n, int *frame_read
 {
     *frame_ready = 0;
     for (int i = 0; i < n; i++) {
+        if (s->in_frame && i + 8 <= n) {
+            /* eight bits of a frame with no inserted 0, flag or abort in
+               them (most of a frame's octets): taken as they are */
+            unsigned v = 0;
+            for (int k = 0; k < 8; k++)
+                v |= (unsigned) (bits[i + k] != 0) << k;
+            unsigned runs = octet_runs[v];
+            if (RUN_LONGEST(runs) < 5 && s->ones + (int) RUN_FIRST(runs) < 5) {
+                if (s->ones)
+                    rx_append(s, (1u << s->ones) - 1, s->ones);
+                /* the 0 that ended the 1s before, and the octet up to its
+                   last 0: data; its last 1s are counted, as one at a time */
+                int last = (int) RUN_LAST(runs);
+                rx_append(s, v & ((1u << (8 - last)) - 1), 8 - last);
+                s->ones = last;
+                i += 7;
+                continue;
+            }
+        }
         if (bits[i]) {
             s->ones++;
             if (s->ones == 7) {

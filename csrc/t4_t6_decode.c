@@ -554,6 +554,11 @@ int t4_t6_decode_feed(t4_t6_decode_state_t *s, const uint8_t *data, size_t len, 
     return 0;
 }
 
+int t4_t6_decode_end_mark(const t4_t6_decode_state_t *s)
+{
+    return s->end_mark;
+}
+
 int t4_t6_decode_status(const t4_t6_decode_state_t *s)
 {
     return s->status;

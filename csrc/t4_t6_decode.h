@@ -117,6 +117,10 @@ int t4_t6_decode_feed(t4_t6_decode_state_t *s, const uint8_t *data, size_t len, 
 
 int t4_t6_decode_status(const t4_t6_decode_state_t *s);
 
+/* 1 once the page ended at its own mark (RTC, EOFB: T.4 §4.1.4, T.6 §2.4.1.1),
+ * 0 while it goes on or when it ended at the end of the data or the height. */
+int t4_t6_decode_end_mark(const t4_t6_decode_state_t *s);
+
 /* The error (strict mode), the 0-based line it is in, the bit offset from
  * the start of the data where the offending code starts. */
 int t4_t6_decode_error(const t4_t6_decode_state_t *s, int *line, long *bit);

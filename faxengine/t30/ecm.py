@@ -251,13 +251,22 @@ class EcmBlockReceiver:
         """
         if frame.fcf is not Fcf.FCD:
             raise EcmError(f"expected an FCD frame, got {frame.name}")
-        if not frame.fif:
+        return self.add_fcd(frame.fif)
+
+    def add_fcd(self, fif: bytes) -> int:
+        """Keep the FIF of an FCD frame (``add`` without a ``Frame``: most
+        frames of a page are FCD); returns its frame number.
+
+        Raises:
+            EcmError: no frame number, or more data than the DCS's frame size.
+        """
+        if not fif:
             raise EcmError("FCD frame has no frame number (T.4 §A.3.6.1)")
-        if len(frame.fif) - 1 > self.frame_size:
-            raise EcmError(f"FCD frame {frame.fif[0]} carries {len(frame.fif) - 1} octets, "
+        if len(fif) - 1 > self.frame_size:
+            raise EcmError(f"FCD frame {fif[0]} carries {len(fif) - 1} octets, "
                            f"more than the {self.frame_size} the DCS set")
-        self._frames[frame.fif[0]] = frame.fif[1:]
-        return frame.fif[0]
+        self._frames[fif[0]] = fif[1:]
+        return fif[0]
 
     def expect(self, frames: int) -> int:
         """Note the frame count of a PPS; returns the block's count so far.

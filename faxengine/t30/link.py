@@ -39,9 +39,11 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from faxengine import t4
+from faxengine.t4 import _t4
 
 from faxengine.levels import SAMPLE_RATE
 from faxengine.modem import HdlcRx, HdlcTx, V17Rx, V17Tx, V21Tx, V27terRx, V27terTx, V29Rx, V29Tx
+from faxengine.modem._common import as_bits
 from faxengine.t30.facilities import V17, V27TER, V29
 from faxengine.t30.frames import Frame
 
@@ -90,7 +92,7 @@ def hs_signal(modem: str, rate: int, bits, short_train: bool = False,
     their (long) training, as T.30 uses them.
     """
     if isinstance(bits, np.ndarray):
-        bits, nbits = [bits], bits.size
+        bits, nbits = [as_bits(bits)], bits.size       # (checked: HsSignal does not)
     return HsSignal(modem, rate, bits, short_train, power_dbm0, nbits or 0)
 
 
@@ -185,6 +187,7 @@ class HsSignal:
             self._tx = V17Tx(rate=rate, short_train=short_train, power_dbm0=power_dbm0)
         else:
             self._tx = _TX[modem](rate=rate, power_dbm0=power_dbm0)
+        self._core = self._tx._core
         self._source = iter(bits)
         self._buf = silence(SILENCE_75MS)
         self._pos = 0
@@ -220,7 +223,9 @@ class HsSignal:
             if piece is None:
                 return None
             self.pieces += 1
-            self._held = np.asarray(piece, np.uint8)
+            # (the pieces are this module's own 0/1 bits: the modulator's core
+            # takes them without the facade's checks, see take)
+            self._held = np.ascontiguousarray(piece, np.uint8)
             self._coded += self._held.size
             if self._npieces:
                 nbits = self._coded * max(self._npieces, self.pieces) / self.pieces
@@ -243,7 +248,7 @@ class HsSignal:
                 if bits is None:
                     self._buf, self._ended = self._tx.finish(), True
                 else:
-                    self._buf = self._tx.modulate(bits)
+                    self._buf = self._core.modulate(bits, False)     # (_tx.modulate, unchecked)
                 self._pos = 0
                 continue
             got = self._buf[self._pos:self._pos + n]
@@ -309,33 +314,27 @@ class EolScan:
         self._count = 0
         self._last_one = -1
 
-    def found(self, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The 1s of the ``bits`` that come next, their EOLs' 1s and the zeros
-        before those, as indices in the whole stream; the scan is left as it is."""
-        ones = np.flatnonzero(bits)
-        if not ones.size:
-            return ones, ones, ones
-        ones += self._count
-        before = np.empty_like(ones)                # the 1 before each 1
-        before[0] = self._last_one
-        before[1:] = ones[:-1]
-        zeros = ones - before - 1
-        eol = zeros >= 11
-        return ones, ones[eol], zeros[eol]
+    def found(self, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The EOLs of the ``bits`` that come next: their 1s and the zeros
+        before those, as indices in the whole stream (a compiled scan,
+        csrc/t4_eol.c); the scan is left as it is."""
+        ends, zeros, _ = _t4.eol_find(bits, self._count, self._last_one)
+        return ends, zeros
 
     def add(self, bits: np.ndarray, found: tuple | None = None) -> None:
         """Take the next ``bits`` (``found``: their ``found(bits)``, or of more bits
         from the same place: only those inside ``bits`` are kept)."""
-        ones, ends, zeros = self.found(bits) if found is None else found
+        ends, zeros = self.found(bits) if found is None else found
         stop = self._count + bits.size
         if found is not None:
-            ones = ones[:np.searchsorted(ones, stop)]
             keep = np.searchsorted(ends, stop)
             ends, zeros = ends[:keep], zeros[:keep]
-        if ones.size:
+        if ends.size:
             self._ends.append(ends)
             self._zeros.append(zeros)
-            self._last_one = int(ones[-1])
+        last = _t4.last_one(bits)
+        if last >= 0:
+            self._last_one = self._count + last
         self._count = stop
 
     def eols(self, more: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -395,7 +394,7 @@ class PageDecoder:
     def _decode_ready(self) -> None:
         buf = np.concatenate(self._pending)
         found = self._scan.found(buf)       # one scan of these bits, kept as they are cut
-        ends, zeros = found[1] - self._at, found[2]
+        ends, zeros = found[0] - self._at, found[1]
         if not self._started:
             if not ends.size:
                 self._pending, self._pending_n = [buf], buf.size
@@ -488,6 +487,7 @@ class HsReceiver:
         self.modem = modem
         self.rate = rate
         self._rx = _RX[modem](rate=rate)
+        self._core = self._rx._core         # (read once per block)
         self._bits = bytearray()            # the signal in progress, a bit an octet
         self._count = 0
         self._flowing = False               # the last block gave bits
@@ -513,11 +513,11 @@ class HsReceiver:
     @property
     def receiving(self) -> bool:
         """True while a trained signal is coming in (timers wait meanwhile)."""
-        return self._count > 0 and self._rx._core.carrier_present
+        return self._count > 0 and self._core.carrier_present
 
     @property
     def carrier_present(self) -> bool:
-        return self._rx._core.carrier_present
+        return self._core.carrier_present
 
     @property
     def holds_line(self) -> bool:
@@ -534,7 +534,7 @@ class HsReceiver:
         always listens."""
         if not self._flowing or self.modem != V17:
             return False
-        core = self._rx._core
+        core = self._core
         return core.carrier_present and core.snr_db >= self._poor_snr
 
     @property
@@ -557,7 +557,7 @@ class HsReceiver:
 
     def feed(self, samples: np.ndarray) -> np.ndarray | None:
         """A block heard (int16, contiguous: the terminal's ``rx`` checked it)."""
-        return self._took(self._rx._core.demodulate(samples), False)
+        return self._took(self._core.demodulate(samples), False)
 
     def fillin(self, n: int) -> np.ndarray | None:
         """``n`` samples that never arrived: the modem keeps its timing and
@@ -568,7 +568,7 @@ class HsReceiver:
     def _took(self, got: np.ndarray, lost: bool) -> np.ndarray | None:
         # (once per block: kept lean, no numpy call but the C receivers')
         size = got.size
-        core = self._rx._core
+        core = self._core
         count = self._count
         if count:
             self._counts.append(count + size)

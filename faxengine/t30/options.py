@@ -84,8 +84,14 @@ def sample_count(n) -> int:
     return int(n)
 
 
+_INT16 = np.dtype(np.int16)
+
+
 def as_int16(samples) -> np.ndarray:
     """``rx``'s samples as int16, converted only when that is exact."""
+    if samples.__class__ is np.ndarray and samples.dtype is _INT16 and samples.ndim == 1 \
+            and samples.flags.c_contiguous:
+        return samples                      # the usual block: a few attribute reads, no call
     a = np.asarray(samples)
     if a.dtype == np.int16 and a.ndim == 1:
         return np.ascontiguousarray(a)      # the compiled receivers take contiguous blocks

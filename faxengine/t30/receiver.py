@@ -221,7 +221,11 @@ class ReceiverSide:
         is good (T.4 §A.3.6), so what is fed stands; ``_keep_block`` checks
         it against the block and gives the decoder the rest."""
         rx = self._ecm_rx
-        if rx is None or self._decoder_lost or not self._in_ecm_page():
+        if rx is None or self._decoder_lost:
+            return False
+        if not self._stream_more and self._fed_frames not in rx._frames:
+            return False                # (most steps: no frame came in order, nothing waits)
+        if not self._in_ecm_page():
             return False
         count, data = rx.in_order(self._fed_frames)
         if count:
@@ -253,7 +257,13 @@ class ReceiverSide:
         self._fed, self._fed_frames = [], 0
         if lost or decoder is None:
             return self._decode_page(data)
-        return self._decode_page(None, decoder.finish())
+        image, bad = self._decode_page(None, decoder.finish())
+        if self._sink is not None and not bad.count and decoder.end_mark \
+                and not self._page_incomplete:
+            # every line decoded cleanly up to the page's own end: the file
+            # may store these data as they are (files.TiffSink.offer)
+            self._sink.offer(self._dcs.coding, data)
+        return image, bad
 
     # ----------------------------------------------------- receiver's actions
     def _send_response(self, what: str) -> None:

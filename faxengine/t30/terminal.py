@@ -104,6 +104,7 @@ NOT_FAX_DBM0 = -40.0            # phase A: a louder signal with no fax tones is 
 TRACE_LOGGER = "faxengine.t30"  # the default logger of the trace
 _DATA_FRAMES = frozenset({Fcf.FCD, Fcf.RCP})   # ECM data: logged at DEBUG, no events
 _IDENTS = frozenset({Fcf.CSI, Fcf.TSI, Fcf.CIG})
+_FCD_HEAD = Frame(Fcf.FCD, b"\0", final=False).to_bytes()[:3]     # address, control, FCF
 
 
 class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
@@ -280,7 +281,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
             FRAMES_PER_BLOCK * 256 * 8 / hs.rate + 10) * SAMPLE_RATE)
         # (flags seen last stay "seen" after the carrier went: the V.21 receiver
         # gives no bits without one)
-        return held or (self._v21.carrier_present and self._hdlc.framing_ok)
+        return held or (self._v21._core.carrier_present and self._hdlc._core.framing_ok)
 
     def _tcf_signal_of(self) -> link.HsSignal:
         """TCF (T.30 §5.3.2.2): 1.5 s of zeros at the DCS's mode."""
@@ -362,6 +363,9 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
 
         What goes out mid-signal may be a view of the signal's samples
         (never written again): copy it to keep it beyond the next ``tx``.
+        Silence is a new block each time, never one shared: what a caller
+        hands it to may write into it (spandsp's ``fax_rx`` restores the DC
+        in place, through ctypes, which ignores a read-only flag).
 
         Raises:
             LocalProtocolError: ``n`` is not a whole number of samples >= 0.
@@ -369,27 +373,37 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         if n.__class__ is not int or n < 0:     # (the usual int needs no more checks)
             n = sample_count(n)
         if self._holding:
-            if self._v21.carrier_present and self._hold < HOLD_MAX:
+            if self._v21._core.carrier_present and self._hold < HOLD_MAX:
                 self._hold += n
                 self._tx_time += n
-                return np.zeros(n, dtype=np.int16)
+                return np.zeros(n, np.int16)
             self._holding = False
         txq = self._txq
         if txq:
             # the usual step mid-signal: all its samples from the signal at hand
             chunk = txq[0]
             if chunk.__class__ is link.HsSignal:
-                if n and chunk._pos + n <= chunk._buf.size:
-                    out = chunk.take(n)
+                pos = chunk._pos
+                if n and pos + n <= chunk._buf.size:
+                    # (HsSignal.take's usual step, without the call)
+                    chunk._pos = pos + n
+                    chunk._sent += n
                     self._step_work()
                     self._tx_time += n
-                    return out
+                    return chunk._buf[pos:pos + n]
             elif n and self._txq_pos + n < chunk.size:
                 pos = self._txq_pos
                 self._txq_pos = pos + n
                 self._step_work()
                 self._tx_time += n
                 return chunk[pos:pos + n]
+        else:
+            # listening: silence, or CNG while a caller waits in phase A
+            self._step_work()
+            self._tx_time += n
+            if self._cng is not None and not self._finished:
+                return self._cng.generate(n)
+            return np.zeros(n, np.int16)
         out = np.zeros(n, dtype=np.int16)
         pos = 0
         while pos < n and txq:
@@ -421,18 +435,21 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         ahead or decoded as they come, received pages written, the next
         high-speed receiver built."""
         busy = False
-        if self._dcs is not None and self._dcs.ecm and not self._finished:
+        dcs = self._dcs
+        if dcs is not None and dcs.ecm and not self._finished:
             if self._pages:
                 self._code_ahead()
             else:
                 busy = self._decode_ahead()
-        if self._sink is not None and self._sink.waiting:
+        sink = self._sink
+        if sink is not None and sink.waiting:
             busy = True
             try:
-                self._sink.step()
+                sink.step()
             except (FaxError, OSError) as exc:  # e.g. the TIFF file cannot be written
                 self._failed(exc)
-        if not busy and self.side == "receiver" and not self._finished:
+        if not busy and self._next_mode not in self._ready and self.side == "receiver" \
+                and not self._finished:
             self._prepare_receiver()
 
     def rx(self, samples) -> None:
@@ -512,9 +529,12 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
 
     def _rx(self, samples: np.ndarray) -> None:
         hs = self._hs
-        # (_v21_rest is False with nothing to do unless bits flow or V.21 rested)
-        if (self._v21_rests or hs is not None and hs._flowing) and self._v21_rest():
-            self._hs_heard(hs.feed(samples))
+        # (_v21_rest is False with nothing to do unless bits flow or V.21 rested;
+        # the usual step under a page takes the first test)
+        if hs is not None and hs._flowing and hs.holds_line or \
+                self._v21_rests and self._v21_rest():
+            self._v21_rests = True
+            self._hs_heard(hs._took(hs._core.demodulate(samples), False))
             if self._state != END:
                 self._timers()
             return
@@ -542,7 +562,7 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         deliver a page's last bits after V.21 flags began: its carrier
         detector lags).  It listens again at the first frame's closing flag
         or when the V.21 carrier drops."""
-        return (self._hdlc._core.flag_run >= V21_HOLD_FLAGS and self._v21.carrier_present
+        return (self._hdlc._core.flag_run >= V21_HOLD_FLAGS and self._v21._core.carrier_present
                 and not self._hs.receiving)
 
     def _hs_heard(self, ended: np.ndarray | None) -> None:
@@ -639,6 +659,16 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         T.30 wants: the state's timer brings a repeat.  A ``LocalProtocolError``
         is our own fault and is not caught here: the call ends on it.
         """
+        if data[:3] == _FCD_HEAD and not self.log.isEnabledFor(logging.DEBUG):
+            # an ECM data frame (most frames of a page), not traced: its FIF
+            # kept as below, without a Frame made
+            self._heard_fax = True
+            if self._ecm_rx is not None and len(data) > 3:
+                try:
+                    self._ecm_rx.add_fcd(data[3:])
+                except RemoteProtocolError:     # not one of this block's frames
+                    pass
+            return
         try:
             frame = Frame.parse(data)
         except RemoteProtocolError:
@@ -743,7 +773,9 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
         whole page (T.4 Annex A blocks are cut from the page's data)."""
         index = self._page_i + 1 if self._blocks else self._page_i
         if index < len(self._pages):
-            self._page_coder(index).step()
+            coder = self._page_coder(index)
+            if not coder.done:
+                coder.step()
 
     def _send_block(self, which: list[int] | None) -> None:
         """Send an ECM block: all its frames, or those a PPR asked for."""
@@ -783,7 +815,11 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
             image = self._page_image
             self._page_image = None
             bad = self._page_bad
-        self._keep_page(image, bad)
+        try:
+            self._keep_page(image, bad)
+        finally:
+            if self._sink is not None:
+                self._sink.received = None      # (offered for this page only)
 
     def _decode_page(self, data: bytes | None, decoded: tuple | None = None
                      ) -> tuple[np.ndarray, t4.BadLines]:

@@ -4,6 +4,9 @@ import numpy.typing as npt
 
 FRAMING: dict[int, int]
 
+def eol_find(bits: npt.NDArray[np.uint8], base: int, last_one: int
+             ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], int]: ...
+def last_one(bits: npt.NDArray[np.uint8]) -> int: ...
 def encode_page(image: npt.NDArray[np.uint8], coding: int, k: int, min_bits_per_line: int,
                 rtc: bool, framing: int = 0) -> bytes: ...
 def decode_page(data: bytes, width: int, coding: int, height: int, max_rows: int,
@@ -14,6 +17,7 @@ def decode_page(data: bytes, width: int, coding: int, height: int, max_rows: int
 class StreamDecoder:
     rows: int
     ended: bool
+    end_mark: bool
     def __init__(self, width: int, coding: int, max_rows: int, framing: int = 0,
                  rows: int = 4096) -> None: ...
     def feed(self, piece: bytes) -> None: ...

@@ -1,4 +1,4 @@
-# csrc: t4_codes.c t4_t6_encode.c t4_t6_decode.c
+# csrc: t4_codes.c t4_t6_encode.c t4_t6_decode.c t4_eol.c
 """Cython wrapper of the C T.4/T.6 coder (csrc/t4_*.c).
 
 One C call codes or decodes a whole page with the GIL released
@@ -10,7 +10,7 @@ the behaviour.  Images cross as C-contiguous uint8 arrays, 0 = white,
 1 = black, one byte per pel.
 """
 from cpython.buffer cimport PyBUF_FORMAT
-from libc.stdint cimport uint8_t
+from libc.stdint cimport int64_t, uint8_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memset
 
@@ -51,6 +51,7 @@ cdef extern from "t4_t6_decode.h":
     int t4_t6_decode_feed(t4_t6_decode_state_t *s, const uint8_t *data, size_t len,
                           int more) nogil
     int t4_t6_decode_status(const t4_t6_decode_state_t *s) nogil
+    int t4_t6_decode_end_mark(const t4_t6_decode_state_t *s) nogil
     int t4_t6_decode_error(const t4_t6_decode_state_t *s, int *line, long *bit) nogil
     void t4_t6_decode_bad_lines(const t4_t6_decode_state_t *s, int *count, int *longest_run) nogil
     void t4_t6_decode_free(t4_t6_decode_state_t *s) nogil
@@ -71,6 +72,37 @@ FRAMING = {1: T4_FRAME_NO_EOL, 8: T4_FRAME_NO_EOL | T4_FRAME_ALIGN_8,
 cdef int FIRST_GUESS_ROWS = 2400
 # Rows cleared at a time ahead of the decoder (decode_page).
 cdef int CLEAR_ROWS = 128
+
+
+cdef extern from "t4_eol.h" nogil:
+    long t4_eol_find(const uint8_t *bits, long n, long base, long *last_one,
+                     int64_t *ends, int64_t *zeros)
+    long t4_last_one(const uint8_t *bits, long n)
+
+
+def eol_find(const uint8_t[::1] bits, long base, long last_one):
+    """The EOLs of ``bits`` (one bit a byte) that follow ``base`` bits whose
+    last 1 is at ``last_one`` (-1: none): (ends, zeros, last_one), the
+    stream index of each EOL's 1 and the 0s before it (int64), and the
+    stream index of the last 1 now (csrc/t4_eol.h)."""
+    cdef long n = bits.shape[0]
+    ends = np.empty(n // 12 + 2, np.int64)     # (t4_eol.h: one more than it can find)
+    zeros = np.empty(n // 12 + 2, np.int64)
+    cdef int64_t[::1] e = ends
+    cdef int64_t[::1] z = zeros
+    cdef long count = 0
+    if n:
+        with nogil:
+            count = t4_eol_find(&bits[0], n, base, &last_one, &e[0], &z[0])
+    return ends[:count], zeros[:count], last_one
+
+
+def last_one(const uint8_t[::1] bits):
+    """The index of the last 1 of ``bits`` (one bit a byte), or -1."""
+    cdef long n = bits.shape[0]
+    if n == 0:
+        return -1
+    return t4_last_one(&bits[0], n)
 
 
 def encode_page(const uint8_t[:, ::1] image, int coding, int k, long min_bits_per_line,
@@ -411,6 +443,12 @@ cdef class StreamDecoder:
     def ended(self):
         """True once the page has ended (RTC, EOFB, max_rows) in the data fed."""
         return t4_t6_decode_status(self.s) == T4_DECODE_END or self.rows >= self.max_rows
+
+    @property
+    def end_mark(self):
+        """True once the page ended at its own mark (RTC, EOFB), not at the
+        end of the data or max_rows."""
+        return t4_t6_decode_end_mark(self.s) != 0
 
     def finish(self):
         """The data end here: decode the rest; returns (image, error, (bad

@@ -438,6 +438,13 @@ class StreamDecoder:
         ``max_lines``): later data are not read."""
         return self._c.ended
 
+    @property
+    def end_mark(self) -> bool:
+        """True once the page ended at its own mark (RTC, EOFB), not at the end
+        of the data or ``max_lines``: its coded data hold the whole page, as
+        a TIFF strip holds it (``finish`` keeps this)."""
+        return self._c.end_mark
+
     def feed(self, data) -> None:
         """Append the next bytes of the page (no decoding: see ``decode``)."""
         self._c.feed(_data(data))

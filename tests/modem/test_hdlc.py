@@ -239,3 +239,30 @@ def test_empty_inputs():
     assert HdlcRx().decode(np.zeros(0, np.uint8)) == []
     assert len(HdlcTx().encode([])) == 38 * 8
     assert len(HdlcTx().finish()) == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_octets_taken_whole_decode_as_bits_one_at_a_time(seed):
+    """The receiver takes a frame's octets eight bits at once when no 0 was
+    inserted in them (csrc/hdlc.c): on any mix of frames, flags, aborts, idle
+    and noise it reports what the bit-at-a-time path reports (fed one bit a
+    call it never takes eight at once), frames, counters and states alike."""
+    rng = np.random.default_rng(seed)
+    tx = HdlcTx(preamble_flags=2)
+    parts = []
+    for frame in random_frames(rng, rng.integers(1, 300, 40)):
+        parts.append(tx.encode([frame]))
+        kind = rng.integers(0, 5)
+        if kind == 0:
+            parts.append(rng.integers(0, 2, rng.integers(1, 60), dtype=np.uint8))  # noise
+        elif kind == 1:
+            parts.append(np.array([0] + [1] * int(rng.integers(7, 20)), np.uint8))  # abort, idle
+        elif kind == 2:
+            parts.append(tx.finish())
+    bits = np.concatenate(parts + [tx.finish()])
+    whole, serial = HdlcRx(max_len=260), HdlcRx(max_len=260)
+    got = whole.decode(bits)
+    expect = [f for i in range(bits.size) for f in serial.decode(bits[i:i + 1])]
+    assert got == expect and sum(f.ok for f in got) >= 10
+    for attr in ("aborts", "frames_ok", "frames_bad", "flag_run", "framing_ok", "idle"):
+        assert getattr(whole._core, attr) == getattr(serial._core, attr), attr

@@ -28,7 +28,6 @@ import pytest
 
 import spandsp
 from faxengine import t4, tiff
-from faxengine.modem import v29
 from faxengine.t30 import link
 from faxengine.t30.events import CallEnded, PageReceived
 from faxengine.t30.files import TiffSink
@@ -53,7 +52,7 @@ class Work:
             hs_init(hs, *args, **kw)
 
         monkeypatch.setattr(link.HsReceiver, "__init__", counting_hs_init)
-        encode, modulate, hdlc = t4.encode, v29._HighSpeedTx.modulate, link.HdlcTx.encode
+        encode, next_bits, hdlc = t4.encode, link.HsSignal._next_bits, link.HdlcTx.encode
         decode = t4.decode_lenient
 
         def counting_decode(*args, **kw):
@@ -65,9 +64,11 @@ class Work:
             self.rows += np.asarray(image).shape[0]
             return encode(image, *args, **kw)
 
-        def counting_modulate(tx, bits):
-            self.bits += len(bits)
-            return modulate(tx, bits)
+        def counting_next_bits(signal):     # what HsSignal hands its modulator
+            bits = next_bits(signal)
+            if bits is not None:
+                self.bits += len(bits)
+            return bits
 
         def counting_hdlc(tx, frames):
             frames = list(frames)
@@ -95,7 +96,7 @@ class Work:
         monkeypatch.setattr(t4, "decode_lenient", counting_decode)
         monkeypatch.setattr(t4, "StreamDecoder", CountingStream)
         monkeypatch.setattr(t4, "StreamEncoder", CountingEncoder)
-        monkeypatch.setattr(v29._HighSpeedTx, "modulate", counting_modulate)
+        monkeypatch.setattr(link.HsSignal, "_next_bits", counting_next_bits)
         monkeypatch.setattr(link.HdlcTx, "encode", counting_hdlc)
 
     def step(self, fn, *args):
@@ -151,7 +152,9 @@ def test_no_step_codes_a_page(tmp_path, monkeypatch, ecm, modem, ours_send):
     pump_counting(work, a, b)
     assert a.result.ok and b.result.ok, (a.result, b.result)
     # the sender codes pages, ours receiving codes its TIFF file: a slice a step
-    assert 0 < work.most["rows"] <= 2 * link.PAGE_SLICE_ROWS + 1
+    # (an ECM page comes in MMR, the file's coding: stored as it came, files.TiffSink.offer)
+    stored = ecm and not ours_send
+    assert (0 if stored else 1) <= work.most["rows"] <= 2 * link.PAGE_SLICE_ROWS + 1
     if ours_send:
         assert 0 < work.most["bits"] <= 2 * link.PIECE_BITS
         assert work.most["frames"] <= link.FRAMES_PER_PIECE
