@@ -967,8 +967,16 @@ int sp_fax_tx(sp_fax_t *f, int16_t *out, int n)
 /* Hear n samples; returns n. */
 int sp_fax_rx(sp_fax_t *f, const int16_t *in, int n)
 {
-    /* fax_rx does not write its input; 0.0.6 just lacks the const */
-    fax_rx(f->fax, (int16_t *) in, n);
+    /* fax_rx writes its input (it takes the DC out in place): it hears a
+     * copy, so the caller's block (ours may be a terminal's own signal,
+     * a shared silence) is never changed */
+    int16_t buf[1024];
+    for (int done = 0; done < n; ) {
+        int k = n - done < 1024 ? n - done : 1024;
+        memcpy(buf, in + done, (size_t) k * sizeof(int16_t));
+        fax_rx(f->fax, buf, k);
+        done += k;
+    }
     f->samples_rx += n;
     return n;
 }

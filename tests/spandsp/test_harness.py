@@ -269,3 +269,16 @@ def test_v27ter_at_30_db_snr_trains_unless_the_noise_holds_its_carrier_detector(
         assert report.trained == trains, level
         if trains:
             assert np.array_equal(got[:bits.size], bits)
+
+
+def test_spandsps_fax_terminal_leaves_the_block_it_hears_as_it_was():
+    """fax_rx takes the DC out of its input in place; the harness gives it a
+    copy, or a terminal's own signal or a shared block that the pump handed
+    to spandsp would come back changed for whoever holds it next."""
+    term = spandsp.FaxTerminal(False)
+    block = np.full(2500, 1000, np.int16)       # a DC offset, over several of the harness's chunks
+    block[::7] = -3000
+    before = block.copy()
+    for _ in range(4):
+        term.rx(block)
+    assert np.array_equal(block, before)
