@@ -46,7 +46,13 @@ def load_pages(send) -> list[Page]:
     from faxengine import tiff
 
     pages: list[Page] = []
-    items = [send] if isinstance(send, (str, os.PathLike, Page)) else list(send)
+    if isinstance(send, (str, os.PathLike, Page)):
+        items = [send]
+    elif isinstance(send, Iterable) and not hasattr(send, "dtype"):    # not an image
+        items = list(send)
+    else:
+        raise LocalProtocolError(
+            f"send takes TIFF paths and faxengine Page objects, not {type(send).__name__}")
     for item in items:
         if isinstance(item, Page):
             pages.append(item)

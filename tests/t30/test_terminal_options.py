@@ -83,6 +83,13 @@ def test_send_items_must_be_pages_or_paths():
         FaxTerminal(True, send=[PAGE, 3])
 
 
+@pytest.mark.parametrize("send,name", [(42, "int"), (2.5, "float"), (np.zeros((8, 1728), bool), "ndarray")])
+def test_send_that_is_not_a_document_is_refused_by_name(send, name):
+    with pytest.raises(LocalProtocolError, match=f"send takes TIFF paths and faxengine Page "
+                                                 f"objects, not {name}$"):
+        FaxTerminal(True, send=send)
+
+
 @pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.int32, np.int64, np.uint16])
 def test_rx_takes_integer_audio_that_fits_in_int16(dtype):
     values = np.array([0, 1, 100, 127], dtype)
