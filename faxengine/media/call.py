@@ -16,7 +16,7 @@ Ending a call
 -------------
 A fax call ends in T.30 (DCN), then in SIP (BYE).  The caller hangs up
 ``LINGER_S`` after its terminal finished, so the DCN it sent has played
-out at the far end; the answerer waits up to ``BYE_WAIT_S`` for that BYE
+out at the far end even from a jitter buffer ``FAR_END_JITTER_S`` deep; the answerer waits up to ``BYE_WAIT_S`` for that BYE
 and hangs up itself when none comes.  When the far end hangs up first, the
 pump runs on for the jitter buffer's delay (the audio still in it), and a
 terminal that has not finished by then is aborted: its result says how far
@@ -78,7 +78,15 @@ logger = logging.getLogger(__name__)
 
 Address = tuple[str, int]
 ANSWER_TIMEOUT_S = 60.0      # ringing longer than this: CANCEL
-LINGER_S = 0.5               # caller: line time after its DCN before BYE
+FAR_END_JITTER_S = 0.5       # the deepest jitter buffer a far end may hold our audio in:
+                             # adaptive buffers of SBCs and gateways reach 200-500 ms,
+                             # PJSIP's default maximum is 500 ms
+LINGER_S = FAR_END_JITTER_S + 0.1   # caller: line time after its DCN's last sample before
+                             # BYE: the far end plays out its jitter buffer, plus 100 ms
+                             # for transit and its play-out frames (a BYE drops what it
+                             # still holds).  Line time counts from the step that found
+                             # the terminal finished, after that DCN went out, and never
+                             # runs ahead of the clock: it is real time after the send.
 BYE_WAIT_S = 3.0             # answerer: line time it waits for the caller's BYE
 BYE_DRAIN_S = 0.5            # after the far end's BYE: real time in which RTP still in
                              # the socket (a loaded host reads SIP first) reaches the

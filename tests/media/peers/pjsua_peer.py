@@ -12,7 +12,20 @@ It prints ``LISTENING sip:fax@127.0.0.1:PORT`` once its UDP transport is up
 (on 127.0.0.1, a port the system chose), then, when the call is over,
 one JSON line: spandsp's result (``ok``, ``message``, pages, rate, ECM) and
 the SIP side's (``sip_status``, ``sip_reason``, who hung up).  Exit status 0
-when spandsp reached phase E with success and the call ended.
+when spandsp's result is success and the call ended.
+
+The result is spandsp's verdict once the call is over.  When the line drops
+before spandsp reached phase E, the peer calls ``t30_terminate`` as a
+telephony stack does at hang-up, and spandsp says how far the call got: a
+receiver that confirmed the last page (MCF) and then lost the DCN has the
+document, and says OK.  That happens under load: PJSIP's voice jitter
+buffer (adaptive, from one frame deep) runs dry when either process is
+starved for ~60 ms and conceals the gap, and a concealed DCN, the one frame
+T.30 never repeats, is never decoded.  ``phase_e_in_call`` says whether
+phase E came while the call lasted, ``jbuf`` the jitter buffer's last state
+(``empty``, ``lost``: the concealed gaps), ``frames_tail`` spandsp's last
+T.30 frames.  ``--record`` keeps what spandsp heard, for the analysis of a
+failure; ``--deaf-after-pages`` makes a DCN lost on purpose.
 
 The audio path: PJSIP's conference bridge runs at 8000 samples/s on a null
 sound device (its clock thread, no sound card); a custom ``AudioMediaPort``
@@ -34,6 +47,7 @@ import json
 import sys
 import threading
 import time
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -43,11 +57,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))       # tests/, for
 import spandsp  # noqa: E402
 
 FRAME = 160                   # samples in a 20 ms frame at 8000 samples/s
+JBUF_FIELDS = ("prefetch", "size", "minPrefetch", "maxPrefetch", "avgDelayMsec",
+               "maxDelayMsec", "burst", "discard", "empty", "lost")
 HANG_UP_AFTER = 1.0           # seconds after spandsp's phase E before the peer sends BYE
 
 
 class FaxPort(pj.AudioMediaPort):
     """The bridge port that joins the call's audio to spandsp's fax terminal."""
+
+    recording = False         # keep what spandsp heard (``--record``)
+    deaf_after: int | None = None   # pages, then spandsp hears silence (``--deaf-after-pages``)
 
     def __init__(self, fax: spandsp.FaxTerminal):
         super().__init__()
@@ -55,6 +74,9 @@ class FaxPort(pj.AudioMediaPort):
         self.lock = threading.Lock()
         self.frames_in = self.frames_out = 0
         self.result: spandsp.FaxResult | None = None
+        self.phase_e_at: float | None = None     # wall clock (time.time) of phase E
+        self.deaf = False
+        self.heard: list | None = [] if self.recording else None   # (wall clock, frame)
 
     def onFrameRequested(self, frame):      # noqa: N802 (pjsua2's name)
         with self.lock:
@@ -69,10 +91,17 @@ class FaxPort(pj.AudioMediaPort):
             return
         samples = np.frombuffer(bytes(frame.buf), dtype="<i2")
         with self.lock:
+            if self.deaf_after is not None and not self.deaf:
+                self.deaf = self.fax.pages_rx >= self.deaf_after
+            if self.deaf:
+                samples = np.zeros(FRAME, np.int16)
             self.fax.rx(samples)
             self.frames_in += 1
+            if self.heard is not None:
+                self.heard.append((time.time(), samples.copy()))
             if self.result is None and self.fax.finished:
                 self.result = self.fax.result
+                self.phase_e_at = time.time()
 
 
 class FaxCall(pj.Call):
@@ -82,6 +111,8 @@ class FaxCall(pj.Call):
         self.connected = self.disconnected = False
         self.status, self.reason = 0, ""
         self.hung_up_by = "far end"
+        self.disconnected_at: float | None = None
+        self.jbuf: dict = {}
 
     def onCallState(self, prm):             # noqa: N802
         info = self.getInfo()
@@ -89,6 +120,7 @@ class FaxCall(pj.Call):
             self.connected = True
         elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
             self.status, self.reason = info.lastStatusCode, info.lastReason
+            self.disconnected_at = time.time()
             self.disconnected = True
 
     def onCallMediaState(self, prm):        # noqa: N802
@@ -123,6 +155,15 @@ class FaxAccount(pj.Account):
         call.answer(op)
 
 
+def _write_heard(path: Path, heard: list) -> None:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"".join(frame.tobytes() for _, frame in heard))
+    np.save(path.with_suffix(".times.npy"), np.array([t for t, _ in heard]))
+
+
 def _endpoint() -> pj.Endpoint:
     ep = pj.Endpoint()
     ep.libCreate()
@@ -154,6 +195,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--receive", help="TIFF-F file spandsp writes")
     parser.add_argument("--no-ecm", dest="ecm", action="store_false")
     parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--deaf-after-pages", type=int, metavar="N",
+                        help="once N pages are received, spandsp hears silence (so never "
+                        "the DCN: as if the far end's jitter buffer concealed it)")
+    parser.add_argument("--record", help="write what spandsp heard to this WAV file, and "
+                        "beside it (.times.npy) the wall clock at which each frame came")
     args = parser.parse_args(argv)
     if (args.role == "call") != bool(args.uri):
         parser.error("a URI is given with 'call' and only then")
@@ -162,6 +208,8 @@ def main(argv: list[str]) -> int:
         return spandsp.FaxTerminal(args.role == "call", send=args.send, receive=args.receive,
                                    ecm=args.ecm, ident="PJSUA2 SPANDSP")
 
+    FaxPort.recording = bool(args.record)
+    FaxPort.deaf_after = args.deaf_after_pages
     ep = _endpoint()
     transport = pj.TransportConfig()
     transport.boundAddress = "127.0.0.1"
@@ -182,6 +230,7 @@ def main(argv: list[str]) -> int:
         call.makeCall(args.uri, pj.CallOpParam(True))
     deadline = time.monotonic() + args.timeout
     finished_at = None
+    next_stat = 0.0
     hung_up_by = "far end"
     while time.monotonic() < deadline:
         ep.libHandleEvents(20)
@@ -190,6 +239,13 @@ def main(argv: list[str]) -> int:
             continue
         if call.disconnected:
             break
+        if call.connected and time.monotonic() >= next_stat:
+            next_stat = time.monotonic() + 0.1
+            try:
+                jb = call.getStreamStat(0).jbuf
+                call.jbuf = {k: getattr(jb, k) for k in JBUF_FIELDS}
+            except pj.Error:        # no stream (yet, or any more)
+                pass
         if call.port.result is not None:
             finished_at = finished_at or time.monotonic()
             if time.monotonic() - finished_at > HANG_UP_AFTER:
@@ -201,10 +257,20 @@ def main(argv: list[str]) -> int:
               "connected": bool(call and call.connected), "hung_up_by": hung_up_by,
               "timed_out": not (call and call.disconnected),
               "frames_in": call.port.frames_in if call else 0,
-              "frames_out": call.port.frames_out if call else 0}
+              "frames_out": call.port.frames_out if call else 0,
+              "jbuf": call.jbuf if call else {}}
     if call is not None:
         with call.port.lock:
-            result = call.port.result or call.port.fax.result
+            # phase E while the call lasted (DCN heard), and how long before it ended
+            report["phase_e_in_call"] = call.port.result is not None
+            if call.port.phase_e_at is not None and call.disconnected_at is not None:
+                report["phase_e_lead_s"] = round(call.disconnected_at - call.port.phase_e_at, 3)
+            report["frames_tail"] = [(d, s, name) for d, s, _, name in call.port.fax.frames()[-6:]]
+            if call.port.result is None:
+                # the line dropped first: tell spandsp, as a telephony stack does at
+                # hang-up (t30_terminate); its verdict says how far the call got
+                call.port.fax.terminate()
+            result = call.port.fax.result
         if result is not None:
             report.update(ok=result.ok, message=result.message, pages_tx=result.pages_tx,
                           pages_rx=result.pages_rx, bit_rate=result.bit_rate, ecm=result.ecm,
@@ -216,6 +282,8 @@ def main(argv: list[str]) -> int:
             ep.libHandleEvents(20)
             if call.disconnected:
                 break
+    if args.record and call is not None:
+        _write_heard(Path(args.record), call.port.heard)
     print(json.dumps(report), flush=True)
     account.call = None
     del call, account
