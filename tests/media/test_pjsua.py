@@ -139,6 +139,7 @@ def test_we_send_a_page_to_pjsua2_with_spandsp(tmp_path):
     check_sent(sent, report, received, pages, ecm=True)
 
 
+@pytest.mark.slow          # spandsp alone: tests/spandsp/test_fax.py, in the default suite
 def test_spandsp_that_misses_our_dcn_still_has_the_page(tmp_path):
     """A DCN the far end never hears (its jitter buffer concealed it: PJSIP's runs
     dry under load) is no failure: T.30 never repeats DCN, and the receiver that
