@@ -36,6 +36,7 @@ gateway process, whose loop the web's load then no longer slows.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import json
 import logging
@@ -171,15 +172,19 @@ class WebWorkers:
                     raise GatewayError(f"web worker {number} did not start: it {how} and "
                                        f"was stopped{self._said(number)}; set [web] workers "
                                        f"= 1 to serve from one process")
-            said = line.result()
+            try:
+                said = line.result()
+                what = repr(said.strip()[:200])
+            except ValueError:          # asyncio's line limit (64 KiB) without a newline
+                said, what = b"?", "a line of more than 64 KiB"
         finally:
             line.cancel()
         if said.strip() == b"ready":
             return
         if said:
-            raise GatewayError(f"web worker {number} said {said.strip()[:200]!r} instead of "
-                               f"'ready'{self._said(number)}; set [web] workers = 1 to serve "
-                               f"from one process")
+            raise GatewayError(f"web worker {number} said {what} instead of 'ready'"
+                               f"{self._said(number)}; set [web] workers = 1 to serve from "
+                               f"one process")
         try:                            # its stdout ended: it exited, or is about to
             status = await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
             await asyncio.wait_for(asyncio.shield(self._stderr_readers[number - 1]),
@@ -200,10 +205,16 @@ class WebWorkers:
     @staticmethod
     async def _errors(proc: asyncio.subprocess.Process, kept: deque[str]) -> None:
         """A child's stderr: on to ours as it comes, the last lines kept for an error."""
-        while line := await proc.stderr.readline():
-            text = line.decode("utf-8", "replace")
-            kept.append(text)
+        decode = codecs.getincrementaldecoder("utf-8")("replace").decode
+        pending = ""            # read in blocks: a line of any length is passed on
+        while block := await proc.stderr.read(1 << 16):
+            text = decode(block)
             sys.stderr.write(text)
+            *lines, pending = (pending + text).split("\n")
+            kept.extend(line[:1000] for line in lines)
+            pending = pending[-1000:]
+        if pending:
+            kept.append(pending)
 
     async def _read(self, number: int, proc: asyncio.subprocess.Process) -> None:
         while line := await proc.stdout.readline():

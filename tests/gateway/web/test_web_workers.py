@@ -318,3 +318,17 @@ def test_a_worker_stuck_at_start_up_is_stopped_and_named(tmp_path, monkeypatch):
                             "stopped (it wrote nothing on stderr); set [web] workers = 1 to "
                             "serve from one process")
     assert workers.processes[0].returncode == -9
+
+
+def test_a_worker_that_writes_a_huge_line_on_stderr_and_dies_is_still_named(tmp_path):
+    import sys
+
+    from faxengine.gateway.errors import GatewayError
+
+    workers = _children(tmp_path, (sys.executable, "-c", (
+        "import sys; sys.stderr.write('e' * 300000 + '\\nlast words\\n'); sys.exit(3)")))
+    with pytest.raises(GatewayError) as e:
+        _start(workers)
+    assert str(e.value) == ("web worker 1 exited with status 3 before it served: "
+                            + "e" * 300 + " / last words; set [web] workers = 1 to serve "
+                            "from one process")
