@@ -202,6 +202,9 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if (args.role == "call") != bool(args.uri):
         parser.error("a URI is given with 'call' and only then")
+    if args.deaf_after_pages is not None and args.deaf_after_pages < 1:
+        parser.error(f"--deaf-after-pages is a number of pages, 1 or more, "
+                     f"not {args.deaf_after_pages}")
 
     def make_fax():
         return spandsp.FaxTerminal(args.role == "call", send=args.send, receive=args.receive,
