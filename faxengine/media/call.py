@@ -16,7 +16,7 @@ Ending a call
 -------------
 A fax call ends in T.30 (DCN), then in SIP (BYE).  The caller hangs up
 ``LINGER_S`` after its terminal finished, so the DCN it sent has played
-out at the far end; the answerer waits up to ``BYE_WAIT_S`` for that BYE
+out at the far end even from a jitter buffer ``FAR_END_JITTER_S`` deep; the answerer waits up to ``BYE_WAIT_S`` for that BYE
 and hangs up itself when none comes.  When the far end hangs up first, the
 pump runs on for the jitter buffer's delay (the audio still in it), and a
 terminal that has not finished by then is aborted: its result says how far
@@ -72,13 +72,21 @@ from faxengine.t30.terminal import FaxTerminal
 from faxengine.t38.terminal import T38Terminal
 from faxengine.t38.transport import T38Stats, UdptlPort, UdptlSocket, open_udptl_socket
 
-__all__ = ["CallResult", "FaxReceiver", "SipEndpoint", "send_fax"]
+__all__ = ["CallResult", "FaxReceiver", "SipEndpoint", "hang_up", "send_fax", "uncancel"]
 
 logger = logging.getLogger(__name__)
 
 Address = tuple[str, int]
 ANSWER_TIMEOUT_S = 60.0      # ringing longer than this: CANCEL
-LINGER_S = 0.5               # caller: line time after its DCN before BYE
+FAR_END_JITTER_S = 0.5       # the deepest jitter buffer a far end may hold our audio in:
+                             # adaptive buffers of SBCs and gateways reach 200-500 ms,
+                             # PJSIP's default maximum is 500 ms
+LINGER_S = FAR_END_JITTER_S + 0.1   # caller: line time after its DCN's last sample before
+                             # BYE: the far end plays out its jitter buffer, plus 100 ms
+                             # for transit and its play-out frames (a BYE drops what it
+                             # still holds).  Line time counts from the step that found
+                             # the terminal finished, after that DCN went out, and never
+                             # runs ahead of the clock: it is real time after the send.
 BYE_WAIT_S = 3.0             # answerer: line time it waits for the caller's BYE
 BYE_DRAIN_S = 0.5            # after the far end's BYE: real time in which RTP still in
                              # the socket (a loaded host reads SIP first) reaches the
@@ -347,7 +355,7 @@ class _Watch:
         except asyncio.CancelledError:
             # stop key: DCN out over the line (the pacer keeps stepping the
             # call while its future is not done), then BYE
-            _uncancel()
+            uncancel()
             self.marks["cancelled"] = samples()
             self.waits["cancelled"] = int(ABORT_LINE_S * SAMPLE_RATE)
             self.waits["finished"] = min(self.waits["finished"], int(LINGER_S * SAMPLE_RATE))
@@ -410,7 +418,7 @@ async def _fax_call(endpoint: SipEndpoint, call_id: str, events: asyncio.Queue[E
         seconds += udptl_port.seconds
     ended = watch.ended
     if not ended:
-        ended.append(await _hang_up(endpoint, call_id, events, "BYE"))
+        ended.append(await hang_up(endpoint, call_id, events, "BYE"))
     endpoint.forget(call_id)
     if not terminal.finished:
         terminal.abort()
@@ -440,10 +448,21 @@ async def _ended(events: asyncio.Queue[Event]) -> CallEnded:
             return event
 
 
-async def _hang_up(endpoint: SipEndpoint, call_id: str, events: asyncio.Queue[Event],
-                   request: str) -> CallEnded:
-    """Hang up (BYE, or CANCEL while it rings) and await how the call ended,
-    at most ``HANGUP_WAIT_S``."""
+async def hang_up(endpoint: SipEndpoint, call_id: str, events: asyncio.Queue[Event],
+                  request: str) -> CallEnded:
+    """Hang up call ``call_id`` (BYE, or CANCEL while it rings) and await how it
+    ended, at most ``HANGUP_WAIT_S``.
+
+    Args:
+        endpoint: the ``SipEndpoint`` the call is on.
+        call_id: the SIP Call-ID.
+        events: the call's queue (``SipEndpoint.watch``): its ``CallEnded`` is awaited.
+        request: "BYE" or "CANCEL", for the result when no answer comes.
+
+    Returns:
+        The call's ``CallEnded``; status 408 "no answer to our BYE" (or CANCEL)
+        when none came in time.
+    """
     try:
         endpoint.sip.hangup(call_id)
     except SipLocalError:       # it ended in the agent; its event is on the way
@@ -454,9 +473,11 @@ async def _hang_up(endpoint: SipEndpoint, call_id: str, events: asyncio.Queue[Ev
         return CallEnded(call_id, 408, f"no answer to our {request}")
 
 
-def _uncancel() -> None:
-    """This task goes on after a cancellation (to hang up) and raises it again
-    itself: clear the request, so the bounded waits of the hang-up work."""
+def uncancel() -> None:
+    """Clear the current task's cancellation request: for a task that goes on
+    after a cancellation (to hang up) and raises ``CancelledError`` again
+    itself, so the bounded waits of its hang-up are not cancelled at once
+    (``asyncio.Task.uncancel``; nothing on Python 3.10, which keeps no count)."""
     task = asyncio.current_task()
     if task is not None and hasattr(task, "uncancel"):      # Python 3.11+; 3.10 keeps no count
         task.uncancel()
@@ -525,8 +546,8 @@ async def send_fax(document: Any, to: str, *, endpoint: SipEndpoint | None = Non
         try:
             outcome = await _answered(endpoint, call_id, events)
         except asyncio.CancelledError:
-            _uncancel()
-            await _hang_up(endpoint, call_id, events, "CANCEL")
+            uncancel()
+            await hang_up(endpoint, call_id, events, "CANCEL")
             endpoint.forget(call_id)
             raise
         if isinstance(outcome, CallEnded):

@@ -18,7 +18,8 @@ from faxengine.t38.sdp import T38Params
 from faxengine.t38.terminal import DEFAULT_MAX_DATAGRAM, MIN_MAX_DATAGRAM, T38Terminal
 from faxengine.t38.transport import UdptlPort, UdptlSocket
 
-__all__ = ["DEFAULT_PARAMS", "T38Options", "pace_t38", "t38_terminal", "udptl_port"]
+__all__ = ["DEFAULT_PARAMS", "T38Options", "largest_packet", "pace_t38", "t38_terminal",
+           "udptl_port"]
 
 
 def pace_t38(port: UdptlPort) -> asyncio.Future:
@@ -68,12 +69,14 @@ def t38_terminal(image: Image, calling: bool, send: Any, receive: Any, ecm: bool
     params = image.params
     return T38Terminal(calling, send=send, receive=receive, ecm=ecm, version=params.version,
                        rate_management=params.rate_management,
-                       max_datagram=_largest_packet(image),
+                       max_datagram=largest_packet(image),
                        fill_bit_removal=params.fill_bit_removal, **options)
 
 
-def _largest_packet(image: Image) -> int:
-    """The IFP packet size the peer's ``T38FaxMaxDatagram`` leaves room for."""
+def largest_packet(image: Image) -> int:
+    """The largest IFP packet (octets) to send to the peer of ``image``: what its
+    SDP's ``T38FaxMaxDatagram`` leaves after the UDPTL header, at least
+    ``MIN_MAX_DATAGRAM``; ``DEFAULT_MAX_DATAGRAM`` when it gave none."""
     peer = image.params.max_datagram
     return max(peer - UDPTL_OVERHEAD if peer else DEFAULT_MAX_DATAGRAM, MIN_MAX_DATAGRAM)
 
@@ -83,7 +86,7 @@ def udptl_port(terminal: T38Terminal, socket: UdptlSocket, image: Image, options
     """The UDPTL port of a T.38 call: to the peer's address, within its
     ``T38FaxMaxDatagram`` (one too small for a packet and its UDPTL header,
     or beyond UDP's, is taken as the least or most that works)."""
-    largest = min(_largest_packet(image) + UDPTL_OVERHEAD, MAX_UDP_PAYLOAD)
+    largest = min(largest_packet(image) + UDPTL_OVERHEAD, MAX_UDP_PAYLOAD)
     return UdptlPort(terminal, socket, image.remote,
                      redundancy_control=options.redundancy_control,
                      redundancy_image=options.redundancy_image,

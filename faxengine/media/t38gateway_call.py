@@ -59,8 +59,8 @@ from typing import Any
 import numpy as np
 
 from faxengine.levels import SAMPLE_RATE
-from faxengine.media.call import (ANSWER_TIMEOUT_S, HANGUP_WAIT_S, SipEndpoint, _hang_up,
-                                  _uncancel, serve_calls)
+from faxengine.media.call import (ANSWER_TIMEOUT_S, HANGUP_WAIT_S, SipEndpoint, hang_up,
+                                  serve_calls, uncancel)
 from faxengine.media.pump import BLOCK, MAX_SECONDS
 from faxengine.media.rtp.session import RtpSession, RtpStats, codec
 from faxengine.media.rtpport import BLOCK_SECONDS, Pacer, RtpPort, RtpSocket, open_rtp_socket
@@ -68,7 +68,7 @@ from faxengine.media.sip.errors import SipLocalError
 from faxengine.media.sip.events import CallEnded, CallEstablished, CallUpdated, Event, IncomingCall
 from faxengine.media.sip.message import Uri
 from faxengine.media.sip.sdp import Audio, Image
-from faxengine.media.t38call import T38Options, _largest_packet, udptl_port
+from faxengine.media.t38call import T38Options, largest_packet, udptl_port
 from faxengine.t38.gateway import GatewayResult, T38Gateway
 from faxengine.t38.ifp import IfpPacket
 from faxengine.t38.transport import T38Stats, UdptlPort, UdptlSocket, open_udptl_socket
@@ -345,7 +345,7 @@ class T38GatewayServer:
             try:
                 sip.answer(cid, rtp.port, udptl.port if t38_leg == "incoming" else None)
             except SipLocalError:               # the caller gave up as the far end answered
-                await _hang_up(self.endpoint, out_id, out_events, "BYE")
+                await hang_up(self.endpoint, out_id, out_events, "BYE")
                 return GatewayCallResult(None, cid, out_id, t38_leg, 487,
                                          "the caller hung up before the answer")
             audio = incoming.audio if t38_leg == "outgoing" else outcome.audio
@@ -380,10 +380,10 @@ class T38GatewayServer:
                                    return_when=asyncio.FIRST_COMPLETED)
                 if in_get.done():       # the caller gave up (CANCEL) while the far end rang
                     ended = in_get.result()
-                    await _hang_up(self.endpoint, out_id, out_events, "CANCEL")
+                    await hang_up(self.endpoint, out_id, out_events, "CANCEL")
                     return GatewayCallResult(None, cid, out_id, None, ended.status, ended.reason)
                 if not out_get.done():  # no answer in time
-                    ended = await _hang_up(self.endpoint, out_id, out_events, "CANCEL")
+                    ended = await hang_up(self.endpoint, out_id, out_events, "CANCEL")
                     _reject(sip, cid, 408)
                     return GatewayCallResult(None, cid, out_id, None, 408,
                                              f"no answer on the outgoing leg in "
@@ -399,8 +399,8 @@ class T38GatewayServer:
                     return GatewayCallResult(None, cid, out_id, None, status,
                                              f"outgoing leg: {event.status} {event.reason}")
         except asyncio.CancelledError:
-            _uncancel()
-            await _hang_up(self.endpoint, out_id, out_events, "CANCEL")
+            uncancel()
+            await hang_up(self.endpoint, out_id, out_events, "CANCEL")
             _reject(sip, cid, 480)
             raise
         finally:
@@ -415,7 +415,7 @@ class T38GatewayServer:
         waits = {}
         for leg, call_id, queue in (("incoming", cid, in_events), ("outgoing", out_id, out_events)):
             if leg not in ended:
-                waits[leg] = asyncio.ensure_future(_hang_up(self.endpoint, call_id, queue, "BYE"))
+                waits[leg] = asyncio.ensure_future(hang_up(self.endpoint, call_id, queue, "BYE"))
         for leg, wait in waits.items():
             ended[leg] = await wait
         return ended
@@ -428,7 +428,7 @@ class T38GatewayServer:
                              ptime=audio.ptime_ms / 1000,
                              event_payload_type=audio.event_payload_type, **options)
         rtp = RtpPort(session, rtp_socket)
-        gateway = T38Gateway(version=image.params.version, max_datagram=_largest_packet(image),
+        gateway = T38Gateway(version=image.params.version, max_datagram=largest_packet(image),
                              ecm=self.ecm, nsx_suppression=self.nsx_suppression,
                              rate_management=image.params.rate_management,
                              logger=logging.LoggerAdapter(
@@ -447,7 +447,7 @@ class T38GatewayServer:
         try:
             await asyncio.shield(done)
         except asyncio.CancelledError:
-            _uncancel()
+            uncancel()
             cancelled = legs.cancelled = True
         finally:
             done.cancel()

@@ -225,6 +225,7 @@ HARNESS = Shim(SOURCE, LIBRARY, {
     "sp_fax_rx": (_i, [_p, _i16p, _i]),
     "sp_fax_rx_fillin": (_i, [_p, _i]),
     "sp_fax_report": (None, [_p, _p]),
+    "sp_fax_terminate": (None, [_p]),
     "sp_fax_nframes": (_i, [_p]),
     "sp_fax_set_nsf": (_i, [_p, _s, _i]),
     "sp_fax_frame": (_i, [_p, _i, _u8p, _i, _ip, _i64p]),
@@ -611,6 +612,17 @@ class FaxTerminal(_Handle):
     def rx_fillin(self, n: int) -> None:
         """``n`` samples that never arrived: spandsp's ``fax_rx_fillin``."""
         self._lib.sp_fax_rx_fillin(self._h, n)
+
+    def terminate(self) -> None:
+        """The line dropped: spandsp's ``t30_terminate``, as a telephony stack
+        calls it at hang-up.  A call not yet in phase E ends now, with
+        spandsp's verdict on how far it got (``result``)."""
+        self._lib.sp_fax_terminate(self._h)
+
+    @property
+    def pages_rx(self) -> int:
+        """Pages received so far (confirmed with MCF), phase E or not."""
+        return self._report().pages_rx
 
     def _report(self) -> _FaxReport:
         r = _FaxReport()

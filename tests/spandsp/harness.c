@@ -990,6 +990,14 @@ int sp_fax_rx_fillin(sp_fax_t *f, int n)
     return n;
 }
 
+/* The line dropped (the far end's BYE): spandsp's t30_terminate, which a
+ * telephony stack calls at hang-up; it ends the call in phase E (its handler
+ * runs) with spandsp's verdict on how far the call had got.  Idempotent. */
+void sp_fax_terminate(sp_fax_t *f)
+{
+    t30_terminate(f->t30);
+}
+
 void sp_fax_report(sp_fax_t *f, sp_fax_report_t *rep)
 {
     t30_stats_t st;

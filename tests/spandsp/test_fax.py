@@ -123,3 +123,30 @@ def test_spandsp_does_not_transmit_while_noise_holds_its_carrier_detector(page, 
     assert not (caller.result and caller.result.ok)
     caller, answerer = _noisy_call(page, tmp_path, loss_db=9.0)
     assert caller.result.ok and answerer.result.ok
+
+
+
+def test_a_receiver_that_misses_the_dcn_has_the_page_once_the_line_drops(page, tmp_path):
+    """T.30 never repeats DCN, so a receiver that confirmed the last page (MCF) and
+    missed the DCN is not in phase E until it is told the line dropped: spandsp's
+    ``t30_terminate`` (what a telephony stack calls at hang-up) then says OK.  The
+    pjsua2 interop peer reads the result that way (tests/media/test_pjsua.py)."""
+    sent_path, sent = page
+    out = tmp_path / "rx.tif"
+    caller = spandsp.FaxTerminal(True, send=sent_path, ident="CALLER")
+    answerer = spandsp.FaxTerminal(False, receive=out, ident="ANSWERER")
+    for _ in range(90 * 50):            # 20 ms blocks until the caller hangs up
+        if caller.finished:
+            break
+        a, b = caller.tx(160), answerer.tx(160)
+        # once it has confirmed the page it hears silence: the DCN never reaches it
+        answerer.rx(np.zeros(160, np.int16) if answerer.pages_rx else a)
+        caller.rx(b)
+    assert caller.result.ok and answerer.result is None              # DCN sent, not heard
+    assert [(d, name) for d, _, _, name in answerer.frames()][-1] == ("tx", "MCF")
+    answerer.terminate()
+    rx = answerer.result
+    assert (rx.ok, rx.message, rx.pages_rx) == (True, "OK", 1)
+    assert np.array_equal(received_image(out), sent)
+    answerer.terminate()                                             # a second time: no change
+    assert answerer.result == rx

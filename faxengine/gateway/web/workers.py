@@ -27,10 +27,16 @@ gateway process, whose loop the web's load then no longer slows.
   request, so the gateway expands it at once (it would find it in its
   next poll anyway: the request is durable in the database).  It ignores
   SIGINT: a Ctrl-C on the terminal stops the gateway, which stops it.
+* Start-up: the gateway waits for each ``ready`` as long as the child lives
+  and uses CPU (``START_STALL_S``, ``START_LIMIT_S``); its stderr is piped,
+  passed on to the gateway's stderr line by line, and the last lines are
+  quoted with its exit status when it ends before serving (a child that
+  died at start-up used to leave only "it said b''").
 """
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import json
 import logging
@@ -40,6 +46,7 @@ import socket
 import sqlite3
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,7 +59,15 @@ log = logging.getLogger("faxengine.gateway")
 
 LOGINS_FILE = "web-logins.sqlite3"      # the login rate limit the processes share
 BACKLOG = 1024                          # 200 connections at once are not refused or delayed
-START_TIMEOUT_S = 120                   # a child imports FastAPI on a busy machine
+# Start-up: a child imports FastAPI, uvicorn and SQLAlchemy (0.7 s of CPU, measured), which
+# on a 2-core machine at load 8 takes many times that.  It is waited for as long as it
+# lives and uses CPU; one that used none for START_STALL_S is stuck, and one not
+# serving after START_LIMIT_S is given up whatever it does (where /proc cannot be
+# read, only START_LIMIT_S holds).
+START_STALL_S = 60.0
+START_LIMIT_S = 600.0
+START_POLL_S = 0.25
+STDERR_LINES = 5                        # of a child that ended, quoted in the error
 STOP_TIMEOUT_S = 10
 SETTINGS = frozenset({"database", "data_dir", "secret_key", "timezone", "fax_domain",
                       "max_upload", "logins"})
@@ -89,6 +104,9 @@ class WebWorkers:
     ``accepted(seq)`` is called in the gateway's loop when a child stored a request.
     """
 
+    #: how a child is run; its listening socket's descriptor is appended
+    command: tuple[str, ...] = (sys.executable, "-m", "faxengine.gateway.web.workers")
+
     def __init__(self, sockets: list[socket.socket], settings: dict,
                  accepted: Callable[[int], None]) -> None:
         self.sockets = sockets
@@ -96,6 +114,8 @@ class WebWorkers:
         self.accepted = accepted
         self.processes: list[asyncio.subprocess.Process] = []
         self._readers: list[asyncio.Task] = []
+        self._stderr: list[deque[str]] = []     # each child's last lines on stderr
+        self._stderr_readers: list[asyncio.Task] = []
         self._stopping = False
 
     async def start(self) -> None:
@@ -110,23 +130,20 @@ class WebWorkers:
             except sqlite3.Error as exc:
                 raise GatewayError(f"the web workers' login counts in {self.settings['logins']}: "
                                    f"{exc}; check that data_dir can be written") from exc
-            for sock in self.sockets:       # all at once: each takes seconds to import
+            for number, sock in enumerate(self.sockets, start=1):   # all at once
                 proc = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "faxengine.gateway.web.workers", str(sock.fileno()),
+                    *self.command, str(sock.fileno()),
                     stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                    pass_fds=(sock.fileno(),), env=env)
+                    stderr=asyncio.subprocess.PIPE, pass_fds=(sock.fileno(),), env=env)
                 self.processes.append(proc)
+                self._stderr.append(deque(maxlen=STDERR_LINES))
+                self._stderr_readers.append(asyncio.create_task(
+                    self._errors(proc, self._stderr[-1]), name=f"web worker {number} stderr"))
                 proc.stdin.write(json.dumps(self.settings).encode() + b"\n")
-                await proc.stdin.drain()
+                with contextlib.suppress(ConnectionError):     # one that died is told below
+                    await proc.stdin.drain()
             for number, proc in enumerate(self.processes, start=1):
-                try:
-                    line = await asyncio.wait_for(proc.stdout.readline(), START_TIMEOUT_S)
-                except asyncio.TimeoutError:
-                    line = b""
-                if line.strip() != b"ready":
-                    raise GatewayError(f"web worker {number} did not start (it said "
-                                       f"{line.strip()[:200]!r}; its error is above); "
-                                       f"set [web] workers = 1 to serve from one process")
+                await self._ready(number, proc)
                 self._readers.append(asyncio.create_task(self._read(number, proc),
                                                          name=f"web worker {number}"))
         except BaseException:
@@ -135,6 +152,70 @@ class WebWorkers:
         finally:
             for sock in self.sockets:       # the children hold their own copies
                 sock.close()
+
+    async def _ready(self, number: int, proc: asyncio.subprocess.Process) -> None:
+        """Wait until child ``number`` says ``ready``: as long as it lives and uses CPU
+        (see START_STALL_S, START_LIMIT_S); GatewayError saying how it ended if not."""
+        loop = asyncio.get_running_loop()
+        started = progressed = loop.time()
+        cpu = _cpu_seconds(proc.pid)
+        line = asyncio.ensure_future(proc.stdout.readline())
+        try:
+            while not (await asyncio.wait({line}, timeout=START_POLL_S))[0]:
+                now, used = loop.time(), _cpu_seconds(proc.pid)
+                if used is None or cpu is None or used > cpu:
+                    cpu, progressed = used, now
+                if now - progressed >= START_STALL_S or now - started >= START_LIMIT_S:
+                    with contextlib.suppress(ProcessLookupError):
+                        proc.kill()
+                    how = (f"used no CPU for {START_STALL_S:g} s" if now - started <
+                           START_LIMIT_S else f"was not serving after {START_LIMIT_S:g} s")
+                    raise GatewayError(f"web worker {number} did not start: it {how} and "
+                                       f"was stopped{self._said(number)}; set [web] workers "
+                                       f"= 1 to serve from one process")
+            try:
+                said = line.result()
+                what = repr(said.strip()[:200])
+            except ValueError:          # asyncio's line limit (64 KiB) without a newline
+                said, what = b"?", "a line of more than 64 KiB"
+        finally:
+            line.cancel()
+        if said.strip() == b"ready":
+            return
+        if said:
+            raise GatewayError(f"web worker {number} said {what} instead of 'ready'"
+                               f"{self._said(number)}; set [web] workers = 1 to serve from "
+                               f"one process")
+        try:                            # its stdout ended: it exited, or is about to
+            status = await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
+            await asyncio.wait_for(asyncio.shield(self._stderr_readers[number - 1]),
+                                   STOP_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            status = None
+        how = ("closed its output" if status is None else f"was killed by signal {-status}"
+               if status < 0 else f"exited with status {status}")
+        raise GatewayError(f"web worker {number} {how} before it served"
+                           f"{self._said(number)}; set [web] workers = 1 to serve from one "
+                           f"process")
+
+    def _said(self, number: int) -> str:
+        lines = [line for line in self._stderr[number - 1] if line.strip()]
+        return (": " + " / ".join(line.strip()[:300] for line in lines[-3:])
+                if lines else " (it wrote nothing on stderr)")
+
+    @staticmethod
+    async def _errors(proc: asyncio.subprocess.Process, kept: deque[str]) -> None:
+        """A child's stderr: on to ours as it comes, the last lines kept for an error."""
+        decode = codecs.getincrementaldecoder("utf-8")("replace").decode
+        pending = ""            # read in blocks: a line of any length is passed on
+        while block := await proc.stderr.read(1 << 16):
+            text = decode(block)
+            sys.stderr.write(text)
+            *lines, pending = (pending + text).split("\n")
+            kept.extend(line[:1000] for line in lines)
+            pending = pending[-1000:]
+        if pending:
+            kept.append(pending)
 
     async def _read(self, number: int, proc: asyncio.subprocess.Process) -> None:
         while line := await proc.stdout.readline():
@@ -163,6 +244,23 @@ class WebWorkers:
         for task in self._readers:
             task.cancel()
         await asyncio.gather(*self._readers, return_exceptions=True)
+        # stderr ends with the children; cancelled only if one outlived the kill
+        if self._stderr_readers:
+            await asyncio.wait(self._stderr_readers, timeout=STOP_TIMEOUT_S)
+        for task in self._stderr_readers:
+            task.cancel()
+        await asyncio.gather(*self._stderr_readers, return_exceptions=True)
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time process ``pid`` used so far (Linux proc(5): utime + stime of
+    /proc/PID/stat), or None where that cannot be read."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()     # after "pid (comm) "
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _tell(line: str, lock=threading.Lock()) -> None:

@@ -231,7 +231,104 @@ def test_a_worker_that_cannot_start_is_an_error_that_names_the_way_out(tmp_path)
                          accepted=lambda seq: None)          # settings lacking the rest
     with pytest.raises(GatewayError) as e:
         asyncio.run(workers.start())
-    assert str(e.value) == ("web worker 1 did not start (it said b''; its error is above); "
-                            "set [web] workers = 1 to serve from one process")
+    # its exit status and its own words (it said nothing on stdout: the error named
+    # neither in the fresh-clone run where a child died at start-up)
+    assert str(e.value) == (
+        "web worker 1 exited with status 2 before it served: faxengine web worker: started "
+        "wrongly (the settings line lacks data_dir, fax_domain, max_upload, secret_key, "
+        "timezone); the gateway starts it for [web] workers > 1; set [web] workers = 1 to "
+        "serve from one process")
     assert all(p.returncode == 2 for p in workers.processes)
     assert all(s.fileno() == -1 for s in socks)
+
+
+def _start(workers):
+    import asyncio
+
+    async def go():
+        try:
+            await workers.start()
+            return [p.pid for p in workers.processes]
+        finally:
+            await workers.stop()
+    return asyncio.run(go())
+
+
+def _children(tmp_path, command, count=1):
+    from faxengine.gateway.web.workers import LOGINS_FILE, WebWorkers, listen_sockets
+
+    (tmp_path / "data").mkdir(exist_ok=True)
+    workers = WebWorkers(listen_sockets("127.0.0.1", 0, count), {
+        "database": "", "data_dir": str(tmp_path / "data"), "secret_key": "k" * 32,
+        "timezone": "Asia/Tokyo", "fax_domain": "fax.example", "max_upload": 1 << 20,
+        "logins": str(tmp_path / "data" / LOGINS_FILE)}, accepted=lambda seq: None)
+    workers.command = command
+    return workers
+
+
+def test_a_worker_killed_at_start_up_is_named_with_its_signal(tmp_path):
+    import signal
+    import sys
+
+    from faxengine.gateway.errors import GatewayError
+
+    workers = _children(tmp_path, (sys.executable, "-c",
+                                  "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"))
+    with pytest.raises(GatewayError) as e:
+        _start(workers)
+    assert str(e.value) == ("web worker 1 was killed by signal 9 before it served (it wrote "
+                            "nothing on stderr); set [web] workers = 1 to serve from one process")
+    assert workers.processes[0].returncode == -signal.SIGKILL
+
+
+# a child that starts slowly but works meanwhile: it burns CPU for 3 s of wall time
+# (an import on a loaded machine), then is the real worker
+SLOW_BUT_BUSY = """
+import runpy, sys, time
+until = time.monotonic() + 3.0
+while time.monotonic() < until:
+    pass
+sys.argv = ["faxengine.gateway.web.workers", sys.argv[1]]
+runpy.run_module("faxengine.gateway.web.workers", run_name="__main__")
+"""
+
+
+def test_a_worker_slow_to_start_is_waited_for_while_it_works(tmp_path, monkeypatch):
+    import sys
+
+    from faxengine.gateway.web import workers as module
+
+    monkeypatch.setattr(module, "START_STALL_S", 1.0)   # 3 s of start-up: three times it
+    workers = _children(tmp_path, (sys.executable, "-c", SLOW_BUT_BUSY))
+    assert len(_start(workers)) == 1
+    assert workers.processes[0].returncode == 0         # it served, and stopped when told
+
+
+def test_a_worker_stuck_at_start_up_is_stopped_and_named(tmp_path, monkeypatch):
+    import sys
+
+    from faxengine.gateway.errors import GatewayError
+    from faxengine.gateway.web import workers as module
+
+    monkeypatch.setattr(module, "START_STALL_S", 1.0)
+    workers = _children(tmp_path, (sys.executable, "-c", "import time; time.sleep(60)"))
+    with pytest.raises(GatewayError) as e:
+        _start(workers)
+    assert str(e.value) == ("web worker 1 did not start: it used no CPU for 1 s and was "
+                            "stopped (it wrote nothing on stderr); set [web] workers = 1 to "
+                            "serve from one process")
+    assert workers.processes[0].returncode == -9
+
+
+def test_a_worker_that_writes_a_huge_line_on_stderr_and_dies_is_still_named(tmp_path):
+    import sys
+
+    from faxengine.gateway.errors import GatewayError
+
+    workers = _children(tmp_path, (sys.executable, "-c", (
+        "import sys; sys.stderr.write('e' * 300000 + '\\nlast words\\n'); sys.exit(3)")))
+    with pytest.raises(GatewayError) as e:
+        _start(workers)
+    assert str(e.value) == ("web worker 1 exited with status 3 before it served: "
+                            + "e" * 300 + " / last words; set [web] workers = 1 to serve "
+                            "from one process")

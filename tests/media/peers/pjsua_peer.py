@@ -12,7 +12,22 @@ It prints ``LISTENING sip:fax@127.0.0.1:PORT`` once its UDP transport is up
 (on 127.0.0.1, a port the system chose), then, when the call is over,
 one JSON line: spandsp's result (``ok``, ``message``, pages, rate, ECM) and
 the SIP side's (``sip_status``, ``sip_reason``, who hung up).  Exit status 0
-when spandsp reached phase E with success and the call ended.
+when spandsp's result is success and the call ended.
+
+The result is spandsp's verdict once the call is over.  When the line drops
+before spandsp reached phase E, the peer calls ``t30_terminate`` as a
+telephony stack does at hang-up, and spandsp says how far the call got: a
+receiver that confirmed the last page (MCF) and then did not hear the DCN
+(T.30 never repeats it) has the document, and says OK.  Read before that,
+its result was missing, and a loaded machine's run of the sending test
+failed so.  ``phase_e_in_call`` says whether phase E came while the call
+lasted, ``phase_e_lead_s`` how long before it ended, ``frames_tail``
+spandsp's last T.30 frames.  ``--record`` keeps what spandsp heard (and
+each frame's wall clock) for the analysis of a failure;
+``--deaf-after-pages`` makes a DCN unheard on purpose.  The jitter buffer's
+state is not polled: ``getStreamStat`` called every 100 ms from this
+thread, while the media thread waits for the GIL in ``onFrameReceived``,
+stalled the audio: spandsp then missed the TCF in 1 call of 2 at load 4.
 
 The audio path: PJSIP's conference bridge runs at 8000 samples/s on a null
 sound device (its clock thread, no sound card); a custom ``AudioMediaPort``
@@ -34,6 +49,7 @@ import json
 import sys
 import threading
 import time
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -49,12 +65,18 @@ HANG_UP_AFTER = 1.0           # seconds after spandsp's phase E before the peer 
 class FaxPort(pj.AudioMediaPort):
     """The bridge port that joins the call's audio to spandsp's fax terminal."""
 
+    recording = False         # keep what spandsp heard (``--record``)
+    deaf_after: int | None = None   # pages, then spandsp hears silence (``--deaf-after-pages``)
+
     def __init__(self, fax: spandsp.FaxTerminal):
         super().__init__()
         self.fax = fax
         self.lock = threading.Lock()
         self.frames_in = self.frames_out = 0
         self.result: spandsp.FaxResult | None = None
+        self.phase_e_at: float | None = None     # wall clock (time.time) of phase E
+        self.deaf = False
+        self.heard: list | None = [] if self.recording else None   # (wall clock, frame)
 
     def onFrameRequested(self, frame):      # noqa: N802 (pjsua2's name)
         with self.lock:
@@ -69,10 +91,17 @@ class FaxPort(pj.AudioMediaPort):
             return
         samples = np.frombuffer(bytes(frame.buf), dtype="<i2")
         with self.lock:
+            if self.deaf_after is not None and not self.deaf:
+                self.deaf = self.fax.pages_rx >= self.deaf_after
+            if self.deaf:
+                samples = np.zeros(FRAME, np.int16)
             self.fax.rx(samples)
             self.frames_in += 1
+            if self.heard is not None:
+                self.heard.append((time.time(), samples.copy()))
             if self.result is None and self.fax.finished:
                 self.result = self.fax.result
+                self.phase_e_at = time.time()
 
 
 class FaxCall(pj.Call):
@@ -82,6 +111,7 @@ class FaxCall(pj.Call):
         self.connected = self.disconnected = False
         self.status, self.reason = 0, ""
         self.hung_up_by = "far end"
+        self.disconnected_at: float | None = None
 
     def onCallState(self, prm):             # noqa: N802
         info = self.getInfo()
@@ -89,6 +119,7 @@ class FaxCall(pj.Call):
             self.connected = True
         elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
             self.status, self.reason = info.lastStatusCode, info.lastReason
+            self.disconnected_at = time.time()
             self.disconnected = True
 
     def onCallMediaState(self, prm):        # noqa: N802
@@ -123,6 +154,15 @@ class FaxAccount(pj.Account):
         call.answer(op)
 
 
+def _write_heard(path: Path, heard: list) -> None:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"".join(frame.tobytes() for _, frame in heard))
+    np.save(path.with_suffix(".times.npy"), np.array([t for t, _ in heard]))
+
+
 def _endpoint() -> pj.Endpoint:
     ep = pj.Endpoint()
     ep.libCreate()
@@ -154,14 +194,24 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--receive", help="TIFF-F file spandsp writes")
     parser.add_argument("--no-ecm", dest="ecm", action="store_false")
     parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--deaf-after-pages", type=int, metavar="N",
+                        help="once N pages are received, spandsp hears silence (so never "
+                        "the DCN: as if the far end's jitter buffer concealed it)")
+    parser.add_argument("--record", help="write what spandsp heard to this WAV file, and "
+                        "beside it (.times.npy) the wall clock at which each frame came")
     args = parser.parse_args(argv)
     if (args.role == "call") != bool(args.uri):
         parser.error("a URI is given with 'call' and only then")
+    if args.deaf_after_pages is not None and args.deaf_after_pages < 1:
+        parser.error(f"--deaf-after-pages is a number of pages, 1 or more, "
+                     f"not {args.deaf_after_pages}")
 
     def make_fax():
         return spandsp.FaxTerminal(args.role == "call", send=args.send, receive=args.receive,
                                    ecm=args.ecm, ident="PJSUA2 SPANDSP")
 
+    FaxPort.recording = bool(args.record)
+    FaxPort.deaf_after = args.deaf_after_pages
     ep = _endpoint()
     transport = pj.TransportConfig()
     transport.boundAddress = "127.0.0.1"
@@ -204,7 +254,16 @@ def main(argv: list[str]) -> int:
               "frames_out": call.port.frames_out if call else 0}
     if call is not None:
         with call.port.lock:
-            result = call.port.result or call.port.fax.result
+            # phase E while the call lasted (DCN heard), and how long before it ended
+            report["phase_e_in_call"] = call.port.result is not None
+            if call.port.phase_e_at is not None and call.disconnected_at is not None:
+                report["phase_e_lead_s"] = round(call.disconnected_at - call.port.phase_e_at, 3)
+            report["frames_tail"] = [(d, s, name) for d, s, _, name in call.port.fax.frames()[-6:]]
+            if call.port.result is None:
+                # the line dropped first: tell spandsp, as a telephony stack does at
+                # hang-up (t30_terminate); its verdict says how far the call got
+                call.port.fax.terminate()
+            result = call.port.fax.result
         if result is not None:
             report.update(ok=result.ok, message=result.message, pages_tx=result.pages_tx,
                           pages_rx=result.pages_rx, bit_rate=result.bit_rate, ecm=result.ecm,
@@ -216,6 +275,8 @@ def main(argv: list[str]) -> int:
             ep.libHandleEvents(20)
             if call.disconnected:
                 break
+    if args.record and call is not None:
+        _write_heard(Path(args.record), call.port.heard)
     print(json.dumps(report), flush=True)
     account.call = None
     del call, account
