@@ -588,36 +588,69 @@ static int half_symbol(v17_rx_state_t *s, cf_t u, double now, uint8_t *bits)
     return n;
 }
 
-/* The sample loop; amp NULL: len samples lost (v17_rx_fillin). */
+/* The half symbols due before the next input sample (s->t < 1.0), the
+ * newest input being sample s->nsamples. */
+static int half_symbols_due(v17_rx_state_t *s, uint8_t *bits)
+{
+    int n = 0;
+    while (s->t < 1.0) {
+        double now = s->t;
+        double at = (double) s->nsamples + now;
+        s->t += HALF;
+        if (s->state != RX_IDLE) {
+            cf_t rot = dsp_carrier_advance(&s->nco, at - s->last_instant);
+            cf_t u = cf_mul(dsp_bandpass_eval(&s->bp, (float) now), rot);
+            s->last_instant = at;
+            n += half_symbol(s, u, now, bits + n);
+        }
+    }
+    return n;
+}
+
+/* The sample loop; amp NULL: len samples lost (v17_rx_fillin).  The
+ * carrier detector, the filter's ring position and the clock live in
+ * locals between the half symbols (a store through any pointer would make
+ * the compiler reload them from the state, -fno-strict-aliasing); the
+ * arithmetic is exactly the state's, so the bits are too. */
 static int run(v17_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
 {
     int n = 0;
+    dsp_power_detector_t pd = s->pd;
+    float *const ring = s->bp.buf;
+    const int taps = s->bp.taps;
+    int pos = s->bp.pos;
+    double t = s->t;
+    int64_t nsamples = s->nsamples;
     s->filling = amp == NULL;
     for (int i = 0; i < len; i++) {
         float x = 0.0f;
         if (amp) {
             x = (float) amp[i];
-            int change = dsp_power_detector_update(&s->pd, x);
+            int change = dsp_power_detector_update(&pd, x);
             if (change > 0 && s->state == RX_IDLE)
                 start_seek(s);
             else if (change < 0)
                 s->state = RX_IDLE;
         }
-        dsp_bandpass_put(&s->bp, x);
-        while (s->t < 1.0) {
-            double now = s->t;
-            double at = (double) s->nsamples + now;
-            s->t += HALF;
-            if (s->state != RX_IDLE) {
-                cf_t rot = dsp_carrier_advance(&s->nco, at - s->last_instant);
-                cf_t u = cf_mul(dsp_bandpass_eval(&s->bp, (float) now), rot);
-                s->last_instant = at;
-                n += half_symbol(s, u, now, bits + n);
-            }
+        /* dsp_bandpass_put */
+        if (++pos >= taps)
+            pos = 0;
+        ring[pos] = x;
+        ring[pos + taps] = x;
+        if (t < 1.0) {
+            s->bp.pos = pos;
+            s->t = t;
+            s->nsamples = nsamples;
+            n += half_symbols_due(s, bits + n);
+            t = s->t;
         }
-        s->t -= 1.0;
-        s->nsamples++;
+        t -= 1.0;
+        nsamples++;
     }
+    s->nsamples = nsamples;
+    s->pd = pd;
+    s->bp.pos = pos;
+    s->t = t;
     s->filling = 0;
     return n;
 }
