@@ -107,90 +107,132 @@ double v21rx_power(const v21rx_state_t *s)
     return s->power / s->band_gain;
 }
 
-static inline double biquad(double c[5], double z[2], double x)
-{
-    /* transposed direct form II */
-    double y = c[0] * x + z[0];
-    z[0] = c[1] * x - c[3] * y + z[1];
-    z[1] = c[2] * x - c[4] * y;
-    return y;
-}
-
-/* The sample loop; amp NULL: len samples lost (v21rx_rx_fillin). */
+/* The sample loop; amp NULL: len samples lost (v21rx_rx_fillin).  The
+ * state it updates every sample lives in locals for the block: a store
+ * through a pointer (the correlators' history, the bits) would otherwise
+ * make the compiler reload every field of the state after it
+ * (-fno-strict-aliasing).  The arithmetic is the state's own, in the same
+ * order: the same bits. */
 static int run(v21rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
 {
     int nbits = 0;
+    const double b00 = s->bq[0][0], b02 = s->bq[0][2], b03 = s->bq[0][3], b04 = s->bq[0][4];
+    const double b01 = s->bq[0][1];
+    const double b10 = s->bq[1][0], b11 = s->bq[1][1], b12 = s->bq[1][2], b13 = s->bq[1][3], b14 = s->bq[1][4];
+    double z00 = s->bz[0][0], z01 = s->bz[0][1], z10 = s->bz[1][0], z11 = s->bz[1][1];
+    const double alpha = s->power_alpha, on_level = s->on_level, off_level = s->off_level;
+    double power = s->power;
+    int carrier = s->carrier, crossings = s->crossings, pos = s->pos;
+    const double sr0 = s->step_re[0], si0 = s->step_im[0], sr1 = s->step_re[1], si1 = s->step_im[1];
+    double lr0 = s->lo_re[0], li0 = s->lo_im[0], lr1 = s->lo_re[1], li1 = s->lo_im[1];
+    double ar0 = s->sum_re[0], ai0 = s->sum_im[0], ar1 = s->sum_re[1], ai1 = s->sum_im[1];
+    double *const hr0 = s->hist_re[0], *const hi0 = s->hist_im[0];
+    double *const hr1 = s->hist_re[1], *const hi1 = s->hist_im[1];
+    double prev_d = s->prev_d, clock = s->clock;
+    const double steady_gain = s->steady_gain;
+
     for (int i = 0; i < len; i++) {
         double x = 0.0;
 
         /* carrier detect; held through lost samples */
         if (amp) {
             x = amp[i];
-            double y = biquad(s->bq[1], s->bz[1], biquad(s->bq[0], s->bz[0], x));
-            s->power += s->power_alpha * (y * y - s->power);
-            if (s->carrier) {
-                if (s->power < s->off_level)
-                    s->carrier = 0;
-            } else if (s->power > s->on_level) {
-                s->carrier = 1;
-                s->crossings = 0;
+            /* the two band-pass biquads (transposed direct form II) */
+            double y0 = b00 * x + z00;
+            z00 = b01 * x - b03 * y0 + z01;
+            z01 = b02 * x - b04 * y0;
+            double y = b10 * y0 + z10;
+            z10 = b11 * y0 - b13 * y + z11;
+            z11 = b12 * y0 - b14 * y;
+            power += alpha * (y * y - power);
+            if (carrier) {
+                if (power < off_level)
+                    carrier = 0;
+            } else if (power > on_level) {
+                carrier = 1;
+                crossings = 0;
             }
         }
 
-        /* correlators: mix each tone to 0 Hz, sum over one bit */
-        double e[2];
-        for (int k = 0; k < 2; k++) {
-            double mr = x * s->lo_re[k];
-            double mi = -x * s->lo_im[k];
-            s->sum_re[k] += mr - s->hist_re[k][s->pos];
-            s->sum_im[k] += mi - s->hist_im[k][s->pos];
-            s->hist_re[k][s->pos] = mr;
-            s->hist_im[k][s->pos] = mi;
-            e[k] = s->sum_re[k] * s->sum_re[k] + s->sum_im[k] * s->sum_im[k];
-            double re = s->lo_re[k] * s->step_re[k] - s->lo_im[k] * s->step_im[k];
-            double im = s->lo_re[k] * s->step_im[k] + s->lo_im[k] * s->step_re[k];
+        /* correlators: mix each tone to 0 Hz, sum over the window */
+        double mr0 = x * lr0, mi0 = -x * li0, mr1 = x * lr1, mi1 = -x * li1;
+        ar0 += mr0 - hr0[pos];
+        ai0 += mi0 - hi0[pos];
+        ar1 += mr1 - hr1[pos];
+        ai1 += mi1 - hi1[pos];
+        hr0[pos] = mr0;
+        hi0[pos] = mi0;
+        hr1[pos] = mr1;
+        hi1[pos] = mi1;
+        double e0 = ar0 * ar0 + ai0 * ai0, e1 = ar1 * ar1 + ai1 * ai1;
+        {
+            /* the oscillators one sample on, their amplitude held at 1 */
+            double re = lr0 * sr0 - li0 * si0, im = lr0 * si0 + li0 * sr0;
             double g = 1.5 - 0.5 * (re * re + im * im);
-            s->lo_re[k] = re * g;
-            s->lo_im[k] = im * g;
+            lr0 = re * g;
+            li0 = im * g;
+            re = lr1 * sr1 - li1 * si1;
+            im = lr1 * si1 + li1 * sr1;
+            g = 1.5 - 0.5 * (re * re + im * im);
+            lr1 = re * g;
+            li1 = im * g;
         }
-        if (++s->pos == V21RX_WINDOW)
-            s->pos = 0;
-        double d = e[1] - e[0];
-        double prev = s->prev_d;
-        s->prev_d = d;
+        if (++pos == V21RX_WINDOW)
+            pos = 0;
+        double d = e1 - e0;
+        double prev = prev_d;
+        prev_d = d;
 
-        if (!s->carrier)
+        if (!carrier)
             continue;
 
         /* bit timing */
-        s->clock += V21_BAUD;
+        clock += V21_BAUD;
         if (amp && (d > 0.0) != (prev > 0.0) && d != prev) {
             double frac = prev / (prev - d);            /* 0..1 from previous sample */
-            double err = s->clock - V21_BAUD * (1.0 - frac) - 0.5 * V21_SAMPLE_RATE;
+            double err = clock - V21_BAUD * (1.0 - frac) - 0.5 * V21_SAMPLE_RATE;
             if (err > 0.5 * V21_SAMPLE_RATE)
                 err -= V21_SAMPLE_RATE;
             else if (err < -0.5 * V21_SAMPLE_RATE)
                 err += V21_SAMPLE_RATE;
-            double gain = s->crossings == 0 ? 1.0
-                        : s->crossings < ACQUIRE_CROSSINGS ? 0.5 : s->steady_gain;
-            s->clock -= gain * err;
-            if (s->crossings < ACQUIRE_CROSSINGS)
-                s->crossings++;
+            double gain = crossings == 0 ? 1.0
+                        : crossings < ACQUIRE_CROSSINGS ? 0.5 : steady_gain;
+            clock -= gain * err;
+            if (crossings < ACQUIRE_CROSSINGS)
+                crossings++;
         }
-        if (s->clock >= V21_SAMPLE_RATE) {
+        if (clock >= V21_SAMPLE_RATE) {
             /* the decision instant fell between the previous sample and this one */
-            double t = 1.0 - (s->clock - V21_SAMPLE_RATE) / V21_BAUD;
+            double t = 1.0 - (clock - V21_SAMPLE_RATE) / V21_BAUD;
             if (t < 0.0)
                 t = 0.0;
             else if (t > 1.0)
                 t = 1.0;
             double ds = prev + t * (d - prev);
             bits[nbits++] = ds > 0.0;
-            s->clock -= V21_SAMPLE_RATE;
-            if (s->clock >= V21_SAMPLE_RATE)
-                s->clock = 0.0;
+            clock -= V21_SAMPLE_RATE;
+            if (clock >= V21_SAMPLE_RATE)
+                clock = 0.0;
         }
     }
+    s->bz[0][0] = z00;
+    s->bz[0][1] = z01;
+    s->bz[1][0] = z10;
+    s->bz[1][1] = z11;
+    s->power = power;
+    s->carrier = carrier;
+    s->crossings = crossings;
+    s->pos = pos;
+    s->lo_re[0] = lr0;
+    s->lo_im[0] = li0;
+    s->lo_re[1] = lr1;
+    s->lo_im[1] = li1;
+    s->sum_re[0] = ar0;
+    s->sum_im[0] = ai0;
+    s->sum_re[1] = ar1;
+    s->sum_im[1] = ai1;
+    s->prev_d = prev_d;
+    s->clock = clock;
     s->bits_out += nbits;
     return nbits;
 }
