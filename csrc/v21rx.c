@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "dsp_state.h"
 #include "v21rx.h"
 #include "v21tx.h"
@@ -107,6 +111,93 @@ double v21rx_power(const v21rx_state_t *s)
     return s->power / s->band_gain;
 }
 
+/* The two correlators (index 0 space, 1 mark) side by side: every step is
+ * the same for both tones, so SSE2 does each for the pair in one
+ * instruction, each lane exactly the scalar arithmetic (the plain C below
+ * gives the same bits). */
+#ifdef __SSE2__
+typedef struct {
+    __m128d lr, li, sr, si, ar, ai;     /* oscillators, their steps, window sums */
+    double (*hr)[2], (*hi)[2];          /* the window's mixed samples */
+} corr_t;
+
+static inline void corr_load(corr_t *c, v21rx_state_t *s)
+{
+    c->lr = _mm_loadu_pd(s->lo_re);
+    c->li = _mm_loadu_pd(s->lo_im);
+    c->sr = _mm_loadu_pd(s->step_re);
+    c->si = _mm_loadu_pd(s->step_im);
+    c->ar = _mm_loadu_pd(s->sum_re);
+    c->ai = _mm_loadu_pd(s->sum_im);
+    c->hr = s->hist_re;
+    c->hi = s->hist_im;
+}
+
+static inline void corr_store(const corr_t *c, v21rx_state_t *s)
+{
+    _mm_storeu_pd(s->lo_re, c->lr);
+    _mm_storeu_pd(s->lo_im, c->li);
+    _mm_storeu_pd(s->sum_re, c->ar);
+    _mm_storeu_pd(s->sum_im, c->ai);
+}
+
+static inline void corr_step(corr_t *c, double x, int pos, double *e0, double *e1)
+{
+    __m128d mr = _mm_mul_pd(_mm_set1_pd(x), c->lr);
+    __m128d mi = _mm_mul_pd(_mm_set1_pd(-x), c->li);
+    c->ar = _mm_add_pd(c->ar, _mm_sub_pd(mr, _mm_loadu_pd(c->hr[pos])));
+    c->ai = _mm_add_pd(c->ai, _mm_sub_pd(mi, _mm_loadu_pd(c->hi[pos])));
+    _mm_storeu_pd(c->hr[pos], mr);
+    _mm_storeu_pd(c->hi[pos], mi);
+    __m128d e = _mm_add_pd(_mm_mul_pd(c->ar, c->ar), _mm_mul_pd(c->ai, c->ai));
+    *e0 = _mm_cvtsd_f64(e);
+    *e1 = _mm_cvtsd_f64(_mm_unpackhi_pd(e, e));
+    __m128d re = _mm_sub_pd(_mm_mul_pd(c->lr, c->sr), _mm_mul_pd(c->li, c->si));
+    __m128d im = _mm_add_pd(_mm_mul_pd(c->lr, c->si), _mm_mul_pd(c->li, c->sr));
+    __m128d g = _mm_sub_pd(_mm_set1_pd(1.5),
+                           _mm_mul_pd(_mm_set1_pd(0.5), _mm_add_pd(_mm_mul_pd(re, re), _mm_mul_pd(im, im))));
+    c->lr = _mm_mul_pd(re, g);
+    c->li = _mm_mul_pd(im, g);
+}
+#else
+typedef struct {
+    v21rx_state_t *s;
+} corr_t;
+
+static inline void corr_load(corr_t *c, v21rx_state_t *s)
+{
+    c->s = s;
+}
+
+static inline void corr_store(const corr_t *c, v21rx_state_t *s)
+{
+    (void) c;
+    (void) s;
+}
+
+static inline void corr_step(corr_t *c, double x, int pos, double *e0, double *e1)
+{
+    v21rx_state_t *s = c->s;
+    double e[2];
+    for (int k = 0; k < 2; k++) {
+        double mr = x * s->lo_re[k];
+        double mi = -x * s->lo_im[k];
+        s->sum_re[k] += mr - s->hist_re[pos][k];
+        s->sum_im[k] += mi - s->hist_im[pos][k];
+        s->hist_re[pos][k] = mr;
+        s->hist_im[pos][k] = mi;
+        e[k] = s->sum_re[k] * s->sum_re[k] + s->sum_im[k] * s->sum_im[k];
+        double re = s->lo_re[k] * s->step_re[k] - s->lo_im[k] * s->step_im[k];
+        double im = s->lo_re[k] * s->step_im[k] + s->lo_im[k] * s->step_re[k];
+        double g = 1.5 - 0.5 * (re * re + im * im);
+        s->lo_re[k] = re * g;
+        s->lo_im[k] = im * g;
+    }
+    *e0 = e[0];
+    *e1 = e[1];
+}
+#endif
+
 /* The sample loop; amp NULL: len samples lost (v21rx_rx_fillin).  The
  * state it updates every sample lives in locals for the block: a store
  * through a pointer (the correlators' history, the bits) would otherwise
@@ -123,11 +214,8 @@ static int run(v21rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
     const double alpha = s->power_alpha, on_level = s->on_level, off_level = s->off_level;
     double power = s->power;
     int carrier = s->carrier, crossings = s->crossings, pos = s->pos;
-    const double sr0 = s->step_re[0], si0 = s->step_im[0], sr1 = s->step_re[1], si1 = s->step_im[1];
-    double lr0 = s->lo_re[0], li0 = s->lo_im[0], lr1 = s->lo_re[1], li1 = s->lo_im[1];
-    double ar0 = s->sum_re[0], ai0 = s->sum_im[0], ar1 = s->sum_re[1], ai1 = s->sum_im[1];
-    double *const hr0 = s->hist_re[0], *const hi0 = s->hist_im[0];
-    double *const hr1 = s->hist_re[1], *const hi1 = s->hist_im[1];
+    corr_t c;
+    corr_load(&c, s);
     double prev_d = s->prev_d, clock = s->clock;
     const double steady_gain = s->steady_gain;
 
@@ -154,29 +242,10 @@ static int run(v21rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
             }
         }
 
-        /* correlators: mix each tone to 0 Hz, sum over the window */
-        double mr0 = x * lr0, mi0 = -x * li0, mr1 = x * lr1, mi1 = -x * li1;
-        ar0 += mr0 - hr0[pos];
-        ai0 += mi0 - hi0[pos];
-        ar1 += mr1 - hr1[pos];
-        ai1 += mi1 - hi1[pos];
-        hr0[pos] = mr0;
-        hi0[pos] = mi0;
-        hr1[pos] = mr1;
-        hi1[pos] = mi1;
-        double e0 = ar0 * ar0 + ai0 * ai0, e1 = ar1 * ar1 + ai1 * ai1;
-        {
-            /* the oscillators one sample on, their amplitude held at 1 */
-            double re = lr0 * sr0 - li0 * si0, im = lr0 * si0 + li0 * sr0;
-            double g = 1.5 - 0.5 * (re * re + im * im);
-            lr0 = re * g;
-            li0 = im * g;
-            re = lr1 * sr1 - li1 * si1;
-            im = lr1 * si1 + li1 * sr1;
-            g = 1.5 - 0.5 * (re * re + im * im);
-            lr1 = re * g;
-            li1 = im * g;
-        }
+        /* correlators: mix each tone to 0 Hz, sum over the window; then the
+         * oscillators one sample on, their amplitude held at 1 */
+        double e0, e1;
+        corr_step(&c, x, pos, &e0, &e1);
         if (++pos == V21RX_WINDOW)
             pos = 0;
         double d = e1 - e0;
@@ -223,14 +292,7 @@ static int run(v21rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
     s->carrier = carrier;
     s->crossings = crossings;
     s->pos = pos;
-    s->lo_re[0] = lr0;
-    s->lo_im[0] = li0;
-    s->lo_re[1] = lr1;
-    s->lo_im[1] = li1;
-    s->sum_re[0] = ar0;
-    s->sum_im[0] = ai0;
-    s->sum_re[1] = ar1;
-    s->sum_im[1] = ai1;
+    corr_store(&c, s);
     s->prev_d = prev_d;
     s->clock = clock;
     s->bits_out += nbits;
