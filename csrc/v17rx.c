@@ -326,6 +326,12 @@ static const uint8_t reverse6[64] = {
     3, 35, 19, 51, 11, 43, 27, 59, 7, 39, 23, 55, 15, 47, 31, 63,
 };
 
+/* bytes6[v]: the 6 bits of v, highest first, one a byte, then two zeros */
+#define B6(v) {((v) >> 5) & 1, ((v) >> 4) & 1, ((v) >> 3) & 1, ((v) >> 2) & 1, ((v) >> 1) & 1, (v) & 1, 0, 0}
+#define B6x4(v) B6(v), B6((v) + 1), B6((v) + 2), B6((v) + 3)
+#define B6x16(v) B6x4(v), B6x4((v) + 4), B6x4((v) + 8), B6x4((v) + 12)
+static const uint8_t bytes6[64][8] = {B6x16(0), B6x16(16), B6x16(32), B6x16(48)};
+
 /* The bits of one label: differential decoding, then the descrambler of
  * V.17 §5 over the symbol's k <= 6 bits at once.  Its taps are 18 and 23
  * bits back, more than k, so every bit of the symbol is descrambled with
@@ -346,8 +352,10 @@ static int emit_label(v17_rx_state_t *s, int label, uint8_t *bits)
         s->skip--;
         return 0;
     }
-    for (int j = 0; j < k; j++)
-        bits[j] = (uint8_t) ((out >> (k - 1 - j)) & 1);
+    /* the k bits, first sent first, as bytes: 8 stored at once, the last
+     * 8 - k overwritten by the next symbol's or left in the slack that
+     * V17_RX_MAX_BITS keeps past the most a call can write */
+    memcpy(bits, bytes6[(out << (6 - k)) & 63], 8);
     return k;
 }
 
