@@ -263,7 +263,7 @@ cdef class Rx:
         if n == 0:
             return uint8_array(NULL, 0)
         if n > 1000000000:
-            raise ValueError(f"V.17 receiver: a block of {n} samples is too long; give at most 1000000000 at a time")
+            raise ModemError(f"V.17 receiver: a block of {n} samples is too long; give at most 1000000000 at a time")
         cdef uint8_t *o = scratch_room(&self.bits, V17_RX_MAX_BITS(<int> n))
         with nogil:
             k = v17_rx(&self.s, p, <int> n, o)
@@ -274,7 +274,7 @@ cdef class Rx:
         cdef int k = 0
         cdef uint8_t *o
         if n > 1000000000:
-            raise ValueError(f"V.17 receiver: a hole of {n} samples is too long; give at most 1000000000 at a time")
+            raise ModemError(f"V.17 receiver: a hole of {n} samples is too long; give at most 1000000000 at a time")
         if n > 0:
             o = scratch_room(&self.bits, V17_RX_MAX_BITS(n))
             with nogil:

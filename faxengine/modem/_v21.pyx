@@ -3,6 +3,8 @@
 in C (csrc/v21tx.c, csrc/v21rx.c); the Python facade is faxengine/modem/v21.py."""
 import numpy as np
 
+from faxengine.modem.errors import ModemError
+
 cimport numpy as cnp
 from libc.stdint cimport int16_t, uint8_t
 from libc.stdlib cimport free
@@ -95,7 +97,7 @@ cdef class V21RxCore:
         if n == 0:
             return uint8_array(NULL, 0)
         if n > 1000000000:
-            raise ValueError(f"V.21 receiver: a block of {n} samples is too long; give at most 1000000000 at a time")
+            raise ModemError(f"V.21 receiver: a block of {n} samples is too long; give at most 1000000000 at a time")
         cdef uint8_t *o = scratch_room(&self.bits, V21RX_MAX_BITS(<int> n))
         with nogil:
             nbits = v21rx_rx(&self.s, p, <int> n, o)
@@ -106,7 +108,7 @@ cdef class V21RxCore:
         cdef int nbits = 0
         cdef uint8_t *o
         if n > 1000000000:
-            raise ValueError(f"V.21 receiver: a hole of {n} samples is too long; give at most 1000000000 at a time")
+            raise ModemError(f"V.21 receiver: a hole of {n} samples is too long; give at most 1000000000 at a time")
         if n > 0:
             o = scratch_room(&self.bits, V21RX_MAX_BITS(n))
             with nogil:

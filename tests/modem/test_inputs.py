@@ -114,3 +114,11 @@ def test_receiver_cores_read_any_int16_buffer_alike(make):
     with pytest.raises(ValueError, match="Buffer dtype mismatch, expected 'const int16_t' but got 'float'"):
         make().demodulate(audio.astype(np.float32))
     assert len(make().demodulate(None)) == 0
+
+
+@pytest.mark.parametrize("make, name", [(lambda: V17Rx(9600)._core, "V.17"), (lambda: V21Rx()._core, "V.21")])
+def test_receiver_cores_refuse_a_hole_too_long_for_one_call(make, name):
+    with pytest.raises(ModemError) as info:
+        make().fillin(1_000_000_001)
+    assert str(info.value) == (f"{name} receiver: a hole of 1000000001 samples is too long; "
+                               "give at most 1000000000 at a time")
