@@ -265,7 +265,9 @@ static inline cf_t derotate(v17_rx_state_t *s, cf_t z, cf_t *rot)
         s->phase -= 2.0f * PI_F;
     else if (s->phase < -PI_F)
         s->phase += 2.0f * PI_F;
-    *rot = cf(cosf(s->phase), sinf(s->phase));
+    /* e^{j phase} from the sine table (dsp_carrier.h), within 3e-7 */
+    cf_t e = dsp_expj_neg((double) s->phase);
+    *rot = cf(e.re, -e.im);
     return cf_mulc(z, *rot);
 }
 
