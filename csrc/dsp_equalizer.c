@@ -57,6 +57,9 @@ cf_t dsp_equalizer_output(const dsp_equalizer_t *s)
     const float *restrict tr = s->tap_re, *restrict ti = s->tap_im;
     const int n = s->len;
     float re = 0.0f, im = 0.0f;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 4
+#endif
     for (int i = 0; i < n; i++) {
         re += tr[i] * ur[i] - ti[i] * ui[i];
         im += tr[i] * ui[i] + ti[i] * ur[i];
@@ -71,6 +74,9 @@ static void adapt_taps(float *restrict tr, float *restrict ti, const float *rest
                        const float *restrict ui, int n, float er, float ei)
 {
     /* taps += k err conj(u) */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 4
+#endif
     for (int i = 0; i < n; i++) {
         tr[i] += er * ur[i] + ei * ui[i];
         ti[i] += ei * ur[i] - er * ui[i];
