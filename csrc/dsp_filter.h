@@ -140,6 +140,9 @@ cf_t dsp_bandpass_dot_c(const float *w, const float *cr, const float *ci, int ta
 static inline cf_t dsp_bandpass_dot(const float *w, const float *cr, const float *ci, int taps)
 {
     __m128 re = _mm_setzero_ps(), im = _mm_setzero_ps();
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 4
+#endif
     for (int j = 0; j < taps; j += 4) {
         __m128 x = _mm_loadu_ps(w + j);
         re = _mm_add_ps(re, _mm_mul_ps(x, _mm_loadu_ps(cr + j)));
