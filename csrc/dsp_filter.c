@@ -437,21 +437,22 @@ void dsp_bandpass_free(dsp_bandpass_t *s)
     s->coef_re = s->coef_im = NULL;
 }
 
-cf_t dsp_bandpass_eval(const dsp_bandpass_t *s, float mu)
+/* The order of dsp_bandpass_dot's sums is the code's own, not the
+ * compiler's (no reassociation here). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-associative-math")
+#endif
+cf_t dsp_bandpass_dot_c(const float *w, const float *cr, const float *ci, int taps)
 {
-    int p = (int) (mu * (float) s->phases + 0.5f);
-    if (p < 0)
-        p = 0;
-    else if (p > s->phases)
-        p = s->phases;
-    const float *w = s->buf + s->pos + 1;          /* oldest .. newest */
-    const float *cr = s->coef_re + (size_t) p * s->taps;
-    const float *ci = s->coef_im + (size_t) p * s->taps;
-    const int n = s->taps & ~3;        /* all of them (see dsp_bandpass_init) */
-    float re = 0.0f, im = 0.0f;
-    for (int j = 0; j < n; j++) {
-        re += w[j] * cr[j];
-        im += w[j] * ci[j];
-    }
-    return cf(re, im);
+    float re[4] = {0.0f, 0.0f, 0.0f, 0.0f}, im[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int j = 0; j < taps; j += 4)
+        for (int l = 0; l < 4; l++) {
+            re[l] = re[l] + w[j + l] * cr[j + l];
+            im[l] = im[l] + w[j + l] * ci[j + l];
+        }
+    return cf((re[0] + re[2]) + (re[1] + re[3]), (im[0] + im[2]) + (im[1] + im[3]));
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif

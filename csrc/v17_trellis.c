@@ -313,15 +313,21 @@ static void traceback(const v17_viterbi_t *v, int n, int *out)
     int ns = best_state(v);
     int t = v->pos;
     int age = v->pending - 1;   /* of the symbol at t; 0 = oldest pending */
-    while (age >= 0) {
-        int stop = age - t - 1 > -1 ? age - t - 1 : -1;    /* the age just past ring slot 0 */
-        for (; age > stop; age--, t--) {
-            int label = v->label[t][ns];
-            if (age < n)
-                out[age] = label;
-            ns = pred_of[ns][label & 7];
+    /* first the symbols newer than the n to release (only the path), then
+     * those n (the path and their labels) */
+    for (int released = 0; released < 2; released++) {
+        int last = released ? -1 : n - 1;                   /* the age the walk stops after */
+        while (age > last) {
+            int stop = age - t - 1 > last ? age - t - 1 : last;    /* just past ring slot 0, or last */
+            for (; age > stop; age--, t--) {
+                int label = v->label[t][ns];
+                if (released)
+                    out[age] = label;
+                ns = pred_of[ns][label & 7];
+            }
+            if (t < 0)
+                t = V17_VITERBI_RING - 1;
         }
-        t = V17_VITERBI_RING - 1;
     }
 }
 

@@ -265,7 +265,9 @@ static inline cf_t derotate(v17_rx_state_t *s, cf_t z, cf_t *rot)
         s->phase -= 2.0f * PI_F;
     else if (s->phase < -PI_F)
         s->phase += 2.0f * PI_F;
-    *rot = cf(cosf(s->phase), sinf(s->phase));
+    /* e^{j phase} from the sine table (dsp_carrier.h), within 3e-7 */
+    cf_t e = dsp_expj_neg((double) s->phase);
+    *rot = cf(e.re, -e.im);
     return cf_mulc(z, *rot);
 }
 
@@ -326,6 +328,12 @@ static const uint8_t reverse6[64] = {
     3, 35, 19, 51, 11, 43, 27, 59, 7, 39, 23, 55, 15, 47, 31, 63,
 };
 
+/* bytes6[v]: the 6 bits of v, highest first, one a byte, then two zeros */
+#define B6(v) {((v) >> 5) & 1, ((v) >> 4) & 1, ((v) >> 3) & 1, ((v) >> 2) & 1, ((v) >> 1) & 1, (v) & 1, 0, 0}
+#define B6x4(v) B6(v), B6((v) + 1), B6((v) + 2), B6((v) + 3)
+#define B6x16(v) B6x4(v), B6x4((v) + 4), B6x4((v) + 8), B6x4((v) + 12)
+static const uint8_t bytes6[64][8] = {B6x16(0), B6x16(16), B6x16(32), B6x16(48)};
+
 /* The bits of one label: differential decoding, then the descrambler of
  * V.17 §5 over the symbol's k <= 6 bits at once.  Its taps are 18 and 23
  * bits back, more than k, so every bit of the symbol is descrambled with
@@ -346,8 +354,10 @@ static int emit_label(v17_rx_state_t *s, int label, uint8_t *bits)
         s->skip--;
         return 0;
     }
-    for (int j = 0; j < k; j++)
-        bits[j] = (uint8_t) ((out >> (k - 1 - j)) & 1);
+    /* the k bits, first sent first, as bytes: 8 stored at once, the last
+     * 8 - k overwritten by the next symbol's or left in the slack that
+     * V17_RX_MAX_BITS keeps past the most a call can write */
+    memcpy(bits, bytes6[(out << (6 - k)) & 63], 8);
     return k;
 }
 
@@ -588,36 +598,69 @@ static int half_symbol(v17_rx_state_t *s, cf_t u, double now, uint8_t *bits)
     return n;
 }
 
-/* The sample loop; amp NULL: len samples lost (v17_rx_fillin). */
+/* The half symbols due before the next input sample (s->t < 1.0), the
+ * newest input being sample s->nsamples. */
+static int half_symbols_due(v17_rx_state_t *s, uint8_t *bits)
+{
+    int n = 0;
+    while (s->t < 1.0) {
+        double now = s->t;
+        double at = (double) s->nsamples + now;
+        s->t += HALF;
+        if (s->state != RX_IDLE) {
+            cf_t rot = dsp_carrier_advance(&s->nco, at - s->last_instant);
+            cf_t u = cf_mul(dsp_bandpass_eval(&s->bp, (float) now), rot);
+            s->last_instant = at;
+            n += half_symbol(s, u, now, bits + n);
+        }
+    }
+    return n;
+}
+
+/* The sample loop; amp NULL: len samples lost (v17_rx_fillin).  The
+ * carrier detector, the filter's ring position and the clock live in
+ * locals between the half symbols (a store through any pointer would make
+ * the compiler reload them from the state, -fno-strict-aliasing); the
+ * arithmetic is exactly the state's, so the bits are too. */
 static int run(v17_rx_state_t *s, const int16_t *amp, int len, uint8_t *bits)
 {
     int n = 0;
+    dsp_power_detector_t pd = s->pd;
+    float *const ring = s->bp.buf;
+    const int taps = s->bp.taps;
+    int pos = s->bp.pos;
+    double t = s->t;
+    int64_t nsamples = s->nsamples;
     s->filling = amp == NULL;
     for (int i = 0; i < len; i++) {
         float x = 0.0f;
         if (amp) {
             x = (float) amp[i];
-            int change = dsp_power_detector_update(&s->pd, x);
+            int change = dsp_power_detector_update(&pd, x);
             if (change > 0 && s->state == RX_IDLE)
                 start_seek(s);
             else if (change < 0)
                 s->state = RX_IDLE;
         }
-        dsp_bandpass_put(&s->bp, x);
-        while (s->t < 1.0) {
-            double now = s->t;
-            double at = (double) s->nsamples + now;
-            s->t += HALF;
-            if (s->state != RX_IDLE) {
-                cf_t rot = dsp_carrier_advance(&s->nco, at - s->last_instant);
-                cf_t u = cf_mul(dsp_bandpass_eval(&s->bp, (float) now), rot);
-                s->last_instant = at;
-                n += half_symbol(s, u, now, bits + n);
-            }
+        /* dsp_bandpass_put */
+        if (++pos >= taps)
+            pos = 0;
+        ring[pos] = x;
+        ring[pos + taps] = x;
+        if (t < 1.0) {
+            s->bp.pos = pos;
+            s->t = t;
+            s->nsamples = nsamples;
+            n += half_symbols_due(s, bits + n);
+            t = s->t;
         }
-        s->t -= 1.0;
-        s->nsamples++;
+        t -= 1.0;
+        nsamples++;
     }
+    s->nsamples = nsamples;
+    s->pd = pd;
+    s->bp.pos = pos;
+    s->t = t;
     s->filling = 0;
     return n;
 }

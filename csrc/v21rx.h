@@ -39,8 +39,10 @@ typedef struct {
     /* local oscillators: index 0 space, 1 mark */
     double lo_re[2], lo_im[2];
     double step_re[2], step_im[2];
-    /* sliding correlators */
-    double hist_re[2][V21RX_WINDOW], hist_im[2][V21RX_WINDOW];
+    /* sliding correlators: the mixed samples of the window, both tones of
+     * one sample side by side (hist_re[pos][k]: the vector code takes them
+     * as one pair) */
+    double hist_re[V21RX_WINDOW][2], hist_im[V21RX_WINDOW][2];
     double sum_re[2], sum_im[2];
     int pos;
     /* band-pass (two biquads: b0, b1, b2, a1, a2) and power meter */

@@ -1,4 +1,4 @@
-/* modem_rx_driver.c: CPU time of our V.29/V.27ter receivers against
+/* modem_rx_driver.c: CPU time of our V.17/V.29/V.27ter receivers against
  * spandsp's, both called directly from C (no Python in the way).
  *
  * spandsp's transmitter makes 10 s of audio (random data, after its
@@ -9,9 +9,10 @@
  * each library keeps its own symbols:
  *
  *   gcc -O3 -std=c99 -fno-math-errno -fPIC -shared -Icsrc -o /tmp/ours.so \
+ *       csrc/v17rx.c csrc/v17_trellis.c csrc/v17tx.c csrc/qam_tx.c \
  *       csrc/v29rx.c csrc/v27ter_rx.c csrc/dsp_*.c -lm
  *   gcc -O2 -o /tmp/rxdrv bench/csrc/modem_rx_driver.c -lspandsp -ldl -lm
- *   /tmp/rxdrv /tmp/ours.so v29 9600 [rounds]
+ *   /tmp/rxdrv /tmp/ours.so v17|v29|v27ter rate [rounds]
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -57,14 +58,15 @@ typedef int (*free_fn)(void *);
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s ours.so v29|v27ter rate [rounds]\n", argv[0]);
+        fprintf(stderr, "usage: %s ours.so v17|v29|v27ter rate [rounds]\n", argv[0]);
         return 2;
     }
     int v29 = strcmp(argv[2], "v29") == 0;
+    int v17 = strcmp(argv[2], "v17") == 0;
     int rate = atoi(argv[3]);
     int rounds = argc > 4 ? atoi(argv[4]) : 60;
-    if (!v29 && strcmp(argv[2], "v27ter") != 0) {
-        fprintf(stderr, "modem %s: say v29 or v27ter\n", argv[2]);
+    if (!v29 && !v17 && strcmp(argv[2], "v27ter") != 0) {
+        fprintf(stderr, "modem %s: say v17, v29 or v27ter\n", argv[2]);
         return 2;
     }
     if (rounds < 1) {
@@ -76,9 +78,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", dlerror());
         return 1;
     }
-    init_fn our_init = (init_fn) dlsym(h, v29 ? "v29_rx_init" : "v27ter_rx_init");
-    rx_fn our_rx = (rx_fn) dlsym(h, v29 ? "v29_rx" : "v27ter_rx");
-    free_fn our_free = (free_fn) dlsym(h, v29 ? "v29_rx_free" : "v27ter_rx_free");
+    init_fn our_init = (init_fn) dlsym(h, v17 ? "v17_rx_init" : v29 ? "v29_rx_init" : "v27ter_rx_init");
+    rx_fn our_rx = (rx_fn) dlsym(h, v17 ? "v17_rx" : v29 ? "v29_rx" : "v27ter_rx");
+    free_fn our_free = (free_fn) dlsym(h, v17 ? "v17_rx_free" : v29 ? "v29_rx_free" : "v27ter_rx_free");
     if (!our_init || !our_rx || !our_free) {
         fprintf(stderr, "%s has no %s receiver: build it from csrc/ as above\n", argv[1], argv[2]);
         return 1;
@@ -90,7 +92,11 @@ int main(int argc, char **argv)
     }
     our_free(probe);
 
-    if (v29) {
+    if (v17) {
+        v17_tx_state_t *tx = v17_tx_init(NULL, rate, 0, get_bit, NULL);
+        v17_tx(tx, audio, LEN);
+        v17_tx_free(tx);
+    } else if (v29) {
         v29_tx_state_t *tx = v29_tx_init(NULL, rate, 0, get_bit, NULL);
         v29_tx(tx, audio, LEN);
         v29_tx_free(tx);
@@ -105,7 +111,12 @@ int main(int argc, char **argv)
     for (int r = 0; r < rounds; r++) {
         double t0 = cpu_now();
         spandsp_bits = 0;
-        if (v29) {
+        if (v17) {
+            v17_rx_state_t *rx = v17_rx_init(NULL, rate, put_bit, NULL);
+            for (int i = 0; i < LEN; i += BLOCK)
+                v17_rx(rx, audio + i, BLOCK);
+            v17_rx_free(rx);
+        } else if (v29) {
             v29_rx_state_t *rx = v29_rx_init(NULL, rate, put_bit, NULL);
             for (int i = 0; i < LEN; i += BLOCK)
                 v29_rx(rx, audio + i, BLOCK);

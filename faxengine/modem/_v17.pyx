@@ -9,6 +9,9 @@ from faxengine.modem.errors import ModemError
 
 cimport numpy as cnp
 from libc.stdint cimport int8_t, int16_t, uint8_t
+from libc.stdlib cimport free
+
+from faxengine.modem.blockio cimport int16_samples, scratch_room, scratch_t, uint8_array
 
 cnp.import_array()
 
@@ -233,9 +236,12 @@ cdef class Rx:
     cdef v17_rx_state_t s
     cdef bint ready
     cdef int rate
+    cdef scratch_t bits       # the bits of one call, before their array
 
     def __cinit__(self, int rate):
         self.ready = False
+        self.bits.data = NULL
+        self.bits.size = 0
         _constellation(rate)
         if v17_rx_init(&self.s, rate) == NULL:
             raise MemoryError("V.17 receiver: out of memory")
@@ -245,27 +251,36 @@ cdef class Rx:
     def __dealloc__(self):
         if self.ready:
             v17_rx_free(&self.s)
+        free(self.bits.data)
 
-    def demodulate(self, const int16_t[::1] samples):
-        cdef int n = samples.shape[0]
-        cdef int k
-        out = np.empty(V17_RX_MAX_BITS(n), np.uint8)
-        cdef uint8_t[::1] o = out
+    def demodulate(self, samples):
+        """int16 samples (1-D) in, the bits decided on them out (uint8)."""
+        cdef cnp.ndarray a = int16_samples(samples)
+        return self._run(<const int16_t *> cnp.PyArray_DATA(a), cnp.PyArray_DIM(a, 0))
+
+    cdef object _run(self, const int16_t *p, Py_ssize_t n):
+        cdef int k = 0
         if n == 0:
-            return out[:0]
+            return uint8_array(NULL, 0)
+        if n > 1000000000:
+            raise ModemError(f"V.17 receiver: a block of {n} samples is too long; give at most 1000000000 at a time")
+        cdef uint8_t *o = scratch_room(&self.bits, V17_RX_MAX_BITS(<int> n))
         with nogil:
-            k = v17_rx(&self.s, &samples[0], n, &o[0])
-        return out[:k]
+            k = v17_rx(&self.s, p, <int> n, o)
+        return uint8_array(o, k)
 
     def fillin(self, int n):
         """n samples lost: the bits decided over the hole (csrc/v17rx.h)."""
         cdef int k = 0
-        out = np.empty(V17_RX_MAX_BITS(max(n, 0)), np.uint8)
-        cdef uint8_t[::1] o = out
+        cdef uint8_t *o
+        if n > 1000000000:
+            raise ModemError(f"V.17 receiver: a hole of {n} samples is too long; give at most 1000000000 at a time")
         if n > 0:
+            o = scratch_room(&self.bits, V17_RX_MAX_BITS(n))
             with nogil:
-                k = v17_rx_fillin(&self.s, n, &o[0])
-        return out[:k]
+                k = v17_rx_fillin(&self.s, n, o)
+            return uint8_array(o, k)
+        return uint8_array(NULL, 0)
 
     def restart(self, bint short_train=False):
         """Wait for a new signal in the same state: short_train keeps the

@@ -3,7 +3,15 @@
 in C (csrc/v21tx.c, csrc/v21rx.c); the Python facade is faxengine/modem/v21.py."""
 import numpy as np
 
+from faxengine.modem.errors import ModemError
+
+cimport numpy as cnp
 from libc.stdint cimport int16_t, uint8_t
+from libc.stdlib cimport free
+
+from faxengine.modem.blockio cimport int16_samples, scratch_room, scratch_t, uint8_array
+
+cnp.import_array()
 
 
 cdef extern from "v21tx.h" nogil:
@@ -65,35 +73,48 @@ cdef class V21TxCore:
 cdef class V21RxCore:
     """int16 samples in, bits out; see csrc/v21rx.h."""
     cdef v21rx_state_t s
+    cdef scratch_t bits       # the bits of one call, before their array
 
     def __cinit__(self, double mark_hz, double space_hz, double on_level, double off_level):
+        self.bits.data = NULL
+        self.bits.size = 0
         v21rx_init(&self.s, mark_hz, space_hz, on_level, off_level)
 
     def __dealloc__(self):
         v21rx_free(&self.s)
+        free(self.bits.data)
 
     def restart(self):
         v21rx_restart(&self.s)
 
-    def demodulate(self, const int16_t[::1] samples):
-        cdef int n = samples.shape[0]
+    def demodulate(self, samples):
+        """int16 samples (1-D) in, the bits sliced from them out (uint8)."""
+        cdef cnp.ndarray a = int16_samples(samples)
+        return self._run(<const int16_t *> cnp.PyArray_DATA(a), cnp.PyArray_DIM(a, 0))
+
+    cdef object _run(self, const int16_t *p, Py_ssize_t n):
         cdef int nbits = 0
-        out = np.empty(V21RX_MAX_BITS(n), dtype=np.uint8)
-        cdef uint8_t[::1] o = out
-        if n > 0:
-            with nogil:
-                nbits = v21rx_rx(&self.s, &samples[0], n, &o[0])
-        return out[:nbits]
+        if n == 0:
+            return uint8_array(NULL, 0)
+        if n > 1000000000:
+            raise ModemError(f"V.21 receiver: a block of {n} samples is too long; give at most 1000000000 at a time")
+        cdef uint8_t *o = scratch_room(&self.bits, V21RX_MAX_BITS(<int> n))
+        with nogil:
+            nbits = v21rx_rx(&self.s, p, <int> n, o)
+        return uint8_array(o, nbits)
 
     def fillin(self, int n):
         """n samples lost: the bits sliced over the hole (csrc/v21rx.h)."""
         cdef int nbits = 0
-        out = np.empty(V21RX_MAX_BITS(max(n, 0)), dtype=np.uint8)
-        cdef uint8_t[::1] o = out
+        cdef uint8_t *o
+        if n > 1000000000:
+            raise ModemError(f"V.21 receiver: a hole of {n} samples is too long; give at most 1000000000 at a time")
         if n > 0:
+            o = scratch_room(&self.bits, V21RX_MAX_BITS(n))
             with nogil:
-                nbits = v21rx_rx_fillin(&self.s, n, &o[0])
-        return out[:nbits]
+                nbits = v21rx_rx_fillin(&self.s, n, o)
+            return uint8_array(o, nbits)
+        return uint8_array(NULL, 0)
 
     @property
     def carrier_present(self):

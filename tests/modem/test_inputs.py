@@ -90,3 +90,35 @@ def test_compiled_modules_raise_modem_errors(make, message):
     with pytest.raises(ModemError) as info:
         make()
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("make", [lambda: V17Rx(9600)._core, lambda: V21Rx()._core], ids=["V.17", "V.21"])
+def test_receiver_cores_read_any_int16_buffer_alike(make):
+    """The cores read a C-contiguous int16 array in place and anything else
+    through a typed memoryview (faxengine/modem/blockio.pxd): the same bits
+    either way, each block's bits a new array of exactly their number."""
+    tx = V17Tx(9600) if isinstance(make(), _v17.Rx) else V21Tx()
+    bits = np.random.default_rng(5).integers(0, 2, 2400, dtype=np.uint8)
+    audio = np.concatenate([tx.modulate(bits), tx.finish()])
+    blocks = [audio[i:i + 160] for i in range(0, len(audio), 160)]
+    fast, slow = make(), make()
+    got_fast = [fast.demodulate(b) for b in blocks]
+    got_slow = [slow.demodulate(memoryview(b.copy())) for b in blocks]
+    assert sum(len(g) for g in got_fast) > 2000
+    for f, s in zip(got_fast, got_slow):
+        assert f.dtype == np.uint8 and f.flags.owndata and f.flags.writeable
+        assert np.array_equal(f, s)
+    assert len({id(g) for g in got_fast}) == len(got_fast)
+    with pytest.raises(ValueError, match="ndarray is not C-contiguous"):
+        make().demodulate(audio[::2])
+    with pytest.raises(ValueError, match="Buffer dtype mismatch, expected 'const int16_t' but got 'float'"):
+        make().demodulate(audio.astype(np.float32))
+    assert len(make().demodulate(None)) == 0
+
+
+@pytest.mark.parametrize("make, name", [(lambda: V17Rx(9600)._core, "V.17"), (lambda: V21Rx()._core, "V.21")])
+def test_receiver_cores_refuse_a_hole_too_long_for_one_call(make, name):
+    with pytest.raises(ModemError) as info:
+        make().fillin(1_000_000_001)
+    assert str(info.value) == (f"{name} receiver: a hole of 1000000001 samples is too long; "
+                               "give at most 1000000000 at a time")
