@@ -54,31 +54,45 @@ int tone_gen_done(const tone_gen_state_t *s)
 
 int tone_gen(tone_gen_state_t *s, int16_t *amp, int len)
 {
-    int64_t period = s->on + s->off;
-    for (int i = 0; i < len; i++, s->t++) {
-        int64_t u = s->t - s->pre;          /* time in the cadence */
-        if (u >= 0 && s->repeat && period > 0)
-            u %= period;
-        else if (u >= period)
-            u = -1;
-        if (u < 0 || u >= s->on) {
+    /* The place in the cadence is kept from sample to sample, not worked
+     * out again: a 64-bit division per sample cost more than the tone.
+     * u < 0 or u >= on: silence (before the first burst, between bursts,
+     * after a tone that does not repeat). */
+    const int64_t period = s->on + s->off, on = s->on;
+    const int cycle = s->repeat && period > 0;
+    const double step_re = s->step_re, step_im = s->step_im, peak = s->amp;
+    double re = s->re, im = s->im;
+    int64_t r = s->t - s->pre;              /* time since the leading silence */
+    int64_t u = r < 0 ? r : cycle ? r % period : r >= period ? -1 : r;
+    for (int i = 0; i < len; i++) {
+        if (u < 0 || u >= on) {
             amp[i] = 0;
-            s->re = 1.0;                    /* each burst starts at phase 0 */
-            s->im = 0.0;
-            continue;
+            re = 1.0;                       /* each burst starts at phase 0 */
+            im = 0.0;
+        } else {
+            double gain = 1.0;
+            if (u < TONE_RAMP_SAMPLES)
+                gain = (double) (u + 1) / (TONE_RAMP_SAMPLES + 1);
+            else if (on - u <= TONE_RAMP_SAMPLES)
+                gain = (double) (on - u) / (TONE_RAMP_SAMPLES + 1);
+            amp[i] = (int16_t) lrint(peak * gain * im);
+            double nre = re * step_re - im * step_im;
+            double nim = re * step_im + im * step_re;
+            double g = 1.5 - 0.5 * (nre * nre + nim * nim);
+            re = nre * g;
+            im = nim * g;
         }
-        double gain = 1.0;
-        if (u < TONE_RAMP_SAMPLES)
-            gain = (double) (u + 1) / (TONE_RAMP_SAMPLES + 1);
-        else if (s->on - u <= TONE_RAMP_SAMPLES)
-            gain = (double) (s->on - u) / (TONE_RAMP_SAMPLES + 1);
-        amp[i] = (int16_t) lrint(s->amp * gain * s->im);
-        double re = s->re * s->step_re - s->im * s->step_im;
-        double im = s->re * s->step_im + s->im * s->step_re;
-        double g = 1.5 - 0.5 * (re * re + im * im);
-        s->re = re * g;
-        s->im = im * g;
+        r++;
+        if (r < 0)
+            u = r;
+        else if (cycle)
+            u = u + 1 >= period ? 0 : u + 1;
+        else
+            u = r >= period ? -1 : r;
     }
+    s->t += len;
+    s->re = re;
+    s->im = im;
     return len;
 }
 
