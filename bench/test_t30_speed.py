@@ -7,29 +7,37 @@ one, both pumped by the same loop -- the media layer's ``Pump``, which
 160-sample blocks, no line model) -- until both reach phase E.  Rates are seconds of line
 time per second of CPU (the real-time factor, both terminals together); the
 ratio is ours / spandsp.  Required by issue 5: ours at least 300x real time
-on one core (the table's ratio column has no requirement; the absolute
-factor and the line times are printed by the tests).  The engine issue
-asks 2x spandsp (not reached; ours would need about 17.3 ms a call).
-Measured in process CPU time, rounds interleaved with the code before the
-last round of cuts (docs/t30.md, Speed), best of 8-12, on the shared
-2-core machine at load 5-7: 1.73-1.78x with ECM (ours 19.2-21.2 ms,
-spandsp 34.2-36.8 ms; 1.44-1.57x before) and 1.53-1.70x without (ours
-25.5-27.6 ms; 1.39-1.51x before).  Both sides get the pump's 160-sample blocks:
-larger ones cut spandsp's ctypes calls per block more than our Python and
-make the ratio smaller.  Line time ours 24.9 s (ECM) and 28.7 s (non-ECM),
-spandsp 25.4 s and 28.9 s.
+on one core.  The engine issue asks 2x spandsp for the ECM call: the table
+holds it as that group's requirement.  Rounds: ours and spandsp's calls in
+turn, 15 each after a warm-up, in process CPU time, the best of each (best
+of 3 one contender after the other swung from 1.5x to 2.0x between runs on
+this shared machine).  The table's ratio is of real-time factors; the line
+prints the ratio per call as well, a little higher, because spandsp's call
+takes 0.5 s more line time than ours (ours 24.9 s with ECM and 28.7 s
+without, spandsp 25.4 s and 28.9 s).  Measured at load 0.5 (lead, main after
+the last cuts, docs/t30.md Speed): ECM ours 16.6-16.9 ms, spandsp
+34.1-34.4 ms: 2.03-2.06x a call, 1.99-2.02x in the table; non-ECM ours
+21.1-21.6 ms, spandsp 39.3-39.7 ms: 1.82-1.87x.  Both sides get the pump's
+160-sample blocks: larger ones cut spandsp's ctypes calls per block more
+than our Python and make the ratio smaller.
 """
 from __future__ import annotations
+
+import time
 
 import pytest
 
 import spandsp
-from conftest import time_calls
 from faxengine.t30.terminal import FaxTerminal
 
 pytestmark = pytest.mark.skipif(not spandsp.spandsp_available(), reason=spandsp.REASON)
 
 REQUIRED_X = 300
+#: the engine issue's ratio for the ECM call (ours / spandsp)
+REQUIRED_RATIO = 2.0
+#: a call takes 17-40 ms of CPU: the best of 15 rounds in turn is steady on a
+#: shared machine, the best of 3 one after the other was not (1.5x to 2.0x)
+ROUNDS = 15
 
 
 def make(contender, ecm, chart1, out):
@@ -42,17 +50,29 @@ def make(contender, ecm, chart1, out):
 
 
 @pytest.mark.parametrize("ecm", [True, False], ids=["ecm", "non-ecm"])
-@pytest.mark.parametrize("contender", ["ours", "spandsp"])
-def test_one_page_call(benchmark, speed, chart1, tmp_path, contender, ecm):
+def test_one_page_call(speed, chart1, tmp_path, ecm):
+    """Ours and spandsp's calls in turn, ROUNDS each after a warm-up, timed
+    in process CPU time: on a shared machine a neighbour slows whichever
+    call is running, so rounds taken in turn see the same neighbours, and
+    the best of each is the code's own cost."""
     group = f"chart 1 call {'ecm' if ecm else 'non-ecm'}"
-
-    def run(a, b):
-        line = spandsp.run_call(a, b, max_seconds=120)
-        return line, a.result.ok and b.result.ok
-
-    line, best = time_calls(benchmark, speed, group, contender,
-                            lambda: make(contender, ecm, chart1, tmp_path / "rx.tif"), run)
-    if best:
-        verdict = "PASS" if contender != "ours" or line / best >= REQUIRED_X else "FAIL"
-        print(f"\n{group}, {contender}: line time {line:.2f} s, {line / best:.0f}x real time"
-              + (f" (required {REQUIRED_X}x: {verdict})" if contender == "ours" else ""))
+    best = {"ours": float("inf"), "spandsp": float("inf")}
+    line = {}
+    for round_ in range(ROUNDS + 1):
+        for contender in best:
+            a, b = make(contender, ecm, chart1, tmp_path / f"rx-{contender}.tif")
+            start = time.process_time()
+            seconds = spandsp.run_call(a, b, max_seconds=120)
+            spent = time.process_time() - start
+            assert a.result.ok and b.result.ok, f"{contender} call failed: {a.result} / {b.result}"
+            line[contender] = seconds
+            if round_:                      # (round 0 warms up)
+                best[contender] = min(best[contender], spent)
+    for contender, spent in best.items():
+        speed.record(group, contender, line[contender], spent, ROUNDS, unit="x real time",
+                     required=REQUIRED_RATIO if ecm else None)
+    ours = line["ours"] / best["ours"]
+    print(f"\n{group}: ours {best['ours'] * 1000:.1f} ms CPU, {ours:.0f}x real time "
+          f"(required {REQUIRED_X}x: {'PASS' if ours >= REQUIRED_X else 'FAIL'}); spandsp "
+          f"{best['spandsp'] * 1000:.1f} ms; ratio {best['spandsp'] / best['ours']:.2f}x"
+          + (f" (the engine issue asks {REQUIRED_RATIO:g}x)" if ecm else ""))
