@@ -7,8 +7,9 @@ one, both pumped by the same loop -- the media layer's ``Pump``, which
 160-sample blocks, no line model) -- until both reach phase E.  Rates are seconds of line
 time per second of CPU (the real-time factor, both terminals together); the
 ratio is ours / spandsp.  Required by issue 5: ours at least 300x real time
-on one core.  The engine issue asks 2x spandsp for the ECM call: the table
-holds it as that group's requirement.  Rounds: ours and spandsp's calls in
+on one core (printed per test).  The engine issue asks "a one-page call ...
+at least 2x spandsp": the table counts calls per CPU second and holds 2x as
+the ECM group's requirement; the real-time factors are printed beside.  Rounds: ours and spandsp's calls in
 turn, 15 each after a warm-up, in process CPU time, the best of each (best
 of 3 one contender after the other swung from 1.5x to 2.0x between runs on
 this shared machine).  The table's ratio is of real-time factors; the line
@@ -68,11 +69,11 @@ def test_one_page_call(speed, chart1, tmp_path, ecm):
             line[contender] = seconds
             if round_:                      # (round 0 warms up)
                 best[contender] = min(best[contender], spent)
-    for contender, spent in best.items():
-        speed.record(group, contender, line[contender], spent, ROUNDS, unit="x real time",
+    for contender, spent in best.items():           # the issue's unit: one call
+        speed.record(group, contender, 1, spent, ROUNDS, unit="calls per CPU second",
                      required=REQUIRED_RATIO if ecm else None)
-    ours = line["ours"] / best["ours"]
+    ours, theirs = (line[c] / best[c] for c in ("ours", "spandsp"))
     print(f"\n{group}: ours {best['ours'] * 1000:.1f} ms CPU, {ours:.0f}x real time "
           f"(required {REQUIRED_X}x: {'PASS' if ours >= REQUIRED_X else 'FAIL'}); spandsp "
-          f"{best['spandsp'] * 1000:.1f} ms; ratio {best['spandsp'] / best['ours']:.2f}x"
-          + (f" (the engine issue asks {REQUIRED_RATIO:g}x)" if ecm else ""))
+          f"{best['spandsp'] * 1000:.1f} ms, {theirs:.0f}x real time; ratio "
+          f"{best['spandsp'] / best['ours']:.2f}x a call, {ours / theirs:.2f}x in real-time factor")
