@@ -101,6 +101,9 @@ cdef class HsBlocks:
     def _took(self, cnp.ndarray got, bint lost):
         """The bits ``got`` of a block (uint8, the demodulator's own): booked;
         the signal's bits when its carrier went after data (``end()``), else None."""
+        if not (cnp.PyArray_NDIM(got) == 1 and cnp.PyArray_TYPE(got) == cnp.NPY_UINT8
+                and cnp.PyArray_ISCARRAY_RO(got)):     # (the demodulators' own always are)
+            got = np.ascontiguousarray(got, np.uint8).reshape(-1)
         cdef Py_ssize_t size = cnp.PyArray_DIM(got, 0)
         cdef long long count = self._count
         core = self._core

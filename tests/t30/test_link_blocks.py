@@ -102,3 +102,13 @@ def test_samples_of_the_wrong_type_are_refused_as_before():
     with pytest.raises(ValueError):
         hs.feed(np.zeros(160, np.float32))
     assert hs._count == 0 and hs.bits().size == 0
+
+
+def test_bits_of_another_layout_are_booked_as_bits():
+    """``_took`` (the modems' ``fillin`` bits come that way) copies any 0/1 array as uint8."""
+    hs = link.HsReceiver("V.29", 9600)
+    # (no carrier: each block's bits end their signal at once)
+    assert hs._took(np.ones(3, np.int64), True).tolist() == [1, 1, 1]
+    ended = hs._took(np.array([0, 1, 0, 1, 1, 1], np.uint8)[::2], True)
+    assert ended.dtype == np.uint8 and ended.tolist() == [0, 0, 1]
+    assert hs.signals == 2
