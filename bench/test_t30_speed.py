@@ -18,7 +18,12 @@ takes 0.5 s more line time than ours (ours 24.9 s with ECM and 28.7 s
 without, spandsp 25.4 s and 28.9 s).  Measured at load 0.5 (lead, main after
 the last cuts, docs/t30.md Speed): ECM ours 16.6-16.9 ms, spandsp
 34.1-34.4 ms: 2.03-2.06x a call, 1.99-2.02x in the table; non-ECM ours
-21.1-21.6 ms, spandsp 39.3-39.7 ms: 1.82-1.87x.  Both sides get the pump's
+21.1-21.6 ms, spandsp 39.3-39.7 ms: 1.82-1.87x.  With the receive path's
+per-block bookkeeping compiled (t30/_link.pyx, docs/t30.md Speed, the fourth
+round) the ECM call takes 3-6 % fewer instructions (callgrind: 165.4-174.3M
+against 175.9-176.9M); timed beside another engineer's runs (load 0.3-1.4)
+it was ours 16.9-25.6 ms, spandsp 35.2-54.0 ms, 1.65-2.47x a call over seven
+runs, a spread that hides the gain; non-ECM 1.73-1.97x.  Both sides get the pump's
 160-sample blocks: larger ones cut spandsp's ctypes calls per block more
 than our Python and make the ratio smaller.
 """

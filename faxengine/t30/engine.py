@@ -132,9 +132,12 @@ class TableEngine:
             if self._hs is not None:
                 self._hs.collect_frames()
 
-    def _timers(self) -> None:
-        """Once per block heard: hold T2/T4 while a signal comes, fire the first expired."""
-        busy = self._signal_coming()        # the link says (terminal._signal_coming)
+    def _timers(self, busy: bool | None = None) -> None:
+        """Once per block heard: hold T2/T4 while a signal comes, fire the first
+        expired.  ``busy``: whether a signal comes, when the caller knows (else
+        the link says: ``_signal_coming``)."""
+        if busy is None:
+            busy = self._signal_coming()    # (terminal._signal_coming)
         deadlines, now = self._deadlines, self._now
         for name, deadline in deadlines.items():     # (values change, never the keys)
             if deadline is None:

@@ -33,7 +33,6 @@ Timings (T.30):
 """
 from __future__ import annotations
 
-import array
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -45,6 +44,7 @@ from faxengine.levels import SAMPLE_RATE
 from faxengine.modem import HdlcRx, HdlcTx, V17Rx, V17Tx, V21Tx, V27terRx, V27terTx, V29Rx, V29Tx
 from faxengine.modem._common import as_bits
 from faxengine.t30.facilities import V17, V27TER, V29
+from faxengine.t30 import _link
 from faxengine.t30.frames import Frame
 
 SILENCE_75MS = 600              # T.30 §5.3.2.3: 75 ms between signals
@@ -467,7 +467,7 @@ def _longest_run(flags: np.ndarray) -> int:
     return int((ends - starts).max()) if starts.size else 0
 
 
-class HsReceiver:
+class HsReceiver(_link.HsBlocks):
     """A high-speed receiver for one (modem, rate), delivering whole signals.
 
     ``feed(samples)`` runs the demodulator and returns the bits of a signal
@@ -481,6 +481,12 @@ class HsReceiver:
     receivers are restarted after every signal (each brings its training);
     V.17's keeps its equaliser so the next signal may use the short
     training.
+
+    The per-block bookkeeping (``feed``, ``_took``: the bits appended, the
+    block's quality, frames and page lines decoded as they come, the end at
+    the carrier's loss) and the properties the terminal reads each block
+    (``receiving``, ``holds_line``, ``_count``, ``_flowing``) are compiled
+    (``faxengine/t30/_link.pyx``, ``HsBlocks``); the rest is here.
     """
 
     def __init__(self, modem: str, rate: int, ecm: bool = False) -> None:
@@ -488,18 +494,14 @@ class HsReceiver:
         self.rate = rate
         self._rx = _RX[modem](rate=rate)
         self._core = self._rx._core         # (read once per block)
-        self._bits = bytearray()            # the signal in progress, a bit an octet
-        self._count = 0
-        self._flowing = False               # the last block gave bits
+        self._v17 = modem == V17            # (holds_line: see its docstring)
         self._hdlc: HdlcRx | None = None
-        self.frames: list[bytes] = []
         self.signals = 0
         self._poor_snr = POOR_SNR_DB[modem, rate]
-        # per block taken: the bits so far, and whether the decision SNR was poor
-        # (C arrays appended in place, seen by numpy at the signal's end)
-        self._counts, self._poor = array.array("q"), array.array("b")
+        # per block taken (HsBlocks): the bits so far, and whether the decision
+        # SNR was poor; seen by numpy at the signal's end
         self._last_quality = (np.zeros(0, np.int64), np.zeros(0, bool))
-        self.decoder: PageDecoder | None = None     # set by the terminal for a non-ECM page
+        self.decoder = None                 # a PageDecoder, set by the terminal for a non-ECM page
         self.last_decoder: PageDecoder | None = None
         if ecm:
             self.collect_frames()
@@ -510,32 +512,22 @@ class HsReceiver:
             self._hdlc = HdlcRx(max_len=260)
             self._hdlc_core = self._hdlc._core
 
-    @property
-    def receiving(self) -> bool:
-        """True while a trained signal is coming in (timers wait meanwhile)."""
-        return self._count > 0 and self._core.carrier_present
+    # ``receiving``: True while a trained signal is coming in (timers wait
+    # meanwhile).  ``holds_line`` (both compiled, HsBlocks): True while a
+    # trained signal comes in and its decisions are good (decision SNR at or
+    # above ``POOR_SNR_DB``): nothing else can be on the line then (T.30 is
+    # half duplex), so the terminal need not listen for V.21 meanwhile.
+    # Noise that holds the carrier detector on after the signal ended does
+    # not hold the line: the receiver stops giving bits when its signal
+    # ends.  Only V.17's receiver does that while the level stays up (its
+    # equaliser's output power falls: csrc/v17rx.c); the V.29 and V.27ter
+    # receivers go on deciding whatever follows their signal, and a V.21
+    # signal can keep their carrier on with passable decisions (seen at
+    # V.27ter 2400 on a jammed line), so with them V.21 always listens.
 
     @property
     def carrier_present(self) -> bool:
         return self._core.carrier_present
-
-    @property
-    def holds_line(self) -> bool:
-        """True while a trained signal comes in and its decisions are good
-        (decision SNR at or above ``POOR_SNR_DB``): nothing else can be on the
-        line then (T.30 is half duplex), so the terminal need not listen for
-        V.21 meanwhile.  Noise that holds the carrier detector on after the
-        signal ended does not hold the line: the receiver stops giving bits
-        when its signal ends.  Only V.17's receiver does that while the level
-        stays up (its equaliser's output power falls: csrc/v17rx.c); the
-        V.29 and V.27ter receivers go on deciding whatever follows their
-        signal, and a V.21 signal can keep their carrier on with passable
-        decisions (seen at V.27ter 2400 on a jammed line), so with them V.21
-        always listens."""
-        if not self._flowing or self.modem != V17:
-            return False
-        core = self._core
-        return core.carrier_present and core.snr_db >= self._poor_snr
 
     @property
     def snr_db(self) -> float:
@@ -551,53 +543,16 @@ class HsReceiver:
             return 0.0, 0.0
         return float(poor.sum()) / poor.size, _longest_run(poor) / poor.size
 
-    def bits(self) -> np.ndarray:
-        """The bits of the signal in progress."""
-        return np.frombuffer(self._bits, np.uint8).copy()
-
-    def feed(self, samples: np.ndarray) -> np.ndarray | None:
-        """A block heard (int16, contiguous: the terminal's ``rx`` checked it)."""
-        return self._took(self._core.demodulate(samples), False)
-
     def fillin(self, n: int) -> np.ndarray | None:
         """``n`` samples that never arrived: the modem keeps its timing and
         carrier (its ``fillin``) and its bits over the hole keep the place of
         the bits lost, counted as poor (``poor_share``); as ``feed`` otherwise."""
         return self._took(self._rx.fillin(n), True)
 
-    def _took(self, got: np.ndarray, lost: bool) -> np.ndarray | None:
-        # (once per block: kept lean, no numpy call but the C receivers')
-        size = got.size
-        core = self._core
-        count = self._count
-        if count:
-            self._counts.append(count + size)
-            self._poor.append(lost or core.snr_db < self._poor_snr)
-        if size:
-            self._flowing = True
-            self._bits.extend(got)      # (a buffer: one copy)
-            count = self._count = count + size
-            if self.decoder is not None:        # a non-ECM page: its lines as they come
-                self.decoder.add(got)
-            if self._hdlc is not None:      # the demodulator's own bits: no checks needed
-                for data, ok in self._hdlc_core.decode(got):
-                    if ok:
-                        self.frames.append(data)
-        else:
-            self._flowing = False
-        if count and not core.carrier_present:
-            return self.end()
-        return None
-
     def end(self) -> np.ndarray:
         """End the signal in progress (carrier lost, or the caller gave up on it)."""
-        bits = np.frombuffer(self._bits, np.uint8)     # (a new one takes the next signal)
-        self._bits = bytearray()
-        self._count = 0
-        self._flowing = False
-        self._last_quality = (np.frombuffer(self._counts, np.int64),
-                              np.frombuffer(self._poor, np.bool_))
-        self._counts, self._poor = array.array("q"), array.array("b")
+        bits, counts, poor = self._take_signal()
+        self._last_quality = (counts, poor)
         self.last_decoder, self.decoder = self.decoder, None
         self.signals += 1
         if self._hdlc is not None:

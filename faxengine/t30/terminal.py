@@ -534,15 +534,27 @@ class FaxTerminal(TableEngine, SenderSide, ReceiverSide):
 
     def _rx(self, samples: np.ndarray) -> None:
         hs = self._hs
-        # (_v21_rest is False with nothing to do unless bits flow or V.21 rested;
-        # the usual step under a page takes the first test)
-        if hs is not None and hs._flowing and hs.holds_line or \
-                self._v21_rests and self._v21_rest():
-            self._v21_rests = True
-            self._hs_heard(hs._took(hs._core.demodulate(samples), False))
-            if self._state != END:
-                self._timers()
-            return
+        if hs is not None:
+            # the usual step under a page: a V.17 signal holds the line
+            # (``_v21_rest``), its block demodulated and booked in one
+            # compiled call (``link.HsReceiver.held_block``)
+            ended = hs.held_block(samples)
+            if ended is not False:
+                self._v21_rests = True
+                if ended is None and not hs.frames and self._tcf_deadline is None:
+                    # (_hs_heard with the signal going on: receiving, nothing else
+                    # to do; _timers with _signal_coming's answer: busy)
+                    self._page_signal = True
+                    self._carrier_since = None
+                    self._timers(True)
+                    return
+                self._hs_heard(ended)
+                if self._state != END:
+                    self._timers()
+                return
+            if self._v21_rests:             # the signal that held the line ended
+                self._v21_rests = False
+                self._listen()
         # the samples are checked int16 (``rx``): straight to the compiled cores
         frames = self._hdlc._core.decode(self._v21._core.demodulate(samples))
         if self._cng is not None:
