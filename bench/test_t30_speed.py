@@ -12,8 +12,8 @@ at least 2x spandsp": the table counts calls per CPU second and holds 2x as
 the ECM group's requirement; the real-time factors are printed beside.  Rounds: ours and spandsp's calls in
 turn, 15 each after a warm-up, in process CPU time, the best of each (best
 of 3 one contender after the other swung from 1.5x to 2.0x between runs on
-this shared machine).  The table's ratio is of real-time factors; the line
-prints the ratio per call as well, a little higher, because spandsp's call
+this shared machine).  The table's ratio is per call; the line prints the
+ratio of real-time factors as well, a little lower, because spandsp's call
 takes 0.5 s more line time than ours (ours 24.9 s with ECM and 28.7 s
 without, spandsp 25.4 s and 28.9 s).  Measured at load 0.5 (lead, main after
 the last cuts, docs/t30.md Speed): ECM ours 16.6-16.9 ms, spandsp
@@ -23,7 +23,10 @@ per-block bookkeeping compiled (t30/_link.pyx, docs/t30.md Speed, the fourth
 round) the ECM call takes 3-6 % fewer instructions (callgrind: 165.4-174.3M
 against 175.9-176.9M); timed beside another engineer's runs (load 0.3-1.4)
 it was ours 16.9-25.6 ms, spandsp 35.2-54.0 ms, 1.65-2.47x a call over seven
-runs, a spread that hides the gain; non-ECM 1.73-1.97x.  Both sides get the pump's
+runs, a spread that hides the gain; non-ECM 1.73-1.97x.  The lead's three
+runs on main right after it (load 0.8): ECM ours 16.8-18.1 ms, spandsp
+35.5-38.3 ms, 2.01-2.17x a call (1.98-2.13x in real-time factor); non-ECM
+1.84-1.89x.  Both sides get the pump's
 160-sample blocks: larger ones cut spandsp's ctypes calls per block more
 than our Python and make the ratio smaller.
 """
