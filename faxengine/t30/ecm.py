@@ -242,6 +242,10 @@ class EcmBlockReceiver:
     def __len__(self) -> int:
         return len(self._frames)
 
+    def __contains__(self, number: int) -> bool:
+        """True when frame ``number`` of the block has come (good FCS)."""
+        return number in self._frames
+
     def add(self, frame: Frame) -> int:
         """Keep an FCD frame; returns its frame number.
 

@@ -38,7 +38,6 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from faxengine import t4
-from faxengine.t4 import _t4
 
 from faxengine.levels import SAMPLE_RATE
 from faxengine.modem import HdlcRx, HdlcTx, V17Rx, V17Tx, V21Tx, V27terRx, V27terTx, V29Rx, V29Tx
@@ -318,23 +317,25 @@ class EolScan:
         """The EOLs of the ``bits`` that come next: their 1s and the zeros
         before those, as indices in the whole stream (a compiled scan,
         csrc/t4_eol.c); the scan is left as it is."""
-        ends, zeros, _ = _t4.eol_find(bits, self._count, self._last_one)
+        ends, zeros, _ = t4.eol_find(bits, self._count, self._last_one)
         return ends, zeros
 
     def add(self, bits: np.ndarray, found: tuple | None = None) -> None:
         """Take the next ``bits`` (``found``: their ``found(bits)``, or of more bits
         from the same place: only those inside ``bits`` are kept)."""
-        ends, zeros = self.found(bits) if found is None else found
         stop = self._count + bits.size
-        if found is not None:
+        if found is None:
+            ends, zeros, last = t4.eol_find(bits, self._count, self._last_one)
+        else:                               # (found over more bits: only those inside)
+            ends, zeros = found
             keep = np.searchsorted(ends, stop)
             ends, zeros = ends[:keep], zeros[:keep]
+            last = t4.last_one(bits)
+            last = self._count + last if last >= 0 else self._last_one
         if ends.size:
             self._ends.append(ends)
             self._zeros.append(zeros)
-        last = _t4.last_one(bits)
-        if last >= 0:
-            self._last_one = self._count + last
+        self._last_one = last
         self._count = stop
 
     def eols(self, more: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

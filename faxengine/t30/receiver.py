@@ -223,7 +223,7 @@ class ReceiverSide:
         rx = self._ecm_rx
         if rx is None or self._decoder_lost:
             return False
-        if not self._stream_more and self._fed_frames not in rx._frames:
+        if not self._stream_more and self._fed_frames not in rx:
             return False                # (most steps: no frame came in order, nothing waits)
         if not self._in_ecm_page():
             return False

@@ -84,8 +84,16 @@ import numpy as np
 from faxengine.t4 import _t4
 from faxengine.t4.errors import T4ArgumentError, T4Error
 
-__all__ = ["encode", "decode", "decode_lenient", "StreamDecoder", "StreamEncoder", "T4Error", "T4ArgumentError",
+__all__ = ["encode", "eol_find", "last_one", "decode", "decode_lenient", "StreamDecoder", "StreamEncoder", "T4Error", "T4ArgumentError",
            "BadLines", "CODINGS", "DEFAULT_MAX_LINES"]
+
+#: Compiled scans of a coded bit stream held one bit a byte (csrc/t4_eol.c):
+#: ``eol_find(bits, base, last_one)`` gives the stream indices of the EOLs'
+#: 1s, the zeros before each and the last 1 (for a stream read in pieces:
+#: ``base`` bits came before, their last 1 at ``last_one``, -1 for none);
+#: ``last_one(bits)`` the index of the last 1, or -1.
+eol_find = _t4.eol_find
+last_one = _t4.last_one
 
 # The coding names and the numbers csrc/t4_codes.h gives them.
 CODINGS = {"mh": 1, "mr": 2, "mmr": 3}

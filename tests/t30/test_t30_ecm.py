@@ -195,3 +195,10 @@ def test_ecm_page_decoded_as_frames_come_is_the_whole_page(changed):
     want = t4.decode_lenient(sent, 1728, "mmr")
     assert bad == want[1] and np.array_equal(got, want[0])
     assert changed or np.array_equal(got, image)
+
+
+def test_a_block_receiver_says_which_frames_have_come():
+    rx = EcmBlockReceiver(64)
+    rx.add(Frame(Fcf.FCD, bytes([3]) + b"x" * 64, final=False))
+    rx.add_fcd(bytes([0]) + b"y" * 10)
+    assert 3 in rx and 0 in rx and 1 not in rx and len(rx) == 2

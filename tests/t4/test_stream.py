@@ -169,3 +169,23 @@ def test_fuzz_mutated_streams_in_random_pieces(seed, coding, width, flips, cuts,
     data = bytes(data)
     assert_same(data, width, coding, [c for c in cuts if c <= len(data)], lines,
                 max_lines=500)
+
+
+def test_eol_find_reads_a_stream_in_pieces_as_whole():
+    """t4.eol_find on pieces (each after the bits before it) finds the EOLs
+    (eleven or more 0s, then a 1) of the whole stream, with their 0 counts."""
+    rng = np.random.default_rng(7)
+    bits = (rng.random(5000) < 0.3).astype(np.uint8)
+    bits[1000:1015] = 0
+    bits[1015] = 1
+    ends, zeros, last = t4.eol_find(bits, 0, -1)
+    assert 1015 in ends.tolist() and zeros[ends.tolist().index(1015)] >= 15
+    assert last == t4.last_one(bits) == int(np.flatnonzero(bits)[-1])
+    got_e, got_z, base, at = [], [], 0, -1
+    for piece in np.array_split(bits, 7):
+        e, z, at = t4.eol_find(np.ascontiguousarray(piece), base, at)
+        got_e += e.tolist()
+        got_z += z.tolist()
+        base += piece.size
+    assert got_e == ends.tolist() and got_z == zeros.tolist() and at == last
+    assert t4.last_one(np.zeros(9, np.uint8)) == -1
